@@ -1,0 +1,130 @@
+//! Campaigns, their channels, and the coupon rules they offer.
+
+use chrono::{DateTime, Utc};
+use serde::{Deserialize, Serialize};
+
+use crate::money::{BasisPoints, Minor};
+use crate::schedule::Window;
+use crate::text::Localized;
+
+/// A promotion with tracked channels and coupons.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Campaign {
+    pub id: String,
+    pub name: Localized,
+    pub channels: Vec<Channel>,
+    pub coupons: Vec<Coupon>,
+}
+
+/// Where a campaign reaches diners; each gets a tracked link and a QR code.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Channel {
+    /// Unique within the campaign.
+    pub id: String,
+    pub name: Localized,
+    /// What kind of entrance this is.
+    pub kind: ChannelKind,
+    /// The location whose menu the link opens; `None` means the site's first location.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub location: Option<String>,
+}
+
+/// The kind of entrance a channel is.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum ChannelKind {
+    TableQr,
+    ChatLink,
+    Flyer,
+    WifiPortal,
+    Website,
+    Other,
+}
+
+/// The rules of a coupon. Budgets and per-member limits are enforced by the store.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Coupon {
+    /// Unique across the site. Shared coupons are redeemed with this code (case-insensitive).
+    pub code: String,
+    pub kind: CouponKind,
+    /// Subtotal of the eligible lines needed before the coupon applies.
+    #[serde(default)]
+    pub min_spend: Minor,
+    /// Cap on the discount, if any.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub max_discount: Option<Minor>,
+    /// Dishes and categories it applies to; empty means the whole cart.
+    #[serde(default)]
+    pub scope: Scope,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub valid_from: Option<DateTime<Utc>>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub valid_until: Option<DateTime<Utc>>,
+    /// Days and hours it can be used, in the site timezone.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub hours: Option<Window>,
+    /// Total redemptions allowed, across all diners.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub budget: Option<u32>,
+    /// Redemptions allowed per member.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub per_member: Option<u32>,
+    /// How the coupon is handed out.
+    #[serde(default)]
+    pub issue: Issue,
+}
+
+/// What a coupon takes off.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case", tag = "type")]
+pub enum CouponKind {
+    /// A share of the eligible subtotal.
+    PercentOff { percent: BasisPoints },
+    /// A fixed amount off the eligible subtotal.
+    AmountOff { amount: Minor },
+    /// One unit of a dish for free (the dish must be in the cart).
+    FreeItem { dish: String },
+}
+
+/// Dishes and categories a coupon is limited to.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Scope {
+    #[serde(default)]
+    pub dishes: Vec<String>,
+    #[serde(default)]
+    pub categories: Vec<String>,
+    #[serde(default)]
+    pub locations: Vec<String>,
+}
+
+impl Scope {
+    /// Whether the scope limits nothing.
+    pub fn is_whole_cart(&self) -> bool {
+        self.dishes.is_empty() && self.categories.is_empty()
+    }
+
+    /// Whether a dish of a category is in scope.
+    pub fn covers(&self, dish: &str, category: &str) -> bool {
+        self.is_whole_cart()
+            || self.dishes.iter().any(|d| d == dish)
+            || self.categories.iter().any(|c| c == category)
+    }
+}
+
+/// How a coupon reaches diners.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Issue {
+    /// One shared public code.
+    #[default]
+    Shared,
+    /// A unique single-use code for each new member at sign-up.
+    OnSignUp,
+}
+
+impl Campaign {
+    /// The channel with this id.
+    pub fn channel(&self, id: &str) -> Option<&Channel> {
+        self.channels.iter().find(|c| c.id == id)
+    }
+}

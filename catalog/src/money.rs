@@ -1,0 +1,239 @@
+//! Money: integer counts of a currency's minor unit, parsed from decimal strings.
+
+use serde::{Deserialize, Serialize};
+use thiserror::Error;
+
+/// An amount in a currency's minor unit (fen, cents, yen). Never a float.
+pub type Minor = i64;
+
+/// A currency and how many decimals its minor unit has.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Currency {
+    /// ISO 4217 code, e.g. `CNY`.
+    pub code: String,
+    /// Decimals of the minor unit: 2 for CNY/USD, 0 for JPY.
+    pub exponent: u8,
+}
+
+impl Currency {
+    /// The currency for an ISO 4217 code this build knows, or `None`.
+    pub fn from_code(code: &str) -> Option<Currency> {
+        let exponent = match code {
+            "JPY" | "KRW" | "VND" | "CLP" | "ISK" => 0,
+            "BHD" | "KWD" | "OMR" | "JOD" | "TND" => 3,
+            "CNY" | "USD" | "EUR" | "GBP" | "HKD" | "TWD" | "SGD" | "MYR" | "THB" | "AUD"
+            | "CAD" | "NZD" | "CHF" | "SEK" | "NOK" | "DKK" | "MOP" | "PHP" | "IDR" | "INR"
+            | "MXN" | "BRL" => 2,
+            _ => return None,
+        };
+        Some(Currency {
+            code: code.to_owned(),
+            exponent,
+        })
+    }
+
+    /// Parses a decimal string such as `"32"`, `"32.5"` or `"32.00"` into minor units.
+    pub fn parse(&self, text: &str) -> Result<Minor, MoneyError> {
+        parse_decimal(text, self.exponent)
+    }
+
+    /// Formats minor units as a decimal string with exactly `exponent` decimals.
+    pub fn format(&self, amount: Minor) -> String {
+        format_decimal(amount, self.exponent)
+    }
+}
+
+/// Why a decimal string is not an amount of money.
+#[derive(Debug, Clone, PartialEq, Eq, Error)]
+pub enum MoneyError {
+    #[error("an amount must not be empty")]
+    Empty,
+    #[error("`{0}` is not a decimal number")]
+    NotDecimal(String),
+    #[error("an amount must not be negative")]
+    Negative,
+    #[error("`{text}` has {found} decimals but the currency has {allowed}")]
+    TooManyDecimals {
+        text: String,
+        found: usize,
+        allowed: u8,
+    },
+    #[error("`{0}` is too large")]
+    Overflow(String),
+}
+
+/// Parses a non-negative decimal string into an integer of `exponent` decimals.
+pub fn parse_decimal(text: &str, exponent: u8) -> Result<Minor, MoneyError> {
+    let text = text.trim();
+    if text.is_empty() {
+        return Err(MoneyError::Empty);
+    }
+    if text.starts_with('-') {
+        return Err(MoneyError::Negative);
+    }
+    let (whole, frac) = match text.split_once('.') {
+        Some((w, f)) => (w, f),
+        None => (text, ""),
+    };
+    let digits = |s: &str| s.bytes().all(|b| b.is_ascii_digit());
+    if whole.is_empty()
+        || !digits(whole)
+        || !digits(frac)
+        || (text.contains('.') && frac.is_empty())
+    {
+        return Err(MoneyError::NotDecimal(text.to_owned()));
+    }
+    if frac.len() > usize::from(exponent) {
+        return Err(MoneyError::TooManyDecimals {
+            text: text.to_owned(),
+            found: frac.len(),
+            allowed: exponent,
+        });
+    }
+    let overflow = || MoneyError::Overflow(text.to_owned());
+    let scale = 10i64
+        .checked_pow(u32::from(exponent))
+        .ok_or_else(overflow)?;
+    let whole: i64 = whole.parse().map_err(|_| overflow())?;
+    let mut frac_value: i64 = if frac.is_empty() {
+        0
+    } else {
+        frac.parse().map_err(|_| overflow())?
+    };
+    for _ in frac.len()..usize::from(exponent) {
+        frac_value *= 10;
+    }
+    let amount = whole
+        .checked_mul(scale)
+        .and_then(|w| w.checked_add(frac_value))
+        .ok_or_else(overflow)?;
+    // Keep well below i64::MAX so sums of many lines cannot overflow.
+    if amount > MAX_AMOUNT {
+        return Err(overflow());
+    }
+    Ok(amount)
+}
+
+/// The largest single amount accepted from content (10^13 minor units).
+pub const MAX_AMOUNT: Minor = 10_000_000_000_000;
+
+/// Formats an integer of `exponent` decimals, e.g. `3250, 2` → `"32.50"`.
+pub fn format_decimal(amount: Minor, exponent: u8) -> String {
+    let sign = if amount < 0 { "-" } else { "" };
+    let abs = amount.unsigned_abs();
+    if exponent == 0 {
+        return format!("{sign}{abs}");
+    }
+    let scale = 10u64.pow(u32::from(exponent));
+    format!(
+        "{sign}{}.{:0width$}",
+        abs / scale,
+        abs % scale,
+        width = usize::from(exponent)
+    )
+}
+
+/// A rate in basis points (1/100 of a percent): `"10%"` or `"10"` → 1000.
+pub type BasisPoints = u32;
+
+/// Parses a percentage written as a decimal string with at most two decimals ("6", "6.5%", "12.25").
+pub fn parse_percent(text: &str) -> Result<BasisPoints, MoneyError> {
+    let bare = text.trim().trim_end_matches('%').trim();
+    let bp = parse_decimal(bare, 2)?;
+    if bp > 10_000 {
+        return Err(MoneyError::Overflow(text.to_owned()));
+    }
+    Ok(bp as BasisPoints)
+}
+
+/// How a fractional minor unit is rounded.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Rounding {
+    /// Half away from zero (the usual till rounding).
+    #[default]
+    HalfUp,
+    /// Half to even (banker's rounding).
+    HalfEven,
+    /// Toward zero.
+    Down,
+}
+
+impl Rounding {
+    /// `amount * bp / 10_000`, rounded. `amount` must be non-negative.
+    pub fn apply_rate(self, amount: Minor, bp: BasisPoints) -> Minor {
+        self.divide(i128::from(amount) * i128::from(bp), 10_000)
+    }
+
+    /// `numerator / denominator` rounded; both non-negative, denominator > 0.
+    pub fn divide(self, numerator: i128, denominator: i128) -> Minor {
+        let q = numerator / denominator;
+        let r = numerator % denominator;
+        let up = match self {
+            Rounding::Down => false,
+            Rounding::HalfUp => r * 2 >= denominator,
+            Rounding::HalfEven => r * 2 > denominator || (r * 2 == denominator && q % 2 == 1),
+        };
+        (q + i128::from(up)) as Minor
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn parses_decimal_strings() {
+        assert_eq!(parse_decimal("32", 2), Ok(3200));
+        assert_eq!(parse_decimal("32.5", 2), Ok(3250));
+        assert_eq!(parse_decimal("32.05", 2), Ok(3205));
+        assert_eq!(parse_decimal("0", 2), Ok(0));
+        assert_eq!(parse_decimal("1200", 0), Ok(1200));
+    }
+
+    #[test]
+    fn rejects_bad_amounts() {
+        assert_eq!(parse_decimal("-3", 2), Err(MoneyError::Negative));
+        assert!(matches!(
+            parse_decimal("3.125", 2),
+            Err(MoneyError::TooManyDecimals { found: 3, .. })
+        ));
+        assert!(matches!(
+            parse_decimal("12.5", 0),
+            Err(MoneyError::TooManyDecimals { .. })
+        ));
+        assert!(matches!(
+            parse_decimal("1e3", 2),
+            Err(MoneyError::NotDecimal(_))
+        ));
+        assert!(matches!(
+            parse_decimal("3.", 2),
+            Err(MoneyError::NotDecimal(_))
+        ));
+        assert!(matches!(
+            parse_decimal(".5", 2),
+            Err(MoneyError::NotDecimal(_))
+        ));
+        assert!(matches!(
+            parse_decimal("99999999999999999999", 2),
+            Err(MoneyError::Overflow(_))
+        ));
+        assert_eq!(parse_decimal("", 2), Err(MoneyError::Empty));
+    }
+
+    #[test]
+    fn formats_with_exponent() {
+        assert_eq!(format_decimal(3250, 2), "32.50");
+        assert_eq!(format_decimal(5, 2), "0.05");
+        assert_eq!(format_decimal(-5, 2), "-0.05");
+        assert_eq!(format_decimal(1200, 0), "1200");
+    }
+
+    #[test]
+    fn rounds_rates() {
+        assert_eq!(Rounding::HalfUp.apply_rate(105, 5000), 53);
+        assert_eq!(Rounding::HalfEven.apply_rate(105, 5000), 52);
+        assert_eq!(Rounding::Down.apply_rate(105, 5000), 52);
+        assert_eq!(parse_percent("6.5%"), Ok(650));
+    }
+}

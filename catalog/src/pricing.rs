@@ -1,0 +1,671 @@
+//! The one pricing function: a cart in, priced lines, discount, charges and total out.
+//!
+//! The generator (prices on pages), the storefront's `catalog.json` and the ordering
+//! API all call [`price`]; nothing else computes what an order costs.
+
+use std::collections::HashSet;
+
+use chrono::{DateTime, Duration, Timelike, Utc};
+use serde::{Deserialize, Serialize};
+use thiserror::Error;
+
+use crate::campaign::{Coupon, CouponKind};
+use crate::menu::{Category, Dish};
+use crate::money::Minor;
+use crate::site::{Location, Site};
+
+/// Most units of one line.
+pub const MAX_QUANTITY: u32 = 99;
+/// Most lines in one cart.
+pub const MAX_LINES: usize = 100;
+
+/// What the diner wants, as sent by the storefront (no prices: the server never trusts them).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Cart {
+    pub location: String,
+    pub fulfilment: Fulfilment,
+    pub lines: Vec<CartLine>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub coupon: Option<String>,
+}
+
+/// How the diner gets the food.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case", tag = "mode", deny_unknown_fields)]
+pub enum Fulfilment {
+    /// At a table of the location (from the table QR code).
+    DineIn { table: String },
+    /// Collected at the counter in a pickup slot starting at `slot`.
+    Pickup { slot: DateTime<Utc> },
+}
+
+/// One dish of a cart with its chosen options.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct CartLine {
+    pub dish: String,
+    pub quantity: u32,
+    #[serde(default)]
+    pub options: Vec<ChosenOptions>,
+}
+
+/// The choices picked in one option group.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ChosenOptions {
+    pub group: String,
+    pub choices: Vec<String>,
+}
+
+/// Sold-out switches set by staff at run time, on top of the content's `sold_out`.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct SoldOut {
+    /// Dish ids.
+    pub dishes: HashSet<String>,
+    /// `dish/group/choice` keys.
+    pub choices: HashSet<String>,
+}
+
+impl SoldOut {
+    /// The key of a choice in [`SoldOut::choices`].
+    pub fn choice_key(dish: &str, group: &str, choice: &str) -> String {
+        format!("{dish}/{group}/{choice}")
+    }
+
+    /// Whether a dish is sold out, by content or by staff.
+    pub fn dish(&self, dish: &Dish) -> bool {
+        dish.sold_out || self.dishes.contains(&dish.id)
+    }
+}
+
+/// A priced cart.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Quote {
+    pub currency: String,
+    pub lines: Vec<PricedLine>,
+    /// Sum of the line totals.
+    pub subtotal: Minor,
+    /// Taken off by the coupon.
+    pub discount: Minor,
+    pub service_charge: Minor,
+    /// Tax contained in (inclusive) or added to (exclusive) the total.
+    pub tax: Minor,
+    pub tax_inclusive: bool,
+    /// What the diner pays.
+    pub total: Minor,
+    /// What became of the coupon in the cart, if there was one.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub coupon: Option<CouponOutcome>,
+}
+
+/// One cart line with its prices.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct PricedLine {
+    pub dish: String,
+    pub category: String,
+    /// The dish name in the site's default language (for tickets and exports).
+    pub name: String,
+    pub quantity: u32,
+    /// Dish price plus the choices' deltas, for one unit.
+    pub unit_price: Minor,
+    pub options: Vec<PricedChoice>,
+    /// `unit_price * quantity`.
+    pub total: Minor,
+}
+
+/// A picked choice with its price delta.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct PricedChoice {
+    pub group: String,
+    pub choice: String,
+    pub name: String,
+    pub price_delta: Minor,
+}
+
+/// A coupon applied, or why not.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case", tag = "status")]
+pub enum CouponOutcome {
+    Applied {
+        code: String,
+        campaign: String,
+        discount: Minor,
+    },
+    Rejected {
+        code: String,
+        reason: CouponRejection,
+    },
+}
+
+/// Why a coupon does not apply to a cart.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, Error)]
+#[serde(rename_all = "snake_case", tag = "reason")]
+pub enum CouponRejection {
+    #[error("no coupon has this code")]
+    Unknown,
+    #[error("the coupon is not valid yet")]
+    NotYetValid,
+    #[error("the coupon has expired")]
+    Expired,
+    #[error("the coupon cannot be used at this time of day")]
+    OutsideHours,
+    #[error("the coupon is not valid at this location")]
+    WrongLocation,
+    #[error("spend {min_spend} (minor units) on eligible dishes to use this coupon")]
+    BelowMinimum { min_spend: Minor, eligible: Minor },
+    #[error("no dish in the cart is covered by this coupon")]
+    NothingInScope,
+    #[error("add the free dish to the cart to use this coupon")]
+    FreeItemNotInCart { dish: String },
+    #[error("the coupon's budget is used up")]
+    BudgetExhausted,
+    #[error("the coupon has already been used the allowed number of times by this member")]
+    PerMemberLimit,
+    #[error("the coupon code has already been used")]
+    AlreadyUsed,
+    #[error("this coupon is for members only")]
+    MembersOnly,
+}
+
+/// Why a cart cannot be priced. `line` is the index of the cart line.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, Error)]
+#[serde(rename_all = "snake_case", tag = "kind")]
+pub enum PricingError {
+    #[error("no location `{location}`")]
+    UnknownLocation { location: String },
+    #[error("the cart is empty")]
+    EmptyCart,
+    #[error("a cart takes at most {max} lines")]
+    TooManyLines { max: usize },
+    #[error("this location does not offer {mode}")]
+    FulfilmentNotOffered { mode: String },
+    #[error("no table `{table}` at this location")]
+    UnknownTable { table: String },
+    #[error("the shop is closed now")]
+    ShopClosed,
+    #[error("the pickup slot is in the past or too soon")]
+    SlotTooSoon,
+    #[error("the pickup slot does not start on a slot boundary")]
+    SlotNotAligned,
+    #[error("the shop is closed at that pickup time")]
+    SlotClosed,
+    #[error("no dish `{dish}` on this location's menu")]
+    UnknownDish { line: usize, dish: String },
+    #[error("quantity must be between 1 and {max}")]
+    BadQuantity { line: usize, max: u32 },
+    #[error("`{dish}` is sold out")]
+    SoldOut { line: usize, dish: String },
+    #[error("`{dish}` is not available at this time")]
+    Unavailable { line: usize, dish: String },
+    #[error("`{dish}` has no option group `{group}`")]
+    UnknownGroup {
+        line: usize,
+        dish: String,
+        group: String,
+    },
+    #[error("option group `{group}` has no choice `{choice}`")]
+    UnknownChoice {
+        line: usize,
+        group: String,
+        choice: String,
+    },
+    #[error("choice `{choice}` is sold out")]
+    ChoiceSoldOut {
+        line: usize,
+        group: String,
+        choice: String,
+    },
+    #[error("choice `{choice}` is picked twice")]
+    DuplicateChoice {
+        line: usize,
+        group: String,
+        choice: String,
+    },
+    #[error("option group `{group}` needs at least {min} choice(s)")]
+    OptionTooFew {
+        line: usize,
+        group: String,
+        min: u32,
+    },
+    #[error("option group `{group}` takes at most {max} choice(s)")]
+    OptionTooMany {
+        line: usize,
+        group: String,
+        max: u32,
+    },
+}
+
+impl PricingError {
+    /// The request field the error is about, e.g. `lines[2].options.spice`.
+    pub fn field(&self) -> String {
+        use PricingError::*;
+        match self {
+            UnknownLocation { .. } => "location".into(),
+            EmptyCart | TooManyLines { .. } => "lines".into(),
+            FulfilmentNotOffered { .. } => "fulfilment.mode".into(),
+            UnknownTable { .. } => "fulfilment.table".into(),
+            ShopClosed => "fulfilment".into(),
+            SlotTooSoon | SlotNotAligned | SlotClosed => "fulfilment.slot".into(),
+            UnknownDish { line, .. } | SoldOut { line, .. } | Unavailable { line, .. } => {
+                format!("lines[{line}].dish")
+            }
+            BadQuantity { line, .. } => format!("lines[{line}].quantity"),
+            UnknownGroup { line, group, .. }
+            | UnknownChoice { line, group, .. }
+            | ChoiceSoldOut { line, group, .. }
+            | DuplicateChoice { line, group, .. }
+            | OptionTooFew { line, group, .. }
+            | OptionTooMany { line, group, .. } => format!("lines[{line}].options.{group}"),
+        }
+    }
+}
+
+/// The facts about the diner that member-only coupons need.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct Diner {
+    pub is_member: bool,
+}
+
+/// Prices `cart` at instant `now` against the site and the live sold-out switches.
+///
+/// Returns every line error at once, so a form can show them all.
+pub fn price(
+    site: &Site,
+    sold_out: &SoldOut,
+    cart: &Cart,
+    now: DateTime<Utc>,
+) -> Result<Quote, Vec<PricingError>> {
+    let tz = site.settings.timezone;
+    let location = site.location(&cart.location).ok_or_else(|| {
+        vec![PricingError::UnknownLocation {
+            location: cart.location.clone(),
+        }]
+    })?;
+    let mut errors = Vec::new();
+    let service_time = check_fulfilment(location, &cart.fulfilment, now, tz, &mut errors);
+    if cart.lines.is_empty() {
+        errors.push(PricingError::EmptyCart);
+    }
+    if cart.lines.len() > MAX_LINES {
+        errors.push(PricingError::TooManyLines { max: MAX_LINES });
+        return Err(errors);
+    }
+    let menu = site.menu_of(location);
+    let lang = site.default_language();
+    let mut lines = Vec::with_capacity(cart.lines.len());
+    for (index, line) in cart.lines.iter().enumerate() {
+        let found = menu.and_then(|m| m.dish(&line.dish));
+        let Some((category, dish)) = found else {
+            errors.push(PricingError::UnknownDish {
+                line: index,
+                dish: line.dish.clone(),
+            });
+            continue;
+        };
+        if let Some(priced) = price_line(
+            index,
+            line,
+            category,
+            dish,
+            sold_out,
+            service_time,
+            tz,
+            lang,
+            &mut errors,
+        ) {
+            lines.push(priced);
+        }
+    }
+    if !errors.is_empty() {
+        return Err(errors);
+    }
+    let subtotal: Minor = lines.iter().map(|l| l.total).sum();
+    let (discount, coupon) = match &cart.coupon {
+        Some(code) if !code.trim().is_empty() => {
+            apply_coupon(site, code, &cart.location, &lines, service_time)
+        }
+        _ => (0, None),
+    };
+    let charges = &site.settings.charges;
+    let after_discount = subtotal - discount;
+    let service_charge = match cart.fulfilment {
+        Fulfilment::DineIn { .. } => charges
+            .rounding
+            .apply_rate(after_discount, charges.service_charge),
+        Fulfilment::Pickup { .. } => 0,
+    };
+    let base = after_discount + service_charge;
+    let (tax, total) = if charges.tax_inclusive {
+        let tax = charges.rounding.divide(
+            i128::from(base) * i128::from(charges.tax_rate),
+            10_000 + i128::from(charges.tax_rate),
+        );
+        (tax, base)
+    } else {
+        let tax = charges.rounding.apply_rate(base, charges.tax_rate);
+        (tax, base + tax)
+    };
+    Ok(Quote {
+        currency: site.settings.currency.code.clone(),
+        lines,
+        subtotal,
+        discount,
+        service_charge,
+        tax,
+        tax_inclusive: charges.tax_inclusive,
+        total,
+        coupon,
+    })
+}
+
+/// Checks how the order is served; returns the instant the food is for.
+fn check_fulfilment(
+    location: &Location,
+    fulfilment: &Fulfilment,
+    now: DateTime<Utc>,
+    tz: chrono_tz::Tz,
+    errors: &mut Vec<PricingError>,
+) -> DateTime<Utc> {
+    match fulfilment {
+        Fulfilment::DineIn { table } => {
+            if !location.dine_in {
+                errors.push(PricingError::FulfilmentNotOffered {
+                    mode: "dine_in".into(),
+                });
+            } else if !location.tables.iter().any(|t| t == table) {
+                errors.push(PricingError::UnknownTable {
+                    table: table.clone(),
+                });
+            } else if !location.is_open(now, tz) {
+                errors.push(PricingError::ShopClosed);
+            }
+            now
+        }
+        Fulfilment::Pickup { slot } => {
+            match &location.pickup {
+                None => errors.push(PricingError::FulfilmentNotOffered {
+                    mode: "pickup".into(),
+                }),
+                Some(pickup) => {
+                    if *slot < now + Duration::minutes(i64::from(pickup.lead_minutes)) {
+                        errors.push(PricingError::SlotTooSoon);
+                    } else if !slot_aligned(*slot, pickup.slot_minutes, tz) {
+                        errors.push(PricingError::SlotNotAligned);
+                    } else if !location.is_open(*slot, tz) {
+                        errors.push(PricingError::SlotClosed);
+                    }
+                }
+            }
+            *slot
+        }
+    }
+}
+
+/// Whether a slot starts on a multiple of `slot_minutes` after local midnight.
+pub fn slot_aligned(slot: DateTime<Utc>, slot_minutes: u32, tz: chrono_tz::Tz) -> bool {
+    let local = slot.with_timezone(&tz);
+    let minutes = local.hour() * 60 + local.minute();
+    slot_minutes > 0
+        && local.second() == 0
+        && local.nanosecond() == 0
+        && minutes % slot_minutes == 0
+}
+
+/// The pickup slots a location offers from `now` until `horizon_hours` later (capacity not considered).
+pub fn pickup_slots(
+    location: &Location,
+    now: DateTime<Utc>,
+    horizon_hours: u32,
+    tz: chrono_tz::Tz,
+) -> Vec<DateTime<Utc>> {
+    let Some(pickup) = location.pickup else {
+        return Vec::new();
+    };
+    if pickup.slot_minutes == 0 {
+        return Vec::new();
+    }
+    let step = Duration::minutes(i64::from(pickup.slot_minutes));
+    let earliest = now + Duration::minutes(i64::from(pickup.lead_minutes));
+    let local = earliest.with_timezone(&tz);
+    let minutes = i64::from(local.hour() * 60 + local.minute());
+    let slot_len = i64::from(pickup.slot_minutes);
+    let into_slot = minutes % slot_len;
+    let mut slot = earliest
+        - Duration::minutes(into_slot)
+        - Duration::seconds(i64::from(local.second()))
+        - Duration::nanoseconds(i64::from(local.nanosecond()));
+    if slot < earliest {
+        slot += step;
+    }
+    let end = now + Duration::hours(i64::from(horizon_hours));
+    let mut slots = Vec::new();
+    while slot <= end {
+        if location.is_open(slot, tz) {
+            slots.push(slot);
+        }
+        slot += step;
+    }
+    slots
+}
+
+#[allow(clippy::too_many_arguments)]
+fn price_line(
+    index: usize,
+    line: &CartLine,
+    category: &Category,
+    dish: &Dish,
+    sold_out: &SoldOut,
+    at: DateTime<Utc>,
+    tz: chrono_tz::Tz,
+    lang: &str,
+    errors: &mut Vec<PricingError>,
+) -> Option<PricedLine> {
+    let before = errors.len();
+    if line.quantity == 0 || line.quantity > MAX_QUANTITY {
+        errors.push(PricingError::BadQuantity {
+            line: index,
+            max: MAX_QUANTITY,
+        });
+    }
+    if sold_out.dish(dish) {
+        errors.push(PricingError::SoldOut {
+            line: index,
+            dish: dish.id.clone(),
+        });
+    }
+    let window_closed =
+        |w: &Option<crate::schedule::Window>| w.as_ref().is_some_and(|w| !w.is_open(at, tz));
+    if window_closed(&category.available) || window_closed(&dish.available) {
+        errors.push(PricingError::Unavailable {
+            line: index,
+            dish: dish.id.clone(),
+        });
+    }
+    for chosen in &line.options {
+        if dish.group(&chosen.group).is_none() {
+            errors.push(PricingError::UnknownGroup {
+                line: index,
+                dish: dish.id.clone(),
+                group: chosen.group.clone(),
+            });
+        }
+    }
+    let mut options = Vec::new();
+    for group in &dish.options {
+        let picked: Vec<&String> = line
+            .options
+            .iter()
+            .filter(|c| c.group == group.id)
+            .flat_map(|c| c.choices.iter())
+            .collect();
+        let mut seen = HashSet::new();
+        for choice_id in &picked {
+            if !seen.insert(choice_id.as_str()) {
+                errors.push(PricingError::DuplicateChoice {
+                    line: index,
+                    group: group.id.clone(),
+                    choice: (*choice_id).clone(),
+                });
+                continue;
+            }
+            let Some(choice) = group.choices.iter().find(|c| &c.id == *choice_id) else {
+                errors.push(PricingError::UnknownChoice {
+                    line: index,
+                    group: group.id.clone(),
+                    choice: (*choice_id).clone(),
+                });
+                continue;
+            };
+            let combo_dish_out = choice
+                .dish
+                .as_ref()
+                .is_some_and(|d| sold_out.dishes.contains(d));
+            if choice.sold_out
+                || combo_dish_out
+                || sold_out
+                    .choices
+                    .contains(&SoldOut::choice_key(&dish.id, &group.id, &choice.id))
+            {
+                errors.push(PricingError::ChoiceSoldOut {
+                    line: index,
+                    group: group.id.clone(),
+                    choice: choice.id.clone(),
+                });
+            }
+            options.push(PricedChoice {
+                group: group.id.clone(),
+                choice: choice.id.clone(),
+                name: choice.name.get(lang, lang).to_owned(),
+                price_delta: choice.price_delta,
+            });
+        }
+        let count = picked.len() as u32;
+        if count < group.min {
+            errors.push(PricingError::OptionTooFew {
+                line: index,
+                group: group.id.clone(),
+                min: group.min,
+            });
+        }
+        if count > group.max {
+            errors.push(PricingError::OptionTooMany {
+                line: index,
+                group: group.id.clone(),
+                max: group.max,
+            });
+        }
+    }
+    if errors.len() > before {
+        return None;
+    }
+    let unit_price = dish.price + options.iter().map(|o| o.price_delta).sum::<Minor>();
+    Some(PricedLine {
+        dish: dish.id.clone(),
+        category: category.id.clone(),
+        name: dish.name.get(lang, lang).to_owned(),
+        quantity: line.quantity,
+        unit_price,
+        total: unit_price * Minor::from(line.quantity),
+        options,
+    })
+}
+
+/// The discount a coupon gives on priced lines, or why it gives none.
+fn apply_coupon(
+    site: &Site,
+    code: &str,
+    location: &str,
+    lines: &[PricedLine],
+    at: DateTime<Utc>,
+) -> (Minor, Option<CouponOutcome>) {
+    let code_shown = code.trim().to_owned();
+    let Some((campaign, coupon)) = site.coupon(code) else {
+        return (
+            0,
+            Some(CouponOutcome::Rejected {
+                code: code_shown,
+                reason: CouponRejection::Unknown,
+            }),
+        );
+    };
+    match coupon_discount(
+        coupon,
+        location,
+        lines,
+        at,
+        site.settings.timezone,
+        site.settings.charges.rounding,
+    ) {
+        Ok(discount) => (
+            discount,
+            Some(CouponOutcome::Applied {
+                code: coupon.code.clone(),
+                campaign: campaign.id.clone(),
+                discount,
+            }),
+        ),
+        Err(reason) => (
+            0,
+            Some(CouponOutcome::Rejected {
+                code: coupon.code.clone(),
+                reason,
+            }),
+        ),
+    }
+}
+
+/// The discount of `coupon` on `lines` at `at`: never negative, never above its cap
+/// or the eligible subtotal.
+pub fn coupon_discount(
+    coupon: &Coupon,
+    location: &str,
+    lines: &[PricedLine],
+    at: DateTime<Utc>,
+    tz: chrono_tz::Tz,
+    rounding: crate::money::Rounding,
+) -> Result<Minor, CouponRejection> {
+    if coupon.valid_from.is_some_and(|from| at < from) {
+        return Err(CouponRejection::NotYetValid);
+    }
+    if coupon.valid_until.is_some_and(|until| at >= until) {
+        return Err(CouponRejection::Expired);
+    }
+    if coupon.hours.as_ref().is_some_and(|w| !w.is_open(at, tz)) {
+        return Err(CouponRejection::OutsideHours);
+    }
+    if !coupon.scope.locations.is_empty() && !coupon.scope.locations.iter().any(|l| l == location) {
+        return Err(CouponRejection::WrongLocation);
+    }
+    let eligible: Vec<&PricedLine> = lines
+        .iter()
+        .filter(|l| coupon.scope.covers(&l.dish, &l.category))
+        .collect();
+    if eligible.is_empty() {
+        return Err(CouponRejection::NothingInScope);
+    }
+    let eligible_total: Minor = eligible.iter().map(|l| l.total).sum();
+    if eligible_total < coupon.min_spend {
+        return Err(CouponRejection::BelowMinimum {
+            min_spend: coupon.min_spend,
+            eligible: eligible_total,
+        });
+    }
+    let raw = match &coupon.kind {
+        CouponKind::PercentOff { percent } => rounding.apply_rate(eligible_total, *percent),
+        CouponKind::AmountOff { amount } => *amount,
+        CouponKind::FreeItem { dish } => {
+            let unit = eligible
+                .iter()
+                .filter(|l| &l.dish == dish)
+                .map(|l| l.unit_price)
+                .min();
+            match unit {
+                Some(unit) => unit,
+                None => return Err(CouponRejection::FreeItemNotInCart { dish: dish.clone() }),
+            }
+        }
+    };
+    let capped = coupon.max_discount.map_or(raw, |cap| raw.min(cap));
+    Ok(capped.clamp(0, eligible_total))
+}

@@ -1,0 +1,174 @@
+//! The whole checked site: settings, locations, menus, campaigns and pages.
+
+use chrono_tz::Tz;
+use serde::{Deserialize, Serialize};
+
+use crate::campaign::{Campaign, Coupon};
+use crate::menu::{Category, Dish, Menu};
+use crate::money::{BasisPoints, Currency, Rounding};
+use crate::schedule::Window;
+use crate::text::Localized;
+
+/// Everything the storefront and the functions know about a restaurant.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Site {
+    pub settings: Settings,
+    pub locations: Vec<Location>,
+    pub menus: Vec<Menu>,
+    pub campaigns: Vec<Campaign>,
+    pub pages: Vec<Page>,
+}
+
+/// `site.yaml`: the restaurant's name, languages, money and charges.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Settings {
+    pub name: Localized,
+    /// Language codes; the first is the default and the fallback.
+    pub languages: Vec<String>,
+    pub currency: Currency,
+    pub timezone: Tz,
+    /// Absolute base URL the site is published at, e.g. `https://example.com`.
+    pub base_url: String,
+    #[serde(default)]
+    pub description: Localized,
+    #[serde(default)]
+    pub charges: Charges,
+    #[serde(default = "default_theme")]
+    pub theme: String,
+    /// Minutes after which an open order turns amber and red on the staff screen.
+    #[serde(default)]
+    pub age_warnings: AgeWarnings,
+}
+
+fn default_theme() -> String {
+    "default".to_owned()
+}
+
+/// Service charge and tax rules.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Charges {
+    /// Service charge on dine-in orders, in basis points of the discounted subtotal.
+    #[serde(default)]
+    pub service_charge: BasisPoints,
+    /// Tax rate in basis points.
+    #[serde(default)]
+    pub tax_rate: BasisPoints,
+    /// Whether menu prices already include tax (the usual case in China and Europe).
+    #[serde(default)]
+    pub tax_inclusive: bool,
+    #[serde(default)]
+    pub rounding: Rounding,
+}
+
+/// Staff-screen thresholds for open orders, in minutes.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+pub struct AgeWarnings {
+    pub amber: u32,
+    pub red: u32,
+}
+
+impl Default for AgeWarnings {
+    fn default() -> Self {
+        AgeWarnings { amber: 10, red: 20 }
+    }
+}
+
+/// A shop: where it is, when it is open, how it serves, which menu.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Location {
+    /// Unique across the site; also the short prefix of order numbers (first letter, upper-cased).
+    pub id: String,
+    pub name: Localized,
+    pub address: Localized,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub phone: Option<String>,
+    /// Opening hours; several windows for split days.
+    pub hours: Vec<Window>,
+    /// Table labels for dine-in ("1".."12", "A3"…); empty when there is no dine-in.
+    #[serde(default)]
+    pub tables: Vec<String>,
+    pub dine_in: bool,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub pickup: Option<Pickup>,
+    /// Id of the menu served here.
+    pub menu: String,
+    /// Short prefix for order numbers, e.g. `A` → `A-042`.
+    pub order_prefix: String,
+}
+
+/// Pickup slots: length, how many orders each takes, and how far ahead.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Pickup {
+    pub slot_minutes: u32,
+    pub capacity: u32,
+    /// The earliest slot starts at least this many minutes from now.
+    pub lead_minutes: u32,
+}
+
+/// A Markdown page (about, news…), rendered per language.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Page {
+    /// URL slug, e.g. `about`.
+    pub slug: String,
+    pub title: Localized,
+    /// Markdown source per language.
+    pub body: Localized,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub date: Option<chrono::NaiveDate>,
+    #[serde(default)]
+    pub description: Localized,
+}
+
+impl Site {
+    /// The default language (the first listed).
+    pub fn default_language(&self) -> &str {
+        self.settings
+            .languages
+            .first()
+            .map(String::as_str)
+            .unwrap_or("en")
+    }
+
+    /// The location with this id.
+    pub fn location(&self, id: &str) -> Option<&Location> {
+        self.locations.iter().find(|l| l.id == id)
+    }
+
+    /// The menu with this id.
+    pub fn menu(&self, id: &str) -> Option<&Menu> {
+        self.menus.iter().find(|m| m.id == id)
+    }
+
+    /// The menu a location serves.
+    pub fn menu_of(&self, location: &Location) -> Option<&Menu> {
+        self.menu(&location.menu)
+    }
+
+    /// A dish by id in any menu, with its category.
+    pub fn dish(&self, id: &str) -> Option<(&Category, &Dish)> {
+        self.menus.iter().find_map(|m| m.dish(id))
+    }
+
+    /// The campaign and coupon for a code, compared case-insensitively.
+    pub fn coupon(&self, code: &str) -> Option<(&Campaign, &Coupon)> {
+        let code = code.trim();
+        self.campaigns.iter().find_map(|c| {
+            c.coupons
+                .iter()
+                .find(|k| k.code.eq_ignore_ascii_case(code))
+                .map(|k| (c, k))
+        })
+    }
+
+    /// The campaign with this id.
+    pub fn campaign(&self, id: &str) -> Option<&Campaign> {
+        self.campaigns.iter().find(|c| c.id == id)
+    }
+}
+
+impl Location {
+    /// Whether the shop is open at `at`.
+    pub fn is_open(&self, at: chrono::DateTime<chrono::Utc>, tz: Tz) -> bool {
+        self.hours.iter().any(|w| w.is_open(at, tz))
+    }
+}

@@ -1,0 +1,138 @@
+//! Where every page and file of the storefront lives. One place, so links,
+//! the sitemap, QR codes and the link checker agree.
+
+use catalog::Site;
+
+/// Path segments a location id or page slug must not take: they are used by the site itself.
+pub const RESERVED: &[&str] = &[
+    "api", "admin", "staff", "assets", "images", "qr", "catalog", "dishes", "tags", "order",
+    "orders", "members", "join", "checkout", "status",
+];
+
+/// The home page of a language: `/en/`.
+pub fn home(lang: &str) -> String {
+    format!("/{lang}/")
+}
+
+/// A location's menu page: `/en/harbour/`.
+pub fn location(lang: &str, location: &str) -> String {
+    format!("/{lang}/{location}/")
+}
+
+/// A dish page, for sharing: `/en/dishes/dan-dan-noodles/`.
+pub fn dish(lang: &str, dish: &str) -> String {
+    format!("/{lang}/dishes/{dish}/")
+}
+
+/// A Markdown page: `/en/about/`.
+pub fn page(lang: &str, slug: &str) -> String {
+    format!("/{lang}/{slug}/")
+}
+
+/// A tag listing: `/en/tags/vegetarian/`.
+pub fn tag(lang: &str, tag: &str) -> String {
+    format!("/{lang}/tags/{}/", slug(tag))
+}
+
+/// A location's catalog for the cart: `/catalog/harbour.json`.
+pub fn catalog_json(location: &str) -> String {
+    format!("/catalog/{location}.json")
+}
+
+/// The URL a table's QR code opens (relative): `/zh/harbour/?table=7`.
+pub fn table_link(lang: &str, location: &str, table: &str) -> String {
+    format!("/{lang}/{location}/?table={}", query_escape(table))
+}
+
+/// The SVG QR code of a table: `/qr/harbour/table-7.svg`.
+pub fn table_qr(location: &str, table: &str) -> String {
+    format!("/qr/{location}/table-{}.svg", slug(table))
+}
+
+/// The tracked URL of a campaign channel (relative): `/zh/harbour/?c=spring&ch=flyer`.
+pub fn channel_link(lang: &str, location: &str, campaign: &str, channel: &str) -> String {
+    format!(
+        "/{lang}/{location}/?c={}&ch={}",
+        query_escape(campaign),
+        query_escape(channel)
+    )
+}
+
+/// The SVG QR code of a campaign channel: `/qr/campaigns/spring/flyer.svg`.
+pub fn channel_qr(campaign: &str, channel: &str) -> String {
+    format!("/qr/campaigns/{campaign}/{channel}.svg")
+}
+
+/// A URL-safe lowercase slug of a label: letters, digits and dashes.
+pub fn slug(text: &str) -> String {
+    let mut out = String::with_capacity(text.len());
+    for c in text.trim().chars() {
+        if c.is_alphanumeric() {
+            out.extend(c.to_lowercase());
+        } else if !out.ends_with('-') && !out.is_empty() {
+            out.push('-');
+        }
+    }
+    while out.ends_with('-') {
+        out.pop();
+    }
+    out
+}
+
+/// Percent-escapes the characters that would break a query value.
+pub fn query_escape(text: &str) -> String {
+    let mut out = String::with_capacity(text.len());
+    for b in text.bytes() {
+        match b {
+            b'A'..=b'Z' | b'a'..=b'z' | b'0'..=b'9' | b'-' | b'_' | b'.' | b'~' => {
+                out.push(b as char)
+            }
+            _ => out.push_str(&format!("%{b:02X}")),
+        }
+    }
+    out
+}
+
+/// Every HTML page path the site will have: for the link checker and the sitemap.
+pub fn all_pages(site: &Site) -> Vec<String> {
+    let mut out = Vec::new();
+    for lang in &site.settings.languages {
+        out.push(home(lang));
+        for l in &site.locations {
+            out.push(location(lang, &l.id));
+        }
+        for m in &site.menus {
+            for (_, d) in m.dishes() {
+                out.push(dish(lang, &d.id));
+            }
+        }
+        for p in &site.pages {
+            out.push(page(lang, &p.slug));
+        }
+        let mut tags: Vec<String> = site
+            .menus
+            .iter()
+            .flat_map(|m| {
+                m.dishes()
+                    .flat_map(|(_, d)| d.tags.iter().map(|t| tag(lang, t)))
+            })
+            .collect();
+        tags.sort();
+        tags.dedup();
+        out.extend(tags);
+    }
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn slugs_and_escapes() {
+        assert_eq!(slug(" Spicy & Hot "), "spicy-hot");
+        assert_eq!(slug("素食"), "素食");
+        assert_eq!(query_escape("A 7"), "A%207");
+        assert_eq!(table_link("zh", "harbour", "7"), "/zh/harbour/?table=7");
+    }
+}
