@@ -46,23 +46,39 @@ impl Currency {
 /// Why a decimal string is not an amount of money.
 #[derive(Debug, Clone, PartialEq, Eq, Error)]
 pub enum MoneyError {
+    /// Nothing but whitespace.
     #[error("an amount must not be empty")]
     Empty,
+    /// Not digits with an optional `.` and decimals (e.g. `"+3"`, `"3,5"`, `"1e5"`).
     #[error("`{0}` is not a decimal number")]
     NotDecimal(String),
+    /// Starts with `-`.
     #[error("an amount must not be negative")]
     Negative,
+    /// More decimals than the currency's minor unit has.
     #[error("`{text}` has {found} decimals but the currency has {allowed}")]
     TooManyDecimals {
+        /// The amount as written (trimmed).
         text: String,
+        /// Decimals written.
         found: usize,
+        /// Decimals the currency allows.
         allowed: u8,
     },
+    /// Above [`MAX_AMOUNT`] (or a rate above 100%).
     #[error("`{0}` is too large")]
     Overflow(String),
 }
 
 /// Parses a non-negative decimal string into an integer of `exponent` decimals.
+///
+/// Accepted: ASCII digits, optionally a `.` followed by at least one and at most
+/// `exponent` digits, with surrounding whitespace ignored (`" 3.0 "` is 300 at
+/// exponent 2). Rejected, so that a price means the same thing everywhere: a
+/// leading `+` (`"+3"`), a decimal comma or thousands separator (`"3,5"`,
+/// `"1,000"`), exponents (`"1e5"`), a bare `.` at either end (`".5"`, `"3."`),
+/// inner whitespace, non-ASCII digits, and anything above [`MAX_AMOUNT`].
+/// Negative amounts are [`MoneyError::Negative`].
 pub fn parse_decimal(text: &str, exponent: u8) -> Result<Minor, MoneyError> {
     let text = text.trim();
     if text.is_empty() {
@@ -118,19 +134,19 @@ pub fn parse_decimal(text: &str, exponent: u8) -> Result<Minor, MoneyError> {
 pub const MAX_AMOUNT: Minor = 10_000_000_000_000;
 
 /// Formats an integer of `exponent` decimals, e.g. `3250, 2` → `"32.50"`.
+///
+/// Works on the digits, so any exponent (even one above 19) formats without overflow.
 pub fn format_decimal(amount: Minor, exponent: u8) -> String {
     let sign = if amount < 0 { "-" } else { "" };
-    let abs = amount.unsigned_abs();
+    let digits = amount.unsigned_abs().to_string();
+    let exponent = usize::from(exponent);
     if exponent == 0 {
-        return format!("{sign}{abs}");
+        return format!("{sign}{digits}");
     }
-    let scale = 10u64.pow(u32::from(exponent));
-    format!(
-        "{sign}{}.{:0width$}",
-        abs / scale,
-        abs % scale,
-        width = usize::from(exponent)
-    )
+    // At least one digit before the point: 5 at exponent 2 is "0.05".
+    let padded = format!("{digits:0>width$}", width = exponent + 1);
+    let (whole, frac) = padded.split_at(padded.len() - exponent);
+    format!("{sign}{whole}.{frac}")
 }
 
 /// A rate in basis points (1/100 of a percent): `"10%"` or `"10"` → 1000.

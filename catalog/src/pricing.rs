@@ -5,7 +5,7 @@
 
 use std::collections::HashSet;
 
-use chrono::{DateTime, Duration, Timelike, Utc};
+use chrono::{DateTime, Duration, LocalResult, TimeZone, Timelike, Utc};
 use serde::{Deserialize, Serialize};
 use thiserror::Error;
 
@@ -261,12 +261,6 @@ impl PricingError {
     }
 }
 
-/// The facts about the diner that member-only coupons need.
-#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
-pub struct Diner {
-    pub is_member: bool,
-}
-
 /// Prices `cart` at instant `now` against the site and the live sold-out switches.
 ///
 /// Returns every line error at once, so a form can show them all.
@@ -304,6 +298,7 @@ pub fn price(
             continue;
         };
         if let Some(priced) = price_line(
+            site,
             index,
             line,
             category,
@@ -320,10 +315,11 @@ pub fn price(
     if !errors.is_empty() {
         return Err(errors);
     }
-    let subtotal: Minor = lines.iter().map(|l| l.total).sum();
+    let subtotal: Minor = lines.iter().fold(0, |sum, l| sum.saturating_add(l.total));
     let (discount, coupon) = match &cart.coupon {
         Some(code) if !code.trim().is_empty() => {
-            apply_coupon(site, code, &cart.location, &lines, service_time)
+            // A coupon is valid when the diner orders, whatever the pickup time.
+            apply_coupon(site, code, &cart.location, &lines, now)
         }
         _ => (0, None),
     };
@@ -335,7 +331,7 @@ pub fn price(
             .apply_rate(after_discount, charges.service_charge),
         Fulfilment::Pickup { .. } => 0,
     };
-    let base = after_discount + service_charge;
+    let base = after_discount.saturating_add(service_charge);
     let (tax, total) = if charges.tax_inclusive {
         let tax = charges.rounding.divide(
             i128::from(base) * i128::from(charges.tax_rate),
@@ -344,7 +340,7 @@ pub fn price(
         (tax, base)
     } else {
         let tax = charges.rounding.apply_rate(base, charges.tax_rate);
-        (tax, base + tax)
+        (tax, base.saturating_add(tax))
     };
     Ok(Quote {
         currency: site.settings.currency.code.clone(),
@@ -409,10 +405,19 @@ pub fn slot_aligned(slot: DateTime<Utc>, slot_minutes: u32, tz: chrono_tz::Tz) -
     slot_minutes > 0
         && local.second() == 0
         && local.nanosecond() == 0
-        && minutes % slot_minutes == 0
+        && minutes.is_multiple_of(slot_minutes)
 }
 
+/// The longest look-ahead [`pickup_slots`] serves, in hours (31 days).
+pub const MAX_PICKUP_HORIZON_HOURS: u32 = 31 * 24;
+
 /// The pickup slots a location offers from `now` until `horizon_hours` later (capacity not considered).
+///
+/// Slots start on multiples of `slot_minutes` after local midnight in `tz` (exactly
+/// what [`slot_aligned`] accepts, so [`price`] takes every slot offered), no sooner
+/// than the lead time, and only while the location is open. Local times skipped by a
+/// daylight-saving change are not offered; a local time that happens twice is offered
+/// twice. The horizon is capped at [`MAX_PICKUP_HORIZON_HOURS`]. Sorted, no duplicates.
 pub fn pickup_slots(
     location: &Location,
     now: DateTime<Utc>,
@@ -425,32 +430,46 @@ pub fn pickup_slots(
     if pickup.slot_minutes == 0 {
         return Vec::new();
     }
-    let step = Duration::minutes(i64::from(pickup.slot_minutes));
-    let earliest = now + Duration::minutes(i64::from(pickup.lead_minutes));
-    let local = earliest.with_timezone(&tz);
-    let minutes = i64::from(local.hour() * 60 + local.minute());
-    let slot_len = i64::from(pickup.slot_minutes);
-    let into_slot = minutes % slot_len;
-    let mut slot = earliest
-        - Duration::minutes(into_slot)
-        - Duration::seconds(i64::from(local.second()))
-        - Duration::nanoseconds(i64::from(local.nanosecond()));
-    if slot < earliest {
-        slot += step;
-    }
-    let end = now + Duration::hours(i64::from(horizon_hours));
+    let horizon = horizon_hours.min(MAX_PICKUP_HORIZON_HOURS);
+    let (Some(earliest), Some(end)) = (
+        now.checked_add_signed(Duration::minutes(i64::from(pickup.lead_minutes))),
+        now.checked_add_signed(Duration::hours(i64::from(horizon))),
+    ) else {
+        return Vec::new();
+    };
+    // Stepping a fixed duration from the first slot would drift off the local grid
+    // at midnight (when slot_minutes does not divide a day) and at DST changes, so
+    // walk the local grid day by day instead.
     let mut slots = Vec::new();
-    while slot <= end {
-        if location.is_open(slot, tz) {
-            slots.push(slot);
+    let mut day = earliest.with_timezone(&tz).date_naive();
+    let last_day = end.with_timezone(&tz).date_naive();
+    while day <= last_day {
+        for minute in (0..24 * 60).step_by(pickup.slot_minutes as usize) {
+            let Some(naive) = day.and_hms_opt(minute / 60, minute % 60, 0) else {
+                continue;
+            };
+            let candidates: Vec<DateTime<Utc>> = match tz.from_local_datetime(&naive) {
+                LocalResult::Single(t) => vec![t.with_timezone(&Utc)],
+                LocalResult::Ambiguous(a, b) => vec![a.with_timezone(&Utc), b.with_timezone(&Utc)],
+                LocalResult::None => Vec::new(),
+            };
+            slots.extend(
+                candidates
+                    .into_iter()
+                    .filter(|s| *s >= earliest && *s <= end && location.is_open(*s, tz)),
+            );
         }
-        slot += step;
+        let Some(next) = day.succ_opt() else { break };
+        day = next;
     }
+    slots.sort();
+    slots.dedup();
     slots
 }
 
 #[allow(clippy::too_many_arguments)]
 fn price_line(
+    site: &Site,
     index: usize,
     line: &CartLine,
     category: &Category,
@@ -517,10 +536,11 @@ fn price_line(
                 });
                 continue;
             };
-            let combo_dish_out = choice
-                .dish
-                .as_ref()
-                .is_some_and(|d| sold_out.dishes.contains(d));
+            // A combo choice stands for a dish: it is out when that dish is, whether
+            // staff switched it off or the content marks it sold out.
+            let combo_dish_out = choice.dish.as_ref().is_some_and(|d| {
+                sold_out.dishes.contains(d) || site.dish(d).is_some_and(|(_, out)| out.sold_out)
+            });
             if choice.sold_out
                 || combo_dish_out
                 || sold_out
@@ -559,14 +579,20 @@ fn price_line(
     if errors.len() > before {
         return None;
     }
-    let unit_price = dish.price + options.iter().map(|o| o.price_delta).sum::<Minor>();
+    // A negative delta ("no rice") can make a dish cheaper, never cost less than nothing.
+    // Saturating sums keep content beyond MAX_AMOUNT from panicking; checked content
+    // never comes near i64::MAX.
+    let unit_price = options
+        .iter()
+        .fold(dish.price, |sum, o| sum.saturating_add(o.price_delta))
+        .max(0);
     Some(PricedLine {
         dish: dish.id.clone(),
         category: category.id.clone(),
         name: dish.name.get(lang, lang).to_owned(),
         quantity: line.quantity,
         unit_price,
-        total: unit_price * Minor::from(line.quantity),
+        total: unit_price.saturating_mul(Minor::from(line.quantity)),
         options,
     })
 }
@@ -644,7 +670,9 @@ pub fn coupon_discount(
     if eligible.is_empty() {
         return Err(CouponRejection::NothingInScope);
     }
-    let eligible_total: Minor = eligible.iter().map(|l| l.total).sum();
+    let eligible_total: Minor = eligible
+        .iter()
+        .fold(0, |sum, l| sum.saturating_add(l.total));
     if eligible_total < coupon.min_spend {
         return Err(CouponRejection::BelowMinimum {
             min_spend: coupon.min_spend,
@@ -667,5 +695,6 @@ pub fn coupon_discount(
         }
     };
     let capped = coupon.max_discount.map_or(raw, |cap| raw.min(cap));
-    Ok(capped.clamp(0, eligible_total))
+    // Not `clamp`: it panics when the bound is below zero (lines built by hand).
+    Ok(capped.min(eligible_total).max(0))
 }

@@ -34,11 +34,25 @@ pub struct Window {
 
 impl Window {
     /// Whether the window is open at `at`, read as local time in `tz`.
+    ///
+    /// A range that runs past midnight belongs to the day it starts on: with
+    /// `days: [fri]` and `22:00–02:00`, Saturday 01:00 is open and Friday 01:00
+    /// is not.
     pub fn is_open(&self, at: DateTime<Utc>, tz: Tz) -> bool {
         let local = tz.from_utc_datetime(&at.naive_utc());
-        let day_ok = self.days.is_empty() || self.days.contains(&local.weekday());
-        let time_ok = self.hours.is_empty() || self.hours.iter().any(|h| h.contains(local.time()));
-        day_ok && time_ok
+        let today = local.weekday();
+        let time = local.time();
+        let day_ok = |day: Weekday| self.days.is_empty() || self.days.contains(&day);
+        if self.hours.is_empty() {
+            return day_ok(today);
+        }
+        self.hours.iter().any(|h| {
+            if h.from < h.until {
+                h.contains(time) && day_ok(today)
+            } else {
+                (time >= h.from && day_ok(today)) || (time < h.until && day_ok(today.pred()))
+            }
+        })
     }
 }
 
