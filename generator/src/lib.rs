@@ -7,10 +7,18 @@
 
 use std::path::PathBuf;
 
+pub mod check;
+pub mod content;
 pub mod diagnostics;
+pub mod load;
+pub mod locate;
 pub mod urls;
+pub mod render;
+pub mod write;
+pub mod build;
 
 pub use diagnostics::{Diagnostic, Diagnostics};
+pub use load::load_site;
 
 /// A site loaded from disk and checked: what `render` and `carte serve` work from.
 #[derive(Debug, Clone)]

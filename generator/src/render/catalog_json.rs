@@ -1,0 +1,163 @@
+//! `catalog/{location}.json` (what the cart of one location needs) and `site.json`
+//! (the whole site, which the ordering functions load).
+//!
+//! Prices stay integers of the currency's minor unit; the cart formats them with the
+//! currency exponent given here, and the server prices every order again itself.
+
+use catalog::{
+    Campaign, Charges, Coupon, CouponKind, Currency, Issue, Localized, Location, Menu, Minor,
+    Pickup, Scope, Site, Window,
+};
+use chrono::{DateTime, Utc};
+use serde::{Deserialize, Serialize};
+
+use super::{Output, RenderError};
+use crate::urls;
+use crate::Project;
+
+/// The catalog of one location, as the storefront's cart reads it.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct LocationCatalog {
+    /// [`catalog::catalog_version`] of the site: sent back with orders.
+    pub version: String,
+    pub languages: Vec<String>,
+    pub timezone: String,
+    pub currency: Currency,
+    pub charges: Charges,
+    pub location: LocationInfo,
+    /// `dine_in` and/or `pickup`.
+    pub fulfilment: Vec<String>,
+    pub menu: Menu,
+    /// Public facts of the coupons usable here (never budgets or limits).
+    pub coupons: Vec<PublicCoupon>,
+}
+
+/// A location without its menu.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct LocationInfo {
+    pub id: String,
+    pub name: Localized,
+    pub address: Localized,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub phone: Option<String>,
+    pub hours: Vec<Window>,
+    pub tables: Vec<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub pickup: Option<Pickup>,
+    pub order_prefix: String,
+}
+
+/// What a diner may know about a coupon before using it.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct PublicCoupon {
+    pub campaign: String,
+    pub campaign_name: Localized,
+    /// The shared code; `None` for codes issued one per member at sign-up.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub code: Option<String>,
+    pub issue: Issue,
+    pub kind: CouponKind,
+    pub min_spend: Minor,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub max_discount: Option<Minor>,
+    pub scope: Scope,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub valid_from: Option<DateTime<Utc>>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub valid_until: Option<DateTime<Utc>>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub hours: Option<Window>,
+}
+
+/// `site.json`: the whole checked site and its version.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct SiteJson {
+    pub version: String,
+    pub site: Site,
+}
+
+impl PublicCoupon {
+    fn new(campaign: &Campaign, coupon: &Coupon) -> Self {
+        PublicCoupon {
+            campaign: campaign.id.clone(),
+            campaign_name: campaign.name.clone(),
+            code: match coupon.issue {
+                Issue::Shared => Some(coupon.code.clone()),
+                Issue::OnSignUp => None,
+            },
+            issue: coupon.issue,
+            kind: coupon.kind.clone(),
+            min_spend: coupon.min_spend,
+            max_discount: coupon.max_discount,
+            scope: coupon.scope.clone(),
+            valid_from: coupon.valid_from,
+            valid_until: coupon.valid_until,
+            hours: coupon.hours.clone(),
+        }
+    }
+}
+
+/// The catalog of `location`, or `None` when its menu does not exist.
+pub fn location_catalog(
+    site: &Site,
+    version: &str,
+    location: &Location,
+) -> Option<LocationCatalog> {
+    let menu = site.menu_of(location)?.clone();
+    let mut fulfilment = Vec::new();
+    if location.dine_in {
+        fulfilment.push("dine_in".to_owned());
+    }
+    if location.pickup.is_some() {
+        fulfilment.push("pickup".to_owned());
+    }
+    let coupons = site
+        .campaigns
+        .iter()
+        .flat_map(|c| c.coupons.iter().map(move |k| (c, k)))
+        .filter(|(_, k)| k.scope.locations.is_empty() || k.scope.locations.contains(&location.id))
+        .map(|(c, k)| PublicCoupon::new(c, k))
+        .collect();
+    Some(LocationCatalog {
+        version: version.to_owned(),
+        languages: site.settings.languages.clone(),
+        timezone: site.settings.timezone.name().to_owned(),
+        currency: site.settings.currency.clone(),
+        charges: site.settings.charges.clone(),
+        location: LocationInfo {
+            id: location.id.clone(),
+            name: location.name.clone(),
+            address: location.address.clone(),
+            phone: location.phone.clone(),
+            hours: location.hours.clone(),
+            tables: location.tables.clone(),
+            pickup: location.pickup,
+            order_prefix: location.order_prefix.clone(),
+        },
+        fulfilment,
+        menu,
+        coupons,
+    })
+}
+
+/// `catalog/{location}.json` for every location, and `site.json`.
+pub fn render_catalogs(project: &Project) -> Result<Vec<Output>, RenderError> {
+    let site = &project.site;
+    let mut out = Vec::with_capacity(site.locations.len() + 1);
+    for location in &site.locations {
+        if let Some(catalog) = location_catalog(site, &project.version, location) {
+            out.push(Output::new(
+                urls::catalog_json(&location.id)
+                    .trim_start_matches('/')
+                    .to_owned(),
+                serde_json::to_vec(&catalog)?,
+            ));
+        }
+    }
+    let whole = SiteJson {
+        version: project.version.clone(),
+        site: site.clone(),
+    };
+    out.push(Output::new("site.json", serde_json::to_vec(&whole)?));
+    Ok(out)
+}

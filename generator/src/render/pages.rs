@@ -1,0 +1,1016 @@
+//! The HTML pages, rendered through the theme's templates.
+//!
+//! Everything a page shows about a dish is computed once per language in
+//! [`Model::new`]; each page then only picks the dishes it lists, so the work
+//! grows with the number of pages plus the number of dishes, never their product.
+
+use std::collections::{BTreeMap, HashMap};
+
+use catalog::{Category, Dish, Site, Window};
+use rayon::prelude::*;
+use serde::Serialize;
+use serde_json::{json, Value};
+use tera::{Context, Tera};
+
+use super::assets::Assets;
+use super::images::{ImageSet, ImgView};
+use super::markdown::{self, RawHtml};
+use super::seo::{self, ItemFacts};
+use super::theme::Theme;
+use super::{page_file, qr, Output, RenderError};
+use crate::urls;
+use crate::Project;
+
+/// Characters of a dish description shown on listings.
+const SUMMARY_CHARS: usize = 110;
+/// Choices of a group named in a listing's options summary before `…`.
+const SUMMARY_CHOICES: usize = 4;
+
+/// A link with its text.
+#[derive(Debug, Clone, Serialize)]
+pub struct Link {
+    pub label: String,
+    pub href: String,
+}
+
+/// The same page in another language.
+#[derive(Debug, Clone, Serialize)]
+pub struct Alternate {
+    pub lang: String,
+    /// The language's own name: `中文`, `English`.
+    pub label: String,
+    /// Site-relative URL.
+    pub href: String,
+    /// Absolute URL.
+    pub abs: String,
+}
+
+/// An image for Open Graph.
+#[derive(Debug, Clone, Serialize)]
+pub struct OgImage {
+    pub url: String,
+    pub width: u32,
+    pub height: u32,
+}
+
+/// A tag as a link: `{name: "vegetarian", href: "/en/tags/vegetarian/"}`.
+#[derive(Debug, Clone, Serialize)]
+pub struct TagLink {
+    pub name: String,
+    pub href: String,
+}
+
+/// A choice of an option group, for display.
+#[derive(Debug, Clone, Serialize)]
+pub struct ChoiceView {
+    pub id: String,
+    pub name: String,
+    /// `+¥3.00`, or empty when the choice costs nothing extra.
+    pub delta: String,
+    pub delta_minor: i64,
+    pub sold_out: bool,
+}
+
+/// An option group, for display.
+#[derive(Debug, Clone, Serialize)]
+pub struct GroupView {
+    pub id: String,
+    pub name: String,
+    pub min: u32,
+    pub max: u32,
+    pub required: bool,
+    pub choices: Vec<ChoiceView>,
+}
+
+/// Everything the templates show about one dish in one language.
+#[derive(Debug, Clone, Serialize)]
+pub struct DishView {
+    pub id: String,
+    pub name: String,
+    /// The dish page.
+    pub href: String,
+    /// Formatted base price, e.g. `¥32.00`.
+    pub price: String,
+    /// Base price in minor units, for `data-price`.
+    pub price_minor: i64,
+    /// Plain-text start of the description.
+    pub summary: String,
+    /// The whole description as HTML (raw HTML in it is escaped).
+    pub description_html: String,
+    /// `Spice (required): Mild, Medium, Hot · Add-ons: Egg +¥3.00`.
+    pub options_summary: String,
+    pub has_options: bool,
+    pub options: Vec<GroupView>,
+    pub tags: Vec<TagLink>,
+    /// Allergens joined with `, `.
+    pub allergens: String,
+    pub sold_out: bool,
+    pub combo: bool,
+    /// The dish's own availability, e.g. `Mon–Fri 07:00–10:30`.
+    pub available: Option<String>,
+    /// The dish's availability, or its category's.
+    pub available_any: Option<String>,
+    /// Thumbnail `<img>` (listings).
+    pub image: Option<ImgView>,
+    /// Full-width `<img>` (dish page).
+    pub image_full: Option<ImgView>,
+    #[serde(skip)]
+    pub og_image: Option<OgImage>,
+}
+
+struct LangModel {
+    lang: String,
+    t: BTreeMap<String, String>,
+    nav: Vec<Link>,
+    dishes: Vec<DishView>,
+    /// schema.org `MenuItem` of each dish.
+    items: Vec<Value>,
+}
+
+struct TagGroup {
+    slug: String,
+    label: String,
+    dishes: Vec<usize>,
+}
+
+/// Everything computed once before pages are rendered in parallel.
+pub struct Model<'a> {
+    site: &'a Site,
+    tera: Tera,
+    assets: &'a Assets,
+    base: &'a str,
+    /// Every dish of every menu with its category, in menu order.
+    dishes: Vec<(&'a Category, &'a Dish)>,
+    /// Index in `dishes` of each dish id.
+    dish_index: HashMap<&'a str, usize>,
+    /// Indexes of the locations whose menu holds each dish.
+    dish_locations: Vec<Vec<usize>>,
+    tags: Vec<TagGroup>,
+    langs: Vec<LangModel>,
+}
+
+/// The language's own name.
+pub fn language_name(code: &str) -> String {
+    match code {
+        "zh" | "zh-Hans" | "zh-CN" => "中文",
+        "zh-Hant" | "zh-TW" | "zh-HK" => "繁體中文",
+        "en" => "English",
+        "ja" => "日本語",
+        "ko" => "한국어",
+        "fr" => "Français",
+        "de" => "Deutsch",
+        "es" => "Español",
+        "it" => "Italiano",
+        "pt" => "Português",
+        "vi" => "Tiếng Việt",
+        "th" => "ไทย",
+        other => other,
+    }
+    .to_owned()
+}
+
+/// A price for display: the currency's symbol and [`catalog::Currency::format`].
+pub fn display_price(currency: &catalog::Currency, amount: i64) -> String {
+    let symbol = match currency.code.as_str() {
+        "CNY" | "JPY" => "¥",
+        "USD" => "$",
+        "EUR" => "€",
+        "GBP" => "£",
+        "HKD" => "HK$",
+        "TWD" => "NT$",
+        "SGD" => "S$",
+        "AUD" => "A$",
+        "CAD" => "C$",
+        "KRW" => "₩",
+        "INR" => "₹",
+        "THB" => "฿",
+        "MOP" => "MOP$",
+        _ => "",
+    };
+    if symbol.is_empty() {
+        format!("{} {}", currency.code, currency.format(amount))
+    } else if amount < 0 {
+        format!("-{symbol}{}", currency.format(-amount))
+    } else {
+        format!("{symbol}{}", currency.format(amount))
+    }
+}
+
+/// A window for people: `Mon–Fri 07:00–10:30`, or `Every day` when it limits nothing.
+pub fn window_label(window: &Window, t: &BTreeMap<String, String>) -> String {
+    let word = |key: &str| t.get(key).cloned().unwrap_or_else(|| key.to_owned());
+    let day = |d: chrono::Weekday| word(&format!("day_{}", catalog::schedule::weekdays::name(d)));
+    let mut parts = Vec::new();
+    for (a, b) in seo::day_runs(&window.days) {
+        let span = b.num_days_from_monday() - a.num_days_from_monday();
+        match span {
+            0 => parts.push(day(a)),
+            1 => {
+                parts.push(day(a));
+                parts.push(day(b));
+            }
+            _ => parts.push(format!("{}–{}", day(a), day(b))),
+        }
+    }
+    let days = parts.join(", ");
+    let hours = window
+        .hours
+        .iter()
+        .map(|h| format!("{}–{}", h.from.format("%H:%M"), h.until.format("%H:%M")))
+        .collect::<Vec<_>>()
+        .join(", ");
+    match (days.is_empty(), hours.is_empty()) {
+        (true, true) => word("every_day"),
+        (true, false) => hours,
+        (false, true) => days,
+        (false, false) => format!("{days} {hours}"),
+    }
+}
+
+fn windows_label(windows: &[Window], t: &BTreeMap<String, String>) -> String {
+    windows
+        .iter()
+        .map(|w| window_label(w, t))
+        .collect::<Vec<_>>()
+        .join("; ")
+}
+
+impl<'a> Model<'a> {
+    /// Precomputes every dish's view in every language, the tag index and the navigation.
+    pub fn new(
+        project: &'a Project,
+        theme: &'a Theme,
+        assets: &'a Assets,
+        images: &'a HashMap<String, ImageSet>,
+        base: &'a str,
+    ) -> Model<'a> {
+        let site = &project.site;
+        let mut tera = theme.tera.clone();
+        let asset_urls = assets.urls.clone();
+        tera.register_function(
+            "asset_url",
+            move |args: &HashMap<String, tera::Value>| -> tera::Result<tera::Value> {
+                let name = args
+                    .get("name")
+                    .and_then(tera::Value::as_str)
+                    .ok_or_else(|| tera::Error::msg("asset_url needs name=\"style.css\""))?;
+                asset_urls
+                    .get(name)
+                    .map(|u| tera::Value::String(u.clone()))
+                    .ok_or_else(|| {
+                        tera::Error::msg(format!("the theme has no static file `{name}`"))
+                    })
+            },
+        );
+
+        let dishes: Vec<(&Category, &Dish)> = site.menus.iter().flat_map(|m| m.dishes()).collect();
+        let mut dish_index = HashMap::with_capacity(dishes.len());
+        for (i, (_, d)) in dishes.iter().enumerate() {
+            dish_index.entry(d.id.as_str()).or_insert(i);
+        }
+        let mut menu_locations: HashMap<&str, Vec<usize>> = HashMap::new();
+        for (i, l) in site.locations.iter().enumerate() {
+            menu_locations.entry(l.menu.as_str()).or_default().push(i);
+        }
+        let mut dish_locations = Vec::with_capacity(dishes.len());
+        for m in &site.menus {
+            let locs = menu_locations
+                .get(m.id.as_str())
+                .cloned()
+                .unwrap_or_default();
+            for _ in m.dishes() {
+                dish_locations.push(locs.clone());
+            }
+        }
+
+        let mut tag_slots: BTreeMap<String, TagGroup> = BTreeMap::new();
+        for (i, (_, d)) in dishes.iter().enumerate() {
+            for tag in &d.tags {
+                let slug = urls::slug(tag);
+                let group = tag_slots.entry(slug.clone()).or_insert_with(|| TagGroup {
+                    slug,
+                    label: tag.clone(),
+                    dishes: Vec::new(),
+                });
+                if group.dishes.last() != Some(&i) {
+                    group.dishes.push(i);
+                }
+            }
+        }
+        let tags: Vec<TagGroup> = tag_slots.into_values().collect();
+
+        let fallback = site.default_language();
+        let langs = site
+            .settings
+            .languages
+            .par_iter()
+            .map(|lang| {
+                let t = theme.strings.for_lang(lang);
+                let mut nav = vec![Link {
+                    label: t.get("home").cloned().unwrap_or_default(),
+                    href: urls::home(lang),
+                }];
+                for l in &site.locations {
+                    let label = if site.locations.len() == 1 {
+                        t.get("menu").cloned().unwrap_or_default()
+                    } else {
+                        l.name.get(lang, fallback).to_owned()
+                    };
+                    nav.push(Link {
+                        label,
+                        href: urls::location(lang, &l.id),
+                    });
+                }
+                for p in &site.pages {
+                    nav.push(Link {
+                        label: p.title.get(lang, fallback).to_owned(),
+                        href: urls::page(lang, &p.slug),
+                    });
+                }
+                let views: Vec<DishView> = dishes
+                    .iter()
+                    .map(|(c, d)| dish_view(site, lang, &t, c, d, images, base))
+                    .collect();
+                let items = views
+                    .iter()
+                    .zip(&dishes)
+                    .map(|(v, (_, d))| {
+                        seo::menu_item(
+                            site,
+                            &ItemFacts {
+                                dish: d,
+                                name: &v.name,
+                                description: &v.summary,
+                                url: format!("{base}{}", v.href),
+                                image: v.og_image.as_ref().map(|i| i.url.clone()),
+                            },
+                        )
+                    })
+                    .collect();
+                LangModel {
+                    lang: lang.clone(),
+                    t,
+                    nav,
+                    dishes: views,
+                    items,
+                }
+            })
+            .collect();
+
+        Model {
+            site,
+            tera,
+            assets,
+            base,
+            dishes,
+            dish_index,
+            dish_locations,
+            tags,
+            langs,
+        }
+    }
+
+    /// The alternates of a page whose URL in language `l` is `url_of(l)`.
+    fn alternates(&self, url_of: impl Fn(&str) -> String) -> Vec<Alternate> {
+        self.site
+            .settings
+            .languages
+            .iter()
+            .map(|l| {
+                let href = url_of(l);
+                Alternate {
+                    lang: l.clone(),
+                    label: language_name(l),
+                    abs: format!("{}{href}", self.base),
+                    href,
+                }
+            })
+            .collect()
+    }
+
+    fn site_name(&self, lang: &str) -> &str {
+        self.site
+            .settings
+            .name
+            .get(lang, self.site.default_language())
+    }
+
+    /// The context every template gets.
+    fn context(&self, lm: &LangModel, meta: Meta) -> Context {
+        let site_name = self.site_name(&lm.lang);
+        let title = if meta.title.is_empty() || meta.title == site_name {
+            site_name.to_owned()
+        } else {
+            format!("{} · {site_name}", meta.title)
+        };
+        let x_default = meta
+            .alternates
+            .iter()
+            .find(|a| a.lang == self.site.default_language())
+            .map(|a| a.abs.clone());
+        let mut ctx = Context::new();
+        ctx.insert("lang", &lm.lang);
+        ctx.insert("t", &lm.t);
+        ctx.insert("nav", &lm.nav);
+        ctx.insert("site_name", site_name);
+        ctx.insert(
+            "site_description",
+            self.site
+                .settings
+                .description
+                .get(&lm.lang, self.site.default_language()),
+        );
+        ctx.insert("home_url", &urls::home(&lm.lang));
+        ctx.insert("title", &title);
+        ctx.insert("description", &meta.description);
+        ctx.insert("canonical", &format!("{}{}", self.base, meta.path));
+        ctx.insert("alternates", &meta.alternates);
+        ctx.insert("x_default", &meta.x_default.or(x_default));
+        ctx.insert(
+            "og_type",
+            if meta.og_type.is_empty() {
+                "website"
+            } else {
+                meta.og_type
+            },
+        );
+        ctx.insert("og_image", &meta.og_image);
+        ctx.insert("json_ld", &meta.json_ld);
+        ctx.insert("noindex", &meta.noindex);
+        ctx.insert("assets", &self.assets.urls);
+        ctx.insert("app_js", &self.assets.url("app.js"));
+        ctx
+    }
+
+    fn render(&self, template: &str, ctx: &Context, path: &str) -> Result<Output, RenderError> {
+        let html = self
+            .tera
+            .render(template, ctx)
+            .map_err(|e| RenderError::template(template, e))?;
+        Ok(Output::new(page_file(path), html))
+    }
+
+    fn lang_model(&self, lang: usize) -> &LangModel {
+        &self.langs[lang.min(self.langs.len().saturating_sub(1))]
+    }
+
+    fn render_job(&self, job: Job) -> Result<Output, RenderError> {
+        match job {
+            Job::Chooser => self.chooser(),
+            Job::NotFound => self.not_found(),
+            Job::Qr => self.qr_sheet(),
+            Job::Home(l) => self.home(self.lang_model(l)),
+            Job::Menu(l, loc) => self.menu(self.lang_model(l), loc),
+            Job::Dish(l, d) => self.dish(self.lang_model(l), d),
+            Job::Page(l, p) => self.page(self.lang_model(l), p),
+            Job::Tag(l, t) => self.tag(self.lang_model(l), t),
+        }
+    }
+
+    fn chooser(&self) -> Result<Output, RenderError> {
+        let Some(lm) = self.langs.first() else {
+            return Ok(Output::new("index.html", ""));
+        };
+        #[derive(Serialize)]
+        struct Choice {
+            lang: String,
+            label: String,
+            home: String,
+            home_label: String,
+            locations: Vec<Link>,
+        }
+        let choices: Vec<Choice> = self
+            .langs
+            .iter()
+            .map(|m| Choice {
+                lang: m.lang.clone(),
+                label: language_name(&m.lang),
+                home: urls::home(&m.lang),
+                home_label: format!(
+                    "{} · {}",
+                    self.site_name(&m.lang),
+                    m.t.get("home").cloned().unwrap_or_default()
+                ),
+                locations: self
+                    .site
+                    .locations
+                    .iter()
+                    .map(|l| Link {
+                        label: l.name.get(&m.lang, self.site.default_language()).to_owned(),
+                        href: urls::location(&m.lang, &l.id),
+                    })
+                    .collect(),
+            })
+            .collect();
+        let meta = Meta {
+            path: "/".into(),
+            alternates: self.alternates(urls::home),
+            x_default: Some(format!("{}/", self.base)),
+            title: String::new(),
+            description: lm.t.get("choose").cloned().unwrap_or_default(),
+            ..Meta::default()
+        };
+        let mut ctx = self.context(lm, meta);
+        ctx.insert("choices", &choices);
+        self.render("chooser.html", &ctx, "/")
+    }
+
+    fn not_found(&self) -> Result<Output, RenderError> {
+        let Some(lm) = self.langs.first() else {
+            return Ok(Output::new("404.html", ""));
+        };
+        let meta = Meta {
+            path: "/404.html".into(),
+            alternates: self.alternates(urls::home),
+            title: lm.t.get("not_found").cloned().unwrap_or_default(),
+            noindex: true,
+            ..Meta::default()
+        };
+        let ctx = self.context(lm, meta);
+        self.render("404.html", &ctx, "/404.html")
+    }
+
+    fn qr_sheet(&self) -> Result<Output, RenderError> {
+        let Some(lm) = self.langs.first() else {
+            return Ok(Output::new("qr/index.html", ""));
+        };
+        let word = |k: &str| lm.t.get(k).cloned().unwrap_or_default();
+        let sheets = qr::sheets(
+            self.site,
+            self.base,
+            &lm.lang,
+            &word("table"),
+            &word("tables"),
+        );
+        let meta = Meta {
+            path: "/qr/".into(),
+            alternates: Vec::new(),
+            title: word("qr_codes"),
+            noindex: true,
+            ..Meta::default()
+        };
+        let mut ctx = self.context(lm, meta);
+        ctx.insert("sheets", &sheets);
+        self.render("qr.html", &ctx, "/qr/")
+    }
+
+    fn home(&self, lm: &LangModel) -> Result<Output, RenderError> {
+        let fallback = self.site.default_language();
+        #[derive(Serialize)]
+        struct LocationCard {
+            name: String,
+            href: String,
+            address: String,
+            hours: String,
+            modes: Vec<String>,
+        }
+        let word = |k: &str| lm.t.get(k).cloned().unwrap_or_default();
+        let cards: Vec<LocationCard> = self
+            .site
+            .locations
+            .iter()
+            .map(|l| {
+                let mut modes = Vec::new();
+                if l.dine_in {
+                    modes.push(word("dine_in"));
+                }
+                if l.pickup.is_some() {
+                    modes.push(word("pickup"));
+                }
+                LocationCard {
+                    name: l.name.get(&lm.lang, fallback).to_owned(),
+                    href: urls::location(&lm.lang, &l.id),
+                    address: l.address.get(&lm.lang, fallback).to_owned(),
+                    hours: windows_label(&l.hours, &lm.t),
+                    modes,
+                }
+            })
+            .collect();
+        let pages: Vec<Link> = self
+            .site
+            .pages
+            .iter()
+            .map(|p| Link {
+                label: p.title.get(&lm.lang, fallback).to_owned(),
+                href: urls::page(&lm.lang, &p.slug),
+            })
+            .collect();
+        #[derive(Serialize)]
+        struct PageLink {
+            title: String,
+            href: String,
+        }
+        let pages: Vec<PageLink> = pages
+            .into_iter()
+            .map(|l| PageLink {
+                title: l.label,
+                href: l.href,
+            })
+            .collect();
+        let og_image = lm.dishes.iter().find_map(|d| d.og_image.clone());
+        let graph: Vec<Value> = self
+            .site
+            .locations
+            .iter()
+            .map(|l| {
+                seo::restaurant(
+                    self.site,
+                    &lm.lang,
+                    l,
+                    None,
+                    &format!("{}{}", self.base, urls::location(&lm.lang, &l.id)),
+                    og_image.as_ref().map(|i| i.url.as_str()),
+                )
+            })
+            .collect();
+        let json_ld = json!({"@context": "https://schema.org", "@graph": graph});
+        let path = urls::home(&lm.lang);
+        let meta = Meta {
+            alternates: self.alternates(urls::home),
+            title: String::new(),
+            description: self
+                .site
+                .settings
+                .description
+                .get(&lm.lang, fallback)
+                .to_owned(),
+            og_image,
+            json_ld: Some(seo::script_json(&json_ld)),
+            path: path.clone(),
+            ..Meta::default()
+        };
+        let mut ctx = self.context(lm, meta);
+        ctx.insert("locations", &cards);
+        ctx.insert("pages", &pages);
+        self.render("home.html", &ctx, &path)
+    }
+
+    fn menu(&self, lm: &LangModel, loc: usize) -> Result<Output, RenderError> {
+        let Some(location) = self.site.locations.get(loc) else {
+            return Ok(Output::new("", ""));
+        };
+        let fallback = self.site.default_language();
+        let menu = self.site.menu_of(location);
+        #[derive(Serialize)]
+        struct CategoryView<'v> {
+            anchor: String,
+            name: String,
+            available: Option<String>,
+            dishes: Vec<&'v DishView>,
+        }
+        let mut categories = Vec::new();
+        let mut sections = Vec::new();
+        if let Some(menu) = menu {
+            for c in &menu.categories {
+                let idx: Vec<usize> = c
+                    .dishes
+                    .iter()
+                    .filter_map(|d| self.dish_index.get(d.id.as_str()).copied())
+                    .collect();
+                let name = c.name.get(&lm.lang, fallback).to_owned();
+                sections.push((
+                    name.clone(),
+                    idx.iter()
+                        .filter_map(|i| lm.items.get(*i).cloned())
+                        .collect(),
+                ));
+                categories.push(CategoryView {
+                    anchor: format!("c-{}", anchor(&c.id)),
+                    name,
+                    available: c.available.as_ref().map(|w| window_label(w, &lm.t)),
+                    dishes: idx.iter().filter_map(|i| lm.dishes.get(*i)).collect(),
+                });
+            }
+        }
+        let path = urls::location(&lm.lang, &location.id);
+        let og_image = categories
+            .iter()
+            .flat_map(|c| c.dishes.iter())
+            .find_map(|d| d.og_image.clone());
+        let json_ld = seo::restaurant(
+            self.site,
+            &lm.lang,
+            location,
+            menu.map(|m| (m, sections)),
+            &format!("{}{path}", self.base),
+            og_image.as_ref().map(|i| i.url.as_str()),
+        );
+        let name = location.name.get(&lm.lang, fallback);
+        #[derive(Serialize)]
+        struct LocationView {
+            id: String,
+            name: String,
+            address: String,
+            phone: Option<String>,
+            /// `tel:` target: the number without spaces or dashes.
+            phone_href: Option<String>,
+            hours: String,
+            catalog: String,
+        }
+        let view = LocationView {
+            id: location.id.clone(),
+            name: name.to_owned(),
+            address: location.address.get(&lm.lang, fallback).to_owned(),
+            phone: location.phone.clone(),
+            phone_href: location.phone.as_ref().map(|p| {
+                p.chars()
+                    .filter(|c| c.is_ascii_digit() || *c == '+')
+                    .collect()
+            }),
+            hours: windows_label(&location.hours, &lm.t),
+            catalog: urls::catalog_json(&location.id),
+        };
+        let meta = Meta {
+            alternates: self.alternates(|l| urls::location(l, &location.id)),
+            title: format!("{} · {name}", lm.t.get("menu").cloned().unwrap_or_default()),
+            description: format!("{} · {}", view.address, view.hours),
+            og_image,
+            json_ld: Some(seo::script_json(&json_ld)),
+            path: path.clone(),
+            ..Meta::default()
+        };
+        let mut ctx = self.context(lm, meta);
+        ctx.insert("location", &view);
+        ctx.insert("categories", &categories);
+        self.render("menu.html", &ctx, &path)
+    }
+
+    fn dish(&self, lm: &LangModel, index: usize) -> Result<Output, RenderError> {
+        let (Some(view), Some(item)) = (lm.dishes.get(index), lm.items.get(index)) else {
+            return Ok(Output::new("", ""));
+        };
+        let fallback = self.site.default_language();
+        let served_at: Vec<Link> = self
+            .dish_locations
+            .get(index)
+            .map(|locs| {
+                locs.iter()
+                    .filter_map(|i| self.site.locations.get(*i))
+                    .map(|l| Link {
+                        label: l.name.get(&lm.lang, fallback).to_owned(),
+                        href: urls::location(&lm.lang, &l.id),
+                    })
+                    .collect()
+            })
+            .unwrap_or_default();
+        #[derive(Serialize)]
+        struct Served {
+            name: String,
+            href: String,
+        }
+        let served_at: Vec<Served> = served_at
+            .into_iter()
+            .map(|l| Served {
+                name: l.label,
+                href: l.href,
+            })
+            .collect();
+        let mut item = item.clone();
+        item["@context"] = json!("https://schema.org");
+        let dish_id = view.id.clone();
+        let description = if view.summary.is_empty() {
+            format!("{} · {}", view.name, view.price)
+        } else {
+            format!("{} · {}", view.price, view.summary)
+        };
+        let meta = Meta {
+            alternates: self.alternates(|l| urls::dish(l, &dish_id)),
+            title: view.name.clone(),
+            description,
+            og_type: "product",
+            og_image: view.og_image.clone(),
+            json_ld: Some(seo::script_json(&item)),
+            path: view.href.clone(),
+            ..Meta::default()
+        };
+        let mut ctx = self.context(lm, meta);
+        ctx.insert("dish", view);
+        ctx.insert("served_at", &served_at);
+        self.render("dish.html", &ctx, &view.href)
+    }
+
+    fn page(&self, lm: &LangModel, index: usize) -> Result<Output, RenderError> {
+        let Some(page) = self.site.pages.get(index) else {
+            return Ok(Output::new("", ""));
+        };
+        let fallback = self.site.default_language();
+        let body = page.body.get(&lm.lang, fallback);
+        let description = match page.description.get(&lm.lang, fallback) {
+            "" => markdown::summary(body, 160),
+            d => d.to_owned(),
+        };
+        #[derive(Serialize)]
+        struct PageView {
+            title: String,
+            date: Option<String>,
+            body_html: String,
+        }
+        let view = PageView {
+            title: page.title.get(&lm.lang, fallback).to_owned(),
+            date: page.date.map(|d| d.format("%Y-%m-%d").to_string()),
+            body_html: markdown::to_html(body, RawHtml::Keep),
+        };
+        let path = urls::page(&lm.lang, &page.slug);
+        let meta = Meta {
+            alternates: self.alternates(|l| urls::page(l, &page.slug)),
+            title: view.title.clone(),
+            description,
+            og_type: "article",
+            path: path.clone(),
+            ..Meta::default()
+        };
+        let mut ctx = self.context(lm, meta);
+        ctx.insert("page", &view);
+        self.render("page.html", &ctx, &path)
+    }
+
+    fn tag(&self, lm: &LangModel, index: usize) -> Result<Output, RenderError> {
+        let Some(group) = self.tags.get(index) else {
+            return Ok(Output::new("", ""));
+        };
+        let dishes: Vec<&DishView> = group
+            .dishes
+            .iter()
+            .filter_map(|i| lm.dishes.get(*i))
+            .collect();
+        let path = urls::tag(&lm.lang, &group.label);
+        let label = group.label.clone();
+        let meta = Meta {
+            alternates: self.alternates(|l| urls::tag(l, &label)),
+            title: format!(
+                "{}: {}",
+                lm.t.get("dishes_tagged").cloned().unwrap_or_default(),
+                group.label
+            ),
+            description: dishes
+                .iter()
+                .map(|d| d.name.as_str())
+                .collect::<Vec<_>>()
+                .join(", "),
+            path: path.clone(),
+            ..Meta::default()
+        };
+        let mut ctx = self.context(lm, meta);
+        ctx.insert("tag", &group.label);
+        ctx.insert("tag_slug", &group.slug);
+        ctx.insert("dishes", &dishes);
+        self.render("tag.html", &ctx, &path)
+    }
+}
+
+/// An id made safe for an HTML id and a URL fragment.
+fn anchor(id: &str) -> String {
+    let s = urls::slug(id);
+    if s.is_empty() {
+        "x".to_owned()
+    } else {
+        s
+    }
+}
+
+#[derive(Default)]
+struct Meta {
+    path: String,
+    alternates: Vec<Alternate>,
+    x_default: Option<String>,
+    title: String,
+    description: String,
+    og_type: &'static str,
+    og_image: Option<OgImage>,
+    json_ld: Option<String>,
+    noindex: bool,
+}
+
+#[derive(Debug, Clone, Copy)]
+enum Job {
+    Chooser,
+    NotFound,
+    Qr,
+    Home(usize),
+    Menu(usize, usize),
+    Dish(usize, usize),
+    Page(usize, usize),
+    Tag(usize, usize),
+}
+
+fn dish_view(
+    site: &Site,
+    lang: &str,
+    t: &BTreeMap<String, String>,
+    category: &Category,
+    dish: &Dish,
+    images: &HashMap<String, ImageSet>,
+    base: &str,
+) -> DishView {
+    let fallback = site.default_language();
+    let currency = &site.settings.currency;
+    let description = dish.description.get(lang, fallback);
+    let word = |k: &str| t.get(k).cloned().unwrap_or_default();
+    let options: Vec<GroupView> = dish
+        .options
+        .iter()
+        .map(|g| GroupView {
+            id: g.id.clone(),
+            name: g.name.get(lang, fallback).to_owned(),
+            min: g.min,
+            max: g.max,
+            required: g.required(),
+            choices: g
+                .choices
+                .iter()
+                .map(|c| ChoiceView {
+                    id: c.id.clone(),
+                    name: c.name.get(lang, fallback).to_owned(),
+                    delta: if c.price_delta == 0 {
+                        String::new()
+                    } else {
+                        format!("+{}", display_price(currency, c.price_delta))
+                    },
+                    delta_minor: c.price_delta,
+                    sold_out: c.sold_out,
+                })
+                .collect(),
+        })
+        .collect();
+    let options_summary = options
+        .iter()
+        .map(|g| {
+            let mut names: Vec<String> = g
+                .choices
+                .iter()
+                .take(SUMMARY_CHOICES)
+                .map(|c| {
+                    if c.delta.is_empty() {
+                        c.name.clone()
+                    } else {
+                        format!("{} {}", c.name, c.delta)
+                    }
+                })
+                .collect();
+            if g.choices.len() > SUMMARY_CHOICES {
+                names.push("…".into());
+            }
+            let required = if g.required {
+                format!(" ({})", word("required"))
+            } else {
+                String::new()
+            };
+            format!("{}{required}: {}", g.name, names.join(", "))
+        })
+        .collect::<Vec<_>>()
+        .join(" · ");
+    let image_set = dish.image.as_deref().and_then(|i| images.get(i));
+    let own = dish.available.as_ref().map(|w| window_label(w, t));
+    DishView {
+        id: dish.id.clone(),
+        name: dish.name.get(lang, fallback).to_owned(),
+        href: urls::dish(lang, &dish.id),
+        price: display_price(currency, dish.price),
+        price_minor: dish.price,
+        summary: markdown::summary(description, SUMMARY_CHARS),
+        description_html: markdown::to_html(description, RawHtml::Escape),
+        has_options: !options.is_empty(),
+        options_summary,
+        options,
+        tags: dish
+            .tags
+            .iter()
+            .map(|tag| TagLink {
+                name: tag.clone(),
+                href: urls::tag(lang, tag),
+            })
+            .collect(),
+        allergens: dish.allergens.join(", "),
+        sold_out: dish.sold_out,
+        combo: dish.combo,
+        available_any: own
+            .clone()
+            .or_else(|| category.available.as_ref().map(|w| window_label(w, t))),
+        available: own,
+        image: image_set.and_then(|s| s.view(true)),
+        image_full: image_set.and_then(|s| s.view(false)),
+        og_image: image_set.and_then(|s| s.largest()).map(|v| OgImage {
+            url: format!("{base}{}", v.url),
+            width: v.width,
+            height: v.height,
+        }),
+    }
+}
+
+/// Renders every HTML page in parallel: `/`, `/404.html`, `/qr/`, and per language the
+/// home, each location's menu, each dish, each Markdown page and each tag.
+pub fn render_pages(model: &Model<'_>) -> Result<Vec<Output>, RenderError> {
+    let site = model.site;
+    let mut jobs = vec![Job::Chooser, Job::NotFound, Job::Qr];
+    for l in 0..model.langs.len() {
+        jobs.push(Job::Home(l));
+        jobs.extend((0..site.locations.len()).map(|i| Job::Menu(l, i)));
+        jobs.extend((0..model.dishes.len()).map(|i| Job::Dish(l, i)));
+        jobs.extend((0..site.pages.len()).map(|i| Job::Page(l, i)));
+        jobs.extend((0..model.tags.len()).map(|i| Job::Tag(l, i)));
+    }
+    jobs.into_par_iter()
+        .map(|job| model.render_job(job))
+        .filter(|o| o.as_ref().map_or(true, |o| !o.path.is_empty()))
+        .collect()
+}

@@ -1,0 +1,298 @@
+//! What search engines and chat apps read: schema.org JSON-LD, the sitemap and robots.txt.
+
+use catalog::{Dish, Location, Menu, Site, Window};
+use chrono::Weekday;
+use serde_json::{json, Value};
+
+use super::Output;
+use crate::urls;
+
+/// A JSON value made safe to place inside `<script type="application/ld+json">`:
+/// `<`, `>` and `&` are written as `\u003c`, `\u003e`, `\u0026`, which JSON reads back unchanged.
+pub fn script_json(value: &Value) -> String {
+    let text = value.to_string();
+    let mut out = String::with_capacity(text.len());
+    for c in text.chars() {
+        match c {
+            '<' => out.push_str("\\u003c"),
+            '>' => out.push_str("\\u003e"),
+            '&' => out.push_str("\\u0026"),
+            c => out.push(c),
+        }
+    }
+    out
+}
+
+/// schema.org's two-letter day: `Mo`…`Su`.
+fn schema_day(day: Weekday) -> &'static str {
+    match day {
+        Weekday::Mon => "Mo",
+        Weekday::Tue => "Tu",
+        Weekday::Wed => "We",
+        Weekday::Thu => "Th",
+        Weekday::Fri => "Fr",
+        Weekday::Sat => "Sa",
+        Weekday::Sun => "Su",
+    }
+}
+
+/// Runs of consecutive days: `[Mon, Tue, Wed, Fri]` → `[(Mon, Wed), (Fri, Fri)]`.
+pub fn day_runs(days: &[Weekday]) -> Vec<(Weekday, Weekday)> {
+    let mut sorted: Vec<Weekday> = days.to_vec();
+    sorted.sort_by_key(|d| d.num_days_from_monday());
+    sorted.dedup();
+    let mut runs: Vec<(Weekday, Weekday)> = Vec::new();
+    for d in sorted {
+        match runs.last_mut() {
+            Some((_, end)) if end.num_days_from_monday() + 1 == d.num_days_from_monday() => {
+                *end = d
+            }
+            _ => runs.push((d, d)),
+        }
+    }
+    runs
+}
+
+/// schema.org `openingHours` strings of a window: `["Mo-Fr 07:00-10:30"]`.
+pub fn opening_hours(window: &Window) -> Vec<String> {
+    let days = if window.days.is_empty() {
+        "Mo-Su".to_owned()
+    } else {
+        day_runs(&window.days)
+            .iter()
+            .map(|(a, b)| {
+                if a == b {
+                    schema_day(*a).to_owned()
+                } else {
+                    format!("{}-{}", schema_day(*a), schema_day(*b))
+                }
+            })
+            .collect::<Vec<_>>()
+            .join(",")
+    };
+    if window.hours.is_empty() {
+        return vec![format!("{days} 00:00-23:59")];
+    }
+    window
+        .hours
+        .iter()
+        .map(|h| {
+            format!(
+                "{days} {}-{}",
+                h.from.format("%H:%M"),
+                h.until.format("%H:%M")
+            )
+        })
+        .collect()
+}
+
+/// Names and links the JSON-LD needs about one dish, in the page's language.
+pub struct ItemFacts<'a> {
+    pub dish: &'a Dish,
+    pub name: &'a str,
+    pub description: &'a str,
+    /// Absolute URL of the dish page.
+    pub url: String,
+    /// Absolute URL of the dish photo.
+    pub image: Option<String>,
+}
+
+/// A schema.org `MenuItem` with its `Offer`.
+pub fn menu_item(site: &Site, item: &ItemFacts<'_>) -> Value {
+    let currency = &site.settings.currency;
+    let mut v = json!({
+        "@type": "MenuItem",
+        "@id": item.url,
+        "name": item.name,
+        "url": item.url,
+        "offers": {
+            "@type": "Offer",
+            "price": currency.format(item.dish.price),
+            "priceCurrency": currency.code,
+            "availability": if item.dish.sold_out {
+                "https://schema.org/SoldOut"
+            } else {
+                "https://schema.org/InStock"
+            },
+        },
+    });
+    if !item.description.is_empty() {
+        v["description"] = json!(item.description);
+    }
+    if let Some(image) = &item.image {
+        v["image"] = json!(image);
+    }
+    v
+}
+
+/// The sections of a menu for JSON-LD: each section's name and its `MenuItem`s.
+pub type Sections = Vec<(String, Vec<Value>)>;
+
+/// A schema.org `Restaurant` for a location, with `hasMenu` when `sections` is given
+/// as `(section name, items)`.
+pub fn restaurant(
+    site: &Site,
+    lang: &str,
+    location: &Location,
+    menu: Option<(&Menu, Sections)>,
+    url: &str,
+    image: Option<&str>,
+) -> Value {
+    let fallback = site.default_language();
+    let site_name = site.settings.name.get(lang, fallback);
+    let name = location.name.get(lang, fallback);
+    let full_name = if name == site_name || name.is_empty() {
+        site_name.to_owned()
+    } else {
+        format!("{site_name} {name}")
+    };
+    let mut v = json!({
+        "@context": "https://schema.org",
+        "@type": "Restaurant",
+        "@id": format!("{url}#restaurant"),
+        "name": full_name,
+        "url": url,
+        "inLanguage": lang,
+        "address": {
+            "@type": "PostalAddress",
+            "streetAddress": location.address.get(lang, fallback),
+        },
+        "openingHours": location.hours.iter().flat_map(opening_hours).collect::<Vec<_>>(),
+        "currenciesAccepted": site.settings.currency.code,
+    });
+    if let Some(phone) = &location.phone {
+        v["telephone"] = json!(phone);
+    }
+    if let Some(image) = image {
+        v["image"] = json!(image);
+    }
+    let description = site.settings.description.get(lang, fallback);
+    if !description.is_empty() {
+        v["description"] = json!(description);
+    }
+    if let Some((menu, sections)) = menu {
+        v["hasMenu"] = json!({
+            "@type": "Menu",
+            "name": menu.name.get(lang, fallback),
+            "inLanguage": lang,
+            "hasMenuSection": sections
+                .into_iter()
+                .map(|(name, items)| json!({
+                    "@type": "MenuSection",
+                    "name": name,
+                    "hasMenuItem": items,
+                }))
+                .collect::<Vec<_>>(),
+        });
+    }
+    v
+}
+
+/// `sitemap.xml`: the chooser and every page of [`urls::all_pages`], each with its
+/// language alternates.
+pub fn sitemap(site: &Site, base_url: &str) -> Output {
+    let langs = &site.settings.languages;
+    let default = site.default_language();
+    let pages = urls::all_pages(site);
+    let mut xml = String::from(
+        "<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n<urlset xmlns=\"http://www.sitemaps.org/schemas/sitemap/0.9\" xmlns:xhtml=\"http://www.w3.org/1999/xhtml\">\n",
+    );
+    let mut entry = |path: &str, alternates: &[(String, String)]| {
+        xml.push_str("<url><loc>");
+        xml.push_str(&xml_escape(&format!("{base_url}{path}")));
+        xml.push_str("</loc>");
+        for (lang, alt) in alternates {
+            xml.push_str(&format!(
+                "<xhtml:link rel=\"alternate\" hreflang=\"{}\" href=\"{}\"/>",
+                xml_escape(lang),
+                xml_escape(&format!("{base_url}{alt}"))
+            ));
+        }
+        xml.push_str("</url>\n");
+    };
+    let homes: Vec<(String, String)> = langs
+        .iter()
+        .map(|l| (l.clone(), urls::home(l)))
+        .chain([("x-default".to_owned(), "/".to_owned())])
+        .collect();
+    entry("/", &homes);
+    for path in &pages {
+        let alternates: Vec<(String, String)> = match page_lang(path, langs) {
+            Some(lang) => {
+                let rest = &path[lang.len() + 1..];
+                langs
+                    .iter()
+                    .map(|l| (l.clone(), format!("/{l}{rest}")))
+                    .chain([("x-default".to_owned(), format!("/{default}{rest}"))])
+                    .collect()
+            }
+            None => Vec::new(),
+        };
+        entry(path, &alternates);
+    }
+    xml.push_str("</urlset>\n");
+    Output::new("sitemap.xml", xml)
+}
+
+/// The language a page path starts with (`/en/harbour/` → `en`).
+fn page_lang<'a>(path: &str, langs: &'a [String]) -> Option<&'a str> {
+    langs
+        .iter()
+        .find(|l| path.starts_with(&format!("/{l}/")))
+        .map(String::as_str)
+}
+
+/// `robots.txt`: everything may be crawled except the API; the sitemap's address.
+pub fn robots(base_url: &str) -> Output {
+    Output::new(
+        "robots.txt",
+        format!(
+            "User-agent: *\nDisallow: /api/\nDisallow: /qr/\n\nSitemap: {base_url}/sitemap.xml\n"
+        ),
+    )
+}
+
+/// Escapes the five XML special characters.
+pub fn xml_escape(text: &str) -> String {
+    let mut out = String::with_capacity(text.len());
+    for c in text.chars() {
+        match c {
+            '&' => out.push_str("&amp;"),
+            '<' => out.push_str("&lt;"),
+            '>' => out.push_str("&gt;"),
+            '"' => out.push_str("&quot;"),
+            '\'' => out.push_str("&apos;"),
+            c => out.push(c),
+        }
+    }
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use chrono::NaiveTime;
+
+    #[test]
+    fn opening_hours_in_schema_format() {
+        let t = |h, m| NaiveTime::from_hms_opt(h, m, 0).unwrap_or_default();
+        let w = Window {
+            days: vec![Weekday::Sat, Weekday::Mon, Weekday::Tue, Weekday::Wed],
+            hours: vec![catalog::TimeRange {
+                from: t(7, 0),
+                until: t(10, 30),
+            }],
+        };
+        assert_eq!(opening_hours(&w), vec!["Mo-We,Sa 07:00-10:30"]);
+        assert_eq!(opening_hours(&Window::default()), vec!["Mo-Su 00:00-23:59"]);
+    }
+
+    #[test]
+    fn script_json_cannot_close_the_script() {
+        let v = json!({"name": "</script><b>&"});
+        let s = script_json(&v);
+        assert!(!s.contains('<') && !s.contains('&'));
+        let back: Value = serde_json::from_str(&s).unwrap_or_default();
+        assert_eq!(back, v);
+    }
+}
