@@ -1,1 +1,101 @@
-fn main() {}
+//! `carte`: the command-line front of Carte. Parses arguments, calls the
+//! generator and the functions, and prints; the work lives in the crates.
+
+use std::net::IpAddr;
+use std::path::PathBuf;
+use std::process::ExitCode;
+
+use clap::{Parser, Subcommand};
+
+mod cmd;
+
+/// Merchant-owned online ordering for restaurants: a fast static storefront
+/// from Markdown and YAML, and small functions that take orders.
+#[derive(Parser)]
+#[command(name = "carte", version, about, long_about = None, after_help = EXAMPLES)]
+struct Cli {
+    #[command(subcommand)]
+    command: Command,
+}
+
+const EXAMPLES: &str = "\
+Examples:
+  carte new my-restaurant          a new site with a sample menu
+  carte serve my-restaurant        preview and take orders on http://127.0.0.1:1111/
+  carte check my-restaurant        report every content error, write nothing
+  carte build my-restaurant        write the storefront to my-restaurant/public
+  carte keys create --role staff   print a new staff API key (only its hash is stored)";
+
+#[derive(Subcommand)]
+enum Command {
+    /// Create a new site from the default theme and a sample menu.
+    New {
+        /// Folder to create (must not exist or be empty).
+        dir: PathBuf,
+    },
+    /// Build the storefront into a folder; fails listing every content error.
+    Build {
+        /// The site folder (holding site.yaml).
+        #[arg(default_value = ".")]
+        dir: PathBuf,
+        /// Output folder [default: DIR/public].
+        #[arg(short, long)]
+        output: Option<PathBuf>,
+    },
+    /// Check the content without writing anything.
+    Check {
+        #[arg(default_value = ".")]
+        dir: PathBuf,
+    },
+    /// Build, serve the site and the ordering API on one port, rebuild on change.
+    Serve {
+        #[arg(default_value = ".")]
+        dir: PathBuf,
+        #[arg(short, long, default_value_t = 1111)]
+        port: u16,
+        #[arg(short, long, default_value = "127.0.0.1")]
+        bind: IpAddr,
+        /// Do not watch files or inject the live-reload script.
+        #[arg(long)]
+        no_watch: bool,
+    },
+    /// Manage staff and marketer API keys.
+    Keys {
+        /// The site folder whose store holds the keys.
+        #[arg(long, default_value = ".")]
+        dir: PathBuf,
+        #[command(subcommand)]
+        action: cmd::keys::KeysAction,
+    },
+}
+
+fn main() -> ExitCode {
+    let cli = Cli::parse();
+    let result = match cli.command {
+        Command::New { dir } => cmd::new::run(&dir),
+        Command::Build { dir, output } => cmd::build::build(&dir, output),
+        Command::Check { dir } => cmd::build::check(&dir),
+        Command::Serve {
+            dir,
+            port,
+            bind,
+            no_watch,
+        } => cmd::runtime().and_then(|rt| {
+            rt.block_on(cmd::serve::run(cmd::serve::ServeOptions {
+                root: dir,
+                bind,
+                port,
+                watch: !no_watch,
+            }))
+            .map(|()| ExitCode::SUCCESS)
+        }),
+        Command::Keys { dir, action } => cmd::keys::run(&dir, action),
+    };
+    match result {
+        Ok(code) => code,
+        Err(error) => {
+            eprintln!("error: {error:#}");
+            ExitCode::FAILURE
+        }
+    }
+}

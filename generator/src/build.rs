@@ -93,6 +93,15 @@ pub fn find_theme(root: &Path, name: &str) -> Result<PathBuf, BuildError> {
 /// Builds the site at `root` into `out` (`carte build`): loads and checks the
 /// content, renders it with its theme and writes only the files that changed.
 pub fn build(root: &Path, out: &Path, opts: &BuildOptions) -> Result<BuildReport, BuildError> {
+    build_project(root, out, opts).map(|(_, report)| report)
+}
+
+/// Like [`build`], and also hands back the checked project (what `carte serve` prices with).
+pub fn build_project(
+    root: &Path,
+    out: &Path,
+    opts: &BuildOptions,
+) -> Result<(Project, BuildReport), BuildError> {
     let started = Instant::now();
     let project = crate::load_site(root).map_err(BuildError::Content)?;
     let theme_dir = match &opts.theme_dir {
@@ -106,7 +115,7 @@ pub fn build(root: &Path, out: &Path, opts: &BuildOptions) -> Result<BuildReport
     }
     let outputs = render::render(&project, &theme, &render_opts)?;
     let written = write::write(out, &outputs)?;
-    Ok(BuildReport {
+    let report = BuildReport {
         pages: outputs.iter().filter(|o| o.path.ends_with(".html")).count(),
         files: outputs.len(),
         written: written.written,
@@ -114,5 +123,6 @@ pub fn build(root: &Path, out: &Path, opts: &BuildOptions) -> Result<BuildReport
         bytes: written.bytes_total,
         bytes_written: written.bytes_written,
         duration: started.elapsed(),
-    })
+    };
+    Ok((project, report))
 }

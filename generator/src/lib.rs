@@ -7,15 +7,15 @@
 
 use std::path::PathBuf;
 
+pub mod build;
 pub mod check;
 pub mod content;
 pub mod diagnostics;
 pub mod load;
 pub mod locate;
-pub mod urls;
 pub mod render;
+pub mod urls;
 pub mod write;
-pub mod build;
 
 pub use diagnostics::{Diagnostic, Diagnostics};
 pub use load::load_site;

@@ -128,10 +128,19 @@ pub fn all_pages(site: &Site) -> Vec<String> {
 /// fingerprinted assets forever, HTML and JSON revalidated, the rest for an hour.
 pub fn cache_control(path: &str) -> &'static str {
     let file = path.rsplit('/').next().unwrap_or("");
-    let fingerprinted = path.starts_with("/assets/") && file.split('.').any(|part| part.len() == 8 && part.bytes().all(|b| b.is_ascii_hexdigit()));
+    let fingerprinted = path.starts_with("/assets/")
+        && file
+            .split('.')
+            .any(|part| part.len() == 8 && part.bytes().all(|b| b.is_ascii_hexdigit()));
     if fingerprinted || path.starts_with("/images/") && file.contains("-w") {
         "public, max-age=31536000, immutable"
-    } else if path.ends_with('/') || path.ends_with(".html") || path.ends_with(".json") || path.ends_with(".xml") || path.ends_with(".webmanifest") || path == "/sw.js" {
+    } else if path.ends_with('/')
+        || path.ends_with(".html")
+        || path.ends_with(".json")
+        || path.ends_with(".xml")
+        || path.ends_with(".webmanifest")
+        || path == "/sw.js"
+    {
         "public, max-age=0, must-revalidate"
     } else {
         "public, max-age=3600"

@@ -531,7 +531,6 @@ fn every_page_of_the_url_scheme_is_written() -> TestResult {
         "qr/index.html",
         "sitemap.xml",
         "robots.txt",
-        "site.json",
     ] {
         assert!(f.out.join(extra).is_file(), "{extra} is missing");
     }
@@ -782,7 +781,12 @@ fn catalog_json_carries_minor_units_and_the_version_and_agrees_with_pricing() ->
     assert_eq!(station.menu.id, "express");
     assert_eq!(station.fulfilment, vec!["dine_in"]);
     assert_eq!(station.coupons.len(), 2);
-    let whole: serde_json::Value = serde_json::from_str(&read(&f.out, "site.json")?)?;
+    assert!(
+        !f.out.join("site.json").exists(),
+        "site.json (budgets, sign-up codes) must stay private"
+    );
+    let whole: serde_json::Value =
+        serde_json::from_slice(&generator::render::catalog_json::site_json(&f.project)?)?;
     assert_eq!(whole["version"], f.project.version.as_str());
     let back: Site = serde_json::from_value(whole["site"].clone())?;
     assert_eq!(&back, site);

@@ -1,4 +1,4 @@
-//! `catalog/{location}.json` (what the cart of one location needs) and `site.json`
+//! `catalog/{location}.json` (what the cart of one location needs) and the private `site.json`
 //! (the whole site, which the ordering functions load).
 //!
 //! Prices stay integers of the currency's minor unit; the cart formats them with the
@@ -140,7 +140,8 @@ pub fn location_catalog(
     })
 }
 
-/// `catalog/{location}.json` for every location, and `site.json`.
+/// `catalog/{location}.json` for every location. The whole site with its budgets and
+/// sign-up codes ([`site_json`]) is private: it is never part of the public output.
 pub fn render_catalogs(project: &Project) -> Result<Vec<Output>, RenderError> {
     let site = &project.site;
     let mut out = Vec::with_capacity(site.locations.len() + 1);
@@ -154,10 +155,14 @@ pub fn render_catalogs(project: &Project) -> Result<Vec<Output>, RenderError> {
             ));
         }
     }
+    Ok(out)
+}
+
+/// The private `site.json` the functions price with in production: the whole site and its version.
+pub fn site_json(project: &Project) -> Result<Vec<u8>, RenderError> {
     let whole = SiteJson {
         version: project.version.clone(),
-        site: site.clone(),
+        site: project.site.clone(),
     };
-    out.push(Output::new("site.json", serde_json::to_vec(&whole)?));
-    Ok(out)
+    Ok(serde_json::to_vec(&whole)?)
 }

@@ -1,0 +1,257 @@
+//! The plain HTML form path of `POST /api/orders`: ordering with JavaScript off.
+//!
+//! Field contract (the storefront template posts exactly this):
+//! `location`, `mode` (`dine_in` | `pickup`), `table`, `slot` (RFC 3339),
+//! `coupon`, `note`, `name`, `lang`, `idempotency_key` (a hidden random value;
+//! when absent the body's hash stands in, so a double submit places one order),
+//! and per dish `qty.<dish-id>` = quantity (0 or empty lines are skipped) and
+//! `opt.<dish-id>.<group-id>` = choice id, repeated for multi-choice groups.
+//! Unknown fields (submit buttons and the like) are ignored.
+
+use axum::body::Body;
+use axum::http::{HeaderMap, StatusCode};
+use axum::response::{Html, IntoResponse, Response};
+use catalog::{Cart, CartLine, ChosenOptions, Fulfilment};
+use chrono::{DateTime, Utc};
+use serde::Serialize;
+use utoipa::ToSchema;
+
+use crate::html;
+use crate::keys;
+use crate::limits;
+use crate::orders::{place, PlaceInput};
+use crate::problem::{ApiError, FieldError};
+use crate::state::AppState;
+
+/// Most fields one form may carry.
+const MAX_FIELDS: usize = 600;
+
+/// The fixed fields of the order form (for the OpenAPI document). Dishes come
+/// as `qty.<dish-id>` and `opt.<dish-id>.<group-id>` fields besides these.
+#[derive(Debug, Clone, Serialize, ToSchema)]
+pub struct OrderForm {
+    pub location: String,
+    /// `dine_in` or `pickup`.
+    pub mode: String,
+    /// For dine-in.
+    pub table: Option<String>,
+    /// For pickup: the slot's start, RFC 3339.
+    pub slot: Option<String>,
+    pub coupon: Option<String>,
+    pub note: Option<String>,
+    pub name: Option<String>,
+    /// Language of the answer page.
+    pub lang: Option<String>,
+    /// A hidden random value that makes a double submit place one order.
+    pub idempotency_key: Option<String>,
+}
+
+/// What a form carried, read into a cart and the order's other fields.
+#[derive(Debug, Clone, Default)]
+struct FormOrder {
+    cart: Option<Cart>,
+    note: Option<String>,
+    name: Option<String>,
+    lang: Option<String>,
+    idempotency_key: Option<String>,
+}
+
+fn non_empty(value: &str) -> Option<String> {
+    let value = value.trim();
+    (!value.is_empty()).then(|| value.to_owned())
+}
+
+fn read_form(body: &[u8]) -> Result<FormOrder, ApiError> {
+    let pairs: Vec<(String, String)> = form_urlencoded::parse(body)
+        .take(MAX_FIELDS + 1)
+        .map(|(k, v)| (k.into_owned(), v.into_owned()))
+        .collect();
+    if pairs.len() > MAX_FIELDS {
+        return Err(ApiError::Validation(vec![FieldError::new(
+            "form",
+            format!("at most {MAX_FIELDS} fields"),
+        )]));
+    }
+    let field = |name: &str| {
+        pairs
+            .iter()
+            .find(|(k, _)| k == name)
+            .and_then(|(_, v)| non_empty(v))
+    };
+    let mut errors = Vec::new();
+    let mut form = FormOrder {
+        note: field("note"),
+        name: field("name"),
+        lang: field("lang"),
+        idempotency_key: field("idempotency_key"),
+        ..FormOrder::default()
+    };
+    let location = field("location");
+    if location.is_none() {
+        errors.push(FieldError::new("location", "choose a shop"));
+    }
+    let fulfilment = match field("mode").as_deref() {
+        Some("dine_in") => match field("table") {
+            Some(table) => Some(Fulfilment::DineIn { table }),
+            None => {
+                errors.push(FieldError::new("table", "say which table you are at"));
+                None
+            }
+        },
+        Some("pickup") => match field("slot").map(|s| DateTime::parse_from_rfc3339(&s)) {
+            Some(Ok(slot)) => Some(Fulfilment::Pickup {
+                slot: slot.with_timezone(&Utc),
+            }),
+            Some(Err(_)) => {
+                errors.push(FieldError::new("slot", "pick a pickup time from the list"));
+                None
+            }
+            None => {
+                errors.push(FieldError::new("slot", "pick a pickup time"));
+                None
+            }
+        },
+        Some(_) | None => {
+            errors.push(FieldError::new("mode", "choose dine-in or pickup"));
+            None
+        }
+    };
+    let mut lines: Vec<CartLine> = Vec::new();
+    for (key, value) in &pairs {
+        let Some(dish) = key.strip_prefix("qty.") else {
+            continue;
+        };
+        let value = value.trim();
+        if value.is_empty() || dish.is_empty() {
+            continue;
+        }
+        match value.parse::<u32>() {
+            Ok(0) => {}
+            Ok(quantity) => match lines.iter_mut().find(|l| l.dish == dish) {
+                Some(line) => line.quantity = line.quantity.saturating_add(quantity),
+                None => lines.push(CartLine {
+                    dish: dish.to_owned(),
+                    quantity,
+                    options: Vec::new(),
+                }),
+            },
+            Err(_) => errors.push(FieldError::new(
+                key.clone(),
+                "the quantity must be a whole number",
+            )),
+        }
+    }
+    for (key, value) in &pairs {
+        let Some((dish, group)) = key
+            .strip_prefix("opt.")
+            .and_then(|rest| rest.rsplit_once('.'))
+        else {
+            continue;
+        };
+        let (Some(line), Some(choice)) =
+            (lines.iter_mut().find(|l| l.dish == dish), non_empty(value))
+        else {
+            continue;
+        };
+        match line.options.iter_mut().find(|o| o.group == group) {
+            Some(chosen) => chosen.choices.push(choice),
+            None => line.options.push(ChosenOptions {
+                group: group.to_owned(),
+                choices: vec![choice],
+            }),
+        }
+    }
+    if lines.is_empty() {
+        errors.push(FieldError::new("lines", "add at least one dish"));
+    }
+    if !errors.is_empty() {
+        return Err(ApiError::Validation(errors));
+    }
+    form.cart = match (location, fulfilment) {
+        (Some(location), Some(fulfilment)) => Some(Cart {
+            location,
+            fulfilment,
+            lines,
+            coupon: field("coupon"),
+        }),
+        _ => None,
+    };
+    Ok(form)
+}
+
+fn error_response(error: ApiError, back: Option<&str>, lang: &str) -> Response {
+    let problem = error.problem();
+    let page = html::error_page(&problem, back, lang);
+    (problem.status, Html(page)).into_response()
+}
+
+/// The path part of a same-site `Referer`, to link back to the menu.
+fn back_link(headers: &HeaderMap) -> Option<String> {
+    let referer = headers.get(axum::http::header::REFERER)?.to_str().ok()?;
+    let path = match referer.split_once("://") {
+        Some((_, rest)) => &rest[rest.find('/')?..],
+        None => referer,
+    };
+    Some(path.to_owned())
+}
+
+/// Places an order from a form post and answers with an HTML page: the
+/// confirmation, or every problem in words with a link back.
+pub(crate) async fn place_form_order(
+    state: &AppState,
+    headers: &HeaderMap,
+    body: Body,
+) -> Response {
+    let catalog = state.catalog();
+    let default_lang = catalog.site.default_language().to_owned();
+    let back = back_link(headers);
+    let bytes = match limits::read_body(body).await {
+        Ok(bytes) => bytes,
+        Err(error) => return error_response(error, back.as_deref(), &default_lang),
+    };
+    let form = match read_form(&bytes) {
+        Ok(form) => form,
+        Err(error) => return error_response(error, back.as_deref(), &default_lang),
+    };
+    let lang = form.lang.clone().unwrap_or(default_lang);
+    let Some(cart) = form.cart else {
+        return error_response(ApiError::Validation(Vec::new()), back.as_deref(), &lang);
+    };
+    let body_hash = keys::sha256_hex(&bytes);
+    let input = PlaceInput {
+        cart,
+        version: None,
+        note: form.note,
+        name: form.name,
+        member_id: None,
+        attribution: None,
+        idempotency_key: form
+            .idempotency_key
+            .unwrap_or_else(|| format!("form:{body_hash}")),
+        request_hash: body_hash,
+    };
+    if input.idempotency_key.len() > limits::MAX_IDEMPOTENCY_KEY {
+        let error = ApiError::Validation(vec![FieldError::new(
+            "idempotency_key",
+            format!("at most {} characters", limits::MAX_IDEMPOTENCY_KEY),
+        )]);
+        return error_response(error, back.as_deref(), &lang);
+    }
+    match place(state, input).await {
+        Ok(placed) => {
+            let status = if placed.created {
+                StatusCode::CREATED
+            } else {
+                StatusCode::OK
+            };
+            let page = html::confirmation_page(
+                &placed.order,
+                &placed.status_url(),
+                &catalog.site.settings.currency,
+                &lang,
+            );
+            (status, Html(page)).into_response()
+        }
+        Err(error) => error_response(error, back.as_deref(), &lang),
+    }
+}

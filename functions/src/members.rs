@@ -1,0 +1,338 @@
+//! `POST /api/members`: sign-up with consent, the welcome code, and linking
+//! the orders placed earlier in the same browser session.
+
+use axum::body::Body;
+use axum::extract::State;
+use axum::http::{HeaderMap, StatusCode};
+use axum::response::{IntoResponse, Response};
+use axum::Json;
+use catalog::{Issue, Site};
+use chrono::{DateTime, Utc};
+use serde::{Deserialize, Serialize};
+use utoipa::ToSchema;
+
+use crate::keys;
+use crate::limits;
+use crate::problem::{ApiError, FieldError, ProblemDoc};
+use crate::state::AppState;
+use crate::store::{IssuedCode, NewMember};
+
+/// An order placed before signing up, proven by its token.
+#[derive(Debug, Clone, Deserialize, Serialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct OrderRef {
+    pub id: String,
+    pub token: String,
+}
+
+/// A sign-up.
+#[derive(Debug, Clone, Deserialize, Serialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct SignUpRequest {
+    /// A phone number: `+86 138-0013-8000`, or national (`13800138000`) in the site's country.
+    #[serde(default)]
+    pub phone: Option<String>,
+    #[serde(default)]
+    pub email: Option<String>,
+    /// Consent to be contacted and to have orders linked; must be `true`.
+    pub consent: bool,
+    #[serde(default)]
+    pub name: Option<String>,
+    /// Orders of this browser session to link to the member.
+    #[serde(default)]
+    pub order_ids: Vec<OrderRef>,
+}
+
+/// A single-use welcome code.
+#[derive(Debug, Clone, Serialize, ToSchema)]
+pub struct WelcomeCode {
+    /// The code to type at checkout or show at the counter.
+    pub code: String,
+    /// The campaign coupon it redeems.
+    pub coupon: String,
+}
+
+/// The member signed up (or found again).
+#[derive(Debug, Clone, Serialize, ToSchema)]
+pub struct SignUpResponse {
+    pub id: String,
+    /// False when the phone or email belonged to a member already.
+    pub created: bool,
+    /// E.164.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub phone: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub email: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub name: Option<String>,
+    #[schema(value_type = String, format = DateTime)]
+    pub consent_at: DateTime<Utc>,
+    /// Issued to new members when a campaign has a sign-up coupon.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub welcome_code: Option<WelcomeCode>,
+    /// Ids of the orders now linked to the member.
+    pub linked_orders: Vec<String>,
+}
+
+/// The country calling code for national numbers, read from the site's currency.
+///
+/// A site has one currency and, for the restaurants Carte serves, that names
+/// its country well enough; euro sites (many countries) have no default and
+/// need numbers with `+`.
+pub fn default_calling_code(currency: &str) -> Option<&'static str> {
+    Some(match currency {
+        "CNY" => "86",
+        "HKD" => "852",
+        "MOP" => "853",
+        "TWD" => "886",
+        "JPY" => "81",
+        "KRW" => "82",
+        "SGD" => "65",
+        "MYR" => "60",
+        "THB" => "66",
+        "VND" => "84",
+        "PHP" => "63",
+        "IDR" => "62",
+        "INR" => "91",
+        "USD" | "CAD" => "1",
+        "GBP" => "44",
+        "AUD" => "61",
+        "NZD" => "64",
+        "CHF" => "41",
+        "SEK" => "46",
+        "NOK" => "47",
+        "DKK" => "45",
+        "MXN" => "52",
+        "BRL" => "55",
+        _ => return None,
+    })
+}
+
+/// Normalizes a phone number to E.164 (`+8613800138000`).
+///
+/// Spaces, dashes, dots and parentheses are dropped. `+` or `00` starts an
+/// international number; otherwise the number is national, its one leading
+/// trunk `0` is dropped, and `calling_code` is put in front. The result must
+/// have 8 to 15 digits.
+pub fn normalize_phone(input: &str, calling_code: Option<&str>) -> Result<String, &'static str> {
+    let compact: String = input
+        .chars()
+        .filter(|c| !matches!(c, ' ' | '-' | '.' | '(' | ')' | '\u{a0}'))
+        .collect();
+    let digits = if let Some(rest) = compact.strip_prefix('+') {
+        rest.to_owned()
+    } else if let Some(rest) = compact.strip_prefix("00") {
+        rest.to_owned()
+    } else {
+        let code = calling_code.ok_or("start the number with + and the country code")?;
+        let national = compact.strip_prefix('0').unwrap_or(&compact);
+        format!("{code}{national}")
+    };
+    if digits.is_empty() || !digits.bytes().all(|b| b.is_ascii_digit()) {
+        return Err("use digits only, e.g. +86 138 0013 8000");
+    }
+    if digits.starts_with('0') || !(8..=15).contains(&digits.len()) {
+        return Err("this is not a complete phone number");
+    }
+    Ok(format!("+{digits}"))
+}
+
+/// Lower-cases and checks an email address: one `@`, a dot in the domain, no spaces.
+pub fn normalize_email(input: &str) -> Result<String, &'static str> {
+    let email = input.trim().to_lowercase();
+    let Some((local, domain)) = email.split_once('@') else {
+        return Err("an email address has an @");
+    };
+    let ok = !local.is_empty()
+        && !domain.contains('@')
+        && domain.contains('.')
+        && !domain.starts_with('.')
+        && !domain.ends_with('.')
+        && !email
+            .chars()
+            .any(|c| c.is_whitespace() || c.is_control() || c == '<' || c == '>');
+    if ok {
+        Ok(email)
+    } else {
+        Err("this is not an email address")
+    }
+}
+
+fn welcome_for(site: &Site, member_id: &str) -> Option<IssuedCode> {
+    let coupon = site
+        .campaigns
+        .iter()
+        .flat_map(|c| c.coupons.iter())
+        .find(|c| c.issue == Issue::OnSignUp)?;
+    // 10 characters from an alphabet without look-alikes: ~50 bits, unique in practice
+    // and guarded by the primary key.
+    const ALPHABET: &[u8] = b"ABCDEFGHJKLMNPQRSTUVWXYZ23456789";
+    let bytes: [u8; 10] = rand::random();
+    let suffix: String = bytes
+        .iter()
+        .map(|b| char::from(ALPHABET[usize::from(*b) % ALPHABET.len()]))
+        .collect();
+    Some(IssuedCode {
+        code: format!("{}-{suffix}", coupon.code.to_uppercase()),
+        coupon: coupon.code.clone(),
+        member_id: member_id.to_owned(),
+        used_by: None,
+    })
+}
+
+/// Signs a diner up as a member (phone or email, with consent). A new member
+/// gets a single-use welcome code when a campaign has a sign-up coupon; a
+/// second sign-up with the same phone or email finds the member again.
+#[utoipa::path(
+    post,
+    path = "/api/members",
+    tag = "members",
+    request_body = SignUpRequest,
+    responses(
+        (status = 201, description = "A new member", body = SignUpResponse),
+        (status = 200, description = "The phone or email belongs to a member already", body = SignUpResponse),
+        (status = 400, description = "Malformed JSON", body = ProblemDoc, content_type = "application/problem+json"),
+        (status = 422, description = "`invalid-body` or `validation-failed` (consent, phone, email, order_ids)", body = ProblemDoc, content_type = "application/problem+json"),
+    )
+)]
+pub async fn sign_up(
+    State(state): State<AppState>,
+    headers: HeaderMap,
+    body: Body,
+) -> Result<Response, ApiError> {
+    limits::require_json(&headers)?;
+    let bytes = limits::read_body(body).await?;
+    let request: SignUpRequest = limits::parse_json(&bytes)?;
+    let catalog = state.catalog();
+    let site = &catalog.site;
+    let mut errors = Vec::new();
+    if !request.consent {
+        errors.push(FieldError::new("consent", "consent is needed to sign up"));
+    }
+    let phone_in = request
+        .phone
+        .as_deref()
+        .map(str::trim)
+        .filter(|p| !p.is_empty());
+    let email_in = request
+        .email
+        .as_deref()
+        .map(str::trim)
+        .filter(|e| !e.is_empty());
+    if phone_in.is_none() && email_in.is_none() {
+        errors.push(FieldError::new(
+            "phone",
+            "give a phone number or an email address",
+        ));
+    }
+    let phone = match phone_in {
+        Some(p) if p.chars().count() > limits::MAX_PHONE => {
+            errors.push(FieldError::new(
+                "phone",
+                format!("at most {} characters", limits::MAX_PHONE),
+            ));
+            None
+        }
+        Some(p) => normalize_phone(p, default_calling_code(&site.settings.currency.code))
+            .map_err(|reason| errors.push(FieldError::new("phone", reason)))
+            .ok(),
+        None => None,
+    };
+    let email = match email_in {
+        Some(e) if e.chars().count() > limits::MAX_EMAIL => {
+            errors.push(FieldError::new(
+                "email",
+                format!("at most {} characters", limits::MAX_EMAIL),
+            ));
+            None
+        }
+        Some(e) => normalize_email(e)
+            .map_err(|reason| errors.push(FieldError::new("email", reason)))
+            .ok(),
+        None => None,
+    };
+    limits::check_opt_text(
+        &mut errors,
+        "name",
+        request.name.as_deref(),
+        limits::MAX_NAME,
+    );
+    if request.order_ids.len() > limits::MAX_LINKED_ORDERS {
+        errors.push(FieldError::new(
+            "order_ids",
+            format!("at most {} orders", limits::MAX_LINKED_ORDERS),
+        ));
+    }
+    limits::finish(errors)?;
+    // Check every order's token before anything is written.
+    let mut errors = Vec::new();
+    for (index, order) in request.order_ids.iter().enumerate() {
+        let owned = order.id.len() <= limits::MAX_ID
+            && order.token.len() <= 128
+            && match state.store.get_order(&order.id).await {
+                Ok(stored) => keys::token_matches(&order.token, &stored.token_hash),
+                Err(crate::store::StoreError::NotFound) => false,
+                Err(other) => return Err(other.into()),
+            };
+        if !owned {
+            errors.push(FieldError::new(
+                format!("order_ids[{index}]"),
+                "no order with this id and token",
+            ));
+        }
+    }
+    limits::finish(errors)?;
+    let now = state.now();
+    let id = keys::new_id("mem");
+    let signed = state
+        .store
+        .sign_up(NewMember {
+            id: id.clone(),
+            phone: phone.clone(),
+            email: email.clone(),
+            name: request.name.clone().filter(|n| !n.trim().is_empty()),
+            consent_at: now,
+            welcome: welcome_for(site, &id),
+        })
+        .await?;
+    let mut linked = Vec::new();
+    for order in &request.order_ids {
+        state.store.link_order(&order.id, &signed.member.id).await?;
+        linked.push(order.id.clone());
+    }
+    let member = signed.member;
+    // A found-again member is described only by what the caller sent: knowing
+    // a phone number must not reveal the name or email behind it.
+    let response = if signed.created {
+        SignUpResponse {
+            id: member.id,
+            created: true,
+            phone: member.phone,
+            email: member.email,
+            name: member.name,
+            consent_at: member.consent_at,
+            welcome_code: signed.welcome.map(|w| WelcomeCode {
+                code: w.code,
+                coupon: w.coupon,
+            }),
+            linked_orders: linked,
+        }
+    } else {
+        SignUpResponse {
+            id: member.id,
+            created: false,
+            phone,
+            email,
+            name: None,
+            consent_at: member.consent_at,
+            welcome_code: None,
+            linked_orders: linked,
+        }
+    };
+    let status = if response.created {
+        StatusCode::CREATED
+    } else {
+        StatusCode::OK
+    };
+    Ok((status, Json(response)).into_response())
+}

@@ -1,0 +1,76 @@
+//! `GET /api/openapi.json`: the OpenAPI 3.1 document, generated from the handlers'
+//! own annotations so it cannot drift from the code.
+
+use axum::Json;
+use utoipa::openapi::security::{HttpAuthScheme, HttpBuilder, SecurityScheme};
+use utoipa::{Modify, OpenApi};
+
+use crate::{members, orders, problem, quote, staff, store};
+
+/// Adds the bearer API key scheme the staff routes name.
+struct ApiKeyScheme;
+
+impl Modify for ApiKeyScheme {
+    fn modify(&self, openapi: &mut utoipa::openapi::OpenApi) {
+        let components = openapi.components.get_or_insert_with(Default::default);
+        components.add_security_scheme(
+            "api_key",
+            SecurityScheme::Http(
+                HttpBuilder::new()
+                    .scheme(HttpAuthScheme::Bearer)
+                    .description(Some("A staff or marketer key from `carte keys create`"))
+                    .build(),
+            ),
+        );
+    }
+}
+
+/// The API description.
+#[derive(OpenApi)]
+#[openapi(
+    info(
+        title = "Carte ordering API",
+        description = "Quotes, orders, members and the staff queue of a Carte restaurant. \
+                       Errors are application/problem+json (RFC 9457)."
+    ),
+    paths(
+        quote::quote,
+        orders::place_order,
+        orders::order_status,
+        members::sign_up,
+        staff::queue,
+        staff::set_status,
+        staff::get_sold_out,
+        staff::put_sold_out,
+        staff::public_sold_out,
+        crate::health,
+        openapi_json,
+    ),
+    components(schemas(
+        problem::ProblemDoc,
+        problem::FieldError,
+        store::OrderStatus,
+        store::Role,
+        store::SoldOutItem,
+    )),
+    modifiers(&ApiKeyScheme),
+    tags(
+        (name = "quote", description = "Pricing carts"),
+        (name = "orders", description = "Placing orders and following them"),
+        (name = "members", description = "Member sign-up"),
+        (name = "staff", description = "The counter and kitchen (API key, role staff)"),
+        (name = "meta", description = "Health and this document"),
+    )
+)]
+pub struct ApiDoc;
+
+/// This document.
+#[utoipa::path(
+    get,
+    path = "/api/openapi.json",
+    tag = "meta",
+    responses((status = 200, description = "The OpenAPI 3.1 document", content_type = "application/json"))
+)]
+pub async fn openapi_json() -> Json<utoipa::openapi::OpenApi> {
+    Json(ApiDoc::openapi())
+}

@@ -1,0 +1,366 @@
+//! Errors at the edge: every failure becomes one RFC 9457 problem, mapped here and only here.
+
+use axum::http::{header, HeaderValue, StatusCode};
+use axum::response::{IntoResponse, Response};
+use catalog::{CouponRejection, PricingError, Quote};
+use serde::Serialize;
+use serde_json::{json, Map, Value};
+use thiserror::Error;
+use utoipa::ToSchema;
+
+use crate::store::StoreError;
+
+/// The media type of problem documents.
+pub const PROBLEM_JSON: &str = "application/problem+json";
+/// Problem type URIs are this prefix plus a slug, e.g. `urn:carte:problem:slot-full`.
+pub const PROBLEM_BASE: &str = "urn:carte:problem:";
+
+/// One field of a request and what is wrong with it.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, ToSchema)]
+pub struct FieldError {
+    /// Path of the field, e.g. `cart.lines[2].options.spice` or `coupon`.
+    pub field: String,
+    /// What is wrong, in words a person can act on.
+    pub reason: String,
+}
+
+impl FieldError {
+    /// A field error.
+    pub fn new(field: impl Into<String>, reason: impl Into<String>) -> FieldError {
+        FieldError {
+            field: field.into(),
+            reason: reason.into(),
+        }
+    }
+}
+
+/// Everything a request can fail with.
+#[derive(Debug, Error)]
+pub enum ApiError {
+    /// The body is not well-formed JSON (or form data).
+    #[error("the request body is not well-formed: {0}")]
+    Malformed(String),
+    /// The body is JSON of the wrong shape: unknown or missing fields, wrong types.
+    #[error("the request body does not have the expected shape")]
+    InvalidBody(Vec<FieldError>),
+    /// Fields with values out of bounds or the wrong format.
+    #[error("some fields are not valid")]
+    Validation(Vec<FieldError>),
+    /// The content type is not one the endpoint reads.
+    #[error("send {expected}")]
+    UnsupportedMediaType { expected: &'static str },
+    /// The body is longer than the endpoint takes.
+    #[error("the request body is larger than {limit} bytes")]
+    BodyTooLarge { limit: usize },
+    /// Placing an order needs an `Idempotency-Key` header.
+    #[error("send an Idempotency-Key header (a random value, the same on every retry)")]
+    MissingIdempotencyKey,
+    /// The cart cannot be priced.
+    #[error("the cart cannot be ordered as it is")]
+    InvalidCart(Vec<PricingError>),
+    /// The coupon does not apply, by its rules or because it is used up.
+    #[error("{reason}")]
+    CouponRejected {
+        code: String,
+        reason: CouponRejection,
+    },
+    /// The menu changed since the cart was priced; here is the cart priced anew.
+    #[error("the menu changed; check the new prices and order again")]
+    MenuChanged {
+        version: String,
+        quote: Option<Box<Quote>>,
+        errors: Vec<PricingError>,
+    },
+    /// The store refused or failed.
+    #[error(transparent)]
+    Store(StoreError),
+    /// No API key, or an unknown one.
+    #[error("send a valid API key as `Authorization: Bearer <key>`")]
+    Unauthorized,
+    /// The key's role may not do this.
+    #[error("this API key's role may not do this")]
+    Forbidden,
+    /// Nothing here (or nothing this caller may know about).
+    #[error("not found")]
+    NotFound,
+    /// The path exists, the method does not.
+    #[error("this method is not allowed here")]
+    MethodNotAllowed,
+}
+
+impl From<StoreError> for ApiError {
+    fn from(error: StoreError) -> ApiError {
+        match error {
+            // Coupon refusals from the store read exactly like those from pricing.
+            StoreError::BudgetExhausted => ApiError::CouponRejected {
+                code: String::new(),
+                reason: CouponRejection::BudgetExhausted,
+            },
+            StoreError::PerMemberLimit => ApiError::CouponRejected {
+                code: String::new(),
+                reason: CouponRejection::PerMemberLimit,
+            },
+            StoreError::CodeAlreadyUsed => ApiError::CouponRejected {
+                code: String::new(),
+                reason: CouponRejection::AlreadyUsed,
+            },
+            StoreError::NotFound => ApiError::NotFound,
+            other => ApiError::Store(other),
+        }
+    }
+}
+
+/// A problem document before it is written as JSON or HTML.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Problem {
+    pub status: StatusCode,
+    /// The last part of the type URI, e.g. `slot-full`.
+    pub slug: &'static str,
+    pub title: &'static str,
+    pub detail: String,
+    pub errors: Vec<FieldError>,
+    /// Extra members, e.g. `quote` for `menu-changed`.
+    pub extensions: Map<String, Value>,
+}
+
+impl Problem {
+    fn new(status: StatusCode, slug: &'static str, title: &'static str, detail: String) -> Problem {
+        Problem {
+            status,
+            slug,
+            title,
+            detail,
+            errors: Vec::new(),
+            extensions: Map::new(),
+        }
+    }
+
+    fn with_errors(mut self, errors: Vec<FieldError>) -> Problem {
+        self.errors = errors;
+        self
+    }
+
+    fn with(mut self, key: &str, value: Value) -> Problem {
+        self.extensions.insert(key.to_owned(), value);
+        self
+    }
+
+    /// The full type URI.
+    pub fn type_uri(&self) -> String {
+        format!("{PROBLEM_BASE}{}", self.slug)
+    }
+
+    /// The problem as an RFC 9457 JSON document.
+    pub fn to_json(&self) -> Value {
+        let mut doc = Map::new();
+        doc.insert("type".into(), json!(self.type_uri()));
+        doc.insert("title".into(), json!(self.title));
+        doc.insert("status".into(), json!(self.status.as_u16()));
+        doc.insert("detail".into(), json!(self.detail));
+        if !self.errors.is_empty() {
+            doc.insert("errors".into(), json!(self.errors));
+        }
+        for (key, value) in &self.extensions {
+            doc.insert(key.clone(), value.clone());
+        }
+        Value::Object(doc)
+    }
+}
+
+/// The field errors of pricing errors.
+pub fn pricing_field_errors(errors: &[PricingError]) -> Vec<FieldError> {
+    errors
+        .iter()
+        .map(|e| FieldError::new(format!("cart.{}", e.field()), e.to_string()))
+        .collect()
+}
+
+fn to_value(value: &impl Serialize) -> Value {
+    serde_json::to_value(value).unwrap_or(Value::Null)
+}
+
+impl ApiError {
+    /// The one mapping from errors to problem types and HTTP statuses.
+    pub fn problem(&self) -> Problem {
+        use StatusCode as S;
+        let detail = self.to_string();
+        match self {
+            ApiError::Malformed(_) => Problem::new(
+                S::BAD_REQUEST,
+                "malformed-body",
+                "Malformed request body",
+                detail,
+            ),
+            ApiError::InvalidBody(errors) => Problem::new(
+                S::UNPROCESSABLE_ENTITY,
+                "invalid-body",
+                "Request body has the wrong shape",
+                detail,
+            )
+            .with_errors(errors.clone()),
+            ApiError::Validation(errors) => Problem::new(
+                S::UNPROCESSABLE_ENTITY,
+                "validation-failed",
+                "Some fields are not valid",
+                detail,
+            )
+            .with_errors(errors.clone()),
+            ApiError::UnsupportedMediaType { .. } => Problem::new(
+                S::UNSUPPORTED_MEDIA_TYPE,
+                "unsupported-media-type",
+                "Unsupported content type",
+                detail,
+            ),
+            ApiError::BodyTooLarge { limit } => Problem::new(
+                S::PAYLOAD_TOO_LARGE,
+                "body-too-large",
+                "Request body too large",
+                detail,
+            )
+            .with("limit", json!(limit)),
+            ApiError::MissingIdempotencyKey => Problem::new(
+                S::BAD_REQUEST,
+                "idempotency-key-required",
+                "Idempotency-Key header required",
+                detail,
+            )
+            .with_errors(vec![FieldError::new("Idempotency-Key", "missing or empty")]),
+            ApiError::InvalidCart(errors) => Problem::new(
+                S::UNPROCESSABLE_ENTITY,
+                "invalid-cart",
+                "The cart cannot be ordered",
+                detail,
+            )
+            .with_errors(pricing_field_errors(errors))
+            .with("pricing_errors", to_value(errors)),
+            ApiError::CouponRejected { code, reason } => {
+                let mut problem = Problem::new(
+                    S::UNPROCESSABLE_ENTITY,
+                    "coupon-rejected",
+                    "The coupon cannot be used",
+                    detail,
+                )
+                .with_errors(vec![FieldError::new("coupon", reason.to_string())])
+                .with("reason", to_value(reason));
+                if !code.is_empty() {
+                    problem = problem.with("code", json!(code));
+                }
+                problem
+            }
+            ApiError::MenuChanged {
+                version,
+                quote,
+                errors,
+            } => {
+                let mut problem =
+                    Problem::new(S::CONFLICT, "menu-changed", "The menu changed", detail)
+                        .with("version", json!(version))
+                        .with_errors(pricing_field_errors(errors));
+                if let Some(quote) = quote {
+                    problem = problem.with("quote", to_value(quote));
+                }
+                problem
+            }
+            ApiError::Store(error) => store_problem(error, detail),
+            ApiError::Unauthorized => {
+                Problem::new(S::UNAUTHORIZED, "unauthorized", "API key required", detail)
+            }
+            ApiError::Forbidden => Problem::new(
+                S::FORBIDDEN,
+                "forbidden",
+                "Not allowed for this role",
+                detail,
+            ),
+            ApiError::NotFound => Problem::new(S::NOT_FOUND, "not-found", "Not found", detail),
+            ApiError::MethodNotAllowed => Problem::new(
+                S::METHOD_NOT_ALLOWED,
+                "method-not-allowed",
+                "Method not allowed",
+                detail,
+            ),
+        }
+    }
+}
+
+fn store_problem(error: &StoreError, detail: String) -> Problem {
+    use StatusCode as S;
+    match error {
+        StoreError::SlotFull => {
+            Problem::new(S::CONFLICT, "slot-full", "The pickup slot is full", detail).with_errors(
+                vec![FieldError::new(
+                    "cart.fulfilment.slot",
+                    "this pickup time is fully booked; pick another",
+                )],
+            )
+        }
+        StoreError::IdempotencyConflict => Problem::new(
+            S::UNPROCESSABLE_ENTITY,
+            "idempotency-conflict",
+            "Idempotency-Key reused with a different request",
+            detail,
+        ),
+        StoreError::InvalidTransition { from, to } => Problem::new(
+            S::CONFLICT,
+            "invalid-transition",
+            "Status change not allowed",
+            detail,
+        )
+        .with("from", json!(from))
+        .with("to", json!(to)),
+        StoreError::UnknownMember => Problem::new(
+            S::UNPROCESSABLE_ENTITY,
+            "validation-failed",
+            "Some fields are not valid",
+            detail,
+        )
+        .with_errors(vec![FieldError::new("member_id", "no member with this id")]),
+        StoreError::NotFound => Problem::new(S::NOT_FOUND, "not-found", "Not found", detail),
+        // Converted to coupon-rejected in `From<StoreError>`; kept total here.
+        StoreError::BudgetExhausted | StoreError::PerMemberLimit | StoreError::CodeAlreadyUsed => {
+            Problem::new(
+                S::UNPROCESSABLE_ENTITY,
+                "coupon-rejected",
+                "The coupon cannot be used",
+                detail,
+            )
+            .with_errors(vec![FieldError::new("coupon", error.to_string())])
+        }
+        StoreError::Backend(cause) => {
+            // The cause is for the operator's log, never for the caller.
+            eprintln!("carte functions: storage error: {cause}");
+            Problem::new(
+                S::INTERNAL_SERVER_ERROR,
+                "internal",
+                "Internal error",
+                "something went wrong on our side; please try again".to_owned(),
+            )
+        }
+    }
+}
+
+impl IntoResponse for ApiError {
+    fn into_response(self) -> Response {
+        let problem = self.problem();
+        let mut response = (problem.status, problem.to_json().to_string()).into_response();
+        let headers = response.headers_mut();
+        headers.insert(header::CONTENT_TYPE, HeaderValue::from_static(PROBLEM_JSON));
+        if matches!(self, ApiError::Unauthorized) {
+            headers.insert(header::WWW_AUTHENTICATE, HeaderValue::from_static("Bearer"));
+        }
+        response
+    }
+}
+
+/// The shape of every error response (for the OpenAPI document).
+#[derive(Debug, Clone, Serialize, ToSchema)]
+pub struct ProblemDoc {
+    /// `urn:carte:problem:<slug>`, e.g. `urn:carte:problem:slot-full`.
+    #[serde(rename = "type")]
+    pub type_uri: String,
+    pub title: String,
+    pub status: u16,
+    pub detail: String,
+    /// For validation problems: each field and what is wrong with it.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub errors: Vec<FieldError>,
+}

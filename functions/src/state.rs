@@ -1,0 +1,80 @@
+//! The shared state every function's router takes: catalog, store and clock.
+
+use std::sync::{Arc, RwLock};
+
+use catalog::Site;
+use chrono::{DateTime, Utc};
+
+use crate::store::Store;
+
+/// The checked site the API prices against, with its content version.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Catalog {
+    pub site: Site,
+    /// `catalog::catalog_version` of `site`; carts name it to detect a menu change.
+    pub version: String,
+}
+
+impl Catalog {
+    /// A catalog of `site`, versioned by its content hash.
+    pub fn new(site: Site) -> Catalog {
+        let version = catalog::catalog_version(&site);
+        Catalog { site, version }
+    }
+}
+
+/// Where "now" comes from; tests fix it.
+pub type Clock = Arc<dyn Fn() -> DateTime<Utc> + Send + Sync>;
+
+/// Everything a handler needs, built once at start-up and shared.
+///
+/// Cloning is cheap (reference counts). The catalog sits behind a lock so
+/// `carte serve` can swap in a rebuilt one while requests run; a request takes
+/// one snapshot (`Arc<Catalog>`) and prices everything against it.
+#[derive(Clone)]
+pub struct AppState {
+    catalog: Arc<RwLock<Arc<Catalog>>>,
+    /// The order, member and key storage.
+    pub store: Arc<dyn Store>,
+    clock: Clock,
+}
+
+impl AppState {
+    /// State on the system clock.
+    pub fn new(catalog: Catalog, store: Arc<dyn Store>) -> AppState {
+        AppState {
+            catalog: Arc::new(RwLock::new(Arc::new(catalog))),
+            store,
+            clock: Arc::new(Utc::now),
+        }
+    }
+
+    /// The same state reading "now" from `clock`.
+    pub fn with_clock(mut self, clock: Clock) -> AppState {
+        self.clock = clock;
+        self
+    }
+
+    /// A snapshot of the current catalog.
+    pub fn catalog(&self) -> Arc<Catalog> {
+        // A poisoned lock still holds a whole Arc: a panic elsewhere cannot tear it.
+        self.catalog
+            .read()
+            .unwrap_or_else(|poisoned| poisoned.into_inner())
+            .clone()
+    }
+
+    /// Swaps in a rebuilt catalog; requests already running keep their snapshot.
+    pub fn set_catalog(&self, catalog: Catalog) {
+        let mut slot = self
+            .catalog
+            .write()
+            .unwrap_or_else(|poisoned| poisoned.into_inner());
+        *slot = Arc::new(catalog);
+    }
+
+    /// The current instant.
+    pub fn now(&self) -> DateTime<Utc> {
+        (self.clock)()
+    }
+}

@@ -1,0 +1,717 @@
+//! The store conformance suite: one public async function per behaviour, each
+//! taking a factory of fresh, empty stores. Every backend's test file runs all
+//! of them (`tests/sqlite_store.rs` for SQLite), so the backends cannot drift.
+//!
+//! The functions panic (assert) on a broken behaviour: they are test code.
+
+use std::future::Future;
+use std::sync::Arc;
+
+use catalog::{Cart, CartLine, Fulfilment, Quote};
+use chrono::{DateTime, Duration, NaiveDate, TimeZone, Utc};
+
+use super::{
+    ApiKey, IssuedCode, MemberKey, NewMember, NewOrder, OrderStatus, RedemptionClaim, Role,
+    SlotClaim, SoldOutItem, Store, StoreError,
+};
+use crate::keys;
+
+/// A store under test.
+pub type DynStore = Arc<dyn Store>;
+
+fn at(minutes: i64) -> DateTime<Utc> {
+    Utc.with_ymd_and_hms(2026, 3, 2, 4, 0, 0)
+        .single()
+        .unwrap_or(DateTime::<Utc>::UNIX_EPOCH)
+        + Duration::minutes(minutes)
+}
+
+fn day(d: u32) -> NaiveDate {
+    NaiveDate::from_ymd_opt(2026, 3, d).unwrap_or_default()
+}
+
+/// A minimal order for `location` with idempotency key `key`.
+pub fn sample_order(location: &str, key: &str) -> NewOrder {
+    let cart = Cart {
+        location: location.to_owned(),
+        fulfilment: Fulfilment::DineIn { table: "1".into() },
+        lines: vec![CartLine {
+            dish: "noodles".into(),
+            quantity: 1,
+            options: Vec::new(),
+        }],
+        coupon: None,
+    };
+    let quote = Quote {
+        currency: "CNY".into(),
+        lines: Vec::new(),
+        subtotal: 3200,
+        discount: 0,
+        service_charge: 0,
+        tax: 0,
+        tax_inclusive: true,
+        total: 3200,
+        coupon: None,
+    };
+    let token = keys::new_token();
+    NewOrder {
+        id: keys::new_id("ord"),
+        location: location.to_owned(),
+        order_prefix: location
+            .chars()
+            .next()
+            .unwrap_or('X')
+            .to_uppercase()
+            .collect(),
+        local_day: day(2),
+        idempotency_key_hash: keys::sha256_hex(key),
+        request_hash: keys::sha256_hex(format!("request of {key}")),
+        token_hash: keys::sha256_hex(&token),
+        sealed_token: keys::seal_token(&token, key),
+        cart,
+        quote,
+        note: None,
+        name: None,
+        member_id: None,
+        attribution: None,
+        redemption: None,
+        slot: None,
+        placed_at: at(0),
+    }
+}
+
+/// A redemption of `coupon` with the given limits.
+pub fn claim(coupon: &str, budget: Option<u32>, per_member: Option<u32>) -> RedemptionClaim {
+    RedemptionClaim {
+        coupon: coupon.to_owned(),
+        campaign: "spring".into(),
+        discount: 500,
+        issued_code: None,
+        budget,
+        per_member,
+    }
+}
+
+/// A new member with this phone.
+pub fn sample_member(phone: &str) -> NewMember {
+    NewMember {
+        id: keys::new_id("mem"),
+        phone: Some(phone.to_owned()),
+        email: None,
+        name: Some("Li".into()),
+        consent_at: at(0),
+        welcome: None,
+    }
+}
+
+/// Same key and request → the same order; same key, other request → conflict.
+pub async fn idempotency<F, Fut>(make: F)
+where
+    F: Fn() -> Fut,
+    Fut: Future<Output = DynStore>,
+{
+    let store = make().await;
+    let first = store
+        .place_order(sample_order("alpha", "key-1"))
+        .await
+        .expect("first order");
+    assert!(first.created);
+    let again = store
+        .place_order(sample_order("alpha", "key-1"))
+        .await
+        .expect("retry");
+    assert!(!again.created);
+    assert_eq!(again.order.id, first.order.id);
+    assert_eq!(again.order.number, first.order.number);
+    assert_eq!(again.sealed_token, first.sealed_token);
+    let replayed = store
+        .replay(
+            &keys::sha256_hex("key-1"),
+            &keys::sha256_hex("request of key-1"),
+        )
+        .await
+        .expect("replay");
+    assert_eq!(replayed.map(|p| p.order.id), Some(first.order.id.clone()));
+    assert_eq!(
+        store
+            .replay(&keys::sha256_hex("key-unused"), "x")
+            .await
+            .expect("fresh key"),
+        None
+    );
+    let mut other = sample_order("alpha", "key-1");
+    other.request_hash = keys::sha256_hex("another body");
+    assert_eq!(
+        store.place_order(other).await.err(),
+        Some(StoreError::IdempotencyConflict)
+    );
+    assert_eq!(
+        store
+            .replay(
+                &keys::sha256_hex("key-1"),
+                &keys::sha256_hex("another body")
+            )
+            .await
+            .err(),
+        Some(StoreError::IdempotencyConflict)
+    );
+    let queue = store.queue("alpha", &[], 10).await.expect("queue");
+    assert_eq!(queue.len(), 1);
+}
+
+/// One member per phone and per email; a second sign-up finds the first.
+pub async fn member_uniqueness<F, Fut>(make: F)
+where
+    F: Fn() -> Fut,
+    Fut: Future<Output = DynStore>,
+{
+    let store = make().await;
+    let mut first = sample_member("+8613800138000");
+    first.email = Some("li@example.com".into());
+    first.welcome = Some(IssuedCode {
+        code: "WELCOME-AAAA".into(),
+        coupon: "WELCOME".into(),
+        member_id: first.id.clone(),
+        used_by: None,
+    });
+    let signed = store.sign_up(first.clone()).await.expect("sign up");
+    assert!(signed.created);
+    assert_eq!(
+        signed.welcome.as_ref().map(|w| w.code.as_str()),
+        Some("WELCOME-AAAA")
+    );
+    let mut again = sample_member("+8613800138000");
+    again.welcome = Some(IssuedCode {
+        code: "WELCOME-BBBB".into(),
+        coupon: "WELCOME".into(),
+        member_id: again.id.clone(),
+        used_by: None,
+    });
+    let second = store.sign_up(again).await.expect("second sign up");
+    assert!(!second.created);
+    assert_eq!(second.member.id, first.id);
+    assert_eq!(second.welcome, None);
+    // No code was issued for the repeated sign-up.
+    assert_eq!(
+        store.find_issued_code("WELCOME-BBBB").await.expect("find"),
+        None
+    );
+    let by_email = NewMember {
+        phone: None,
+        email: Some("li@example.com".into()),
+        ..sample_member("unused")
+    };
+    let third = store.sign_up(by_email).await.expect("by email");
+    assert!(!third.created);
+    assert_eq!(third.member.id, first.id);
+    let found = store
+        .find_member(MemberKey::Email("li@example.com".into()))
+        .await
+        .expect("find");
+    assert_eq!(found.map(|m| m.id), Some(first.id.clone()));
+    let issued = store
+        .find_issued_code("welcome-aaaa")
+        .await
+        .expect("find code");
+    assert_eq!(issued.map(|c| c.member_id), Some(first.id));
+    let other = store
+        .sign_up(sample_member("+8613900139000"))
+        .await
+        .expect("other member");
+    assert!(other.created);
+}
+
+/// Only workflow steps are allowed; each records who and when.
+pub async fn status_transitions<F, Fut>(make: F)
+where
+    F: Fn() -> Fut,
+    Fut: Future<Output = DynStore>,
+{
+    let store = make().await;
+    let id = store
+        .place_order(sample_order("alpha", "k"))
+        .await
+        .expect("order")
+        .order
+        .id;
+    let skip = store
+        .set_status(&id, OrderStatus::Ready, "counter", None, at(1))
+        .await;
+    assert_eq!(
+        skip.err(),
+        Some(StoreError::InvalidTransition {
+            from: OrderStatus::Received,
+            to: OrderStatus::Ready
+        })
+    );
+    for (minute, status) in [
+        (2, OrderStatus::Accepted),
+        (3, OrderStatus::Preparing),
+        (4, OrderStatus::Ready),
+        (5, OrderStatus::Completed),
+    ] {
+        let order = store
+            .set_status(&id, status, "counter", None, at(minute))
+            .await
+            .expect("step");
+        assert_eq!(order.status, status);
+    }
+    let order = store.get_order(&id).await.expect("get");
+    assert_eq!(order.times.received, Some(at(0)));
+    assert_eq!(order.times.accepted, Some(at(2)));
+    assert_eq!(order.times.completed, Some(at(5)));
+    assert_eq!(order.history.len(), 5);
+    assert_eq!(order.history[1].by, "counter");
+    let cancel_done = store
+        .set_status(&id, OrderStatus::Cancelled, "counter", None, at(6))
+        .await;
+    assert!(matches!(
+        cancel_done,
+        Err(StoreError::InvalidTransition { .. })
+    ));
+    let other = store
+        .place_order(sample_order("alpha", "k2"))
+        .await
+        .expect("order")
+        .order
+        .id;
+    let cancelled = store
+        .set_status(
+            &other,
+            OrderStatus::Cancelled,
+            "kitchen",
+            Some("out of noodles".into()),
+            at(7),
+        )
+        .await
+        .expect("cancel");
+    assert_eq!(cancelled.times.cancelled, Some(at(7)));
+    assert_eq!(
+        cancelled.history[1].reason.as_deref(),
+        Some("out of noodles")
+    );
+    assert_eq!(
+        store
+            .set_status("ord_missing", OrderStatus::Accepted, "x", None, at(8))
+            .await
+            .err(),
+        Some(StoreError::NotFound)
+    );
+    let open = store
+        .queue("alpha", &[OrderStatus::Cancelled], 10)
+        .await
+        .expect("queue");
+    assert_eq!(open.len(), 1);
+    assert_eq!(open[0].id, other);
+}
+
+/// A pickup slot takes at most its capacity; a cancelled order frees its place.
+pub async fn slot_capacity<F, Fut>(make: F)
+where
+    F: Fn() -> Fut,
+    Fut: Future<Output = DynStore>,
+{
+    let store = make().await;
+    let slot = SlotClaim {
+        start: at(60),
+        capacity: 2,
+    };
+    let mut ids = Vec::new();
+    for key in ["s1", "s2"] {
+        let mut order = sample_order("alpha", key);
+        order.slot = Some(slot);
+        ids.push(store.place_order(order).await.expect("fits").order.id);
+    }
+    let mut third = sample_order("alpha", "s3");
+    third.slot = Some(slot);
+    assert_eq!(
+        store.place_order(third.clone()).await.err(),
+        Some(StoreError::SlotFull)
+    );
+    let mut later = sample_order("alpha", "s4");
+    later.slot = Some(SlotClaim {
+        start: at(75),
+        capacity: 2,
+    });
+    store.place_order(later).await.expect("another slot");
+    store
+        .set_status(&ids[0], OrderStatus::Cancelled, "counter", None, at(1))
+        .await
+        .expect("cancel");
+    store.place_order(third).await.expect("freed place");
+}
+
+/// Numbers count per location per local day: `A-001`, `A-002`, … .
+pub async fn order_numbering<F, Fut>(make: F)
+where
+    F: Fn() -> Fut,
+    Fut: Future<Output = DynStore>,
+{
+    let store = make().await;
+    let mut numbers = Vec::new();
+    for key in ["n1", "n2", "n3"] {
+        numbers.push(
+            store
+                .place_order(sample_order("alpha", key))
+                .await
+                .expect("order")
+                .order
+                .number,
+        );
+    }
+    assert_eq!(numbers, ["A-001", "A-002", "A-003"]);
+    let other_location = store
+        .place_order(sample_order("beta", "n4"))
+        .await
+        .expect("order");
+    assert_eq!(other_location.order.number, "B-001");
+    let mut next_day = sample_order("alpha", "n5");
+    next_day.local_day = day(3);
+    assert_eq!(
+        store
+            .place_order(next_day)
+            .await
+            .expect("order")
+            .order
+            .number,
+        "A-001"
+    );
+}
+
+/// A refused coupon leaves nothing behind: no order, no counter step, no key.
+pub async fn atomicity<F, Fut>(make: F)
+where
+    F: Fn() -> Fut,
+    Fut: Future<Output = DynStore>,
+{
+    let store = make().await;
+    let mut first = sample_order("alpha", "a1");
+    first.redemption = Some(claim("ONE", Some(1), None));
+    let placed = store.place_order(first).await.expect("first redemption");
+    assert_eq!(placed.order.coupon.as_deref(), Some("ONE"));
+    let mut over = sample_order("alpha", "a2");
+    over.redemption = Some(claim("ONE", Some(1), None));
+    let over_id = over.id.clone();
+    assert_eq!(
+        store.place_order(over.clone()).await.err(),
+        Some(StoreError::BudgetExhausted)
+    );
+    assert_eq!(
+        store.get_order(&over_id).await.err(),
+        Some(StoreError::NotFound)
+    );
+    assert_eq!(store.redemption_count("ONE").await.expect("count"), 1);
+    assert_eq!(store.queue("alpha", &[], 10).await.expect("queue").len(), 1);
+    // The key was not spent: the same key and request still fail the same way.
+    assert_eq!(
+        store.place_order(over.clone()).await.err(),
+        Some(StoreError::BudgetExhausted)
+    );
+    // The counter did not move: the next order is number 2.
+    let mut without = over;
+    without.redemption = None;
+    without.id = keys::new_id("ord");
+    let next = store.place_order(without).await.expect("without coupon");
+    assert_eq!(next.order.number, "A-002");
+    // An unknown member also leaves nothing.
+    let mut ghost = sample_order("alpha", "a3");
+    ghost.member_id = Some("mem_nobody".into());
+    assert_eq!(
+        store.place_order(ghost).await.err(),
+        Some(StoreError::UnknownMember)
+    );
+    assert_eq!(
+        store
+            .place_order(sample_order("alpha", "a4"))
+            .await
+            .expect("order")
+            .order
+            .number,
+        "A-003"
+    );
+    assert_eq!(
+        store.redemption_counts().await.expect("counts"),
+        vec![("ONE".to_owned(), 1)]
+    );
+}
+
+/// Per-member limits count per member; single-use codes work once.
+pub async fn coupon_limits<F, Fut>(make: F)
+where
+    F: Fn() -> Fut,
+    Fut: Future<Output = DynStore>,
+{
+    let store = make().await;
+    let mut new_member = sample_member("+8613800138000");
+    new_member.welcome = Some(IssuedCode {
+        code: "WELCOME-CCCC".into(),
+        coupon: "WELCOME".into(),
+        member_id: new_member.id.clone(),
+        used_by: None,
+    });
+    let member = store.sign_up(new_member).await.expect("member").member.id;
+    for (index, expected) in [(1, true), (2, true), (3, false)] {
+        let mut order = sample_order("alpha", &format!("pm{index}"));
+        order.member_id = Some(member.clone());
+        order.redemption = Some(claim("TWICE", None, Some(2)));
+        let result = store.place_order(order).await;
+        assert_eq!(result.is_ok(), expected, "redemption {index}: {result:?}");
+        if !expected {
+            assert_eq!(result.err(), Some(StoreError::PerMemberLimit));
+        }
+    }
+    assert_eq!(
+        store
+            .member_redemption_count("TWICE", &member)
+            .await
+            .expect("count"),
+        2
+    );
+    let mut single = sample_order("alpha", "code1");
+    single.member_id = Some(member.clone());
+    single.redemption = Some(RedemptionClaim {
+        issued_code: Some("WELCOME-CCCC".into()),
+        ..claim("WELCOME", None, Some(1))
+    });
+    let used = store.place_order(single).await.expect("code once");
+    let issued = store
+        .find_issued_code("WELCOME-CCCC")
+        .await
+        .expect("find")
+        .expect("issued");
+    assert_eq!(issued.used_by, Some(used.order.id));
+    let mut twice = sample_order("alpha", "code2");
+    twice.redemption = Some(RedemptionClaim {
+        issued_code: Some("WELCOME-CCCC".into()),
+        ..claim("WELCOME", None, None)
+    });
+    assert_eq!(
+        store.place_order(twice).await.err(),
+        Some(StoreError::CodeAlreadyUsed)
+    );
+}
+
+/// Keys are found by hash while not revoked, and record their last use.
+pub async fn api_keys<F, Fut>(make: F)
+where
+    F: Fn() -> Fut,
+    Fut: Future<Output = DynStore>,
+{
+    let store = make().await;
+    let key = keys::create_key(store.as_ref(), Role::Staff, "counter", at(0))
+        .await
+        .expect("create");
+    assert!(key.starts_with(keys::KEY_PREFIX));
+    let listed = store.list_keys().await.expect("list");
+    assert_eq!(listed.len(), 1);
+    assert_ne!(listed[0].hash, key, "only the hash is stored");
+    assert_eq!(listed[0].hash, keys::sha256_hex(&key));
+    assert_eq!(listed[0].last_used, None);
+    let found = store
+        .find_key(&keys::sha256_hex(&key), at(5))
+        .await
+        .expect("find")
+        .expect("known key");
+    assert_eq!(found.role, Role::Staff);
+    assert_eq!(found.label, "counter");
+    let listed = store.list_keys().await.expect("list");
+    assert_eq!(listed[0].last_used, Some(at(5)));
+    assert_eq!(
+        store
+            .find_key(&keys::sha256_hex("carte_wrong"), at(5))
+            .await
+            .expect("find"),
+        None
+    );
+    store.revoke_key(&found.id, at(6)).await.expect("revoke");
+    assert_eq!(
+        store
+            .find_key(&keys::sha256_hex(&key), at(7))
+            .await
+            .expect("find"),
+        None
+    );
+    assert_eq!(
+        store.revoke_key("key_missing", at(7)).await.err(),
+        Some(StoreError::NotFound)
+    );
+    let marketer = ApiKey {
+        id: keys::new_id("key"),
+        hash: keys::sha256_hex("m"),
+        role: Role::Marketer,
+        label: "marketing".into(),
+        created_at: at(0),
+        last_used: None,
+        revoked_at: None,
+    };
+    store.create_key(marketer).await.expect("create");
+    let found = store
+        .find_key(&keys::sha256_hex("m"), at(1))
+        .await
+        .expect("find");
+    assert_eq!(found.map(|k| k.role), Some(Role::Marketer));
+}
+
+/// Sold-out switches set and clear dishes and choices.
+pub async fn sold_out_switches<F, Fut>(make: F)
+where
+    F: Fn() -> Fut,
+    Fut: Future<Output = DynStore>,
+{
+    let store = make().await;
+    assert_eq!(store.sold_out().await.expect("empty"), Default::default());
+    let dish = SoldOutItem::Dish {
+        dish: "noodles".into(),
+    };
+    let choice = SoldOutItem::Choice {
+        dish: "noodles".into(),
+        group: "spice".into(),
+        choice: "hot".into(),
+    };
+    store.set_sold_out(dish.clone(), true).await.expect("set");
+    store.set_sold_out(dish.clone(), true).await.expect("twice");
+    store.set_sold_out(choice.clone(), true).await.expect("set");
+    let now = store.sold_out().await.expect("read");
+    assert!(now.dishes.contains("noodles"));
+    assert!(now.choices.contains("noodles/spice/hot"));
+    store.set_sold_out(dish, false).await.expect("clear");
+    let now = store.sold_out().await.expect("read");
+    assert!(now.dishes.is_empty());
+    assert_eq!(now.choices.len(), 1);
+}
+
+/// `attempts` concurrent orders on one coupon of `budget`: exactly `budget` succeed.
+pub async fn concurrent_budget<F, Fut>(make: F, attempts: usize, budget: u32)
+where
+    F: Fn() -> Fut,
+    Fut: Future<Output = DynStore>,
+{
+    let store = make().await;
+    let mut tasks = tokio::task::JoinSet::new();
+    for index in 0..attempts {
+        let store = store.clone();
+        tasks.spawn(async move {
+            let mut order = sample_order("alpha", &format!("flash-{index}"));
+            order.redemption = Some(claim("FLASH", Some(budget), None));
+            store.place_order(order).await
+        });
+    }
+    let mut placed = 0u32;
+    let mut exhausted = 0u32;
+    while let Some(result) = tasks.join_next().await {
+        match result.expect("task") {
+            Ok(_) => placed += 1,
+            Err(StoreError::BudgetExhausted) => exhausted += 1,
+            Err(other) => panic!("unexpected error {other:?}"),
+        }
+    }
+    assert_eq!(placed, budget);
+    assert_eq!(exhausted as usize, attempts - budget as usize);
+    assert_eq!(
+        store.redemption_count("FLASH").await.expect("count"),
+        budget
+    );
+    let stored = store.queue("alpha", &[], 1000).await.expect("queue");
+    assert_eq!(stored.len(), budget as usize);
+    assert!(stored.iter().all(|o| o.coupon.as_deref() == Some("FLASH")));
+}
+
+/// `attempts` concurrent orders with one idempotency key: one order.
+pub async fn concurrent_idempotency<F, Fut>(make: F, attempts: usize)
+where
+    F: Fn() -> Fut,
+    Fut: Future<Output = DynStore>,
+{
+    let store = make().await;
+    let mut tasks = tokio::task::JoinSet::new();
+    for _ in 0..attempts {
+        let store = store.clone();
+        tasks.spawn(async move { store.place_order(sample_order("alpha", "same")).await });
+    }
+    let mut ids = std::collections::HashSet::new();
+    let mut created = 0;
+    while let Some(result) = tasks.join_next().await {
+        let placed = result.expect("task").expect("placed");
+        created += usize::from(placed.created);
+        ids.insert(placed.order.id);
+    }
+    assert_eq!(created, 1);
+    assert_eq!(ids.len(), 1);
+    assert_eq!(
+        store.queue("alpha", &[], 100).await.expect("queue").len(),
+        1
+    );
+}
+
+/// `attempts` concurrent sign-ups with one phone: one member.
+pub async fn concurrent_sign_up<F, Fut>(make: F, attempts: usize)
+where
+    F: Fn() -> Fut,
+    Fut: Future<Output = DynStore>,
+{
+    let store = make().await;
+    let mut tasks = tokio::task::JoinSet::new();
+    for _ in 0..attempts {
+        let store = store.clone();
+        tasks.spawn(async move { store.sign_up(sample_member("+8613800138000")).await });
+    }
+    let mut ids = std::collections::HashSet::new();
+    let mut created = 0;
+    while let Some(result) = tasks.join_next().await {
+        let signed = result.expect("task").expect("signed up");
+        created += usize::from(signed.created);
+        ids.insert(signed.member.id);
+    }
+    assert_eq!(created, 1);
+    assert_eq!(ids.len(), 1);
+}
+
+/// `attempts` concurrent orders of one member on a coupon limited to `limit` per member.
+pub async fn concurrent_per_member<F, Fut>(make: F, attempts: usize, limit: u32)
+where
+    F: Fn() -> Fut,
+    Fut: Future<Output = DynStore>,
+{
+    let store = make().await;
+    let member = store
+        .sign_up(sample_member("+8613800138000"))
+        .await
+        .expect("member")
+        .member
+        .id;
+    let other = store
+        .sign_up(sample_member("+8613900139000"))
+        .await
+        .expect("member")
+        .member
+        .id;
+    let mut tasks = tokio::task::JoinSet::new();
+    for index in 0..attempts {
+        let store = store.clone();
+        let member = if index % 2 == 0 { &member } else { &other }.clone();
+        tasks.spawn(async move {
+            let mut order = sample_order("alpha", &format!("pm-{index}"));
+            order.member_id = Some(member);
+            order.redemption = Some(claim("LIMITED", None, Some(limit)));
+            store.place_order(order).await
+        });
+    }
+    let mut placed = 0u32;
+    while let Some(result) = tasks.join_next().await {
+        match result.expect("task") {
+            Ok(_) => placed += 1,
+            Err(StoreError::PerMemberLimit) => {}
+            Err(other) => panic!("unexpected error {other:?}"),
+        }
+    }
+    assert_eq!(placed, 2 * limit);
+    for who in [&member, &other] {
+        assert_eq!(
+            store
+                .member_redemption_count("LIMITED", who)
+                .await
+                .expect("count"),
+            limit
+        );
+    }
+}

@@ -1,0 +1,454 @@
+//! The `Store` trait: storage at the level of the restaurant's domain.
+//!
+//! Every invariant of the design (coupon budgets and per-member limits, one
+//! order per idempotency key, one member per phone or email, an order and its
+//! redemption and counters committing together) is the store's job, so each
+//! backend can use its own best tool: a SQLite `BEGIN IMMEDIATE` transaction,
+//! a DynamoDB `TransactWriteItems` with conditions. The [`conformance`] suite
+//! holds every backend to the same behaviour.
+
+pub mod conformance;
+pub mod sqlite;
+
+use std::fmt;
+
+use async_trait::async_trait;
+use catalog::{Cart, Quote, SoldOut};
+use chrono::{DateTime, NaiveDate, Utc};
+use serde::{Deserialize, Serialize};
+use thiserror::Error;
+use utoipa::ToSchema;
+
+pub use sqlite::SqliteStore;
+
+/// Why the store refused or failed an operation.
+#[derive(Debug, Clone, PartialEq, Eq, Error)]
+pub enum StoreError {
+    /// The coupon has been redeemed as often as its total budget allows.
+    #[error("the coupon's budget is used up")]
+    BudgetExhausted,
+    /// This member has redeemed the coupon as often as allowed.
+    #[error("the member has used this coupon the allowed number of times")]
+    PerMemberLimit,
+    /// A single-use code was redeemed already.
+    #[error("the coupon code has already been used")]
+    CodeAlreadyUsed,
+    /// The pickup slot holds as many orders as its capacity.
+    #[error("the pickup slot is full")]
+    SlotFull,
+    /// The idempotency key was used before with a different request.
+    #[error("the idempotency key was used with a different request")]
+    IdempotencyConflict,
+    /// An order status change the workflow does not allow.
+    #[error("an order cannot go from {from} to {to}")]
+    InvalidTransition { from: OrderStatus, to: OrderStatus },
+    /// No such record.
+    #[error("not found")]
+    NotFound,
+    /// The member an order names does not exist.
+    #[error("no member with this id")]
+    UnknownMember,
+    /// The backend failed (I/O, corruption, a bug); the detail is for logs, not diners.
+    #[error("storage failed: {0}")]
+    Backend(String),
+}
+
+/// Where an order is in the kitchen's workflow.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize, ToSchema)]
+#[serde(rename_all = "snake_case")]
+pub enum OrderStatus {
+    Received,
+    Accepted,
+    Preparing,
+    Ready,
+    Completed,
+    Cancelled,
+}
+
+impl OrderStatus {
+    /// Every status, in workflow order.
+    pub const ALL: [OrderStatus; 6] = [
+        OrderStatus::Received,
+        OrderStatus::Accepted,
+        OrderStatus::Preparing,
+        OrderStatus::Ready,
+        OrderStatus::Completed,
+        OrderStatus::Cancelled,
+    ];
+
+    /// The wire name, e.g. `preparing`.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            OrderStatus::Received => "received",
+            OrderStatus::Accepted => "accepted",
+            OrderStatus::Preparing => "preparing",
+            OrderStatus::Ready => "ready",
+            OrderStatus::Completed => "completed",
+            OrderStatus::Cancelled => "cancelled",
+        }
+    }
+
+    /// Reads a wire name.
+    pub fn parse(text: &str) -> Option<OrderStatus> {
+        OrderStatus::ALL.into_iter().find(|s| s.as_str() == text)
+    }
+
+    /// Whether the order still waits for something to happen.
+    pub fn is_open(self) -> bool {
+        !matches!(self, OrderStatus::Completed | OrderStatus::Cancelled)
+    }
+
+    /// Whether `self → to` is a step of the workflow: one step forward, or a
+    /// cancellation of an open order.
+    pub fn can_become(self, to: OrderStatus) -> bool {
+        use OrderStatus::*;
+        matches!(
+            (self, to),
+            (Received, Accepted)
+                | (Accepted, Preparing)
+                | (Preparing, Ready)
+                | (Ready, Completed)
+                | (Received | Accepted | Preparing | Ready, Cancelled)
+        )
+    }
+}
+
+impl fmt::Display for OrderStatus {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+/// Which campaign and channel brought an order.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct Attribution {
+    pub campaign: String,
+    pub channel: String,
+}
+
+/// A coupon redemption the order claims; checked and recorded in the order's transaction.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct RedemptionClaim {
+    /// The coupon's code as the content defines it (the budget is counted per code).
+    pub coupon: String,
+    pub campaign: String,
+    /// The discount the quote gave.
+    pub discount: catalog::Minor,
+    /// The unique single-use code redeemed, for coupons issued per member.
+    pub issued_code: Option<String>,
+    /// Total redemptions allowed.
+    pub budget: Option<u32>,
+    /// Redemptions allowed per member.
+    pub per_member: Option<u32>,
+}
+
+/// A pickup slot the order takes one place of.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+pub struct SlotClaim {
+    pub start: DateTime<Utc>,
+    pub capacity: u32,
+}
+
+/// Everything needed to store a new order in one transaction.
+#[derive(Debug, Clone, PartialEq)]
+pub struct NewOrder {
+    /// A fresh random id, chosen by the caller.
+    pub id: String,
+    pub location: String,
+    /// Prefix of the order number, e.g. `A`.
+    pub order_prefix: String,
+    /// The local day the number counter belongs to.
+    pub local_day: NaiveDate,
+    /// SHA-256 (hex) of the idempotency key; the key itself is never stored.
+    pub idempotency_key_hash: String,
+    /// SHA-256 (hex) of the request, to tell a retry from a conflicting reuse.
+    pub request_hash: String,
+    /// SHA-256 (hex) of the status token.
+    pub token_hash: String,
+    /// The token sealed with the idempotency key, so a retry can be answered with it.
+    pub sealed_token: String,
+    pub cart: Cart,
+    pub quote: Quote,
+    pub note: Option<String>,
+    pub name: Option<String>,
+    pub member_id: Option<String>,
+    pub attribution: Option<Attribution>,
+    pub redemption: Option<RedemptionClaim>,
+    pub slot: Option<SlotClaim>,
+    pub placed_at: DateTime<Utc>,
+}
+
+/// When an order reached each status.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
+pub struct StatusTimes {
+    #[schema(value_type = Option<String>, format = DateTime)]
+    pub received: Option<DateTime<Utc>>,
+    #[schema(value_type = Option<String>, format = DateTime)]
+    pub accepted: Option<DateTime<Utc>>,
+    #[schema(value_type = Option<String>, format = DateTime)]
+    pub preparing: Option<DateTime<Utc>>,
+    #[schema(value_type = Option<String>, format = DateTime)]
+    pub ready: Option<DateTime<Utc>>,
+    #[schema(value_type = Option<String>, format = DateTime)]
+    pub completed: Option<DateTime<Utc>>,
+    #[schema(value_type = Option<String>, format = DateTime)]
+    pub cancelled: Option<DateTime<Utc>>,
+}
+
+impl StatusTimes {
+    /// Records the instant of reaching `status`.
+    pub fn set(&mut self, status: OrderStatus, at: DateTime<Utc>) {
+        let slot = match status {
+            OrderStatus::Received => &mut self.received,
+            OrderStatus::Accepted => &mut self.accepted,
+            OrderStatus::Preparing => &mut self.preparing,
+            OrderStatus::Ready => &mut self.ready,
+            OrderStatus::Completed => &mut self.completed,
+            OrderStatus::Cancelled => &mut self.cancelled,
+        };
+        *slot = Some(at);
+    }
+}
+
+/// One status change: what, who and when.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
+pub struct StatusChange {
+    pub status: OrderStatus,
+    #[schema(value_type = String, format = DateTime)]
+    pub at: DateTime<Utc>,
+    /// Label of the API key that made the change (`diner` for the order itself).
+    pub by: String,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub reason: Option<String>,
+}
+
+/// A stored order.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Order {
+    pub id: String,
+    /// Short number for the counter, e.g. `A-042`.
+    pub number: String,
+    pub location: String,
+    pub status: OrderStatus,
+    pub cart: Cart,
+    pub quote: Quote,
+    pub note: Option<String>,
+    pub name: Option<String>,
+    pub member_id: Option<String>,
+    pub attribution: Option<Attribution>,
+    /// The coupon code redeemed, if any.
+    pub coupon: Option<String>,
+    pub slot: Option<DateTime<Utc>>,
+    pub times: StatusTimes,
+    pub history: Vec<StatusChange>,
+    /// SHA-256 (hex) of the status token.
+    pub token_hash: String,
+}
+
+/// The result of [`Store::place_order`].
+#[derive(Debug, Clone, PartialEq)]
+pub struct Placed {
+    pub order: Order,
+    /// False when the idempotency key had been used with the same request: a retry.
+    pub created: bool,
+    /// The token sealed with the idempotency key (see [`crate::keys::unseal_token`]).
+    pub sealed_token: String,
+}
+
+/// A member's sign-up details.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct NewMember {
+    pub id: String,
+    /// E.164, e.g. `+8613800138000`.
+    pub phone: Option<String>,
+    /// Lower-cased.
+    pub email: Option<String>,
+    pub name: Option<String>,
+    pub consent_at: DateTime<Utc>,
+    /// A welcome code to issue if, and only if, the member is new.
+    pub welcome: Option<IssuedCode>,
+}
+
+/// A stored member.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Member {
+    pub id: String,
+    pub phone: Option<String>,
+    pub email: Option<String>,
+    pub name: Option<String>,
+    pub consent_at: DateTime<Utc>,
+    pub created_at: DateTime<Utc>,
+}
+
+/// The result of [`Store::sign_up`].
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct SignedUp {
+    pub member: Member,
+    /// False when the phone or email belonged to a member already.
+    pub created: bool,
+    /// The welcome code issued now (only when `created`).
+    pub welcome: Option<IssuedCode>,
+}
+
+/// A unique single-use code of a coupon issued to one member.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct IssuedCode {
+    pub code: String,
+    /// The coupon's content code.
+    pub coupon: String,
+    pub member_id: String,
+    /// The order that redeemed it.
+    pub used_by: Option<String>,
+}
+
+/// How a member's identity is looked up.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum MemberKey {
+    Id(String),
+    Phone(String),
+    Email(String),
+}
+
+/// What a key may do.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize, ToSchema)]
+#[serde(rename_all = "snake_case")]
+pub enum Role {
+    /// Counter and kitchen: the queue, status changes, sold-out switches.
+    Staff,
+    /// Campaigns, reports and exports.
+    Marketer,
+}
+
+impl Role {
+    /// The wire name.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Role::Staff => "staff",
+            Role::Marketer => "marketer",
+        }
+    }
+
+    /// Reads a wire name.
+    pub fn parse(text: &str) -> Option<Role> {
+        match text {
+            "staff" => Some(Role::Staff),
+            "marketer" => Some(Role::Marketer),
+            _ => None,
+        }
+    }
+}
+
+/// A stored API key (its hash, never the key).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ApiKey {
+    pub id: String,
+    /// SHA-256 (hex) of the key.
+    pub hash: String,
+    pub role: Role,
+    pub label: String,
+    pub created_at: DateTime<Utc>,
+    pub last_used: Option<DateTime<Utc>>,
+    pub revoked_at: Option<DateTime<Utc>>,
+}
+
+/// What a staff member switches sold out (or back).
+#[derive(Debug, Clone, PartialEq, Eq, Hash, Serialize, Deserialize, ToSchema)]
+#[serde(rename_all = "snake_case", tag = "kind", deny_unknown_fields)]
+pub enum SoldOutItem {
+    /// A whole dish.
+    Dish { dish: String },
+    /// One choice of one option group of a dish.
+    Choice {
+        dish: String,
+        group: String,
+        choice: String,
+    },
+}
+
+/// Storage for orders, coupons, members, sold-out switches and API keys.
+///
+/// Methods speak the domain; each backend upholds the invariants with its own
+/// transactions. All methods are cancel-safe from the caller's point of view:
+/// a write either committed or did not.
+#[async_trait]
+pub trait Store: Send + Sync {
+    /// Stores an order with its idempotency key, coupon redemption (budget,
+    /// per-member and single-use checks), pickup-slot place and order number,
+    /// all in one transaction. A retry with the same key and request returns
+    /// the stored order with `created = false`.
+    async fn place_order(&self, order: NewOrder) -> Result<Placed, StoreError>;
+
+    /// The order an idempotency key already placed (`created = false`), `None`
+    /// for a fresh key, or `IdempotencyConflict` when the key came with another
+    /// request. Lets a retry be answered before the cart is priced again.
+    async fn replay(
+        &self,
+        idempotency_key_hash: &str,
+        request_hash: &str,
+    ) -> Result<Option<Placed>, StoreError>;
+
+    /// The order with this id.
+    async fn get_order(&self, id: &str) -> Result<Order, StoreError>;
+
+    /// Orders of a location, newest first, optionally only those in `statuses`.
+    async fn queue(
+        &self,
+        location: &str,
+        statuses: &[OrderStatus],
+        limit: u32,
+    ) -> Result<Vec<Order>, StoreError>;
+
+    /// Moves an order to `to` if the workflow allows it, recording who and when.
+    async fn set_status(
+        &self,
+        id: &str,
+        to: OrderStatus,
+        by: &str,
+        reason: Option<String>,
+        at: DateTime<Utc>,
+    ) -> Result<Order, StoreError>;
+
+    /// Links an existing order to a member (orders placed before signing up).
+    async fn link_order(&self, order_id: &str, member_id: &str) -> Result<(), StoreError>;
+
+    /// Signs a member up, unique per phone and per email.
+    async fn sign_up(&self, member: NewMember) -> Result<SignedUp, StoreError>;
+
+    /// A member by id, phone or email.
+    async fn find_member(&self, key: MemberKey) -> Result<Option<Member>, StoreError>;
+
+    /// How many times a coupon (content code) has been redeemed.
+    async fn redemption_count(&self, coupon: &str) -> Result<u32, StoreError>;
+
+    /// How many times a member has redeemed a coupon.
+    async fn member_redemption_count(
+        &self,
+        coupon: &str,
+        member_id: &str,
+    ) -> Result<u32, StoreError>;
+
+    /// Redemptions per coupon code, for reports.
+    async fn redemption_counts(&self) -> Result<Vec<(String, u32)>, StoreError>;
+
+    /// An issued single-use code (case-insensitive).
+    async fn find_issued_code(&self, code: &str) -> Result<Option<IssuedCode>, StoreError>;
+
+    /// The staff's sold-out switches.
+    async fn sold_out(&self) -> Result<SoldOut, StoreError>;
+
+    /// Switches a dish or a choice sold out (`true`) or back on (`false`).
+    async fn set_sold_out(&self, item: SoldOutItem, sold_out: bool) -> Result<(), StoreError>;
+
+    /// Stores a new API key (its hash).
+    async fn create_key(&self, key: ApiKey) -> Result<(), StoreError>;
+
+    /// The key with this hash, if it exists and is not revoked; records the use.
+    async fn find_key(&self, hash: &str, at: DateTime<Utc>) -> Result<Option<ApiKey>, StoreError>;
+
+    /// Every key, revoked ones included.
+    async fn list_keys(&self) -> Result<Vec<ApiKey>, StoreError>;
+
+    /// Revokes a key by id.
+    async fn revoke_key(&self, id: &str, at: DateTime<Utc>) -> Result<(), StoreError>;
+}

@@ -1,0 +1,307 @@
+//! Test fixtures: a small restaurant built in Rust, a fixed clock, and a server on loopback.
+#![allow(dead_code)]
+
+use std::sync::{Arc, Mutex};
+
+use catalog::{
+    Campaign, Category, Channel, ChannelKind, Charges, Choice, Coupon, CouponKind, Currency, Dish,
+    Issue, Localized, Location, Menu, OptionGroup, Pickup, Scope, Settings, Site, TimeRange,
+    Window,
+};
+use chrono::{DateTime, NaiveTime, TimeZone, Utc};
+use functions::store::{Role, SqliteStore, Store};
+use functions::{AppState, Catalog};
+use tempfile::TempDir;
+
+fn en(text: &str) -> Localized {
+    Localized::plain("en", text)
+}
+
+fn choice(id: &str, delta: i64) -> Choice {
+    Choice {
+        id: id.into(),
+        name: en(id),
+        price_delta: delta,
+        sold_out: false,
+        dish: None,
+    }
+}
+
+fn dish(id: &str, name: &str, price: i64, options: Vec<OptionGroup>) -> Dish {
+    Dish {
+        id: id.into(),
+        name: en(name),
+        description: Localized::default(),
+        price,
+        image: None,
+        tags: Vec::new(),
+        allergens: Vec::new(),
+        options,
+        available: None,
+        sold_out: false,
+        combo: false,
+    }
+}
+
+fn coupon(code: &str, kind: CouponKind) -> Coupon {
+    Coupon {
+        code: code.into(),
+        kind,
+        min_spend: 0,
+        max_discount: None,
+        scope: Scope::default(),
+        valid_from: None,
+        valid_until: None,
+        hours: None,
+        budget: None,
+        per_member: None,
+        issue: Issue::Shared,
+    }
+}
+
+fn hm(h: u32, m: u32) -> NaiveTime {
+    NaiveTime::from_hms_opt(h, m, 0).expect("time")
+}
+
+/// Monday 2 March 2026, 12:00 in Shanghai (04:00 UTC): both shops are open.
+pub fn noon() -> DateTime<Utc> {
+    Utc.with_ymd_and_hms(2026, 3, 2, 4, 0, 0)
+        .single()
+        .expect("instant")
+}
+
+/// The same day at 18:00 in Shanghai: the lunch-only shop is closed.
+pub fn evening() -> DateTime<Utc> {
+    Utc.with_ymd_and_hms(2026, 3, 2, 10, 0, 0)
+        .single()
+        .expect("instant")
+}
+
+/// A pickup slot at `alpha` (15-minute slots, 15 minutes' lead) one hour after noon.
+pub fn slot() -> DateTime<Utc> {
+    noon() + chrono::Duration::hours(1)
+}
+
+/// The fixture restaurant.
+///
+/// - `alpha` (prefix A): open 24/7, tables 1–3, pickup in 15-minute slots of capacity 2.
+/// - `beta` (prefix B): lunch only (11:00–14:00), table 1, no pickup.
+/// - dishes: `beef-noodles` 32.00 with a required `spice` group (mild, hot, extra-hot +1.00)
+///   and an optional `extras` group (egg +3.00, tofu +2.00, at most 2); `dumplings` 18.00;
+///   `soup` sold out in the content.
+/// - coupons of campaign `spring` (channels `flyer`, `chat`): `SAVE5` 5.00 off with a budget
+///   of 3; `MEMBER10` 10% off once per member; `BIG` 10.00 off above 100.00; `WELCOME`
+///   8.00 off, issued at sign-up.
+pub fn site() -> Site {
+    let noodles = dish(
+        "beef-noodles",
+        "Beef noodles",
+        3200,
+        vec![
+            OptionGroup {
+                id: "spice".into(),
+                name: en("Spice"),
+                min: 1,
+                max: 1,
+                choices: vec![
+                    choice("mild", 0),
+                    choice("hot", 0),
+                    choice("extra-hot", 100),
+                ],
+            },
+            OptionGroup {
+                id: "extras".into(),
+                name: en("Extras"),
+                min: 0,
+                max: 2,
+                choices: vec![choice("egg", 300), choice("tofu", 200)],
+            },
+        ],
+    );
+    let mut soup = dish("soup", "Soup", 1200, Vec::new());
+    soup.sold_out = true;
+    let always = Window::default();
+    let lunch = Window {
+        days: Vec::new(),
+        hours: vec![TimeRange {
+            from: hm(11, 0),
+            until: hm(14, 0),
+        }],
+    };
+    Site {
+        settings: Settings {
+            name: en("Noodle House"),
+            languages: vec!["en".into()],
+            currency: Currency::from_code("CNY").expect("CNY"),
+            timezone: chrono_tz::Asia::Shanghai,
+            base_url: "https://noodles.example".into(),
+            description: Localized::default(),
+            charges: Charges {
+                service_charge: 1000,
+                tax_rate: 600,
+                tax_inclusive: true,
+                rounding: Default::default(),
+            },
+            theme: "default".into(),
+            age_warnings: Default::default(),
+        },
+        locations: vec![
+            Location {
+                id: "alpha".into(),
+                name: en("Alpha"),
+                address: en("1 Alpha Road"),
+                phone: None,
+                hours: vec![always],
+                tables: vec!["1".into(), "2".into(), "3".into()],
+                dine_in: true,
+                pickup: Some(Pickup {
+                    slot_minutes: 15,
+                    capacity: 2,
+                    lead_minutes: 15,
+                }),
+                menu: "main".into(),
+                order_prefix: "A".into(),
+            },
+            Location {
+                id: "beta".into(),
+                name: en("Beta"),
+                address: en("2 Beta Street"),
+                phone: None,
+                hours: vec![lunch],
+                tables: vec!["1".into()],
+                dine_in: true,
+                pickup: None,
+                menu: "main".into(),
+                order_prefix: "B".into(),
+            },
+        ],
+        menus: vec![Menu {
+            id: "main".into(),
+            name: en("Menu"),
+            categories: vec![Category {
+                id: "noodles".into(),
+                name: en("Noodles"),
+                available: None,
+                dishes: vec![
+                    noodles,
+                    dish("dumplings", "Dumplings", 1800, Vec::new()),
+                    soup,
+                ],
+            }],
+        }],
+        campaigns: vec![Campaign {
+            id: "spring".into(),
+            name: en("Spring"),
+            channels: vec![
+                Channel {
+                    id: "flyer".into(),
+                    name: en("Flyer"),
+                    kind: ChannelKind::Flyer,
+                    location: None,
+                },
+                Channel {
+                    id: "chat".into(),
+                    name: en("Chat"),
+                    kind: ChannelKind::ChatLink,
+                    location: None,
+                },
+            ],
+            coupons: vec![
+                Coupon {
+                    budget: Some(3),
+                    ..coupon("SAVE5", CouponKind::AmountOff { amount: 500 })
+                },
+                Coupon {
+                    per_member: Some(1),
+                    ..coupon("MEMBER10", CouponKind::PercentOff { percent: 1000 })
+                },
+                Coupon {
+                    min_spend: 10_000,
+                    ..coupon("BIG", CouponKind::AmountOff { amount: 1000 })
+                },
+                Coupon {
+                    issue: Issue::OnSignUp,
+                    ..coupon("WELCOME", CouponKind::AmountOff { amount: 800 })
+                },
+            ],
+        }],
+        pages: Vec::new(),
+    }
+}
+
+/// A clock tests can move.
+#[derive(Clone)]
+pub struct TestClock(Arc<Mutex<DateTime<Utc>>>);
+
+impl TestClock {
+    pub fn set(&self, at: DateTime<Utc>) {
+        *self.0.lock().unwrap_or_else(|p| p.into_inner()) = at;
+    }
+}
+
+/// A fresh store in a temporary folder, the fixture catalog and a clock at noon.
+pub struct Fixture {
+    pub dir: TempDir,
+    pub state: AppState,
+    pub store: Arc<dyn Store>,
+    pub clock: TestClock,
+}
+
+impl Fixture {
+    pub fn new() -> Fixture {
+        let dir = tempfile::tempdir().expect("tempdir");
+        let store: Arc<dyn Store> =
+            Arc::new(SqliteStore::open(dir.path().join(".carte/carte.db")).expect("store"));
+        let clock = TestClock(Arc::new(Mutex::new(noon())));
+        let reader = clock.clone();
+        let state =
+            AppState::new(Catalog::new(site()), store.clone()).with_clock(Arc::new(move || {
+                *reader.0.lock().unwrap_or_else(|p| p.into_inner())
+            }));
+        Fixture {
+            dir,
+            state,
+            store,
+            clock,
+        }
+    }
+
+    pub fn version(&self) -> String {
+        self.state.catalog().version.clone()
+    }
+
+    /// A new API key with `role`.
+    pub async fn key(&self, role: Role) -> String {
+        functions::create_key(self.store.as_ref(), role, role.as_str(), noon())
+            .await
+            .expect("key")
+    }
+
+    /// Serves the full router on 127.0.0.1 (a free port); returns its base URL.
+    pub async fn serve(&self) -> String {
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
+            .await
+            .expect("bind");
+        let addr = listener.local_addr().expect("addr");
+        let app = functions::router(self.state.clone());
+        tokio::spawn(async move {
+            let _ = axum::serve(listener, app).await;
+        });
+        format!("http://{addr}")
+    }
+}
+
+/// A dine-in cart at `alpha` table 1: one beef noodles (hot, egg) and two dumplings.
+pub fn cart_json() -> serde_json::Value {
+    serde_json::json!({
+        "location": "alpha",
+        "fulfilment": {"mode": "dine_in", "table": "1"},
+        "lines": [
+            {"dish": "beef-noodles", "quantity": 1, "options": [
+                {"group": "spice", "choices": ["hot"]},
+                {"group": "extras", "choices": ["egg"]}
+            ]},
+            {"dish": "dumplings", "quantity": 2}
+        ]
+    })
+}

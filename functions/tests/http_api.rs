@@ -1,0 +1,905 @@
+//! The real router served on 127.0.0.1, exercised over HTTP.
+
+mod common;
+
+use common::{cart_json, evening, slot, Fixture};
+use functions::store::{OrderStatus, Role};
+use reqwest::{Client, Response, StatusCode};
+use serde_json::{json, Value};
+
+async fn problem(response: Response, status: StatusCode, slug: &str) -> Value {
+    assert_eq!(response.status(), status);
+    let content_type = response
+        .headers()
+        .get("content-type")
+        .and_then(|v| v.to_str().ok())
+        .unwrap_or_default()
+        .to_owned();
+    assert_eq!(content_type, "application/problem+json");
+    let body: Value = response.json().await.expect("problem body");
+    assert_eq!(body["type"], format!("urn:carte:problem:{slug}"), "{body}");
+    assert_eq!(body["status"], status.as_u16());
+    assert!(body["title"].is_string() && body["detail"].is_string());
+    body
+}
+
+fn fields(problem: &Value) -> Vec<String> {
+    problem["errors"]
+        .as_array()
+        .map(|errors| {
+            errors
+                .iter()
+                .filter_map(|e| e["field"].as_str().map(str::to_owned))
+                .collect()
+        })
+        .unwrap_or_default()
+}
+
+async fn order(client: &Client, base: &str, key: &str, body: &Value) -> Response {
+    client
+        .post(format!("{base}/api/orders"))
+        .header("Idempotency-Key", key)
+        .json(body)
+        .send()
+        .await
+        .expect("send")
+}
+
+#[tokio::test]
+async fn health_and_openapi_describe_every_endpoint() {
+    let fx = Fixture::new();
+    let base = fx.serve().await;
+    let client = Client::new();
+    let health: Value = client
+        .get(format!("{base}/api/health"))
+        .send()
+        .await
+        .expect("health")
+        .json()
+        .await
+        .expect("json");
+    assert_eq!(health["status"], "ok");
+    assert_eq!(health["version"], fx.version());
+    let doc: Value = client
+        .get(format!("{base}/api/openapi.json"))
+        .send()
+        .await
+        .expect("openapi")
+        .json()
+        .await
+        .expect("json");
+    assert!(doc["openapi"]
+        .as_str()
+        .unwrap_or_default()
+        .starts_with("3.1"));
+    for (path, method) in [
+        ("/api/quote", "post"),
+        ("/api/orders", "post"),
+        ("/api/orders/{id}", "get"),
+        ("/api/members", "post"),
+        ("/api/staff/queue", "get"),
+        ("/api/staff/orders/{id}/status", "post"),
+        ("/api/staff/sold-out", "get"),
+        ("/api/staff/sold-out", "put"),
+        ("/api/sold-out", "get"),
+        ("/api/health", "get"),
+        ("/api/openapi.json", "get"),
+    ] {
+        assert!(
+            doc["paths"][path][method].is_object(),
+            "{method} {path} missing"
+        );
+    }
+    let unknown = client
+        .get(format!("{base}/api/nothing"))
+        .send()
+        .await
+        .expect("send");
+    problem(unknown, StatusCode::NOT_FOUND, "not-found").await;
+    let wrong_method = client
+        .delete(format!("{base}/api/quote"))
+        .send()
+        .await
+        .expect("send");
+    problem(
+        wrong_method,
+        StatusCode::METHOD_NOT_ALLOWED,
+        "method-not-allowed",
+    )
+    .await;
+}
+
+#[tokio::test]
+async fn quote_prices_on_the_server_and_checks_the_coupon_budget() {
+    let fx = Fixture::new();
+    let base = fx.serve().await;
+    let client = Client::new();
+    let mut cart = cart_json();
+    cart["coupon"] = json!("save5");
+    let response = client
+        .post(format!("{base}/api/quote"))
+        .json(&json!({"cart": cart}))
+        .send()
+        .await
+        .expect("quote");
+    assert_eq!(response.status(), StatusCode::OK);
+    let body: Value = response.json().await.expect("json");
+    // 35.00 + 2 × 18.00 = 71.00, minus 5.00, plus 10% service on 66.00.
+    assert_eq!(body["quote"]["subtotal"], 7100);
+    assert_eq!(body["quote"]["discount"], 500);
+    assert_eq!(body["quote"]["service_charge"], 660);
+    assert_eq!(body["quote"]["total"], 7260);
+    assert_eq!(body["quote"]["coupon"]["status"], "applied");
+    assert_eq!(body["coupon_budget_left"], 3);
+    assert_eq!(body["version"], fx.version());
+}
+
+#[tokio::test]
+async fn bad_requests_are_problems_naming_the_issue() {
+    let fx = Fixture::new();
+    let base = fx.serve().await;
+    let client = Client::new();
+    let url = format!("{base}/api/quote");
+    let malformed = client
+        .post(&url)
+        .header("content-type", "application/json")
+        .body("{\"cart\": ")
+        .send()
+        .await
+        .expect("send");
+    problem(malformed, StatusCode::BAD_REQUEST, "malformed-body").await;
+    let not_json = client
+        .post(&url)
+        .header("content-type", "text/plain")
+        .body("hello")
+        .send()
+        .await
+        .expect("send");
+    problem(
+        not_json,
+        StatusCode::UNSUPPORTED_MEDIA_TYPE,
+        "unsupported-media-type",
+    )
+    .await;
+    let huge = client
+        .post(&url)
+        .header("content-type", "application/json")
+        .body(vec![b' '; 70 * 1024])
+        .send()
+        .await
+        .expect("send");
+    problem(huge, StatusCode::PAYLOAD_TOO_LARGE, "body-too-large").await;
+    // A client-sent price is not part of a cart: refused, never used.
+    let mut tampered = cart_json();
+    tampered["lines"][1]["unit_price"] = json!(1);
+    let response = client
+        .post(&url)
+        .json(&json!({"cart": tampered}))
+        .send()
+        .await
+        .expect("send");
+    let body = problem(response, StatusCode::UNPROCESSABLE_ENTITY, "invalid-body").await;
+    assert_eq!(fields(&body), ["cart.lines[1].unit_price"]);
+    assert!(body["errors"][0]["reason"]
+        .as_str()
+        .unwrap_or_default()
+        .contains("unit_price"));
+    // Pricing errors name each field.
+    let bad_cart = json!({"cart": {
+        "location": "alpha",
+        "fulfilment": {"mode": "dine_in", "table": "9"},
+        "lines": [
+            {"dish": "beef-noodles", "quantity": 1},
+            {"dish": "soup", "quantity": 1},
+            {"dish": "dumplings", "quantity": 500}
+        ]
+    }});
+    let response = client
+        .post(&url)
+        .json(&bad_cart)
+        .send()
+        .await
+        .expect("send");
+    let body = problem(response, StatusCode::UNPROCESSABLE_ENTITY, "invalid-cart").await;
+    let named = fields(&body);
+    for field in [
+        "cart.fulfilment.table",
+        "cart.lines[0].options.spice",
+        "cart.lines[1].dish",
+        "cart.lines[2].quantity",
+    ] {
+        assert!(named.iter().any(|f| f == field), "{field} not in {named:?}");
+    }
+    let long_table = json!({"cart": {
+        "location": "alpha",
+        "fulfilment": {"mode": "dine_in", "table": "x".repeat(200)},
+        "lines": [{"dish": "dumplings", "quantity": 1}]
+    }});
+    let response = client
+        .post(&url)
+        .json(&long_table)
+        .send()
+        .await
+        .expect("send");
+    let body = problem(
+        response,
+        StatusCode::UNPROCESSABLE_ENTITY,
+        "validation-failed",
+    )
+    .await;
+    assert_eq!(fields(&body), ["cart.fulfilment.table"]);
+}
+
+#[tokio::test]
+async fn a_closed_shop_takes_no_orders() {
+    let fx = Fixture::new();
+    fx.clock.set(evening());
+    let base = fx.serve().await;
+    let body = json!({"cart": {
+        "location": "beta",
+        "fulfilment": {"mode": "dine_in", "table": "1"},
+        "lines": [{"dish": "dumplings", "quantity": 1}]
+    }, "version": fx.version()});
+    let response = order(&Client::new(), &base, "closed-1", &body).await;
+    let body = problem(response, StatusCode::UNPROCESSABLE_ENTITY, "invalid-cart").await;
+    assert_eq!(fields(&body), ["cart.fulfilment"]);
+}
+
+#[tokio::test]
+async fn an_order_is_placed_once_and_followed_with_its_token() {
+    let fx = Fixture::new();
+    let base = fx.serve().await;
+    let client = Client::new();
+    // A total sent along is refused as an unknown field…
+    let tampered = json!({"cart": cart_json(), "version": fx.version(), "total": 1});
+    let response = order(&client, &base, "tamper", &tampered).await;
+    let body = problem(response, StatusCode::UNPROCESSABLE_ENTITY, "invalid-body").await;
+    assert_eq!(fields(&body), ["total"]);
+    // …and the order's total is the server's quote.
+    let request =
+        json!({"cart": cart_json(), "version": fx.version(), "name": "Li", "note": "no coriander"});
+    let response = order(&client, &base, "order-1", &request).await;
+    assert_eq!(response.status(), StatusCode::CREATED);
+    let placed: Value = response.json().await.expect("json");
+    assert_eq!(placed["number"], "A-001");
+    assert_eq!(placed["status"], "received");
+    assert_eq!(placed["quote"]["total"], 7810);
+    let token = placed["token"].as_str().expect("token").to_owned();
+    assert!(token.len() >= 32);
+    let id = placed["id"].as_str().expect("id").to_owned();
+    assert_eq!(
+        placed["status_url"],
+        format!("/api/orders/{id}?token={token}")
+    );
+    // A retry returns the same order and token.
+    let retry = order(&client, &base, "order-1", &request).await;
+    assert_eq!(retry.status(), StatusCode::OK);
+    let again: Value = retry.json().await.expect("json");
+    assert_eq!(again["id"], placed["id"]);
+    assert_eq!(again["token"], placed["token"]);
+    // The same key with another body is a conflict.
+    let mut other = request.clone();
+    other["note"] = json!("extra spicy");
+    let conflict = order(&client, &base, "order-1", &other).await;
+    problem(
+        conflict,
+        StatusCode::UNPROCESSABLE_ENTITY,
+        "idempotency-conflict",
+    )
+    .await;
+    // No key, no order.
+    let no_key = client
+        .post(format!("{base}/api/orders"))
+        .json(&request)
+        .send()
+        .await
+        .expect("send");
+    problem(no_key, StatusCode::BAD_REQUEST, "idempotency-key-required").await;
+    // Status for the token holder, JSON and HTML.
+    let status: Value = client
+        .get(format!(
+            "{base}{}",
+            placed["status_url"].as_str().unwrap_or_default()
+        ))
+        .send()
+        .await
+        .expect("status")
+        .json()
+        .await
+        .expect("json");
+    assert_eq!(status["status"], "received");
+    assert!(status["times"]["received"].is_string());
+    let page = client
+        .get(format!("{base}/api/orders/{id}?token={token}"))
+        .header("accept", "text/html,application/xhtml+xml,*/*;q=0.8")
+        .send()
+        .await
+        .expect("page");
+    assert!(page
+        .headers()
+        .get("content-type")
+        .and_then(|v| v.to_str().ok())
+        .unwrap_or_default()
+        .starts_with("text/html"));
+    let html = page.text().await.expect("html");
+    assert!(html.contains("A-001"));
+    assert!(html.contains("http-equiv=\"refresh\" content=\"10\""));
+    // A wrong or missing token reads like no order at all.
+    for url in [
+        format!("{base}/api/orders/{id}?token=00{}", &token[2..]),
+        format!("{base}/api/orders/{id}"),
+        format!("{base}/api/orders/ord_nothing?token={token}"),
+    ] {
+        let response = client.get(url).send().await.expect("send");
+        problem(response, StatusCode::NOT_FOUND, "not-found").await;
+    }
+    assert_eq!(
+        fx.store.queue("alpha", &[], 10).await.expect("queue").len(),
+        1
+    );
+}
+
+#[tokio::test]
+async fn a_changed_menu_answers_with_the_new_quote() {
+    let fx = Fixture::new();
+    let base = fx.serve().await;
+    let client = Client::new();
+    let old_version = fx.version();
+    let mut site = common::site();
+    site.menus[0].categories[0].dishes[1].price = 2000;
+    fx.state.set_catalog(functions::Catalog::new(site));
+    assert_ne!(fx.version(), old_version);
+    let request = json!({"cart": cart_json(), "version": old_version});
+    let response = order(&client, &base, "stale", &request).await;
+    let body = problem(response, StatusCode::CONFLICT, "menu-changed").await;
+    assert_eq!(body["version"], fx.version());
+    assert_eq!(body["quote"]["subtotal"], 3500 + 2 * 2000);
+    assert!(fx
+        .store
+        .queue("alpha", &[], 10)
+        .await
+        .expect("queue")
+        .is_empty());
+}
+
+#[tokio::test]
+async fn coupons_are_refused_by_rule_and_by_budget() {
+    let fx = Fixture::new();
+    let base = fx.serve().await;
+    let client = Client::new();
+    let mut cart = cart_json();
+    cart["coupon"] = json!("BIG");
+    let response = order(
+        &client,
+        &base,
+        "big",
+        &json!({"cart": cart, "version": fx.version()}),
+    )
+    .await;
+    let body = problem(
+        response,
+        StatusCode::UNPROCESSABLE_ENTITY,
+        "coupon-rejected",
+    )
+    .await;
+    assert_eq!(fields(&body), ["coupon"]);
+    assert_eq!(body["reason"]["reason"], "below_minimum");
+    cart["coupon"] = json!("SAVE5");
+    for n in 0..3 {
+        let response = order(
+            &client,
+            &base,
+            &format!("save-{n}"),
+            &json!({"cart": cart, "version": fx.version()}),
+        )
+        .await;
+        assert_eq!(response.status(), StatusCode::CREATED);
+        let placed: Value = response.json().await.expect("json");
+        assert_eq!(placed["quote"]["discount"], 500);
+    }
+    let response = order(
+        &client,
+        &base,
+        "save-3",
+        &json!({"cart": cart, "version": fx.version()}),
+    )
+    .await;
+    let body = problem(
+        response,
+        StatusCode::UNPROCESSABLE_ENTITY,
+        "coupon-rejected",
+    )
+    .await;
+    assert_eq!(body["reason"]["reason"], "budget_exhausted");
+    let quote: Value = client
+        .post(format!("{base}/api/quote"))
+        .json(&json!({"cart": cart}))
+        .send()
+        .await
+        .expect("quote")
+        .json()
+        .await
+        .expect("json");
+    assert_eq!(
+        quote["quote"]["coupon"]["reason"]["reason"],
+        "budget_exhausted"
+    );
+    assert_eq!(quote["quote"]["discount"], 0);
+    assert_eq!(quote["coupon_budget_left"], 0);
+    // Per-member coupons need a member.
+    cart["coupon"] = json!("MEMBER10");
+    let response = order(
+        &client,
+        &base,
+        "m10",
+        &json!({"cart": cart, "version": fx.version()}),
+    )
+    .await;
+    let body = problem(
+        response,
+        StatusCode::UNPROCESSABLE_ENTITY,
+        "coupon-rejected",
+    )
+    .await;
+    assert_eq!(body["reason"]["reason"], "members_only");
+}
+
+#[tokio::test]
+async fn a_full_pickup_slot_is_refused() {
+    let fx = Fixture::new();
+    let base = fx.serve().await;
+    let client = Client::new();
+    let body = json!({"cart": {
+        "location": "alpha",
+        "fulfilment": {"mode": "pickup", "slot": slot().to_rfc3339()},
+        "lines": [{"dish": "dumplings", "quantity": 1}]
+    }, "version": fx.version()});
+    for n in 0..2 {
+        let response = order(&client, &base, &format!("slot-{n}"), &body).await;
+        assert_eq!(response.status(), StatusCode::CREATED);
+    }
+    let response = order(&client, &base, "slot-2", &body).await;
+    let problem = problem(response, StatusCode::CONFLICT, "slot-full").await;
+    assert_eq!(fields(&problem), ["cart.fulfilment.slot"]);
+}
+
+#[tokio::test]
+async fn members_sign_up_once_and_redeem_their_welcome_code_once() {
+    let fx = Fixture::new();
+    let base = fx.serve().await;
+    let client = Client::new();
+    let url = format!("{base}/api/members");
+    // An order placed before signing up, linked with its token.
+    let placed: Value = order(
+        &client,
+        &base,
+        "before",
+        &json!({"cart": cart_json(), "version": fx.version()}),
+    )
+    .await
+    .json()
+    .await
+    .expect("json");
+    let response = client
+        .post(&url)
+        .json(
+            &json!({"phone": "+86 138-0013-8000", "consent": true, "name": "Li",
+                      "order_ids": [{"id": placed["id"], "token": placed["token"]}]}),
+        )
+        .send()
+        .await
+        .expect("sign up");
+    assert_eq!(response.status(), StatusCode::CREATED);
+    let member: Value = response.json().await.expect("json");
+    assert_eq!(member["phone"], "+8613800138000");
+    assert_eq!(member["linked_orders"][0], placed["id"]);
+    let code = member["welcome_code"]["code"]
+        .as_str()
+        .expect("code")
+        .to_owned();
+    assert!(code.starts_with("WELCOME-"));
+    let again: Value = client
+        .post(&url)
+        .json(&json!({"phone": "13800138000", "consent": true}))
+        .send()
+        .await
+        .expect("again")
+        .json()
+        .await
+        .expect("json");
+    assert_eq!(again["created"], false);
+    assert_eq!(again["id"], member["id"]);
+    assert!(again.get("welcome_code").is_none() && again.get("name").is_none());
+    let no_consent = client
+        .post(&url)
+        .json(&json!({"email": "a@example.com", "consent": false}))
+        .send()
+        .await
+        .expect("send");
+    let body = problem(
+        no_consent,
+        StatusCode::UNPROCESSABLE_ENTITY,
+        "validation-failed",
+    )
+    .await;
+    assert_eq!(fields(&body), ["consent"]);
+    let bad = client
+        .post(&url)
+        .json(
+            &json!({"email": "not-an-email", "phone": "12ab", "consent": true,
+                      "order_ids": [{"id": placed["id"], "token": "wrong"}]}),
+        )
+        .send()
+        .await
+        .expect("send");
+    let body = problem(bad, StatusCode::UNPROCESSABLE_ENTITY, "validation-failed").await;
+    assert_eq!(fields(&body), ["phone", "email"]);
+    // The welcome code works once, for the member.
+    let mut cart = cart_json();
+    cart["coupon"] = json!(code.to_lowercase());
+    let request = json!({"cart": cart, "version": fx.version(), "member_id": member["id"],
+                         "attribution": {"campaign": "spring", "channel": "flyer"}});
+    let response = order(&client, &base, "welcome-1", &request).await;
+    assert_eq!(response.status(), StatusCode::CREATED);
+    let used: Value = response.json().await.expect("json");
+    assert_eq!(used["quote"]["discount"], 800);
+    let response = order(&client, &base, "welcome-2", &request).await;
+    let body = problem(
+        response,
+        StatusCode::UNPROCESSABLE_ENTITY,
+        "coupon-rejected",
+    )
+    .await;
+    assert_eq!(body["reason"]["reason"], "already_used");
+    // The sign-up coupon's own code is not a public code.
+    cart["coupon"] = json!("WELCOME");
+    let response = order(
+        &client,
+        &base,
+        "welcome-3",
+        &json!({"cart": cart, "version": fx.version()}),
+    )
+    .await;
+    problem(
+        response,
+        StatusCode::UNPROCESSABLE_ENTITY,
+        "coupon-rejected",
+    )
+    .await;
+    let stored = fx
+        .store
+        .get_order(used["id"].as_str().unwrap_or_default())
+        .await
+        .expect("stored");
+    assert_eq!(stored.member_id.as_deref(), member["id"].as_str());
+    assert_eq!(
+        stored.attribution.map(|a| a.channel).as_deref(),
+        Some("flyer")
+    );
+    let linked = fx
+        .store
+        .get_order(placed["id"].as_str().unwrap_or_default())
+        .await
+        .expect("linked");
+    assert_eq!(linked.member_id.as_deref(), member["id"].as_str());
+}
+
+#[tokio::test]
+async fn staff_need_a_staff_key_and_drive_the_queue() {
+    let fx = Fixture::new();
+    let base = fx.serve().await;
+    let client = Client::new();
+    let staff = fx.key(Role::Staff).await;
+    let marketer = fx.key(Role::Marketer).await;
+    let queue_url = format!("{base}/api/staff/queue?location=alpha&status=received,accepted");
+    let none = client.get(&queue_url).send().await.expect("send");
+    assert_eq!(
+        none.headers()
+            .get("www-authenticate")
+            .and_then(|v| v.to_str().ok()),
+        Some("Bearer")
+    );
+    problem(none, StatusCode::UNAUTHORIZED, "unauthorized").await;
+    let wrong = client
+        .get(&queue_url)
+        .bearer_auth("carte_nope")
+        .send()
+        .await
+        .expect("send");
+    problem(wrong, StatusCode::UNAUTHORIZED, "unauthorized").await;
+    let forbidden = client
+        .get(&queue_url)
+        .bearer_auth(&marketer)
+        .send()
+        .await
+        .expect("send");
+    problem(forbidden, StatusCode::FORBIDDEN, "forbidden").await;
+    let mut ids = Vec::new();
+    for n in 0..2 {
+        let placed: Value = order(
+            &client,
+            &base,
+            &format!("q{n}"),
+            &json!({"cart": cart_json(), "version": fx.version()}),
+        )
+        .await
+        .json()
+        .await
+        .expect("json");
+        ids.push(placed["id"].as_str().expect("id").to_owned());
+    }
+    let queue: Value = client
+        .get(&queue_url)
+        .bearer_auth(&staff)
+        .send()
+        .await
+        .expect("queue")
+        .json()
+        .await
+        .expect("json");
+    let numbers: Vec<&str> = queue["orders"]
+        .as_array()
+        .map(|o| o.iter().filter_map(|o| o["number"].as_str()).collect())
+        .unwrap_or_default();
+    assert_eq!(numbers, ["A-002", "A-001"]);
+    let status_url = format!("{base}/api/staff/orders/{}/status", ids[0]);
+    let accepted = client
+        .post(&status_url)
+        .bearer_auth(&staff)
+        .json(&json!({"status": "accepted"}))
+        .send()
+        .await
+        .expect("send");
+    assert_eq!(accepted.status(), StatusCode::OK);
+    let accepted: Value = accepted.json().await.expect("json");
+    assert_eq!(accepted["status"], "accepted");
+    assert_eq!(accepted["history"][1]["by"], "staff");
+    let skip = client
+        .post(&status_url)
+        .bearer_auth(&staff)
+        .json(&json!({"status": "completed"}))
+        .send()
+        .await
+        .expect("send");
+    let body = problem(skip, StatusCode::CONFLICT, "invalid-transition").await;
+    assert_eq!(body["from"], "accepted");
+    let missing = client
+        .post(format!("{base}/api/staff/orders/ord_missing/status"))
+        .bearer_auth(&staff)
+        .json(&json!({"status": "accepted"}))
+        .send()
+        .await
+        .expect("send");
+    problem(missing, StatusCode::NOT_FOUND, "not-found").await;
+    let bad_location = client
+        .get(format!(
+            "{base}/api/staff/queue?location=nowhere&status=eaten"
+        ))
+        .bearer_auth(&staff)
+        .send()
+        .await
+        .expect("send");
+    let body = problem(
+        bad_location,
+        StatusCode::UNPROCESSABLE_ENTITY,
+        "validation-failed",
+    )
+    .await;
+    assert_eq!(fields(&body), ["location", "status"]);
+    let stored = fx.store.get_order(&ids[0]).await.expect("order");
+    assert_eq!(stored.status, OrderStatus::Accepted);
+}
+
+#[tokio::test]
+async fn sold_out_switches_take_effect_at_once() {
+    let fx = Fixture::new();
+    let base = fx.serve().await;
+    let client = Client::new();
+    let staff = fx.key(Role::Staff).await;
+    let url = format!("{base}/api/staff/sold-out");
+    let set = client
+        .put(&url)
+        .bearer_auth(&staff)
+        .json(&json!({"item": {"kind": "choice", "dish": "beef-noodles", "group": "extras", "choice": "egg"}, "sold_out": true}))
+        .send()
+        .await
+        .expect("put");
+    assert_eq!(set.status(), StatusCode::OK);
+    let public: Value = client
+        .get(format!("{base}/api/sold-out"))
+        .send()
+        .await
+        .expect("get")
+        .json()
+        .await
+        .expect("json");
+    assert_eq!(public["choices"][0], "beef-noodles/extras/egg");
+    let response = client
+        .post(format!("{base}/api/quote"))
+        .json(&json!({"cart": cart_json()}))
+        .send()
+        .await
+        .expect("quote");
+    let body = problem(response, StatusCode::UNPROCESSABLE_ENTITY, "invalid-cart").await;
+    assert_eq!(fields(&body), ["cart.lines[0].options.extras"]);
+    let unknown = client
+        .put(&url)
+        .bearer_auth(&staff)
+        .json(&json!({"item": {"kind": "dish", "dish": "pizza"}, "sold_out": true}))
+        .send()
+        .await
+        .expect("put");
+    problem(
+        unknown,
+        StatusCode::UNPROCESSABLE_ENTITY,
+        "validation-failed",
+    )
+    .await;
+    let clear = client
+        .put(&url)
+        .bearer_auth(&staff)
+        .json(&json!({"item": {"kind": "choice", "dish": "beef-noodles", "group": "extras", "choice": "egg"}, "sold_out": false}))
+        .send()
+        .await
+        .expect("put");
+    let view: Value = clear.json().await.expect("json");
+    assert_eq!(view["choices"].as_array().map(Vec::len), Some(0));
+    let quote = client
+        .post(format!("{base}/api/quote"))
+        .json(&json!({"cart": cart_json()}))
+        .send()
+        .await
+        .expect("quote");
+    assert_eq!(quote.status(), StatusCode::OK);
+    let staff_view = client
+        .get(&url)
+        .bearer_auth(&staff)
+        .send()
+        .await
+        .expect("get");
+    assert_eq!(staff_view.status(), StatusCode::OK);
+}
+
+fn form_body(pairs: &[(&str, &str)]) -> String {
+    pairs
+        .iter()
+        .map(|(k, v)| {
+            format!(
+                "{}={}",
+                k,
+                v.bytes()
+                    .map(|b| match b {
+                        b'A'..=b'Z' | b'a'..=b'z' | b'0'..=b'9' | b'-' | b'_' | b'.' => {
+                            char::from(b).to_string()
+                        }
+                        _ => format!("%{b:02X}"),
+                    })
+                    .collect::<String>()
+            )
+        })
+        .collect::<Vec<_>>()
+        .join("&")
+}
+
+#[tokio::test]
+async fn the_html_form_places_an_order_and_escapes_diner_text() {
+    let fx = Fixture::new();
+    let base = fx.serve().await;
+    let client = Client::new();
+    let xss = "<script>alert(1)</script>";
+    let body = form_body(&[
+        ("location", "alpha"),
+        ("mode", "dine_in"),
+        ("table", "2"),
+        ("qty.beef-noodles", "1"),
+        ("opt.beef-noodles.spice", "extra-hot"),
+        ("opt.beef-noodles.extras", "egg"),
+        ("opt.beef-noodles.extras", "tofu"),
+        ("qty.dumplings", "0"),
+        ("qty.soup", ""),
+        ("name", xss),
+        ("note", "\"><img src=x onerror=alert(2)>"),
+        ("idempotency_key", "form-1"),
+        ("submit", "Order"),
+    ]);
+    let post = |body: String| {
+        client
+            .post(format!("{base}/api/orders"))
+            .header("content-type", "application/x-www-form-urlencoded")
+            .body(body)
+            .send()
+    };
+    let response = post(body.clone()).await.expect("form");
+    assert_eq!(response.status(), StatusCode::CREATED);
+    let html = response.text().await.expect("html");
+    assert!(html.contains("A-001"));
+    assert!(!html.contains("<script>alert"), "{html}");
+    assert!(html.contains("&lt;script&gt;alert(1)&lt;/script&gt;"));
+    assert!(!html.contains("<img src=x"));
+    // 32.00 + 1.00 + 3.00 + 2.00 = 38.00, plus 10% service.
+    assert!(html.contains("CNY 41.80"), "{html}");
+    let queue = fx.store.queue("alpha", &[], 10).await.expect("queue");
+    assert_eq!(queue.len(), 1);
+    assert_eq!(queue[0].quote.total, 4180);
+    assert_eq!(queue[0].name.as_deref(), Some(xss));
+    // A double submit places nothing new.
+    let again = post(body).await.expect("again");
+    assert_eq!(again.status(), StatusCode::OK);
+    assert_eq!(
+        fx.store.queue("alpha", &[], 10).await.expect("queue").len(),
+        1
+    );
+    // Errors come back as a page, each in words, escaped.
+    let bad = form_body(&[
+        ("location", "alpha"),
+        ("mode", "dine_in"),
+        ("table", "<b>7</b>"),
+        ("qty.beef-noodles", "1"),
+    ]);
+    let response = post(bad).await.expect("bad form");
+    assert_eq!(response.status(), StatusCode::UNPROCESSABLE_ENTITY);
+    let html = response.text().await.expect("html");
+    assert!(html.contains("no table `&lt;b&gt;7&lt;/b&gt;`"), "{html}");
+    assert!(html.contains("needs at least 1 choice"));
+    assert!(!html.contains("<b>7</b>"));
+    let empty = post(form_body(&[("location", "alpha"), ("mode", "pickup")]))
+        .await
+        .expect("empty");
+    assert_eq!(empty.status(), StatusCode::UNPROCESSABLE_ENTITY);
+    let html = empty.text().await.expect("html");
+    assert!(html.contains("pick a pickup time") && html.contains("add at least one dish"));
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn concurrent_requests_keep_the_budget_and_the_idempotency_key() {
+    let fx = Fixture::new();
+    let base = fx.serve().await;
+    let client = Client::new();
+    let mut cart = cart_json();
+    cart["coupon"] = json!("SAVE5");
+    let body = json!({"cart": cart, "version": fx.version()});
+    let mut tasks = tokio::task::JoinSet::new();
+    for n in 0..60 {
+        let (client, base, body) = (client.clone(), base.clone(), body.clone());
+        tasks.spawn(async move {
+            order(&client, &base, &format!("rush-{n}"), &body)
+                .await
+                .status()
+        });
+    }
+    let mut created = 0;
+    while let Some(status) = tasks.join_next().await {
+        match status.expect("task") {
+            StatusCode::CREATED => created += 1,
+            StatusCode::UNPROCESSABLE_ENTITY => {}
+            other => panic!("unexpected {other}"),
+        }
+    }
+    assert_eq!(created, 3);
+    assert_eq!(fx.store.redemption_count("SAVE5").await.expect("count"), 3);
+    let plain = json!({"cart": cart_json(), "version": fx.version()});
+    let mut tasks = tokio::task::JoinSet::new();
+    for _ in 0..50 {
+        let (client, base, body) = (client.clone(), base.clone(), plain.clone());
+        tasks.spawn(async move {
+            let response = order(&client, &base, "one-key", &body).await;
+            let status = response.status();
+            let body: Value = response.json().await.expect("json");
+            (
+                status,
+                body["id"].as_str().unwrap_or_default().to_owned(),
+                body["token"].clone(),
+            )
+        });
+    }
+    let mut ids = std::collections::HashSet::new();
+    let mut tokens = std::collections::HashSet::new();
+    let mut created = 0;
+    while let Some(result) = tasks.join_next().await {
+        let (status, id, token) = result.expect("task");
+        created += usize::from(status == StatusCode::CREATED);
+        ids.insert(id);
+        tokens.insert(token.to_string());
+    }
+    assert_eq!((created, ids.len(), tokens.len()), (1, 1, 1));
+}

@@ -1,0 +1,78 @@
+//! `carte keys`: staff and marketer API keys. Only hashes are stored.
+
+use std::path::Path;
+use std::process::ExitCode;
+use std::sync::Arc;
+
+use clap::{Subcommand, ValueEnum};
+use functions::store::{Role, SqliteStore, Store};
+
+/// What to do with keys.
+#[derive(Subcommand)]
+pub enum KeysAction {
+    /// Create a key and print it once.
+    Create {
+        #[arg(long, value_enum)]
+        role: RoleArg,
+        /// Who or what the key is for, e.g. "counter tablet".
+        #[arg(long, default_value = "")]
+        label: String,
+    },
+    /// List keys (ids, roles, labels, last use; never the keys themselves).
+    List,
+    /// Revoke a key by id.
+    Revoke { id: String },
+}
+
+/// A key's role on the command line.
+#[derive(Clone, Copy, ValueEnum)]
+pub enum RoleArg {
+    Staff,
+    Marketer,
+}
+
+impl From<RoleArg> for Role {
+    fn from(role: RoleArg) -> Role {
+        match role {
+            RoleArg::Staff => Role::Staff,
+            RoleArg::Marketer => Role::Marketer,
+        }
+    }
+}
+
+/// Runs a keys action against the site's embedded store.
+pub fn run(dir: &Path, action: KeysAction) -> anyhow::Result<ExitCode> {
+    let store: Arc<dyn Store> = Arc::new(SqliteStore::open(dir.join(".carte").join("carte.db"))?);
+    super::runtime()?.block_on(async move {
+        let now = chrono::Utc::now();
+        match action {
+            KeysAction::Create { role, label } => {
+                let key =
+                    functions::keys::create_key(store.as_ref(), role.into(), &label, now).await?;
+                println!("{key}");
+                eprintln!(
+                    "Keep this key now: it is shown only once (the store keeps its SHA-256 hash)."
+                );
+            }
+            KeysAction::List => {
+                for key in store.list_keys().await? {
+                    println!(
+                        "{}\t{}\t{}\tcreated {}\tlast used {}{}",
+                        key.id,
+                        key.role.as_str(),
+                        key.label,
+                        key.created_at.to_rfc3339(),
+                        key.last_used.map_or("never".to_owned(), |t| t.to_rfc3339()),
+                        key.revoked_at
+                            .map_or(String::new(), |t| format!("\trevoked {}", t.to_rfc3339())),
+                    );
+                }
+            }
+            KeysAction::Revoke { id } => {
+                store.revoke_key(&id, now).await?;
+                println!("Revoked {id}");
+            }
+        }
+        Ok(ExitCode::SUCCESS)
+    })
+}

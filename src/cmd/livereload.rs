@@ -1,0 +1,112 @@
+//! Live reload for `carte serve`: an SSE stream of rebuild results and the tiny
+//! script, injected only in serve mode, that reloads the page or shows an overlay.
+
+use std::convert::Infallible;
+use std::sync::{Arc, Mutex};
+
+use axum::body::Body;
+use axum::extract::{Request, State};
+use axum::http::{header, HeaderValue, Method, Response};
+use axum::middleware::Next;
+use axum::response::sse::{Event, KeepAlive, Sse};
+use futures_util::stream::{self, Stream, StreamExt};
+use tokio::sync::broadcast;
+use tokio_stream::wrappers::BroadcastStream;
+
+/// Where the event stream is served.
+pub const EVENTS_PATH: &str = "/__carte/events";
+
+/// What a rebuild did, as the browser hears it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Signal {
+    /// The site was rebuilt: reload.
+    Reload,
+    /// The content has errors: show them over the last good page.
+    Errors(String),
+}
+
+/// Broadcasts rebuild results to every open page and remembers the current error.
+#[derive(Clone)]
+pub struct LiveReload {
+    sender: broadcast::Sender<Signal>,
+    current_error: Arc<Mutex<Option<String>>>,
+}
+
+impl Default for LiveReload {
+    fn default() -> Self {
+        let (sender, _) = broadcast::channel(16);
+        LiveReload {
+            sender,
+            current_error: Arc::default(),
+        }
+    }
+}
+
+impl LiveReload {
+    /// Tells every open page what the last rebuild did.
+    pub fn send(&self, signal: Signal) {
+        let error = match &signal {
+            Signal::Errors(text) => Some(text.clone()),
+            Signal::Reload => None,
+        };
+        if let Ok(mut current) = self.current_error.lock() {
+            *current = error;
+        }
+        // No receivers just means no page is open.
+        let _ = self.sender.send(signal);
+    }
+
+    fn subscribe(&self) -> (Option<String>, broadcast::Receiver<Signal>) {
+        let current = self.current_error.lock().ok().and_then(|c| c.clone());
+        (current, self.sender.subscribe())
+    }
+}
+
+fn to_event(signal: Signal) -> Event {
+    match signal {
+        Signal::Reload => Event::default().event("reload").data("1"),
+        Signal::Errors(text) => Event::default().event("content-error").data(text),
+    }
+}
+
+/// `GET /__carte/events`: the current error at once, then every rebuild result.
+pub async fn events(
+    State(live): State<LiveReload>,
+) -> Sse<impl Stream<Item = Result<Event, Infallible>>> {
+    let (current, receiver) = live.subscribe();
+    let first = stream::iter(current.map(|text| Ok(to_event(Signal::Errors(text)))));
+    let rest = BroadcastStream::new(receiver)
+        .filter_map(|item| async move { item.ok().map(|s| Ok(to_event(s))) });
+    Sse::new(first.chain(rest)).keep_alive(KeepAlive::default())
+}
+
+/// The script added to every HTML page in serve mode.
+pub const SCRIPT: &str = r#"<script>(()=>{const s=new EventSource("/__carte/events");let o;s.addEventListener("reload",()=>location.reload());s.addEventListener("content-error",e=>{if(!o){o=document.createElement("pre");o.id="carte-errors";o.setAttribute("role","alert");o.style.cssText="position:fixed;inset:0;z-index:99999;margin:0;padding:1rem;overflow:auto;background:#1b1b1bee;color:#ffb4a9;font:14px/1.4 ui-monospace,monospace;white-space:pre-wrap";document.body.append(o)}o.textContent="carte: the site has content errors; the last good version is shown under this message.\n\n"+e.data});})();</script>"#;
+
+/// Adds [`SCRIPT`] before `</body>` of HTML responses to GET requests.
+pub async fn inject(request: Request, next: Next) -> Response<Body> {
+    let is_get = request.method() == Method::GET;
+    let response = next.run(request).await;
+    let is_html = response
+        .headers()
+        .get(header::CONTENT_TYPE)
+        .and_then(|v| v.to_str().ok())
+        .is_some_and(|v| v.starts_with("text/html"));
+    if !is_get || !is_html {
+        return response;
+    }
+    let (mut parts, body) = response.into_parts();
+    let Ok(bytes) = axum::body::to_bytes(body, 16 * 1024 * 1024).await else {
+        return Response::from_parts(parts, Body::empty());
+    };
+    let mut html = String::from_utf8_lossy(&bytes).into_owned();
+    match html.rfind("</body>") {
+        Some(at) => html.insert_str(at, SCRIPT),
+        None => html.push_str(SCRIPT),
+    }
+    parts.headers.remove(header::CONTENT_LENGTH);
+    parts
+        .headers
+        .insert(header::CACHE_CONTROL, HeaderValue::from_static("no-cache"));
+    Response::from_parts(parts, Body::from(html))
+}

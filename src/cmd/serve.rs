@@ -1,0 +1,213 @@
+//! `carte serve`: build the site, serve it and the ordering API on one local
+//! port with the embedded store, rebuild on change and reload open browsers.
+
+use std::net::{IpAddr, SocketAddr};
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use anyhow::Context;
+use axum::extract::Request;
+use axum::http::{header, HeaderValue, StatusCode};
+use axum::middleware::{self, Next};
+use axum::response::Response;
+use axum::routing::get;
+use axum::Router;
+use notify::{EventKind, RecursiveMode, Watcher};
+use tokio::sync::mpsc;
+use tower_http::compression::CompressionLayer;
+use tower_http::services::{ServeDir, ServeFile};
+use tower_http::set_status::SetStatus;
+
+use super::livereload::{self, LiveReload, Signal};
+
+/// What `carte serve` was asked to do.
+#[derive(Debug, Clone)]
+pub struct ServeOptions {
+    /// The site folder.
+    pub root: PathBuf,
+    pub bind: IpAddr,
+    pub port: u16,
+    /// Watch content and theme and rebuild on change.
+    pub watch: bool,
+}
+
+/// Builds, serves and watches until Ctrl-C or SIGTERM.
+pub async fn run(opts: ServeOptions) -> anyhow::Result<()> {
+    let root = opts
+        .root
+        .canonicalize()
+        .with_context(|| format!("no site folder at {}", opts.root.display()))?;
+    let out = root.join(".carte").join("serve");
+    let started = Instant::now();
+    let root_for_build = root.clone();
+    let out_for_build = out.clone();
+    let built =
+        tokio::task::spawn_blocking(move || super::build_site(&root_for_build, &out_for_build))
+            .await??;
+    let project = match built {
+        Ok(project) => project,
+        Err(text) => {
+            eprintln!("{text}");
+            anyhow::bail!("fix the content errors above, then run `carte serve` again");
+        }
+    };
+    let db_path = root.join(".carte").join("carte.db");
+    let store = functions::store::sqlite::SqliteStore::open(&db_path)
+        .with_context(|| format!("cannot open the order store at {}", db_path.display()))?;
+    let state = functions::AppState::new(
+        functions::Catalog {
+            site: project.site.clone(),
+            version: project.version.clone(),
+        },
+        Arc::new(store),
+    );
+    let live = LiveReload::default();
+    let app = app(&out, state.clone(), live.clone(), opts.watch);
+
+    let listener = tokio::net::TcpListener::bind(SocketAddr::new(opts.bind, opts.port))
+        .await
+        .with_context(|| format!("cannot listen on {}:{}", opts.bind, opts.port))?;
+    let addr = listener.local_addr()?;
+    println!(
+        "Built {} in {} ms. Serving {} at http://{addr}/ (orders in {})",
+        project
+            .site
+            .settings
+            .name
+            .get(project.site.default_language(), ""),
+        started.elapsed().as_millis(),
+        root.display(),
+        db_path.display()
+    );
+    println!("Press Ctrl-C to stop.");
+
+    let _watcher = if opts.watch {
+        Some(watch(root.clone(), out.clone(), state, live)?)
+    } else {
+        None
+    };
+    axum::serve(listener, app)
+        .with_graceful_shutdown(shutdown_signal())
+        .await?;
+    println!(
+        "Stopped. Every acknowledged order is in {}",
+        db_path.display()
+    );
+    Ok(())
+}
+
+/// The whole local app: the API, the live-reload stream and the built site.
+pub fn app(out: &Path, state: functions::AppState, live: LiveReload, inject: bool) -> Router {
+    let not_found = SetStatus::new(ServeFile::new(out.join("404.html")), StatusCode::NOT_FOUND);
+    let mut site = Router::new().fallback_service(ServeDir::new(out).not_found_service(not_found));
+    if inject {
+        site = site.layer(middleware::from_fn(livereload::inject));
+    }
+    let site = site.layer(middleware::from_fn(cache_headers));
+    Router::new()
+        .route(
+            livereload::EVENTS_PATH,
+            get(livereload::events).with_state(live),
+        )
+        .merge(functions::router(state))
+        .fallback_service(site)
+        .layer(CompressionLayer::new())
+}
+
+/// Sets the same Cache-Control as production for every static file.
+async fn cache_headers(request: Request, next: Next) -> Response {
+    let path = request.uri().path().to_owned();
+    let mut response = next.run(request).await;
+    if !response.headers().contains_key(header::CACHE_CONTROL) {
+        let value = generator::urls::cache_control(&path);
+        response
+            .headers_mut()
+            .insert(header::CACHE_CONTROL, HeaderValue::from_static(value));
+    }
+    response
+}
+
+/// Watches the site (and its theme) and rebuilds on every change, debounced.
+fn watch(
+    root: PathBuf,
+    out: PathBuf,
+    state: functions::AppState,
+    live: LiveReload,
+) -> anyhow::Result<notify::RecommendedWatcher> {
+    let (tx, mut rx) = mpsc::unbounded_channel::<PathBuf>();
+    let ignored = root.join(".carte");
+    let public = root.join("public");
+    let mut watcher = notify::recommended_watcher(move |event: notify::Result<notify::Event>| {
+        let Ok(event) = event else { return };
+        if matches!(event.kind, EventKind::Access(_)) {
+            return;
+        }
+        for path in event.paths {
+            if !path.starts_with(&ignored) && !path.starts_with(&public) {
+                let _ = tx.send(path);
+            }
+        }
+    })?;
+    watcher.watch(&root, RecursiveMode::Recursive)?;
+    if let Some(theme) = super::theme_dir_outside(&root) {
+        watcher.watch(&theme, RecursiveMode::Recursive)?;
+    }
+    tokio::spawn(async move {
+        while let Some(first) = rx.recv().await {
+            // Editors save in bursts (temp file, rename, chmod): wait for the burst to end.
+            tokio::time::sleep(Duration::from_millis(30)).await;
+            let mut changed = vec![first];
+            while let Ok(path) = rx.try_recv() {
+                changed.push(path);
+            }
+            let started = Instant::now();
+            let (r, o) = (root.clone(), out.clone());
+            let Ok(built) = tokio::task::spawn_blocking(move || super::build_site(&r, &o)).await
+            else {
+                continue;
+            };
+            match built {
+                Ok(Ok(project)) => {
+                    state.set_catalog(functions::Catalog {
+                        site: project.site,
+                        version: project.version,
+                    });
+                    live.send(Signal::Reload);
+                    println!(
+                        "Rebuilt in {} ms ({} changed)",
+                        started.elapsed().as_millis(),
+                        changed.len()
+                    );
+                }
+                Ok(Err(text)) => {
+                    eprintln!("{text}\nStill serving the last good build.");
+                    live.send(Signal::Errors(text));
+                }
+                Err(error) => eprintln!("rebuild failed: {error:#}"),
+            }
+        }
+    });
+    Ok(watcher)
+}
+
+async fn shutdown_signal() {
+    let ctrl_c = async {
+        let _ = tokio::signal::ctrl_c().await;
+    };
+    #[cfg(unix)]
+    let terminate = async {
+        match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
+            Ok(mut s) => {
+                s.recv().await;
+            }
+            Err(_) => std::future::pending::<()>().await,
+        }
+    };
+    #[cfg(not(unix))]
+    let terminate = std::future::pending::<()>();
+    tokio::select! {
+        _ = ctrl_c => {},
+        _ = terminate => {},
+    }
+}
