@@ -24,7 +24,8 @@ Examples:
   carte serve my-restaurant        preview and take orders on http://127.0.0.1:1111/
   carte check my-restaurant        report every content error, write nothing
   carte build my-restaurant        write the storefront to my-restaurant/public
-  carte keys create --role staff   print a new staff API key (only its hash is stored)";
+  carte keys create --role staff   print a new staff API key (only its hash is stored)
+  carte publish --bucket my-shop   upload what changed to S3 (add --dry-run to only list it)";
 
 #[derive(Subcommand)]
 enum Command {
@@ -59,6 +60,20 @@ enum Command {
         #[arg(long)]
         no_watch: bool,
     },
+    /// Build, then upload the storefront and the private catalog to S3 (only what changed).
+    Publish {
+        #[arg(default_value = ".")]
+        dir: PathBuf,
+        /// The site bucket (the `SiteBucket` output of the deploy stack).
+        #[arg(long)]
+        bucket: String,
+        /// List what would be uploaded and deleted, change nothing.
+        #[arg(long)]
+        dry_run: bool,
+        /// An S3-compatible endpoint instead of AWS, e.g. http://127.0.0.1:9000.
+        #[arg(long)]
+        endpoint: Option<String>,
+    },
     /// Manage staff and marketer API keys.
     Keys {
         /// The site folder whose store holds the keys.
@@ -88,6 +103,19 @@ fn main() -> ExitCode {
                 watch: !no_watch,
             }))
             .map(|()| ExitCode::SUCCESS)
+        }),
+        Command::Publish {
+            dir,
+            bucket,
+            dry_run,
+            endpoint,
+        } => cmd::runtime().and_then(|rt| {
+            rt.block_on(cmd::publish::run(cmd::publish::PublishOptions {
+                root: dir,
+                bucket,
+                dry_run,
+                endpoint,
+            }))
         }),
         Command::Keys { dir, action } => cmd::keys::run(&dir, action),
     };

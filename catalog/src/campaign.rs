@@ -72,6 +72,16 @@ pub struct Coupon {
     /// How the coupon is handed out.
     #[serde(default)]
     pub issue: Issue,
+    /// Total discount allowed across all redemptions, in minor units: the sum
+    /// of the discounts given never exceeds it (enforced by the store).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub budget_amount: Option<Minor>,
+    /// Only a member's first order may use it.
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub first_order_only: bool,
+    /// Only members may use it.
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub members_only: bool,
 }
 
 /// What a coupon takes off.
@@ -84,6 +94,14 @@ pub enum CouponKind {
     AmountOff { amount: Minor },
     /// One unit of a dish for free (the dish must be in the cart).
     FreeItem { dish: String },
+    /// For every `buy` units of the dishes in scope, `get` more units free: the
+    /// cheapest units in scope are the free ones, at most `max_free` of them.
+    BuyXGetY {
+        buy: u32,
+        get: u32,
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        max_free: Option<u32>,
+    },
 }
 
 /// Dishes and categories a coupon is limited to.
@@ -120,6 +138,16 @@ pub enum Issue {
     Shared,
     /// A unique single-use code for each new member at sign-up.
     OnSignUp,
+    /// Unique single-use codes printed in batches (`carte coupons issue`);
+    /// the coupon's own code is not accepted.
+    Batch,
+}
+
+impl Coupon {
+    /// Whether diners redeem it only through issued single-use codes.
+    pub fn uses_issued_codes(&self) -> bool {
+        matches!(self.issue, Issue::OnSignUp | Issue::Batch)
+    }
 }
 
 impl Campaign {

@@ -16,8 +16,8 @@ pub use campaign::{Campaign, Channel, ChannelKind, Coupon, CouponKind, Issue, Sc
 pub use menu::{Category, Choice, Dish, Menu, OptionGroup};
 pub use money::{Currency, Minor, MoneyError, Rounding};
 pub use pricing::{
-    price, Cart, CartLine, ChosenOptions, CouponOutcome, CouponRejection, Fulfilment, PricingError,
-    Quote, SoldOut,
+    price, price_with, Cart, CartLine, ChosenOptions, CounterGrant, CouponOutcome, CouponRejection,
+    Diner, Fulfilment, PricingError, Quote, SoldOut,
 };
 pub use schedule::{TimeRange, Window};
 pub use site::{Charges, Location, Page, Pickup, Settings, Site};

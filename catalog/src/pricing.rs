@@ -166,6 +166,22 @@ pub enum CouponRejection {
     AlreadyUsed,
     #[error("this coupon is for members only")]
     MembersOnly,
+    #[error("this coupon is for a member's first order only")]
+    FirstOrderOnly,
+    #[error("add more dishes covered by the coupon: it needs {needed}, the cart has {have}")]
+    NotEnoughItems { needed: u32, have: u32 },
+}
+
+/// What the store knows about the diner that coupon rules depend on.
+///
+/// [`price`] prices for an anonymous diner ([`Diner::default`]); the ordering
+/// API looks the facts up and calls [`price_with`].
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Diner {
+    /// The diner is a signed-up member.
+    pub member: bool,
+    /// The member has no order yet (only meaningful for members).
+    pub first_order: bool,
 }
 
 /// Why a cart cannot be priced. `line` is the index of the cart line.
@@ -263,12 +279,24 @@ impl PricingError {
 
 /// Prices `cart` at instant `now` against the site and the live sold-out switches.
 ///
-/// Returns every line error at once, so a form can show them all.
+/// Returns every line error at once, so a form can show them all. The diner is
+/// anonymous: coupons for members or first orders are rejected (see [`price_with`]).
 pub fn price(
     site: &Site,
     sold_out: &SoldOut,
     cart: &Cart,
     now: DateTime<Utc>,
+) -> Result<Quote, Vec<PricingError>> {
+    price_with(site, sold_out, cart, now, &Diner::default())
+}
+
+/// [`price`] for a diner whose membership and order history are known.
+pub fn price_with(
+    site: &Site,
+    sold_out: &SoldOut,
+    cart: &Cart,
+    now: DateTime<Utc>,
+    diner: &Diner,
 ) -> Result<Quote, Vec<PricingError>> {
     let tz = site.settings.timezone;
     let location = site.location(&cart.location).ok_or_else(|| {
@@ -319,7 +347,7 @@ pub fn price(
     let (discount, coupon) = match &cart.coupon {
         Some(code) if !code.trim().is_empty() => {
             // A coupon is valid when the diner orders, whatever the pickup time.
-            apply_coupon(site, code, &cart.location, &lines, now)
+            apply_coupon(site, code, &cart.location, &lines, now, diner)
         }
         _ => (0, None),
     };
@@ -604,6 +632,7 @@ fn apply_coupon(
     location: &str,
     lines: &[PricedLine],
     at: DateTime<Utc>,
+    diner: &Diner,
 ) -> (Minor, Option<CouponOutcome>) {
     let code_shown = code.trim().to_owned();
     let Some((campaign, coupon)) = site.coupon(code) else {
@@ -615,13 +644,14 @@ fn apply_coupon(
             }),
         );
     };
-    match coupon_discount(
+    match coupon_discount_for(
         coupon,
         location,
         lines,
         at,
         site.settings.timezone,
         site.settings.charges.rounding,
+        diner,
     ) {
         Ok(discount) => (
             discount,
@@ -641,8 +671,8 @@ fn apply_coupon(
     }
 }
 
-/// The discount of `coupon` on `lines` at `at`: never negative, never above its cap
-/// or the eligible subtotal.
+/// The discount of `coupon` on `lines` at `at` for an anonymous diner: never
+/// negative, never above its cap or the eligible subtotal.
 pub fn coupon_discount(
     coupon: &Coupon,
     location: &str,
@@ -651,6 +681,26 @@ pub fn coupon_discount(
     tz: chrono_tz::Tz,
     rounding: crate::money::Rounding,
 ) -> Result<Minor, CouponRejection> {
+    coupon_discount_for(
+        coupon,
+        location,
+        lines,
+        at,
+        tz,
+        rounding,
+        &Diner::default(),
+    )
+}
+
+/// Checks the rules of `coupon` that do not depend on a cart: validity
+/// window, hours, location, and who the diner is.
+pub fn coupon_applies(
+    coupon: &Coupon,
+    location: &str,
+    at: DateTime<Utc>,
+    tz: chrono_tz::Tz,
+    diner: &Diner,
+) -> Result<(), CouponRejection> {
     if coupon.valid_from.is_some_and(|from| at < from) {
         return Err(CouponRejection::NotYetValid);
     }
@@ -663,6 +713,29 @@ pub fn coupon_discount(
     if !coupon.scope.locations.is_empty() && !coupon.scope.locations.iter().any(|l| l == location) {
         return Err(CouponRejection::WrongLocation);
     }
+    // A first order can only be told for a member: anonymous diners could
+    // claim every order is their first.
+    if (coupon.members_only || coupon.first_order_only) && !diner.member {
+        return Err(CouponRejection::MembersOnly);
+    }
+    if coupon.first_order_only && !diner.first_order {
+        return Err(CouponRejection::FirstOrderOnly);
+    }
+    Ok(())
+}
+
+/// The discount of `coupon` on `lines` at `at` for `diner`: never negative,
+/// never above its cap or the eligible subtotal.
+pub fn coupon_discount_for(
+    coupon: &Coupon,
+    location: &str,
+    lines: &[PricedLine],
+    at: DateTime<Utc>,
+    tz: chrono_tz::Tz,
+    rounding: crate::money::Rounding,
+    diner: &Diner,
+) -> Result<Minor, CouponRejection> {
+    coupon_applies(coupon, location, at, tz, diner)?;
     let eligible: Vec<&PricedLine> = lines
         .iter()
         .filter(|l| coupon.scope.covers(&l.dish, &l.category))
@@ -693,8 +766,121 @@ pub fn coupon_discount(
                 None => return Err(CouponRejection::FreeItemNotInCart { dish: dish.clone() }),
             }
         }
+        CouponKind::BuyXGetY { buy, get, max_free } => {
+            let units: Vec<(Minor, u32)> = eligible
+                .iter()
+                .map(|l| (l.unit_price, l.quantity))
+                .collect();
+            buy_x_get_y_discount(&units, *buy, *get, *max_free)?
+        }
     };
     let capped = coupon.max_discount.map_or(raw, |cap| raw.min(cap));
     // Not `clamp`: it panics when the bound is below zero (lines built by hand).
     Ok(capped.min(eligible_total).max(0))
+}
+
+/// What "buy `buy`, get `get` free" takes off units `(unit price, quantity)`:
+/// for each full group of `buy + get` units, `get` units are free, at most
+/// `max_free`, and the free ones are the cheapest.
+pub fn buy_x_get_y_discount(
+    units: &[(Minor, u32)],
+    buy: u32,
+    get: u32,
+    max_free: Option<u32>,
+) -> Result<Minor, CouponRejection> {
+    let group = u64::from(buy) + u64::from(get);
+    let have: u64 = units.iter().map(|(_, q)| u64::from(*q)).sum();
+    if get == 0 || have < group {
+        return Err(CouponRejection::NotEnoughItems {
+            needed: u32::try_from(group).unwrap_or(u32::MAX),
+            have: u32::try_from(have).unwrap_or(u32::MAX),
+        });
+    }
+    let mut free = (have / group) * u64::from(get);
+    if let Some(cap) = max_free {
+        free = free.min(u64::from(cap));
+    }
+    let mut cheapest: Vec<(Minor, u32)> = units.to_vec();
+    cheapest.sort_by_key(|(price, _)| *price);
+    let mut discount: Minor = 0;
+    for (price, quantity) in cheapest {
+        if free == 0 {
+            break;
+        }
+        let take = free.min(u64::from(quantity));
+        free -= take;
+        let take = Minor::try_from(take).unwrap_or(Minor::MAX);
+        discount = discount.saturating_add(price.max(0).saturating_mul(take));
+    }
+    Ok(discount)
+}
+
+/// What a coupon grants at the counter on an in-store spend.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct CounterGrant {
+    /// Taken off the spend, in minor units.
+    pub discount: Minor,
+    /// The spend after the discount.
+    pub to_pay: Minor,
+    /// A dish to hand over for free (free_item coupons).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub free_dish: Option<String>,
+    /// For buy_x_get_y coupons, which the spend alone cannot price: the rule
+    /// the staff applies at the till (the discount is then 0 here).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub rule: Option<CouponKind>,
+}
+
+/// What `coupon` grants at the counter on an in-store spend of `amount`
+/// (the whole bill is taken as in scope), by the same rules as online.
+///
+/// A percent or amount off is computed on `amount`; a free item is worth the
+/// dish's price at `location`; a buy-x-get-y needs the bill's items, so only
+/// its rule is returned.
+pub fn counter_grant(
+    site: &Site,
+    coupon: &Coupon,
+    location: &str,
+    amount: Minor,
+    at: DateTime<Utc>,
+    diner: &Diner,
+) -> Result<CounterGrant, CouponRejection> {
+    let tz = site.settings.timezone;
+    coupon_applies(coupon, location, at, tz, diner)?;
+    let amount = amount.max(0);
+    if amount < coupon.min_spend {
+        return Err(CouponRejection::BelowMinimum {
+            min_spend: coupon.min_spend,
+            eligible: amount,
+        });
+    }
+    let rounding = site.settings.charges.rounding;
+    let (raw, free_dish, rule) = match &coupon.kind {
+        CouponKind::PercentOff { percent } => (rounding.apply_rate(amount, *percent), None, None),
+        CouponKind::AmountOff { amount: off } => (*off, None, None),
+        CouponKind::FreeItem { dish } => {
+            let price = site
+                .location(location)
+                .and_then(|l| site.menu_of(l))
+                .and_then(|m| m.dish(dish))
+                .or_else(|| site.dish(dish))
+                .map(|(_, d)| d.price)
+                .unwrap_or(0);
+            (price, Some(dish.clone()), None)
+        }
+        CouponKind::BuyXGetY { .. } => (0, None, Some(coupon.kind.clone())),
+    };
+    let capped = coupon.max_discount.map_or(raw, |cap| raw.min(cap));
+    // A free item is handed over whatever the spend; money off never exceeds it.
+    let discount = if free_dish.is_some() {
+        capped.max(0)
+    } else {
+        capped.min(amount).max(0)
+    };
+    Ok(CounterGrant {
+        discount,
+        to_pay: (amount - discount).max(0),
+        free_dish,
+        rule,
+    })
 }

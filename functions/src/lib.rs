@@ -5,15 +5,18 @@
 //! the same [`AppState`], so each can become its own Lambda binary; [`router`]
 //! mounts them all in one process for `carte serve`.
 
+pub mod events;
 pub mod forms;
 pub mod html;
 pub mod keys;
+pub mod lambda;
 pub mod limits;
 pub mod members;
 pub mod openapi;
 pub mod orders;
 pub mod problem;
 pub mod quote;
+pub mod session;
 pub mod staff;
 pub mod state;
 pub mod store;
@@ -75,6 +78,14 @@ fn staff_routes() -> Router<AppState> {
             "/api/staff/sold-out",
             get(staff::get_sold_out).put(staff::put_sold_out),
         )
+        .route(
+            "/api/staff/session",
+            post(session::sign_in)
+                .get(session::whoami)
+                .delete(session::sign_out),
+        )
+        .route("/api/staff/config", get(staff::config))
+        .route("/api/staff/board", get(staff::board))
 }
 
 fn meta_routes() -> Router<AppState> {
@@ -117,6 +128,9 @@ pub fn router(state: AppState) -> Router {
         .merge(orders_routes())
         .merge(members_routes())
         .merge(staff_routes())
+        // Only a long-lived process can hold the event stream open and see every
+        // order; the Lambda staff function's consoles poll the queue instead.
+        .route("/api/staff/events", get(events::stream))
         .merge(meta_routes());
     finish(routes, state)
 }

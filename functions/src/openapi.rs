@@ -2,10 +2,10 @@
 //! own annotations so it cannot drift from the code.
 
 use axum::Json;
-use utoipa::openapi::security::{HttpAuthScheme, HttpBuilder, SecurityScheme};
+use utoipa::openapi::security::{ApiKey, ApiKeyValue, HttpAuthScheme, HttpBuilder, SecurityScheme};
 use utoipa::{Modify, OpenApi};
 
-use crate::{members, orders, problem, quote, staff, store};
+use crate::{events, members, orders, problem, quote, session, staff, store};
 
 /// Adds the bearer API key scheme the staff routes name.
 struct ApiKeyScheme;
@@ -21,6 +21,13 @@ impl Modify for ApiKeyScheme {
                     .description(Some("A staff or marketer key from `carte keys create`"))
                     .build(),
             ),
+        );
+        components.add_security_scheme(
+            "session",
+            SecurityScheme::ApiKey(ApiKey::Cookie(ApiKeyValue::with_description(
+                session::COOKIE,
+                "The staff console's session, from `POST /api/staff/session`",
+            ))),
         );
     }
 }
@@ -43,6 +50,12 @@ impl Modify for ApiKeyScheme {
         staff::get_sold_out,
         staff::put_sold_out,
         staff::public_sold_out,
+        staff::config,
+        staff::board,
+        session::sign_in,
+        session::whoami,
+        session::sign_out,
+        events::stream,
         crate::health,
         openapi_json,
     ),

@@ -224,6 +224,9 @@ pub(crate) async fn place(state: &AppState, input: PlaceInput) -> Result<PlacedO
             other => other,
         })?;
     let token = if placed.created {
+        state
+            .events
+            .publish(crate::events::StaffEvent::placed(&placed.order));
         token
     } else {
         // Another request with the same key won the race: answer with its order.

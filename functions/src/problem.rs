@@ -86,6 +86,12 @@ pub enum ApiError {
     /// The path exists, the method does not.
     #[error("this method is not allowed here")]
     MethodNotAllowed,
+    /// Too many failed sign-ins from this address; try again after `retry_after` seconds.
+    #[error("too many failed sign-ins from this address; try again in {retry_after} seconds")]
+    TooManyRequests { retry_after: u64 },
+    /// A request signed in by cookie that the browser says came from another site.
+    #[error("a signed-in change must come from the staff console's own pages")]
+    CrossSite,
 }
 
 impl From<StoreError> for ApiError {
@@ -278,6 +284,19 @@ impl ApiError {
                 "Method not allowed",
                 detail,
             ),
+            ApiError::TooManyRequests { retry_after } => Problem::new(
+                S::TOO_MANY_REQUESTS,
+                "too-many-requests",
+                "Too many attempts",
+                detail,
+            )
+            .with("retry_after", json!(retry_after)),
+            ApiError::CrossSite => Problem::new(
+                S::FORBIDDEN,
+                "cross-site",
+                "Cross-site request refused",
+                detail,
+            ),
         }
     }
 }
@@ -325,6 +344,16 @@ fn store_problem(error: &StoreError, detail: String) -> Problem {
             )
             .with_errors(vec![FieldError::new("coupon", error.to_string())])
         }
+        StoreError::Unavailable(cause) => {
+            // Throttled, contended or unreachable: the same request may succeed shortly.
+            eprintln!("carte functions: storage unavailable: {cause}");
+            Problem::new(
+                S::SERVICE_UNAVAILABLE,
+                "unavailable",
+                "Temporarily unavailable",
+                "we are very busy right now; please try again in a moment".to_owned(),
+            )
+        }
         StoreError::Backend(cause) => {
             // The cause is for the operator's log, never for the caller.
             eprintln!("carte functions: storage error: {cause}");
@@ -346,6 +375,12 @@ impl IntoResponse for ApiError {
         headers.insert(header::CONTENT_TYPE, HeaderValue::from_static(PROBLEM_JSON));
         if matches!(self, ApiError::Unauthorized) {
             headers.insert(header::WWW_AUTHENTICATE, HeaderValue::from_static("Bearer"));
+        }
+        if matches!(self, ApiError::Store(StoreError::Unavailable(_))) {
+            headers.insert(header::RETRY_AFTER, HeaderValue::from_static("1"));
+        }
+        if let ApiError::TooManyRequests { retry_after } = self {
+            headers.insert(header::RETRY_AFTER, HeaderValue::from(retry_after));
         }
         response
     }

@@ -1,48 +1,76 @@
-//! Staff routes (API key with role `staff`): the order queue, status changes and
-//! sold-out switches; and the public sold-out list for the storefront.
+//! Staff routes (role `staff`, by API key or console session): the order queue,
+//! status changes and sold-out switches; the console's configuration and the
+//! pickup board (public: no personal data); and the public sold-out list for
+//! the storefront.
 
 use axum::body::Body;
 use axum::extract::{Path, RawQuery, State};
-use axum::http::{header, HeaderMap};
+use axum::http::{header, HeaderMap, HeaderValue, StatusCode};
+use axum::response::{IntoResponse, Response};
 use axum::Json;
-use catalog::{Cart, Quote, Site, SoldOut};
+use catalog::site::AgeWarnings;
+use catalog::{Cart, Currency, Localized, Menu, Quote, Site, SoldOut};
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 
+use crate::events::StaffEvent;
 use crate::keys;
 use crate::limits;
 use crate::orders::query_param;
 use crate::problem::{ApiError, FieldError, ProblemDoc};
+use crate::session::{self, Access};
 use crate::state::AppState;
 use crate::store::{
     ApiKey, Attribution, Order, OrderStatus, Role, SoldOutItem, StatusChange, StatusTimes,
+    StoreError,
 };
 
-/// Checks `Authorization: Bearer <key>` and the key's role: no or unknown key
-/// is 401, another role is 403.
+/// Checks the caller (a Bearer key, or the console's session cookie from its
+/// own origin) and its role, for reading: no or unknown key or session is 401,
+/// another role is 403. Changes use [`session::authorize`] with
+/// [`Access::Change`], which also wants the browser's word that a cookie
+/// request is same-origin.
 pub async fn authorize(
     state: &AppState,
     headers: &HeaderMap,
     role: Role,
 ) -> Result<ApiKey, ApiError> {
-    let key = headers
-        .get(header::AUTHORIZATION)
-        .and_then(|v| v.to_str().ok())
-        .and_then(|v| {
-            let (scheme, key) = v.trim().split_once(' ')?;
-            scheme.eq_ignore_ascii_case("bearer").then(|| key.trim())
-        })
-        .filter(|k| !k.is_empty() && k.len() <= 200)
-        .ok_or(ApiError::Unauthorized)?;
-    let found = state
-        .store
-        .find_key(&keys::sha256_hex(key), state.now())
+    Ok(session::authorize(state, headers, role, Access::Read)
         .await?
-        .ok_or(ApiError::Unauthorized)?;
-    if found.role != role {
-        return Err(ApiError::Forbidden);
+        .key)
+}
+
+/// A JSON answer with a strong `ETag` of its bytes, or `304 Not Modified` when
+/// the client's `If-None-Match` names it: polling screens pay for a full
+/// answer only when something changed.
+fn etagged(headers: &HeaderMap, value: &impl Serialize, cache: &'static str) -> Response {
+    let body = match serde_json::to_vec(value) {
+        Ok(body) => body,
+        Err(error) => return ApiError::Store(StoreError::Backend(error.to_string())).into_response(),
+    };
+    let etag = format!("\"{}\"", &keys::sha256_hex(&body)[..32]);
+    let unchanged = headers
+        .get_all(header::IF_NONE_MATCH)
+        .iter()
+        .filter_map(|v| v.to_str().ok())
+        .flat_map(|v| v.split(','))
+        .map(|tag| tag.trim().trim_start_matches("W/"))
+        .any(|tag| tag == etag || tag == "*");
+    let mut response = if unchanged {
+        StatusCode::NOT_MODIFIED.into_response()
+    } else {
+        (
+            [(header::CONTENT_TYPE, HeaderValue::from_static("application/json"))],
+            body,
+        )
+            .into_response()
+    };
+    let out = response.headers_mut();
+    if let Ok(value) = HeaderValue::from_str(&etag) {
+        out.insert(header::ETAG, value);
     }
-    Ok(found)
+    out.insert(header::CACHE_CONTROL, HeaderValue::from_static(cache));
+    response
 }
 
 /// An order as the counter and kitchen see it.
@@ -98,7 +126,8 @@ pub struct QueueResponse {
     pub orders: Vec<StaffOrder>,
 }
 
-/// The orders of a location, newest first.
+/// The orders of a location, newest first. Answers carry an `ETag`; send it
+/// back in `If-None-Match` to get `304 Not Modified` while nothing changed.
 #[utoipa::path(
     get,
     path = "/api/staff/queue",
@@ -108,9 +137,10 @@ pub struct QueueResponse {
         ("status" = Option<String>, Query, description = "Comma-separated statuses to show; default all"),
         ("limit" = Option<u32>, Query, description = "At most this many orders (default 50, at most 200)"),
     ),
-    security(("api_key" = [])),
+    security(("api_key" = []), ("session" = [])),
     responses(
         (status = 200, description = "The queue", body = QueueResponse),
+        (status = 304, description = "Unchanged since the `If-None-Match` ETag"),
         (status = 401, description = "No or unknown API key", body = ProblemDoc, content_type = "application/problem+json"),
         (status = 403, description = "Not a staff key", body = ProblemDoc, content_type = "application/problem+json"),
         (status = 422, description = "Unknown location or status", body = ProblemDoc, content_type = "application/problem+json"),
@@ -120,7 +150,7 @@ pub async fn queue(
     State(state): State<AppState>,
     RawQuery(query): RawQuery,
     headers: HeaderMap,
-) -> Result<Json<QueueResponse>, ApiError> {
+) -> Result<Response, ApiError> {
     authorize(&state, &headers, Role::Staff).await?;
     let query = query.as_deref();
     let catalog = state.catalog();
@@ -159,9 +189,10 @@ pub async fn queue(
     };
     limits::finish(errors)?;
     let orders = state.store.queue(&location, &statuses, limit).await?;
-    Ok(Json(QueueResponse {
+    let queue = QueueResponse {
         orders: orders.into_iter().map(StaffOrder::from).collect(),
-    }))
+    };
+    Ok(etagged(&headers, &queue, "private, no-cache"))
 }
 
 /// A status change.
@@ -175,14 +206,15 @@ pub struct StatusRequest {
 }
 
 /// Moves an order one step on (received → accepted → preparing → ready →
-/// completed) or cancels an open order.
+/// completed) or cancels an open order. The order's history records who (the
+/// key's label and id) and when.
 #[utoipa::path(
     post,
     path = "/api/staff/orders/{id}/status",
     tag = "staff",
     params(("id" = String, Path, description = "The order id")),
     request_body = StatusRequest,
-    security(("api_key" = [])),
+    security(("api_key" = []), ("session" = [])),
     responses(
         (status = 200, description = "The order with its new status", body = StaffOrder),
         (status = 401, description = "No or unknown API key", body = ProblemDoc, content_type = "application/problem+json"),
@@ -197,7 +229,7 @@ pub async fn set_status(
     headers: HeaderMap,
     body: Body,
 ) -> Result<Json<StaffOrder>, ApiError> {
-    let key = authorize(&state, &headers, Role::Staff).await?;
+    let caller = session::authorize(&state, &headers, Role::Staff, Access::Change).await?;
     let Path(id) = id.map_err(|_| ApiError::NotFound)?;
     limits::require_json(&headers)?;
     let bytes = limits::read_body(body).await?;
@@ -215,8 +247,9 @@ pub async fn set_status(
     }
     let order = state
         .store
-        .set_status(&id, request.status, &key.label, request.reason, state.now())
+        .set_status(&id, request.status, &caller.who(), request.reason, state.now())
         .await?;
+    state.events.publish(StaffEvent::status(&order));
     Ok(Json(order.into()))
 }
 
@@ -283,7 +316,7 @@ fn check_item(site: &Site, item: &SoldOutItem) -> Result<(), ApiError> {
     get,
     path = "/api/staff/sold-out",
     tag = "staff",
-    security(("api_key" = [])),
+    security(("api_key" = []), ("session" = [])),
     responses(
         (status = 200, description = "The switches", body = SoldOutView),
         (status = 401, description = "No or unknown API key", body = ProblemDoc, content_type = "application/problem+json"),
@@ -304,7 +337,7 @@ pub async fn get_sold_out(
     path = "/api/staff/sold-out",
     tag = "staff",
     request_body = SoldOutRequest,
-    security(("api_key" = [])),
+    security(("api_key" = []), ("session" = [])),
     responses(
         (status = 200, description = "The switches after the change", body = SoldOutView),
         (status = 401, description = "No or unknown API key", body = ProblemDoc, content_type = "application/problem+json"),
@@ -317,7 +350,7 @@ pub async fn put_sold_out(
     headers: HeaderMap,
     body: Body,
 ) -> Result<Json<SoldOutView>, ApiError> {
-    authorize(&state, &headers, Role::Staff).await?;
+    session::authorize(&state, &headers, Role::Staff, Access::Change).await?;
     limits::require_json(&headers)?;
     let bytes = limits::read_body(body).await?;
     let request: SoldOutRequest = limits::parse_json(&bytes)?;
@@ -326,6 +359,7 @@ pub async fn put_sold_out(
         .store
         .set_sold_out(request.item, request.sold_out)
         .await?;
+    state.events.publish(StaffEvent::SoldOut);
     Ok(Json(state.store.sold_out().await?.into()))
 }
 
@@ -338,4 +372,139 @@ pub async fn put_sold_out(
 )]
 pub async fn public_sold_out(State(state): State<AppState>) -> Result<Json<SoldOutView>, ApiError> {
     Ok(Json(state.store.sold_out().await?.into()))
+}
+
+/// A location as the console lists it.
+#[derive(Debug, Clone, Serialize, ToSchema)]
+pub struct ConsoleLocation {
+    pub id: String,
+    #[schema(value_type = Object)]
+    pub name: Localized,
+    pub order_prefix: String,
+    /// The id of the location's menu in `menus`.
+    pub menu: String,
+}
+
+/// What the staff console needs to know about the site: languages, money,
+/// age warnings, locations and menus (dish and choice names, for the kitchen
+/// view and the sold-out switches). All of it is public in the storefront too.
+#[derive(Debug, Clone, Serialize, ToSchema)]
+pub struct ConsoleConfig {
+    #[schema(value_type = Object)]
+    pub name: Localized,
+    /// The site's languages, the default first.
+    pub languages: Vec<String>,
+    #[schema(value_type = Object)]
+    pub currency: Currency,
+    pub timezone: String,
+    /// Minutes after which an open order shows amber, then red.
+    #[schema(value_type = Object)]
+    pub age_warnings: AgeWarnings,
+    pub locations: Vec<ConsoleLocation>,
+    #[schema(value_type = Vec<Object>)]
+    pub menus: Vec<Menu>,
+    /// The catalog version the API prices against.
+    pub version: String,
+}
+
+/// The staff console's configuration (public: nothing here is secret).
+#[utoipa::path(
+    get,
+    path = "/api/staff/config",
+    tag = "staff",
+    responses((status = 200, description = "The console's configuration", body = ConsoleConfig))
+)]
+pub async fn config(State(state): State<AppState>, headers: HeaderMap) -> Response {
+    let catalog = state.catalog();
+    let site = &catalog.site;
+    let config = ConsoleConfig {
+        name: site.settings.name.clone(),
+        languages: site.settings.languages.clone(),
+        currency: site.settings.currency.clone(),
+        timezone: site.settings.timezone.name().to_owned(),
+        age_warnings: site.settings.age_warnings,
+        locations: site
+            .locations
+            .iter()
+            .map(|l| ConsoleLocation {
+                id: l.id.clone(),
+                name: l.name.clone(),
+                order_prefix: l.order_prefix.clone(),
+                menu: l.menu.clone(),
+            })
+            .collect(),
+        menus: site.menus.clone(),
+        version: catalog.version.clone(),
+    };
+    etagged(&headers, &config, "no-cache")
+}
+
+/// The pickup board of a location: order numbers only, never names or contents.
+#[derive(Debug, Clone, Serialize, ToSchema)]
+pub struct BoardView {
+    pub location: String,
+    /// Received, accepted or preparing, oldest first.
+    pub preparing: Vec<String>,
+    /// Ready to collect, most recently ready first.
+    pub ready: Vec<String>,
+}
+
+/// How far back the board looks: an order left open since yesterday is not
+/// someone waiting at the counter.
+const BOARD_HOURS: i64 = 12;
+
+/// The pickup board: which order numbers are being prepared and which are
+/// ready (public, for a screen facing the counter). Carries an `ETag`.
+#[utoipa::path(
+    get,
+    path = "/api/staff/board",
+    tag = "staff",
+    params(("location" = String, Query, description = "Location id")),
+    responses(
+        (status = 200, description = "The numbers", body = BoardView),
+        (status = 304, description = "Unchanged since the `If-None-Match` ETag"),
+        (status = 422, description = "Unknown location", body = ProblemDoc, content_type = "application/problem+json"),
+    )
+)]
+pub async fn board(
+    State(state): State<AppState>,
+    RawQuery(query): RawQuery,
+    headers: HeaderMap,
+) -> Result<Response, ApiError> {
+    let location = query_param(query.as_deref(), "location").unwrap_or_default();
+    if state.catalog().site.location(&location).is_none() {
+        return Err(ApiError::Validation(vec![FieldError::new(
+            "location",
+            "no location with this id",
+        )]));
+    }
+    use OrderStatus::*;
+    let open = state
+        .store
+        .queue(
+            &location,
+            &[Received, Accepted, Preparing, Ready],
+            limits::MAX_QUEUE,
+        )
+        .await?;
+    let since = state.now() - chrono::Duration::hours(BOARD_HOURS);
+    let recent = |o: &&Order| o.times.received.is_none_or(|at| at >= since);
+    let mut ready: Vec<&Order> = open
+        .iter()
+        .filter(recent)
+        .filter(|o| o.status == Ready)
+        .collect();
+    ready.sort_by(|a, b| b.times.ready.cmp(&a.times.ready));
+    let mut preparing: Vec<&Order> = open
+        .iter()
+        .filter(recent)
+        .filter(|o| o.status != Ready)
+        .collect();
+    preparing.sort_by(|a, b| a.times.received.cmp(&b.times.received));
+    let view = BoardView {
+        location,
+        preparing: preparing.iter().map(|o| o.number.clone()).collect(),
+        ready: ready.iter().map(|o| o.number.clone()).collect(),
+    };
+    Ok(etagged(&headers, &view, "no-cache"))
 }

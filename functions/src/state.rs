@@ -37,6 +37,10 @@ pub struct AppState {
     /// The order, member and key storage.
     pub store: Arc<dyn Store>,
     clock: Clock,
+    /// Live events for staff screens: orders placed, status changes, sold-out switches.
+    pub events: crate::events::Events,
+    /// Failed staff sign-ins per client address.
+    pub sign_in: Arc<crate::session::SignInLimiter>,
 }
 
 impl AppState {
@@ -46,6 +50,8 @@ impl AppState {
             catalog: Arc::new(RwLock::new(Arc::new(catalog))),
             store,
             clock: Arc::new(Utc::now),
+            events: crate::events::Events::new(),
+            sign_in: Arc::default(),
         }
     }
 

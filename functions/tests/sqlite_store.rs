@@ -49,6 +49,7 @@ conformance_test!(atomicity);
 conformance_test!(coupon_limits);
 conformance_test!(api_keys);
 conformance_test!(sold_out_switches);
+conformance_test!(sessions);
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_thousand_orders_on_a_budget_of_a_hundred_redeem_a_hundred() {

@@ -215,6 +215,7 @@ pub enum RawCouponKind {
     PercentOff,
     AmountOff,
     FreeItem,
+    BuyXGetY,
 }
 
 /// A coupon of a campaign.
@@ -247,6 +248,22 @@ pub struct RawCoupon {
     pub per_member: Option<u32>,
     #[serde(default)]
     pub issue: Option<Issue>,
+    /// `buy_x_get_y`: units to buy for each free group.
+    #[serde(default)]
+    pub buy: Option<u32>,
+    /// `buy_x_get_y`: units free per group.
+    #[serde(default)]
+    pub get: Option<u32>,
+    /// `buy_x_get_y`: most free units per order.
+    #[serde(default)]
+    pub max_free: Option<u32>,
+    /// Total discount allowed across all redemptions, an amount.
+    #[serde(default)]
+    pub budget_amount: Option<RawDecimal>,
+    #[serde(default)]
+    pub first_order_only: bool,
+    #[serde(default)]
+    pub members_only: bool,
 }
 
 /// Which dishes, categories and locations a coupon is limited to.

@@ -140,6 +140,8 @@ pub fn cache_control(path: &str) -> &'static str {
         || path.ends_with(".xml")
         || path.ends_with(".webmanifest")
         || path == "/sw.js"
+        // The staff console's pages load its script and styles by fixed names.
+        || path.starts_with("/staff/")
     {
         "public, max-age=0, must-revalidate"
     } else {

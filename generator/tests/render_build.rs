@@ -341,6 +341,9 @@ fn sample_site() -> Site {
                 budget: Some(500),
                 per_member: Some(1),
                 issue: Issue::Shared,
+                budget_amount: None,
+                first_order_only: false,
+                members_only: false,
             },
             Coupon {
                 code: "WELCOME-TEMPLATE".into(),
@@ -354,6 +357,9 @@ fn sample_site() -> Site {
                 budget: Some(77777),
                 per_member: Some(1),
                 issue: Issue::OnSignUp,
+                budget_amount: None,
+                first_order_only: false,
+                members_only: false,
             },
         ],
     };

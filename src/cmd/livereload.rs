@@ -6,11 +6,11 @@ use std::sync::{Arc, Mutex};
 
 use axum::body::Body;
 use axum::extract::{Request, State};
-use axum::http::{header, HeaderValue, Method, Response};
+use axum::http::{header, Method, Response};
 use axum::middleware::Next;
 use axum::response::sse::{Event, KeepAlive, Sse};
 use futures_util::stream::{self, Stream, StreamExt};
-use tokio::sync::broadcast;
+use tokio::sync::{broadcast, watch};
 use tokio_stream::wrappers::BroadcastStream;
 
 /// Where the event stream is served.
@@ -30,6 +30,8 @@ pub enum Signal {
 pub struct LiveReload {
     sender: broadcast::Sender<Signal>,
     current_error: Arc<Mutex<Option<String>>>,
+    /// Set once the server stops, to end every open stream.
+    closed: watch::Sender<bool>,
 }
 
 impl Default for LiveReload {
@@ -38,6 +40,7 @@ impl Default for LiveReload {
         LiveReload {
             sender,
             current_error: Arc::default(),
+            closed: watch::Sender::new(false),
         }
     }
 }
@@ -54,6 +57,12 @@ impl LiveReload {
         }
         // No receivers just means no page is open.
         let _ = self.sender.send(signal);
+    }
+
+    /// Ends every open event stream. A graceful shutdown waits for open
+    /// connections to finish, and an open page's stream otherwise never does.
+    pub fn close(&self) {
+        self.closed.send_replace(true);
     }
 
     fn subscribe(&self) -> (Option<String>, broadcast::Receiver<Signal>) {
@@ -74,28 +83,42 @@ pub async fn events(
     State(live): State<LiveReload>,
 ) -> Sse<impl Stream<Item = Result<Event, Infallible>>> {
     let (current, receiver) = live.subscribe();
+    let mut closed = live.closed.subscribe();
     let first = stream::iter(current.map(|text| Ok(to_event(Signal::Errors(text)))));
     let rest = BroadcastStream::new(receiver)
         .filter_map(|item| async move { item.ok().map(|s| Ok(to_event(s))) });
-    Sse::new(first.chain(rest)).keep_alive(KeepAlive::default())
+    let until_closed = async move {
+        let _ = closed.wait_for(|closed| *closed).await;
+    };
+    Sse::new(first.chain(rest).take_until(until_closed)).keep_alive(KeepAlive::default())
 }
 
 /// The script added to every HTML page in serve mode.
 pub const SCRIPT: &str = r#"<script>(()=>{const s=new EventSource("/__carte/events");let o;s.addEventListener("reload",()=>location.reload());s.addEventListener("content-error",e=>{if(!o){o=document.createElement("pre");o.id="carte-errors";o.setAttribute("role","alert");o.style.cssText="position:fixed;inset:0;z-index:99999;margin:0;padding:1rem;overflow:auto;background:#1b1b1bee;color:#ffb4a9;font:14px/1.4 ui-monospace,monospace;white-space:pre-wrap";document.body.append(o)}o.textContent="carte: the site has content errors; the last good version is shown under this message.\n\n"+e.data});})();</script>"#;
 
-/// Adds [`SCRIPT`] before `</body>` of HTML responses to GET requests.
+/// Adds [`SCRIPT`] before `</body>` of HTML responses to GET requests (and
+/// gives HEAD the same headers). Cache-Control stays what production sends.
 pub async fn inject(request: Request, next: Next) -> Response<Body> {
-    let is_get = request.method() == Method::GET;
+    let method = request.method().clone();
     let response = next.run(request).await;
     let is_html = response
         .headers()
         .get(header::CONTENT_TYPE)
         .and_then(|v| v.to_str().ok())
         .is_some_and(|v| v.starts_with("text/html"));
-    if !is_get || !is_html {
+    if !(method == Method::GET || method == Method::HEAD) || !is_html {
         return response;
     }
     let (mut parts, body) = response.into_parts();
+    parts.headers.remove(header::CONTENT_LENGTH);
+    // The page sent is not the file on disk, so the file's validators do not
+    // describe it; worse, Last-Modified has one-second steps, so a browser
+    // revalidating after a rebuild in the same second would get a stale 304.
+    parts.headers.remove(header::LAST_MODIFIED);
+    parts.headers.remove(header::ETAG);
+    if method == Method::HEAD {
+        return Response::from_parts(parts, body);
+    }
     let Ok(bytes) = axum::body::to_bytes(body, 16 * 1024 * 1024).await else {
         return Response::from_parts(parts, Body::empty());
     };
@@ -104,9 +127,5 @@ pub async fn inject(request: Request, next: Next) -> Response<Body> {
         Some(at) => html.insert_str(at, SCRIPT),
         None => html.push_str(SCRIPT),
     }
-    parts.headers.remove(header::CONTENT_LENGTH);
-    parts
-        .headers
-        .insert(header::CACHE_CONTROL, HeaderValue::from_static("no-cache"));
     Response::from_parts(parts, Body::from(html))
 }

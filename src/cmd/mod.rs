@@ -9,6 +9,7 @@ pub mod build;
 pub mod keys;
 pub mod livereload;
 pub mod new;
+pub mod publish;
 pub mod serve;
 
 /// A multi-threaded Tokio runtime for the commands that talk to a store or serve.

@@ -82,14 +82,25 @@ pub async fn run(opts: ServeOptions) -> anyhow::Result<()> {
     );
     println!("Press Ctrl-C to stop.");
 
+    let staff_events = state.events.clone();
     let _watcher = if opts.watch {
-        Some(watch(root.clone(), out.clone(), state, live)?)
+        Some(watch(root.clone(), out.clone(), state, live.clone())?)
     } else {
         None
     };
-    axum::serve(listener, app)
-        .with_graceful_shutdown(shutdown_signal())
-        .await?;
+    // The peer address is what the staff sign-in rate limit counts by.
+    axum::serve(
+        listener,
+        app.into_make_service_with_connect_info::<SocketAddr>(),
+    )
+    .with_graceful_shutdown(async move {
+        shutdown_signal().await;
+        // Open pages hold their event stream forever: end them, or the
+        // graceful shutdown would wait for every browser tab to close.
+        live.close();
+        staff_events.close();
+    })
+    .await?;
     println!(
         "Stopped. Every acknowledged order is in {}",
         db_path.display()
@@ -115,12 +126,17 @@ pub fn app(out: &Path, state: functions::AppState, live: LiveReload, inject: boo
         .layer(CompressionLayer::new())
 }
 
-/// Sets the same Cache-Control as production for every static file.
+/// Sets the same Cache-Control as production for every static file; the 404
+/// page is never cached, so a page added later shows on the next visit.
 async fn cache_headers(request: Request, next: Next) -> Response {
     let path = request.uri().path().to_owned();
     let mut response = next.run(request).await;
     if !response.headers().contains_key(header::CACHE_CONTROL) {
-        let value = generator::urls::cache_control(&path);
+        let value = if response.status().is_client_error() || response.status().is_server_error() {
+            "no-cache"
+        } else {
+            generator::urls::cache_control(&path)
+        };
         response
             .headers_mut()
             .insert(header::CACHE_CONTROL, HeaderValue::from_static(value));

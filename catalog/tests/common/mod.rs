@@ -129,6 +129,9 @@ pub fn coupon(code: &str, kind: CouponKind) -> Coupon {
         budget: None,
         per_member: None,
         issue: Issue::Shared,
+        budget_amount: None,
+        first_order_only: false,
+        members_only: false,
     }
 }
 

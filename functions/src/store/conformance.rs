@@ -552,6 +552,102 @@ where
     assert_eq!(found.map(|k| k.role), Some(Role::Marketer));
 }
 
+/// Sessions are found by token hash while live, end at sign-out, at expiry and
+/// with their key, and only a live key can open one.
+pub async fn sessions<F, Fut>(make: F)
+where
+    F: Fn() -> Fut,
+    Fut: Future<Output = DynStore>,
+{
+    let store = make().await;
+    keys::create_key(store.as_ref(), Role::Staff, "counter", at(0))
+        .await
+        .expect("create");
+    let key = store.list_keys().await.expect("list").remove(0);
+    let session = |token: &str, minutes: i64| super::NewSession {
+        hash: keys::sha256_hex(token),
+        key_id: key.id.clone(),
+        created_at: at(0),
+        expires_at: at(minutes),
+    };
+    store
+        .create_session(session("one", 60))
+        .await
+        .expect("session");
+    let found = store
+        .find_session(&keys::sha256_hex("one"), at(1))
+        .await
+        .expect("find")
+        .expect("live session");
+    assert_eq!(found.key.id, key.id);
+    assert_eq!(found.key.role, Role::Staff);
+    assert_eq!(found.key.label, "counter");
+    assert_eq!(found.expires_at, at(60));
+    assert_eq!(
+        store
+            .find_session(&keys::sha256_hex("one"), at(60))
+            .await
+            .expect("find"),
+        None,
+        "a session ends at its expiry"
+    );
+    assert_eq!(
+        store
+            .find_session(&keys::sha256_hex("two"), at(1))
+            .await
+            .expect("find"),
+        None
+    );
+    store
+        .revoke_session(&keys::sha256_hex("one"), at(2))
+        .await
+        .expect("sign out");
+    assert_eq!(
+        store
+            .find_session(&keys::sha256_hex("one"), at(3))
+            .await
+            .expect("find"),
+        None,
+        "a signed-out session is over"
+    );
+    assert_eq!(
+        store.revoke_session(&keys::sha256_hex("none"), at(3)).await,
+        Err(StoreError::NotFound)
+    );
+    store
+        .create_session(session("two", 60))
+        .await
+        .expect("session");
+    store
+        .create_session(session("three", 60))
+        .await
+        .expect("session");
+    store.revoke_key(&key.id, at(4)).await.expect("revoke");
+    for token in ["two", "three"] {
+        assert_eq!(
+            store
+                .find_session(&keys::sha256_hex(token), at(5))
+                .await
+                .expect("find"),
+            None,
+            "a revoked key ends its sessions"
+        );
+    }
+    assert_eq!(
+        store.create_session(session("four", 60)).await,
+        Err(StoreError::NotFound),
+        "a revoked key opens no session"
+    );
+    let unknown = super::NewSession {
+        key_id: "key_missing".into(),
+        ..session("five", 60)
+    };
+    assert_eq!(
+        store.create_session(unknown).await,
+        Err(StoreError::NotFound)
+    );
+}
+
 /// Sold-out switches set and clear dishes and choices.
 pub async fn sold_out_switches<F, Fut>(make: F)
 where

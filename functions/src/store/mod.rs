@@ -8,6 +8,7 @@
 //! holds every backend to the same behaviour.
 
 pub mod conformance;
+pub mod dynamo;
 pub mod sqlite;
 
 use std::fmt;
@@ -19,6 +20,7 @@ use serde::{Deserialize, Serialize};
 use thiserror::Error;
 use utoipa::ToSchema;
 
+pub use dynamo::DynamoStore;
 pub use sqlite::SqliteStore;
 
 /// Why the store refused or failed an operation.
@@ -51,6 +53,11 @@ pub enum StoreError {
     /// The backend failed (I/O, corruption, a bug); the detail is for logs, not diners.
     #[error("storage failed: {0}")]
     Backend(String),
+    /// The backend is throttling, contended or unreachable right now and its
+    /// own retries did not get through; the same request may succeed shortly
+    /// (HTTP 503 with `Retry-After`). The detail is for logs.
+    #[error("storage temporarily unavailable: {0}")]
+    Unavailable(String),
 }
 
 /// Where an order is in the kitchen's workflow.
@@ -352,6 +359,28 @@ pub struct ApiKey {
     pub revoked_at: Option<DateTime<Utc>>,
 }
 
+/// A browser session of an API key (the staff console), to store: only the
+/// SHA-256 of its token, never the token itself.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct NewSession {
+    /// SHA-256 (hex) of the session token the cookie carries.
+    pub hash: String,
+    /// The key that signed in.
+    pub key_id: String,
+    pub created_at: DateTime<Utc>,
+    pub expires_at: DateTime<Utc>,
+}
+
+/// A live session and the key it acts for.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Session {
+    pub hash: String,
+    /// The key as stored now: its role and label decide what the session may do.
+    pub key: ApiKey,
+    pub created_at: DateTime<Utc>,
+    pub expires_at: DateTime<Utc>,
+}
+
 /// What a staff member switches sold out (or back).
 #[derive(Debug, Clone, PartialEq, Eq, Hash, Serialize, Deserialize, ToSchema)]
 #[serde(rename_all = "snake_case", tag = "kind", deny_unknown_fields)]
@@ -449,6 +478,17 @@ pub trait Store: Send + Sync {
     /// Every key, revoked ones included.
     async fn list_keys(&self) -> Result<Vec<ApiKey>, StoreError>;
 
-    /// Revokes a key by id.
+    /// Revokes a key by id; every session of the key ends with it.
     async fn revoke_key(&self, id: &str, at: DateTime<Utc>) -> Result<(), StoreError>;
+
+    /// Stores a session of a live key; `NotFound` when the key is unknown or revoked.
+    async fn create_session(&self, session: NewSession) -> Result<(), StoreError>;
+
+    /// The session with this token hash if it is live at `at`: not signed out,
+    /// not expired, and its key not revoked.
+    async fn find_session(&self, hash: &str, at: DateTime<Utc>)
+        -> Result<Option<Session>, StoreError>;
+
+    /// Ends a session (sign-out); `NotFound` when no session has this hash.
+    async fn revoke_session(&self, hash: &str, at: DateTime<Utc>) -> Result<(), StoreError>;
 }

@@ -26,8 +26,8 @@ use rusqlite::{params, Connection, OptionalExtension, Row, TransactionBehavior};
 use tokio::sync::Mutex;
 
 use super::{
-    ApiKey, IssuedCode, Member, MemberKey, NewMember, NewOrder, Order, OrderStatus, Placed, Role,
-    SignedUp, SoldOutItem, StatusChange, StatusTimes, Store, StoreError,
+    ApiKey, IssuedCode, Member, MemberKey, NewMember, NewOrder, NewSession, Order, OrderStatus,
+    Placed, Role, Session, SignedUp, SoldOutItem, StatusChange, StatusTimes, Store, StoreError,
 };
 
 /// How many reader connections the store opens.
@@ -109,6 +109,15 @@ const MIGRATIONS: &[&str] = &[
         last_used TEXT,
         revoked_at TEXT
     );",
+    // 2: browser sessions of API keys (the staff console); only token hashes.
+    "CREATE TABLE sessions (
+        hash TEXT PRIMARY KEY,
+        key_id TEXT NOT NULL REFERENCES api_keys(id),
+        created_at TEXT NOT NULL,
+        expires_at TEXT NOT NULL,
+        revoked_at TEXT
+    );
+    CREATE INDEX sessions_by_key ON sessions(key_id);",
 ];
 
 /// The SQLite backend of [`Store`].
@@ -919,6 +928,91 @@ impl Store for SqliteStore {
             if changed == 0 {
                 return Err(StoreError::NotFound);
             }
+            tx.execute(
+                "UPDATE sessions SET revoked_at = ?1 WHERE key_id = ?2 AND revoked_at IS NULL",
+                params![ts(at), id],
+            )
+            .map_err(backend)?;
+            Ok(())
+        })
+        .await
+    }
+
+    async fn create_session(&self, session: NewSession) -> Result<(), StoreError> {
+        self.write(move |tx| {
+            let live = count(
+                tx,
+                "SELECT COUNT(*) FROM api_keys WHERE id = ?1 AND revoked_at IS NULL",
+                [&session.key_id],
+            )?;
+            if live == 0 {
+                return Err(StoreError::NotFound);
+            }
+            // Expired sessions are of no use to anyone: sweep them on the way.
+            tx.execute(
+                "DELETE FROM sessions WHERE expires_at < ?1",
+                [ts(session.created_at)],
+            )
+            .map_err(backend)?;
+            tx.execute(
+                "INSERT INTO sessions (hash, key_id, created_at, expires_at) VALUES (?1, ?2, ?3, ?4)",
+                params![
+                    session.hash,
+                    session.key_id,
+                    ts(session.created_at),
+                    ts(session.expires_at)
+                ],
+            )
+            .map_err(backend)?;
+            Ok(())
+        })
+        .await
+    }
+
+    async fn find_session(
+        &self,
+        hash: &str,
+        at: DateTime<Utc>,
+    ) -> Result<Option<Session>, StoreError> {
+        let hash = hash.to_owned();
+        self.read(move |conn| {
+            let found = conn
+                .query_row(
+                    "SELECT k.id, k.hash, k.role, k.label, k.created_at, k.last_used, k.revoked_at,
+                            s.created_at, s.expires_at
+                     FROM sessions s JOIN api_keys k ON k.id = s.key_id
+                     WHERE s.hash = ?1 AND s.revoked_at IS NULL AND s.expires_at > ?2
+                       AND k.revoked_at IS NULL",
+                    params![hash, ts(at)],
+                    |row| Ok((key_from_row(row)?, row.get::<_, String>(7)?, row.get::<_, String>(8)?)),
+                )
+                .optional()
+                .map_err(backend)?;
+            let Some((cols, created, expires)) = found else {
+                return Ok(None);
+            };
+            Ok(Some(Session {
+                hash,
+                key: decode_key(cols)?,
+                created_at: parse_ts(&created)?,
+                expires_at: parse_ts(&expires)?,
+            }))
+        })
+        .await
+    }
+
+    async fn revoke_session(&self, hash: &str, at: DateTime<Utc>) -> Result<(), StoreError> {
+        let hash = hash.to_owned();
+        self.write(move |tx| {
+            let known = count(tx, "SELECT COUNT(*) FROM sessions WHERE hash = ?1", [&hash])?;
+            if known == 0 {
+                return Err(StoreError::NotFound);
+            }
+            tx.execute(
+                "UPDATE sessions SET revoked_at = ?1 WHERE hash = ?2 AND revoked_at IS NULL",
+                params![ts(at), hash],
+            )
+            .map_err(backend)?;
             Ok(())
         })
         .await

@@ -129,7 +129,73 @@ impl Checker<'_> {
         } else {
             codes.insert(code.to_ascii_uppercase(), path.key("code"));
         }
+        if k.kind != RawCouponKind::BuyXGetY {
+            for (key, value) in [("buy", k.buy), ("get", k.get), ("max_free", k.max_free)] {
+                if value.is_some() {
+                    self.report(
+                        Problem::new(
+                            file,
+                            At::Key(path.key(key)),
+                            format!("only a buy_x_get_y coupon has `{key}`"),
+                        )
+                        .hint(format!("remove `{key}`, or use `kind: buy_x_get_y`")),
+                    );
+                }
+            }
+        }
         let kind = match k.kind {
+            RawCouponKind::BuyXGetY => {
+                for (key, present) in [("value", k.value.is_some()), ("dish", k.dish.is_some())] {
+                    if present {
+                        self.report(
+                            Problem::new(
+                                file,
+                                At::Key(path.key(key)),
+                                format!("a buy_x_get_y coupon has no `{key}`"),
+                            )
+                            .hint("it takes `buy`, `get`, optional `max_free`, and `scope` for the dishes it counts"),
+                        );
+                    }
+                }
+                let (Some(buy), Some(get)) = (k.buy, k.get) else {
+                    self.report(
+                        Problem::new(
+                            file,
+                            At::Value(path.clone()),
+                            "the buy_x_get_y coupon needs `buy` and `get`",
+                        )
+                        .hint("add `buy: 2` and `get: 1` for \"buy 2, get 1 free\""),
+                    );
+                    return None;
+                };
+                for (key, value) in [("buy", buy), ("get", get)] {
+                    if value == 0 || value > 99 {
+                        self.report(
+                            Problem::new(
+                                file,
+                                At::Value(path.key(key)),
+                                format!("`{key}` must be between 1 and 99"),
+                            )
+                            .hint("a cart line holds at most 99 units"),
+                        );
+                    }
+                }
+                if k.max_free == Some(0) {
+                    self.report(
+                        Problem::new(
+                            file,
+                            At::Value(path.key("max_free")),
+                            "max_free of 0 makes the coupon worthless",
+                        )
+                        .hint("remove `max_free` for no cap"),
+                    );
+                }
+                CouponKind::BuyXGetY {
+                    buy,
+                    get,
+                    max_free: k.max_free,
+                }
+            }
             RawCouponKind::PercentOff | RawCouponKind::AmountOff => {
                 if k.dish.is_some() {
                     self.report(
@@ -291,6 +357,20 @@ impl Checker<'_> {
                 );
             }
         }
+        let budget_amount = k
+            .budget_amount
+            .as_ref()
+            .and_then(|v| self.money(file, &path.key("budget_amount"), v, "budget_amount"));
+        if budget_amount == Some(0) {
+            self.report(
+                Problem::new(
+                    file,
+                    At::Value(path.key("budget_amount")),
+                    "budget_amount of 0 means the coupon can never be used",
+                )
+                .hint("remove `budget_amount` for no limit on the money given away"),
+            );
+        }
         Some(Coupon {
             code,
             kind,
@@ -303,6 +383,9 @@ impl Checker<'_> {
             budget: k.budget,
             per_member: k.per_member,
             issue: k.issue.unwrap_or_default(),
+            budget_amount,
+            first_order_only: k.first_order_only,
+            members_only: k.members_only,
         })
     }
 

@@ -1,5 +1,7 @@
 //! Static files of the theme, fingerprinted (`style.css` → `/assets/style.1a2b3c4d.css`)
-//! so they can be cached for ever; CSS is minified on the way.
+//! so they can be cached for ever; CSS is minified on the way. Files under `root/`
+//! (the service worker, which must sit at the top of its scope) keep their name
+//! and are written at the top of the site: `root/sw.js` → `/sw.js`.
 
 use std::collections::BTreeMap;
 
@@ -26,7 +28,10 @@ impl Assets {
             } else {
                 bytes.clone()
             };
-            let path = format!("assets/{}", fingerprinted(name, &hash8(&bytes)));
+            let path = match name.strip_prefix("root/") {
+                Some(top) => top.to_owned(),
+                None => format!("assets/{}", fingerprinted(name, &hash8(&bytes))),
+            };
             assets.urls.insert(name.clone(), format!("/{path}"));
             assets.outputs.push(Output::new(path, bytes));
         }
@@ -150,5 +155,8 @@ mod tests {
             "{url}"
         );
         assert_eq!(a.outputs[0].bytes, b"a{}");
+        let sw = Assets::build(&BTreeMap::from([("root/sw.js".into(), b"//".to_vec())]));
+        assert_eq!(sw.url("root/sw.js"), Some("/sw.js"));
+        assert_eq!(sw.outputs[0].path, "sw.js");
     }
 }

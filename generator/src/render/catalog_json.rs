@@ -83,7 +83,7 @@ impl PublicCoupon {
             campaign_name: campaign.name.clone(),
             code: match coupon.issue {
                 Issue::Shared => Some(coupon.code.clone()),
-                Issue::OnSignUp => None,
+                Issue::OnSignUp | Issue::Batch => None,
             },
             issue: coupon.issue,
             kind: coupon.kind.clone(),

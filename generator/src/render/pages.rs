@@ -439,7 +439,86 @@ impl<'a> Model<'a> {
         ctx.insert("noindex", &meta.noindex);
         ctx.insert("assets", &self.assets.urls);
         ctx.insert("app_js", &self.assets.url("app.js"));
+        // The theme's words for its scripts (cart, checkout, status), in the page's language.
+        ctx.insert("t_json", &seo::script_json(&json!(lm.t)));
+        ctx.insert("sw_url", &self.assets.url("root/sw.js"));
+        ctx.insert(
+            "manifest_url",
+            &self.manifest_icons().map(|_| MANIFEST_PATH.to_owned()),
+        );
         ctx
+    }
+
+    /// The manifest's icons (`icons/icon-*.png` of the theme), or `None` without any.
+    fn manifest_icons(&self) -> Option<Vec<Value>> {
+        let icons: Vec<Value> = self
+            .assets
+            .urls
+            .iter()
+            .filter_map(|(name, url)| {
+                let size = name.strip_prefix("icons/icon-")?.strip_suffix(".png")?;
+                let (size, purpose) = match size.strip_suffix("-maskable") {
+                    Some(s) => (s, "maskable"),
+                    None => (size, "any"),
+                };
+                Some(json!({"src": url, "sizes": format!("{size}x{size}"), "type": "image/png", "purpose": purpose}))
+            })
+            .collect();
+        (!icons.is_empty()).then_some(icons)
+    }
+
+    /// `/manifest.webmanifest`: the storefront as an installable app, in the default language.
+    fn manifest(&self) -> Result<Output, RenderError> {
+        let Some(icons) = self.manifest_icons() else {
+            return Ok(Output::new("", ""));
+        };
+        let lang = self.site.default_language();
+        let name = self.site_name(lang);
+        let manifest = json!({
+            "name": name,
+            "short_name": name,
+            "lang": lang,
+            "start_url": "/",
+            "scope": "/",
+            "display": "standalone",
+            "background_color": "#ffffff",
+            "theme_color": "#a3220f",
+            "icons": icons,
+        });
+        Ok(Output::new(
+            MANIFEST_PATH.trim_start_matches('/'),
+            serde_json::to_vec_pretty(&manifest)?,
+        ))
+    }
+
+    /// A page of the diner's journey that only scripts fill: order status, member sign-up.
+    fn journey_page(
+        &self,
+        lm: &LangModel,
+        slug: &str,
+        template: &str,
+        title_key: &str,
+    ) -> Result<Output, RenderError> {
+        let path = urls::page(&lm.lang, slug);
+        let meta = Meta {
+            alternates: self.alternates(|l| urls::page(l, slug)),
+            title: lm.t.get(title_key).cloned().unwrap_or_default(),
+            path: path.clone(),
+            noindex: true,
+            ..Meta::default()
+        };
+        let mut ctx = self.context(lm, meta);
+        let locations: Vec<Link> = self
+            .site
+            .locations
+            .iter()
+            .map(|l| Link {
+                label: l.name.get(&lm.lang, self.site.default_language()).to_owned(),
+                href: urls::location(&lm.lang, &l.id),
+            })
+            .collect();
+        ctx.insert("locations", &locations);
+        self.render(template, &ctx, &path)
     }
 
     fn render(&self, template: &str, ctx: &Context, path: &str) -> Result<Output, RenderError> {
@@ -464,6 +543,9 @@ impl<'a> Model<'a> {
             Job::Dish(l, d) => self.dish(self.lang_model(l), d),
             Job::Page(l, p) => self.page(self.lang_model(l), p),
             Job::Tag(l, t) => self.tag(self.lang_model(l), t),
+            Job::Status(l) => self.journey_page(self.lang_model(l), "status", "status.html", "order_status"),
+            Job::Join(l) => self.journey_page(self.lang_model(l), "join", "join.html", "join"),
+            Job::Manifest => self.manifest(),
         }
     }
 
@@ -706,6 +788,11 @@ impl<'a> Model<'a> {
             phone_href: Option<String>,
             hours: String,
             catalog: String,
+            /// Whether diners can order at a table here, and the tables.
+            dine_in: bool,
+            tables: Vec<String>,
+            /// Whether diners can order for pickup here.
+            pickup: bool,
         }
         let view = LocationView {
             id: location.id.clone(),
@@ -719,6 +806,13 @@ impl<'a> Model<'a> {
             }),
             hours: windows_label(&location.hours, &lm.t),
             catalog: urls::catalog_json(&location.id),
+            dine_in: location.dine_in,
+            tables: if location.dine_in {
+                location.tables.clone()
+            } else {
+                Vec::new()
+            },
+            pickup: location.pickup.is_some(),
         };
         let meta = Meta {
             alternates: self.alternates(|l| urls::location(l, &location.id)),
@@ -891,7 +985,13 @@ enum Job {
     Dish(usize, usize),
     Page(usize, usize),
     Tag(usize, usize),
+    Status(usize),
+    Join(usize),
+    Manifest,
 }
+
+/// Where the web app manifest is written.
+const MANIFEST_PATH: &str = "/manifest.webmanifest";
 
 fn dish_view(
     site: &Site,
@@ -997,13 +1097,20 @@ fn dish_view(
     }
 }
 
-/// Renders every HTML page in parallel: `/`, `/404.html`, `/qr/`, and per language the
-/// home, each location's menu, each dish, each Markdown page and each tag.
+/// Renders every HTML page in parallel: `/`, `/404.html`, `/qr/`, the web app manifest
+/// (when the theme has icons), and per language the status and join pages (when the
+/// theme has their templates), the home, each location's menu, each dish, each Markdown page and each tag.
 pub fn render_pages(model: &Model<'_>) -> Result<Vec<Output>, RenderError> {
     let site = model.site;
-    let mut jobs = vec![Job::Chooser, Job::NotFound, Job::Qr];
+    let mut jobs = vec![Job::Chooser, Job::NotFound, Job::Qr, Job::Manifest];
     for l in 0..model.langs.len() {
         jobs.push(Job::Home(l));
+        if model.tera.get_template_names().any(|n| n == "status.html") {
+            jobs.push(Job::Status(l));
+        }
+        if model.tera.get_template_names().any(|n| n == "join.html") {
+            jobs.push(Job::Join(l));
+        }
         jobs.extend((0..site.locations.len()).map(|i| Job::Menu(l, i)));
         jobs.extend((0..model.dishes.len()).map(|i| Job::Dish(l, i)));
         jobs.extend((0..site.pages.len()).map(|i| Job::Page(l, i)));

@@ -1,2 +1,560 @@
-// Placeholder for the cart module: pages work fully without it.
-document.documentElement.classList.add('js');
+// Carte storefront: cart, options, checkout, order status and sign-up.
+// Every page works without this file (the menu is a plain order form); this
+// adds the cart, the options dialog, live quotes and the status view on top.
+// Text from the catalog, the API or the diner only ever goes in via textContent.
+
+const $ = (s, r = document) => r.querySelector(s);
+const $$ = (s, r = document) => [...r.querySelectorAll(s)];
+const store = {
+  get: (k) => { try { return JSON.parse(localStorage.getItem('carte:' + k)); } catch { return null; } },
+  set: (k, v) => { try { localStorage.setItem('carte:' + k, JSON.stringify(v)); } catch { /* private mode */ } },
+};
+const T = JSON.parse($('#t')?.textContent || '{}');
+const t = (k, v = {}) => (T[k] || k).replace(/\{(\w+)\}/g, (_, n) => v[n] ?? '');
+const lang = document.documentElement.lang;
+const el = (tag, props, ...kids) => {
+  const e = Object.assign(document.createElement(tag), props);
+  e.append(...kids.filter((k) => k != null && k !== false));
+  return e;
+};
+const uuid = () => crypto.randomUUID?.() || [...crypto.getRandomValues(new Uint8Array(16))].map((b) => b.toString(16).padStart(2, '0')).join('');
+const api = async (path, body, headers = {}) => {
+  const r = await fetch(path, {
+    method: body ? 'POST' : 'GET',
+    headers: { accept: 'application/json', ...(body ? { 'content-type': 'application/json' } : {}), ...headers },
+    body: body && JSON.stringify(body),
+    cache: 'no-store',
+  });
+  const data = await r.json().catch(() => ({}));
+  return { ok: r.ok, status: r.status, data };
+};
+const problemText = (p) => [p.detail || p.title, ...(p.errors || []).map((e) => e.reason)].filter(Boolean).join(' · ');
+let currency = 'CNY';
+const money = (n, code = currency) => {
+  const f = new Intl.NumberFormat(lang, { style: 'currency', currency: code, currencyDisplay: 'narrowSymbol' });
+  return f.format(n / 10 ** f.resolvedOptions().maximumFractionDigits);
+};
+
+// Every page: remember the language, the campaign link, and install the service worker.
+const query = new URLSearchParams(location.search);
+if (location.pathname === '/') {
+  const remembered = store.get('lang');
+  const link = remembered && $(`a[hreflang="${CSS.escape(remembered)}"]`);
+  if (link) location.replace(link.href);
+} else {
+  store.set('lang', lang);
+}
+if (query.get('c') && query.get('ch')) store.set('attr', { campaign: query.get('c'), channel: query.get('ch') });
+if (location.search) $$('.langs a').forEach((a) => { a.search = location.search; });
+const sw = $('script[data-sw]')?.dataset.sw;
+if (sw && 'serviceWorker' in navigator) {
+  navigator.serviceWorker.register(sw).then(() => navigator.serviceWorker.ready).then((reg) => {
+    const urls = [location.pathname, ...performance.getEntriesByType('resource').map((e) => e.name)];
+    reg.active?.postMessage({ cache: urls.filter((u) => !u.includes('/api/')) });
+  }).catch(() => {});
+}
+
+// Member sign-up, on the join page and in checkout.
+function join(root, joined) {
+  const out = $('#j-out', root);
+  $('#j-go', root).addEventListener('click', async () => {
+    const phone = $('#j-phone', root).value.trim();
+    const email = $('#j-email', root).value.trim();
+    out.replaceChildren();
+    const say = (text, cls = 'problem') => out.append(el('p', { className: cls, textContent: text }));
+    if (!phone && !email) return say(t('phone_or_email'));
+    if (!$('#j-consent', root).checked) return say(t('consent_needed'));
+    const orders = (store.get('orders') || []).slice(-20).map(({ id, token }) => ({ id, token }));
+    try {
+      const r = await api('/api/members', { phone: phone || null, email: email || null, consent: true, order_ids: orders });
+      if (!r.ok) return say(problemText(r.data));
+      store.set('member', { id: r.data.id });
+      say(t(r.data.created ? 'joined' : 'already_member'), 'ok');
+      const code = r.data.welcome_code?.code;
+      if (code) {
+        out.append(el('p', { textContent: t('welcome_code') }), el('p', { className: 'code', textContent: code }));
+      }
+      joined?.(code);
+    } catch {
+      say(t('offline'));
+    }
+  });
+}
+const joinRoot = $('[data-join]');
+if (joinRoot && !$('#order')) join(joinRoot);
+
+// The menu page: cart, options dialog, filters, sold-out state and checkout.
+const form = $('#order');
+if (form) menu(form);
+
+async function menu(form) {
+  const loc = form.dataset.location;
+  const cartKey = 'cart:' + loc;
+  const pendingKey = 'pending:' + loc;
+  let cart = store.get(cartKey) || { v: null, lines: [] };
+  let cat = null;
+  let member = store.get('member');
+  let busy = false;
+  const dishLi = (id) => $(`li[data-dish="${CSS.escape(id)}"]`);
+  const dishName = (id) => dishLi(id)?.querySelector('h3')?.textContent || id;
+  const live = (text) => { $('#live').textContent = text; };
+  form.idempotency_key.value = uuid();
+
+  // Options of a line in the diner's words, and its unit price from the page.
+  const choiceInput = (line, g, c) => $(`input[name="opt.${CSS.escape(line.dish)}.${CSS.escape(g)}"][value="${CSS.escape(c)}"]`, dishLi(line.dish) || undefined);
+  const describe = (line) => line.options.flatMap((o) => o.choices.map((c) => choiceInput(line, o.group, c)?.parentElement.textContent.trim() || c)).join(', ');
+  const unitOf = (line) => {
+    const li = dishLi(line.dish);
+    if (!li) return line.unit || 0;
+    return +li.dataset.price + line.options.reduce((s, o) => s + o.choices.reduce((x, c) => x + +(choiceInput(line, o.group, c)?.dataset.delta || 0), 0), 0);
+  };
+  const count = () => cart.lines.reduce((s, l) => s + l.quantity, 0);
+  const estimate = () => cart.lines.reduce((s, l) => s + unitOf(l) * l.quantity, 0);
+  const save = () => {
+    cart.lines = cart.lines.filter((l) => l.quantity > 0);
+    store.set(cartKey, cart);
+    const n = count();
+    $('#cartbar').hidden = !n || checkoutOpen();
+    $('#view').textContent = t('view_order', { n, total: money(estimate()) });
+    renderLines();
+  };
+  const sameLine = (a, b) => a.dish === b.dish && JSON.stringify(a.options) === JSON.stringify(b.options);
+  const addLine = (line) => {
+    line.unit = unitOf(line);
+    const found = cart.lines.find((l) => sameLine(l, line));
+    if (found) found.quantity = Math.min(99, found.quantity + line.quantity);
+    else cart.lines.push(line);
+    save();
+    live(t('added', { name: dishName(line.dish) }) + '. ' + t('cart_count', { n: count(), total: money(estimate()) }));
+    if (checkoutOpen()) quote();
+  };
+
+  // Cart lines in checkout, with − and + per line.
+  function renderLines() {
+    const box = $('#lines');
+    if (!cart.lines.length) return box.replaceChildren(el('p', { className: 'muted', textContent: t('empty_cart') }));
+    box.replaceChildren(el('ul', {}, ...cart.lines.map((line) => {
+      const name = dishName(line.dish);
+      const step = (d, label, sign) => el('button', {
+        type: 'button', className: 'step', textContent: sign, ariaLabel: t(label, { name }),
+        onclick: () => { line.quantity += d; save(); live(t('cart_count', { n: count(), total: money(estimate()) })); quote(); },
+      });
+      return el('li', { className: 'line' },
+        el('span', { className: 'line-name' }, el('strong', { textContent: name }), describe(line) && el('small', { textContent: describe(line) })),
+        el('span', { className: 'line-qty' }, step(-1, 'less', '−'), el('output', { textContent: line.quantity }), step(1, 'more', '+')),
+        el('span', { className: 'price', textContent: money(unitOf(line) * line.quantity) }));
+    })));
+  }
+
+  // The options dialog: required, min and max enforced; the price shown as choices change.
+  const dlg = $('#dlg');
+  let opener = null;
+  let dlgDish = null;
+  const dlgPicked = () => $$('fieldset', dlg).map((f) => ({
+    group: f.dataset.group,
+    choices: $$('input:checked', f).map((i) => i.value).filter(Boolean),
+  })).filter((o) => o.choices.length);
+  const dlgQty = () => Math.max(1, Math.min(99, +$('#dlg-qty').value || 1));
+  const dlgUpdate = () => {
+    $$('fieldset', dlg).forEach((f) => {
+      const max = +f.dataset.max;
+      const boxes = $$('input[type=checkbox]', f);
+      const full = boxes.filter((b) => b.checked).length >= max;
+      boxes.forEach((b) => { if (!b.checked && !b.dataset.out) b.disabled = full; });
+    });
+    const unit = unitOf({ dish: dlgDish, options: dlgPicked() });
+    $('#dlg-ok').textContent = `${t('add_to_order')} · ${money(unit * dlgQty())}`;
+  };
+  const openOptions = (li, button) => {
+    dlgDish = li.dataset.dish;
+    opener = button;
+    $('#dlg-h').textContent = dishName(dlgDish);
+    $('#dlg-err').textContent = '';
+    const body = $('#dlg-body');
+    body.replaceChildren(...$$('details.opts fieldset', li).map((f) => f.cloneNode(true)));
+    const sold = store.get('soldout')?.choices || [];
+    $$('input', body).forEach((i) => {
+      if (sold.includes(`${dlgDish}/${i.closest('fieldset').dataset.group}/${i.value}`) || i.disabled) {
+        i.disabled = true;
+        i.dataset.out = '1';
+        i.checked = false;
+      }
+    });
+    body.append(el('p', { className: 'field' }, el('label', { htmlFor: 'dlg-qty', textContent: t('quantity') }),
+      el('input', { id: 'dlg-qty', type: 'number', min: 1, max: 99, value: 1, inputMode: 'numeric' })));
+    dlgUpdate();
+    dlg.showModal();
+    $('input:not([disabled])', body)?.focus();
+  };
+  dlg.addEventListener('change', dlgUpdate);
+  dlg.addEventListener('input', dlgUpdate);
+  $('#dlg-cancel').addEventListener('click', () => dlg.close());
+  dlg.addEventListener('close', () => opener?.focus());
+  $('#dlg-form').addEventListener('submit', (e) => {
+    for (const f of $$('fieldset', dlg)) {
+      const n = $$('input:checked', f).filter((i) => i.value).length;
+      const name = $('legend', f).firstChild.textContent.trim();
+      if (n < +f.dataset.min || n > +f.dataset.max) {
+        e.preventDefault();
+        $('#dlg-err').textContent = n < +f.dataset.min ? t('pick_required', { group: name }) : t('pick_at_most', { n: f.dataset.max, group: name });
+        $('input:not([disabled])', f)?.focus();
+        return;
+      }
+    }
+    addLine({ dish: dlgDish, quantity: dlgQty(), options: dlgPicked() });
+  });
+
+  $('#menu').addEventListener('click', (e) => {
+    const button = e.target.closest('[data-add]');
+    if (!button) return;
+    const li = button.closest('li[data-dish]');
+    if (li.hasAttribute('data-sold-out')) return;
+    if (li.hasAttribute('data-options')) openOptions(li, button);
+    else addLine({ dish: li.dataset.dish, quantity: 1, options: [] });
+  });
+
+  // Search and filters by tag and allergen.
+  const filters = $('#filters');
+  const values = (attr) => [...new Set($$(`li[data-${attr}]`).flatMap((li) => li.dataset[attr].split('|')).filter(Boolean))].sort();
+  values('tags').forEach((v) => $('#tag').append(el('option', { value: v, textContent: v })));
+  values('allergens').forEach((v) => $('#allergen').append(el('option', { value: v, textContent: `${t('free_from')}: ${v}` })));
+  filters.hidden = false;
+  const filter = () => {
+    const q = $('#q').value.trim().toLowerCase();
+    const tag = $('#tag').value;
+    const allergen = $('#allergen').value;
+    let any = false;
+    $$('#menu section.cat').forEach((s) => {
+      let shown = 0;
+      $$('li[data-dish]', s).forEach((li) => {
+        const ok = (!q || li.textContent.toLowerCase().includes(q))
+          && (!tag || li.dataset.tags.split('|').includes(tag))
+          && (!allergen || !li.dataset.allergens.split('|').includes(allergen));
+        li.hidden = !ok;
+        shown += ok;
+      });
+      s.hidden = !shown;
+      any ||= shown > 0;
+    });
+    $('#nomatch').hidden = any;
+  };
+  filters.addEventListener('input', filter);
+
+  // Checkout view: its own history entry, so Back returns to the menu.
+  const checkout = $('#checkout');
+  const checkoutOpen = () => checkout.classList.contains('open');
+  const showCheckout = (open) => {
+    checkout.classList.toggle('open', open);
+    document.body.classList.toggle('checking-out', open);
+    $('#back').hidden = !open;
+    save();
+    if (open) { checkout.focus(); quote(); }
+  };
+  $('#view').addEventListener('click', () => { history.pushState({ checkout: 1 }, '', '#checkout'); showCheckout(true); });
+  $('#back').addEventListener('click', () => history.back());
+  addEventListener('popstate', () => showCheckout(location.hash === '#checkout'));
+
+  // Where the diner is: a table from the QR code, or pickup.
+  const tableParam = query.get('table');
+  if (tableParam) store.set('table:' + loc, tableParam);
+  const modeInputs = $$('input[name=mode]', form);
+  const mode = () => (modeInputs.find((i) => i.checked) || modeInputs[0])?.value;
+  const showMode = () => $$('[data-for]', form).forEach((p) => { p.hidden = p.dataset.for !== mode(); });
+  form.addEventListener('change', (e) => {
+    if (e.target.name === 'mode') showMode();
+    if (['mode', 'table', 'slot'].includes(e.target.name)) quote();
+  });
+  $('#apply').hidden = false;
+  $('#apply').addEventListener('click', () => quote());
+  $('#coupon').addEventListener('change', () => quote());
+
+  // Pickup slots: the location's grid in the site's time zone, today and tomorrow.
+  function slots() {
+    const p = cat.location.pickup;
+    if (!p || !form.slot) return;
+    const tz = cat.timezone;
+    const parts = (ms) => Object.fromEntries(new Intl.DateTimeFormat('en-US', {
+      timeZone: tz, hourCycle: 'h23', year: 'numeric', month: 'numeric', day: 'numeric', hour: 'numeric', minute: 'numeric', weekday: 'short',
+    }).formatToParts(ms).map((x) => [x.type, x.value]));
+    const wall = (ms) => { const x = parts(ms); return Date.UTC(x.year, x.month - 1, x.day, x.hour, x.minute); };
+    const toUtc = (y, m, d, min) => {
+      const guess = Date.UTC(y, m, d, 0, min);
+      let ms = guess - (wall(guess) - guess);
+      ms = guess - (wall(ms) - ms);
+      return wall(ms) === guess ? ms : null;
+    };
+    const days = ['sun', 'mon', 'tue', 'wed', 'thu', 'fri', 'sat'];
+    const mins = (s) => +s.slice(0, 2) * 60 + +s.slice(3, 5);
+    const open = (ms) => {
+      const x = parts(ms);
+      const day = x.weekday.slice(0, 3).toLowerCase();
+      const prev = days[(days.indexOf(day) + 6) % 7];
+      const now = x.hour * 60 + +x.minute;
+      return cat.location.hours.some((w) => {
+        const ok = (d) => !w.days?.length || w.days.includes(d);
+        if (!w.hours?.length) return ok(day);
+        return w.hours.some((h) => {
+          const [a, b] = [mins(h.from), mins(h.until)];
+          return a < b ? now >= a && now < b && ok(day) : (now >= a && ok(day)) || (now < b && ok(prev));
+        });
+      });
+    };
+    const earliest = Date.now() + p.lead_minutes * 60000;
+    const fmt = new Intl.DateTimeFormat(lang, { timeZone: tz, hour: '2-digit', minute: '2-digit' });
+    const select = form.slot;
+    const keep = select.value;
+    select.replaceChildren();
+    const start = parts(Date.now());
+    for (let i = 0; i < 2; i++) {
+      const group = el('optgroup', { label: t(i ? 'tomorrow' : 'today') });
+      for (let m = 0; m < 1440; m += p.slot_minutes) {
+        const ms = toUtc(+start.year, start.month - 1, +start.day + i, m);
+        if (ms && ms >= earliest && open(ms)) {
+          const iso = new Date(ms).toISOString().replace('.000Z', 'Z');
+          group.append(el('option', { value: iso, textContent: `${group.label} ${fmt.format(ms)}`, selected: iso === keep }));
+        }
+      }
+      if (group.children.length) select.append(group);
+    }
+    if (!select.options.length) select.append(el('option', { value: '', textContent: t('no_slots') }));
+  }
+
+  // The cart as the API takes it, or null while something is missing.
+  const apiCart = () => {
+    const m = mode();
+    const fulfilment = m === 'dine_in' ? { mode: m, table: form.table?.value } : { mode: m, slot: form.slot?.value };
+    if (!fulfilment.table && !fulfilment.slot) return null;
+    const coupon = form.coupon.value.trim();
+    return {
+      location: loc,
+      fulfilment,
+      lines: cart.lines.map(({ dish, quantity, options }) => ({ dish, quantity, options })),
+      ...(coupon ? { coupon } : {}),
+    };
+  };
+  const problem = (text) => { $('#problem').textContent = text || ''; };
+  const row = (label, amount, cls = '') => el('tr', { className: cls }, el('td', { textContent: label }), el('td', { className: 'price', textContent: money(amount) }));
+
+  // The server's price of the cart: the only total the diner sees.
+  let quoteSeq = 0;
+  async function quote() {
+    const c = cart.lines.length && cat && apiCart();
+    const box = $('#quote');
+    if (!c) return box.replaceChildren(cart.lines.length ? el('p', { className: 'muted', textContent: t('total_note') }) : '');
+    const seq = ++quoteSeq;
+    try {
+      const r = await api('/api/quote', { cart: c, version: cat.version, member_id: member?.id });
+      if (seq !== quoteSeq) return;
+      if (!r.ok) { box.replaceChildren(); return problem(problemText(r.data)); }
+      problem('');
+      const q = r.data.quote;
+      const rows = [row(t('subtotal'), q.subtotal)];
+      if (q.discount) rows.push(row(t('discount'), -q.discount, 'discount'));
+      if (q.service_charge) rows.push(row(t('service_charge'), q.service_charge));
+      if (q.tax && !q.tax_inclusive) rows.push(row(t('tax'), q.tax));
+      rows.push(row(t('total') + (q.tax_inclusive && q.tax ? ` (${t('tax_included')} ${money(q.tax)})` : ''), q.total, 'total'));
+      const cp = q.coupon;
+      const reason = cp?.reason && t('r_' + cp.reason.reason, { min: money(cp.reason.min_spend || 0) });
+      box.replaceChildren(el('table', {}, el('tbody', {}, ...rows)),
+        cp && el('p', {
+          className: cp.status === 'applied' ? 'ok' : 'problem',
+          id: 'coupon-outcome',
+          textContent: cp.status === 'applied' ? t('coupon_applied', { code: cp.code, amount: money(cp.discount) }) : t('coupon_no', { code: cp.code, reason }),
+        }));
+    } catch {
+      if (seq === quoteSeq) problem(t('offline'));
+    }
+  }
+
+  // A changed menu is explained, not silently broken.
+  function reconcile(version) {
+    if (!cart.v || cart.v === version || !cart.lines.length) { cart.v = version; return; }
+    const notes = [];
+    cart.lines = cart.lines.filter((line) => {
+      const li = dishLi(line.dish);
+      if (!li || li.hasAttribute('data-sold-out')) { notes.push(t('removed', { name: li ? dishName(line.dish) : line.dish })); return false; }
+      const unit = unitOf(line);
+      if (line.unit != null && unit !== line.unit) notes.push(t('now_price', { name: dishName(line.dish), price: money(unit) }));
+      line.unit = unit;
+      return true;
+    });
+    cart.v = version;
+    if (notes.length) {
+      const box = $('#changed');
+      box.replaceChildren(el('p', { textContent: t('menu_changed') }), el('ul', {}, ...notes.map((n) => el('li', { textContent: n }))));
+      box.hidden = false;
+      live(t('menu_changed') + ' ' + notes.join('. '));
+    }
+  }
+
+  // Placing the order: one Idempotency-Key per checkout, kept for retries of the same order.
+  async function place() {
+    if (busy) return;
+    const c = apiCart();
+    if (!cart.lines.length) return problem(t('empty_cart'));
+    if (!c) return problem(mode() === 'dine_in' ? t('choose_table') : t('pickup_time'));
+    const attr = store.get('attr');
+    const body = {
+      cart: c, version: cat.version,
+      note: form.note.value.trim() || null, name: form.name.value.trim() || null,
+      member_id: member?.id || null,
+      attribution: attr && cat.coupons.some((k) => k.campaign === attr.campaign) ? attr : null,
+    };
+    const text = JSON.stringify(body);
+    let pending = store.get(pendingKey);
+    if (!pending || pending.body !== text) pending = { key: uuid(), body: text };
+    store.set(pendingKey, pending);
+    busy = true;
+    const button = $('#place');
+    button.disabled = true;
+    button.textContent = t('placing');
+    problem('');
+    try {
+      const r = await api('/api/orders', body, { 'idempotency-key': pending.key });
+      if (r.ok) {
+        const o = r.data;
+        store.set('orders', [...(store.get('orders') || []).slice(-19), { id: o.id, token: o.token, number: o.number }]);
+        cart.lines = [];
+        store.set(cartKey, cart);
+        localStorage.removeItem('carte:' + pendingKey);
+        location.assign(`/${lang}/status/?id=${encodeURIComponent(o.id)}&token=${encodeURIComponent(o.token)}&new=1`);
+        return;
+      }
+      const type = (r.data.type || '').split(':').pop();
+      if (type === 'slot-full') { problem(t('slot_full')); slots(); }
+      else if (type === 'menu-changed') { problem(t('menu_changed')); cat.version = r.data.version; cart.v = r.data.version; save(); quote(); }
+      else if (type === 'coupon-rejected') { problem(t('coupon_no', { code: c.coupon, reason: t('r_' + r.data.reason?.reason) })); quote(); }
+      else problem(`${t('failed')} ${problemText(r.data)}`);
+    } catch {
+      problem(t('offline'));
+      addEventListener('online', place, { once: true });
+    } finally {
+      busy = false;
+      button.disabled = false;
+      button.textContent = t('place_order');
+    }
+  }
+  form.addEventListener('submit', (e) => { e.preventDefault(); place(); });
+
+  // Sign-up inside checkout: a member may use member coupons; a welcome code fills the coupon.
+  const memberBox = $('#member');
+  if (!member) {
+    memberBox.hidden = false;
+    join(memberBox, (code) => {
+      member = store.get('member');
+      if (code && !form.coupon.value) form.coupon.value = code;
+      quote();
+    });
+  }
+
+  // The catalog and the live sold-out switches.
+  try {
+    const [c, s] = await Promise.all([
+      fetch(form.dataset.catalog).then((r) => r.json()),
+      api('/api/sold-out').then((r) => (r.ok ? r.data : null)).catch(() => null),
+    ]);
+    cat = c;
+    currency = cat.currency.code;
+    if (s) {
+      store.set('soldout', s);
+      s.dishes.forEach((id) => {
+        const li = dishLi(id);
+        if (!li) return;
+        li.classList.add('is-out');
+        li.setAttribute('data-sold-out', '');
+        $$('input, button', li.querySelector('.pick') || li).forEach((i) => { i.disabled = true; });
+        li.querySelector('.meta')?.prepend(el('span', { className: 'badge out', textContent: T.sold_out }));
+      });
+    }
+  } catch {
+    cat = null;
+  }
+  if (cat) {
+    reconcile(cat.version);
+    const table = store.get('table:' + loc);
+    if (table && cat.location.tables.includes(table) && form.table) {
+      form.table.value = table;
+      const dineIn = modeInputs.find((i) => i.value === 'dine_in');
+      if (dineIn) dineIn.checked = true;
+      const where = $('#where');
+      where.textContent = t('table_n', { n: table });
+      where.hidden = false;
+    }
+    const attr = store.get('attr');
+    const offer = attr && cat.coupons.find((k) => k.campaign === attr.campaign && k.code);
+    if (offer && !form.coupon.value) form.coupon.value = offer.code;
+    slots();
+  }
+  showMode();
+  save();
+  if (location.hash === '#checkout') showCheckout(true);
+}
+
+// The status page: the order number large, its status polled with backoff.
+const statusRoot = $('[data-status]');
+if (statusRoot) orderStatus();
+
+async function orderStatus() {
+  const id = query.get('id');
+  const token = query.get('token');
+  const state = $('#state');
+  if (!id || !token) { state.textContent = t('status_missing'); return; }
+  if (query.get('new')) {
+    $('#thanks').hidden = false;
+    history.replaceState(null, '', location.pathname + `?id=${encodeURIComponent(id)}&token=${encodeURIComponent(token)}`);
+  }
+  const steps = ['received', 'accepted', 'preparing', 'ready', 'completed'];
+  let last = null;
+  let delay = 2000;
+  let timer = 0;
+  const render = (o) => {
+    $('#number').textContent = o.number;
+    state.textContent = t('s_' + o.status);
+    const at = steps.indexOf(o.status);
+    $$('#steps li').forEach((li, i) => {
+      li.classList.toggle('done', i <= at);
+      if (i === at) li.setAttribute('aria-current', 'step'); else li.removeAttribute('aria-current');
+    });
+    statusRoot.dataset.state = o.status;
+    const f = o.fulfilment;
+    $('#where-s').textContent = f.mode === 'dine_in' ? t('table_n', { n: f.table })
+      : `${t('pickup_time')}: ${new Date(f.slot).toLocaleString(lang, { weekday: 'short', hour: '2-digit', minute: '2-digit' })}`;
+    const q = o.quote;
+    const line = (a, b, cls = '') => el('tr', { className: cls }, el('td', { textContent: a }), el('td', { className: 'price', textContent: money(b, q.currency) }));
+    $('#summary').replaceChildren(el('table', {}, el('tbody', {},
+      ...q.lines.map((l) => line(`${l.quantity} × ${l.name}${l.options.length ? ` (${l.options.map((x) => x.name).join(', ')})` : ''}`, l.total)),
+      q.discount ? line(t('discount'), -q.discount, 'discount') : null,
+      q.service_charge ? line(t('service_charge'), q.service_charge) : null,
+      line(t('total'), q.total, 'total'))));
+    $('#checked').textContent = t('updated_at', { time: new Date().toLocaleTimeString(lang) });
+  };
+  const poll = async () => {
+    clearTimeout(timer);
+    try {
+      const r = await api(`/api/orders/${encodeURIComponent(id)}?token=${encodeURIComponent(token)}`);
+      if (r.status === 404) { state.textContent = t('status_missing'); return; }
+      if (r.ok) {
+        if (r.data.status !== last) delay = 2000;
+        last = r.data.status;
+        render(r.data);
+        if (last === 'completed' || last === 'cancelled') return;
+        if (last === 'ready') delay = 30000;
+      }
+    } catch { /* offline: try again later */ }
+    timer = setTimeout(poll, delay);
+    delay = Math.min(delay * 1.5, 20000);
+  };
+  document.addEventListener('visibilitychange', () => { if (!document.hidden && last !== 'completed') poll(); });
+  addEventListener('online', poll);
+  $('#share').addEventListener('click', async () => {
+    const url = location.href;
+    const shared = $('#shared');
+    try {
+      if (navigator.share) await navigator.share({ url, title: document.title });
+      else { await navigator.clipboard.writeText(url); shared.textContent = t('link_copied'); }
+    } catch {
+      shared.replaceChildren(el('a', { href: url, textContent: url }));
+    }
+  });
+  poll();
+}

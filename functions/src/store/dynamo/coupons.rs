@@ -1,0 +1,195 @@
+//! Coupon counters: the budget spread over shards, and the counts reports read.
+//!
+//! A coupon's budget `B` over `N` shards gives shard `k` the share
+//! `B / N + (1 if k < B % N)`, so the shares add up to exactly `B`. Each
+//! shard is its own item (its own partition key) whose `used` counter only
+//! grows under the condition `used < share`, so no shard passes its share
+//! and the coupon never passes `B`. An order tries a random shard first and
+//! sweeps the others when that one is full; only when every shard has been
+//! seen full is the budget exhausted, and at that moment every share is used:
+//! exactly `B` redemptions succeeded.
+
+use std::collections::BTreeMap;
+
+use super::item::{opt_number, opt_text, Item};
+use super::{schema, DynamoStore};
+use crate::store::{RedemptionClaim, StoreError};
+
+/// Above this many remembered full shards the memory is cleared (it is only a shortcut).
+const EXHAUSTED_MEMORY: usize = 10_000;
+
+/// One budget counter an order may take a place in.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(super) struct Shard {
+    pub index: u32,
+    /// The shard's share of the budget; `None` when the coupon has no budget.
+    pub limit: Option<u32>,
+}
+
+/// Which counters an order may try, in order.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub(super) enum Plan {
+    /// The order redeems no coupon.
+    NoCoupon,
+    /// Try these shards in this order.
+    Shards(Vec<Shard>),
+    /// Every shard is known to be full.
+    Exhausted,
+}
+
+/// Shard `index`'s share of `budget` split over `shards`.
+pub(super) fn share(budget: u32, shards: u32, index: u32) -> u32 {
+    budget / shards + u32::from(index < budget % shards)
+}
+
+/// How many shards a coupon uses: the store's setting, but never more than
+/// its budget (every shard gets at least one redemption).
+fn shard_count(store: &DynamoStore, budget: Option<u32>) -> u32 {
+    match budget {
+        Some(budget) => store.coupon_shards.min(budget).max(1),
+        None => store.coupon_shards,
+    }
+}
+
+/// The shards an order with `claim` should try: a random one first, then
+/// the others in turn, skipping those known to be full.
+pub(super) fn plan(store: &DynamoStore, claim: Option<&RedemptionClaim>) -> Plan {
+    let Some(claim) = claim else {
+        return Plan::NoCoupon;
+    };
+    let count = shard_count(store, claim.budget);
+    let start = rand::random_range(0..count);
+    let Some(budget) = claim.budget else {
+        // No budget: the shards only spread the writes of the count.
+        return Plan::Shards(vec![Shard {
+            index: start,
+            limit: None,
+        }]);
+    };
+    let known_full = store.exhausted.lock().ok();
+    let shards: Vec<Shard> = (0..count)
+        .map(|i| (start + i) % count)
+        .map(|index| Shard {
+            index,
+            limit: Some(share(budget, count, index)),
+        })
+        .filter(|shard| {
+            let limit = shard.limit.unwrap_or(0);
+            let full = known_full
+                .as_ref()
+                .is_some_and(|full| full.contains(&(claim.coupon.clone(), shard.index, limit)));
+            limit > 0 && !full
+        })
+        .collect();
+    drop(known_full);
+    if shards.is_empty() {
+        Plan::Exhausted
+    } else {
+        Plan::Shards(shards)
+    }
+}
+
+/// Remembers that `shard` of `coupon` is full (for its current share).
+pub(super) fn mark_exhausted(store: &DynamoStore, coupon: &str, shard: Shard) {
+    let Some(limit) = shard.limit else {
+        return;
+    };
+    if let Ok(mut full) = store.exhausted.lock() {
+        if full.len() >= EXHAUSTED_MEMORY {
+            full.clear();
+        }
+        full.insert((coupon.to_owned(), shard.index, limit));
+    }
+}
+
+fn used(item: &Item) -> Result<u32, StoreError> {
+    Ok(opt_number(item, "used")?.unwrap_or(0))
+}
+
+/// Redemptions of a coupon: the sum of its shards.
+pub(super) async fn redemption_count(store: &DynamoStore, coupon: &str) -> Result<u32, StoreError> {
+    let keys = (0..store.coupon_shards)
+        .map(|index| schema::coupon_shard(coupon, index))
+        .collect();
+    let mut total = 0u32;
+    for item in store.batch_get(keys).await? {
+        total = total.saturating_add(used(&item)?);
+    }
+    Ok(total)
+}
+
+/// Redemptions of a coupon by one member.
+pub(super) async fn member_redemption_count(
+    store: &DynamoStore,
+    coupon: &str,
+    member_id: &str,
+) -> Result<u32, StoreError> {
+    match store
+        .get(schema::member_counter(coupon, member_id))
+        .await?
+    {
+        Some(item) => used(&item),
+        None => Ok(0),
+    }
+}
+
+/// Redemptions per coupon: the directory index lists the shards (keys only),
+/// then their counters are read consistently.
+pub(super) async fn redemption_counts(
+    store: &DynamoStore,
+) -> Result<Vec<(String, u32)>, StoreError> {
+    let mut keys = Vec::new();
+    let mut start = None;
+    loop {
+        let page = store
+            .client
+            .query()
+            .table_name(&store.table)
+            .index_name(schema::GSI3)
+            .key_condition_expression("#pk = :pk")
+            .expression_attribute_names("#pk", "gsi3pk")
+            .expression_attribute_values(":pk", super::item::s(schema::COUPON_DIRECTORY))
+            .set_exclusive_start_key(start)
+            .send()
+            .await
+            .map_err(|e| super::error::sdk("Query", e))?;
+        for entry in page.items() {
+            let key: Item = entry
+                .iter()
+                .filter(|(name, _)| *name == schema::PK || *name == schema::SK)
+                .map(|(name, value)| (name.clone(), value.clone()))
+                .collect();
+            keys.push(key);
+        }
+        start = page.last_evaluated_key().cloned();
+        if start.is_none() {
+            break;
+        }
+    }
+    let mut counts: BTreeMap<String, u32> = BTreeMap::new();
+    for item in store.batch_get(keys).await? {
+        let Some(coupon) = opt_text(&item, "coupon") else {
+            continue;
+        };
+        let count = counts.entry(coupon).or_default();
+        *count = count.saturating_add(used(&item)?);
+    }
+    Ok(counts.into_iter().filter(|(_, n)| *n > 0).collect())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::share;
+
+    #[test]
+    fn shares_add_up_to_the_budget() {
+        for budget in [1, 2, 3, 7, 100, 101, 1_000_003] {
+            for shards in 1..=16u32.min(budget) {
+                let total: u32 = (0..shards).map(|k| share(budget, shards, k)).sum();
+                assert_eq!(total, budget, "budget {budget} over {shards} shards");
+                let smallest = (0..shards).map(|k| share(budget, shards, k)).min();
+                assert!(smallest >= Some(1));
+            }
+        }
+    }
+}

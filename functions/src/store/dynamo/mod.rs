@@ -1,0 +1,370 @@
+//! The production store: one DynamoDB table (single-table design) through
+//! `aws-sdk-dynamodb`.
+//!
+//! Every invariant is a condition checked by DynamoDB itself, never a read
+//! followed by a write: an order, its idempotency key, its coupon redemption,
+//! the coupon's budget counter, the member's counter, a single-use code and a
+//! pickup-slot place are one `TransactWriteItems`, each item guarded by a
+//! condition. When DynamoDB cancels the transaction it says which item's
+//! condition failed, and that index is mapped to the precise domain error.
+//!
+//! The key schema, the indexes and every access pattern are described in
+//! `docs/dynamodb.md`; the item layout lives in [`schema`].
+//!
+//! Order numbers are the one thing a transaction cannot hand back (it returns
+//! no values), and the conformance suite asks that a refused order moves no
+//! counter. So the number is drawn *after* the order commits: an atomic `ADD`
+//! on the location's day counter, then a conditional `SET` on the order. A
+//! refused order therefore never skips a number; a crash between commit and
+//! numbering leaves an unnumbered order that the next read numbers (see
+//! [`orders`]).
+
+mod coupons;
+mod error;
+mod item;
+mod members;
+mod orders;
+pub mod schema;
+mod sessions;
+mod staff;
+
+use std::collections::HashSet;
+use std::sync::Mutex;
+use std::time::Duration;
+
+use async_trait::async_trait;
+use aws_sdk_dynamodb::config::retry::RetryConfig;
+use aws_sdk_dynamodb::config::timeout::TimeoutConfig;
+use aws_sdk_dynamodb::Client;
+use catalog::SoldOut;
+use chrono::{DateTime, Utc};
+
+use super::{
+    ApiKey, IssuedCode, Member, MemberKey, NewMember, NewOrder, Order, OrderStatus, Placed,
+    SignedUp, SoldOutItem, Store, StoreError,
+};
+
+/// The most budget shards a coupon may be spread over.
+pub const MAX_COUPON_SHARDS: u32 = 64;
+
+/// How long an idempotency key is remembered by default.
+pub const DEFAULT_IDEMPOTENCY_TTL: Duration = Duration::from_secs(24 * 60 * 60);
+
+/// The DynamoDB backend of [`Store`].
+///
+/// Build it once per process (a Lambda's cold start, `carte serve`'s start) and
+/// share it: the SDK client holds the connection pool and the credentials.
+pub struct DynamoStore {
+    client: Client,
+    table: String,
+    coupon_shards: u32,
+    idempotency_ttl: Duration,
+    /// Budget shards seen full, as `(coupon, shard, shard budget)`: a counter
+    /// never goes down, so a shard once full stays full for that budget, and
+    /// later orders skip it instead of paying a cancelled transaction.
+    exhausted: Mutex<HashSet<(String, u32, u32)>>,
+}
+
+impl DynamoStore {
+    /// A store on `table` through an already configured client.
+    pub fn new(client: Client, table: impl Into<String>) -> DynamoStore {
+        DynamoStore {
+            client,
+            table: table.into(),
+            coupon_shards: 1,
+            idempotency_ttl: DEFAULT_IDEMPOTENCY_TTL,
+            exhausted: Mutex::new(HashSet::new()),
+        }
+    }
+
+    /// A store on `table` with the standard AWS configuration of the
+    /// environment (credentials, region, and the endpoint from
+    /// `AWS_ENDPOINT_URL_DYNAMODB` or `AWS_ENDPOINT_URL`), with Carte's
+    /// retry and timeout settings.
+    pub async fn from_env(table: impl Into<String>) -> DynamoStore {
+        let config = aws_config::defaults(aws_config::BehaviorVersion::latest())
+            .retry_config(DynamoStore::retry_config())
+            .timeout_config(DynamoStore::timeout_config())
+            .load()
+            .await;
+        DynamoStore::new(Client::new(&config), table)
+    }
+
+    /// Retries with exponential backoff and jitter on throttling and transient
+    /// errors; what is still failing after them becomes [`StoreError::Unavailable`].
+    pub fn retry_config() -> RetryConfig {
+        RetryConfig::standard()
+            .with_max_attempts(5)
+            .with_initial_backoff(Duration::from_millis(25))
+            .with_max_backoff(Duration::from_secs(2))
+    }
+
+    /// Bounds on one call, so a stuck connection becomes a 503 rather than a hung order.
+    pub fn timeout_config() -> TimeoutConfig {
+        TimeoutConfig::builder()
+            .connect_timeout(Duration::from_secs(3))
+            .operation_attempt_timeout(Duration::from_secs(5))
+            .operation_timeout(Duration::from_secs(15))
+            .build()
+    }
+
+    /// Spreads each coupon's budget over `shards` counter items (clamped to
+    /// `1..=MAX_COUPON_SHARDS`). Keep it fixed for the life of a table: the
+    /// split of a budget depends on it. See `docs/dynamodb.md`.
+    pub fn with_coupon_shards(mut self, shards: u32) -> DynamoStore {
+        self.coupon_shards = shards.clamp(1, MAX_COUPON_SHARDS);
+        self
+    }
+
+    /// How long an idempotency key is remembered (DynamoDB's TTL removes it after).
+    pub fn with_idempotency_ttl(mut self, ttl: Duration) -> DynamoStore {
+        self.idempotency_ttl = ttl;
+        self
+    }
+
+    /// The table's name.
+    pub fn table(&self) -> &str {
+        &self.table
+    }
+
+    /// The SDK client.
+    pub fn client(&self) -> &Client {
+        &self.client
+    }
+
+    /// Creates the table with its indexes and TTL if it does not exist yet,
+    /// and waits until it is active. Safe to call on an existing table.
+    pub async fn create_table(&self) -> Result<(), StoreError> {
+        schema::create_table(&self.client, &self.table).await
+    }
+}
+
+#[async_trait]
+impl Store for DynamoStore {
+    async fn place_order(&self, order: NewOrder) -> Result<Placed, StoreError> {
+        orders::place(self, order).await
+    }
+
+    async fn replay(
+        &self,
+        idempotency_key_hash: &str,
+        request_hash: &str,
+    ) -> Result<Option<Placed>, StoreError> {
+        orders::replay(self, idempotency_key_hash, request_hash).await
+    }
+
+    async fn get_order(&self, id: &str) -> Result<Order, StoreError> {
+        orders::get(self, id).await
+    }
+
+    async fn queue(
+        &self,
+        location: &str,
+        statuses: &[OrderStatus],
+        limit: u32,
+    ) -> Result<Vec<Order>, StoreError> {
+        orders::queue(self, location, statuses, limit).await
+    }
+
+    async fn set_status(
+        &self,
+        id: &str,
+        to: OrderStatus,
+        by: &str,
+        reason: Option<String>,
+        at: DateTime<Utc>,
+    ) -> Result<Order, StoreError> {
+        orders::set_status(self, id, to, by, reason, at).await
+    }
+
+    async fn link_order(&self, order_id: &str, member_id: &str) -> Result<(), StoreError> {
+        orders::link(self, order_id, member_id).await
+    }
+
+    async fn sign_up(&self, member: NewMember) -> Result<SignedUp, StoreError> {
+        members::sign_up(self, member).await
+    }
+
+    async fn find_member(&self, key: MemberKey) -> Result<Option<Member>, StoreError> {
+        members::find(self, key).await
+    }
+
+    async fn redemption_count(&self, coupon: &str) -> Result<u32, StoreError> {
+        coupons::redemption_count(self, coupon).await
+    }
+
+    async fn member_redemption_count(
+        &self,
+        coupon: &str,
+        member_id: &str,
+    ) -> Result<u32, StoreError> {
+        coupons::member_redemption_count(self, coupon, member_id).await
+    }
+
+    async fn redemption_counts(&self) -> Result<Vec<(String, u32)>, StoreError> {
+        coupons::redemption_counts(self).await
+    }
+
+    async fn find_issued_code(&self, code: &str) -> Result<Option<IssuedCode>, StoreError> {
+        members::find_issued_code(self, code).await
+    }
+
+    async fn sold_out(&self) -> Result<SoldOut, StoreError> {
+        staff::sold_out(self).await
+    }
+
+    async fn set_sold_out(&self, item: SoldOutItem, sold_out: bool) -> Result<(), StoreError> {
+        staff::set_sold_out(self, item, sold_out).await
+    }
+
+    async fn create_key(&self, key: ApiKey) -> Result<(), StoreError> {
+        staff::create_key(self, key).await
+    }
+
+    async fn find_key(&self, hash: &str, at: DateTime<Utc>) -> Result<Option<ApiKey>, StoreError> {
+        staff::find_key(self, hash, at).await
+    }
+
+    async fn list_keys(&self) -> Result<Vec<ApiKey>, StoreError> {
+        staff::list_keys(self).await
+    }
+
+    async fn revoke_key(&self, id: &str, at: DateTime<Utc>) -> Result<(), StoreError> {
+        staff::revoke_key(self, id, at).await
+    }
+
+    async fn create_session(&self, session: super::NewSession) -> Result<(), StoreError> {
+        sessions::create(self, session).await
+    }
+
+    async fn find_session(
+        &self,
+        hash: &str,
+        at: DateTime<Utc>,
+    ) -> Result<Option<super::Session>, StoreError> {
+        sessions::find(self, hash, at).await
+    }
+
+    async fn revoke_session(&self, hash: &str, at: DateTime<Utc>) -> Result<(), StoreError> {
+        sessions::revoke(self, hash, at).await
+    }
+}
+
+/// Reads shared by the item modules: always strongly consistent on the base
+/// table, because every caller acts on what it reads.
+impl DynamoStore {
+    async fn get(&self, key: item::Item) -> Result<Option<item::Item>, StoreError> {
+        let output = self
+            .client
+            .get_item()
+            .table_name(&self.table)
+            .set_key(Some(key))
+            .consistent_read(true)
+            .send()
+            .await
+            .map_err(|e| error::sdk("GetItem", e))?;
+        Ok(output.item().cloned())
+    }
+
+    /// Every item of one base-table partition, in sort-key order.
+    async fn partition(&self, pk: &str) -> Result<Vec<item::Item>, StoreError> {
+        let mut items = Vec::new();
+        let mut start = None;
+        loop {
+            let page = self
+                .client
+                .query()
+                .table_name(&self.table)
+                .key_condition_expression("#pk = :pk")
+                .expression_attribute_names("#pk", schema::PK)
+                .expression_attribute_values(":pk", item::s(pk))
+                .consistent_read(true)
+                .set_exclusive_start_key(start)
+                .send()
+                .await
+                .map_err(|e| error::sdk("Query", e))?;
+            items.extend(page.items().iter().cloned());
+            start = page.last_evaluated_key().cloned();
+            if start.is_none() {
+                return Ok(items);
+            }
+        }
+    }
+
+    /// Up to `limit` items of one index partition, newest (highest sort key) first.
+    async fn index_newest(
+        &self,
+        index: &str,
+        partition_attribute: &str,
+        partition: String,
+        limit: u32,
+    ) -> Result<Vec<item::Item>, StoreError> {
+        let wanted = usize::try_from(limit).unwrap_or(usize::MAX);
+        let mut items = Vec::new();
+        let mut start = None;
+        while items.len() < wanted {
+            let left = i32::try_from(wanted - items.len()).unwrap_or(i32::MAX);
+            let page = self
+                .client
+                .query()
+                .table_name(&self.table)
+                .index_name(index)
+                .key_condition_expression("#pk = :pk")
+                .expression_attribute_names("#pk", partition_attribute)
+                .expression_attribute_values(":pk", item::s(partition.clone()))
+                .scan_index_forward(false)
+                .limit(left.min(500))
+                .set_exclusive_start_key(start)
+                .send()
+                .await
+                .map_err(|e| error::sdk("Query", e))?;
+            items.extend(page.items().iter().cloned());
+            start = page.last_evaluated_key().cloned();
+            if start.is_none() {
+                break;
+            }
+        }
+        items.truncate(wanted);
+        Ok(items)
+    }
+
+    /// The items with these keys that exist (any order), strongly consistent.
+    async fn batch_get(&self, keys: Vec<item::Item>) -> Result<Vec<item::Item>, StoreError> {
+        use aws_sdk_dynamodb::types::KeysAndAttributes;
+        /// DynamoDB's limit of keys per `BatchGetItem`.
+        const PER_CALL: usize = 100;
+        let mut found = Vec::new();
+        for chunk in keys.chunks(PER_CALL) {
+            let mut pending = chunk.to_vec();
+            let mut attempt = 0;
+            while !pending.is_empty() {
+                attempt += 1;
+                if attempt > error::CONTENTION_ATTEMPTS {
+                    return Err(error::still_contended("BatchGetItem"));
+                }
+                if attempt > 1 {
+                    error::back_off(attempt - 1).await;
+                }
+                let request = KeysAndAttributes::builder()
+                    .set_keys(Some(std::mem::take(&mut pending)))
+                    .consistent_read(true)
+                    .build()
+                    .map_err(error::build)?;
+                let output = self
+                    .client
+                    .batch_get_item()
+                    .request_items(&self.table, request)
+                    .send()
+                    .await
+                    .map_err(|e| error::sdk("BatchGetItem", e))?;
+                if let Some(items) = output.responses().and_then(|r| r.get(&self.table)) {
+                    found.extend(items.iter().cloned());
+                }
+                if let Some(left) = output.unprocessed_keys().and_then(|u| u.get(&self.table)) {
+                    pending = left.keys().to_vec();
+                }
+            }
+        }
+        Ok(found)
+    }
+}

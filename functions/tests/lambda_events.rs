@@ -1,0 +1,240 @@
+//! Real API Gateway HTTP API (payload 2.0) events, as CloudFront forwards `/api/*` to the
+//! HTTP API, turned into requests by `lambda_http` and answered by each function's router.
+//!
+//! Fixtures are in `tests/fixtures/events/`. Values only known at run time are
+//! placeholders the test fills in: `CATALOG_VERSION`, `ORDER_ID`, `ORDER_TOKEN`, `STAFF_KEY`.
+
+mod common;
+
+use axum::body::Body;
+use axum::http::{header, Response, StatusCode};
+use axum::Router;
+use common::Fixture;
+use functions::store::Role;
+use lambda_http::RequestExt;
+use serde_json::{json, Value};
+use tower::ServiceExt;
+
+fn fixture(name: &str) -> String {
+    let path = format!(
+        "{}/tests/fixtures/events/{name}",
+        env!("CARGO_MANIFEST_DIR")
+    );
+    std::fs::read_to_string(&path).unwrap_or_else(|e| panic!("cannot read {path}: {e}"))
+}
+
+/// Parses an event as the Lambda runtime would, and converts it to an axum request.
+fn request(event: &str) -> axum::http::Request<Body> {
+    let request = lambda_http::request::from_str(event).expect("an API Gateway v2 event");
+    let (parts, body) = request.into_parts();
+    axum::http::Request::from_parts(parts, Body::from(body.to_vec()))
+}
+
+async fn send(router: Router, event: &str) -> (StatusCode, String, Value) {
+    let response: Response<Body> = router.oneshot(request(event)).await.expect("infallible");
+    let status = response.status();
+    let content_type = response
+        .headers()
+        .get(header::CONTENT_TYPE)
+        .and_then(|v| v.to_str().ok())
+        .unwrap_or_default()
+        .to_owned();
+    let bytes = axum::body::to_bytes(response.into_body(), 1 << 20)
+        .await
+        .expect("body");
+    let body = serde_json::from_slice(&bytes).unwrap_or(Value::Null);
+    (status, content_type, body)
+}
+
+fn assert_problem(status: StatusCode, content_type: &str, body: &Value, want: StatusCode, slug: &str) {
+    assert_eq!(status, want, "{body}");
+    assert_eq!(content_type, "application/problem+json");
+    assert_eq!(body["type"], format!("urn:carte:problem:{slug}"), "{body}");
+    assert_eq!(body["status"], want.as_u16());
+}
+
+#[tokio::test]
+async fn a_quote_event_is_priced_by_the_quote_function() {
+    let fx = Fixture::new();
+    let event = fixture("quote.json");
+    let parsed = lambda_http::request::from_str(&event).expect("event");
+    assert_eq!(parsed.method(), "POST");
+    assert_eq!(parsed.uri().path(), "/api/quote");
+    assert_eq!(
+        parsed.headers()["x-forwarded-for"],
+        "203.0.113.7, 15.158.35.41"
+    );
+    let (status, content_type, body) = send(functions::quote_router(fx.state.clone()), &event).await;
+    assert_eq!(status, StatusCode::OK, "{body}");
+    assert_eq!(content_type, "application/json");
+    // 35.00 + 2 × 18.00 = 71.00, minus the 5.00 coupon, plus 10% service on 66.00.
+    assert_eq!(body["quote"]["subtotal"], 7100);
+    assert_eq!(body["quote"]["discount"], 500);
+    assert_eq!(body["quote"]["total"], 7260);
+    assert_eq!(body["version"], fx.version());
+}
+
+#[tokio::test]
+async fn a_base64_body_is_decoded_before_the_handler_sees_it() {
+    let fx = Fixture::new();
+    let event = fixture("quote_base64.json");
+    let raw: Value = serde_json::from_str(&event).expect("json");
+    assert_eq!(raw["isBase64Encoded"], true);
+    assert!(!raw["body"].as_str().unwrap_or_default().starts_with('{'));
+    let (status, _, body) = send(functions::quote_router(fx.state.clone()), &event).await;
+    assert_eq!(status, StatusCode::OK, "{body}");
+    assert_eq!(body["quote"]["total"], 7260);
+}
+
+#[tokio::test]
+async fn an_order_with_an_idempotency_key_is_stored_once_and_its_status_read_with_cookies_and_a_query()
+{
+    let fx = Fixture::new();
+    let orders = functions::orders_router(fx.state.clone());
+    let event = fixture("order_with_idempotency_key.json").replace("CATALOG_VERSION", &fx.version());
+    let parsed = lambda_http::request::from_str(&event).expect("event");
+    assert_eq!(
+        parsed.headers()["idempotency-key"],
+        "3f6c1c9e-8f0b-4d7e-9a55-1b2c3d4e5f60"
+    );
+
+    let (status, _, placed) = send(orders.clone(), &event).await;
+    assert_eq!(status, StatusCode::CREATED, "{placed}");
+    assert_eq!(placed["number"], "A-001");
+    assert_eq!(placed["quote"]["total"], 7810);
+    // The same event again (API Gateway or the phone retried): the same order, not a new one.
+    let (status, _, again) = send(orders.clone(), &event).await;
+    assert_eq!(status, StatusCode::OK, "{again}");
+    assert_eq!(again["id"], placed["id"]);
+    assert_eq!(again["token"], placed["token"]);
+
+    let id = placed["id"].as_str().expect("id");
+    let token = placed["token"].as_str().expect("token");
+    let event = fixture("order_status_with_cookies.json")
+        .replace("ORDER_ID", id)
+        .replace("ORDER_TOKEN", token);
+    let parsed = lambda_http::request::from_str(&event).expect("event");
+    // HTTP API v2 sends cookies apart from the headers; lambda_http puts them back.
+    assert_eq!(
+        parsed.headers()[header::COOKIE],
+        "carte_lang=en; carte_cart=%7B%22n%22%3A3%7D"
+    );
+    assert_eq!(
+        parsed.uri().query(),
+        Some(format!("token={token}&lang=en").as_str())
+    );
+    assert_eq!(
+        parsed.query_string_parameters().first("lang"),
+        Some("en")
+    );
+    let (status, _, view) = send(orders.clone(), &event).await;
+    assert_eq!(status, StatusCode::OK, "{view}");
+    assert_eq!(view["id"], id);
+    assert_eq!(view["status"], "received");
+
+    // A wrong token is not found, as a problem.
+    let wrong = fixture("order_status_with_cookies.json")
+        .replace("ORDER_ID", id)
+        .replace("ORDER_TOKEN", "not-the-token");
+    let (status, content_type, body) = send(orders, &wrong).await;
+    assert_problem(status, &content_type, &body, StatusCode::NOT_FOUND, "not-found");
+}
+
+#[tokio::test]
+async fn a_body_over_the_limit_is_refused_with_413_problem_json() {
+    let fx = Fixture::new();
+    let mut event: Value = serde_json::from_str(&fixture("quote.json")).expect("json");
+    let note = "x".repeat(functions::limits::BODY_LIMIT);
+    let body = json!({"cart": common::cart_json(), "note": note}).to_string();
+    event["headers"]["content-length"] = json!(body.len().to_string());
+    event["body"] = json!(body);
+    let (status, content_type, problem) =
+        send(functions::quote_router(fx.state.clone()), &event.to_string()).await;
+    assert_problem(
+        status,
+        &content_type,
+        &problem,
+        StatusCode::PAYLOAD_TOO_LARGE,
+        "body-too-large",
+    );
+    assert_eq!(problem["limit"], functions::limits::BODY_LIMIT);
+
+    // The same through the orders function, base64-encoded as API Gateway sends binary bodies.
+    let mut event: Value =
+        serde_json::from_str(&fixture("order_with_idempotency_key.json")).expect("json");
+    use base64::Engine as _;
+    let body = json!({"cart": common::cart_json(), "version": fx.version(), "note": "y".repeat(100_000)});
+    event["body"] = json!(base64::engine::general_purpose::STANDARD.encode(body.to_string()));
+    event["isBase64Encoded"] = json!(true);
+    let (status, content_type, problem) =
+        send(functions::orders_router(fx.state.clone()), &event.to_string()).await;
+    assert_problem(
+        status,
+        &content_type,
+        &problem,
+        StatusCode::PAYLOAD_TOO_LARGE,
+        "body-too-large",
+    );
+}
+
+#[tokio::test]
+async fn an_unknown_dish_is_a_problem_naming_the_line() {
+    let fx = Fixture::new();
+    let (status, content_type, problem) = send(
+        functions::quote_router(fx.state.clone()),
+        &fixture("quote_unknown_dish.json"),
+    )
+    .await;
+    assert_problem(
+        status,
+        &content_type,
+        &problem,
+        StatusCode::UNPROCESSABLE_ENTITY,
+        "invalid-cart",
+    );
+    let fields: Vec<&str> = problem["errors"]
+        .as_array()
+        .map(|errors| errors.iter().filter_map(|e| e["field"].as_str()).collect())
+        .unwrap_or_default();
+    assert!(
+        fields.iter().any(|f| f.starts_with("lines[0]")),
+        "{problem}"
+    );
+}
+
+#[tokio::test]
+async fn the_staff_queue_needs_a_staff_key_from_the_authorization_header() {
+    let fx = Fixture::new();
+    let staff = functions::staff_router(fx.state.clone());
+    let event = fixture("staff_queue.json");
+    let (status, content_type, problem) = send(staff.clone(), &event).await;
+    assert_problem(
+        status,
+        &content_type,
+        &problem,
+        StatusCode::UNAUTHORIZED,
+        "unauthorized",
+    );
+
+    let marketer = fx.key(Role::Marketer).await;
+    let (status, content_type, problem) =
+        send(staff.clone(), &event.replace("STAFF_KEY", &marketer)).await;
+    assert_problem(status, &content_type, &problem, StatusCode::FORBIDDEN, "forbidden");
+
+    let key = fx.key(Role::Staff).await;
+    let (status, _, queue) = send(staff, &event.replace("STAFF_KEY", &key)).await;
+    assert_eq!(status, StatusCode::OK, "{queue}");
+    assert!(queue.is_object() || queue.is_array(), "{queue}");
+}
+
+#[tokio::test]
+async fn a_route_of_another_function_is_not_found_in_this_one() {
+    let fx = Fixture::new();
+    // The quote event sent to the members function: each binary serves only its routes.
+    let (status, content_type, problem) = send(
+        functions::members_router(fx.state.clone()),
+        &fixture("quote.json"),
+    )
+    .await;
+    assert_problem(status, &content_type, &problem, StatusCode::NOT_FOUND, "not-found");
+}

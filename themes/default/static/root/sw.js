@@ -1,0 +1,36 @@
+// Carte service worker: keeps the shell (pages, CSS, JS, catalog, images) for repeat
+// visits and offline browsing. It never touches /api: orders, quotes and status
+// always go to the network, so a write is never cached or replayed from here.
+const CACHE = 'carte-v1';
+
+self.addEventListener('install', () => self.skipWaiting());
+self.addEventListener('activate', (e) => e.waitUntil(self.clients.claim()));
+
+// The page sends the URLs it has loaded already, which the worker did not see.
+self.addEventListener('message', (e) => {
+  const urls = (e.data?.cache || []).filter((u) => new URL(u, self.location).origin === self.location.origin);
+  e.waitUntil(caches.open(CACHE).then((c) => Promise.all(urls.map((u) => c.add(u).catch(() => {})))));
+});
+
+self.addEventListener('fetch', (e) => {
+  const req = e.request;
+  const url = new URL(req.url);
+  if (req.method !== 'GET' || url.origin !== self.location.origin || url.pathname.startsWith('/api/')) return;
+  // Fingerprinted assets and resized images never change: cache first.
+  if (url.pathname.startsWith('/assets/') || url.pathname.startsWith('/images/')) {
+    e.respondWith(caches.match(req).then((hit) => hit || fetch(req).then((res) => {
+      if (res.ok) caches.open(CACHE).then((c) => c.put(req, res.clone()));
+      return res;
+    })));
+    return;
+  }
+  // Pages and catalogs: the network first (fresh prices), the cache when offline.
+  e.respondWith(fetch(req).then((res) => {
+    if (res.ok) {
+      const copy = res.clone();
+      caches.open(CACHE).then((c) => c.put(url.pathname === '/' || req.mode === 'navigate' ? url.pathname : req, copy));
+    }
+    return res;
+  }).catch(() => caches.match(req.mode === 'navigate' ? url.pathname : req).then((hit) => hit || caches.match(req, { ignoreSearch: true }))
+    .then((hit) => hit || Response.error())));
+});
