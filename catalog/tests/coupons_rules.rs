@@ -108,7 +108,12 @@ fn free_units_are_capped_by_max_free() {
     let quote = quote_for(&site, vec![line("tea", 9)], "DRINKS3", &Diner::default());
     assert_eq!(applied(&quote), Some(1200));
     let uncapped = with_coupon(drinks_b2g1(None));
-    let quote = quote_for(&uncapped, vec![line("tea", 9)], "DRINKS3", &Diner::default());
+    let quote = quote_for(
+        &uncapped,
+        vec![line("tea", 9)],
+        "DRINKS3",
+        &Diner::default(),
+    );
     assert_eq!(applied(&quote), Some(1800));
 }
 
@@ -118,12 +123,7 @@ fn buy_x_get_y_respects_max_discount() {
         max_discount: Some(700),
         ..drinks_b2g1(None)
     });
-    let quote = quote_for(
-        &site,
-        vec![line("tea", 6)],
-        "DRINKS3",
-        &Diner::default(),
-    );
+    let quote = quote_for(&site, vec![line("tea", 6)], "DRINKS3", &Diner::default());
     // Two free teas (1200), capped at 700.
     assert_eq!(applied(&quote), Some(700));
 }
@@ -148,7 +148,12 @@ fn members_only_coupons_need_a_member() {
         members_only: true,
         ..coupon("INSIDERS", CouponKind::AmountOff { amount: 300 })
     });
-    let anonymous = quote_for(&site, vec![line("dan-dan", 1)], "INSIDERS", &Diner::default());
+    let anonymous = quote_for(
+        &site,
+        vec![line("dan-dan", 1)],
+        "INSIDERS",
+        &Diner::default(),
+    );
     assert_eq!(rejection(&anonymous), Some(CouponRejection::MembersOnly));
     assert_eq!(anonymous.total, 2800);
     let member = quote_for(&site, vec![line("dan-dan", 1)], "INSIDERS", &MEMBER);
@@ -231,11 +236,18 @@ fn counter_grants_are_computed_on_the_spend() {
         min_spend: 5000,
         ..coupon("COUNTER20", CouponKind::PercentOff { percent: 2000 })
     };
-    let grant = counter_grant(&site, &percent, "central", 6000, lunch(), &Diner::default())
-        .expect("grant");
+    let grant =
+        counter_grant(&site, &percent, "central", 6000, lunch(), &Diner::default()).expect("grant");
     assert_eq!((grant.discount, grant.to_pay), (1200, 4800));
-    let grant = counter_grant(&site, &percent, "central", 10_000, lunch(), &Diner::default())
-        .expect("grant");
+    let grant = counter_grant(
+        &site,
+        &percent,
+        "central",
+        10_000,
+        lunch(),
+        &Diner::default(),
+    )
+    .expect("grant");
     assert_eq!((grant.discount, grant.to_pay), (1500, 8500));
     assert_eq!(
         counter_grant(&site, &percent, "central", 4999, lunch(), &Diner::default()),
@@ -271,7 +283,14 @@ fn counter_grants_honour_location_and_window() {
         ..coupon("C", CouponKind::AmountOff { amount: 100 })
     };
     assert_eq!(
-        counter_grant(&site, &central_only, "bar", 1000, lunch(), &Diner::default()),
+        counter_grant(
+            &site,
+            &central_only,
+            "bar",
+            1000,
+            lunch(),
+            &Diner::default()
+        ),
         Err(CouponRejection::WrongLocation)
     );
     let expired = catalog::Coupon {

@@ -225,6 +225,7 @@ pub(crate) async fn place_form_order(
         name: form.name,
         member_id: None,
         attribution: None,
+        touches: Default::default(),
         idempotency_key: form
             .idempotency_key
             .unwrap_or_else(|| format!("form:{body_hash}")),

@@ -23,6 +23,7 @@ use std::process::ExitCode;
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
+use aws_config::SdkConfig;
 use axum::extract::{Request, State};
 use axum::middleware::Next;
 use axum::response::Response;
@@ -31,7 +32,7 @@ use serde::Deserialize;
 use thiserror::Error;
 
 use crate::state::{AppState, Catalog};
-use crate::store::{SqliteStore, Store};
+use crate::store::{DynamoStore, SqliteStore, Store};
 
 /// Where `site.json` is read from.
 pub const ENV_SITE_JSON: &str = "CARTE_SITE_JSON";
@@ -221,10 +222,10 @@ fn local_s3_endpoint() -> bool {
 }
 
 impl S3Catalog {
-    /// A client for `bucket/key`, checking for a new catalog every `every`.
-    pub async fn new(bucket: &str, key: &str, every: Duration) -> S3Catalog {
-        let shared = aws_config::load_defaults(aws_config::BehaviorVersion::latest()).await;
-        let config = aws_sdk_s3::config::Builder::from(&shared)
+    /// A client for `bucket/key` on the shared AWS configuration, checking for a new
+    /// catalog every `every`.
+    pub fn new(aws: &SdkConfig, bucket: &str, key: &str, every: Duration) -> S3Catalog {
+        let config = aws_sdk_s3::config::Builder::from(aws)
             .force_path_style(local_s3_endpoint())
             .build();
         S3Catalog {
@@ -251,11 +252,7 @@ impl S3Catalog {
 
     /// The catalog if it differs from the one served (`None`: unchanged, a 304).
     pub async fn fetch(&self) -> Result<Option<Catalog>, StartError> {
-        let known = self
-            .etag
-            .lock()
-            .unwrap_or_else(|p| p.into_inner())
-            .clone();
+        let known = self.etag.lock().unwrap_or_else(|p| p.into_inner()).clone();
         let result = self
             .client
             .get_object()
@@ -266,7 +263,11 @@ impl S3Catalog {
             .await;
         let object = match result {
             Ok(object) => object,
-            Err(error) if error.raw_response().is_some_and(|r| r.status().as_u16() == 304) => {
+            Err(error)
+                if error
+                    .raw_response()
+                    .is_some_and(|r| r.status().as_u16() == 304) =>
+            {
                 return Ok(None)
             }
             Err(error) => {
@@ -299,26 +300,31 @@ impl S3Catalog {
 /// The refresh interval from `CARTE_CATALOG_REFRESH_SECS`.
 pub fn refresh_from_env() -> Result<Duration, StartError> {
     match std::env::var(ENV_CATALOG_REFRESH) {
-        Ok(value) if !value.is_empty() => value
-            .parse()
-            .map(Duration::from_secs)
-            .map_err(|_| StartError::BadEnv {
-                name: ENV_CATALOG_REFRESH,
-                value,
-                expected: "a number of seconds",
-            }),
+        Ok(value) if !value.is_empty() => {
+            value
+                .parse()
+                .map(Duration::from_secs)
+                .map_err(|_| StartError::BadEnv {
+                    name: ENV_CATALOG_REFRESH,
+                    value,
+                    expected: "a number of seconds",
+                })
+        }
         _ => Ok(Duration::from_secs(DEFAULT_CATALOG_REFRESH)),
     }
 }
 
-/// Loads the catalog from a file or from S3; for S3, also what keeps it fresh.
+/// Loads the catalog from a file or from S3 (with `aws`, the shared AWS configuration);
+/// for S3, also what keeps it fresh.
 pub async fn load_catalog(
     source: &CatalogSource,
+    aws: Option<&SdkConfig>,
 ) -> Result<(Catalog, Option<Arc<S3Catalog>>), StartError> {
     match source {
         CatalogSource::File(path) => Ok((load_catalog_file(path)?, None)),
         CatalogSource::S3 { bucket, key } => {
-            let s3 = S3Catalog::new(bucket, key, refresh_from_env()?).await;
+            let aws = aws.ok_or(StartError::MissingEnv("an AWS configuration"))?;
+            let s3 = S3Catalog::new(aws, bucket, key, refresh_from_env()?);
             match s3.fetch().await? {
                 Some(catalog) => Ok((catalog, Some(Arc::new(s3)))),
                 None => Err(s3.fail("S3 answered 304 to a first request".into())),
@@ -368,7 +374,12 @@ impl StoreChoice {
         let var = |name: &str| std::env::var(name).ok().filter(|v| !v.is_empty());
         let table = var(ENV_TABLE);
         let kind = var(ENV_STORE).unwrap_or_else(|| {
-            if table.is_some() { "dynamodb" } else { "sqlite" }.to_owned()
+            if table.is_some() {
+                "dynamodb"
+            } else {
+                "sqlite"
+            }
+            .to_owned()
         });
         match kind.as_str() {
             "dynamodb" => Ok(StoreChoice::DynamoDb {
@@ -382,16 +393,24 @@ impl StoreChoice {
     }
 }
 
-/// Opens the chosen store: its client is built here, once, and shared by every request.
-pub async fn open_store(choice: &StoreChoice) -> Result<Arc<dyn Store>, StartError> {
+/// Opens the chosen store (DynamoDB on `aws`, the shared AWS configuration): its client
+/// is built here, once, and shared by every request.
+pub fn open_store(
+    choice: &StoreChoice,
+    aws: Option<&SdkConfig>,
+) -> Result<Arc<dyn Store>, StartError> {
     match choice {
         StoreChoice::Sqlite(path) => {
             let store = SqliteStore::open(path).map_err(|e| StartError::Store(e.to_string()))?;
             Ok(Arc::new(store))
         }
-        StoreChoice::DynamoDb { table } => Err(StartError::Store(format!(
-            "this build has no DynamoDB store yet (table {table}); set CARTE_STORE=sqlite"
-        ))),
+        StoreChoice::DynamoDb { table } => {
+            let aws = aws.ok_or(StartError::MissingEnv("an AWS configuration"))?;
+            Ok(Arc::new(DynamoStore::new(
+                aws_sdk_dynamodb::Client::new(aws),
+                table.as_str(),
+            )))
+        }
     }
 }
 
@@ -400,14 +419,32 @@ pub async fn open_store(choice: &StoreChoice) -> Result<Arc<dyn Store>, StartErr
 pub async fn state_from_env() -> Result<(AppState, Option<Arc<S3Catalog>>), StartError> {
     let source = CatalogSource::from_env()?;
     let choice = StoreChoice::from_env()?;
-    // The catalog fetch and the store's set-up do not depend on each other.
-    let (catalog, store) = tokio::join!(load_catalog(&source), open_store(&choice));
-    let (catalog, s3) = catalog?;
-    Ok((AppState::new(catalog, store?), s3))
+    let aws = match (&source, &choice) {
+        (CatalogSource::File(_), StoreChoice::Sqlite(_)) => None,
+        _ => Some(aws_config_from_env().await),
+    };
+    let store = open_store(&choice, aws.as_ref())?;
+    let (catalog, s3) = load_catalog(&source, aws.as_ref()).await?;
+    Ok((AppState::new(catalog, store), s3))
+}
+
+/// The AWS configuration from the environment (credentials, region, and endpoint
+/// overrides such as `AWS_ENDPOINT_URL_DYNAMODB`), loaded once so S3 and DynamoDB share one
+/// HTTP client, with the store's retry and timeout settings.
+pub async fn aws_config_from_env() -> SdkConfig {
+    aws_config::defaults(aws_config::BehaviorVersion::latest())
+        .retry_config(DynamoStore::retry_config())
+        .timeout_config(DynamoStore::timeout_config())
+        .load()
+        .await
 }
 
 /// The function's router, refreshing an S3 catalog when it is one.
-pub fn app(state: AppState, s3: Option<Arc<S3Catalog>>, make_router: fn(AppState) -> Router) -> Router {
+pub fn app(
+    state: AppState,
+    s3: Option<Arc<S3Catalog>>,
+    make_router: fn(AppState) -> Router,
+) -> Router {
     let router = make_router(state.clone());
     match s3 {
         Some(s3) => router.layer(axum::middleware::from_fn_with_state(

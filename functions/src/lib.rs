@@ -6,6 +6,7 @@
 //! mounts them all in one process for `carte serve`.
 
 pub mod events;
+pub mod export;
 pub mod forms;
 pub mod html;
 pub mod keys;
@@ -16,10 +17,13 @@ pub mod openapi;
 pub mod orders;
 pub mod problem;
 pub mod quote;
+pub mod redeem;
+pub mod reports;
 pub mod session;
 pub mod staff;
 pub mod state;
 pub mod store;
+pub mod visits;
 
 use axum::routing::{get, post};
 use axum::{Json, Router};
@@ -86,6 +90,19 @@ fn staff_routes() -> Router<AppState> {
         )
         .route("/api/staff/config", get(staff::config))
         .route("/api/staff/board", get(staff::board))
+        .route("/api/staff/redemptions", post(redeem::redeem))
+        .route(
+            "/api/staff/members/{id}",
+            axum::routing::delete(export::erase_member),
+        )
+}
+
+fn marketing_routes() -> Router<AppState> {
+    Router::new()
+        .route("/api/visits", post(visits::record))
+        .route("/api/reports/campaigns", get(reports::campaigns))
+        .route("/api/reports/sales", get(reports::sales))
+        .route("/api/exports/{file}", get(export::export))
 }
 
 fn meta_routes() -> Router<AppState> {
@@ -122,12 +139,18 @@ pub fn staff_router(state: AppState) -> Router {
     finish(staff_routes(), state)
 }
 
+/// The marketing function: visits, reports and CSV exports.
+pub fn marketing_router(state: AppState) -> Router {
+    finish(marketing_routes(), state)
+}
+
 /// Every function under `/api` in one router, for `carte serve`.
 pub fn router(state: AppState) -> Router {
     let routes = quote_routes()
         .merge(orders_routes())
         .merge(members_routes())
         .merge(staff_routes())
+        .merge(marketing_routes())
         // Only a long-lived process can hold the event stream open and see every
         // order; the Lambda staff function's consoles poll the queue instead.
         .route("/api/staff/events", get(events::stream))

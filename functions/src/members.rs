@@ -164,14 +164,9 @@ fn welcome_for(site: &Site, member_id: &str) -> Option<IssuedCode> {
         .iter()
         .flat_map(|c| c.coupons.iter())
         .find(|c| c.issue == Issue::OnSignUp)?;
-    // 10 characters from an alphabet without look-alikes: ~50 bits, unique in practice
-    // and guarded by the primary key.
-    const ALPHABET: &[u8] = b"ABCDEFGHJKLMNPQRSTUVWXYZ23456789";
-    let bytes: [u8; 10] = rand::random();
-    let suffix: String = bytes
-        .iter()
-        .map(|b| char::from(ALPHABET[usize::from(*b) % ALPHABET.len()]))
-        .collect();
+    // Unguessable and without look-alikes (see `redeem::new_code`); the primary
+    // key guards uniqueness. Without randomness there is no welcome code.
+    let suffix = crate::redeem::new_code().ok()?;
     Some(IssuedCode {
         code: format!("{}-{suffix}", coupon.code.to_uppercase()),
         coupon: coupon.code.clone(),

@@ -56,6 +56,12 @@ impl Modify for ApiKeyScheme {
         session::whoami,
         session::sign_out,
         events::stream,
+        crate::redeem::redeem,
+        crate::export::erase_member,
+        crate::visits::record,
+        crate::reports::campaigns,
+        crate::reports::sales,
+        crate::export::export,
         crate::health,
         openapi_json,
     ),
@@ -72,6 +78,7 @@ impl Modify for ApiKeyScheme {
         (name = "orders", description = "Placing orders and following them"),
         (name = "members", description = "Member sign-up"),
         (name = "staff", description = "The counter and kitchen (API key, role staff)"),
+        (name = "marketing", description = "Visits, campaign and sales reports, CSV exports (role marketer)"),
         (name = "meta", description = "Health and this document"),
     )
 )]

@@ -15,7 +15,7 @@ use crate::limits;
 use crate::problem::{ApiError, FieldError, ProblemDoc};
 use crate::quote::price_cart;
 use crate::state::AppState;
-use crate::store::{Attribution, NewOrder, Order, OrderStatus, StatusTimes};
+use crate::store::{Attribution, NewOrder, Order, OrderStatus, StatusTimes, Touch, Touches};
 
 /// The header that makes placing an order safe to retry.
 pub const IDEMPOTENCY_KEY: &str = "idempotency-key";
@@ -39,6 +39,12 @@ pub struct OrderRequest {
     /// The campaign and channel the diner came from.
     #[serde(default)]
     pub attribution: Option<Attribution>,
+    /// The first campaign touch the storefront remembers (kept for reports).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub first_touch: Option<Touch>,
+    /// The last campaign touch; the order's attribution when `attribution` is absent.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub last_touch: Option<Touch>,
 }
 
 /// A placed order.
@@ -82,6 +88,8 @@ pub(crate) struct PlaceInput {
     pub name: Option<String>,
     pub member_id: Option<String>,
     pub attribution: Option<Attribution>,
+    /// First and last campaign touches.
+    pub touches: Touches,
     pub idempotency_key: String,
     /// A hash of the request, to tell a retry from a reuse of the key.
     pub request_hash: String,
@@ -140,6 +148,26 @@ pub(crate) fn check_input(input: &PlaceInput, site: &catalog::Site) -> Result<()
                 ))
             }
             Some(_) => {}
+        }
+    }
+    for (name, touch) in [
+        ("first_touch", &input.touches.first),
+        ("last_touch", &input.touches.last),
+    ] {
+        if let Some(touch) = touch {
+            match site.campaign(&touch.campaign) {
+                None => errors.push(FieldError::new(
+                    format!("{name}.campaign"),
+                    "no campaign with this id",
+                )),
+                Some(campaign) if campaign.channel(&touch.channel).is_none() => {
+                    errors.push(FieldError::new(
+                        format!("{name}.channel"),
+                        "the campaign has no channel with this id",
+                    ))
+                }
+                Some(_) => {}
+            }
         }
     }
     limits::finish(errors)
@@ -206,10 +234,17 @@ pub(crate) async fn place(state: &AppState, input: PlaceInput) -> Result<PlacedO
         note: input.note.clone().filter(|n| !n.trim().is_empty()),
         name: input.name.clone().filter(|n| !n.trim().is_empty()),
         member_id: input.member_id.clone(),
-        attribution: input.attribution.clone(),
+        // Without an explicit attribution the last touch brought the order.
+        attribution: input.attribution.clone().or_else(|| {
+            input.touches.last.as_ref().map(|t| Attribution {
+                campaign: t.campaign.clone(),
+                channel: t.channel.clone(),
+            })
+        }),
         redemption: priced.claim,
         slot: priced.slot,
         placed_at: now,
+        touches: input.touches.clone(),
     };
     let coupon_code = input.cart.coupon.clone().unwrap_or_default();
     let placed = state
@@ -305,6 +340,10 @@ pub async fn place_order(
             name: request.name,
             member_id: request.member_id,
             attribution: request.attribution,
+            touches: Touches {
+                first: request.first_touch,
+                last: request.last_touch,
+            },
             idempotency_key: key,
             request_hash: keys::sha256_hex(&canonical),
         },

@@ -5,7 +5,7 @@ use axum::body::Body;
 use axum::extract::State;
 use axum::http::HeaderMap;
 use axum::Json;
-use catalog::{price, Cart, CouponOutcome, CouponRejection, Fulfilment, Issue, Quote};
+use catalog::{price_with, Cart, CouponOutcome, CouponRejection, Diner, Fulfilment, Quote};
 use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
@@ -53,6 +53,30 @@ pub(crate) struct Priced {
     pub slot: Option<SlotClaim>,
 }
 
+/// What coupon rules need to know about the diner: membership, and for a
+/// member whether this is their first order. An unknown member id is left to
+/// the order's own check (`member_id` field error).
+pub(crate) async fn diner_facts(
+    state: &AppState,
+    member_id: Option<&str>,
+) -> Result<Diner, ApiError> {
+    let Some(member) = member_id else {
+        return Ok(Diner::default());
+    };
+    let known = state
+        .store
+        .find_member(crate::store::MemberKey::Id(member.to_owned()))
+        .await?
+        .is_some();
+    if !known {
+        return Ok(Diner::default());
+    }
+    Ok(Diner {
+        member: true,
+        first_order: state.store.member_order_count(member).await? == 0,
+    })
+}
+
 /// Prices `cart` with the live sold-out switches, resolving issued single-use
 /// codes and checking the coupon's budget and per-member limit (without
 /// redeeming). A coupon the store refuses leaves the cart priced without it and
@@ -77,7 +101,7 @@ pub(crate) async fn price_cart(
     if let Some(code) = code {
         match site.coupon(code) {
             // A sign-up coupon is only redeemed through the codes issued to members.
-            Some((_, coupon)) if coupon.issue == Issue::OnSignUp => {
+            Some((_, coupon)) if coupon.uses_issued_codes() => {
                 refusal = Some(CouponRejection::MembersOnly);
             }
             Some(_) => {}
@@ -92,7 +116,9 @@ pub(crate) async fn price_cart(
             }
         }
     }
-    let quote = price(site, &sold_out, &priced_cart, now).map_err(ApiError::InvalidCart)?;
+    let diner = diner_facts(state, member_id).await?;
+    let quote =
+        price_with(site, &sold_out, &priced_cart, now, &diner).map_err(ApiError::InvalidCart)?;
     let mut claim = None;
     let mut budget_left = None;
     if let (
@@ -110,6 +136,18 @@ pub(crate) async fn price_cart(
                 let left = budget.saturating_sub(used);
                 budget_left = Some(left);
                 if left == 0 {
+                    refusal = Some(CouponRejection::BudgetExhausted);
+                }
+            }
+            if let (None, Some(cap)) = (&refusal, coupon.budget_amount) {
+                let given = state
+                    .store
+                    .coupon_totals()
+                    .await?
+                    .into_iter()
+                    .find(|t| t.coupon == coupon.code)
+                    .map_or(0, |t| t.discount);
+                if given.saturating_add(*discount) > cap {
                     refusal = Some(CouponRejection::BudgetExhausted);
                 }
             }
@@ -134,6 +172,7 @@ pub(crate) async fn price_cart(
                 issued_code: issued_code.clone(),
                 budget: coupon.budget,
                 per_member: coupon.per_member,
+                budget_amount: coupon.budget_amount,
             });
         }
     }
@@ -143,7 +182,8 @@ pub(crate) async fn price_cart(
             claim = None;
             let mut without = priced_cart.clone();
             without.coupon = None;
-            let mut quote = price(site, &sold_out, &without, now).map_err(ApiError::InvalidCart)?;
+            let mut quote = price_with(site, &sold_out, &without, now, &diner)
+                .map_err(ApiError::InvalidCart)?;
             quote.coupon = Some(CouponOutcome::Rejected {
                 code: code.unwrap_or_default().to_owned(),
                 reason,

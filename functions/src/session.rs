@@ -274,9 +274,10 @@ pub fn client_ip(parts: &Parts) -> String {
     if let Some(ConnectInfo(addr)) = parts.extensions.get::<ConnectInfo<SocketAddr>>() {
         return addr.ip().to_string();
     }
-    if let Some(lambda_http::request::RequestContext::ApiGatewayV2(context)) = parts
-        .extensions
-        .get::<lambda_http::request::RequestContext>()
+    if let Some(lambda_http::request::RequestContext::ApiGatewayV2(context)) =
+        parts
+            .extensions
+            .get::<lambda_http::request::RequestContext>()
     {
         if let Some(ip) = &context.http.source_ip {
             return ip.clone();
@@ -356,7 +357,10 @@ fn no_store(mut response: Response) -> Response {
         (status = 429, description = "Too many failed sign-ins from this address; see Retry-After", body = ProblemDoc, content_type = "application/problem+json"),
     )
 )]
-pub async fn sign_in(State(state): State<AppState>, request: Request) -> Result<Response, ApiError> {
+pub async fn sign_in(
+    State(state): State<AppState>,
+    request: Request,
+) -> Result<Response, ApiError> {
     let (parts, body) = request.into_parts();
     let client = client_ip(&parts);
     state.sign_in.check(&client)?;
@@ -440,7 +444,10 @@ pub async fn whoami(
         (status = 403, description = "A cross-site request", body = ProblemDoc, content_type = "application/problem+json"),
     )
 )]
-pub async fn sign_out(State(state): State<AppState>, request: Request) -> Result<Response, ApiError> {
+pub async fn sign_out(
+    State(state): State<AppState>,
+    request: Request,
+) -> Result<Response, ApiError> {
     let (parts, _) = request.into_parts();
     if let Some(token) = session_token(&parts.headers) {
         check_same_origin(&parts.headers, Access::Change)?;
@@ -476,7 +483,10 @@ mod tests {
     fn the_cookie_is_found_among_others() {
         let h = headers(&[("cookie", "a=1; carte_staff=abc ; b=2")]);
         assert_eq!(session_token(&h), Some("abc"));
-        assert_eq!(session_token(&headers(&[("cookie", "carte_staffx=1")])), None);
+        assert_eq!(
+            session_token(&headers(&[("cookie", "carte_staffx=1")])),
+            None
+        );
     }
 
     #[test]
@@ -490,7 +500,10 @@ mod tests {
         let typed = headers(&[("sec-fetch-site", "none")]);
         assert!(check_same_origin(&typed, Access::Read).is_ok());
         assert!(check_same_origin(&typed, Access::Change).is_err());
-        let origin = headers(&[("origin", "http://shop.test:8080"), ("host", "shop.test:8080")]);
+        let origin = headers(&[
+            ("origin", "http://shop.test:8080"),
+            ("host", "shop.test:8080"),
+        ]);
         assert!(check_same_origin(&origin, Access::Change).is_ok());
         let other = headers(&[("origin", "http://evil.test"), ("host", "shop.test")]);
         assert!(check_same_origin(&other, Access::Change).is_err());

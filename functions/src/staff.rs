@@ -46,7 +46,9 @@ pub async fn authorize(
 fn etagged(headers: &HeaderMap, value: &impl Serialize, cache: &'static str) -> Response {
     let body = match serde_json::to_vec(value) {
         Ok(body) => body,
-        Err(error) => return ApiError::Store(StoreError::Backend(error.to_string())).into_response(),
+        Err(error) => {
+            return ApiError::Store(StoreError::Backend(error.to_string())).into_response()
+        }
     };
     let etag = format!("\"{}\"", &keys::sha256_hex(&body)[..32]);
     let unchanged = headers
@@ -60,7 +62,10 @@ fn etagged(headers: &HeaderMap, value: &impl Serialize, cache: &'static str) -> 
         StatusCode::NOT_MODIFIED.into_response()
     } else {
         (
-            [(header::CONTENT_TYPE, HeaderValue::from_static("application/json"))],
+            [(
+                header::CONTENT_TYPE,
+                HeaderValue::from_static("application/json"),
+            )],
             body,
         )
             .into_response()
@@ -247,7 +252,13 @@ pub async fn set_status(
     }
     let order = state
         .store
-        .set_status(&id, request.status, &caller.who(), request.reason, state.now())
+        .set_status(
+            &id,
+            request.status,
+            &caller.who(),
+            request.reason,
+            state.now(),
+        )
         .await?;
     state.events.publish(StaffEvent::status(&order));
     Ok(Json(order.into()))
@@ -494,13 +505,13 @@ pub async fn board(
         .filter(recent)
         .filter(|o| o.status == Ready)
         .collect();
-    ready.sort_by(|a, b| b.times.ready.cmp(&a.times.ready));
+    ready.sort_by_key(|o| std::cmp::Reverse(o.times.ready));
     let mut preparing: Vec<&Order> = open
         .iter()
         .filter(recent)
         .filter(|o| o.status != Ready)
         .collect();
-    preparing.sort_by(|a, b| a.times.received.cmp(&b.times.received));
+    preparing.sort_by_key(|o| o.times.received);
     let view = BoardView {
         location,
         preparing: preparing.iter().map(|o| o.number.clone()).collect(),

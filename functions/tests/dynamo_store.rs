@@ -31,6 +31,7 @@ conformance_test!(atomicity);
 conformance_test!(coupon_limits);
 conformance_test!(api_keys);
 conformance_test!(sold_out_switches);
+conformance_test!(sessions);
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_thousand_orders_on_a_budget_of_a_hundred_redeem_a_hundred() {
@@ -66,7 +67,10 @@ async fn a_budget_over_four_shards_redeems_exactly_the_budget() {
     for round in 0..3 {
         let started = Instant::now();
         conformance::concurrent_budget(|| server.open_sharded(4), 1000, 100).await;
-        eprintln!("round {round} (4 shards): 1000 attempts in {:?}", started.elapsed());
+        eprintln!(
+            "round {round} (4 shards): 1000 attempts in {:?}",
+            started.elapsed()
+        );
     }
 }
 
@@ -172,4 +176,125 @@ async fn an_unreachable_endpoint_is_unavailable() {
         "{result:?}"
     );
     assert!(started.elapsed().as_secs() < 20, "bounded by the timeouts");
+}
+
+/// Marks the child process of [`from_env_takes_the_endpoint_from_aws_endpoint_url`].
+const FROM_ENV_CHILD: &str = "CARTE_DYNAMO_FROM_ENV_CHILD";
+
+/// `from_env` loads the standard AWS configuration, endpoint included. The
+/// variables are set only in a child process running
+/// [`from_env_child_places_an_order`], never in this multi-threaded one.
+#[test]
+fn from_env_takes_the_endpoint_from_aws_endpoint_url() {
+    let server = Dynoxide::start();
+    let output = std::process::Command::new(std::env::current_exe().expect("test binary"))
+        .args([
+            "--exact",
+            "from_env_child_places_an_order",
+            "--test-threads=1",
+        ])
+        .env(FROM_ENV_CHILD, "1")
+        .env("AWS_ENDPOINT_URL", server.endpoint())
+        .env_remove("AWS_ENDPOINT_URL_DYNAMODB")
+        .env_remove("AWS_PROFILE")
+        .env("AWS_ACCESS_KEY_ID", "test")
+        .env("AWS_SECRET_ACCESS_KEY", "test")
+        .env("AWS_REGION", "us-east-1")
+        .env("AWS_EC2_METADATA_DISABLED", "true")
+        .output()
+        .expect("run the child test");
+    let stdout = String::from_utf8_lossy(&output.stdout);
+    assert!(
+        output.status.success() && stdout.contains("1 passed"),
+        "child failed:\n{stdout}\n{}",
+        String::from_utf8_lossy(&output.stderr)
+    );
+}
+
+/// The child half of [`from_env_takes_the_endpoint_from_aws_endpoint_url`];
+/// outside that child (no marker variable) there is nothing to check.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn from_env_child_places_an_order() {
+    if std::env::var_os(FROM_ENV_CHILD).is_none() {
+        return;
+    }
+    let store = DynamoStore::from_env("carte-from-env").await;
+    store
+        .create_table()
+        .await
+        .expect("create table via AWS_ENDPOINT_URL");
+    let placed = store
+        .place_order(sample_order("alpha", "env"))
+        .await
+        .expect("order");
+    assert_eq!(placed.order.number, "A-001");
+}
+
+/// `attempts` concurrent orders, each 5.00 off, on a money budget of `cap`.
+async fn concurrent_money_budget(store: DynamoStore, attempts: usize, cap: i64) -> usize {
+    let store = std::sync::Arc::new(store);
+    let mut tasks = tokio::task::JoinSet::new();
+    for index in 0..attempts {
+        let store = store.clone();
+        tasks.spawn(async move {
+            let mut order = sample_order("alpha", &format!("money-{index}"));
+            order.redemption = Some(functions::store::RedemptionClaim {
+                budget_amount: Some(cap),
+                ..claim("MONEY", None, None)
+            });
+            store.place_order(order).await
+        });
+    }
+    let mut placed = 0;
+    while let Some(result) = tasks.join_next().await {
+        match result.expect("task") {
+            Ok(_) => placed += 1,
+            Err(StoreError::BudgetExhausted) => {}
+            Err(other) => panic!("unexpected error {other:?}"),
+        }
+    }
+    placed
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_money_budget_holds_under_concurrency_on_one_and_four_shards() {
+    let server = Dynoxide::start();
+    for shards in [1, 4] {
+        let store = server.store_with(shards).await;
+        let table = store.table().to_owned();
+        // 100.00 of discounts at 5.00 each: exactly 20 orders.
+        assert_eq!(concurrent_money_budget(store, 200, 10_000).await, 20);
+        let check = DynamoStore::new(server.client(), table).with_coupon_shards(shards);
+        assert_eq!(check.redemption_count("MONEY").await.expect("count"), 20);
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_money_budget_takes_a_smaller_discount_that_still_fits() {
+    let server = Dynoxide::start();
+    let store = server.store_with(1).await;
+    let order = |key: &str, discount: i64| {
+        let mut order = sample_order("alpha", key);
+        order.redemption = Some(functions::store::RedemptionClaim {
+            discount,
+            budget_amount: Some(1200),
+            ..claim("MONEY", None, None)
+        });
+        order
+    };
+    store.place_order(order("m1", 500)).await.expect("5.00");
+    store.place_order(order("m2", 500)).await.expect("10.00");
+    assert_eq!(
+        store.place_order(order("m3", 500)).await.err(),
+        Some(StoreError::BudgetExhausted)
+    );
+    store
+        .place_order(order("m4", 200))
+        .await
+        .expect("12.00 exactly");
+    assert_eq!(
+        store.place_order(order("m5", 1)).await.err(),
+        Some(StoreError::BudgetExhausted)
+    );
+    assert_eq!(store.redemption_count("MONEY").await.expect("count"), 3);
 }

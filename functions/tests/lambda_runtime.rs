@@ -6,12 +6,18 @@
 //! starts a binary with `AWS_LAMBDA_RUNTIME_API` pointing at it, hands it API Gateway v2
 //! events and reads the API Gateway responses the binary posts back.
 //!
+//! The functions' store is DynamoDB: a fresh table on Dynoxide (a DynamoDB-compatible
+//! server on loopback), reached through `AWS_ENDPOINT_URL_DYNAMODB` as in production
+//! through the SDK's default endpoint.
+//!
 //! `CARTE_LAMBDA_BIN_DIR` runs other builds of the binaries (e.g. the `release-small`
 //! ones cargo-lambda writes to `target/lambda/<name>/bootstrap`) through the same
 //! journey; the time from spawn to the first `next` call (Lambda's "Init Duration") is
 //! printed with `--nocapture`.
 
 mod common;
+#[path = "common/dynoxide.rs"]
+mod dynoxide;
 
 use std::collections::HashMap;
 use std::path::{Path, PathBuf};
@@ -39,10 +45,13 @@ enum Outcome {
     Error(Value),
 }
 
+/// An invocation waiting to be handed out: its request id and the event.
+type Invocation = (String, String);
+
 #[derive(Clone, Default)]
 struct Emulator {
     /// Events waiting for the function's next `next` call.
-    queue: Arc<AsyncMutex<Option<mpsc::Receiver<(String, String)>>>>,
+    queue: Arc<AsyncMutex<Option<mpsc::Receiver<Invocation>>>>,
     /// Whoever waits for each request id's outcome.
     waiting: Arc<Mutex<HashMap<String, oneshot::Sender<Outcome>>>>,
     /// When the function first asked for an event: the end of its init.
@@ -135,7 +144,7 @@ async fn init_error(State(emu): State<Emulator>, body: String) -> StatusCode {
 struct Running {
     emu: Emulator,
     addr: std::net::SocketAddr,
-    events: mpsc::Sender<(String, String)>,
+    events: mpsc::Sender<Invocation>,
     count: usize,
 }
 
@@ -194,16 +203,37 @@ impl Running {
     async fn ready(&self, child: &mut Child) -> Instant {
         let started = Instant::now();
         loop {
-            if let Some(at) = *self.emu.first_next.lock().unwrap_or_else(|p| p.into_inner()) {
+            if let Some(at) = *self
+                .emu
+                .first_next
+                .lock()
+                .unwrap_or_else(|p| p.into_inner())
+            {
                 return at;
             }
             if let Ok(Some(status)) = child.try_wait() {
-                panic!("the function exited during init with {status}");
+                panic!(
+                    "the function exited during init with {status}: {}",
+                    stderr_of(child).await
+                );
             }
-            assert!(started.elapsed() < STEP, "the function never asked for an event");
+            assert!(
+                started.elapsed() < STEP,
+                "the function never asked for an event"
+            );
             tokio::time::sleep(Duration::from_millis(1)).await;
         }
     }
+}
+
+/// What an exited process wrote to its (piped) stderr.
+async fn stderr_of(child: &mut Child) -> String {
+    use tokio::io::AsyncReadExt as _;
+    let mut text = String::new();
+    if let Some(mut stderr) = child.stderr.take() {
+        let _ = stderr.read_to_string(&mut text).await;
+    }
+    text
 }
 
 /// The binary `name`: the test build, or one from `CARTE_LAMBDA_BIN_DIR`.
@@ -220,31 +250,47 @@ fn binary(name: &str) -> PathBuf {
     }
 }
 
-/// A temporary folder with the fixture catalog's `site.json` and a store file.
+/// What the functions run on: a temporary folder with the fixture catalog's `site.json`,
+/// and a DynamoDB table with Carte's schema on a fresh Dynoxide.
 struct Deployment {
     dir: tempfile::TempDir,
     version: String,
+    dynamo: dynoxide::Dynoxide,
 }
 
+/// The table the functions use.
+const TABLE: &str = "carte-e2e";
+
 impl Deployment {
-    fn new() -> Deployment {
+    async fn new() -> Deployment {
         let dir = tempfile::tempdir().expect("tempdir");
         let catalog = Catalog::new(common::site());
         let file = json!({"version": catalog.version, "site": catalog.site});
         std::fs::write(dir.path().join("site.json"), file.to_string()).expect("write site.json");
+        let dynamo = dynoxide::Dynoxide::start();
+        functions::store::DynamoStore::new(dynamo.client(), TABLE)
+            .create_table()
+            .await
+            .expect("create the table");
         Deployment {
             dir,
             version: catalog.version,
+            dynamo,
         }
     }
 
+    /// A function process as Lambda would start it, minus the Runtime API.
     fn command(&self, name: &str) -> Command {
         let mut command = Command::new(binary(name));
         command
             .env_clear()
             .env("CARTE_SITE_JSON", self.dir.path().join("site.json"))
-            .env("CARTE_STORE", "sqlite")
-            .env("CARTE_SQLITE_PATH", self.dir.path().join("carte.db"))
+            .env("CARTE_TABLE", TABLE)
+            .env("AWS_ENDPOINT_URL_DYNAMODB", self.dynamo.endpoint())
+            .env("AWS_ACCESS_KEY_ID", "test")
+            .env("AWS_SECRET_ACCESS_KEY", "test")
+            .env("AWS_REGION", "us-east-1")
+            .env("AWS_EC2_METADATA_DISABLED", "true")
             .stdin(Stdio::null())
             .stdout(Stdio::null())
             .stderr(Stdio::piped())
@@ -264,14 +310,18 @@ impl Deployment {
 }
 
 fn event(file: &str) -> String {
-    let path = format!("{}/tests/fixtures/events/{file}", env!("CARGO_MANIFEST_DIR"));
+    let path = format!(
+        "{}/tests/fixtures/events/{file}",
+        env!("CARGO_MANIFEST_DIR")
+    );
     std::fs::read_to_string(&path).unwrap_or_else(|e| panic!("cannot read {path}: {e}"))
 }
 
 /// The API Gateway v2 response the function posted: status, headers, decoded JSON body.
 fn api_response(outcome: Outcome) -> (u64, Value, Value) {
-    let Outcome::Response(response) = outcome else {
-        panic!("the function reported an error: {outcome:?}");
+    let response = match outcome {
+        Outcome::Response(response) => response,
+        Outcome::Error(error) => panic!("the function reported an error: {error}"),
     };
     let status = response["statusCode"].as_u64().unwrap_or_default();
     let text = response["body"].as_str().unwrap_or_default();
@@ -289,7 +339,7 @@ fn api_response(outcome: Outcome) -> (u64, Value, Value) {
 
 #[tokio::test]
 async fn orders_binary_takes_an_order_once_per_idempotency_key_through_the_runtime_api() {
-    let deployment = Deployment::new();
+    let deployment = Deployment::new().await;
     let mut emulator = Running::start().await;
     let spawned = Instant::now();
     let mut child = deployment
@@ -302,7 +352,8 @@ async fn orders_binary_takes_an_order_once_per_idempotency_key_through_the_runti
         ready.duration_since(spawned).as_secs_f64() * 1000.0
     );
 
-    let order = event("order_with_idempotency_key.json").replace("CATALOG_VERSION", &deployment.version);
+    let order =
+        event("order_with_idempotency_key.json").replace("CATALOG_VERSION", &deployment.version);
     let started = Instant::now();
     let (status, headers, placed) = api_response(emulator.invoke(&order).await);
     eprintln!(
@@ -361,7 +412,7 @@ async fn orders_binary_takes_an_order_once_per_idempotency_key_through_the_runti
 
 #[tokio::test]
 async fn every_binary_starts_on_the_runtime_api_and_answers_its_own_routes() {
-    let deployment = Deployment::new();
+    let deployment = Deployment::new().await;
     for (name, file, want) in [
         ("quote", "quote.json", 200),
         ("members", "quote.json", 404),
@@ -385,14 +436,17 @@ async fn every_binary_starts_on_the_runtime_api_and_answers_its_own_routes() {
 }
 
 #[tokio::test]
-async fn without_the_runtime_api_a_binary_serves_plain_http_on_port() {
-    let deployment = Deployment::new();
+async fn without_the_runtime_api_a_binary_serves_plain_http_on_port_with_a_sqlite_store() {
+    let deployment = Deployment::new().await;
     let port = {
         let probe = std::net::TcpListener::bind("127.0.0.1:0").expect("bind");
         probe.local_addr().expect("addr").port()
     };
+    // Locally the store may be a SQLite file instead of the table.
     let mut child = deployment
         .command("quote")
+        .env("CARTE_STORE", "sqlite")
+        .env("CARTE_SQLITE_PATH", deployment.dir.path().join("carte.db"))
         .env("PORT", port.to_string())
         .spawn()
         .expect("start quote");
@@ -415,7 +469,7 @@ async fn without_the_runtime_api_a_binary_serves_plain_http_on_port() {
 
 #[tokio::test]
 async fn a_missing_or_bad_catalog_stops_start_up_with_a_message_not_a_panic() {
-    let deployment = Deployment::new();
+    let deployment = Deployment::new().await;
     let emulator = Running::start().await;
     let missing = deployment.dir.path().join("nowhere.json");
     let output = deployment
@@ -464,6 +518,10 @@ async fn a_missing_or_bad_catalog_stops_start_up_with_a_message_not_a_panic() {
     assert!(stderr.contains("CARTE_STORE=\"postgres\""), "{stderr}");
 }
 
+/// A SigV4-shaped header naming the `s3` service: moto routes an unsigned request by
+/// guessing, and guesses wrong for some bodies.
+const S3_AUTHORIZATION: &str = "AWS4-HMAC-SHA256 Credential=test/20260302/us-east-1/s3/aws4_request, SignedHeaders=host, Signature=0";
+
 /// moto's S3 on a free loopback port; stopped when dropped.
 struct Moto {
     /// Killed on drop.
@@ -484,13 +542,18 @@ impl Moto {
             .kill_on_drop(true)
             .spawn()
             .unwrap_or_else(|e| {
-                panic!("cannot start moto_server ({e}); install it with: pip install 'moto[server]'")
+                panic!(
+                    "cannot start moto_server ({e}); install it with: pip install 'moto[server]'"
+                )
             });
         let endpoint = format!("http://127.0.0.1:{port}");
         let client = reqwest::Client::new();
         let started = Instant::now();
         while client.get(&endpoint).send().await.is_err() {
-            assert!(started.elapsed() < Duration::from_secs(30), "moto_server did not start");
+            assert!(
+                started.elapsed() < Duration::from_secs(30),
+                "moto_server did not start"
+            );
             tokio::time::sleep(Duration::from_millis(100)).await;
         }
         Moto {
@@ -502,11 +565,16 @@ impl Moto {
     async fn put(&self, key: &str, body: String) {
         let response = reqwest::Client::new()
             .put(format!("{}/{key}", self.endpoint))
+            .header("authorization", S3_AUTHORIZATION)
             .body(body)
             .send()
             .await
             .expect("put");
-        assert!(response.status().is_success(), "PUT {key}: {}", response.status());
+        assert!(
+            response.status().is_success(),
+            "PUT {key}: {}",
+            response.status()
+        );
     }
 }
 
@@ -523,7 +591,7 @@ async fn a_catalog_in_s3_is_loaded_at_start_and_replaced_when_publish_changes_it
     let (first, text) = site_json(common::site());
     moto.put("shop/private/site.json", text).await;
 
-    let deployment = Deployment::new();
+    let deployment = Deployment::new().await;
     let port = {
         let probe = std::net::TcpListener::bind("127.0.0.1:0").expect("bind");
         probe.local_addr().expect("addr").port()
@@ -548,7 +616,10 @@ async fn a_catalog_in_s3_is_loaded_at_start_and_replaced_when_publish_changes_it
             Ok(response) => break response.json().await.expect("json"),
             Err(_) if started.elapsed() < STEP => {
                 if let Ok(Some(status)) = child.try_wait() {
-                    panic!("quote exited with {status} before serving");
+                    panic!(
+                        "quote exited with {status} before serving: {}",
+                        stderr_of(&mut child).await
+                    );
                 }
                 tokio::time::sleep(Duration::from_millis(20)).await
             }

@@ -111,7 +111,7 @@ fn bad_buy_x_get_y_fields_are_located() {
         "{text}"
     );
     assert!(
-        text.contains("needs `buy` and `get`") && text.contains("campaigns.yaml:15:9"),
+        text.contains("needs `buy` and `get`") && text.contains("campaigns.yaml:15:13"),
         "{text}"
     );
 }

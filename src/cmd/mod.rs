@@ -6,10 +6,14 @@ use generator::build::{BuildError, BuildOptions};
 use generator::Project;
 
 pub mod build;
+pub mod coupons;
+pub mod export;
 pub mod keys;
 pub mod livereload;
+pub mod members;
 pub mod new;
 pub mod publish;
+pub mod report;
 pub mod serve;
 
 /// A multi-threaded Tokio runtime for the commands that talk to a store or serve.

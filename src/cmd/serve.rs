@@ -11,7 +11,7 @@ use axum::extract::Request;
 use axum::http::{header, HeaderValue, StatusCode};
 use axum::middleware::{self, Next};
 use axum::response::Response;
-use axum::routing::get;
+use axum::routing::{any, get};
 use axum::Router;
 use notify::{EventKind, RecursiveMode, Watcher};
 use tokio::sync::mpsc;
@@ -122,6 +122,12 @@ pub fn app(out: &Path, state: functions::AppState, live: LiveReload, inject: boo
             get(livereload::events).with_state(live),
         )
         .merge(functions::router(state))
+        // An unknown API path is answered by the API, as in production where
+        // the CDN sends all of `/api/*` to the functions: a problem, not a page.
+        .route(
+            "/api/{*rest}",
+            any(|| async { functions::ApiError::NotFound }),
+        )
         .fallback_service(site)
         .layer(CompressionLayer::new())
 }

@@ -31,9 +31,11 @@ export function copySite() {
     // Keep the image cache (fast builds), never the store or the built site.
     filter: (src) => !/[\\/]\.carte[\\/](carte\.db|serve)|[\\/]public([\\/]|$)/.test(src),
   });
+  // The theme of this tree, whichever tree the binary was built from.
+  cpSync(join(ROOT, 'themes/default'), join(dir, 'themes/default'), { recursive: true });
   for (const file of readdirSync(join(dir, 'locations'))) {
     const path = join(dir, 'locations', file);
-    const text = readFileSync(path, 'utf8').replace(/^hours:\n(  - .*\n|    .*\n)+/m, 'hours:\n  - days: daily\n    hours: ["00:00-00:00"]\n');
+    const text = readFileSync(path, 'utf8').replace(/^hours:\n(  - .*\n|    .*\n)+/m, 'hours:\n  - days: daily\n    hours: ["00:00-12:00", "12:00-00:00"]\n');
     writeFileSync(path, text);
   }
   const campaigns = readFileSync(join(dir, 'campaigns.yaml'), 'utf8').replace(
@@ -47,7 +49,7 @@ export function copySite() {
 /** Starts `carte serve` on a copy of the demo site; resolves once it answers. */
 export async function startSite() {
   const dir = copySite();
-  const key = execFileSync(CARTE, ['keys', 'create', '--role', 'staff', '--dir', dir], { encoding: 'utf8', timeout: 30_000 })
+  const key = execFileSync(CARTE, ['keys', '--dir', dir, 'create', '--role', 'staff'], { encoding: 'utf8', timeout: 30_000 })
     .split(/\s+/).find((w) => w.length >= 20 && /^[\w-]+$/.test(w));
   const port = await freePort();
   const child = spawn(CARTE, ['serve', dir, '--port', String(port), '--no-watch'], { stdio: ['ignore', 'pipe', 'pipe'] });
@@ -116,3 +118,14 @@ export async function advance(api, id, to) {
     if (status === to) return;
   }
 }
+
+/** The order number the status page shows, once it has loaded. */
+export async function orderNumber(page) {
+  await page.waitForURL(/\/status\/\?id=/);
+  const number = page.locator('#number');
+  await page.waitForFunction(() => /\w-\d+/.test(document.querySelector('#number')?.textContent || ''));
+  return (await number.textContent()).trim();
+}
+
+/** Waits until the menu page's script has loaded the catalog and the cart. */
+export const menuReady = (page) => page.waitForFunction(() => document.documentElement.dataset.ready === '1');

@@ -68,6 +68,13 @@ pub fn demo_copy() -> (tempfile::TempDir, PathBuf) {
     let dir = tempfile::tempdir().expect("temp dir");
     let site = dir.path().join("site");
     copy_site(Path::new(DEMO), &site);
+    // The theme goes with the copy, as `carte new` puts it in a new site: the
+    // binary's fallback to the theme folder it was compiled beside is only
+    // there when the binary was compiled from this checkout.
+    copy_site(
+        &Path::new(env!("CARGO_MANIFEST_DIR")).join("themes/default"),
+        &site.join("themes/default"),
+    );
     for entry in std::fs::read_dir(site.join("locations")).expect("locations") {
         open_all_day(&entry.expect("location file").path());
     }
@@ -92,7 +99,11 @@ pub fn open_all_day(location: &Path) {
         out.push_str(line);
         out.push('\n');
     }
-    assert!(out.contains("00:00-24:00"), "no hours in {}", location.display());
+    assert!(
+        out.contains("00:00-24:00"),
+        "no hours in {}",
+        location.display()
+    );
     std::fs::write(location, out).expect("write location");
 }
 
@@ -186,7 +197,10 @@ impl Server {
         while server.base.is_empty() {
             let printed = server.stdout();
             if let Some(at) = printed.find("at http://") {
-                let url = printed[at + 3..].split_whitespace().next().unwrap_or_default();
+                let url = printed[at + 3..]
+                    .split_whitespace()
+                    .next()
+                    .unwrap_or_default();
                 server.base = url.trim_end_matches('/').to_owned();
                 break;
             }
@@ -224,12 +238,18 @@ impl Server {
 
     /// What the server printed on stdout so far.
     pub fn stdout(&self) -> String {
-        self.stdout.lock().unwrap_or_else(|p| p.into_inner()).clone()
+        self.stdout
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .clone()
     }
 
     /// What the server printed on stderr so far.
     pub fn stderr(&self) -> String {
-        self.stderr.lock().unwrap_or_else(|p| p.into_inner()).clone()
+        self.stderr
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .clone()
     }
 
     pub fn pid(&self) -> u32 {

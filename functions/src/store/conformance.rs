@@ -77,6 +77,7 @@ pub fn sample_order(location: &str, key: &str) -> NewOrder {
         redemption: None,
         slot: None,
         placed_at: at(0),
+        touches: Default::default(),
     }
 }
 
@@ -89,6 +90,7 @@ pub fn claim(coupon: &str, budget: Option<u32>, per_member: Option<u32>) -> Rede
         issued_code: None,
         budget,
         per_member,
+        budget_amount: None,
     }
 }
 
@@ -810,4 +812,299 @@ where
             limit
         );
     }
+}
+
+fn counter(id: &str, coupon: &str, discount: catalog::Minor) -> super::CounterRedemption {
+    super::CounterRedemption {
+        id: id.to_owned(),
+        coupon: coupon.to_owned(),
+        campaign: "spring".into(),
+        location: "alpha".into(),
+        member_id: None,
+        issued_code: None,
+        amount: 5000,
+        discount,
+        budget: None,
+        budget_amount: None,
+        per_member: None,
+        by: "counter tablet".into(),
+        at: at(5),
+    }
+}
+
+/// Counter redemptions share budgets (count and money) with orders, and a
+/// single-use code works once whichever way it is redeemed.
+pub async fn counter_redemptions<F, Fut>(make: F)
+where
+    F: Fn() -> Fut,
+    Fut: Future<Output = DynStore>,
+{
+    let store = make().await;
+    // Count budget 2: one order and one counter redemption use it up.
+    let mut online = sample_order("alpha", "b1");
+    online.redemption = Some(claim("TWO", Some(2), None));
+    store.place_order(online).await.expect("online");
+    let budget = |mut r: super::CounterRedemption| {
+        r.budget = Some(2);
+        r
+    };
+    store
+        .redeem_at_counter(budget(counter("red_1", "TWO", 500)))
+        .await
+        .expect("counter");
+    assert_eq!(
+        store
+            .redeem_at_counter(budget(counter("red_2", "TWO", 500)))
+            .await,
+        Err(StoreError::BudgetExhausted)
+    );
+    let mut over = sample_order("alpha", "b2");
+    over.redemption = Some(claim("TWO", Some(2), None));
+    assert_eq!(
+        store.place_order(over).await.err(),
+        Some(StoreError::BudgetExhausted)
+    );
+    // Money budget 12.00: 5.00 + 5.00 fit, another 5.00 does not, 2.00 does.
+    let money = |id: &str, discount| super::CounterRedemption {
+        budget_amount: Some(1200),
+        ..counter(id, "MONEY", discount)
+    };
+    store.redeem_at_counter(money("m1", 500)).await.expect("m1");
+    let mut order = sample_order("alpha", "m2");
+    order.redemption = Some(RedemptionClaim {
+        budget_amount: Some(1200),
+        ..claim("MONEY", None, None)
+    });
+    store.place_order(order).await.expect("m2");
+    assert_eq!(
+        store.redeem_at_counter(money("m3", 500)).await,
+        Err(StoreError::BudgetExhausted)
+    );
+    store.redeem_at_counter(money("m4", 200)).await.expect("m4");
+    let totals = store.coupon_totals().await.expect("totals");
+    let money_total = totals.iter().find(|t| t.coupon == "MONEY").expect("MONEY");
+    assert_eq!((money_total.redemptions, money_total.discount), (3, 1200));
+    // Batch codes: single use across the counter and online, case-insensitive.
+    let batch = |code: &str| super::BatchCode {
+        code: code.to_owned(),
+        coupon: "PRINT".into(),
+        campaign: "spring".into(),
+        batch: "batch_1".into(),
+        created_at: at(0),
+    };
+    assert_eq!(
+        store
+            .issue_codes(vec![batch("ABCDEFGHJKMN"), batch("PQRSTUVWXYZ2")])
+            .await
+            .expect("issue"),
+        2
+    );
+    assert!(store
+        .issue_codes(vec![batch("ZZZZZZZZZZZZ"), batch("abcdefghjkmn")])
+        .await
+        .is_err());
+    assert!(store
+        .find_issued_code("ZZZZZZZZZZZZ")
+        .await
+        .expect("find")
+        .is_none());
+    let issued = store
+        .find_issued_code("abcdefghjkmn")
+        .await
+        .expect("find")
+        .expect("issued");
+    assert_eq!(
+        (issued.coupon.as_str(), issued.member_id.as_str()),
+        ("PRINT", "")
+    );
+    let with_code = |id: &str, code: &str| super::CounterRedemption {
+        issued_code: Some(code.to_owned()),
+        ..counter(id, "PRINT", 300)
+    };
+    store
+        .redeem_at_counter(with_code("c1", "ABCDEFGHJKMN"))
+        .await
+        .expect("first use");
+    assert_eq!(
+        store
+            .redeem_at_counter(with_code("c2", "ABCDEFGHJKMN"))
+            .await,
+        Err(StoreError::CodeAlreadyUsed)
+    );
+    let mut online = sample_order("alpha", "c3");
+    online.redemption = Some(RedemptionClaim {
+        issued_code: Some("ABCDEFGHJKMN".into()),
+        ..claim("PRINT", None, None)
+    });
+    assert_eq!(
+        store.place_order(online).await.err(),
+        Some(StoreError::CodeAlreadyUsed)
+    );
+    let mut online = sample_order("alpha", "c4");
+    online.redemption = Some(RedemptionClaim {
+        issued_code: Some("PQRSTUVWXYZ2".into()),
+        ..claim("PRINT", None, None)
+    });
+    store.place_order(online).await.expect("online use");
+    assert_eq!(
+        store
+            .redeem_at_counter(with_code("c5", "PQRSTUVWXYZ2"))
+            .await,
+        Err(StoreError::CodeAlreadyUsed)
+    );
+    // An unknown member at the counter is refused.
+    let stranger = super::CounterRedemption {
+        member_id: Some("mem_nobody".into()),
+        ..counter("c6", "ANY", 100)
+    };
+    assert_eq!(
+        store.redeem_at_counter(stranger).await,
+        Err(StoreError::UnknownMember)
+    );
+}
+
+/// Report rows, exports and erasure: figures per campaign, channel and
+/// location; touches kept; personal fields gone after erasure, figures not.
+pub async fn marketing_figures<F, Fut>(make: F)
+where
+    F: Fn() -> Fut,
+    Fut: Future<Output = DynStore>,
+{
+    let store = make().await;
+    let member = store
+        .sign_up(sample_member("+8613800138000"))
+        .await
+        .expect("member")
+        .member
+        .id;
+    let touch = |channel: &str| super::Touch {
+        campaign: "spring".into(),
+        channel: channel.into(),
+        at: None,
+    };
+    for (index, (location, channel, member_id)) in [
+        ("alpha", "flyer", Some(member.clone())),
+        ("alpha", "flyer", Some(member.clone())),
+        ("beta", "chat", None),
+    ]
+    .into_iter()
+    .enumerate()
+    {
+        let mut order = sample_order(location, &format!("fig{index}"));
+        order.placed_at = at(index as i64);
+        order.member_id = member_id;
+        order.attribution = Some(super::Attribution {
+            campaign: "spring".into(),
+            channel: channel.into(),
+        });
+        order.touches = super::Touches {
+            first: Some(touch("chat")),
+            last: Some(touch(channel)),
+        };
+        if index == 0 {
+            order.redemption = Some(claim("SAVE", None, None));
+        }
+        store.place_order(order).await.expect("order");
+    }
+    store
+        .redeem_at_counter(counter("red_x", "SAVE", 700))
+        .await
+        .expect("counter");
+    let visit = super::Visit {
+        day: day(2),
+        campaign: "spring".into(),
+        channel: "flyer".into(),
+        location: "alpha".into(),
+    };
+    for _ in 0..4 {
+        assert!(store.record_visit(visit.clone(), 10).await.expect("visit"));
+    }
+    let range = super::ReportRange::days(day(2), day(2), chrono_tz::Asia::Shanghai, None);
+    let rows = store.campaign_rows(&range).await.expect("rows");
+    let row = |channel: &str, location: &str| {
+        rows.iter()
+            .find(|r| r.channel == channel && r.location == location)
+            .cloned()
+            .unwrap_or_else(|| panic!("no row {channel}/{location} in {rows:?}"))
+    };
+    let flyer = row("flyer", "alpha");
+    assert_eq!(
+        (flyer.visits, flyer.orders, flyer.revenue, flyer.discount),
+        (4, 2, 6400, 500)
+    );
+    assert_eq!(
+        (
+            flyer.redemptions_online,
+            flyer.new_members,
+            flyer.members,
+            flyer.repeat_members
+        ),
+        (1, 1, 1, 1)
+    );
+    let chat = row("chat", "beta");
+    assert_eq!((chat.orders, chat.revenue, chat.members), (1, 3200, 0));
+    let at_counter = row("counter", "alpha");
+    assert_eq!(
+        (
+            at_counter.redemptions_counter,
+            at_counter.discount,
+            at_counter.counter_spend
+        ),
+        (1, 700, 5000)
+    );
+    let beta_only = super::ReportRange::days(
+        day(2),
+        day(2),
+        chrono_tz::Asia::Shanghai,
+        Some("beta".into()),
+    );
+    assert_eq!(
+        store.campaign_rows(&beta_only).await.expect("rows").len(),
+        1
+    );
+    let hours = store.hourly_sales(&range).await.expect("hours");
+    assert_eq!(hours.len(), 1);
+    assert_eq!((hours[0].orders, hours[0].revenue), (3, 9600));
+    let orders = store.export_orders(&range).await.expect("orders");
+    assert_eq!(orders.len(), 3);
+    assert_eq!(orders[0].first_touch.as_deref(), Some("spring/chat"));
+    assert_eq!(orders[0].last_touch.as_deref(), Some("spring/flyer"));
+    assert_eq!(orders[0].coupon.as_deref(), Some("SAVE"));
+    let redemptions = store.export_redemptions(&range).await.expect("redemptions");
+    assert_eq!(redemptions.len(), 2);
+    assert_eq!(
+        redemptions
+            .iter()
+            .map(|r| r.source.as_str())
+            .collect::<Vec<_>>(),
+        ["online", "counter"]
+    );
+    assert_eq!(store.member_order_count(&member).await.expect("count"), 2);
+    store.erase_member(&member, at(9)).await.expect("erase");
+    let members = store
+        .export_members(&super::ReportRange::all())
+        .await
+        .expect("members");
+    assert_eq!(members.len(), 1);
+    assert_eq!(
+        (
+            &members[0].phone,
+            &members[0].name,
+            members[0].erased_at,
+            members[0].orders
+        ),
+        (&None, &None, Some(at(9)), 2)
+    );
+    assert_eq!(
+        store
+            .find_member(MemberKey::Phone("+8613800138000".into()))
+            .await
+            .expect("find"),
+        None
+    );
+    assert_eq!(store.campaign_rows(&range).await.expect("rows"), rows);
+    assert_eq!(
+        store.erase_member("mem_nobody", at(9)).await,
+        Err(StoreError::NotFound)
+    );
 }

@@ -9,6 +9,7 @@
 
 pub mod conformance;
 pub mod dynamo;
+pub mod marketing;
 pub mod sqlite;
 
 use std::fmt;
@@ -148,7 +149,33 @@ pub struct RedemptionClaim {
     pub budget: Option<u32>,
     /// Redemptions allowed per member.
     pub per_member: Option<u32>,
+    /// Total discount allowed across all redemptions (minor units).
+    pub budget_amount: Option<catalog::Minor>,
 }
+
+/// A campaign touch: a visit through a campaign's channel, as the storefront remembers it.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct Touch {
+    pub campaign: String,
+    pub channel: String,
+    /// When the diner arrived through it, if the storefront knows.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[schema(value_type = Option<String>, format = DateTime)]
+    pub at: Option<DateTime<Utc>>,
+}
+
+/// The first and the last campaign touch before an order.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Touches {
+    pub first: Option<Touch>,
+    pub last: Option<Touch>,
+}
+
+pub use marketing::{
+    BatchCode, CampaignRow, CounterRedemption, CouponTotal, DishRow, HourRow, MemberExport,
+    OrderExport, RedemptionExport, ReportRange, Visit,
+};
 
 /// A pickup slot the order takes one place of.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
@@ -184,6 +211,8 @@ pub struct NewOrder {
     pub redemption: Option<RedemptionClaim>,
     pub slot: Option<SlotClaim>,
     pub placed_at: DateTime<Utc>,
+    /// First and last campaign touches, stored for attribution reports.
+    pub touches: Touches,
 }
 
 /// When an order reached each status.
@@ -304,8 +333,9 @@ pub struct IssuedCode {
     pub code: String,
     /// The coupon's content code.
     pub coupon: String,
+    /// The member it was issued to; empty for batch codes (`carte coupons issue`).
     pub member_id: String,
-    /// The order that redeemed it.
+    /// The order (or counter redemption) that redeemed it.
     pub used_by: Option<String>,
 }
 
@@ -486,9 +516,57 @@ pub trait Store: Send + Sync {
 
     /// The session with this token hash if it is live at `at`: not signed out,
     /// not expired, and its key not revoked.
-    async fn find_session(&self, hash: &str, at: DateTime<Utc>)
-        -> Result<Option<Session>, StoreError>;
+    async fn find_session(
+        &self,
+        hash: &str,
+        at: DateTime<Utc>,
+    ) -> Result<Option<Session>, StoreError>;
 
     /// Ends a session (sign-out); `NotFound` when no session has this hash.
     async fn revoke_session(&self, hash: &str, at: DateTime<Utc>) -> Result<(), StoreError>;
+
+    // --- Marketing: issued codes, counter redemptions, visits, reports, exports, erasure.
+
+    /// Stores a batch of unique single-use codes; fails without storing any
+    /// when one of them exists already. Returns how many were stored.
+    async fn issue_codes(&self, codes: Vec<BatchCode>) -> Result<u32, StoreError>;
+
+    /// Records a redemption at the counter with the same budget (count and
+    /// money), per-member and single-use checks as an order, in one transaction.
+    async fn redeem_at_counter(&self, redemption: CounterRedemption) -> Result<(), StoreError>;
+
+    /// How many orders a member has placed (cancelled ones included).
+    async fn member_order_count(&self, member_id: &str) -> Result<u32, StoreError>;
+
+    /// Counts one visit; `false` (not counted) once the day's count for this
+    /// campaign, channel and location has reached `cap`.
+    async fn record_visit(&self, visit: Visit, cap: u32) -> Result<bool, StoreError>;
+
+    /// Redemptions and discount given per coupon code, all time (for budgets left).
+    async fn coupon_totals(&self) -> Result<Vec<CouponTotal>, StoreError>;
+
+    /// Campaign figures per campaign, channel and location over `range`.
+    async fn campaign_rows(&self, range: &ReportRange) -> Result<Vec<CampaignRow>, StoreError>;
+
+    /// Sales per dish over `range` (cancelled orders left out).
+    async fn dish_sales(&self, range: &ReportRange) -> Result<Vec<DishRow>, StoreError>;
+
+    /// Orders and revenue per UTC hour over `range` (cancelled orders left out).
+    async fn hourly_sales(&self, range: &ReportRange) -> Result<Vec<HourRow>, StoreError>;
+
+    /// Orders placed in `range`, oldest first, for CSV export.
+    async fn export_orders(&self, range: &ReportRange) -> Result<Vec<OrderExport>, StoreError>;
+
+    /// Members who signed up in `range`, oldest first.
+    async fn export_members(&self, range: &ReportRange) -> Result<Vec<MemberExport>, StoreError>;
+
+    /// Redemptions (online and at the counter) in `range`, oldest first.
+    async fn export_redemptions(
+        &self,
+        range: &ReportRange,
+    ) -> Result<Vec<RedemptionExport>, StoreError>;
+
+    /// Removes a member's personal fields (phone, email, name, and the names
+    /// and notes of their orders); ids and figures stay so reports stay true.
+    async fn erase_member(&self, id: &str, at: DateTime<Utc>) -> Result<(), StoreError>;
 }

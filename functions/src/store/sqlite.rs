@@ -30,6 +30,9 @@ use super::{
     Placed, Role, Session, SignedUp, SoldOutItem, StatusChange, StatusTimes, Store, StoreError,
 };
 
+#[path = "sqlite_marketing.rs"]
+mod marketing;
+
 /// How many reader connections the store opens.
 const READERS: usize = 3;
 
@@ -118,6 +121,9 @@ const MIGRATIONS: &[&str] = &[
         revoked_at TEXT
     );
     CREATE INDEX sessions_by_key ON sessions(key_id);",
+    // 3: marketing: counter redemptions next to online ones, batch codes without
+    // a member, campaign touches, visit counts, member erasure.
+    marketing::MIGRATION,
 ];
 
 /// The SQLite backend of [`Store`].
@@ -368,47 +374,18 @@ fn place(tx: &Connection, order: NewOrder) -> Result<Placed, StoreError> {
         }
     }
     if let Some(claim) = &order.redemption {
-        if let Some(budget) = claim.budget {
-            let used = count(
-                tx,
-                "SELECT COUNT(*) FROM redemptions WHERE coupon = ?1",
-                [&claim.coupon],
-            )?;
-            if used >= budget {
-                return Err(StoreError::BudgetExhausted);
-            }
-        }
-        if let Some(limit) = claim.per_member {
-            // A per-member limit only means something for a known member;
-            // the caller refuses such coupons for anonymous diners.
-            let member = order
-                .member_id
-                .as_deref()
-                .ok_or(StoreError::PerMemberLimit)?;
-            let used = count(
-                tx,
-                "SELECT COUNT(*) FROM redemptions WHERE coupon = ?1 AND member_id = ?2",
-                params![claim.coupon, member],
-            )?;
-            if used >= limit {
-                return Err(StoreError::PerMemberLimit);
-            }
-        }
-        if let Some(code) = &claim.issued_code {
-            let used_by: Option<Option<String>> = tx
-                .query_row(
-                    "SELECT used_by FROM issued_codes WHERE code = ?1 AND coupon = ?2",
-                    params![code, claim.coupon],
-                    |r| r.get(0),
-                )
-                .optional()
-                .map_err(backend)?;
-            match used_by {
-                None => return Err(StoreError::NotFound),
-                Some(Some(_)) => return Err(StoreError::CodeAlreadyUsed),
-                Some(None) => {}
-            }
-        }
+        marketing::check_claim(
+            tx,
+            &marketing::Limits {
+                coupon: &claim.coupon,
+                discount: claim.discount,
+                budget: claim.budget,
+                budget_amount: claim.budget_amount,
+                per_member: claim.per_member,
+                member: order.member_id.as_deref(),
+                issued_code: claim.issued_code.as_deref(),
+            },
+        )?;
     }
     if let Some(slot) = &order.slot {
         let taken = count(
@@ -468,28 +445,9 @@ fn place(tx: &Connection, order: NewOrder) -> Result<Placed, StoreError> {
     )
     .map_err(backend)?;
     if let Some(claim) = &order.redemption {
-        tx.execute(
-            "INSERT INTO redemptions (order_id, coupon, campaign, member_id, issued_code, discount, at)
-             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)",
-            params![
-                order.id,
-                claim.coupon,
-                claim.campaign,
-                order.member_id,
-                claim.issued_code,
-                claim.discount,
-                ts(order.placed_at)
-            ],
-        )
-        .map_err(backend)?;
-        if let Some(code) = &claim.issued_code {
-            tx.execute(
-                "UPDATE issued_codes SET used_by = ?1 WHERE code = ?2",
-                params![order.id, code],
-            )
-            .map_err(backend)?;
-        }
+        marketing::record_online(tx, &order, claim)?;
     }
+    marketing::record_touches(tx, &order)?;
     tx.execute(
         "INSERT INTO idempotency (key_hash, request_hash, order_id, sealed_token)
          VALUES (?1, ?2, ?3, ?4)",
@@ -815,7 +773,8 @@ impl Store for SqliteStore {
                     Ok(IssuedCode {
                         code: r.get(0)?,
                         coupon: r.get(1)?,
-                        member_id: r.get(2)?,
+                        // Batch codes belong to no member.
+                        member_id: r.get::<_, Option<String>>(2)?.unwrap_or_default(),
                         used_by: r.get(3)?,
                     })
                 },
@@ -938,6 +897,94 @@ impl Store for SqliteStore {
         .await
     }
 
+    async fn issue_codes(&self, codes: Vec<super::BatchCode>) -> Result<u32, StoreError> {
+        self.write(move |tx| marketing::issue_codes(tx, &codes))
+            .await
+    }
+
+    async fn redeem_at_counter(
+        &self,
+        redemption: super::CounterRedemption,
+    ) -> Result<(), StoreError> {
+        self.write(move |tx| marketing::redeem_at_counter(tx, &redemption))
+            .await
+    }
+
+    async fn member_order_count(&self, member_id: &str) -> Result<u32, StoreError> {
+        let member = member_id.to_owned();
+        self.read(move |conn| marketing::member_order_count(conn, &member))
+            .await
+    }
+
+    async fn record_visit(&self, visit: super::Visit, cap: u32) -> Result<bool, StoreError> {
+        self.write(move |tx| marketing::record_visit(tx, &visit, cap))
+            .await
+    }
+
+    async fn coupon_totals(&self) -> Result<Vec<super::CouponTotal>, StoreError> {
+        self.read(marketing::coupon_totals).await
+    }
+
+    async fn campaign_rows(
+        &self,
+        range: &super::ReportRange,
+    ) -> Result<Vec<super::CampaignRow>, StoreError> {
+        let range = range.clone();
+        self.read(move |conn| marketing::campaign_rows(conn, &range))
+            .await
+    }
+
+    async fn dish_sales(
+        &self,
+        range: &super::ReportRange,
+    ) -> Result<Vec<super::DishRow>, StoreError> {
+        let range = range.clone();
+        self.read(move |conn| marketing::dish_sales(conn, &range))
+            .await
+    }
+
+    async fn hourly_sales(
+        &self,
+        range: &super::ReportRange,
+    ) -> Result<Vec<super::HourRow>, StoreError> {
+        let range = range.clone();
+        self.read(move |conn| marketing::hourly_sales(conn, &range))
+            .await
+    }
+
+    async fn export_orders(
+        &self,
+        range: &super::ReportRange,
+    ) -> Result<Vec<super::OrderExport>, StoreError> {
+        let range = range.clone();
+        self.read(move |conn| marketing::export_orders(conn, &range))
+            .await
+    }
+
+    async fn export_members(
+        &self,
+        range: &super::ReportRange,
+    ) -> Result<Vec<super::MemberExport>, StoreError> {
+        let range = range.clone();
+        self.read(move |conn| marketing::export_members(conn, &range))
+            .await
+    }
+
+    async fn export_redemptions(
+        &self,
+        range: &super::ReportRange,
+    ) -> Result<Vec<super::RedemptionExport>, StoreError> {
+        let range = range.clone();
+        self.read(move |conn| marketing::export_redemptions(conn, &range))
+            .await
+    }
+
+    async fn erase_member(&self, id: &str, at: DateTime<Utc>) -> Result<(), StoreError> {
+        let id = id.to_owned();
+        self.write(move |tx| marketing::erase_member(tx, &id, at))
+            .await
+    }
+
     async fn create_session(&self, session: NewSession) -> Result<(), StoreError> {
         self.write(move |tx| {
             let live = count(
@@ -984,7 +1031,13 @@ impl Store for SqliteStore {
                      WHERE s.hash = ?1 AND s.revoked_at IS NULL AND s.expires_at > ?2
                        AND k.revoked_at IS NULL",
                     params![hash, ts(at)],
-                    |row| Ok((key_from_row(row)?, row.get::<_, String>(7)?, row.get::<_, String>(8)?)),
+                    |row| {
+                        Ok((
+                            key_from_row(row)?,
+                            row.get::<_, String>(7)?,
+                            row.get::<_, String>(8)?,
+                        ))
+                    },
                 )
                 .optional()
                 .map_err(backend)?;

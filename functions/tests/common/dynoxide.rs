@@ -28,8 +28,7 @@ pub fn binary() -> PathBuf {
     if let Some(path) = std::env::var_os("DYNOXIDE_BIN") {
         return PathBuf::from(path);
     }
-    PathBuf::from(env!("CARGO_MANIFEST_DIR"))
-        .join("../node_modules/@dynoxide/linux-x64/dynoxide")
+    PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../node_modules/@dynoxide/linux-x64/dynoxide")
 }
 
 /// A running Dynoxide process; dropping it kills the process.
@@ -116,8 +115,8 @@ impl Dynoxide {
     /// A fresh table with Carte's schema, and a store on it.
     pub async fn store_with(&self, shards: u32) -> DynamoStore {
         let n = self.tables.fetch_add(1, Ordering::Relaxed);
-        let store = DynamoStore::new(self.client(), format!("carte-test-{n}"))
-            .with_coupon_shards(shards);
+        let store =
+            DynamoStore::new(self.client(), format!("carte-test-{n}")).with_coupon_shards(shards);
         store.create_table().await.expect("create table");
         store
     }

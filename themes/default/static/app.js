@@ -488,6 +488,7 @@ async function menu(form) {
   showMode();
   save();
   if (location.hash === '#checkout') showCheckout(true);
+  document.documentElement.dataset.ready = '1';
 }
 
 // The status page: the order number large, its status polled with backoff.

@@ -11,6 +11,8 @@
 
 use std::collections::BTreeMap;
 
+use catalog::Minor;
+
 use super::item::{opt_number, opt_text, Item};
 use super::{schema, DynamoStore};
 use crate::store::{RedemptionClaim, StoreError};
@@ -24,6 +26,8 @@ pub(super) struct Shard {
     pub index: u32,
     /// The shard's share of the budget; `None` when the coupon has no budget.
     pub limit: Option<u32>,
+    /// The shard's share of the money budget (minor units), if the coupon has one.
+    pub amount_limit: Option<Minor>,
 }
 
 /// Which counters an order may try, in order.
@@ -40,6 +44,13 @@ pub(super) enum Plan {
 /// Shard `index`'s share of `budget` split over `shards`.
 pub(super) fn share(budget: u32, shards: u32, index: u32) -> u32 {
     budget / shards + u32::from(index < budget % shards)
+}
+
+/// Shard `index`'s share of a money budget `cap` split over `shards`.
+pub(super) fn share_amount(cap: Minor, shards: u32, index: u32) -> Minor {
+    let shards = Minor::from(shards);
+    let index = Minor::from(index);
+    cap / shards + Minor::from(index < cap % shards)
 }
 
 /// How many shards a coupon uses: the store's setting, but never more than
@@ -59,26 +70,34 @@ pub(super) fn plan(store: &DynamoStore, claim: Option<&RedemptionClaim>) -> Plan
     };
     let count = shard_count(store, claim.budget);
     let start = rand::random_range(0..count);
-    let Some(budget) = claim.budget else {
+    if claim.budget.is_none() && claim.budget_amount.is_none() {
         // No budget: the shards only spread the writes of the count.
         return Plan::Shards(vec![Shard {
             index: start,
             limit: None,
+            amount_limit: None,
         }]);
-    };
+    }
     let known_full = store.exhausted.lock().ok();
     let shards: Vec<Shard> = (0..count)
         .map(|i| (start + i) % count)
         .map(|index| Shard {
             index,
-            limit: Some(share(budget, count, index)),
+            limit: claim.budget.map(|budget| share(budget, count, index)),
+            amount_limit: claim
+                .budget_amount
+                .map(|cap| share_amount(cap, count, index)),
         })
         .filter(|shard| {
-            let limit = shard.limit.unwrap_or(0);
-            let full = known_full
-                .as_ref()
-                .is_some_and(|full| full.contains(&(claim.coupon.clone(), shard.index, limit)));
-            limit > 0 && !full
+            let room = shard.limit.is_none_or(|limit| limit > 0)
+                && shard.amount_limit.is_none_or(|cap| claim.discount <= cap);
+            let full = match (&known_full, shard.limit) {
+                (Some(full), Some(limit)) => {
+                    full.contains(&(claim.coupon.clone(), shard.index, limit))
+                }
+                _ => false,
+            };
+            room && !full
         })
         .collect();
     drop(known_full);
@@ -89,7 +108,8 @@ pub(super) fn plan(store: &DynamoStore, claim: Option<&RedemptionClaim>) -> Plan
     }
 }
 
-/// Remembers that `shard` of `coupon` is full (for its current share).
+/// Remembers that `shard` of `coupon` is full (for its current share of
+/// the count budget; a money share may still take a smaller discount).
 pub(super) fn mark_exhausted(store: &DynamoStore, coupon: &str, shard: Shard) {
     let Some(limit) = shard.limit else {
         return;
@@ -124,10 +144,7 @@ pub(super) async fn member_redemption_count(
     coupon: &str,
     member_id: &str,
 ) -> Result<u32, StoreError> {
-    match store
-        .get(schema::member_counter(coupon, member_id))
-        .await?
-    {
+    match store.get(schema::member_counter(coupon, member_id)).await? {
         Some(item) => used(&item),
         None => Ok(0),
     }
@@ -180,6 +197,18 @@ pub(super) async fn redemption_counts(
 #[cfg(test)]
 mod tests {
     use super::share;
+
+    #[test]
+    fn money_shares_add_up_to_the_cap() {
+        for cap in [1, 99, 1_200, 1_000_001] {
+            for shards in 1..=16u32 {
+                let total: catalog::Minor = (0..shards)
+                    .map(|k| super::share_amount(cap, shards, k))
+                    .sum();
+                assert_eq!(total, cap, "cap {cap} over {shards} shards");
+            }
+        }
+    }
 
     #[test]
     fn shares_add_up_to_the_budget() {

@@ -22,6 +22,7 @@
 mod coupons;
 mod error;
 mod item;
+mod marketing;
 mod members;
 mod orders;
 pub mod schema;
@@ -31,6 +32,8 @@ mod staff;
 use std::collections::HashSet;
 use std::sync::Mutex;
 use std::time::Duration;
+
+use tokio::sync::{Semaphore, SemaphorePermit};
 
 use async_trait::async_trait;
 use aws_sdk_dynamodb::config::retry::RetryConfig;
@@ -50,6 +53,9 @@ pub const MAX_COUPON_SHARDS: u32 = 64;
 /// How long an idempotency key is remembered by default.
 pub const DEFAULT_IDEMPOTENCY_TTL: Duration = Duration::from_secs(24 * 60 * 60);
 
+/// How many store operations one process runs against DynamoDB at once by default.
+pub const DEFAULT_MAX_IN_FLIGHT: usize = 64;
+
 /// The DynamoDB backend of [`Store`].
 ///
 /// Build it once per process (a Lambda's cold start, `carte serve`'s start) and
@@ -63,6 +69,9 @@ pub struct DynamoStore {
     /// never goes down, so a shard once full stays full for that budget, and
     /// later orders skip it instead of paying a cancelled transaction.
     exhausted: Mutex<HashSet<(String, u32, u32)>>,
+    /// Bounds the operations in flight: a burst waits here, as parked tasks,
+    /// instead of opening a connection per request and timing out in a queue.
+    in_flight: Semaphore,
 }
 
 impl DynamoStore {
@@ -74,6 +83,7 @@ impl DynamoStore {
             coupon_shards: 1,
             idempotency_ttl: DEFAULT_IDEMPOTENCY_TTL,
             exhausted: Mutex::new(HashSet::new()),
+            in_flight: Semaphore::new(DEFAULT_MAX_IN_FLIGHT),
         }
     }
 
@@ -122,6 +132,22 @@ impl DynamoStore {
         self
     }
 
+    /// How many store operations may run at once (at least one). A Lambda
+    /// instance serves one request at a time and never reaches the bound;
+    /// `carte serve` and tests with hundreds of concurrent orders do.
+    pub fn with_max_in_flight(mut self, operations: usize) -> DynamoStore {
+        self.in_flight = Semaphore::new(operations.max(1));
+        self
+    }
+
+    /// Waits for a turn to talk to DynamoDB.
+    async fn turn(&self) -> Result<SemaphorePermit<'_>, StoreError> {
+        self.in_flight
+            .acquire()
+            .await
+            .map_err(|_| StoreError::Backend("the store is shut down".into()))
+    }
+
     /// The table's name.
     pub fn table(&self) -> &str {
         &self.table
@@ -142,6 +168,7 @@ impl DynamoStore {
 #[async_trait]
 impl Store for DynamoStore {
     async fn place_order(&self, order: NewOrder) -> Result<Placed, StoreError> {
+        let _turn = self.turn().await?;
         orders::place(self, order).await
     }
 
@@ -150,10 +177,12 @@ impl Store for DynamoStore {
         idempotency_key_hash: &str,
         request_hash: &str,
     ) -> Result<Option<Placed>, StoreError> {
+        let _turn = self.turn().await?;
         orders::replay(self, idempotency_key_hash, request_hash).await
     }
 
     async fn get_order(&self, id: &str) -> Result<Order, StoreError> {
+        let _turn = self.turn().await?;
         orders::get(self, id).await
     }
 
@@ -163,6 +192,7 @@ impl Store for DynamoStore {
         statuses: &[OrderStatus],
         limit: u32,
     ) -> Result<Vec<Order>, StoreError> {
+        let _turn = self.turn().await?;
         orders::queue(self, location, statuses, limit).await
     }
 
@@ -174,22 +204,27 @@ impl Store for DynamoStore {
         reason: Option<String>,
         at: DateTime<Utc>,
     ) -> Result<Order, StoreError> {
+        let _turn = self.turn().await?;
         orders::set_status(self, id, to, by, reason, at).await
     }
 
     async fn link_order(&self, order_id: &str, member_id: &str) -> Result<(), StoreError> {
+        let _turn = self.turn().await?;
         orders::link(self, order_id, member_id).await
     }
 
     async fn sign_up(&self, member: NewMember) -> Result<SignedUp, StoreError> {
+        let _turn = self.turn().await?;
         members::sign_up(self, member).await
     }
 
     async fn find_member(&self, key: MemberKey) -> Result<Option<Member>, StoreError> {
+        let _turn = self.turn().await?;
         members::find(self, key).await
     }
 
     async fn redemption_count(&self, coupon: &str) -> Result<u32, StoreError> {
+        let _turn = self.turn().await?;
         coupons::redemption_count(self, coupon).await
     }
 
@@ -198,42 +233,52 @@ impl Store for DynamoStore {
         coupon: &str,
         member_id: &str,
     ) -> Result<u32, StoreError> {
+        let _turn = self.turn().await?;
         coupons::member_redemption_count(self, coupon, member_id).await
     }
 
     async fn redemption_counts(&self) -> Result<Vec<(String, u32)>, StoreError> {
+        let _turn = self.turn().await?;
         coupons::redemption_counts(self).await
     }
 
     async fn find_issued_code(&self, code: &str) -> Result<Option<IssuedCode>, StoreError> {
+        let _turn = self.turn().await?;
         members::find_issued_code(self, code).await
     }
 
     async fn sold_out(&self) -> Result<SoldOut, StoreError> {
+        let _turn = self.turn().await?;
         staff::sold_out(self).await
     }
 
     async fn set_sold_out(&self, item: SoldOutItem, sold_out: bool) -> Result<(), StoreError> {
+        let _turn = self.turn().await?;
         staff::set_sold_out(self, item, sold_out).await
     }
 
     async fn create_key(&self, key: ApiKey) -> Result<(), StoreError> {
+        let _turn = self.turn().await?;
         staff::create_key(self, key).await
     }
 
     async fn find_key(&self, hash: &str, at: DateTime<Utc>) -> Result<Option<ApiKey>, StoreError> {
+        let _turn = self.turn().await?;
         staff::find_key(self, hash, at).await
     }
 
     async fn list_keys(&self) -> Result<Vec<ApiKey>, StoreError> {
+        let _turn = self.turn().await?;
         staff::list_keys(self).await
     }
 
     async fn revoke_key(&self, id: &str, at: DateTime<Utc>) -> Result<(), StoreError> {
+        let _turn = self.turn().await?;
         staff::revoke_key(self, id, at).await
     }
 
     async fn create_session(&self, session: super::NewSession) -> Result<(), StoreError> {
+        let _turn = self.turn().await?;
         sessions::create(self, session).await
     }
 
@@ -242,11 +287,86 @@ impl Store for DynamoStore {
         hash: &str,
         at: DateTime<Utc>,
     ) -> Result<Option<super::Session>, StoreError> {
+        let _turn = self.turn().await?;
         sessions::find(self, hash, at).await
     }
 
     async fn revoke_session(&self, hash: &str, at: DateTime<Utc>) -> Result<(), StoreError> {
+        let _turn = self.turn().await?;
         sessions::revoke(self, hash, at).await
+    }
+
+    async fn issue_codes(&self, codes: Vec<crate::store::BatchCode>) -> Result<u32, StoreError> {
+        marketing::issue_codes(codes).await
+    }
+
+    async fn redeem_at_counter(
+        &self,
+        r: crate::store::CounterRedemption,
+    ) -> Result<(), StoreError> {
+        marketing::redeem_at_counter(r).await
+    }
+
+    async fn member_order_count(&self, member_id: &str) -> Result<u32, StoreError> {
+        marketing::member_order_count(member_id).await
+    }
+
+    async fn record_visit(&self, visit: crate::store::Visit, cap: u32) -> Result<bool, StoreError> {
+        marketing::record_visit(visit, cap).await
+    }
+
+    async fn coupon_totals(&self) -> Result<Vec<crate::store::CouponTotal>, StoreError> {
+        marketing::coupon_totals().await
+    }
+
+    async fn campaign_rows(
+        &self,
+        range: &crate::store::ReportRange,
+    ) -> Result<Vec<crate::store::CampaignRow>, StoreError> {
+        marketing::campaign_rows(range).await
+    }
+
+    async fn dish_sales(
+        &self,
+        range: &crate::store::ReportRange,
+    ) -> Result<Vec<crate::store::DishRow>, StoreError> {
+        marketing::dish_sales(range).await
+    }
+
+    async fn hourly_sales(
+        &self,
+        range: &crate::store::ReportRange,
+    ) -> Result<Vec<crate::store::HourRow>, StoreError> {
+        marketing::hourly_sales(range).await
+    }
+
+    async fn export_orders(
+        &self,
+        range: &crate::store::ReportRange,
+    ) -> Result<Vec<crate::store::OrderExport>, StoreError> {
+        marketing::export_orders(range).await
+    }
+
+    async fn export_members(
+        &self,
+        range: &crate::store::ReportRange,
+    ) -> Result<Vec<crate::store::MemberExport>, StoreError> {
+        marketing::export_members(range).await
+    }
+
+    async fn export_redemptions(
+        &self,
+        range: &crate::store::ReportRange,
+    ) -> Result<Vec<crate::store::RedemptionExport>, StoreError> {
+        marketing::export_redemptions(range).await
+    }
+
+    async fn erase_member(
+        &self,
+        id: &str,
+        at: chrono::DateTime<chrono::Utc>,
+    ) -> Result<(), StoreError> {
+        marketing::erase_member(id, at).await
     }
 }
 

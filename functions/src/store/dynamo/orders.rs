@@ -11,7 +11,7 @@
 //! | 1 | idempotency key (Put)  | `attribute_not_exists(pk) OR expires_at < now`  | replay / conflict     |
 //! | 2 | member (check)         | `attribute_exists(pk)`                          | `UnknownMember`       |
 //! | 3 | redemption (Put)       | `attribute_not_exists(pk)`                      | (id clash: a bug)     |
-//! | 4 | budget shard (ADD 1)   | `attribute_not_exists(used) OR used < share`    | next shard, at last `BudgetExhausted` |
+//! | 4 | budget shard (ADD 1, ADD discount) | `used < share` and/or `given <= money share - discount` | next shard, at last `BudgetExhausted` |
 //! | 5 | member counter (ADD 1) | `attribute_not_exists(used) OR used < limit`    | `PerMemberLimit`      |
 //! | 6 | single-use code (SET)  | exists, same coupon, `attribute_not_exists(used_by)` | `CodeAlreadyUsed` / `NotFound` |
 //! | 7 | slot counter (ADD 1)   | `attribute_not_exists(taken) OR taken < capacity` | `SlotFull`          |
@@ -44,9 +44,7 @@ use super::error::{
     back_off, build, cancellation, condition_failed, contended, corrupt, sdk, still_contended,
     unexpected, CONTENTION_ATTEMPTS,
 };
-use super::item::{
-    decode_order, n, opt_number, opt_text, put_opt, s, text, to_json, ts, Item,
-};
+use super::item::{decode_order, n, opt_number, opt_text, put_opt, s, text, to_json, ts, Item};
 use super::schema::{self, PK};
 use super::DynamoStore;
 use crate::store::{
@@ -77,7 +75,8 @@ struct Transaction {
 
 impl Transaction {
     fn put(&mut self, guard: Guard, put: Put) {
-        self.items.push(TransactWriteItem::builder().put(put).build());
+        self.items
+            .push(TransactWriteItem::builder().put(put).build());
         self.guards.push(guard);
     }
 
@@ -149,6 +148,10 @@ fn order_item(order: &NewOrder) -> Result<Item, StoreError> {
     item.insert("times".into(), to_json(&times)?);
     item.insert("history".into(), to_json(&history)?);
     item.insert("placed_at".into(), s(ts(order.placed_at)));
+    if order.touches != Default::default() {
+        // Kept for attribution reports (first and last campaign touch).
+        item.insert("touches".into(), to_json(&order.touches)?);
+    }
     // What a reader needs to number the order if its placer could not.
     item.insert("order_prefix".into(), s(&order.order_prefix));
     item.insert("local_day".into(), s(order.local_day.to_string()));
@@ -211,32 +214,63 @@ fn counter_update(
     key: Item,
     counter: &str,
     limit: Option<u32>,
-    extra_set: &[(&str, String)],
 ) -> Result<Update, StoreError> {
-    let mut expression = String::from("ADD #counter :one");
     let mut update = Update::builder()
         .table_name(&store.table)
         .set_key(Some(key))
+        .update_expression("ADD #counter :one")
         .expression_attribute_names("#counter", counter)
         .expression_attribute_values(":one", n(1));
-    if !extra_set.is_empty() {
-        let sets: Vec<String> = (0..extra_set.len())
-            .map(|i| format!("#set{i} = :set{i}"))
-            .collect();
-        expression.push_str(" SET ");
-        expression.push_str(&sets.join(", "));
-        for (i, (name, value)) in extra_set.iter().enumerate() {
-            update = update
-                .expression_attribute_names(format!("#set{i}"), *name)
-                .expression_attribute_values(format!(":set{i}"), s(value));
-        }
-    }
     if let Some(limit) = limit {
         update = update
             .condition_expression("attribute_not_exists(#counter) OR #counter < :limit")
             .expression_attribute_values(":limit", n(limit));
     }
-    update.update_expression(expression).build().map_err(build)
+    update.build().map_err(build)
+}
+
+/// `ADD used 1, given <discount>` on a budget shard, guarded by its shares
+/// of the count and money budgets; the item as it was comes back on failure,
+/// to tell a full shard from a discount too big for what is left of it.
+fn shard_update(
+    store: &DynamoStore,
+    claim: &RedemptionClaim,
+    shard: Shard,
+) -> Result<Update, StoreError> {
+    let mut update = Update::builder()
+        .table_name(&store.table)
+        .set_key(Some(schema::coupon_shard(&claim.coupon, shard.index)))
+        .update_expression(
+            "ADD #used :one, #given :discount SET #coupon = :coupon, #dir = :dir, #dir_sort = :dir_sort",
+        )
+        .expression_attribute_names("#used", "used")
+        .expression_attribute_names("#given", "given")
+        .expression_attribute_names("#coupon", "coupon")
+        .expression_attribute_names("#dir", "gsi3pk")
+        .expression_attribute_names("#dir_sort", "gsi3sk")
+        .expression_attribute_values(":one", n(1))
+        .expression_attribute_values(":discount", n(claim.discount))
+        .expression_attribute_values(":coupon", s(&claim.coupon))
+        .expression_attribute_values(":dir", s(schema::COUPON_DIRECTORY))
+        .expression_attribute_values(
+            ":dir_sort",
+            s(format!("{}#{}", claim.coupon, shard.index)),
+        )
+        .return_values_on_condition_check_failure(ReturnValuesOnConditionCheckFailure::AllOld);
+    let mut conditions = Vec::new();
+    if let Some(limit) = shard.limit {
+        conditions.push("(attribute_not_exists(#used) OR #used < :limit)");
+        update = update.expression_attribute_values(":limit", n(limit));
+    }
+    if let Some(cap) = shard.amount_limit {
+        // `given + discount <= cap`, written without arithmetic in the condition.
+        conditions.push("(attribute_not_exists(#given) OR #given <= :room)");
+        update = update.expression_attribute_values(":room", n(cap - claim.discount));
+    }
+    if !conditions.is_empty() {
+        update = update.condition_expression(conditions.join(" AND "));
+    }
+    update.build().map_err(build)
 }
 
 /// The transaction that places `order`, taking a place in budget `shard`.
@@ -309,20 +343,7 @@ fn transaction(
         redemption.insert("gsi2sk".into(), s(by_time));
         tx.put(Guard::FreshId, not_exists_put(store, redemption)?);
 
-        tx.update(
-            Guard::Budget,
-            counter_update(
-                store,
-                schema::coupon_shard(&claim.coupon, shard.index),
-                "used",
-                shard.limit,
-                &[
-                    ("coupon", claim.coupon.clone()),
-                    ("gsi3pk", schema::COUPON_DIRECTORY.to_owned()),
-                    ("gsi3sk", format!("{}#{}", claim.coupon, shard.index)),
-                ],
-            )?,
-        );
+        tx.update(Guard::Budget, shard_update(store, claim, shard)?);
 
         if let Some(member) = &order.member_id {
             // Counted for every member redemption, limited only when the coupon says so.
@@ -333,7 +354,6 @@ fn transaction(
                     schema::member_counter(&claim.coupon, member),
                     "used",
                     claim.per_member,
-                    &[],
                 )?,
             );
         }
@@ -370,7 +390,6 @@ fn transaction(
                 schema::slot_counter(&order.location, slot.start),
                 "taken",
                 Some(slot.capacity),
-                &[],
             )?,
         );
     }
@@ -473,9 +492,20 @@ pub(super) async fn place(store: &DynamoStore, order: NewOrder) -> Result<Placed
             if tx.failed(&reasons, Guard::Slot).is_some() {
                 return refuse(store, &order, StoreError::SlotFull).await;
             }
-            if tx.failed(&reasons, Guard::Budget).is_some() {
+            if let Some(reason) = tx.failed(&reasons, Guard::Budget) {
                 if let (Some(claim), Some(shard)) = (&order.redemption, shard) {
-                    coupons::mark_exhausted(store, &claim.coupon, shard);
+                    // Remember the shard only when its count share is used up:
+                    // a money share may still take a smaller discount.
+                    let used: Option<u32> = reason
+                        .item()
+                        .map(|before| opt_number(before, "used"))
+                        .transpose()?
+                        .flatten();
+                    if let (Some(used), Some(limit)) = (used, shard.limit) {
+                        if used >= limit {
+                            coupons::mark_exhausted(store, &claim.coupon, shard);
+                        }
+                    }
                 }
                 // This shard is full; the sweep goes on to the next one.
                 break;
@@ -684,12 +714,7 @@ pub(super) async fn queue(
     }
     let items = if statuses.is_empty() {
         store
-            .index_newest(
-                schema::GSI1,
-                "gsi1pk",
-                schema::by_location(location),
-                limit,
-            )
+            .index_newest(schema::GSI1, "gsi1pk", schema::by_location(location), limit)
             .await?
     } else {
         let mut seen = HashSet::new();

@@ -1,0 +1,487 @@
+//! Marketer reports (role `marketer`): campaigns by channel and location,
+//! and sales by dish and by hour.
+//!
+//! The store returns fine-grained rows (aggregated in SQL on SQLite); this
+//! module folds them into totals — across locations and per location — and
+//! adds what only the content knows: names, budgets and budgets left. The
+//! same builders serve `GET /api/reports/*` and `carte report`.
+
+use std::collections::BTreeMap;
+
+use axum::extract::{RawQuery, State};
+use axum::http::HeaderMap;
+use axum::Json;
+use catalog::{Minor, Site};
+use chrono::{DateTime, Duration, NaiveDate, Timelike, Utc};
+use serde::Serialize;
+use utoipa::ToSchema;
+
+use crate::orders::query_param;
+use crate::problem::{ApiError, FieldError, ProblemDoc};
+use crate::session::{self, Access};
+use crate::state::AppState;
+use crate::store::{CampaignRow, ReportRange, Role, Store, StoreError};
+
+/// Days a report covers when `from` is not given.
+pub const DEFAULT_DAYS: i64 = 30;
+/// Longest period one report covers.
+pub const MAX_DAYS: i64 = 366 * 3;
+
+/// Figures of a campaign, a channel or a location in the period.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, ToSchema)]
+pub struct Figures {
+    pub visits: u64,
+    /// Orders attributed (last touch), not cancelled.
+    pub orders: u64,
+    /// What those orders' diners paid, minor units.
+    pub revenue: Minor,
+    /// Discount given online and at the counter, minor units.
+    pub discount: Minor,
+    pub redemptions_online: u64,
+    pub redemptions_counter: u64,
+    /// In-store spend of counter redemptions, minor units.
+    pub counter_spend: Minor,
+    /// Members whose first order came through here.
+    pub new_members: u64,
+    /// Members who ordered through here (summed over channels and locations).
+    pub members: u64,
+    /// Of those, members who ordered again later.
+    pub repeat_members: u64,
+    /// `repeat_members / members` in basis points (10000 = 100%).
+    pub repeat_rate_bp: u32,
+}
+
+impl Figures {
+    fn add(&mut self, row: &CampaignRow) {
+        self.visits += row.visits;
+        self.orders += row.orders;
+        self.revenue = self.revenue.saturating_add(row.revenue);
+        self.discount = self.discount.saturating_add(row.discount);
+        self.redemptions_online += row.redemptions_online;
+        self.redemptions_counter += row.redemptions_counter;
+        self.counter_spend = self.counter_spend.saturating_add(row.counter_spend);
+        self.new_members += row.new_members;
+        self.members += row.members;
+        self.repeat_members += row.repeat_members;
+        self.repeat_rate_bp = (self.repeat_members * 10_000)
+            .checked_div(self.members)
+            .map_or(0, |bp| u32::try_from(bp).unwrap_or(10_000));
+    }
+
+    fn of<'a>(rows: impl IntoIterator<Item = &'a CampaignRow>) -> Figures {
+        let mut figures = Figures::default();
+        for row in rows {
+            figures.add(row);
+        }
+        figures
+    }
+}
+
+/// A channel's figures (`counter` for redemptions at the counter, `direct`
+/// for coupons typed online without arriving through a channel).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, ToSchema)]
+pub struct ChannelFigures {
+    pub channel: String,
+    pub name: String,
+    #[serde(flatten)]
+    pub figures: Figures,
+}
+
+/// A location's figures.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, ToSchema)]
+pub struct LocationFigures {
+    pub location: String,
+    #[serde(flatten)]
+    pub figures: Figures,
+}
+
+/// A coupon's use against its budgets (all time, not just the period).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, ToSchema)]
+pub struct CouponBudget {
+    pub code: String,
+    pub redemptions: u32,
+    pub discount: Minor,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub budget: Option<u32>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub budget_left: Option<u32>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub budget_amount: Option<Minor>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub budget_amount_left: Option<Minor>,
+}
+
+/// One campaign: totals, per channel, per location, and its coupons' budgets.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, ToSchema)]
+pub struct CampaignFigures {
+    pub campaign: String,
+    pub name: String,
+    #[serde(flatten)]
+    pub figures: Figures,
+    pub channels: Vec<ChannelFigures>,
+    pub locations: Vec<LocationFigures>,
+    pub coupons: Vec<CouponBudget>,
+}
+
+/// `GET /api/reports/campaigns`.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, ToSchema)]
+pub struct CampaignReport {
+    #[schema(value_type = String, format = Date)]
+    pub from: NaiveDate,
+    #[schema(value_type = String, format = Date)]
+    pub to: NaiveDate,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub location: Option<String>,
+    pub currency: String,
+    /// Decimals of the currency's minor unit (2 for CNY), for display.
+    pub exponent: u8,
+    /// Every location of the site (id and name), for pickers.
+    pub site_locations: Vec<SiteLocation>,
+    /// Every campaign together.
+    pub totals: Figures,
+    /// Every campaign together, per location.
+    pub locations: Vec<LocationFigures>,
+    pub campaigns: Vec<CampaignFigures>,
+}
+
+/// A location of the site.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, ToSchema)]
+pub struct SiteLocation {
+    pub id: String,
+    pub name: String,
+}
+
+/// One dish's sales.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, ToSchema)]
+pub struct DishSales {
+    pub dish: String,
+    pub name: String,
+    pub quantity: u64,
+    pub revenue: Minor,
+}
+
+/// Orders in one hour of the day (site timezone), over the period.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, ToSchema)]
+pub struct HourSales {
+    /// 0–23, local.
+    pub hour: u32,
+    pub orders: u64,
+    pub revenue: Minor,
+}
+
+/// `GET /api/reports/sales`.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, ToSchema)]
+pub struct SalesReport {
+    #[schema(value_type = String, format = Date)]
+    pub from: NaiveDate,
+    #[schema(value_type = String, format = Date)]
+    pub to: NaiveDate,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub location: Option<String>,
+    pub currency: String,
+    pub orders: u64,
+    pub revenue: Minor,
+    pub by_dish: Vec<DishSales>,
+    /// All 24 hours, in order.
+    pub by_hour: Vec<HourSales>,
+}
+
+/// The period and location of a report as asked for, checked against the site.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Period {
+    pub from: NaiveDate,
+    pub to: NaiveDate,
+    pub location: Option<String>,
+}
+
+impl Period {
+    /// Reads `from`, `to` (dates, `YYYY-MM-DD`, in the site timezone; `to`
+    /// included) and `location`. Defaults: the last [`DEFAULT_DAYS`] days up to today.
+    pub fn parse(
+        site: &Site,
+        from: Option<&str>,
+        to: Option<&str>,
+        location: Option<&str>,
+        now: DateTime<Utc>,
+    ) -> Result<Period, Vec<FieldError>> {
+        let mut errors = Vec::new();
+        let date = |field: &str, text: Option<&str>, errors: &mut Vec<FieldError>| {
+            let text = text.map(str::trim).filter(|t| !t.is_empty())?;
+            NaiveDate::parse_from_str(text, "%Y-%m-%d")
+                .map_err(|_| errors.push(FieldError::new(field, "a date such as 2026-03-01")))
+                .ok()
+        };
+        let today = now.with_timezone(&site.settings.timezone).date_naive();
+        let to_day = date("to", to, &mut errors).unwrap_or(today);
+        let from_day = date("from", from, &mut errors)
+            .unwrap_or_else(|| to_day - Duration::days(DEFAULT_DAYS - 1));
+        if from_day > to_day {
+            errors.push(FieldError::new("from", "must not be after `to`"));
+        } else if (to_day - from_day).num_days() >= MAX_DAYS {
+            errors.push(FieldError::new(
+                "from",
+                format!("a report covers at most {MAX_DAYS} days"),
+            ));
+        }
+        let location = location
+            .map(str::trim)
+            .filter(|l| !l.is_empty())
+            .map(str::to_owned);
+        if let Some(l) = &location {
+            if site.location(l).is_none() {
+                errors.push(FieldError::new("location", "no location with this id"));
+            }
+        }
+        if errors.is_empty() {
+            Ok(Period {
+                from: from_day,
+                to: to_day,
+                location,
+            })
+        } else {
+            Err(errors)
+        }
+    }
+
+    /// The store's range of this period in the site timezone.
+    pub fn range(&self, site: &Site) -> ReportRange {
+        ReportRange::days(
+            self.from,
+            self.to,
+            site.settings.timezone,
+            self.location.clone(),
+        )
+    }
+}
+
+fn group_locations<'a>(rows: impl IntoIterator<Item = &'a CampaignRow>) -> Vec<LocationFigures> {
+    let mut by: BTreeMap<&str, Vec<&CampaignRow>> = BTreeMap::new();
+    for row in rows {
+        by.entry(row.location.as_str()).or_default().push(row);
+    }
+    by.into_iter()
+        .map(|(location, rows)| LocationFigures {
+            location: location.to_owned(),
+            figures: Figures::of(rows),
+        })
+        .collect()
+}
+
+/// The campaign report of `period`.
+pub async fn campaign_report(
+    store: &dyn Store,
+    site: &Site,
+    period: &Period,
+) -> Result<CampaignReport, StoreError> {
+    let rows = store.campaign_rows(&period.range(site)).await?;
+    let totals = store.coupon_totals().await?;
+    let lang = site.default_language();
+    let mut campaigns = Vec::new();
+    // Campaigns of the content first, in content order; then any only the store knows.
+    let mut ids: Vec<String> = site.campaigns.iter().map(|c| c.id.clone()).collect();
+    for row in &rows {
+        if !ids.contains(&row.campaign) {
+            ids.push(row.campaign.clone());
+        }
+    }
+    for id in ids {
+        let content = site.campaign(&id);
+        let own: Vec<&CampaignRow> = rows.iter().filter(|r| r.campaign == id).collect();
+        let mut channel_ids: Vec<String> = content
+            .map(|c| c.channels.iter().map(|h| h.id.clone()).collect())
+            .unwrap_or_default();
+        for row in &own {
+            if !channel_ids.contains(&row.channel) {
+                channel_ids.push(row.channel.clone());
+            }
+        }
+        let channels = channel_ids
+            .into_iter()
+            .map(|channel| {
+                let name = content
+                    .and_then(|c| c.channel(&channel))
+                    .map(|h| h.name.get(lang, lang).to_owned())
+                    .unwrap_or_else(|| match channel.as_str() {
+                        "counter" => "At the counter".to_owned(),
+                        "direct" => "Direct (no channel)".to_owned(),
+                        other => other.to_owned(),
+                    });
+                ChannelFigures {
+                    figures: Figures::of(own.iter().copied().filter(|r| r.channel == channel)),
+                    channel,
+                    name,
+                }
+            })
+            .collect();
+        let coupons = content
+            .map(|c| {
+                c.coupons
+                    .iter()
+                    .map(|coupon| {
+                        let used = totals.iter().find(|t| t.coupon == coupon.code);
+                        let redemptions = used.map_or(0, |t| t.redemptions);
+                        let discount = used.map_or(0, |t| t.discount);
+                        CouponBudget {
+                            code: coupon.code.clone(),
+                            redemptions,
+                            discount,
+                            budget: coupon.budget,
+                            budget_left: coupon.budget.map(|b| b.saturating_sub(redemptions)),
+                            budget_amount: coupon.budget_amount,
+                            budget_amount_left: coupon
+                                .budget_amount
+                                .map(|b| b.saturating_sub(discount).max(0)),
+                        }
+                    })
+                    .collect()
+            })
+            .unwrap_or_default();
+        campaigns.push(CampaignFigures {
+            name: content
+                .map(|c| c.name.get(lang, lang).to_owned())
+                .unwrap_or_else(|| id.clone()),
+            figures: Figures::of(own.iter().copied()),
+            locations: group_locations(own.iter().copied()),
+            channels,
+            coupons,
+            campaign: id,
+        });
+    }
+    Ok(CampaignReport {
+        from: period.from,
+        to: period.to,
+        location: period.location.clone(),
+        currency: site.settings.currency.code.clone(),
+        exponent: site.settings.currency.exponent,
+        site_locations: site
+            .locations
+            .iter()
+            .map(|l| SiteLocation {
+                id: l.id.clone(),
+                name: l.name.get(lang, lang).to_owned(),
+            })
+            .collect(),
+        totals: Figures::of(&rows),
+        locations: group_locations(&rows),
+        campaigns,
+    })
+}
+
+/// The sales report of `period`.
+pub async fn sales_report(
+    store: &dyn Store,
+    site: &Site,
+    period: &Period,
+) -> Result<SalesReport, StoreError> {
+    let range = period.range(site);
+    let dishes = store.dish_sales(&range).await?;
+    let hours = store.hourly_sales(&range).await?;
+    let tz = site.settings.timezone;
+    let mut by_hour: Vec<HourSales> = (0..24)
+        .map(|hour| HourSales {
+            hour,
+            orders: 0,
+            revenue: 0,
+        })
+        .collect();
+    for row in &hours {
+        let local = row.hour.with_timezone(&tz).hour() as usize;
+        if let Some(slot) = by_hour.get_mut(local) {
+            slot.orders += row.orders;
+            slot.revenue = slot.revenue.saturating_add(row.revenue);
+        }
+    }
+    Ok(SalesReport {
+        from: period.from,
+        to: period.to,
+        location: period.location.clone(),
+        currency: site.settings.currency.code.clone(),
+        orders: hours.iter().map(|h| h.orders).sum(),
+        revenue: hours.iter().map(|h| h.revenue).sum(),
+        by_dish: dishes
+            .into_iter()
+            .map(|d| DishSales {
+                dish: d.dish,
+                name: d.name,
+                quantity: d.quantity,
+                revenue: d.revenue,
+            })
+            .collect(),
+        by_hour,
+    })
+}
+
+/// Reads the period of a report or export request.
+pub(crate) fn period_of(state: &AppState, query: Option<&str>) -> Result<Period, ApiError> {
+    let catalog = state.catalog();
+    Period::parse(
+        &catalog.site,
+        query_param(query, "from").as_deref(),
+        query_param(query, "to").as_deref(),
+        query_param(query, "location").as_deref(),
+        state.now(),
+    )
+    .map_err(ApiError::Validation)
+}
+
+/// Per campaign and channel: visits, orders, revenue, discount, budgets left,
+/// redemptions online and at the counter, new members and repeat rate.
+#[utoipa::path(
+    get,
+    path = "/api/reports/campaigns",
+    tag = "marketing",
+    params(
+        ("from" = Option<String>, Query, description = "First day (YYYY-MM-DD, site timezone); default 30 days before `to`"),
+        ("to" = Option<String>, Query, description = "Last day included; default today"),
+        ("location" = Option<String>, Query, description = "One location; default all"),
+    ),
+    security(("api_key" = [])),
+    responses(
+        (status = 200, description = "The report", body = CampaignReport),
+        (status = 401, description = "No or unknown API key", body = ProblemDoc, content_type = "application/problem+json"),
+        (status = 403, description = "Not a marketer key", body = ProblemDoc, content_type = "application/problem+json"),
+        (status = 422, description = "Bad dates or location", body = ProblemDoc, content_type = "application/problem+json"),
+    )
+)]
+pub async fn campaigns(
+    State(state): State<AppState>,
+    headers: HeaderMap,
+    RawQuery(query): RawQuery,
+) -> Result<Json<CampaignReport>, ApiError> {
+    session::authorize(&state, &headers, Role::Marketer, Access::Read).await?;
+    let period = period_of(&state, query.as_deref())?;
+    let catalog = state.catalog();
+    Ok(Json(
+        campaign_report(state.store.as_ref(), &catalog.site, &period).await?,
+    ))
+}
+
+/// Sales by dish and by hour of the day.
+#[utoipa::path(
+    get,
+    path = "/api/reports/sales",
+    tag = "marketing",
+    params(
+        ("from" = Option<String>, Query, description = "First day (YYYY-MM-DD, site timezone)"),
+        ("to" = Option<String>, Query, description = "Last day included"),
+        ("location" = Option<String>, Query, description = "One location; default all"),
+    ),
+    security(("api_key" = [])),
+    responses(
+        (status = 200, description = "The report", body = SalesReport),
+        (status = 401, description = "No or unknown API key", body = ProblemDoc, content_type = "application/problem+json"),
+        (status = 403, description = "Not a marketer key", body = ProblemDoc, content_type = "application/problem+json"),
+    )
+)]
+pub async fn sales(
+    State(state): State<AppState>,
+    headers: HeaderMap,
+    RawQuery(query): RawQuery,
+) -> Result<Json<SalesReport>, ApiError> {
+    session::authorize(&state, &headers, Role::Marketer, Access::Read).await?;
+    let period = period_of(&state, query.as_deref())?;
+    let catalog = state.catalog();
+    Ok(Json(
+        sales_report(state.store.as_ref(), &catalog.site, &period).await?,
+    ))
+}

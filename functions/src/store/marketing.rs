@@ -1,0 +1,216 @@
+//! The records of the marketing loop as the store keeps them: issued batch
+//! codes, counter redemptions, visit counts, report rows and export rows.
+//!
+//! Report rows are fine-grained (per campaign, channel and location, per dish,
+//! per UTC hour) so each backend aggregates with its own best tool (SQL on
+//! SQLite) and [`crate::reports`] folds them into totals the same way for all.
+
+use catalog::Minor;
+use chrono::{DateTime, NaiveDate, TimeZone, Utc};
+use serde::{Deserialize, Serialize};
+
+/// One unique single-use code of a batch printed by `carte coupons issue`.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct BatchCode {
+    /// Upper-case, from an alphabet without look-alikes.
+    pub code: String,
+    /// The coupon's content code.
+    pub coupon: String,
+    pub campaign: String,
+    /// The batch id, so a printed run can be told apart.
+    pub batch: String,
+    pub created_at: DateTime<Utc>,
+}
+
+/// A coupon redeemed at the counter, checked and recorded in one transaction.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct CounterRedemption {
+    /// A fresh random id (`red_…`).
+    pub id: String,
+    /// The coupon's content code (budgets are counted per code).
+    pub coupon: String,
+    pub campaign: String,
+    pub location: String,
+    /// The member the code belongs to, or who showed a membership.
+    pub member_id: Option<String>,
+    /// The issued single-use code, when one was shown.
+    pub issued_code: Option<String>,
+    /// The in-store spend, minor units.
+    pub amount: Minor,
+    /// What the coupon took off it.
+    pub discount: Minor,
+    pub budget: Option<u32>,
+    pub budget_amount: Option<Minor>,
+    pub per_member: Option<u32>,
+    /// Label of the staff key that redeemed it.
+    pub by: String,
+    pub at: DateTime<Utc>,
+}
+
+/// One arrival through a campaign channel. No cookie, no address: a count.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Visit {
+    /// The local day (site timezone).
+    pub day: NaiveDate,
+    pub campaign: String,
+    pub channel: String,
+    pub location: String,
+}
+
+/// Redemptions and money given away by one coupon code, all time.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct CouponTotal {
+    pub coupon: String,
+    pub redemptions: u32,
+    pub discount: Minor,
+}
+
+/// The period and place a report or export covers.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ReportRange {
+    /// First instant included.
+    pub start: DateTime<Utc>,
+    /// First instant after the period.
+    pub end: DateTime<Utc>,
+    /// First local day (for visit counts, which are kept per day).
+    pub first_day: NaiveDate,
+    /// Last local day included.
+    pub last_day: NaiveDate,
+    /// One location, or all.
+    pub location: Option<String>,
+}
+
+impl ReportRange {
+    /// The local days `first..=last` in `tz`, optionally at one location.
+    pub fn days(
+        first: NaiveDate,
+        last: NaiveDate,
+        tz: chrono_tz::Tz,
+        location: Option<String>,
+    ) -> ReportRange {
+        let start_of = |day: NaiveDate| {
+            day.and_hms_opt(0, 0, 0)
+                .and_then(|t| tz.from_local_datetime(&t).earliest())
+                .map(|t| t.with_timezone(&Utc))
+                .unwrap_or(DateTime::<Utc>::UNIX_EPOCH)
+        };
+        let after = last.succ_opt().unwrap_or(last);
+        ReportRange {
+            start: start_of(first),
+            end: start_of(after),
+            first_day: first,
+            last_day: last,
+            location,
+        }
+    }
+
+    /// Everything ever recorded (years 1 to 9999, which keep text order on every backend).
+    pub fn all() -> ReportRange {
+        let first = NaiveDate::from_ymd_opt(1, 1, 1).unwrap_or_default();
+        let last = NaiveDate::from_ymd_opt(9999, 12, 30).unwrap_or_default();
+        ReportRange::days(first, last, chrono_tz::UTC, None)
+    }
+}
+
+/// Figures of one campaign through one channel at one location in a period.
+///
+/// Orders are attributed to their last touch (the order's `attribution`);
+/// counter redemptions are the channel `counter`.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct CampaignRow {
+    pub campaign: String,
+    pub channel: String,
+    pub location: String,
+    pub visits: u64,
+    /// Orders not cancelled.
+    pub orders: u64,
+    /// What those orders' diners paid (totals), minor units.
+    pub revenue: Minor,
+    /// Discount given online and at the counter.
+    pub discount: Minor,
+    pub redemptions_online: u64,
+    pub redemptions_counter: u64,
+    /// In-store spend of counter redemptions.
+    pub counter_spend: Minor,
+    /// Members whose first order ever is one of these orders.
+    pub new_members: u64,
+    /// Distinct members among these orders.
+    pub members: u64,
+    /// Of those, members with another order placed later (any channel, up to the period's end).
+    pub repeat_members: u64,
+}
+
+/// Sales of one dish in a period.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct DishRow {
+    pub dish: String,
+    pub name: String,
+    pub quantity: u64,
+    /// Line totals before discounts.
+    pub revenue: Minor,
+}
+
+/// Orders and revenue in one UTC hour.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct HourRow {
+    /// The hour's start, UTC.
+    pub hour: DateTime<Utc>,
+    pub orders: u64,
+    pub revenue: Minor,
+}
+
+/// One order, flat, for CSV export.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct OrderExport {
+    pub id: String,
+    pub number: String,
+    pub location: String,
+    pub status: String,
+    pub placed_at: DateTime<Utc>,
+    pub fulfilment: String,
+    pub items: u64,
+    pub subtotal: Minor,
+    pub discount: Minor,
+    pub service_charge: Minor,
+    pub tax: Minor,
+    pub total: Minor,
+    pub coupon: Option<String>,
+    pub campaign: Option<String>,
+    pub channel: Option<String>,
+    pub first_touch: Option<String>,
+    pub last_touch: Option<String>,
+    pub member_id: Option<String>,
+}
+
+/// One member, for CSV export (erased members keep only ids and dates).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct MemberExport {
+    pub id: String,
+    pub phone: Option<String>,
+    pub email: Option<String>,
+    pub name: Option<String>,
+    pub consent_at: DateTime<Utc>,
+    pub created_at: DateTime<Utc>,
+    pub erased_at: Option<DateTime<Utc>>,
+    pub orders: u64,
+    pub spent: Minor,
+}
+
+/// One redemption, for CSV export.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct RedemptionExport {
+    pub id: String,
+    pub at: DateTime<Utc>,
+    /// `online` or `counter`.
+    pub source: String,
+    pub coupon: String,
+    pub campaign: String,
+    pub channel: Option<String>,
+    pub location: Option<String>,
+    pub order_id: Option<String>,
+    pub member_id: Option<String>,
+    pub issued_code: Option<String>,
+    /// Order total online; in-store spend at the counter.
+    pub amount: Minor,
+    pub discount: Minor,
+}

@@ -1,0 +1,622 @@
+//! The staff console's API over real HTTP: signing in for a session cookie,
+//! signing out, revoked keys, cross-site refusals, the sign-in rate limit,
+//! conditional polling and the live event stream.
+
+mod common;
+
+use std::net::SocketAddr;
+use std::time::{Duration, Instant};
+
+use common::{cart_json, Fixture};
+use functions::store::{OrderStatus, Role};
+use reqwest::{Client, RequestBuilder, Response, StatusCode};
+use serde_json::{json, Value};
+
+/// Serves the full router with the peer address known (as `carte serve` does).
+async fn serve(fx: &Fixture) -> String {
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
+        .await
+        .expect("bind");
+    let addr = listener.local_addr().expect("addr");
+    let app =
+        functions::router(fx.state.clone()).into_make_service_with_connect_info::<SocketAddr>();
+    tokio::spawn(async move {
+        let _ = axum::serve(listener, app).await;
+    });
+    format!("http://{addr}")
+}
+
+async fn problem(response: Response, status: StatusCode, slug: &str) -> Value {
+    assert_eq!(response.status(), status);
+    let content_type = response
+        .headers()
+        .get("content-type")
+        .and_then(|v| v.to_str().ok())
+        .unwrap_or_default()
+        .to_owned();
+    assert_eq!(content_type, "application/problem+json");
+    let body: Value = response.json().await.expect("problem body");
+    assert_eq!(body["type"], format!("urn:carte:problem:{slug}"), "{body}");
+    body
+}
+
+/// What a browser adds to the console's own requests.
+fn same_origin(request: RequestBuilder) -> RequestBuilder {
+    request.header("Sec-Fetch-Site", "same-origin")
+}
+
+/// Signs in with `key`; returns the response and the `name=value` of the cookie.
+async fn sign_in(client: &Client, base: &str, key: &str) -> (Response, Option<String>) {
+    let response = same_origin(client.post(format!("{base}/api/staff/session")))
+        .json(&json!({ "key": key }))
+        .send()
+        .await
+        .expect("send");
+    let cookie = response
+        .headers()
+        .get("set-cookie")
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.split(';').next())
+        .map(str::to_owned);
+    (response, cookie)
+}
+
+async fn session(client: &Client, base: &str, key: &str) -> String {
+    let (response, cookie) = sign_in(client, base, key).await;
+    assert_eq!(response.status(), StatusCode::OK);
+    cookie.expect("a session cookie")
+}
+
+async fn place(client: &Client, base: &str, fx: &Fixture, key: &str) -> Value {
+    let response = client
+        .post(format!("{base}/api/orders"))
+        .header("Idempotency-Key", key)
+        .json(&json!({ "version": fx.version(), "cart": cart_json() }))
+        .send()
+        .await
+        .expect("send");
+    assert_eq!(response.status(), StatusCode::CREATED);
+    response.json().await.expect("json")
+}
+
+#[tokio::test]
+async fn signing_in_sets_a_strict_http_only_cookie_and_signing_out_revokes_it() {
+    let fx = Fixture::new();
+    let base = serve(&fx).await;
+    let client = Client::new();
+    let staff = fx.key(Role::Staff).await;
+
+    let (response, cookie) = sign_in(&client, &base, &staff).await;
+    assert_eq!(response.status(), StatusCode::OK);
+    let set_cookie = response
+        .headers()
+        .get("set-cookie")
+        .and_then(|v| v.to_str().ok())
+        .unwrap_or_default()
+        .to_owned();
+    for part in [
+        "HttpOnly",
+        "SameSite=Strict",
+        "Path=/api/staff",
+        "Max-Age=43200",
+    ] {
+        assert!(set_cookie.contains(part), "{part} missing in {set_cookie}");
+    }
+    assert!(!set_cookie.contains("Secure"), "plain http: {set_cookie}");
+    assert!(
+        !set_cookie.contains(&staff),
+        "the key itself is never the cookie"
+    );
+    let body: Value = response.json().await.expect("json");
+    assert_eq!(body["role"], "staff");
+    assert_eq!(body["label"], "staff");
+    assert!(body["expires_at"].is_string());
+    let cookie = cookie.expect("cookie");
+
+    // Only the token's hash is stored.
+    let token = cookie.trim_start_matches("carte_staff=");
+    assert_eq!(token.len(), 32);
+    let stored = fx
+        .store
+        .find_session(&functions::keys::sha256_hex(token), common::noon())
+        .await
+        .expect("find")
+        .expect("stored by hash");
+    assert_eq!(stored.key.role, Role::Staff);
+
+    // Behind an https proxy the cookie is Secure.
+    let secure = same_origin(client.post(format!("{base}/api/staff/session")))
+        .header("X-Forwarded-Proto", "https")
+        .json(&json!({ "key": staff }))
+        .send()
+        .await
+        .expect("send");
+    let secure_cookie = secure
+        .headers()
+        .get("set-cookie")
+        .and_then(|v| v.to_str().ok())
+        .unwrap_or_default();
+    assert!(secure_cookie.contains("; Secure"), "{secure_cookie}");
+
+    let queue = format!("{base}/api/staff/queue?location=alpha");
+    let ok = same_origin(client.get(&queue))
+        .header("Cookie", &cookie)
+        .send()
+        .await
+        .expect("send");
+    assert_eq!(ok.status(), StatusCode::OK);
+    let me: Value = same_origin(client.get(format!("{base}/api/staff/session")))
+        .header("Cookie", &cookie)
+        .send()
+        .await
+        .expect("send")
+        .json()
+        .await
+        .expect("json");
+    assert_eq!(me["role"], "staff");
+
+    let out = same_origin(client.delete(format!("{base}/api/staff/session")))
+        .header("Cookie", &cookie)
+        .send()
+        .await
+        .expect("send");
+    assert_eq!(out.status(), StatusCode::NO_CONTENT);
+    let cleared = out
+        .headers()
+        .get("set-cookie")
+        .and_then(|v| v.to_str().ok())
+        .unwrap_or_default();
+    assert!(cleared.contains("Max-Age=0"), "{cleared}");
+    // A copy of the cookie kept after signing out is worth nothing.
+    let after = same_origin(client.get(&queue))
+        .header("Cookie", &cookie)
+        .send()
+        .await
+        .expect("send");
+    problem(after, StatusCode::UNAUTHORIZED, "unauthorized").await;
+}
+
+#[tokio::test]
+async fn staff_routes_need_a_session_or_key_and_the_staff_role() {
+    let fx = Fixture::new();
+    let base = serve(&fx).await;
+    let client = Client::new();
+    let marketer = fx.key(Role::Marketer).await;
+    let marketer_cookie = session(&client, &base, &marketer).await;
+    let placed = place(&client, &base, &fx, "order-1").await;
+    let id = placed["id"].as_str().unwrap_or_default().to_owned();
+
+    let reads = [
+        format!("{base}/api/staff/queue?location=alpha"),
+        format!("{base}/api/staff/sold-out"),
+        format!("{base}/api/staff/events?location=alpha"),
+        format!("{base}/api/staff/session"),
+    ];
+    for url in &reads {
+        let none = same_origin(client.get(url)).send().await.expect("send");
+        problem(none, StatusCode::UNAUTHORIZED, "unauthorized").await;
+        let forged = same_origin(client.get(url))
+            .header("Cookie", "carte_staff=0123456789abcdef0123456789abcdef")
+            .send()
+            .await
+            .expect("send");
+        problem(forged, StatusCode::UNAUTHORIZED, "unauthorized").await;
+    }
+    for url in &reads[..3] {
+        let by_cookie = same_origin(client.get(url))
+            .header("Cookie", &marketer_cookie)
+            .send()
+            .await
+            .expect("send");
+        problem(by_cookie, StatusCode::FORBIDDEN, "forbidden").await;
+        let by_key = client
+            .get(url)
+            .bearer_auth(&marketer)
+            .send()
+            .await
+            .expect("send");
+        problem(by_key, StatusCode::FORBIDDEN, "forbidden").await;
+    }
+    let status = same_origin(client.post(format!("{base}/api/staff/orders/{id}/status")))
+        .header("Cookie", &marketer_cookie)
+        .json(&json!({"status": "accepted"}))
+        .send()
+        .await
+        .expect("send");
+    problem(status, StatusCode::FORBIDDEN, "forbidden").await;
+    let none = client
+        .post(format!("{base}/api/staff/orders/{id}/status"))
+        .json(&json!({"status": "accepted"}))
+        .send()
+        .await
+        .expect("send");
+    problem(none, StatusCode::UNAUTHORIZED, "unauthorized").await;
+    let sold_out = same_origin(client.put(format!("{base}/api/staff/sold-out")))
+        .header("Cookie", &marketer_cookie)
+        .json(&json!({"item": {"kind": "dish", "dish": "dumplings"}, "sold_out": true}))
+        .send()
+        .await
+        .expect("send");
+    problem(sold_out, StatusCode::FORBIDDEN, "forbidden").await;
+
+    // The console's configuration and the pickup board are public, and the
+    // board says nothing but numbers.
+    let config: Value = client
+        .get(format!("{base}/api/staff/config"))
+        .send()
+        .await
+        .expect("send")
+        .json()
+        .await
+        .expect("json");
+    assert_eq!(config["currency"]["exponent"], 2);
+    assert_eq!(config["age_warnings"]["amber"], 10);
+    assert_eq!(config["locations"][0]["id"], "alpha");
+    let board: Value = client
+        .get(format!("{base}/api/staff/board?location=alpha"))
+        .send()
+        .await
+        .expect("send")
+        .json()
+        .await
+        .expect("json");
+    assert_eq!(
+        board,
+        json!({"location": "alpha", "preparing": [placed["number"]], "ready": []})
+    );
+}
+
+#[tokio::test]
+async fn cookie_changes_must_come_from_the_console_itself() {
+    let fx = Fixture::new();
+    let base = serve(&fx).await;
+    let client = Client::new();
+    let staff = fx.key(Role::Staff).await;
+    let cookie = session(&client, &base, &staff).await;
+    let placed = place(&client, &base, &fx, "order-1").await;
+    let id = placed["id"].as_str().unwrap_or_default().to_owned();
+    let url = format!("{base}/api/staff/orders/{id}/status");
+    let host = base.trim_start_matches("http://").to_owned();
+
+    let attempts = [
+        ("Sec-Fetch-Site", "cross-site"),
+        ("Sec-Fetch-Site", "same-site"),
+        ("Origin", "http://evil.example"),
+    ];
+    for (name, value) in attempts {
+        let refused = client
+            .post(&url)
+            .header("Cookie", &cookie)
+            .header(name, value)
+            .json(&json!({"status": "accepted"}))
+            .send()
+            .await
+            .expect("send");
+        problem(refused, StatusCode::FORBIDDEN, "cross-site").await;
+    }
+    // A change by cookie with neither header is refused too (no proof of origin).
+    let bare = client
+        .post(&url)
+        .header("Cookie", &cookie)
+        .json(&json!({"status": "accepted"}))
+        .send()
+        .await
+        .expect("send");
+    problem(bare, StatusCode::FORBIDDEN, "cross-site").await;
+    let cross_read = client
+        .get(format!("{base}/api/staff/queue?location=alpha"))
+        .header("Cookie", &cookie)
+        .header("Sec-Fetch-Site", "cross-site")
+        .send()
+        .await
+        .expect("send");
+    problem(cross_read, StatusCode::FORBIDDEN, "cross-site").await;
+    let cross_sold_out = client
+        .put(format!("{base}/api/staff/sold-out"))
+        .header("Cookie", &cookie)
+        .header("Sec-Fetch-Site", "cross-site")
+        .json(&json!({"item": {"kind": "dish", "dish": "dumplings"}, "sold_out": true}))
+        .send()
+        .await
+        .expect("send");
+    problem(cross_sold_out, StatusCode::FORBIDDEN, "cross-site").await;
+    let cross_sign_out = client
+        .delete(format!("{base}/api/staff/session"))
+        .header("Cookie", &cookie)
+        .header("Sec-Fetch-Site", "cross-site")
+        .send()
+        .await
+        .expect("send");
+    problem(cross_sign_out, StatusCode::FORBIDDEN, "cross-site").await;
+    assert_eq!(
+        fx.store.get_order(&id).await.expect("order").status,
+        OrderStatus::Received,
+        "nothing refused changed anything"
+    );
+
+    // From the console's own origin (modern or older browser) it goes through.
+    let accepted = same_origin(client.post(&url))
+        .header("Cookie", &cookie)
+        .json(&json!({"status": "accepted"}))
+        .send()
+        .await
+        .expect("send");
+    assert_eq!(accepted.status(), StatusCode::OK);
+    let preparing = client
+        .post(&url)
+        .header("Cookie", &cookie)
+        .header("Origin", format!("http://{host}"))
+        .json(&json!({"status": "preparing"}))
+        .send()
+        .await
+        .expect("send");
+    assert_eq!(preparing.status(), StatusCode::OK);
+    // API clients with a Bearer key need no browser headers.
+    let ready = client
+        .post(&url)
+        .bearer_auth(&staff)
+        .json(&json!({"status": "ready"}))
+        .send()
+        .await
+        .expect("send");
+    assert_eq!(ready.status(), StatusCode::OK);
+    let ready: Value = ready.json().await.expect("json");
+    let key_id = fx.store.list_keys().await.expect("keys")[0].id.clone();
+    for change in &ready["history"].as_array().cloned().unwrap_or_default()[1..] {
+        assert_eq!(change["by"], format!("staff ({key_id})"), "who, recorded");
+        assert!(change["at"].is_string(), "when, recorded");
+    }
+    // The diner's status page reads the same order.
+    let diner: Value = client
+        .get(format!(
+            "{base}{}",
+            placed["status_url"].as_str().unwrap_or_default()
+        ))
+        .send()
+        .await
+        .expect("send")
+        .json()
+        .await
+        .expect("json");
+    assert_eq!(diner["status"], "ready");
+}
+
+#[tokio::test]
+async fn five_failed_sign_ins_a_minute_then_429_with_retry_after() {
+    let fx = Fixture::new();
+    let base = serve(&fx).await;
+    let client = Client::new();
+    let staff = fx.key(Role::Staff).await;
+    for attempt in 0..5 {
+        let (response, cookie) = sign_in(&client, &base, &format!("carte_wrong{attempt}")).await;
+        assert!(cookie.is_none());
+        problem(response, StatusCode::UNAUTHORIZED, "unauthorized").await;
+    }
+    // Even the right key waits now: guessing cannot go on.
+    let (limited, cookie) = sign_in(&client, &base, &staff).await;
+    assert!(cookie.is_none());
+    let retry_after: u64 = limited
+        .headers()
+        .get("retry-after")
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.parse().ok())
+        .unwrap_or_default();
+    assert!((1..=60).contains(&retry_after), "Retry-After {retry_after}");
+    let body = problem(limited, StatusCode::TOO_MANY_REQUESTS, "too-many-requests").await;
+    assert_eq!(body["retry_after"], retry_after);
+    // Bearer keys (API clients) are not sign-ins and are not limited.
+    let by_key = client
+        .get(format!("{base}/api/staff/queue?location=alpha"))
+        .bearer_auth(&staff)
+        .send()
+        .await
+        .expect("send");
+    assert_eq!(by_key.status(), StatusCode::OK);
+}
+
+#[tokio::test]
+async fn revoking_a_key_ends_its_sessions() {
+    let fx = Fixture::new();
+    let base = serve(&fx).await;
+    let client = Client::new();
+    let staff = fx.key(Role::Staff).await;
+    let tablet = session(&client, &base, &staff).await;
+    let phone = session(&client, &base, &staff).await;
+    assert_ne!(tablet, phone);
+    let key_id = fx.store.list_keys().await.expect("keys")[0].id.clone();
+    fx.store
+        .revoke_key(&key_id, common::noon())
+        .await
+        .expect("revoke");
+    for cookie in [&tablet, &phone] {
+        let refused = same_origin(client.get(format!("{base}/api/staff/queue?location=alpha")))
+            .header("Cookie", cookie)
+            .send()
+            .await
+            .expect("send");
+        problem(refused, StatusCode::UNAUTHORIZED, "unauthorized").await;
+    }
+    let (again, cookie) = sign_in(&client, &base, &staff).await;
+    assert!(cookie.is_none());
+    problem(again, StatusCode::UNAUTHORIZED, "unauthorized").await;
+}
+
+#[tokio::test]
+async fn polling_the_queue_and_board_answers_304_while_nothing_changed() {
+    let fx = Fixture::new();
+    let base = serve(&fx).await;
+    let client = Client::new();
+    let staff = fx.key(Role::Staff).await;
+    let cookie = session(&client, &base, &staff).await;
+    for (n, url) in [
+        format!("{base}/api/staff/queue?location=alpha"),
+        format!("{base}/api/staff/board?location=alpha"),
+    ]
+    .into_iter()
+    .enumerate()
+    {
+        let first = same_origin(client.get(&url))
+            .header("Cookie", &cookie)
+            .send()
+            .await
+            .expect("send");
+        assert_eq!(first.status(), StatusCode::OK);
+        let etag = first
+            .headers()
+            .get("etag")
+            .and_then(|v| v.to_str().ok())
+            .unwrap_or_default()
+            .to_owned();
+        assert!(etag.starts_with('"') && etag.len() > 10, "{etag}");
+        let same = same_origin(client.get(&url))
+            .header("Cookie", &cookie)
+            .header("If-None-Match", &etag)
+            .send()
+            .await
+            .expect("send");
+        assert_eq!(same.status(), StatusCode::NOT_MODIFIED);
+        assert!(same.bytes().await.expect("body").is_empty());
+        place(&client, &base, &fx, &format!("order-{n}")).await;
+        let changed = same_origin(client.get(&url))
+            .header("Cookie", &cookie)
+            .header("If-None-Match", &etag)
+            .send()
+            .await
+            .expect("send");
+        assert_eq!(changed.status(), StatusCode::OK);
+        let new_etag = changed
+            .headers()
+            .get("etag")
+            .and_then(|v| v.to_str().ok())
+            .unwrap_or_default()
+            .to_owned();
+        assert_ne!(new_etag, etag);
+    }
+}
+
+/// Reads the event stream until `want` appears in it, or panics after `limit`.
+async fn read_until(response: &mut Response, seen: &mut String, want: &str, limit: Duration) {
+    let deadline = Instant::now() + limit;
+    while !seen.contains(want) {
+        let left = deadline.saturating_duration_since(Instant::now());
+        match tokio::time::timeout(left, response.chunk()).await {
+            Ok(Ok(Some(chunk))) => seen.push_str(&String::from_utf8_lossy(&chunk)),
+            Ok(Ok(None)) => panic!("the stream ended before {want:?}: {seen}"),
+            Ok(Err(error)) => panic!("stream error {error} before {want:?}: {seen}"),
+            Err(_) => panic!("no {want:?} within {limit:?}: {seen}"),
+        }
+    }
+}
+
+#[tokio::test]
+async fn the_event_stream_tells_of_new_orders_at_once_and_ends_with_the_session() {
+    let fx = Fixture::new();
+    let base = serve(&fx).await;
+    let client = Client::new();
+    let staff = fx.key(Role::Staff).await;
+    let cookie = session(&client, &base, &staff).await;
+    let mut stream = same_origin(client.get(format!("{base}/api/staff/events?location=alpha")))
+        .header("Cookie", &cookie)
+        .send()
+        .await
+        .expect("send");
+    assert_eq!(stream.status(), StatusCode::OK);
+    assert_eq!(
+        stream
+            .headers()
+            .get("content-type")
+            .and_then(|v| v.to_str().ok()),
+        Some("text/event-stream")
+    );
+    let mut seen = String::new();
+    read_until(
+        &mut stream,
+        &mut seen,
+        "event: ready",
+        Duration::from_secs(2),
+    )
+    .await;
+
+    let mut latencies = Vec::new();
+    for n in 0..5 {
+        let started = Instant::now();
+        let placed = place(&client, &base, &fx, &format!("live-{n}")).await;
+        let number = placed["number"].as_str().unwrap_or_default().to_owned();
+        read_until(
+            &mut stream,
+            &mut seen,
+            &format!("\"number\":\"{number}\""),
+            Duration::from_secs(1),
+        )
+        .await;
+        latencies.push(started.elapsed());
+    }
+    latencies.sort();
+    eprintln!("order placed → event received, median {:?}", latencies[2]);
+    assert!(seen.contains("event: placed"));
+
+    let sold_out = same_origin(client.put(format!("{base}/api/staff/sold-out")))
+        .header("Cookie", &cookie)
+        .json(&json!({"item": {"kind": "dish", "dish": "dumplings"}, "sold_out": true}))
+        .send()
+        .await
+        .expect("send");
+    assert_eq!(sold_out.status(), StatusCode::OK);
+    read_until(
+        &mut stream,
+        &mut seen,
+        "event: sold_out",
+        Duration::from_secs(1),
+    )
+    .await;
+
+    let out = same_origin(client.delete(format!("{base}/api/staff/session")))
+        .header("Cookie", &cookie)
+        .send()
+        .await
+        .expect("send");
+    assert_eq!(out.status(), StatusCode::NO_CONTENT);
+    read_until(
+        &mut stream,
+        &mut seen,
+        "event: ended",
+        functions::events::RECHECK + Duration::from_secs(2),
+    )
+    .await;
+    let end = tokio::time::timeout(Duration::from_secs(2), stream.chunk()).await;
+    assert!(
+        matches!(end, Ok(Ok(None))),
+        "the stream closes after `ended`"
+    );
+}
+
+#[tokio::test]
+async fn the_openapi_document_describes_the_console_routes() {
+    let fx = Fixture::new();
+    let base = serve(&fx).await;
+    let doc: Value = Client::new()
+        .get(format!("{base}/api/openapi.json"))
+        .send()
+        .await
+        .expect("send")
+        .json()
+        .await
+        .expect("json");
+    for (path, method) in [
+        ("/api/staff/session", "post"),
+        ("/api/staff/session", "get"),
+        ("/api/staff/session", "delete"),
+        ("/api/staff/events", "get"),
+        ("/api/staff/config", "get"),
+        ("/api/staff/board", "get"),
+    ] {
+        assert!(
+            doc["paths"][path][method].is_object(),
+            "{method} {path} missing"
+        );
+    }
+    assert_eq!(
+        doc["components"]["securitySchemes"]["session"]["in"],
+        "cookie"
+    );
+}

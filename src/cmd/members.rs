@@ -1,0 +1,34 @@
+//! `carte members erase ID`: remove a member's personal data; figures stay.
+
+use std::path::Path;
+use std::process::ExitCode;
+
+use clap::Subcommand;
+use functions::store::{SqliteStore, Store};
+
+/// What to do with members.
+#[derive(Subcommand)]
+pub enum MembersAction {
+    /// Erase a member's phone, email and name (and the names and notes on
+    /// their orders); order figures stay, anonymised, so reports stay true.
+    Erase { id: String },
+}
+
+/// Runs a members action against the site's embedded store.
+pub fn run(dir: &Path, action: MembersAction) -> anyhow::Result<ExitCode> {
+    let store = SqliteStore::open(dir.join(".carte").join("carte.db"))?;
+    match action {
+        MembersAction::Erase { id } => {
+            let result = super::runtime()?
+                .block_on(async { store.erase_member(&id, chrono::Utc::now()).await });
+            match result {
+                Ok(()) => println!("Erased the personal data of member {id}"),
+                Err(functions::StoreError::NotFound) => {
+                    anyhow::bail!("no member `{id}` in this site's store")
+                }
+                Err(other) => return Err(other.into()),
+            }
+        }
+    }
+    Ok(ExitCode::SUCCESS)
+}

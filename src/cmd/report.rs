@@ -1,0 +1,211 @@
+//! `carte report`: the campaign and sales reports as tables.
+
+use std::path::Path;
+use std::process::ExitCode;
+
+use catalog::Currency;
+use functions::reports::{self, Figures, Period};
+
+/// Opens the site's content and embedded store, for the marketing commands.
+pub fn open(dir: &Path) -> anyhow::Result<(catalog::Site, functions::store::SqliteStore)> {
+    let project =
+        generator::load_site(dir).map_err(|d| anyhow::anyhow!("the content has errors:\n{d}"))?;
+    let store = functions::store::SqliteStore::open(dir.join(".carte").join("carte.db"))?;
+    Ok((project.site, store))
+}
+
+/// Reads `--from`, `--to` and `--location` against the site.
+pub fn period(
+    site: &catalog::Site,
+    from: Option<&str>,
+    to: Option<&str>,
+    location: Option<&str>,
+) -> anyhow::Result<Period> {
+    Period::parse(site, from, to, location, chrono::Utc::now()).map_err(|errors| {
+        let lines: Vec<String> = errors
+            .iter()
+            .map(|e| format!("--{}: {}", e.field, e.reason))
+            .collect();
+        anyhow::anyhow!(lines.join("\n"))
+    })
+}
+
+/// Left-aligned first column, right-aligned figures.
+fn table(header: &[&str], rows: &[Vec<String>]) -> String {
+    let mut widths: Vec<usize> = header.iter().map(|h| h.chars().count()).collect();
+    for row in rows {
+        for (i, cell) in row.iter().enumerate() {
+            widths[i] = widths[i].max(cell.chars().count());
+        }
+    }
+    let line = |cells: Vec<String>| {
+        cells
+            .iter()
+            .enumerate()
+            .map(|(i, c)| {
+                let pad = " ".repeat(widths[i] - c.chars().count());
+                if i < 2 {
+                    format!("{c}{pad}")
+                } else {
+                    format!("{pad}{c}")
+                }
+            })
+            .collect::<Vec<_>>()
+            .join("  ")
+            .trim_end()
+            .to_owned()
+    };
+    let mut out = line(header.iter().map(|h| (*h).to_owned()).collect());
+    out.push('\n');
+    for row in rows {
+        out.push_str(&line(row.clone()));
+        out.push('\n');
+    }
+    out
+}
+
+fn figures_cells(f: &Figures, money: &Currency) -> Vec<String> {
+    vec![
+        f.visits.to_string(),
+        f.orders.to_string(),
+        money.format(f.revenue),
+        money.format(f.discount),
+        f.redemptions_online.to_string(),
+        f.redemptions_counter.to_string(),
+        f.new_members.to_string(),
+        format!("{}.{:02}%", f.repeat_rate_bp / 100, f.repeat_rate_bp % 100),
+    ]
+}
+
+const FIGURE_HEADER: [&str; 8] = [
+    "visits", "orders", "revenue", "discount", "online", "counter", "new", "repeat",
+];
+
+/// Prints the campaign and sales reports of `period`.
+pub fn run(
+    dir: &Path,
+    from: Option<&str>,
+    to: Option<&str>,
+    location: Option<&str>,
+) -> anyhow::Result<ExitCode> {
+    let (site, store) = open(dir)?;
+    let period = period(&site, from, to, location)?;
+    let money = site.settings.currency.clone();
+    let (campaigns, sales) = super::runtime()?.block_on(async {
+        let c = reports::campaign_report(&store, &site, &period).await?;
+        let s = reports::sales_report(&store, &site, &period).await?;
+        Ok::<_, functions::StoreError>((c, s))
+    })?;
+    println!(
+        "Campaigns {} to {}{} ({})",
+        period.from,
+        period.to,
+        period
+            .location
+            .as_deref()
+            .map(|l| format!(" at {l}"))
+            .unwrap_or_default(),
+        money.code
+    );
+    println!();
+    let mut header = vec!["campaign", "channel"];
+    header.extend(FIGURE_HEADER);
+    let mut rows = Vec::new();
+    for c in &campaigns.campaigns {
+        let mut row = vec![c.campaign.clone(), "(all)".to_owned()];
+        row.extend(figures_cells(&c.figures, &money));
+        rows.push(row);
+        for ch in &c.channels {
+            let mut row = vec![String::new(), ch.channel.clone()];
+            row.extend(figures_cells(&ch.figures, &money));
+            rows.push(row);
+        }
+    }
+    let mut row = vec!["TOTAL".to_owned(), String::new()];
+    row.extend(figures_cells(&campaigns.totals, &money));
+    rows.push(row);
+    print!("{}", table(&header, &rows));
+    if campaigns.locations.len() > 1 || period.location.is_none() {
+        println!();
+        let mut header = vec!["location", ""];
+        header.extend(FIGURE_HEADER);
+        let rows: Vec<Vec<String>> = campaigns
+            .locations
+            .iter()
+            .map(|l| {
+                let mut row = vec![l.location.clone(), String::new()];
+                row.extend(figures_cells(&l.figures, &money));
+                row
+            })
+            .collect();
+        print!("{}", table(&header, &rows));
+    }
+    println!();
+    let mut budget_rows = Vec::new();
+    for c in &campaigns.campaigns {
+        for k in &c.coupons {
+            budget_rows.push(vec![
+                c.campaign.clone(),
+                k.code.clone(),
+                k.redemptions.to_string(),
+                money.format(k.discount),
+                k.budget_left.map_or("-".to_owned(), |b| b.to_string()),
+                k.budget_amount_left
+                    .map_or("-".to_owned(), |b| money.format(b)),
+            ]);
+        }
+    }
+    print!(
+        "{}",
+        table(
+            &[
+                "campaign",
+                "coupon",
+                "redeemed",
+                "given",
+                "left",
+                "money left"
+            ],
+            &budget_rows
+        )
+    );
+    println!();
+    println!(
+        "Sales: {} orders, {} {}",
+        sales.orders,
+        money.format(sales.revenue),
+        money.code
+    );
+    let dish_rows: Vec<Vec<String>> = sales
+        .by_dish
+        .iter()
+        .map(|d| {
+            vec![
+                d.dish.clone(),
+                d.name.clone(),
+                d.quantity.to_string(),
+                money.format(d.revenue),
+            ]
+        })
+        .collect();
+    print!(
+        "{}",
+        table(&["dish", "name", "quantity", "revenue"], &dish_rows)
+    );
+    println!();
+    let hour_rows: Vec<Vec<String>> = sales
+        .by_hour
+        .iter()
+        .filter(|h| h.orders > 0)
+        .map(|h| {
+            vec![
+                format!("{:02}:00", h.hour),
+                String::new(),
+                h.orders.to_string(),
+                money.format(h.revenue),
+            ]
+        })
+        .collect();
+    print!("{}", table(&["hour", "", "orders", "revenue"], &hour_rows));
+    Ok(ExitCode::SUCCESS)
+}

@@ -1,0 +1,674 @@
+// Carte staff console: the live order queue, the kitchen view, sold-out switches
+// and the pickup board. No framework, no requests beyond this site's /api.
+// Every text from the API or a diner goes in via textContent, never as HTML.
+
+const $ = (s, r = document) => r.querySelector(s);
+const $$ = (s, r = document) => [...r.querySelectorAll(s)];
+const el = (tag, props = {}, ...kids) => {
+  const e = document.createElement(tag);
+  for (const [k, v] of Object.entries(props)) {
+    if (v == null || v === false) continue;
+    if (k === 'class') e.className = v;
+    else if (k === 'text') e.textContent = v;
+    else if (k.startsWith('on')) e.addEventListener(k.slice(2), v);
+    else e.setAttribute(k, v === true ? '' : v);
+  }
+  e.append(...kids.filter((k) => k != null && k !== false));
+  return e;
+};
+const saved = {
+  get: (k) => { try { return localStorage.getItem('carte:staff:' + k); } catch { return null; } },
+  set: (k, v) => { try { localStorage.setItem('carte:staff:' + k, v); } catch { /* private mode */ } },
+};
+
+const STRINGS = {
+  en: {
+    skip: 'Skip to content', queue: 'Orders', kitchen: 'Kitchen', soldout: 'Sold out', board: 'Pickup board',
+    views: 'Staff views', location: 'Location', language: 'Language', sound: 'Sound', sign_out: 'Sign out',
+    signin: 'Sign in', key: 'Staff key', key_hint: 'Ask the owner for a staff key (carte keys create --role staff). You enter it once on this device.',
+    bad_key: 'That key is not valid, or it was revoked.', too_many: 'Too many attempts. Try again in {s} seconds.',
+    wrong_role: 'This key ({label}) is not a staff key. Sign out and use a staff key.',
+    session_ended: 'You were signed out. Sign in again to continue.', offline: 'Cannot reach the server.',
+    live: 'Live', polling: 'Live (checking every second)', lost: 'Connection lost, retrying…',
+    show_done: 'Show completed and cancelled', print_all: 'Print all open', paper: 'Ticket width', print: 'Print',
+    col_new: 'New', col_doing: 'In progress', col_ready: 'Ready', col_done: 'Completed and cancelled',
+    table: 'Table {t}', pickup: 'Pickup {t}', minutes: '{n} min', total: 'Total', coupon: 'Coupon {c}', note: 'Note',
+    name: 'Name', by: '{status} by {who} at {at}', at: '{status} at {at}',
+    st_received: 'New', st_accepted: 'Accepted', st_preparing: 'Preparing', st_ready: 'Ready', st_completed: 'Completed', st_cancelled: 'Cancelled',
+    do_accepted: 'Accept', do_preparing: 'Start preparing', do_ready: 'Ready', do_completed: 'Collected', do_cancel: 'Cancel…',
+    cancel_title: 'Cancel order {n}?', cancel_reason: 'Reason (the diner sees the order cancelled)', back: 'Back',
+    cancel_confirm: 'Cancel the order', reason_needed: 'Give a reason.', action_failed: 'Could not change order {n}: {why}',
+    new_order: 'New order {n}', kitchen_hint: 'Every dish still to cook across the open orders (new, accepted, preparing).',
+    nothing: 'Nothing to cook right now.', notes: 'Notes', soldout_hint: 'Switch a dish or a choice off when the kitchen runs out: new orders and the menu see it at once.',
+    sold_out: 'Sold out', in_menu: 'sold out in the menu file', switch_failed: 'Could not switch {x}: {why}',
+    board_ready: 'Ready', board_preparing: 'Preparing', placed: 'Placed {at}', subtotal: 'Subtotal', discount: 'Discount',
+    service: 'Service charge', empty: 'No orders.',
+  },
+  zh: {
+    skip: '跳到内容', queue: '订单', kitchen: '后厨', soldout: '沽清', board: '取餐屏',
+    views: '员工页面', location: '门店', language: '语言', sound: '提示音', sign_out: '退出',
+    signin: '登录', key: '员工密钥', key_hint: '请向店主索取员工密钥（carte keys create --role staff）。每台设备只需输入一次。',
+    bad_key: '密钥无效或已被吊销。', too_many: '尝试次数过多，请在 {s} 秒后再试。',
+    wrong_role: '此密钥（{label}）不是员工密钥。请退出并使用员工密钥。',
+    session_ended: '您已退出登录，请重新登录。', offline: '无法连接服务器。',
+    live: '实时', polling: '实时（每秒检查）', lost: '连接中断，正在重试…',
+    show_done: '显示已完成和已取消', print_all: '打印全部未完成', paper: '小票宽度', print: '打印',
+    col_new: '新订单', col_doing: '制作中', col_ready: '待取餐', col_done: '已完成和已取消',
+    table: '{t} 号桌', pickup: '自取 {t}', minutes: '{n} 分钟', total: '合计', coupon: '优惠券 {c}', note: '备注',
+    name: '姓名', by: '{who} 于 {at} {status}', at: '{at} {status}',
+    st_received: '新订单', st_accepted: '已接单', st_preparing: '制作中', st_ready: '待取餐', st_completed: '已完成', st_cancelled: '已取消',
+    do_accepted: '接单', do_preparing: '开始制作', do_ready: '出餐', do_completed: '已取餐', do_cancel: '取消…',
+    cancel_title: '取消订单 {n}？', cancel_reason: '原因（顾客会看到订单已取消）', back: '返回',
+    cancel_confirm: '取消订单', reason_needed: '请填写原因。', action_failed: '无法更改订单 {n}：{why}',
+    new_order: '新订单 {n}', kitchen_hint: '所有未完成订单（新订单、已接单、制作中）中待做的菜品。',
+    nothing: '目前没有待做的菜。', notes: '备注', soldout_hint: '某道菜或某个选项卖完时关掉它：新订单和菜单立即生效。',
+    sold_out: '已沽清', in_menu: '菜单文件中已标为售罄', switch_failed: '无法切换 {x}：{why}',
+    board_ready: '请取餐', board_preparing: '制作中', placed: '下单 {at}', subtotal: '小计', discount: '优惠',
+    service: '服务费', empty: '没有订单。',
+  },
+};
+const LANG_NAMES = { zh: '中文', en: 'English' };
+const NEXT = { received: 'accepted', accepted: 'preparing', preparing: 'ready', ready: 'completed' };
+const OPEN = ['received', 'accepted', 'preparing', 'ready'];
+
+const S = {
+  view: document.body.dataset.view,
+  config: null,
+  lang: 'en',
+  location: null,
+  orders: [],
+  etag: null,
+  seen: null,
+  sound: saved.get('sound') !== 'off',
+  live: null,
+  retry: 0,
+  signedIn: false,
+  soldOut: { dishes: [], choices: [] },
+  menu: new Map(),
+};
+
+const t = (key, vars = {}) => ((STRINGS[S.lang] || STRINGS.en)[key] ?? STRINGS.en[key] ?? key)
+  .replace(/\{(\w+)\}/g, (_, n) => vars[n] ?? '');
+const loc = (text) => (text && (text[S.lang] ?? text[S.config.languages[0]] ?? Object.values(text)[0])) || '';
+
+async function api(path, { method = 'GET', body, etag } = {}) {
+  const headers = { accept: 'application/json' };
+  if (body) headers['content-type'] = 'application/json';
+  if (etag) headers['if-none-match'] = etag;
+  const r = await fetch(path, { method, headers, body: body && JSON.stringify(body), cache: 'no-store', credentials: 'same-origin' });
+  const data = r.status === 204 || r.status === 304 ? null : await r.json().catch(() => null);
+  return { ok: r.ok, status: r.status, data, etag: r.headers.get('etag'), retryAfter: r.headers.get('retry-after') };
+}
+const why = (r) => (r.data && (r.data.detail || r.data.title)) || `HTTP ${r.status}`;
+
+// Money from minor units with the currency's exponent; times in the site's time zone.
+const money = (minor) => {
+  const { code, exponent } = S.config.currency;
+  return new Intl.NumberFormat(S.lang, { style: 'currency', currency: code, currencyDisplay: 'narrowSymbol', minimumFractionDigits: exponent, maximumFractionDigits: exponent })
+    .format(minor / 10 ** exponent);
+};
+const clock = (iso) => new Intl.DateTimeFormat(S.lang, { hour: '2-digit', minute: '2-digit', timeZone: S.config.timezone }).format(new Date(iso));
+
+// The menu by dish id, for names in the chosen language.
+function indexMenus() {
+  S.menu.clear();
+  for (const menu of S.config.menus) {
+    for (const cat of menu.categories) {
+      for (const dish of cat.dishes) {
+        S.menu.set(dish.id, { dish, category: cat });
+      }
+    }
+  }
+}
+const dishName = (line) => { const d = S.menu.get(line.dish)?.dish; return d ? loc(d.name) : line.name; };
+function choiceName(dishId, opt) {
+  const group = S.menu.get(dishId)?.dish.options?.find((g) => g.id === opt.group);
+  const choice = group?.choices.find((c) => c.id === opt.choice);
+  return choice ? loc(choice.name) : opt.name;
+}
+const optionsText = (line) => line.options.map((o) => choiceName(line.dish, o)).join(', ');
+
+// Text in the page: data-t (this language) and data-t-all (every language of the site, for the board).
+function applyStrings() {
+  document.documentElement.lang = S.lang;
+  $$('[data-t]').forEach((e) => { e.textContent = t(e.dataset.t); });
+  $$('[data-t-all]').forEach((e) => {
+    const langs = S.config.languages.filter((l) => STRINGS[l]);
+    e.textContent = [...new Set(langs.map((l) => STRINGS[l][e.dataset.tAll]))].join(' · ');
+  });
+  const name = loc(S.config.name);
+  document.title = `${t(S.view)} · ${name}`;
+  updateTitle();
+}
+
+function updateTitle() {
+  if (S.view === 'board' || !S.config) return;
+  const fresh = S.orders.filter((o) => o.status === 'received').length;
+  const base = `${t(S.view)} · ${loc(S.config.name)}`;
+  document.title = S.view === 'queue' && fresh ? `(${fresh}) ${base}` : base;
+}
+
+// A short beep through WebAudio: no sound file. Browsers allow audio after a
+// first tap or key press, so the context is made (or resumed) on one.
+let audio = null;
+function unlockAudio() {
+  try {
+    audio = audio || new AudioContext();
+    if (audio.state === 'suspended') audio.resume();
+  } catch { audio = null; }
+}
+addEventListener('pointerdown', unlockAudio, { passive: true });
+addEventListener('keydown', unlockAudio);
+function beep() {
+  if (!S.sound || !audio) return;
+  const now = audio.currentTime;
+  for (const [at, freq] of [[0, 880], [0.22, 1175]]) {
+    const osc = audio.createOscillator();
+    const gain = audio.createGain();
+    osc.frequency.value = freq;
+    gain.gain.setValueAtTime(0.0001, now + at);
+    gain.gain.exponentialRampToValueAtTime(0.3, now + at + 0.02);
+    gain.gain.exponentialRampToValueAtTime(0.0001, now + at + 0.18);
+    osc.connect(gain).connect(audio.destination);
+    osc.start(now + at);
+    osc.stop(now + at + 0.2);
+  }
+}
+
+function setConn(state) {
+  const c = $('#conn');
+  if (!c) return;
+  c.classList.toggle('lost', state === 'lost');
+  c.textContent = state ? t(state) : '';
+  document.body.dataset.conn = state || '';
+}
+
+// The bar: site name, views, location, language, sound, who is signed in.
+function renderBar() {
+  const bar = $('#bar');
+  if (!bar) return;
+  const views = [['queue', './'], ['kitchen', 'kitchen.html'], ['soldout', 'soldout.html'], ['board', 'board.html']];
+  const nav = el('nav', { 'aria-label': t('views') },
+    ...views.map(([v, href]) => el('a', { href: v === 'board' ? `${href}?location=${encodeURIComponent(S.location || '')}` : href, 'aria-current': v === S.view ? 'page' : null, text: t(v) })));
+  const tools = el('div', { class: 'tools' });
+  if (S.config.locations.length > 1) tools.append(locationPicker());
+  if (S.config.languages.length > 1) {
+    const sel = el('select', { id: 'lang', onchange: (e) => { S.lang = e.target.value; saved.set('lang', S.lang); refreshText(); } },
+      ...S.config.languages.map((l) => el('option', { value: l, lang: l, selected: l === S.lang, text: LANG_NAMES[l] || l })));
+    tools.append(el('label', {}, el('span', { text: t('language') + ' ' }), sel));
+  }
+  if (S.view === 'queue') {
+    tools.append(el('button', { type: 'button', id: 'sound', 'aria-pressed': String(S.sound), text: t('sound'),
+      onclick: (e) => { S.sound = !S.sound; saved.set('sound', S.sound ? 'on' : 'off'); e.target.setAttribute('aria-pressed', String(S.sound)); if (S.sound) { unlockAudio(); beep(); } } }));
+  }
+  if (S.signedIn) {
+    tools.append(el('span', { class: 'who', id: 'who', text: S.me?.label || '' }),
+      el('button', { type: 'button', id: 'signout', text: t('sign_out'), onclick: signOut }));
+  }
+  bar.replaceChildren(el('p', { class: 'site', text: loc(S.config.name) }), nav, tools);
+}
+
+function locationPicker() {
+  const sel = el('select', { id: 'location', onchange: (e) => switchLocation(e.target.value) },
+    ...S.config.locations.map((l) => el('option', { value: l.id, selected: l.id === S.location, text: loc(l.name) })));
+  return el('label', {}, el('span', { text: t('location') + ' ' }), sel);
+}
+
+function switchLocation(id) {
+  S.location = id;
+  saved.set('location', id);
+  S.orders = [];
+  S.etag = null;
+  S.seen = null;
+  if (S.view === 'board') {
+    const u = new URL(location.href);
+    u.searchParams.set('location', id);
+    history.replaceState(null, '', u);
+  }
+  renderBar();
+  connect();
+}
+
+function refreshText() {
+  applyStrings();
+  renderBar();
+  render();
+  if (S.conn) setConn(S.conn);
+}
+
+// ---- signing in and out -------------------------------------------------
+
+function showSignIn(message) {
+  S.signedIn = false;
+  disconnect();
+  setConn(null);
+  renderBar();
+  $('#app').hidden = true;
+  $('#wrong-role').hidden = true;
+  $('#signin').hidden = false;
+  $('#signin-error').textContent = message || '';
+  $('#key').focus();
+}
+
+async function signIn(e) {
+  e.preventDefault();
+  const input = $('#key');
+  const key = input.value.trim();
+  if (!key) { $('#signin-error').textContent = t('bad_key'); input.focus(); return; }
+  let r;
+  try { r = await api('/api/staff/session', { method: 'POST', body: { key } }); } catch { $('#signin-error').textContent = t('offline'); return; }
+  if (r.ok) {
+    input.value = '';
+    await signedIn(r.data);
+  } else {
+    $('#signin-error').textContent = r.status === 429 ? t('too_many', { s: r.retryAfter || 60 }) : t('bad_key');
+    input.select();
+  }
+}
+
+async function signOut() {
+  disconnect();
+  try { await api('/api/staff/session', { method: 'DELETE' }); } catch { /* the cookie is cleared on the next sign-in anyway */ }
+  S.me = null;
+  showSignIn('');
+}
+
+async function signedIn(me) {
+  S.me = me;
+  $('#signin').hidden = true;
+  if (me.role !== 'staff') {
+    S.signedIn = true;
+    renderBar();
+    const w = $('#wrong-role');
+    w.textContent = t('wrong_role', { label: me.label });
+    w.hidden = false;
+    return;
+  }
+  S.signedIn = true;
+  renderBar();
+  $('#app').hidden = false;
+  connect();
+}
+
+function sessionEnded() {
+  showSignIn(t('session_ended'));
+}
+
+// ---- staying live: Server-Sent Events, or polling with ETags ---------------
+
+function disconnect() {
+  if (S.live?.source) S.live.source.close();
+  if (S.live?.timer) clearTimeout(S.live.timer);
+  S.live = null;
+}
+
+function connect() {
+  disconnect();
+  const live = { mode: 'sse' };
+  S.live = live;
+  if (S.view === 'board') { live.mode = 'poll'; poll(live); return; }
+  if (saved.get('mode') === 'poll') { live.mode = 'poll'; poll(live); return; }
+  const source = new EventSource(`/api/staff/events?location=${encodeURIComponent(S.location)}`);
+  live.source = source;
+  let opened = false;
+  source.addEventListener('ready', () => { opened = true; S.retry = 0; S.conn = 'live'; setConn('live'); refresh(); });
+  for (const kind of ['placed', 'status', 'resync']) source.addEventListener(kind, () => refresh());
+  source.addEventListener('sold_out', () => { if (S.view === 'soldout') loadSoldOut(); });
+  source.addEventListener('ended', () => { source.close(); sessionEnded(); });
+  source.onerror = async () => {
+    if (S.live !== live) return;
+    S.conn = 'lost';
+    setConn('lost');
+    if (source.readyState !== EventSource.CLOSED) return; // the browser retries by itself
+    // Closed for good: signed out, no stream here (Lambda), or the server is away.
+    const me = await api('/api/staff/session').catch(() => null);
+    if (S.live !== live) return;
+    if (me && me.status === 401) { sessionEnded(); return; }
+    if (me && me.ok && !opened) {
+      const probe = await fetch(source.url, { headers: { accept: 'text/event-stream' } }).catch(() => null);
+      if (probe) probe.body?.cancel().catch(() => {});
+      if (probe && probe.status === 404) { saved.set('mode', 'poll'); live.mode = 'poll'; poll(live); return; }
+    }
+    S.retry = Math.min(S.retry + 1, 5);
+    live.timer = setTimeout(() => { if (S.live === live) connect(); }, 500 * S.retry);
+  };
+}
+
+// Polling (production on Lambda): the queue every second; 304 while nothing changed.
+async function poll(live) {
+  if (S.live !== live) return;
+  const ok = await refresh();
+  if (S.live !== live) return;
+  if (ok) { S.conn = S.view === 'board' ? null : 'polling'; setConn(S.conn); } else if (ok === false) { S.conn = 'lost'; setConn('lost'); }
+  live.timer = setTimeout(() => poll(live), 1000);
+}
+
+let refreshing = null;
+let again = false;
+// Fetches what the view shows; true when it worked, false on a network or server error.
+function refresh() {
+  if (refreshing) { again = true; return refreshing; }
+  refreshing = (async () => {
+    let result;
+    do {
+      again = false;
+      result = await load();
+    } while (again);
+    refreshing = null;
+    return result;
+  })();
+  return refreshing;
+}
+
+async function load() {
+  if (!S.location) return true;
+  let r;
+  try {
+    if (S.view === 'board') {
+      r = await api(`/api/staff/board?location=${encodeURIComponent(S.location)}`, { etag: S.etag });
+    } else if (S.view === 'soldout') {
+      return await loadSoldOut();
+    } else {
+      r = await api(`/api/staff/queue?location=${encodeURIComponent(S.location)}&limit=100`, { etag: S.etag });
+    }
+  } catch { return false; }
+  if (r.status === 401) { sessionEnded(); return null; }
+  if (r.status === 304) return true;
+  if (!r.ok) return false;
+  S.etag = r.etag;
+  if (S.view === 'board') { S.board = r.data; render(); return true; }
+  const fresh = r.data.orders.filter((o) => o.status === 'received' && S.seen && !S.seen.has(o.id));
+  S.seen = new Set(r.data.orders.map((o) => o.id));
+  S.orders = r.data.orders;
+  render(new Set(fresh.map((o) => o.id)));
+  if (fresh.length) {
+    beep();
+    $('#announce').textContent = fresh.map((o) => t('new_order', { n: o.number })).join('. ');
+  }
+  return true;
+}
+
+// ---- rendering ------------------------------------------------------------
+
+function render(fresh = new Set()) {
+  if (S.view === 'queue') renderQueue(fresh);
+  else if (S.view === 'kitchen') renderKitchen();
+  else if (S.view === 'soldout') renderSoldOut();
+  else if (S.view === 'board') renderBoard();
+  updateTitle();
+}
+
+const minutesOld = (o) => Math.max(0, Math.floor((Date.now() - new Date(o.times.received || Date.now())) / 60000));
+function where(o) {
+  const f = o.cart.fulfilment;
+  return f.mode === 'dine_in' ? t('table', { t: f.table }) : t('pickup', { t: clock(f.slot) });
+}
+
+function card(o, fresh) {
+  const mins = minutesOld(o);
+  const open = OPEN.includes(o.status);
+  const { amber, red } = S.config.age_warnings;
+  const age = el('span', { class: `age${open && mins >= red ? ' red' : open && mins >= amber ? ' amber' : ''}`, 'data-age': mins, text: t('minutes', { n: mins }) });
+  const head = el('header', {}, el('h3', { id: `o-${o.id}`, text: o.number }), el('span', { class: 'where', text: where(o) }), age,
+    el('p', { class: 'state', text: t('st_' + o.status) }));
+  const lines = el('ul', {}, ...o.quote.lines.map((l) => el('li', {},
+    el('span', { class: 'qty', text: `${l.quantity}×` }), el('span', { class: 'dish-name', text: dishName(l) }),
+    l.options.length ? el('span', { class: 'opts', text: optionsText(l) }) : null)));
+  const coupon = o.quote.coupon?.status === 'applied'
+    ? el('p', { class: 'meta coupon', text: `${t('coupon', { c: o.quote.coupon.code })} −${money(o.quote.coupon.discount)}` }) : null;
+  const last = o.history[o.history.length - 1];
+  const who = last ? last.by.replace(/ ?\(key_[0-9a-f]+\)$/, '') : '';
+  const by = last && last.by !== 'diner'
+    ? el('p', { class: 'by', text: t(who ? 'by' : 'at', { status: t('st_' + last.status), who, at: clock(last.at) }) + (last.reason ? ` — ${last.reason}` : '') }) : null;
+  const actions = el('div', { class: 'actions' });
+  if (NEXT[o.status]) {
+    actions.append(el('button', { type: 'button', class: 'primary next', 'data-to': NEXT[o.status], text: t('do_' + NEXT[o.status]),
+      'aria-describedby': `o-${o.id}`, onclick: (e) => change(o, NEXT[o.status], null, e.currentTarget) }));
+  }
+  if (open) actions.append(el('button', { type: 'button', class: 'danger cancel', text: t('do_cancel'), 'aria-describedby': `o-${o.id}`, onclick: () => askCancel(o) }));
+  actions.append(el('button', { type: 'button', class: 'print', text: t('print'), 'aria-describedby': `o-${o.id}`, onclick: () => printTickets([o]) }));
+  return el('article', { class: `order st-${o.status}${fresh.has(o.id) ? ' fresh' : ''}`, 'aria-labelledby': `o-${o.id}`, 'data-id': o.id, 'data-number': o.number, 'data-status': o.status },
+    head, lines,
+    o.note ? el('p', { class: 'note', text: `${t('note')}: ${o.note}` }) : null,
+    o.name ? el('p', { class: 'meta', text: `${t('name')}: ${o.name}` }) : null,
+    coupon,
+    el('p', { class: 'meta total', text: `${t('total')} ${money(o.quote.total)}` }),
+    by, actions);
+}
+
+function renderQueue(fresh) {
+  const byAge = (a, b) => (a.times.received || '').localeCompare(b.times.received || '');
+  const cols = {
+    new: S.orders.filter((o) => o.status === 'received').sort(byAge),
+    doing: S.orders.filter((o) => o.status === 'accepted' || o.status === 'preparing').sort(byAge),
+    ready: S.orders.filter((o) => o.status === 'ready').sort(byAge),
+  };
+  // Re-rendering must not throw a keyboard user's focus away.
+  const active = document.activeElement;
+  const kept = active?.closest?.('.order') ? { id: active.closest('.order').dataset.id, cls: ['next', 'cancel', 'print'].find((c) => active.classList.contains(c)) } : null;
+  for (const [col, orders] of Object.entries(cols)) {
+    $(`#count-${col}`).textContent = String(orders.length);
+    $(`#cards-${col}`).replaceChildren(...orders.map((o) => card(o, fresh)));
+  }
+  const done = S.orders.filter((o) => !OPEN.includes(o.status));
+  $('#done').hidden = !$('#show-done').checked;
+  $('#cards-done').replaceChildren(...(done.length ? done.map((o) => card(o, fresh)) : [el('p', { text: t('empty') })]));
+  if (kept) {
+    const cardEl = $(`.order[data-id="${CSS.escape(kept.id)}"]`);
+    (cardEl && ($(`.${kept.cls}`, cardEl) || $('button', cardEl)))?.focus();
+  }
+}
+
+async function change(o, to, reason, button) {
+  if (button) button.disabled = true;
+  let r;
+  try { r = await api(`/api/staff/orders/${encodeURIComponent(o.id)}/status`, { method: 'POST', body: reason ? { status: to, reason } : { status: to } }); } catch { r = { ok: false, status: 0, data: { detail: t('offline') } }; }
+  if (r.status === 401) { sessionEnded(); return false; }
+  if (!r.ok) {
+    $('#announce').textContent = t('action_failed', { n: o.number, why: why(r) });
+    alertBox(t('action_failed', { n: o.number, why: why(r) }));
+    if (button) button.disabled = false;
+    await refresh();
+    return false;
+  }
+  await refresh();
+  return true;
+}
+
+function alertBox(text) {
+  let box = $('#action-error');
+  if (!box) {
+    box = el('p', { id: 'action-error', class: 'error', role: 'alert' });
+    $('#app').prepend(box);
+  }
+  box.textContent = text;
+  clearTimeout(alertBox.timer);
+  alertBox.timer = setTimeout(() => { box.textContent = ''; }, 8000);
+}
+
+function askCancel(o) {
+  const dialog = $('#cancel-dialog');
+  $('#cancel-h').textContent = t('cancel_title', { n: o.number });
+  $('#cancel-reason').value = '';
+  $('#cancel-error').textContent = '';
+  dialog.dataset.id = o.id;
+  dialog.showModal();
+  $('#cancel-reason').focus();
+}
+
+function setUpCancel() {
+  const dialog = $('#cancel-dialog');
+  if (!dialog) return;
+  $('#cancel-back').addEventListener('click', () => dialog.close());
+  $('#cancel-form').addEventListener('submit', async (e) => {
+    e.preventDefault();
+    const reason = $('#cancel-reason').value.trim();
+    if (!reason) { $('#cancel-error').textContent = t('reason_needed'); $('#cancel-reason').focus(); return; }
+    const o = S.orders.find((x) => x.id === dialog.dataset.id);
+    if (!o) { dialog.close(); return; }
+    if (await change(o, 'cancelled', reason, $('#cancel-confirm'))) dialog.close();
+    $('#cancel-confirm').disabled = false;
+  });
+}
+
+// ---- tickets ----------------------------------------------------------------
+
+function ticket(o) {
+  const q = o.quote;
+  const row = (label, value, cls = '') => el('p', { class: `row ${cls}` }, el('span', { text: label }), el('span', { text: value }));
+  const locName = loc(S.config.locations.find((l) => l.id === o.location)?.name);
+  return el('section', { class: 'ticket', 'data-number': o.number },
+    el('p', { class: 'center', text: loc(S.config.name) }),
+    el('p', { class: 'center', text: locName }),
+    el('h2', { text: o.number }),
+    el('p', { class: 'center', text: where(o) }),
+    el('p', { class: 'center', text: t('placed', { at: clock(o.times.received) }) }),
+    el('ul', {}, ...q.lines.map((l) => el('li', {},
+      el('span', { class: 'row' }, el('span', { text: `${l.quantity}× ${dishName(l)}` }), el('span', { text: money(l.total) })),
+      l.options.length ? el('span', { class: 'opts', text: optionsText(l) }) : null))),
+    o.note ? el('p', { text: `${t('note')}: ${o.note}` }) : null,
+    o.name ? el('p', { text: `${t('name')}: ${o.name}` }) : null,
+    row(t('subtotal'), money(q.subtotal)),
+    q.coupon?.status === 'applied' ? row(t('coupon', { c: q.coupon.code }), `−${money(q.discount)}`) : null,
+    q.service_charge ? row(t('service'), money(q.service_charge)) : null,
+    row(t('total'), money(q.total), 'total'));
+}
+
+function printTickets(orders) {
+  const box = $('#tickets');
+  box.replaceChildren(...orders.map(ticket));
+  window.print();
+}
+
+// ---- kitchen ----------------------------------------------------------------
+
+function renderKitchen() {
+  const cooking = S.orders.filter((o) => ['received', 'accepted', 'preparing'].includes(o.status))
+    .sort((a, b) => (a.times.received || '').localeCompare(b.times.received || ''));
+  const dishes = new Map();
+  for (const o of cooking) {
+    for (const l of o.quote.lines) {
+      const d = dishes.get(l.dish) || { name: dishName(l), qty: 0, variants: new Map() };
+      d.qty += l.quantity;
+      const key = optionsText(l);
+      const v = d.variants.get(key) || { label: key, qty: 0, orders: [] };
+      v.qty += l.quantity;
+      if (!v.orders.includes(o.number)) v.orders.push(o.number);
+      d.variants.set(key, v);
+      dishes.set(l.dish, d);
+    }
+  }
+  const list = [...dishes.entries()].sort((a, b) => b[1].qty - a[1].qty || a[1].name.localeCompare(b[1].name));
+  $('#kitchen').replaceChildren(...(list.length ? list.map(([id, d]) => el('article', { class: 'dish', 'data-dish': id, 'aria-labelledby': `k-${id}` },
+    el('h2', { id: `k-${id}` }, el('span', { text: d.name }), el('span', { class: 'total-qty', text: `×${d.qty}` })),
+    el('ul', {}, ...[...d.variants.values()].map((v) => el('li', {},
+      el('strong', { text: `${v.qty}×` }), v.label ? document.createTextNode(` ${v.label}`) : null,
+      el('span', { class: 'orders', text: v.orders.join(', ') })))))) : [el('p', { text: t('nothing') })]));
+  const notes = cooking.filter((o) => o.note);
+  $('#notes').hidden = !notes.length;
+  $('#notes-list').replaceChildren(...notes.map((o) => el('li', {}, el('strong', { text: `${o.number}: ` }), document.createTextNode(o.note))));
+}
+
+// ---- sold out -----------------------------------------------------------------
+
+async function loadSoldOut() {
+  let r;
+  try { r = await api('/api/staff/sold-out'); } catch { return false; }
+  if (r.status === 401) { sessionEnded(); return null; }
+  if (!r.ok) return false;
+  S.soldOut = r.data;
+  renderSoldOut();
+  return true;
+}
+
+function renderSoldOut() {
+  const root = $('#soldout');
+  if (!root || !S.location) return;
+  const menuId = S.config.locations.find((l) => l.id === S.location)?.menu;
+  const menu = S.config.menus.find((m) => m.id === menuId);
+  if (!menu) { root.replaceChildren(); return; }
+  const focused = document.activeElement?.id;
+  const sw = (id, label, on, item, disabled) => el('label', { class: 'switch', for: id },
+    el('input', { type: 'checkbox', role: 'switch', id, checked: on, disabled, 'data-item': JSON.stringify(item), onchange: (e) => toggle(e.target, label) }),
+    el('span', { text: label }),
+    on ? el('span', { class: 'off', text: disabled ? `(${t('in_menu')})` : `(${t('sold_out')})` }) : null);
+  root.replaceChildren(...menu.categories.map((cat) => el('section', { 'aria-labelledby': `c-${cat.id}` },
+    el('h2', { id: `c-${cat.id}`, text: loc(cat.name) }),
+    el('ul', {}, ...cat.dishes.map((d) => el('li', { class: 'dish-row' },
+      sw(`so-${d.id}`, loc(d.name), d.sold_out || S.soldOut.dishes.includes(d.id), { kind: 'dish', dish: d.id }, d.sold_out),
+      ...(d.options || []).map((g) => el('div', { class: 'choices' },
+        el('p', { class: 'group-name', text: loc(g.name) }),
+        ...g.choices.map((c) => sw(`so-${d.id}-${g.id}-${c.id}`, loc(c.name), c.sold_out || S.soldOut.choices.includes(`${d.id}/${g.id}/${c.id}`),
+          { kind: 'choice', dish: d.id, group: g.id, choice: c.id }, c.sold_out))))))))));
+  if (focused) document.getElementById(focused)?.focus();
+}
+
+async function toggle(input, label) {
+  const item = JSON.parse(input.dataset.item);
+  const soldOut = input.checked;
+  input.disabled = true;
+  let r;
+  try { r = await api('/api/staff/sold-out', { method: 'PUT', body: { item, sold_out: soldOut } }); } catch { r = { ok: false, status: 0, data: { detail: t('offline') } }; }
+  if (r.status === 401) { sessionEnded(); return; }
+  if (!r.ok) {
+    input.checked = !soldOut;
+    input.disabled = false;
+    $('#soldout-error').textContent = t('switch_failed', { x: label, why: why(r) });
+    return;
+  }
+  $('#soldout-error').textContent = '';
+  S.soldOut = r.data;
+  renderSoldOut();
+}
+
+// ---- board --------------------------------------------------------------------
+
+function renderBoard() {
+  const b = S.board || { ready: [], preparing: [] };
+  $('#ready').replaceChildren(...b.ready.map((n) => el('li', { text: n })));
+  $('#preparing').replaceChildren(...b.preparing.map((n) => el('li', { text: n })));
+}
+
+// ---- start --------------------------------------------------------------------
+
+async function start() {
+  let r;
+  try { r = await api('/api/staff/config'); } catch { r = null; }
+  if (!r || !r.ok) { setConn('lost'); setTimeout(start, 2000); return; }
+  S.config = r.data;
+  indexMenus();
+  const langs = S.config.languages;
+  // The device's own choice, else the browser's language if the site has it, else the site's default.
+  const browser = (navigator.languages || []).map((l) => l.toLowerCase().split('-')[0]);
+  S.lang = [saved.get('lang'), ...browser].find((l) => langs.includes(l)) || langs[0];
+  const ids = S.config.locations.map((l) => l.id);
+  const fromUrl = new URLSearchParams(location.search).get('location');
+  S.location = [fromUrl, saved.get('location')].find((l) => ids.includes(l)) || ids[0];
+  document.body.dataset.paper = saved.get('paper') || '80';
+  applyStrings();
+
+  if (S.view === 'board') {
+    const sel = $('#location');
+    sel.replaceChildren(...S.config.locations.map((l) => el('option', { value: l.id, selected: l.id === S.location, text: loc(l.name) })));
+    sel.addEventListener('change', (e) => switchLocation(e.target.value));
+    connect();
+    return;
+  }
+  $('#signin-form').addEventListener('submit', signIn);
+  setUpCancel();
+  $('#show-done')?.addEventListener('change', () => render());
+  $('#print-all')?.addEventListener('click', () => printTickets(S.orders.filter((o) => OPEN.includes(o.status))));
+  const paper = $('#paper');
+  if (paper) {
+    paper.value = document.body.dataset.paper;
+    paper.addEventListener('change', () => { document.body.dataset.paper = paper.value; saved.set('paper', paper.value); });
+  }
+  // Ages move on without new data.
+  setInterval(() => { if (S.signedIn && S.view === 'queue') render(); }, 20000);
+  let me;
+  try { me = await api('/api/staff/session'); } catch { me = null; }
+  if (me && me.ok) await signedIn(me.data);
+  else showSignIn('');
+}
+
+start();
