@@ -94,7 +94,8 @@ peak_cpu() {
     local log
     log=$(mktemp)
     /usr/bin/time -f '%M %U %S' -o "$log" bash -c "exec $1" >/dev/null 2>&1 || true
-    awk '{printf "%.0f %.1f\n", $1/1024, $2+$3}' "$log"
+    # time puts "Command exited with non-zero status N" first when the command fails.
+    tail -n 1 "$log" | awk '{printf "%.0f %.1f\n", $1/1024, $2+$3}'
     rm -f "$log"
 }
 
@@ -158,7 +159,7 @@ if [[ " $SCALES " == *" large "* ]]; then
     bad=$WORK/site-large-bad
     echo "bench: large: check, clean and with one bad price per 1,000 dishes" >&2
     "$SYNTH" --scale large --bad-price-every 1000 "$bad" 2>&1 | sed 's/^/  /' >&2
-    errors=$($(check_cmd "$bad") 2>&1 | grep -c '^error' || true)
+    errors=$($(check_cmd "$bad") 2>&1 | grep -c -- '-->' || true)
     clean_t=$(median_seconds "$(check_cmd "$site")" "true")
     bad_t=$(median_seconds "$(check_cmd "$bad")" "true")
     read -r clean_m clean_c <<<"$(peak_cpu "$(check_cmd "$site")")"

@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# Builds the four function binaries with cargo-lambda (profile release-small) for arm64
+# Builds the five function binaries with cargo-lambda (profile release-small) for arm64
 # (into target/lambda, where deploy/template.yaml's CodeUri points) and x86_64 (into
 # target/lambda-x86_64), prints each binary's and zip's size, then measures cold init
 # (spawn to the first Runtime API `next` call) of the x86_64 builds against the Runtime
@@ -7,7 +7,7 @@
 # Needs: pip install cargo-lambda; rustup target add aarch64-unknown-linux-gnu
 set -euo pipefail
 cd "$(dirname "$0")/.."
-bins=(-p functions --bin quote --bin orders --bin members --bin staff)
+bins=(-p functions --bin quote --bin orders --bin members --bin staff --bin marketing)
 runs="${RUNS:-5}"
 
 cargo lambda build --profile release-small --arm64 "${bins[@]}"
@@ -29,7 +29,7 @@ PY
 printf '%-8s %-8s %12s %12s\n' function arch binary zip
 for dir in target/lambda target/lambda-x86_64; do
   arch=arm64; [ "$dir" = target/lambda-x86_64 ] && arch=x86_64
-  for name in quote orders members staff; do
+  for name in quote orders members staff marketing; do
     bin="$dir/$name/bootstrap"
     printf '%-8s %-8s %12s %12s\n' "$name" "$arch" "$(stat -c %s "$bin")" "$(zipped "$bin")"
   done

@@ -523,7 +523,9 @@ impl Chain {
             let dishes = (0..size)
                 .map(|_| {
                     *made += 1;
-                    let bad = bad_price_every.is_some_and(|n| n > 0 && *made % n == 0);
+                    let bad = bad_price_every
+                        .filter(|&n| n > 0 && *made % n == 0)
+                        .map(|n| *made / n);
                     Self::dish(*made, (fzh, fen), tags, bad, rng)
                 })
                 .collect();
@@ -577,7 +579,14 @@ impl Chain {
         }
     }
 
-    fn dish(n: usize, form: (&str, &str), tags: &[String], bad: bool, rng: &mut Rng) -> Dish {
+    /// `bad`: the how-manieth bad price this dish gets, if it gets one.
+    fn dish(
+        n: usize,
+        form: (&str, &str),
+        tags: &[String],
+        bad: Option<usize>,
+        rng: &mut Rng,
+    ) -> Dish {
         let (fzh, fen) = *rng.pick(FLAVOURS);
         let (izh, ien) = *rng.pick(INGREDIENTS);
         let (hzh, hen) = *rng.pick(HIGHLIGHTS);
@@ -679,16 +688,11 @@ impl Chain {
                 .collect(),
             });
         }
-        let price = if bad {
-            if n % 2 == 0 {
-                "-3".to_owned()
-            } else {
-                "12.345".to_owned()
-            }
-        } else if rng.chance(20) {
-            format!("{}.50", 6 + rng.below(80))
-        } else {
-            format!("{}", 6 + rng.below(80))
+        let price = match bad {
+            Some(k) if k % 2 == 0 => "12.345".to_owned(),
+            Some(_) => "-3".to_owned(),
+            None if rng.chance(20) => format!("{}.50", 6 + rng.below(80)),
+            None => format!("{}", 6 + rng.below(80)),
         };
         Dish {
             id,
@@ -1174,7 +1178,7 @@ title = "Rong City Kitchens"
 tag = "tags"
 
 [permalinks.page]
-dishes = "/dishes/:slug/"
+dishes = "/dishes/:contentbasename/"
 "##;
 
     const LAYOUTS: &[(&str, &str)] = &[

@@ -77,7 +77,7 @@ enum Command {
     /// Manage staff and marketer API keys.
     Keys {
         /// The site folder whose store holds the keys.
-        #[arg(long, default_value = ".")]
+        #[arg(long, default_value = ".", global = true)]
         dir: PathBuf,
         #[command(subcommand)]
         action: cmd::keys::KeysAction,

@@ -33,8 +33,12 @@ fn text(output: &Output) -> String {
 fn the_deploy_template_passes_cfn_lint_and_sam_translation() {
     let template = Path::new(env!("CARGO_MANIFEST_DIR")).join("deploy/template.yaml");
     let output = check(&template);
-    assert!(output.status.success(), "deploy/check.sh failed:\n{}", text(&output));
-    assert!(text(&output).contains("4 functions"), "{}", text(&output));
+    assert!(
+        output.status.success(),
+        "deploy/check.sh failed:\n{}",
+        text(&output)
+    );
+    assert!(text(&output).contains("5 functions"), "{}", text(&output));
 }
 
 #[test]
@@ -45,16 +49,22 @@ fn a_broken_template_is_caught() {
 
     // A reference to nothing: cfn-lint's E1020.
     let broken = dir.path().join("dangling.yaml");
-    std::fs::write(&broken, good.replacen("TableName: !Ref Table\n", "TableName: !Ref Tabel\n", 1))
-        .expect("write");
+    std::fs::write(
+        &broken,
+        good.replacen("TableName: !Ref Table\n", "TableName: !Ref Tabel\n", 1),
+    )
+    .expect("write");
     let output = check(&broken);
     assert!(!output.status.success());
     assert!(text(&output).contains("E1020"), "{}", text(&output));
 
     // A function on x86_64: valid CloudFormation, refused by Carte's own checks.
     let broken = dir.path().join("x86.yaml");
-    std::fs::write(&broken, good.replacen("Architectures: [arm64]", "Architectures: [x86_64]", 1))
-        .expect("write");
+    std::fs::write(
+        &broken,
+        good.replacen("Architectures: [arm64]", "Architectures: [x86_64]", 1),
+    )
+    .expect("write");
     let output = check(&broken);
     assert!(!output.status.success());
     assert!(text(&output).contains("must be arm64"), "{}", text(&output));

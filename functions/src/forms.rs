@@ -1,7 +1,7 @@
 //! The plain HTML form path of `POST /api/orders`: ordering with JavaScript off.
 //!
 //! Field contract (the storefront template posts exactly this):
-//! `location`, `mode` (`dine_in` | `pickup`), `table`, `slot` (RFC 3339),
+//! `location`, `mode` (`dine_in` | `pickup`), `table`, `slot` (RFC 3339, or local `HH:MM`),
 //! `coupon`, `note`, `name`, `lang`, `idempotency_key` (a hidden random value;
 //! when absent the body's hash stands in, so a double submit places one order),
 //! and per dish `qty.<dish-id>` = quantity (0 or empty lines are skipped) and
@@ -12,7 +12,8 @@ use axum::body::Body;
 use axum::http::{HeaderMap, StatusCode};
 use axum::response::{Html, IntoResponse, Response};
 use catalog::{Cart, CartLine, ChosenOptions, Fulfilment};
-use chrono::{DateTime, Utc};
+use chrono::{DateTime, NaiveTime, Utc};
+use chrono_tz::Tz;
 use serde::Serialize;
 use utoipa::ToSchema;
 
@@ -61,7 +62,22 @@ fn non_empty(value: &str) -> Option<String> {
     (!value.is_empty()).then(|| value.to_owned())
 }
 
-fn read_form(body: &[u8]) -> Result<FormOrder, ApiError> {
+/// Reads a pickup slot: RFC 3339, or a local `HH:MM` meaning the next such time
+/// in the site's timezone (what a static page without JavaScript can offer).
+fn read_slot(text: &str, tz: Tz, now: DateTime<Utc>) -> Option<DateTime<Utc>> {
+    if let Ok(at) = DateTime::parse_from_rfc3339(text) {
+        return Some(at.with_timezone(&Utc));
+    }
+    let time = NaiveTime::parse_from_str(text, "%H:%M").ok()?;
+    let today = now.with_timezone(&tz).date_naive();
+    [today, today.succ_opt()?]
+        .into_iter()
+        .filter_map(|day| day.and_time(time).and_local_timezone(tz).earliest())
+        .map(|at| at.with_timezone(&Utc))
+        .find(|at| *at > now)
+}
+
+fn read_form(body: &[u8], tz: Tz, now: DateTime<Utc>) -> Result<FormOrder, ApiError> {
     let pairs: Vec<(String, String)> = form_urlencoded::parse(body)
         .take(MAX_FIELDS + 1)
         .map(|(k, v)| (k.into_owned(), v.into_owned()))
@@ -98,11 +114,9 @@ fn read_form(body: &[u8]) -> Result<FormOrder, ApiError> {
                 None
             }
         },
-        Some("pickup") => match field("slot").map(|s| DateTime::parse_from_rfc3339(&s)) {
-            Some(Ok(slot)) => Some(Fulfilment::Pickup {
-                slot: slot.with_timezone(&Utc),
-            }),
-            Some(Err(_)) => {
+        Some("pickup") => match field("slot").map(|s| read_slot(&s, tz, now).ok_or(())) {
+            Some(Ok(slot)) => Some(Fulfilment::Pickup { slot }),
+            Some(Err(())) => {
                 errors.push(FieldError::new("slot", "pick a pickup time from the list"));
                 None
             }
@@ -209,7 +223,7 @@ pub(crate) async fn place_form_order(
         Ok(bytes) => bytes,
         Err(error) => return error_response(error, back.as_deref(), &default_lang),
     };
-    let form = match read_form(&bytes) {
+    let form = match read_form(&bytes, catalog.site.settings.timezone, state.now()) {
         Ok(form) => form,
         Err(error) => return error_response(error, back.as_deref(), &default_lang),
     };
@@ -254,5 +268,30 @@ pub(crate) async fn place_form_order(
             (status, Html(page)).into_response()
         }
         Err(error) => error_response(error, back.as_deref(), &lang),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use chrono::TimeZone;
+
+    use super::*;
+
+    #[test]
+    fn local_slot_times_mean_the_next_such_time() {
+        let tz = chrono_tz::Asia::Shanghai;
+        // 10:00 in Shanghai.
+        let now = Utc.with_ymd_and_hms(2026, 3, 2, 2, 0, 0).unwrap();
+        let later = read_slot("12:30", tz, now).unwrap();
+        assert_eq!(later, Utc.with_ymd_and_hms(2026, 3, 2, 4, 30, 0).unwrap());
+        // 09:00 has passed today: tomorrow's.
+        let tomorrow = read_slot("09:00", tz, now).unwrap();
+        assert_eq!(tomorrow, Utc.with_ymd_and_hms(2026, 3, 3, 1, 0, 0).unwrap());
+        assert_eq!(
+            read_slot("2026-03-02T05:00:00Z", tz, now),
+            Some(Utc.with_ymd_and_hms(2026, 3, 2, 5, 0, 0).unwrap())
+        );
+        assert_eq!(read_slot("25:00", tz, now), None);
+        assert_eq!(read_slot("soon", tz, now), None);
     }
 }

@@ -31,6 +31,8 @@ conformance_test!(atomicity);
 conformance_test!(coupon_limits);
 conformance_test!(api_keys);
 conformance_test!(sold_out_switches);
+conformance_test!(counter_redemptions);
+conformance_test!(marketing_figures);
 conformance_test!(sessions);
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

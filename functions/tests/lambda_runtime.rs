@@ -242,6 +242,7 @@ fn binary(name: &str) -> PathBuf {
         "quote" => env!("CARGO_BIN_EXE_quote"),
         "orders" => env!("CARGO_BIN_EXE_orders"),
         "members" => env!("CARGO_BIN_EXE_members"),
+        "marketing" => env!("CARGO_BIN_EXE_marketing"),
         _ => env!("CARGO_BIN_EXE_staff"),
     };
     match std::env::var_os("CARTE_LAMBDA_BIN_DIR") {
@@ -417,6 +418,7 @@ async fn every_binary_starts_on_the_runtime_api_and_answers_its_own_routes() {
         ("quote", "quote.json", 200),
         ("members", "quote.json", 404),
         ("staff", "staff_queue.json", 401),
+        ("marketing", "staff_queue.json", 404),
     ] {
         let mut emulator = Running::start().await;
         let spawned = Instant::now();

@@ -596,11 +596,19 @@ fn menu_page_lists_dishes_with_prices_badges_and_order_markup() -> TestResult {
     assert!(html.contains("href=\"#c-noodles\"") && html.contains("id=\"c-noodles\""));
     assert!(html.contains("data-dish=\"dan-dan\" data-price=\"3200\""));
     assert!(html.contains("¥32.00"));
+    // The plain order form: a quantity and the option groups of each dish.
     assert!(
-        html.contains("Braised egg +¥3.00"),
-        "options summary with deltas"
+        html.contains("<form id=\"order\" class=\"order\" method=\"post\" action=\"/api/orders\"")
     );
-    assert!(html.contains("Spice (required): Mild, Medium, Hot"));
+    assert!(html.contains("name=\"qty.dan-dan\""), "quantity input");
+    assert!(
+        html.contains("name=\"opt.dan-dan.spice\" value=\"mild\""),
+        "a radio per choice of a one-choice group"
+    );
+    assert!(
+        html.contains("Braised egg <span class=\"delta\">+¥3.00</span>"),
+        "choices with their price deltas"
+    );
     let sold_out = html.find("data-dish=\"zhajiang\"").ok_or("no zhajiang")?;
     assert!(html[sold_out..sold_out + 200].contains("data-sold-out"));
     assert!(html.contains("Sold out"));

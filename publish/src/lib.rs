@@ -155,7 +155,10 @@ pub fn scan(dir: &Path) -> Result<Vec<LocalFile>, PublishError> {
     let mut files = Vec::new();
     for entry in walkdir::WalkDir::new(dir).sort_by_file_name() {
         let entry = entry.map_err(|e| PublishError::Read {
-            path: e.path().map(Path::to_owned).unwrap_or_else(|| dir.to_owned()),
+            path: e
+                .path()
+                .map(Path::to_owned)
+                .unwrap_or_else(|| dir.to_owned()),
             source: e
                 .into_io_error()
                 .unwrap_or_else(|| std::io::Error::other("walk failed")),
@@ -260,7 +263,10 @@ pub async fn remote_objects(
         let page = page.map_err(|e| s3_error("ListObjectsV2", bucket, e))?;
         for object in page.contents() {
             if let Some(key) = object.key() {
-                out.insert(key.to_owned(), object.e_tag().unwrap_or_default().to_owned());
+                out.insert(
+                    key.to_owned(),
+                    object.e_tag().unwrap_or_default().to_owned(),
+                );
             }
         }
     }
@@ -358,9 +364,11 @@ pub async fn catalog_differs(
     site_json: &[u8],
 ) -> Result<bool, PublishError> {
     let remote = remote_objects(client, bucket, PRIVATE_KEY).await?;
-    Ok(remote
-        .get(PRIVATE_KEY)
-        .is_none_or(|etag| !etag.trim_matches('"').eq_ignore_ascii_case(&md5_hex(site_json))))
+    Ok(remote.get(PRIVATE_KEY).is_none_or(|etag| {
+        !etag
+            .trim_matches('"')
+            .eq_ignore_ascii_case(&md5_hex(site_json))
+    }))
 }
 
 /// Uploads the private catalog to [`PRIVATE_KEY`] (never cached: functions read it at start).
@@ -441,8 +449,14 @@ mod tests {
     #[test]
     fn content_types_name_charsets_for_text() {
         assert_eq!(content_type("en/index.html"), "text/html; charset=utf-8");
-        assert_eq!(content_type("assets/app.1a2b3c4d.JS"), "text/javascript; charset=utf-8");
-        assert_eq!(content_type("manifest.webmanifest"), "application/manifest+json");
+        assert_eq!(
+            content_type("assets/app.1a2b3c4d.JS"),
+            "text/javascript; charset=utf-8"
+        );
+        assert_eq!(
+            content_type("manifest.webmanifest"),
+            "application/manifest+json"
+        );
         assert_eq!(content_type("qr/a/table-1.svg"), "image/svg+xml");
         assert_eq!(content_type("LICENSE"), "application/octet-stream");
     }

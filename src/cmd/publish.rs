@@ -25,8 +25,8 @@ const CONTENT_ERRORS: u8 = 1;
 pub async fn run(opts: PublishOptions) -> anyhow::Result<ExitCode> {
     let out = opts.root.join("public");
     let (root, out_for_build) = (opts.root.clone(), out.clone());
-    let built = tokio::task::spawn_blocking(move || super::build_site(&root, &out_for_build))
-        .await??;
+    let built =
+        tokio::task::spawn_blocking(move || super::build_site(&root, &out_for_build)).await??;
     let project = match built {
         Ok(project) => project,
         Err(text) => {
@@ -65,10 +65,16 @@ pub async fn run(opts: PublishOptions) -> anyhow::Result<ExitCode> {
 
 fn print_plan(plan: &publish::Plan, catalog: bool, bucket: &str, out: &Path) {
     for file in &plan.new {
-        println!("upload  {} (new, {} B, {})", file.key, file.size, file.cache_control);
+        println!(
+            "upload  {} (new, {} B, {})",
+            file.key, file.size, file.cache_control
+        );
     }
     for file in &plan.changed {
-        println!("upload  {} (changed, {} B, {})", file.key, file.size, file.cache_control);
+        println!(
+            "upload  {} (changed, {} B, {})",
+            file.key, file.size, file.cache_control
+        );
     }
     for key in &plan.stale {
         println!("delete  {key}");

@@ -66,7 +66,9 @@ try {
   await page.locator('#d-dan-dan-noodles [data-add]').click();
   await page.locator('#dlg label', { hasText: 'Medium' }).click();
   await page.locator('#dlg label', { hasText: 'Fried egg' }).click();
+  await page.locator('#dlg-qty').fill('2');
   await page.locator('#dlg-ok').click();
+  await page.locator('#d-zhong-dumplings [data-add]').click();
   await page.locator('#d-zhong-dumplings [data-add]').click();
   await page.evaluate(() => scrollTo(0, 0));
   await page.screenshot({ path: join(shots, 'menu.png') });

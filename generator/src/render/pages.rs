@@ -513,7 +513,10 @@ impl<'a> Model<'a> {
             .locations
             .iter()
             .map(|l| Link {
-                label: l.name.get(&lm.lang, self.site.default_language()).to_owned(),
+                label: l
+                    .name
+                    .get(&lm.lang, self.site.default_language())
+                    .to_owned(),
                 href: urls::location(&lm.lang, &l.id),
             })
             .collect();
@@ -543,7 +546,9 @@ impl<'a> Model<'a> {
             Job::Dish(l, d) => self.dish(self.lang_model(l), d),
             Job::Page(l, p) => self.page(self.lang_model(l), p),
             Job::Tag(l, t) => self.tag(self.lang_model(l), t),
-            Job::Status(l) => self.journey_page(self.lang_model(l), "status", "status.html", "order_status"),
+            Job::Status(l) => {
+                self.journey_page(self.lang_model(l), "status", "status.html", "order_status")
+            }
             Job::Join(l) => self.journey_page(self.lang_model(l), "join", "join.html", "join"),
             Job::Manifest => self.manifest(),
         }
@@ -793,6 +798,8 @@ impl<'a> Model<'a> {
             tables: Vec<String>,
             /// Whether diners can order for pickup here.
             pickup: bool,
+            /// Local `HH:MM` slot starts in opening hours, for the form without JavaScript.
+            pickup_times: Vec<String>,
         }
         let view = LocationView {
             id: location.id.clone(),
@@ -813,6 +820,7 @@ impl<'a> Model<'a> {
                 Vec::new()
             },
             pickup: location.pickup.is_some(),
+            pickup_times: pickup_times(location),
         };
         let meta = Meta {
             alternates: self.alternates(|l| urls::location(l, &location.id)),
@@ -1119,5 +1127,31 @@ pub fn render_pages(model: &Model<'_>) -> Result<Vec<Output>, RenderError> {
     jobs.into_par_iter()
         .map(|job| model.render_job(job))
         .filter(|o| o.as_ref().map_or(true, |o| !o.path.is_empty()))
+        .collect()
+}
+
+/// Every local `HH:MM` at which a pickup slot can start on some open day: the server
+/// reads one as the next such time and refuses it when the shop is closed or the slot full.
+fn pickup_times(location: &catalog::Location) -> Vec<String> {
+    let Some(pickup) = location.pickup else {
+        return Vec::new();
+    };
+    let step = pickup.slot_minutes.max(1);
+    let mut minutes: Vec<u32> = (0..24 * 60)
+        .step_by(step as usize)
+        .filter(|m| {
+            let time = chrono::NaiveTime::from_hms_opt(m / 60, m % 60, 0);
+            time.is_some_and(|t| {
+                location
+                    .hours
+                    .iter()
+                    .any(|w| w.hours.is_empty() || w.hours.iter().any(|h| h.contains(t)))
+            })
+        })
+        .collect();
+    minutes.dedup();
+    minutes
+        .into_iter()
+        .map(|m| format!("{:02}:{:02}", m / 60, m % 60))
         .collect()
 }

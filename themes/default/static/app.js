@@ -218,7 +218,6 @@ async function menu(form) {
   const values = (attr) => [...new Set($$(`li[data-${attr}]`).flatMap((li) => li.dataset[attr].split('|')).filter(Boolean))].sort();
   values('tags').forEach((v) => $('#tag').append(el('option', { value: v, textContent: v })));
   values('allergens').forEach((v) => $('#allergen').append(el('option', { value: v, textContent: `${t('free_from')}: ${v}` })));
-  filters.hidden = false;
   const filter = () => {
     const q = $('#q').value.trim().toLowerCase();
     const tag = $('#tag').value;
@@ -242,10 +241,9 @@ async function menu(form) {
 
   // Checkout view: its own history entry, so Back returns to the menu.
   const checkout = $('#checkout');
-  const checkoutOpen = () => checkout.classList.contains('open');
+  const checkoutOpen = () => document.documentElement.classList.contains('co');
   const showCheckout = (open) => {
-    checkout.classList.toggle('open', open);
-    document.body.classList.toggle('checking-out', open);
+    document.documentElement.classList.toggle('co', open);
     $('#back').hidden = !open;
     save();
     if (open) { checkout.focus(); quote(); }
@@ -476,9 +474,7 @@ async function menu(form) {
       form.table.value = table;
       const dineIn = modeInputs.find((i) => i.value === 'dine_in');
       if (dineIn) dineIn.checked = true;
-      const where = $('#where');
-      where.textContent = t('table_n', { n: table });
-      where.hidden = false;
+      $('#where').textContent = t('table_n', { n: table });
     }
     const attr = store.get('attr');
     const offer = attr && cat.coupons.find((k) => k.campaign === attr.campaign && k.code);

@@ -77,7 +77,10 @@ where
 
 /// A request the SDK refused to build (a missing required field: a bug here).
 pub(super) fn build(error: impl std::fmt::Display) -> StoreError {
-    StoreError::Backend(format!("building a DynamoDB request: {}", short(&error.to_string())))
+    StoreError::Backend(format!(
+        "building a DynamoDB request: {}",
+        short(&error.to_string())
+    ))
 }
 
 /// A stored item that does not have the shape this code writes.

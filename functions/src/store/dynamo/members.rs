@@ -46,6 +46,12 @@ fn member_item(member: &NewMember) -> Item {
     item.insert("consent_at".into(), s(ts(member.consent_at)));
     // Like the SQLite store: the member exists from the moment of consent.
     item.insert("created_at".into(), s(ts(member.consent_at)));
+    // The member directory, for exports (keys only).
+    item.insert("gsi3pk".into(), s(schema::MEMBER_DIRECTORY));
+    item.insert(
+        "gsi3sk".into(),
+        s(format!("{}#{}", ts(member.consent_at), member.id)),
+    );
     item
 }
 
@@ -117,8 +123,14 @@ pub(super) async fn sign_up(
         // The phone is looked at first, as the SQLite store does.
         let mut vanished = false;
         for (claim, key) in [
-            (Claim::Phone, member.phone.as_deref().map(schema::member_phone)),
-            (Claim::Email, member.email.as_deref().map(schema::member_email)),
+            (
+                Claim::Phone,
+                member.phone.as_deref().map(schema::member_phone),
+            ),
+            (
+                Claim::Email,
+                member.email.as_deref().map(schema::member_email),
+            ),
         ] {
             let (Some(reason), Some(key)) = (failed(claim), key) else {
                 continue;
@@ -152,7 +164,9 @@ pub(super) async fn sign_up(
             )));
         }
         if failed(Claim::Code).is_some() {
-            return Err(StoreError::Backend("the welcome code exists already".into()));
+            return Err(StoreError::Backend(
+                "the welcome code exists already".into(),
+            ));
         }
         if !vanished && !reasons.iter().any(contended) {
             return Err(StoreError::Backend(
@@ -165,7 +179,10 @@ pub(super) async fn sign_up(
 }
 
 /// A member by id, phone or email (the latter two through their claim items).
-pub(super) async fn find(store: &DynamoStore, key: MemberKey) -> Result<Option<Member>, StoreError> {
+pub(super) async fn find(
+    store: &DynamoStore,
+    key: MemberKey,
+) -> Result<Option<Member>, StoreError> {
     let id = match key {
         MemberKey::Id(id) => id,
         MemberKey::Phone(phone) => {
@@ -207,7 +224,8 @@ pub(super) async fn find_issued_code(
     Ok(Some(IssuedCode {
         code: text(&item, "code")?,
         coupon: text(&item, "coupon")?,
-        member_id: text(&item, "member_id")?,
+        // Batch codes (`carte coupons issue`) belong to no member.
+        member_id: opt_text(&item, "member_id").unwrap_or_default(),
         used_by: opt_text(&item, "used_by"),
     }))
 }

@@ -297,68 +297,79 @@ impl Store for DynamoStore {
     }
 
     async fn issue_codes(&self, codes: Vec<crate::store::BatchCode>) -> Result<u32, StoreError> {
-        marketing::issue_codes(codes).await
+        let _turn = self.turn().await?;
+        marketing::issue_codes(self, codes).await
     }
 
     async fn redeem_at_counter(
         &self,
         r: crate::store::CounterRedemption,
     ) -> Result<(), StoreError> {
-        marketing::redeem_at_counter(r).await
+        let _turn = self.turn().await?;
+        marketing::redeem_at_counter(self, r).await
     }
 
     async fn member_order_count(&self, member_id: &str) -> Result<u32, StoreError> {
-        marketing::member_order_count(member_id).await
+        let _turn = self.turn().await?;
+        marketing::member_order_count(self, member_id).await
     }
 
     async fn record_visit(&self, visit: crate::store::Visit, cap: u32) -> Result<bool, StoreError> {
-        marketing::record_visit(visit, cap).await
+        let _turn = self.turn().await?;
+        marketing::record_visit(self, visit, cap).await
     }
 
     async fn coupon_totals(&self) -> Result<Vec<crate::store::CouponTotal>, StoreError> {
-        marketing::coupon_totals().await
+        let _turn = self.turn().await?;
+        marketing::coupon_totals(self).await
     }
 
     async fn campaign_rows(
         &self,
         range: &crate::store::ReportRange,
     ) -> Result<Vec<crate::store::CampaignRow>, StoreError> {
-        marketing::campaign_rows(range).await
+        let _turn = self.turn().await?;
+        marketing::campaign_rows(self, range).await
     }
 
     async fn dish_sales(
         &self,
         range: &crate::store::ReportRange,
     ) -> Result<Vec<crate::store::DishRow>, StoreError> {
-        marketing::dish_sales(range).await
+        let _turn = self.turn().await?;
+        marketing::dish_sales(self, range).await
     }
 
     async fn hourly_sales(
         &self,
         range: &crate::store::ReportRange,
     ) -> Result<Vec<crate::store::HourRow>, StoreError> {
-        marketing::hourly_sales(range).await
+        let _turn = self.turn().await?;
+        marketing::hourly_sales(self, range).await
     }
 
     async fn export_orders(
         &self,
         range: &crate::store::ReportRange,
     ) -> Result<Vec<crate::store::OrderExport>, StoreError> {
-        marketing::export_orders(range).await
+        let _turn = self.turn().await?;
+        marketing::export_orders(self, range).await
     }
 
     async fn export_members(
         &self,
         range: &crate::store::ReportRange,
     ) -> Result<Vec<crate::store::MemberExport>, StoreError> {
-        marketing::export_members(range).await
+        let _turn = self.turn().await?;
+        marketing::export_members(self, range).await
     }
 
     async fn export_redemptions(
         &self,
         range: &crate::store::ReportRange,
     ) -> Result<Vec<crate::store::RedemptionExport>, StoreError> {
-        marketing::export_redemptions(range).await
+        let _turn = self.turn().await?;
+        marketing::export_redemptions(self, range).await
     }
 
     async fn erase_member(
@@ -366,7 +377,8 @@ impl Store for DynamoStore {
         id: &str,
         at: chrono::DateTime<chrono::Utc>,
     ) -> Result<(), StoreError> {
-        marketing::erase_member(id, at).await
+        let _turn = self.turn().await?;
+        marketing::erase_member(self, id, at).await
     }
 }
 

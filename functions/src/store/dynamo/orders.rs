@@ -132,6 +132,11 @@ fn order_item(order: &NewOrder) -> Result<Item, StoreError> {
     put_opt(&mut item, "note", order.note.as_deref());
     put_opt(&mut item, "name", order.name.as_deref());
     put_opt(&mut item, "member_id", order.member_id.as_deref());
+    if let Some(member) = &order.member_id {
+        // The member's orders, for counts, first orders and exports (keys only).
+        item.insert("gsi3pk".into(), s(schema::member_orders(member)));
+        item.insert("gsi3sk".into(), s(ts(order.placed_at)));
+    }
     if let Some(attribution) = &order.attribution {
         item.insert("campaign".into(), s(&attribution.campaign));
         item.insert("channel".into(), s(&attribution.channel));
@@ -209,7 +214,7 @@ fn not_exists_put(store: &DynamoStore, item: Item) -> Result<Put, StoreError> {
 }
 
 /// `ADD <counter> 1`, guarded by `counter < limit` when there is a limit.
-fn counter_update(
+pub(super) fn counter_update(
     store: &DynamoStore,
     key: Item,
     counter: &str,
@@ -232,7 +237,7 @@ fn counter_update(
 /// `ADD used 1, given <discount>` on a budget shard, guarded by its shares
 /// of the count and money budgets; the item as it was comes back on failure,
 /// to tell a full shard from a discount too big for what is left of it.
-fn shard_update(
+pub(super) fn shard_update(
     store: &DynamoStore,
     claim: &RedemptionClaim,
     shard: Shard,
@@ -329,6 +334,20 @@ fn transaction(
         redemption.insert("discount".into(), n(claim.discount));
         redemption.insert("at".into(), s(at));
         redemption.insert("shard".into(), n(shard.index));
+        // What reports and exports read without joining the order.
+        redemption.insert("id".into(), s(&order.id));
+        redemption.insert("source".into(), s("online"));
+        redemption.insert("location".into(), s(&order.location));
+        redemption.insert("amount".into(), n(order.quote.total));
+        put_opt(
+            &mut redemption,
+            "channel",
+            order
+                .attribution
+                .as_ref()
+                .filter(|a| a.campaign == claim.campaign)
+                .map(|a| a.channel.as_str()),
+        );
         // Index keys carry the shard too, so a flash coupon's redemptions
         // spread over as many index partitions as its counters.
         redemption.insert(
@@ -410,7 +429,7 @@ async fn refuse(
 }
 
 /// What a single-use code's failed condition means, from the item as it was.
-async fn code_refusal(
+pub(super) async fn code_refusal(
     store: &DynamoStore,
     reason: &CancellationReason,
     claim: &RedemptionClaim,
@@ -576,9 +595,14 @@ async fn assign_number(
         .update_item()
         .table_name(&store.table)
         .set_key(Some(schema::number_counter(location, day)))
-        .update_expression("ADD #last :one")
+        .update_expression("ADD #last :one SET #dir = :dir, #dir_sort = :dir_sort")
         .expression_attribute_names("#last", "last")
+        .expression_attribute_names("#dir", "gsi3pk")
+        .expression_attribute_names("#dir_sort", "gsi3sk")
         .expression_attribute_values(":one", n(1))
+        // The location directory, for reports over every location.
+        .expression_attribute_values(":dir", s(schema::LOCATION_DIRECTORY))
+        .expression_attribute_values(":dir_sort", s(format!("{location}#{day}")))
         .return_values(ReturnValue::UpdatedNew)
         .send()
         .await
@@ -854,7 +878,11 @@ pub(super) async fn link(
             Update::builder()
                 .table_name(&store.table)
                 .set_key(Some(schema::order(order_id)))
-                .update_expression("SET #member = :member")
+                .update_expression("SET #member = :member, #dir = :dir, #dir_sort = #placed_at")
+                .expression_attribute_names("#dir", "gsi3pk")
+                .expression_attribute_names("#dir_sort", "gsi3sk")
+                .expression_attribute_names("#placed_at", "placed_at")
+                .expression_attribute_values(":dir", s(schema::member_orders(member_id)))
                 .condition_expression("attribute_exists(#pk) AND attribute_not_exists(#member)")
                 .expression_attribute_names("#pk", PK)
                 .expression_attribute_names("#member", "member_id")

@@ -103,6 +103,35 @@ pub(super) fn issued_code(code: &str) -> Item {
     key(format!("CODE#{}", code.trim().to_ascii_uppercase()), "CODE")
 }
 
+/// `gsi3pk` of a member's orders (`gsi3sk`: the order's `placed_at`).
+pub(super) fn member_orders(member_id: &str) -> String {
+    format!("MORDERS#{member_id}")
+}
+
+/// The partition of [`GSI3`] that lists members (`<created_at>#<id>`).
+pub(super) const MEMBER_DIRECTORY: &str = "MEMBERS";
+
+/// The partition of [`GSI3`] that lists order-number counters
+/// (`<location>#<day>`), so reports know every location that has orders.
+pub(super) const LOCATION_DIRECTORY: &str = "LOCATIONS";
+
+/// The partition of [`GSI3`] that lists visit counters
+/// (`<day>#<campaign>#<channel>#<location>`).
+pub(super) const VISIT_DIRECTORY: &str = "VISITS";
+
+/// A redemption at the counter (online ones live under their order).
+pub(super) fn counter_redemption(id: &str) -> Item {
+    key(format!("COUNTER#{id}"), "REDEMPTION")
+}
+
+/// One day's visit counter of a campaign channel at a location.
+pub(super) fn visit(day: NaiveDate, campaign: &str, channel: &str, location: &str) -> Item {
+    key(
+        format!("VISIT#{day}#{campaign}#{channel}#{location}"),
+        "VISIT",
+    )
+}
+
 pub(super) const SOLD_OUT_PK: &str = "SOLDOUT";
 
 pub(super) fn sold_out(sort: String) -> Item {

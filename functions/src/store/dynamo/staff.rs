@@ -10,7 +10,7 @@ use catalog::SoldOut;
 use chrono::{DateTime, Utc};
 
 use super::error::{build, cancellation, condition_failed, corrupt, sdk, unexpected};
-use super::item::{opt_time, opt_text, parse_ts, s, text, ts, Item};
+use super::item::{opt_text, opt_time, parse_ts, s, text, ts, Item};
 use super::schema::{self, PK};
 use super::DynamoStore;
 use crate::store::{ApiKey, Role, SoldOutItem, StoreError};
