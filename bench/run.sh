@@ -40,10 +40,8 @@ if ! need hyperfine; then
 fi
 
 echo "bench: building release binaries" >&2
-# synth is built from bench/Cargo.toml, outside the workspace, so the benchmark needs
-# only the generator and catalog crates to compile; same code, same release profile.
-(cd bench && CARGO_TARGET_DIR="$PWD/../target" cargo build --release --bin synth) >&2
-SYNTH=target/release/synth
+cargo build --release --example synth >&2
+SYNTH=target/release/examples/synth
 CARTE=target/release/carte
 # CARTE_CLI=1 times the `carte` command itself; by default synth makes the same call
 # (`generator::build::build` with default options) without building the whole workspace.

@@ -524,7 +524,7 @@ impl Chain {
                 .map(|_| {
                     *made += 1;
                     let bad = bad_price_every
-                        .filter(|&n| n > 0 && *made % n == 0)
+                        .filter(|&n| n > 0 && made.is_multiple_of(n))
                         .map(|n| *made / n);
                     Self::dish(*made, (fzh, fen), tags, bad, rng)
                 })
