@@ -265,3 +265,13 @@ async fn a_route_of_another_function_is_not_found_in_this_one() {
         "not-found",
     );
 }
+
+#[test]
+fn the_site_json_carte_publish_writes_is_the_catalog_the_functions_load() {
+    let root = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../site-content");
+    let project = generator::build::check(&root).unwrap_or_else(|e| panic!("demo site: {e}"));
+    let bytes = generator::render::catalog_json::site_json(&project).expect("site.json");
+    let catalog = functions::lambda::parse_site_json(&bytes, "site.json").expect("loads");
+    assert_eq!(catalog.version, project.version);
+    assert_eq!(catalog.site, project.site);
+}

@@ -3,7 +3,7 @@
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 
-use generator::build::{BuildError, BuildOptions};
+use generator::build::BuildError;
 
 /// Exit code for content errors (usage errors are 2, from clap).
 const CONTENT_ERRORS: u8 = 1;
@@ -11,7 +11,7 @@ const CONTENT_ERRORS: u8 = 1;
 /// Writes the storefront of `dir` to `output` (default `dir/public`).
 pub fn build(dir: &Path, output: Option<PathBuf>) -> anyhow::Result<ExitCode> {
     let out = output.unwrap_or_else(|| dir.join("public"));
-    match generator::build::build(dir, &out, &BuildOptions::default()) {
+    match generator::build::build(dir, &out, &super::build_options(dir)?) {
         Ok(report) => {
             println!(
                 "Built {} pages ({} files, {:.1} KB; {} written, {} removed) in {} ms -> {}",

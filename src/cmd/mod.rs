@@ -23,9 +23,43 @@ pub fn runtime() -> anyhow::Result<tokio::runtime::Runtime> {
         .build()?)
 }
 
+/// The demo site and the default theme, embedded by `build.rs`.
+pub mod embedded {
+    include!(concat!(env!("OUT_DIR"), "/embedded.rs"));
+}
+
+/// Build options for the site at `root`. When neither the site nor a source checkout
+/// holds the default theme (a `carte` binary used anywhere), the copy embedded in the
+/// binary is written to `<root>/.carte/themes/default` and used.
+pub fn build_options(root: &Path) -> anyhow::Result<BuildOptions> {
+    // Only the theme's name is needed: read it without loading the whole site.
+    let theme = std::fs::read_to_string(root.join("site.yaml"))
+        .ok()
+        .and_then(|text| serde_yaml::from_str::<serde_yaml::Value>(&text).ok())
+        .and_then(|yaml| yaml.get("theme")?.as_str().map(str::to_owned))
+        .unwrap_or_else(|| "default".to_owned());
+    if theme != "default" || generator::build::find_theme(root, &theme).is_ok() {
+        return Ok(BuildOptions::default());
+    }
+    let dir = root.join(".carte").join("themes").join("default");
+    for (path, bytes) in embedded::DEFAULT_THEME {
+        let target = dir.join(path);
+        if std::fs::read(&target).ok().as_deref() != Some(*bytes) {
+            if let Some(parent) = target.parent() {
+                std::fs::create_dir_all(parent)?;
+            }
+            std::fs::write(&target, bytes)?;
+        }
+    }
+    Ok(BuildOptions {
+        theme_dir: Some(dir),
+        ..BuildOptions::default()
+    })
+}
+
 /// Builds `root` into `out`; content errors come back as their rendered text.
 pub fn build_site(root: &Path, out: &Path) -> anyhow::Result<Result<Project, String>> {
-    match generator::build::build_project(root, out, &BuildOptions::default()) {
+    match generator::build::build_project(root, out, &build_options(root)?) {
         Ok((project, _)) => Ok(Ok(project)),
         Err(BuildError::Content(diagnostics)) => Ok(Err(diagnostics.to_string())),
         Err(other) => Err(other.into()),

@@ -5,9 +5,7 @@ use std::process::ExitCode;
 
 use anyhow::Context;
 
-mod embedded {
-    include!(concat!(env!("OUT_DIR"), "/embedded.rs"));
-}
+use super::embedded;
 
 /// Writes the sample site into `dir` (which must not exist or be empty).
 pub fn run(dir: &Path) -> anyhow::Result<ExitCode> {
