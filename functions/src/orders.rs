@@ -150,27 +150,23 @@ pub(crate) fn check_input(input: &PlaceInput, site: &catalog::Site) -> Result<()
             Some(_) => {}
         }
     }
-    for (name, touch) in [
-        ("first_touch", &input.touches.first),
-        ("last_touch", &input.touches.last),
-    ] {
-        if let Some(touch) = touch {
-            match site.campaign(&touch.campaign) {
-                None => errors.push(FieldError::new(
-                    format!("{name}.campaign"),
-                    "no campaign with this id",
-                )),
-                Some(campaign) if campaign.channel(&touch.channel).is_none() => {
-                    errors.push(FieldError::new(
-                        format!("{name}.channel"),
-                        "the campaign has no channel with this id",
-                    ))
-                }
-                Some(_) => {}
-            }
-        }
-    }
     limits::finish(errors)
+}
+
+/// Keeps the touches that name a campaign channel of the content. A touch is the
+/// storefront's memory of an earlier visit, and the campaign may have ended since:
+/// a stale one is dropped rather than allowed to refuse the diner's order.
+pub(crate) fn known_touches(touches: Touches, site: &catalog::Site) -> Touches {
+    let known = |touch: Option<Touch>| {
+        touch.filter(|t| {
+            site.campaign(&t.campaign)
+                .is_some_and(|c| c.channel(&t.channel).is_some())
+        })
+    };
+    Touches {
+        first: known(touches.first),
+        last: known(touches.last),
+    }
 }
 
 /// Prices the cart on the server and stores the order, once per idempotency key.
@@ -188,6 +184,7 @@ pub(crate) async fn place(state: &AppState, input: PlaceInput) -> Result<PlacedO
     let catalog = state.catalog();
     let site = &catalog.site;
     check_input(&input, site)?;
+    let touches = known_touches(input.touches.clone(), site);
     let now = state.now();
     let member = input.member_id.as_deref();
     if let Some(version) = &input.version {
@@ -236,7 +233,7 @@ pub(crate) async fn place(state: &AppState, input: PlaceInput) -> Result<PlacedO
         member_id: input.member_id.clone(),
         // Without an explicit attribution the last touch brought the order.
         attribution: input.attribution.clone().or_else(|| {
-            input.touches.last.as_ref().map(|t| Attribution {
+            touches.last.as_ref().map(|t| Attribution {
                 campaign: t.campaign.clone(),
                 channel: t.channel.clone(),
             })
@@ -244,7 +241,7 @@ pub(crate) async fn place(state: &AppState, input: PlaceInput) -> Result<PlacedO
         redemption: priced.claim,
         slot: priced.slot,
         placed_at: now,
-        touches: input.touches.clone(),
+        touches,
     };
     let coupon_code = input.cart.coupon.clone().unwrap_or_default();
     let placed = state

@@ -44,7 +44,15 @@ if (location.pathname === '/') {
 } else {
   store.set('lang', lang);
 }
-if (query.get('c') && query.get('ch')) store.set('attr', { campaign: query.get('c'), channel: query.get('ch') });
+if (query.get('c') && query.get('ch')) {
+  // Attribution: last touch, first touch, and one anonymous visit count (fire and forget).
+  const touch = { campaign: query.get('c'), channel: query.get('ch') };
+  store.set('attr', touch);
+  if (!store.get('first')) store.set('first', { ...touch, at: new Date().toISOString() });
+  const where = $('#order')?.dataset.location;
+  if (where) fetch('/api/visits', { method: 'POST', keepalive: true, headers: { 'content-type': 'application/json' }, body: JSON.stringify({ ...touch, location: where }) }).catch(() => {});
+}
+if (query.get('coupon')) store.set('coupon', query.get('coupon'));
 if (location.search) $$('.langs a').forEach((a) => { a.search = location.search; });
 const sw = $('script[data-sw]')?.dataset.sw;
 if (sw && 'serviceWorker' in navigator) {
@@ -397,6 +405,7 @@ async function menu(form) {
       note: form.note.value.trim() || null, name: form.name.value.trim() || null,
       member_id: member?.id || null,
       attribution: attr && cat.coupons.some((k) => k.campaign === attr.campaign) ? attr : null,
+      first_touch: store.get('first'), last_touch: attr,
     };
     const text = JSON.stringify(body);
     let pending = store.get(pendingKey);
@@ -478,7 +487,8 @@ async function menu(form) {
     }
     const attr = store.get('attr');
     const offer = attr && cat.coupons.find((k) => k.campaign === attr.campaign && k.code);
-    if (offer && !form.coupon.value) form.coupon.value = offer.code;
+    const code = store.get('coupon') || offer?.code;
+    if (code && !form.coupon.value) form.coupon.value = code;
     slots();
   }
   showMode();
