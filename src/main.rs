@@ -16,6 +16,8 @@ mod cmd;
 struct Cli {
     #[command(subcommand)]
     command: Command,
+    #[command(flatten)]
+    store: cmd::store::StoreArgs,
 }
 
 const EXAMPLES: &str = "\
@@ -131,6 +133,7 @@ enum Command {
 
 fn main() -> ExitCode {
     let cli = Cli::parse();
+    let store = cli.store;
     let result = match cli.command {
         Command::New { dir } => cmd::new::run(&dir),
         Command::Build { dir, output } => cmd::build::build(&dir, output),
@@ -146,6 +149,7 @@ fn main() -> ExitCode {
                 bind,
                 port,
                 watch: !no_watch,
+                store,
             }))
             .map(|()| ExitCode::SUCCESS)
         }),
@@ -162,13 +166,19 @@ fn main() -> ExitCode {
                 endpoint,
             }))
         }),
-        Command::Keys { dir, action } => cmd::keys::run(&dir, action),
+        Command::Keys { dir, action } => cmd::keys::run(&dir, action, &store),
         Command::Report {
             dir,
             from,
             to,
             location,
-        } => cmd::report::run(&dir, from.as_deref(), to.as_deref(), location.as_deref()),
+        } => cmd::report::run(
+            &dir,
+            &store,
+            from.as_deref(),
+            to.as_deref(),
+            location.as_deref(),
+        ),
         Command::Export {
             kind,
             dir,
@@ -178,14 +188,15 @@ fn main() -> ExitCode {
             output,
         } => cmd::export::run(
             &dir,
+            &store,
             kind,
             from.as_deref(),
             to.as_deref(),
             location.as_deref(),
             output,
         ),
-        Command::Coupons { dir, action } => cmd::coupons::run(&dir, action),
-        Command::Members { dir, action } => cmd::members::run(&dir, action),
+        Command::Coupons { dir, action } => cmd::coupons::run(&dir, action, &store),
+        Command::Members { dir, action } => cmd::members::run(&dir, action, &store),
     };
     match result {
         Ok(code) => code,

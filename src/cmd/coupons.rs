@@ -76,7 +76,11 @@ fn qr_svg(url: &str) -> anyhow::Result<String> {
 }
 
 /// Runs a coupons action.
-pub fn run(dir: &Path, action: CouponsAction) -> anyhow::Result<ExitCode> {
+pub fn run(
+    dir: &Path,
+    action: CouponsAction,
+    choice: &super::store::StoreArgs,
+) -> anyhow::Result<ExitCode> {
     let CouponsAction::Issue {
         campaign,
         count,
@@ -84,7 +88,8 @@ pub fn run(dir: &Path, action: CouponsAction) -> anyhow::Result<ExitCode> {
         location,
         out,
     } = action;
-    let (site, store) = super::report::open(dir)?;
+    let runtime = super::runtime()?;
+    let (site, store) = super::report::open(dir, choice, &runtime)?;
     let Some(found) = site.campaign(&campaign) else {
         anyhow::bail!("no campaign `{campaign}` in campaigns.yaml");
     };
@@ -99,8 +104,16 @@ pub fn run(dir: &Path, action: CouponsAction) -> anyhow::Result<ExitCode> {
             .ok_or_else(|| anyhow::anyhow!("the site has no location"))?,
     };
     let now = chrono::Utc::now();
-    let codes = super::runtime()?.block_on(async {
-        issue_batch(&store, &site, &campaign, coupon.as_deref(), count, now).await
+    let codes = runtime.block_on(async {
+        issue_batch(
+            store.as_ref(),
+            &site,
+            &campaign,
+            coupon.as_deref(),
+            count,
+            now,
+        )
+        .await
     })?;
     let out = out.unwrap_or_else(|| dir.join(".carte").join("codes"));
     std::fs::create_dir_all(&out)?;

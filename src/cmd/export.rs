@@ -27,16 +27,18 @@ impl From<KindArg> for ExportKind {
 /// Writes the CSV to `output`, or to standard output.
 pub fn run(
     dir: &Path,
+    choice: &super::store::StoreArgs,
     kind: KindArg,
     from: Option<&str>,
     to: Option<&str>,
     location: Option<&str>,
     output: Option<PathBuf>,
 ) -> anyhow::Result<ExitCode> {
-    let (site, store) = super::report::open(dir)?;
+    let runtime = super::runtime()?;
+    let (site, store) = super::report::open(dir, choice, &runtime)?;
     let period = super::report::period(&site, from, to, location)?;
-    let csv = super::runtime()?
-        .block_on(async { export_csv(&store, &site, kind.into(), &period).await })?;
+    let csv = runtime
+        .block_on(async { export_csv(store.as_ref(), &site, kind.into(), &period).await })?;
     match output {
         Some(path) => {
             std::fs::write(&path, csv.as_bytes())?;

@@ -2,10 +2,11 @@
 
 use std::path::Path;
 use std::process::ExitCode;
-use std::sync::Arc;
 
 use clap::{Subcommand, ValueEnum};
-use functions::store::{Role, SqliteStore, Store};
+use functions::store::Role;
+
+use super::store::StoreArgs;
 
 /// What to do with keys.
 #[derive(Subcommand)]
@@ -41,9 +42,9 @@ impl From<RoleArg> for Role {
 }
 
 /// Runs a keys action against the site's embedded store.
-pub fn run(dir: &Path, action: KeysAction) -> anyhow::Result<ExitCode> {
-    let store: Arc<dyn Store> = Arc::new(SqliteStore::open(dir.join(".carte").join("carte.db"))?);
+pub fn run(dir: &Path, action: KeysAction, choice: &StoreArgs) -> anyhow::Result<ExitCode> {
     super::runtime()?.block_on(async move {
+        let store = choice.open(dir).await?;
         let now = chrono::Utc::now();
         match action {
             KeysAction::Create { role, label } => {

@@ -3,8 +3,8 @@
 use std::path::Path;
 use std::process::ExitCode;
 
+use super::store::StoreArgs;
 use clap::Subcommand;
-use functions::store::{SqliteStore, Store};
 
 /// What to do with members.
 #[derive(Subcommand)]
@@ -15,12 +15,13 @@ pub enum MembersAction {
 }
 
 /// Runs a members action against the site's embedded store.
-pub fn run(dir: &Path, action: MembersAction) -> anyhow::Result<ExitCode> {
-    let store = SqliteStore::open(dir.join(".carte").join("carte.db"))?;
+pub fn run(dir: &Path, action: MembersAction, choice: &StoreArgs) -> anyhow::Result<ExitCode> {
     match action {
         MembersAction::Erase { id } => {
-            let result = super::runtime()?
-                .block_on(async { store.erase_member(&id, chrono::Utc::now()).await });
+            let result = super::runtime()?.block_on(async {
+                let store = choice.open(dir).await?;
+                Ok::<_, anyhow::Error>(store.erase_member(&id, chrono::Utc::now()).await)
+            })?;
             match result {
                 Ok(()) => println!("Erased the personal data of member {id}"),
                 Err(functions::StoreError::NotFound) => {

@@ -15,6 +15,7 @@ pub mod new;
 pub mod publish;
 pub mod report;
 pub mod serve;
+pub mod store;
 
 /// A multi-threaded Tokio runtime for the commands that talk to a store or serve.
 pub fn runtime() -> anyhow::Result<tokio::runtime::Runtime> {

@@ -5,12 +5,20 @@ use std::process::ExitCode;
 
 use catalog::Currency;
 use functions::reports::{self, Figures, Period};
+use functions::store::Store;
+use std::sync::Arc;
 
-/// Opens the site's content and embedded store, for the marketing commands.
-pub fn open(dir: &Path) -> anyhow::Result<(catalog::Site, functions::store::SqliteStore)> {
+use super::store::StoreArgs;
+
+/// Opens the site's content and the chosen store, for the marketing commands.
+pub fn open(
+    dir: &Path,
+    choice: &StoreArgs,
+    runtime: &tokio::runtime::Runtime,
+) -> anyhow::Result<(catalog::Site, Arc<dyn Store>)> {
     let project =
         generator::load_site(dir).map_err(|d| anyhow::anyhow!("the content has errors:\n{d}"))?;
-    let store = functions::store::SqliteStore::open(dir.join(".carte").join("carte.db"))?;
+    let store = runtime.block_on(choice.open(dir))?;
     Ok((project.site, store))
 }
 
@@ -84,16 +92,18 @@ const FIGURE_HEADER: [&str; 8] = [
 /// Prints the campaign and sales reports of `period`.
 pub fn run(
     dir: &Path,
+    choice: &StoreArgs,
     from: Option<&str>,
     to: Option<&str>,
     location: Option<&str>,
 ) -> anyhow::Result<ExitCode> {
-    let (site, store) = open(dir)?;
+    let runtime = super::runtime()?;
+    let (site, store) = open(dir, choice, &runtime)?;
     let period = period(&site, from, to, location)?;
     let money = site.settings.currency.clone();
-    let (campaigns, sales) = super::runtime()?.block_on(async {
-        let c = reports::campaign_report(&store, &site, &period).await?;
-        let s = reports::sales_report(&store, &site, &period).await?;
+    let (campaigns, sales) = runtime.block_on(async {
+        let c = reports::campaign_report(store.as_ref(), &site, &period).await?;
+        let s = reports::sales_report(store.as_ref(), &site, &period).await?;
         Ok::<_, functions::StoreError>((c, s))
     })?;
     println!(

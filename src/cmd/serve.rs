@@ -3,7 +3,6 @@
 
 use std::net::{IpAddr, SocketAddr};
 use std::path::{Path, PathBuf};
-use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use anyhow::Context;
@@ -30,6 +29,8 @@ pub struct ServeOptions {
     pub port: u16,
     /// Watch content and theme and rebuild on change.
     pub watch: bool,
+    /// Where orders live: the embedded SQLite file by default.
+    pub store: super::store::StoreArgs,
 }
 
 /// Builds, serves and watches until Ctrl-C or SIGTERM.
@@ -52,15 +53,14 @@ pub async fn run(opts: ServeOptions) -> anyhow::Result<()> {
             anyhow::bail!("fix the content errors above, then run `carte serve` again");
         }
     };
-    let db_path = root.join(".carte").join("carte.db");
-    let store = functions::store::sqlite::SqliteStore::open(&db_path)
-        .with_context(|| format!("cannot open the order store at {}", db_path.display()))?;
+    let db_path = opts.store.describe(&root);
+    let store = opts.store.open(&root).await?;
     let state = functions::AppState::new(
         functions::Catalog {
             site: project.site.clone(),
             version: project.version.clone(),
         },
-        Arc::new(store),
+        store,
     );
     let live = LiveReload::default();
     let app = app(&out, state.clone(), live.clone(), opts.watch);
@@ -78,7 +78,7 @@ pub async fn run(opts: ServeOptions) -> anyhow::Result<()> {
             .get(project.site.default_language(), ""),
         started.elapsed().as_millis(),
         root.display(),
-        db_path.display()
+        db_path
     );
     println!("Press Ctrl-C to stop.");
 
@@ -101,10 +101,7 @@ pub async fn run(opts: ServeOptions) -> anyhow::Result<()> {
         staff_events.close();
     })
     .await?;
-    println!(
-        "Stopped. Every acknowledged order is in {}",
-        db_path.display()
-    );
+    println!("Stopped. Every acknowledged order is in {}", db_path);
     Ok(())
 }
 
