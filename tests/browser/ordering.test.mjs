@@ -2,7 +2,8 @@
 // real `carte serve` (a fresh copy of the demo site and store per file).
 import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { advance, apiClient, launch, menuReady, orderNumber, phone, startSite } from './helpers.mjs';
+import { execFileSync } from 'node:child_process';
+import { advance, apiClient, CARTE, launch, menuReady, orderNumber, phone, startSite } from './helpers.mjs';
 
 let site;
 let browser;
@@ -207,5 +208,11 @@ test('a_campaign_link_is_remembered_and_prefills_its_coupon', { timeout: 90_000 
   const number = await orderNumber(page);
   const [order] = await queueFor('chunxi', (o) => o.number === number);
   assert.deepEqual(order.attribution, { campaign: 'noodle-festival', channel: 'wechat-group' });
+  // The arrival itself was counted (a count per day and channel: no cookie, no IP).
+  const marketer = execFileSync(CARTE, ['keys', '--dir', site.dir, 'create', '--role', 'marketer'], { encoding: 'utf8', timeout: 30_000 })
+    .split(/\s+/).find((w) => w.length >= 20 && /^[\w-]+$/.test(w));
+  const report = await (await fetch(site.base + '/api/reports/campaigns', { headers: { authorization: 'Bearer ' + marketer } })).json();
+  const channel = report.campaigns.find((c) => c.campaign === 'noodle-festival').channels.find((c) => c.channel === 'wechat-group');
+  assert.ok(channel.visits >= 1, JSON.stringify(channel));
   await context.close();
 });
