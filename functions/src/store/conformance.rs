@@ -1108,3 +1108,53 @@ where
         Err(StoreError::NotFound)
     );
 }
+
+/// Generates the whole conformance and concurrency suite as `#[tokio::test]`s for
+/// one backend, so every backend runs the identical list. `$fixture` makes a fresh
+/// server or folder; its `open()` (async) returns a fresh store on it.
+#[macro_export]
+macro_rules! conformance_suite {
+    ($fixture:expr) => {
+        $crate::conformance_suite!(@each $fixture;
+            idempotency, member_uniqueness, status_transitions, slot_capacity,
+            order_numbering, atomicity, coupon_limits, api_keys, sold_out_switches,
+            counter_redemptions, marketing_figures, sessions);
+
+        #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+        async fn a_thousand_orders_on_a_budget_of_a_hundred_redeem_a_hundred() {
+            let fixture = $fixture;
+            for round in 0..3 {
+                let started = std::time::Instant::now();
+                $crate::store::conformance::concurrent_budget(|| fixture.open(), 1000, 100).await;
+                eprintln!("round {round}: 1000 attempts in {:?}", started.elapsed());
+            }
+        }
+
+        #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+        async fn fifty_retries_with_one_key_place_one_order() {
+            let fixture = $fixture;
+            $crate::store::conformance::concurrent_idempotency(|| fixture.open(), 50).await;
+        }
+
+        #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+        async fn fifty_sign_ups_with_one_phone_make_one_member() {
+            let fixture = $fixture;
+            $crate::store::conformance::concurrent_sign_up(|| fixture.open(), 50).await;
+        }
+
+        #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+        async fn per_member_limits_hold_under_concurrency() {
+            let fixture = $fixture;
+            $crate::store::conformance::concurrent_per_member(|| fixture.open(), 60, 3).await;
+        }
+    };
+    (@each $fixture:expr; $($name:ident),* $(,)?) => {
+        $(
+            #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+            async fn $name() {
+                let fixture = $fixture;
+                $crate::store::conformance::$name(|| fixture.open()).await;
+            }
+        )*
+    };
+}
