@@ -10,11 +10,11 @@
 use aws_sdk_dynamodb::types::{ConditionCheck, Put, TransactWriteItem};
 use chrono::{DateTime, Utc};
 
-use super::error::{build, cancellation, condition_failed, corrupt, sdk, unexpected};
-use super::item::{n, opt_text, opt_time, parse_ts, s, text, ts, Item};
+use super::error::{build, cancellation, condition_failed, sdk, unexpected};
+use super::item::{n, opt_text, parse_ts, s, text, ts, Item};
 use super::schema::{self, PK, SK};
 use super::DynamoStore;
-use crate::store::{ApiKey, NewSession, Role, Session, StoreError};
+use crate::store::{NewSession, Session, StoreError};
 
 fn session_key(hash: &str) -> Item {
     Item::from([
@@ -25,19 +25,6 @@ fn session_key(hash: &str) -> Item {
 
 fn epoch_seconds(at: DateTime<Utc>) -> i64 {
     at.timestamp()
-}
-
-fn decode_key(item: &Item) -> Result<ApiKey, StoreError> {
-    let role = text(item, "role")?;
-    Ok(ApiKey {
-        id: text(item, "id")?,
-        hash: text(item, "hash")?,
-        role: Role::parse(&role).ok_or_else(|| corrupt(format!("unknown role `{role}`")))?,
-        label: text(item, "label")?,
-        created_at: parse_ts(&text(item, "created_at")?)?,
-        last_used: opt_time(item, "last_used")?,
-        revoked_at: opt_time(item, "revoked_at")?,
-    })
 }
 
 /// Stores a session if its key is live, in one transaction with a check of the key.
@@ -125,7 +112,7 @@ pub(super) async fn find(
     else {
         return Ok(None);
     };
-    let key = decode_key(&key)?;
+    let key = super::staff::decode_key(&key)?;
     if key.revoked_at.is_some() {
         return Ok(None);
     }

@@ -79,7 +79,8 @@ pub(super) async fn set_sold_out(
     Ok(())
 }
 
-fn decode_key(item: &Item) -> Result<ApiKey, StoreError> {
+/// An API key from its item.
+pub(super) fn decode_key(item: &Item) -> Result<ApiKey, StoreError> {
     let role = text(item, "role")?;
     Ok(ApiKey {
         id: text(item, "id")?,
