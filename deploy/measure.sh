@@ -5,9 +5,11 @@
 # (spawn to the first Runtime API `next` call) of the x86_64 builds against the Runtime
 # API emulator of functions/tests/lambda_runtime.rs. Figures go to BENCHMARKS.md "Lambda".
 # Needs: pip install cargo-lambda; rustup target add aarch64-unknown-linux-gnu
+# The functions are built without the crate's default features (`sqlite`, `aws-config`):
+# no bundled SQLite, no SSO/STS credential chain, one TLS stack (rustls on ring).
 set -euo pipefail
 cd "$(dirname "$0")/.."
-bins=(-p functions --bin quote --bin orders --bin members --bin staff --bin marketing)
+bins=(-p functions --no-default-features --bin quote --bin orders --bin members --bin staff --bin marketing)
 runs="${RUNS:-5}"
 
 cargo lambda build --profile release-small --arm64 "${bins[@]}"

@@ -11,11 +11,18 @@
 //! | variable | meaning |
 //! | --- | --- |
 //! | `CARTE_SITE_JSON` | where `site.json` is: a file path, or `s3://bucket/key` (the key `carte publish` writes). Default: `site.json` next to the binary. |
-//! | `CARTE_STORE` | `dynamodb` (default when `CARTE_TABLE` is set) or `sqlite` |
+//! | `CARTE_STORE` | `dynamodb` (default when `CARTE_TABLE` is set) or `sqlite` (only in builds with the `sqlite` feature, which the Lambda builds leave out) |
 //! | `CARTE_TABLE` | the DynamoDB table |
 //! | `CARTE_SQLITE_PATH` | the SQLite file (default `carte.db` in the working folder) |
 //! | `CARTE_CATALOG_REFRESH_SECS` | with an S3 catalog: how often a running function asks S3 whether `carte publish` replaced it (default 60; 0 = before every request) |
 //! | `PORT` | the local HTTP port when not on Lambda (default 9000) |
+//!
+//! AWS settings come from the usual variables. Built with the `aws-config` feature (the
+//! default, for the CLI) the SDK's whole chain applies: profiles, SSO, web identity, IMDS.
+//! The Lambda builds (`--no-default-features`) read only what Lambda sets:
+//! `AWS_ACCESS_KEY_ID`, `AWS_SECRET_ACCESS_KEY`, `AWS_SESSION_TOKEN`, `AWS_REGION` (or
+//! `AWS_DEFAULT_REGION`), plus the endpoint overrides `AWS_ENDPOINT_URL_DYNAMODB`,
+//! `AWS_ENDPOINT_URL_S3` and `AWS_ENDPOINT_URL`; see [`sdk_config_from_env_vars`].
 
 use std::net::{Ipv4Addr, SocketAddr};
 use std::path::{Path, PathBuf};
@@ -23,7 +30,12 @@ use std::process::ExitCode;
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
-use aws_config::SdkConfig;
+use aws_credential_types::provider::SharedCredentialsProvider;
+use aws_credential_types::Credentials;
+use aws_sdk_dynamodb::config::BehaviorVersion;
+use aws_types::region::Region;
+use aws_types::service_config::{LoadServiceConfig, ServiceConfigKey};
+pub use aws_types::SdkConfig;
 use axum::extract::{Request, State};
 use axum::middleware::Next;
 use axum::response::Response;
@@ -32,7 +44,9 @@ use serde::Deserialize;
 use thiserror::Error;
 
 use crate::state::{AppState, Catalog};
-use crate::store::{DynamoStore, SqliteStore, Store};
+#[cfg(feature = "sqlite")]
+use crate::store::SqliteStore;
+use crate::store::{DynamoStore, Store};
 
 /// Where `site.json` is read from.
 pub const ENV_SITE_JSON: &str = "CARTE_SITE_JSON";
@@ -94,6 +108,9 @@ pub enum StartError {
     /// `CARTE_SITE_JSON` names an S3 location without a key.
     #[error("CARTE_SITE_JSON={0:?} is not s3://bucket/key")]
     BadCatalogUrl(String),
+    /// `CARTE_STORE=sqlite` in a build without the `sqlite` feature (the Lambda builds).
+    #[error("CARTE_STORE=sqlite, but this build has no SQLite store (built without the `sqlite` feature): set CARTE_TABLE for DynamoDB")]
+    SqliteNotBuilt,
     /// `CARTE_STORE` names no known backend.
     #[error("CARTE_STORE={0:?} is not a store: use sqlite or dynamodb")]
     UnknownStore(String),
@@ -400,10 +417,13 @@ pub fn open_store(
     aws: Option<&SdkConfig>,
 ) -> Result<Arc<dyn Store>, StartError> {
     match choice {
+        #[cfg(feature = "sqlite")]
         StoreChoice::Sqlite(path) => {
             let store = SqliteStore::open(path).map_err(|e| StartError::Store(e.to_string()))?;
             Ok(Arc::new(store))
         }
+        #[cfg(not(feature = "sqlite"))]
+        StoreChoice::Sqlite(_) => Err(StartError::SqliteNotBuilt),
         StoreChoice::DynamoDb { table } => {
             let aws = aws.ok_or(StartError::MissingEnv("an AWS configuration"))?;
             Ok(Arc::new(DynamoStore::new(
@@ -431,12 +451,70 @@ pub async fn state_from_env() -> Result<(AppState, Option<Arc<S3Catalog>>), Star
 /// The AWS configuration from the environment (credentials, region, and endpoint
 /// overrides such as `AWS_ENDPOINT_URL_DYNAMODB`), loaded once so S3 and DynamoDB share one
 /// HTTP client, with the store's retry and timeout settings.
+///
+/// With the `aws-config` feature: the SDK's default chain (environment, profiles, SSO, web
+/// identity, container and instance metadata). Without it (the Lambda builds):
+/// [`sdk_config_from_env_vars`].
+#[cfg(feature = "aws-config")]
 pub async fn aws_config_from_env() -> SdkConfig {
     aws_config::defaults(aws_config::BehaviorVersion::latest())
         .retry_config(DynamoStore::retry_config())
         .timeout_config(DynamoStore::timeout_config())
         .load()
         .await
+}
+
+/// The AWS configuration from the environment: [`sdk_config_from_env_vars`] (this build
+/// has no `aws-config` feature).
+#[cfg(not(feature = "aws-config"))]
+pub async fn aws_config_from_env() -> SdkConfig {
+    sdk_config_from_env_vars()
+}
+
+/// Service endpoint overrides from the environment, as the SDK names them:
+/// `AWS_ENDPOINT_URL_<SERVICE>` (`AWS_ENDPOINT_URL_DYNAMODB`, `AWS_ENDPOINT_URL_S3`), then
+/// `AWS_ENDPOINT_URL`.
+#[derive(Debug, Clone, Copy)]
+struct EnvEndpoints;
+
+impl LoadServiceConfig for EnvEndpoints {
+    fn load_config(&self, key: ServiceConfigKey<'_>) -> Option<String> {
+        let service = key.service_id().to_uppercase().replace(' ', "_");
+        [format!("{}_{service}", key.env()), key.env().to_owned()]
+            .into_iter()
+            .find_map(|name| std::env::var(name).ok().filter(|v| !v.is_empty()))
+    }
+}
+
+/// The AWS configuration from the process environment alone, which is what Lambda gives a
+/// function: credentials from `AWS_ACCESS_KEY_ID`, `AWS_SECRET_ACCESS_KEY` and
+/// `AWS_SESSION_TOKEN`, the region from `AWS_REGION` (or `AWS_DEFAULT_REGION`), endpoint
+/// overrides from `AWS_ENDPOINT_URL_<SERVICE>` / `AWS_ENDPOINT_URL`, and an HTTPS client on
+/// rustls with *ring* (one TLS stack). No profile files, SSO, STS or instance metadata: the
+/// code for them stays out of the Lambda binaries.
+pub fn sdk_config_from_env_vars() -> SdkConfig {
+    use aws_smithy_http_client::tls::{self, rustls_provider::CryptoMode};
+
+    let var = |name: &str| std::env::var(name).ok().filter(|v| !v.is_empty());
+    let https = aws_smithy_http_client::Builder::new()
+        .tls_provider(tls::Provider::Rustls(CryptoMode::Ring))
+        .build_https();
+    let mut config = SdkConfig::builder()
+        .behavior_version(BehaviorVersion::latest())
+        .region(
+            var("AWS_REGION")
+                .or_else(|| var("AWS_DEFAULT_REGION"))
+                .map(Region::new),
+        )
+        .retry_config(DynamoStore::retry_config())
+        .timeout_config(DynamoStore::timeout_config())
+        .http_client(https)
+        .service_config(EnvEndpoints);
+    if let (Some(id), Some(secret)) = (var("AWS_ACCESS_KEY_ID"), var("AWS_SECRET_ACCESS_KEY")) {
+        let credentials = Credentials::new(id, secret, var("AWS_SESSION_TOKEN"), None, "environment");
+        config = config.credentials_provider(SharedCredentialsProvider::new(credentials));
+    }
+    config.build()
 }
 
 /// The function's router, refreshing an S3 catalog when it is one.

@@ -33,7 +33,9 @@ use utoipa::ToSchema;
 pub use keys::create_key;
 pub use problem::ApiError;
 pub use state::{AppState, Catalog, Clock};
-pub use store::{SqliteStore, Store, StoreError};
+#[cfg(feature = "sqlite")]
+pub use store::SqliteStore;
+pub use store::{Store, StoreError};
 
 /// `GET /api/health`.
 #[derive(Debug, Clone, Serialize, ToSchema)]

@@ -10,6 +10,7 @@
 pub mod conformance;
 pub mod dynamo;
 pub mod marketing;
+#[cfg(feature = "sqlite")]
 pub mod sqlite;
 
 use std::fmt;
@@ -22,6 +23,7 @@ use thiserror::Error;
 use utoipa::ToSchema;
 
 pub use dynamo::DynamoStore;
+#[cfg(feature = "sqlite")]
 pub use sqlite::SqliteStore;
 
 /// Why the store refused or failed an operation.

@@ -92,11 +92,7 @@ impl DynamoStore {
     /// `AWS_ENDPOINT_URL_DYNAMODB` or `AWS_ENDPOINT_URL`), with Carte's
     /// retry and timeout settings.
     pub async fn from_env(table: impl Into<String>) -> DynamoStore {
-        let config = aws_config::defaults(aws_config::BehaviorVersion::latest())
-            .retry_config(DynamoStore::retry_config())
-            .timeout_config(DynamoStore::timeout_config())
-            .load()
-            .await;
+        let config = crate::lambda::aws_config_from_env().await;
         DynamoStore::new(Client::new(&config), table)
     }
 
