@@ -8,9 +8,11 @@ import { join } from 'node:path';
 import { gzipSync } from 'node:zlib';
 import { CHROMIUM, CHROME_FLAGS, ROOT, launch, menuReady, phone, startSite } from './helpers.mjs';
 
-const RUNS = 3;
+// LH_RUNS=1 LH_PAGES=menu,checkout LH_KEEP=/tmp/lh LH_NO_SHOTS=1 for quicker looks while working.
+const RUNS = +(process.env.LH_RUNS || 3);
+const KEEP = process.env.LH_KEEP;
 const site = await startSite();
-const out = join(site.dir, 'lighthouse');
+const out = KEEP || join(site.dir, 'lighthouse');
 mkdirSync(out, { recursive: true });
 const median = (xs) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)];
 const pages = {
@@ -20,7 +22,8 @@ const pages = {
 };
 const rows = [];
 try {
-  for (const [name, path] of Object.entries(pages)) {
+  const only = process.env.LH_PAGES?.split(',');
+  for (const [name, path] of Object.entries(pages).filter(([n]) => !only || only.includes(n))) {
     const runs = [];
     for (let i = 0; i < RUNS; i++) {
       const file = join(out, `${name}-${i}.json`);
@@ -56,6 +59,7 @@ try {
   console.log(`JS total: ${js.reduce((s, [, n]) => s + n, 0)} B gzipped`);
 
   // Phone screenshots: menu, options dialog, cart (checkout) and status.
+  if (process.env.LH_NO_SHOTS) throw Object.assign(new Error('no screenshots'), { skip: true });
   const shots = join(ROOT, 'docs/screenshots');
   mkdirSync(shots, { recursive: true });
   const browser = await launch();
@@ -86,7 +90,9 @@ try {
   await page.waitForFunction(() => /\w-\d+/.test(document.querySelector('#number')?.textContent || ''));
   await page.screenshot({ path: join(shots, 'status.png') });
   await browser.close();
+} catch (e) {
+  if (!e.skip) throw e;
 } finally {
   await site.stop();
-  rmSync(out, { recursive: true, force: true });
+  if (!KEEP) rmSync(out, { recursive: true, force: true });
 }

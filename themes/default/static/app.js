@@ -29,11 +29,13 @@ const api = async (path, body, headers = {}) => {
   return { ok: r.ok, status: r.status, data };
 };
 const problemText = (p) => [p.detail || p.title, ...(p.errors || []).map((e) => e.reason)].filter(Boolean).join(' · ');
-let currency = 'CNY';
+let currency = /"priceCurrency":\s*"(\w+)"/.exec($('script[type="application/ld+json"]')?.textContent)?.[1] || 'CNY';
+const fmts = {};
 const money = (n, code = currency) => {
-  const f = new Intl.NumberFormat(lang, { style: 'currency', currency: code, currencyDisplay: 'narrowSymbol' });
+  const f = fmts[code] ||= new Intl.NumberFormat(lang, { style: 'currency', currency: code, currencyDisplay: 'narrowSymbol' });
   return f.format(n / 10 ** f.resolvedOptions().maximumFractionDigits);
 };
+const idle = (fn) => (self.requestIdleCallback ? requestIdleCallback(fn, { timeout: 3000 }) : setTimeout(fn, 300));
 
 // Every page: remember the language, the campaign link, and install the service worker.
 const query = new URLSearchParams(location.search);
@@ -55,11 +57,13 @@ if (query.get('c') && query.get('ch')) {
 if (query.get('coupon')) store.set('coupon', query.get('coupon'));
 if (location.search) $$('.langs a').forEach((a) => { a.search = location.search; });
 const sw = $('script[data-sw]')?.dataset.sw;
+// The service worker is for the next visit: installed once this one is loaded and quiet.
 if (sw && 'serviceWorker' in navigator) {
-  navigator.serviceWorker.register(sw).then(() => navigator.serviceWorker.ready).then((reg) => {
+  const install = () => idle(() => navigator.serviceWorker.register(sw).then(() => navigator.serviceWorker.ready).then((reg) => {
     const urls = [location.pathname, ...performance.getEntriesByType('resource').map((e) => e.name)];
     reg.active?.postMessage({ cache: urls.filter((u) => !u.includes('/api/')) });
-  }).catch(() => {});
+  }).catch(() => {}));
+  if (document.readyState === 'complete') install(); else addEventListener('load', install, { once: true });
 }
 
 // Member sign-up, on the join page and in checkout.
@@ -92,20 +96,24 @@ const joinRoot = $('[data-join]');
 if (joinRoot && !$('#order')) join(joinRoot);
 
 // The menu page: cart, options dialog, filters, sold-out state and checkout.
+// Little work at start: the catalog comes on the first touch, lists are built when opened.
 const form = $('#order');
 if (form) menu(form);
 
-async function menu(form) {
+function menu(form) {
   const loc = form.dataset.location;
   const cartKey = 'cart:' + loc;
   const pendingKey = 'pending:' + loc;
   let cart = store.get(cartKey) || { v: null, lines: [] };
   let cat = null;
+  let catP = null;
   let member = store.get('member');
   let busy = false;
   const dishLi = (id) => $(`li[data-dish="${CSS.escape(id)}"]`);
   const dishName = (id) => dishLi(id)?.querySelector('h3')?.textContent || id;
   const live = (text) => { $('#live').textContent = text; };
+  const checkout = $('#checkout');
+  const checkoutOpen = () => document.documentElement.classList.contains('co');
   form.idempotency_key.value = uuid();
 
   // Options of a line in the diner's words, and its unit price from the page.
@@ -123,8 +131,8 @@ async function menu(form) {
     store.set(cartKey, cart);
     const n = count();
     $('#cartbar').hidden = !n || checkoutOpen();
-    $('#view').textContent = t('view_order', { n, total: money(estimate()) });
-    renderLines();
+    if (n) $('#view').textContent = t('view_order', { n, total: money(estimate()) });
+    if (checkoutOpen()) renderLines();
   };
   const sameLine = (a, b) => a.dish === b.dish && JSON.stringify(a.options) === JSON.stringify(b.options);
   const addLine = (line) => {
@@ -221,11 +229,18 @@ async function menu(form) {
     else addLine({ dish: li.dataset.dish, quantity: 1, options: [] });
   });
 
-  // Search and filters by tag and allergen.
+  // Search and filters by tag and allergen; the two lists are filled on first use.
   const filters = $('#filters');
-  const values = (attr) => [...new Set($$(`li[data-${attr}]`).flatMap((li) => li.dataset[attr].split('|')).filter(Boolean))].sort();
-  values('tags').forEach((v) => $('#tag').append(el('option', { value: v, textContent: v })));
-  values('allergens').forEach((v) => $('#allergen').append(el('option', { value: v, textContent: `${t('free_from')}: ${v}` })));
+  let filled = false;
+  const fill = () => {
+    if (filled) return;
+    filled = true;
+    const values = (attr) => [...new Set($$(`li[data-${attr}]`).flatMap((li) => li.dataset[attr].split('|')).filter(Boolean))].sort();
+    $('#tag').append(...values('tags').map((v) => el('option', { value: v, textContent: v })));
+    $('#allergen').append(...values('allergens').map((v) => el('option', { value: v, textContent: `${t('free_from')}: ${v}` })));
+  };
+  filters.addEventListener('pointerdown', fill);
+  filters.addEventListener('focusin', fill);
   const filter = () => {
     const q = $('#q').value.trim().toLowerCase();
     const tag = $('#tag').value;
@@ -248,11 +263,8 @@ async function menu(form) {
   filters.addEventListener('input', filter);
 
   // Checkout view: its own history entry, so Back returns to the menu.
-  const checkout = $('#checkout');
-  const checkoutOpen = () => document.documentElement.classList.contains('co');
   const showCheckout = (open) => {
     document.documentElement.classList.toggle('co', open);
-    $('#back').hidden = !open;
     save();
     if (open) { checkout.focus(); quote(); }
   };
@@ -260,28 +272,41 @@ async function menu(form) {
   $('#back').addEventListener('click', () => history.back());
   addEventListener('popstate', () => showCheckout(location.hash === '#checkout'));
 
-  // Where the diner is: a table from the QR code, or pickup.
-  const tableParam = query.get('table');
-  if (tableParam) store.set('table:' + loc, tableParam);
+  // Where the diner is: a table from the QR code (one of the page's tables), or pickup.
   const modeInputs = $$('input[name=mode]', form);
   const mode = () => (modeInputs.find((i) => i.checked) || modeInputs[0])?.value;
-  const showMode = () => $$('[data-for]', form).forEach((p) => { p.hidden = p.dataset.for !== mode(); });
-  form.addEventListener('change', (e) => {
-    if (e.target.name === 'mode') showMode();
+  const tableParam = query.get('table');
+  if (tableParam) store.set('table:' + loc, tableParam);
+  const table = store.get('table:' + loc);
+  if (table && form.table && [...form.table.options].some((o) => o.value && o.value === table)) {
+    form.table.value = table;
+    const dineIn = modeInputs.find((i) => i.value === 'dine_in');
+    if (dineIn) dineIn.checked = true;
+    $('#where').textContent = t('table_n', { n: table });
+  }
+  // The table or slot field shows by the mode in CSS (:has).
+  form.addEventListener('change', async (e) => {
+    if (e.target.name === 'mode' && mode() === 'pickup' && !slotsDone) { await catalog(); slots(); }
     if (['mode', 'table', 'slot'].includes(e.target.name)) quote();
   });
-  $('#apply').hidden = false;
   $('#apply').addEventListener('click', () => quote());
   $('#coupon').addEventListener('change', () => quote());
 
   // Pickup slots: the location's grid in the site's time zone, today and tomorrow.
+  let slotsDone = false;
   function slots() {
-    const p = cat.location.pickup;
+    const p = cat?.location.pickup;
     if (!p || !form.slot) return;
+    slotsDone = true;
     const tz = cat.timezone;
-    const parts = (ms) => Object.fromEntries(new Intl.DateTimeFormat('en-US', {
+    const dtf = new Intl.DateTimeFormat('en-US', {
       timeZone: tz, hourCycle: 'h23', year: 'numeric', month: 'numeric', day: 'numeric', hour: 'numeric', minute: 'numeric', weekday: 'short',
-    }).formatToParts(ms).map((x) => [x.type, x.value]));
+    });
+    const parts = (ms) => {
+      const x = {};
+      for (const { type, value } of dtf.formatToParts(ms)) x[type] = value;
+      return x;
+    };
     const wall = (ms) => { const x = parts(ms); return Date.UTC(x.year, x.month - 1, x.day, x.hour, x.minute); };
     const toUtc = (y, m, d, min) => {
       const guess = Date.UTC(y, m, d, 0, min);
@@ -309,7 +334,7 @@ async function menu(form) {
     const fmt = new Intl.DateTimeFormat(lang, { timeZone: tz, hour: '2-digit', minute: '2-digit' });
     const select = form.slot;
     const keep = select.value;
-    select.replaceChildren();
+    const groups = [];
     const start = parts(Date.now());
     for (let i = 0; i < 2; i++) {
       const group = el('optgroup', { label: t(i ? 'tomorrow' : 'today') });
@@ -320,8 +345,9 @@ async function menu(form) {
           group.append(el('option', { value: iso, textContent: `${group.label} ${fmt.format(ms)}`, selected: iso === keep }));
         }
       }
-      if (group.children.length) select.append(group);
+      if (group.children.length) groups.push(group);
     }
+    select.replaceChildren(...groups);
     if (!select.options.length) select.append(el('option', { value: '', textContent: t('no_slots') }));
   }
 
@@ -396,8 +422,9 @@ async function menu(form) {
   // Placing the order: one Idempotency-Key per checkout, kept for retries of the same order.
   async function place() {
     if (busy) return;
-    const c = apiCart();
     if (!cart.lines.length) return problem(t('empty_cart'));
+    if (!cat && !(await catalog())) return problem(t('offline'));
+    const c = apiCart();
     if (!c) return problem(mode() === 'dine_in' ? t('choose_table') : t('pickup_time'));
     const attr = store.get('attr');
     const body = {
@@ -445,8 +472,8 @@ async function menu(form) {
 
   // Sign-up inside checkout: a member may use member coupons; a welcome code fills the coupon.
   const memberBox = $('#member');
-  if (!member) {
-    memberBox.hidden = false;
+  if (member) memberBox.hidden = true;
+  else {
     join(memberBox, (code) => {
       member = store.get('member');
       if (code && !form.coupon.value) form.coupon.value = code;
@@ -454,46 +481,43 @@ async function menu(form) {
     });
   }
 
-  // The catalog and the live sold-out switches.
-  try {
-    const [c, s] = await Promise.all([
-      fetch(form.dataset.catalog).then((r) => r.json()),
-      api('/api/sold-out').then((r) => (r.ok ? r.data : null)).catch(() => null),
-    ]);
-    cat = c;
-    currency = cat.currency.code;
-    if (s) {
-      store.set('soldout', s);
-      s.dishes.forEach((id) => {
-        const li = dishLi(id);
-        if (!li) return;
-        li.classList.add('is-out');
-        li.setAttribute('data-sold-out', '');
-        $$('input, button', li.querySelector('.pick') || li).forEach((i) => { i.disabled = true; });
-        li.querySelector('.meta')?.prepend(el('span', { className: 'badge out', textContent: T.sold_out }));
-      });
-    }
-  } catch {
-    cat = null;
+  // The live sold-out switches.
+  api('/api/sold-out').then((r) => {
+    const s = r.ok && r.data;
+    if (!s) return;
+    store.set('soldout', s);
+    s.dishes.forEach((id) => {
+      const li = dishLi(id);
+      if (!li || li.hasAttribute('data-sold-out')) return;
+      li.classList.add('is-out');
+      li.setAttribute('data-sold-out', '');
+      $$('input, button', li.querySelector('.pick') || li).forEach((i) => { i.disabled = true; });
+      li.querySelector('.meta')?.prepend(el('span', { className: 'badge out', textContent: t('sold_out') }));
+    });
+  }).catch(() => {});
+
+  // The catalog: its version (a changed menu), the coupons of a campaign link, the pickup grid.
+  function catalog() {
+    catP ||= fetch(form.dataset.catalog).then((r) => r.json()).then((c) => {
+      cat = c;
+      currency = cat.currency.code;
+      reconcile(cat.version);
+      const attr = store.get('attr');
+      const offer = attr && cat.coupons.find((k) => k.campaign === attr.campaign && k.code);
+      const code = store.get('coupon') || offer?.code;
+      if (code && !form.coupon.value) form.coupon.value = code;
+      if (mode() === 'pickup') slots();
+      save();
+      if (checkoutOpen()) quote();
+      return cat;
+    }).catch(() => { catP = null; return null; });
+    return catP;
   }
-  if (cat) {
-    reconcile(cat.version);
-    const table = store.get('table:' + loc);
-    if (table && cat.location.tables.includes(table) && form.table) {
-      form.table.value = table;
-      const dineIn = modeInputs.find((i) => i.value === 'dine_in');
-      if (dineIn) dineIn.checked = true;
-      $('#where').textContent = t('table_n', { n: table });
-    }
-    const attr = store.get('attr');
-    const offer = attr && cat.coupons.find((k) => k.campaign === attr.campaign && k.code);
-    const code = store.get('coupon') || offer?.code;
-    if (code && !form.coupon.value) form.coupon.value = code;
-    slots();
-  }
-  showMode();
   save();
   if (location.hash === '#checkout') showCheckout(true);
+  // Now for a cart or pickup slots, else on the first touch (not the checkout's focus above).
+  if (cart.lines.length || mode() === 'pickup') catalog();
+  else ['pointerdown', 'keydown', 'focusin'].forEach((type) => addEventListener(type, catalog, { once: true, passive: true }));
   document.documentElement.dataset.ready = '1';
 }
 
