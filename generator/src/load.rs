@@ -10,10 +10,13 @@
 //! Every file is read and parsed even when another fails, so one run reports
 //! the errors of all files.
 
-use std::collections::BTreeMap;
+use std::any::Any;
+use std::collections::{BTreeMap, HashMap};
 use std::fs;
 use std::path::{Path, PathBuf};
+use std::sync::Arc;
 
+use rayon::prelude::*;
 use serde::de::DeserializeOwned;
 use walkdir::WalkDir;
 
@@ -79,7 +82,16 @@ pub struct Loaded {
 
 /// Loads and checks the site in `root`: every content error, located, or the project.
 pub fn load_site(root: &Path) -> Result<Project, Diagnostics> {
-    let loaded = load(root);
+    load_site_cached(root, None)
+}
+
+/// Like [`load_site`], parsing again only the files changed since the load that filled
+/// `cache` (see [`load_cached`]).
+pub fn load_site_cached(
+    root: &Path,
+    cache: Option<&mut LoadCache>,
+) -> Result<Project, Diagnostics> {
+    let loaded = load_cached(root, cache);
     match crate::check::check(&loaded) {
         Ok(site) => Ok(Project {
             root: root.to_owned(),
@@ -93,6 +105,33 @@ pub fn load_site(root: &Path) -> Result<Project, Diagnostics> {
 
 /// Reads and parses every content file under `root`.
 pub fn load(root: &Path) -> Loaded {
+    load_cached(root, None)
+}
+
+/// A parsed file's value, of its own type.
+type Shared = Arc<dyn Any + Send + Sync>;
+
+/// A parsed file, and its value to keep when there is a [`LoadCache`]; or why not.
+type Parse<T> = Result<(Parsed<T>, Option<Shared>), Box<Problem>>;
+
+/// The parsed YAML files of the last load, with their text: what `carte serve` keeps
+/// so a rebuild parses again only the files whose text changed.
+#[derive(Default)]
+pub struct LoadCache {
+    files: HashMap<PathBuf, (String, Shared)>,
+}
+
+impl std::fmt::Debug for LoadCache {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("LoadCache")
+            .field("files", &self.files.len())
+            .finish()
+    }
+}
+
+/// Like [`load`]; with a `cache`, a YAML file whose text is the same as at the last
+/// load is not parsed again, and the cache is updated with what was parsed.
+pub fn load_cached(root: &Path, cache: Option<&mut LoadCache>) -> Loaded {
     let mut loaded = Loaded {
         root: root.to_owned(),
         ..Loaded::default()
@@ -108,32 +147,37 @@ pub fn load(root: &Path) -> Loaded {
         );
         return loaded;
     }
+    let mut fresh = LoadCache::default();
+    let known = cache.as_deref();
     match yaml_file(root, "site") {
-        Some(rel) => loaded.site = loaded.parse_yaml::<RawSite>(&rel, None),
+        Some(rel) => {
+            loaded.site = loaded
+                .parse_all::<RawSite>(vec![rel], None, known, &mut fresh)
+                .pop()
+        }
         None => loaded.problems.push(
             Problem::new("site.yaml", At::File, "the site has no site.yaml")
                 .hint("create site.yaml with name, languages, currency, timezone and base_url"),
         ),
     }
     if let Some(rel) = yaml_file(root, "campaigns") {
-        loaded.campaigns = loaded.parse_yaml(&rel, Some(RawCampaigns::default()));
+        loaded.campaigns = loaded
+            .parse_all(vec![rel], Some(RawCampaigns::default()), known, &mut fresh)
+            .pop();
     }
-    for rel in loaded.folder("locations", &["yaml", "yml"]) {
-        if let Some(p) = loaded.parse_yaml::<RawLocation>(&rel, None) {
-            loaded.locations.push(p);
-        }
-    }
-    for rel in loaded.folder("menus", &["yaml", "yml"]) {
-        if let Some(p) = loaded.parse_yaml::<RawMenu>(&rel, None) {
-            loaded.menus.push(p);
-        }
-    }
+    let files = loaded.folder("locations", &["yaml", "yml"]);
+    loaded.locations = loaded.parse_all::<RawLocation>(files, None, known, &mut fresh);
+    let files = loaded.folder("menus", &["yaml", "yml"]);
+    loaded.menus = loaded.parse_all::<RawMenu>(files, None, known, &mut fresh);
     for rel in loaded.folder("pages", &["md"]) {
         if let Some(page) = loaded.parse_page(&rel) {
             loaded.pages.push(page);
         }
     }
     loaded.images = loaded.image_files();
+    if let Some(cache) = cache {
+        *cache = fresh;
+    }
     loaded
 }
 
@@ -272,42 +316,40 @@ impl Loaded {
         Some(text)
     }
 
-    /// Reads and parses one YAML file; an empty file is `empty`, or an error when that is `None`.
-    fn parse_yaml<T: DeserializeOwned>(
+    /// Reads `files` one after another, then parses them in parallel (taking a file
+    /// from `known` when its text is unchanged); an empty file is `empty`, or an error
+    /// when that is `None`. What was parsed goes into `fresh`, in the order of `files`.
+    fn parse_all<T>(
         &mut self,
-        rel: &Path,
+        files: Vec<PathBuf>,
         empty: Option<T>,
-    ) -> Option<Parsed<T>> {
-        let text = self.read_text(rel)?;
-        let stem = rel
-            .file_stem()
-            .map(|s| s.to_string_lossy().into_owned())
-            .unwrap_or_default();
-        if is_blank_yaml(&text) {
-            if let Some(value) = empty {
-                return Some(Parsed {
-                    file: rel.to_owned(),
-                    stem,
-                    value,
-                });
-            }
-            self.problems.push(
-                Problem::new(rel, At::File, "the file is empty")
-                    .hint("fill it in, or delete it; docs/content.md shows every field"),
-            );
-            return None;
-        }
-        match serde_yaml::from_str::<T>(&text) {
-            Ok(value) => Some(Parsed {
-                file: rel.to_owned(),
-                stem,
-                value,
-            }),
-            Err(e) => {
-                self.problems.push(locate::from_yaml_error(rel, &e, 0));
-                None
+        known: Option<&LoadCache>,
+        fresh: &mut LoadCache,
+    ) -> Vec<Parsed<T>>
+    where
+        T: DeserializeOwned + Clone + Send + Sync + 'static,
+    {
+        let texts: Vec<(PathBuf, String)> = files
+            .into_iter()
+            .filter_map(|rel| self.read_text(&rel).map(|text| (rel, text)))
+            .collect();
+        let results: Vec<Parse<T>> = texts
+            .par_iter()
+            .map(|(rel, text)| parse_yaml_text(rel, text, empty.clone(), known))
+            .collect();
+        let mut out = Vec::with_capacity(results.len());
+        for ((rel, text), result) in texts.into_iter().zip(results) {
+            match result {
+                Ok((parsed, shared)) => {
+                    if let Some(value) = shared {
+                        fresh.files.insert(rel, (text, value));
+                    }
+                    out.push(parsed);
+                }
+                Err(problem) => self.problems.push(*problem),
             }
         }
+        out
     }
 
     /// Reads a page: front matter between `---` lines, then Markdown.
@@ -364,6 +406,54 @@ impl Loaded {
             }
         }
     }
+}
+
+/// Parses one YAML file's text, or takes the value parsed last time from `known`
+/// when the text is the same.
+fn parse_yaml_text<T>(
+    rel: &Path,
+    text: &str,
+    empty: Option<T>,
+    known: Option<&LoadCache>,
+) -> Parse<T>
+where
+    T: DeserializeOwned + Clone + Send + Sync + 'static,
+{
+    let stem = rel
+        .file_stem()
+        .map(|s| s.to_string_lossy().into_owned())
+        .unwrap_or_default();
+    let cached = known
+        .and_then(|k| k.files.get(rel))
+        .filter(|(old, _)| old == text)
+        .and_then(|(_, value)| Some((value.downcast_ref::<T>()?.clone(), Some(value.clone()))));
+    let (value, shared) = match cached {
+        Some(hit) => hit,
+        None => {
+            let value = if is_blank_yaml(text) {
+                empty.ok_or_else(|| {
+                    Box::new(
+                        Problem::new(rel, At::File, "the file is empty")
+                            .hint("fill it in, or delete it; docs/content.md shows every field"),
+                    )
+                })?
+            } else {
+                serde_yaml::from_str::<T>(text)
+                    .map_err(|e| Box::new(locate::from_yaml_error(rel, &e, 0)))?
+            };
+            // Kept for the next load only when there is a cache to keep it in.
+            let shared = known.map(|_| Arc::new(value.clone()) as Shared);
+            (value, shared)
+        }
+    };
+    Ok((
+        Parsed {
+            file: rel.to_owned(),
+            stem,
+            value,
+        },
+        shared,
+    ))
 }
 
 /// Only comments and blank lines.

@@ -7,10 +7,12 @@
 //! generator did not write are never touched, and nothing outside the output
 //! folder is ever written or removed.
 
-use std::collections::{BTreeSet, HashSet};
+use std::collections::{BTreeSet, HashMap, HashSet};
 use std::fs;
+use std::hash::Hasher;
 use std::io;
 use std::path::{Path, PathBuf};
+use std::sync::Mutex;
 
 use thiserror::Error;
 
@@ -40,6 +42,11 @@ pub enum WriteError {
     /// An output path is absolute, climbs out with `..`, or goes through a symlink.
     #[error("refusing to write `{0}`: the path must stay inside the output folder")]
     UnsafePath(String),
+    /// Two outputs have the same path (a page slug, location id or asset name collides).
+    #[error(
+        "two files would be written to `{0}`: a page slug, location id or asset name collides"
+    )]
+    Duplicate(String),
     /// A file system operation failed.
     #[error("{path}: {source}")]
     Io {
@@ -78,61 +85,158 @@ pub fn safe_relative(path: &str) -> Option<PathBuf> {
 /// Writes `outputs` under `out` (created if missing), skipping files whose bytes are
 /// unchanged, and removes files an earlier write made that are no longer in `outputs`.
 pub fn write(out: &Path, outputs: &[Output]) -> Result<WriteReport, WriteError> {
-    let mut files = Vec::with_capacity(outputs.len());
+    let writer = Writer::new(out, None)?;
     for o in outputs {
-        let rel = safe_relative(&o.path).ok_or_else(|| WriteError::UnsafePath(o.path.clone()))?;
-        files.push((rel, o));
+        writer.put(&o.path, &o.bytes)?;
     }
-    fs::create_dir_all(out).map_err(io_error(out))?;
-    let mut report = WriteReport::default();
-    let mut safe_dirs: HashSet<PathBuf> = HashSet::new();
-    for (rel, o) in &files {
-        report.bytes_total += o.bytes.len() as u64;
-        let dest = out.join(rel);
-        ensure_dirs(out, rel, &mut safe_dirs, &o.path)?;
-        match fs::symlink_metadata(&dest) {
-            Ok(meta) if meta.file_type().is_symlink() => {
-                return Err(WriteError::UnsafePath(o.path.clone()))
-            }
-            Ok(meta)
-                if meta.is_file()
-                    && meta.len() == o.bytes.len() as u64
-                    && fs::read(&dest).map_err(io_error(&dest))? == o.bytes =>
-            {
-                report.unchanged += 1;
-                continue;
-            }
-            _ => {}
-        }
-        write_atomically(&dest, &o.bytes)?;
-        report.written += 1;
-        report.bytes_written += o.bytes.len() as u64;
+    Ok(writer.finish()?.0)
+}
+
+/// The content hash of every file a write left in the output folder, by output path:
+/// what a long-running `carte serve` keeps so the next write need not read them back.
+pub type Written = HashMap<String, u64>;
+
+/// A 64-bit hash of a file's bytes, for [`Written`].
+pub fn content_hash(bytes: &[u8]) -> u64 {
+    let mut h = std::hash::DefaultHasher::new();
+    h.write(bytes);
+    h.write_usize(bytes.len());
+    h.finish()
+}
+
+/// Writes outputs one by one as they are rendered, from any number of threads, so no
+/// build holds the whole site in memory; [`Writer::finish`] then removes the stale
+/// files of the previous write and updates [`MANIFEST`].
+///
+/// A file is written only when its bytes differ from what is there: compared with the
+/// previous write's [`Written`] hashes when given (the folder is then trusted to be
+/// as that write left it), else with the file on disk.
+pub struct Writer {
+    out: PathBuf,
+    previous: Option<Written>,
+    state: Mutex<WriterState>,
+}
+
+#[derive(Default)]
+struct WriterState {
+    report: WriteReport,
+    /// Folders (relative) known to exist and to be real folders.
+    dirs: HashSet<PathBuf>,
+    written: Written,
+}
+
+impl Writer {
+    /// A writer into `out` (created if missing).
+    pub fn new(out: &Path, previous: Option<Written>) -> Result<Writer, WriteError> {
+        fs::create_dir_all(out).map_err(io_error(out))?;
+        Ok(Writer {
+            out: out.to_owned(),
+            previous,
+            state: Mutex::new(WriterState::default()),
+        })
     }
 
-    let now: BTreeSet<String> = files.iter().map(|(rel, _)| to_slashes(rel)).collect();
-    let manifest = out.join(MANIFEST);
-    let before = fs::read_to_string(&manifest).unwrap_or_default();
-    for old in before.lines() {
-        let Some(rel) = safe_relative(old) else {
-            continue;
+    fn lock(&self) -> std::sync::MutexGuard<'_, WriterState> {
+        self.state.lock().unwrap_or_else(|p| p.into_inner())
+    }
+
+    /// Whether `path` was already put (or kept) by this writer.
+    pub fn contains(&self, path: &str) -> bool {
+        self.lock().written.contains_key(path)
+    }
+
+    /// Records that the file at `path` is still part of the site and unchanged since the
+    /// previous write, without its bytes (a page whose inputs did not change). Returns
+    /// `false`, recording nothing, when the previous write did not leave that file.
+    pub fn keep(&self, path: &str) -> Result<bool, WriteError> {
+        let Some(hash) = self.previous.as_ref().and_then(|p| p.get(path)).copied() else {
+            return Ok(false);
         };
-        if now.contains(&to_slashes(&rel)) {
-            continue;
+        let mut state = self.lock();
+        if state.written.insert(path.to_owned(), hash).is_some() {
+            return Err(WriteError::Duplicate(path.to_owned()));
         }
-        let path = out.join(&rel);
-        if let Ok(meta) = fs::symlink_metadata(&path) {
-            if meta.is_file() && parents_are_real(out, &rel) {
-                fs::remove_file(&path).map_err(io_error(&path))?;
-                report.removed += 1;
-                remove_empty_parents(out, &rel);
+        state.report.unchanged += 1;
+        Ok(true)
+    }
+
+    /// Writes one output file unless the same bytes are already there.
+    pub fn put(&self, path: &str, bytes: &[u8]) -> Result<(), WriteError> {
+        let rel = safe_relative(path).ok_or_else(|| WriteError::UnsafePath(path.to_owned()))?;
+        let key = to_slashes(&rel);
+        let hash = content_hash(bytes);
+        {
+            let mut state = self.lock();
+            if state.written.insert(key.clone(), hash).is_some() {
+                return Err(WriteError::Duplicate(key));
+            }
+            state.report.bytes_total += bytes.len() as u64;
+            ensure_dirs(&self.out, &rel, &mut state.dirs, path)?;
+        }
+        let dest = self.out.join(&rel);
+        let unchanged = match &self.previous {
+            Some(previous) => previous.get(&key) == Some(&hash),
+            None => match fs::symlink_metadata(&dest) {
+                Ok(meta) if meta.file_type().is_symlink() => {
+                    return Err(WriteError::UnsafePath(path.to_owned()))
+                }
+                Ok(meta) => {
+                    meta.is_file()
+                        && meta.len() == bytes.len() as u64
+                        && fs::read(&dest).map_err(io_error(&dest))? == bytes
+                }
+                Err(_) => false,
+            },
+        };
+        if unchanged {
+            self.lock().report.unchanged += 1;
+            return Ok(());
+        }
+        if self.previous.is_some() && fs::symlink_metadata(&dest).is_ok_and(|m| m.is_symlink()) {
+            return Err(WriteError::UnsafePath(path.to_owned()));
+        }
+        write_atomically(&dest, bytes)?;
+        let mut state = self.lock();
+        state.report.written += 1;
+        state.report.bytes_written += bytes.len() as u64;
+        Ok(())
+    }
+
+    /// Removes the files of the previous write that were not put this time, updates
+    /// the manifest, and hands back the report and the hash of every file now there.
+    pub fn finish(self) -> Result<(WriteReport, Written), WriteError> {
+        let out = self.out;
+        let state = self.state.into_inner().unwrap_or_else(|p| p.into_inner());
+        let mut report = state.report;
+        let now: BTreeSet<&str> = state.written.keys().map(String::as_str).collect();
+        let manifest = out.join(MANIFEST);
+        let before = fs::read_to_string(&manifest).unwrap_or_default();
+        for old in before.lines() {
+            let Some(rel) = safe_relative(old) else {
+                continue;
+            };
+            if now.contains(to_slashes(&rel).as_str()) {
+                continue;
+            }
+            let path = out.join(&rel);
+            if let Ok(meta) = fs::symlink_metadata(&path) {
+                if meta.is_file() && parents_are_real(&out, &rel) {
+                    fs::remove_file(&path).map_err(io_error(&path))?;
+                    report.removed += 1;
+                    remove_empty_parents(&out, &rel);
+                }
             }
         }
+        let mut listing = String::with_capacity(now.iter().map(|p| p.len() + 1).sum());
+        for p in &now {
+            listing.push_str(p);
+            listing.push('\n');
+        }
+        if listing != before {
+            write_atomically(&manifest, listing.as_bytes())?;
+        }
+        Ok((report, state.written))
     }
-    let listing: String = now.iter().map(|p| format!("{p}\n")).collect();
-    if listing != before {
-        write_atomically(&manifest, listing.as_bytes())?;
-    }
-    Ok(report)
 }
 
 fn to_slashes(rel: &Path) -> String {

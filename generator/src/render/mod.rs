@@ -9,6 +9,7 @@
 
 use std::collections::BTreeSet;
 use std::path::PathBuf;
+use std::sync::atomic::{AtomicUsize, Ordering};
 
 use rayon::prelude::*;
 use thiserror::Error;
@@ -95,6 +96,9 @@ pub enum RenderError {
         "two files would be written to `{0}`: a page slug, location id or asset name collides"
     )]
     DuplicateOutput(String),
+    /// Writing a rendered file failed.
+    #[error(transparent)]
+    Write(#[from] crate::write::WriteError),
     /// Serializing JSON failed.
     #[error("JSON: {0}")]
     Json(#[from] serde_json::Error),
@@ -117,6 +121,63 @@ impl RenderError {
     }
 }
 
+/// Where rendered files go, as soon as each is ready (from any rayon thread): a
+/// [`crate::write::Writer`] on disk, or a list in memory.
+pub trait Sink: Sync {
+    /// Takes one rendered file.
+    fn put(&self, output: Output) -> Result<(), RenderError>;
+
+    /// The file at `path` would be rendered exactly as last time: keep it as it is.
+    /// Returns `false` when it cannot (it must then be rendered and put).
+    fn keep(&self, _path: &str) -> Result<bool, RenderError> {
+        Ok(false)
+    }
+}
+
+impl Sink for crate::write::Writer {
+    fn put(&self, output: Output) -> Result<(), RenderError> {
+        crate::write::Writer::put(self, &output.path, &output.bytes).map_err(RenderError::from)
+    }
+
+    fn keep(&self, path: &str) -> Result<bool, RenderError> {
+        crate::write::Writer::keep(self, path).map_err(RenderError::from)
+    }
+}
+
+/// Collects outputs in memory (for [`render`]).
+struct Collect(std::sync::Mutex<Vec<Output>>);
+
+impl Sink for Collect {
+    fn put(&self, output: Output) -> Result<(), RenderError> {
+        self.0
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .push(output);
+        Ok(())
+    }
+}
+
+/// What a render kept for the next one in a long-running process (`carte serve`), so
+/// a rebuild re-renders only the pages whose inputs changed. Empty at first.
+#[derive(Debug, Default, Clone)]
+pub struct RenderCache {
+    /// The input key of each page rendered last time, by output path.
+    pub(crate) pages: std::collections::HashMap<String, u64>,
+    /// SVG QR codes by the URL they encode.
+    pub(crate) qr: std::collections::HashMap<String, String>,
+}
+
+/// What [`render_into`] did.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct RenderReport {
+    /// HTML pages of the site (rendered or kept).
+    pub pages: usize,
+    /// Files of the site (rendered or kept).
+    pub files: usize,
+    /// HTML pages actually rendered (the others were kept through the cache).
+    pub rendered: usize,
+}
+
 /// Renders every file of the storefront: pages, sitemap, robots.txt, `site.json`,
 /// per-location `catalog/*.json`, QR codes, resized images and fingerprinted assets.
 ///
@@ -128,24 +189,9 @@ pub fn render(
     theme: &Theme,
     opts: &RenderOptions,
 ) -> Result<Vec<Output>, RenderError> {
-    let base_url = opts
-        .base_url
-        .clone()
-        .unwrap_or_else(|| project.site.settings.base_url.clone())
-        .trim_end_matches('/')
-        .to_owned();
-    let assets = assets::Assets::build(&theme.statics);
-    let (image_outputs, image_sets) = images::render_images(project, opts)?;
-    let model = pages::Model::new(project, theme, &assets, &image_sets, &base_url);
-
-    let mut outputs = assets.outputs.clone();
-    outputs.extend(image_outputs);
-    outputs.extend(pages::render_pages(&model)?);
-    outputs.extend(catalog_json::render_catalogs(project)?);
-    outputs.extend(qr::render_codes(&project.site, &base_url)?);
-    outputs.push(seo::sitemap(&project.site, &base_url));
-    outputs.push(seo::robots(&base_url));
-
+    let sink = Collect(std::sync::Mutex::new(Vec::new()));
+    render_into(project, theme, opts, None, &sink)?;
+    let mut outputs = sink.0.into_inner().unwrap_or_else(|p| p.into_inner());
     outputs.par_sort_by(|a, b| a.path.cmp(&b.path));
     let mut seen = BTreeSet::new();
     for o in &outputs {
@@ -154,6 +200,94 @@ pub fn render(
         }
     }
     Ok(outputs)
+}
+
+/// Like [`render`], handing each file to `sink` as soon as it is rendered instead of
+/// holding the site in memory. With a `cache` (kept by the caller between renders),
+/// a page whose inputs are those of the last render is not rendered again but kept
+/// through [`Sink::keep`].
+pub fn render_into(
+    project: &Project,
+    theme: &Theme,
+    opts: &RenderOptions,
+    cache: Option<&mut RenderCache>,
+    sink: &dyn Sink,
+) -> Result<RenderReport, RenderError> {
+    let base_url = opts
+        .base_url
+        .clone()
+        .unwrap_or_else(|| project.site.settings.base_url.clone())
+        .trim_end_matches('/')
+        .to_owned();
+    let assets = assets::Assets::build(&theme.statics);
+    let (image_outputs, image_sets) = images::render_images(project, opts)?;
+    let sink = Counting {
+        inner: sink,
+        files: AtomicUsize::new(0),
+        pages: AtomicUsize::new(0),
+        rendered: AtomicUsize::new(0),
+    };
+    for o in assets.outputs.iter().cloned().chain(image_outputs) {
+        sink.put(o)?;
+    }
+    for o in catalog_json::render_catalogs(project)? {
+        sink.put(o)?;
+    }
+    let (codes, qr_cache) =
+        qr::render_codes_cached(&project.site, &base_url, cache.as_deref().map(|c| &c.qr))?;
+    for o in codes {
+        sink.put(o)?;
+    }
+    sink.put(seo::sitemap(&project.site, &base_url))?;
+    sink.put(seo::robots(&base_url))?;
+
+    let model = pages::Model::new(project, theme, &assets, &image_sets, &base_url);
+    let previous = cache.as_deref().map(|c| &c.pages);
+    let keys = pages::render_pages_into(&model, previous, &sink)?;
+    if let Some(cache) = cache {
+        cache.pages = keys;
+        cache.qr = qr_cache;
+    }
+    Ok(RenderReport {
+        pages: sink.pages.into_inner(),
+        files: sink.files.into_inner(),
+        rendered: sink.rendered.into_inner(),
+    })
+}
+
+/// Counts what passes through to the real sink.
+struct Counting<'a> {
+    inner: &'a dyn Sink,
+    files: AtomicUsize,
+    pages: AtomicUsize,
+    rendered: AtomicUsize,
+}
+
+impl Counting<'_> {
+    fn count(&self, path: &str, rendered: bool) {
+        self.files.fetch_add(1, Ordering::Relaxed);
+        if path.ends_with(".html") {
+            self.pages.fetch_add(1, Ordering::Relaxed);
+            if rendered {
+                self.rendered.fetch_add(1, Ordering::Relaxed);
+            }
+        }
+    }
+}
+
+impl Sink for Counting<'_> {
+    fn put(&self, output: Output) -> Result<(), RenderError> {
+        self.count(&output.path, true);
+        self.inner.put(output)
+    }
+
+    fn keep(&self, path: &str) -> Result<bool, RenderError> {
+        let kept = self.inner.keep(path)?;
+        if kept {
+            self.count(path, false);
+        }
+        Ok(kept)
+    }
 }
 
 /// The output file of a page URL: `/en/harbour/` → `en/harbour/index.html`.

@@ -121,7 +121,9 @@ pub struct DishView {
 struct LangModel {
     lang: String,
     t: BTreeMap<String, String>,
-    nav: Vec<Link>,
+    /// What every page of the language shares (`t`, `nav`, assets…), serialized
+    /// once: each page clones it and inserts only its own fields.
+    base: Context,
     dishes: Vec<DishView>,
     /// schema.org `MenuItem` of each dish.
     items: Vec<Value>,
@@ -137,6 +139,8 @@ struct TagGroup {
 pub struct Model<'a> {
     site: &'a Site,
     tera: Tera,
+    /// [`Theme::fingerprint`].
+    theme_key: u64,
     assets: &'a Assets,
     base: &'a str,
     /// Every dish of every menu with its category, in menu order.
@@ -347,10 +351,11 @@ impl<'a> Model<'a> {
                         )
                     })
                     .collect();
+                let base = base_context(site, assets, lang, &t, &nav);
                 LangModel {
                     lang: lang.clone(),
                     t,
-                    nav,
+                    base,
                     dishes: views,
                     items,
                 }
@@ -360,6 +365,7 @@ impl<'a> Model<'a> {
         Model {
             site,
             tera,
+            theme_key: theme.fingerprint,
             assets,
             base,
             dishes,
@@ -395,7 +401,7 @@ impl<'a> Model<'a> {
             .get(lang, self.site.default_language())
     }
 
-    /// The context every template gets.
+    /// The context every template gets: the language's shared part and the page's own.
     fn context(&self, lm: &LangModel, meta: Meta) -> Context {
         let site_name = self.site_name(&lm.lang);
         let title = if meta.title.is_empty() || meta.title == site_name {
@@ -408,19 +414,7 @@ impl<'a> Model<'a> {
             .iter()
             .find(|a| a.lang == self.site.default_language())
             .map(|a| a.abs.clone());
-        let mut ctx = Context::new();
-        ctx.insert("lang", &lm.lang);
-        ctx.insert("t", &lm.t);
-        ctx.insert("nav", &lm.nav);
-        ctx.insert("site_name", site_name);
-        ctx.insert(
-            "site_description",
-            self.site
-                .settings
-                .description
-                .get(&lm.lang, self.site.default_language()),
-        );
-        ctx.insert("home_url", &urls::home(&lm.lang));
+        let mut ctx = lm.base.clone();
         ctx.insert("title", &title);
         ctx.insert("description", &meta.description);
         ctx.insert("canonical", &format!("{}{}", self.base, meta.path));
@@ -437,34 +431,12 @@ impl<'a> Model<'a> {
         ctx.insert("og_image", &meta.og_image);
         ctx.insert("json_ld", &meta.json_ld);
         ctx.insert("noindex", &meta.noindex);
-        ctx.insert("assets", &self.assets.urls);
-        ctx.insert("app_js", &self.assets.url("app.js"));
-        // The theme's words for its scripts (cart, checkout, status), in the page's language.
-        ctx.insert("t_json", &seo::script_json(&json!(lm.t)));
-        ctx.insert("sw_url", &self.assets.url("root/sw.js"));
-        ctx.insert(
-            "manifest_url",
-            &self.manifest_icons().map(|_| MANIFEST_PATH.to_owned()),
-        );
         ctx
     }
 
     /// The manifest's icons (`icons/icon-*.png` of the theme), or `None` without any.
     fn manifest_icons(&self) -> Option<Vec<Value>> {
-        let icons: Vec<Value> = self
-            .assets
-            .urls
-            .iter()
-            .filter_map(|(name, url)| {
-                let size = name.strip_prefix("icons/icon-")?.strip_suffix(".png")?;
-                let (size, purpose) = match size.strip_suffix("-maskable") {
-                    Some(s) => (s, "maskable"),
-                    None => (size, "any"),
-                };
-                Some(json!({"src": url, "sizes": format!("{size}x{size}"), "type": "image/png", "purpose": purpose}))
-            })
-            .collect();
-        (!icons.is_empty()).then_some(icons)
+        manifest_icons(self.assets)
     }
 
     /// `/manifest.webmanifest`: the storefront as an installable app, in the default language.
@@ -867,8 +839,6 @@ impl<'a> Model<'a> {
                 href: l.href,
             })
             .collect();
-        let mut item = item.clone();
-        item["@context"] = json!("https://schema.org");
         let dish_id = view.id.clone();
         let description = if view.summary.is_empty() {
             format!("{} · {}", view.name, view.price)
@@ -881,7 +851,7 @@ impl<'a> Model<'a> {
             description,
             og_type: "product",
             og_image: view.og_image.clone(),
-            json_ld: Some(seo::script_json(&item)),
+            json_ld: Some(with_context(seo::script_json(item))),
             path: view.href.clone(),
             ..Meta::default()
         };
@@ -957,6 +927,64 @@ impl<'a> Model<'a> {
         ctx.insert("tag_slug", &group.slug);
         ctx.insert("dishes", &dishes);
         self.render("tag.html", &ctx, &path)
+    }
+}
+
+/// The part of every page's context that depends only on the language: the theme's
+/// words (and their JSON for the scripts), the navigation, the site's name and the assets.
+fn base_context(
+    site: &Site,
+    assets: &Assets,
+    lang: &str,
+    t: &BTreeMap<String, String>,
+    nav: &[Link],
+) -> Context {
+    let fallback = site.default_language();
+    let mut ctx = Context::new();
+    ctx.insert("lang", lang);
+    ctx.insert("t", t);
+    ctx.insert("nav", nav);
+    ctx.insert("site_name", site.settings.name.get(lang, fallback));
+    ctx.insert(
+        "site_description",
+        site.settings.description.get(lang, fallback),
+    );
+    ctx.insert("home_url", &urls::home(lang));
+    ctx.insert("assets", &assets.urls);
+    ctx.insert("app_js", &assets.url("app.js"));
+    // The theme's words for its scripts (cart, checkout, status), in the page's language.
+    ctx.insert("t_json", &seo::script_json(&json!(t)));
+    ctx.insert("sw_url", &assets.url("root/sw.js"));
+    ctx.insert(
+        "manifest_url",
+        &manifest_icons(assets).map(|_| MANIFEST_PATH.to_owned()),
+    );
+    ctx
+}
+
+/// The manifest's icons (`icons/icon-*.png` of the theme), or `None` without any.
+fn manifest_icons(assets: &Assets) -> Option<Vec<Value>> {
+    let icons: Vec<Value> = assets
+        .urls
+        .iter()
+        .filter_map(|(name, url)| {
+            let size = name.strip_prefix("icons/icon-")?.strip_suffix(".png")?;
+            let (size, purpose) = match size.strip_suffix("-maskable") {
+                Some(s) => (s, "maskable"),
+                None => (size, "any"),
+            };
+            Some(json!({"src": url, "sizes": format!("{size}x{size}"), "type": "image/png", "purpose": purpose}))
+        })
+        .collect();
+    (!icons.is_empty()).then_some(icons)
+}
+
+/// A JSON-LD object of [`seo::script_json`] with `"@context"` added: it sorts before
+/// every other key (`@id`, `@type`, …), so it goes first, as serde_json would put it.
+fn with_context(object: String) -> String {
+    match object.strip_prefix('{') {
+        Some(rest) if rest != "}" => format!("{{\"@context\":\"https://schema.org\",{rest}"),
+        _ => "{\"@context\":\"https://schema.org\"}".to_owned(),
     }
 }
 
@@ -1109,14 +1137,43 @@ fn dish_view(
 /// (when the theme has icons), and per language the status and join pages (when the
 /// theme has their templates), the home, each location's menu, each dish, each Markdown page and each tag.
 pub fn render_pages(model: &Model<'_>) -> Result<Vec<Output>, RenderError> {
+    struct Collect(std::sync::Mutex<Vec<Output>>);
+    impl super::Sink for Collect {
+        fn put(&self, output: Output) -> Result<(), RenderError> {
+            self.0
+                .lock()
+                .unwrap_or_else(|p| p.into_inner())
+                .push(output);
+            Ok(())
+        }
+    }
+    let sink = Collect(std::sync::Mutex::new(Vec::new()));
+    render_pages_into(model, None, &sink)?;
+    Ok(sink.0.into_inner().unwrap_or_else(|p| p.into_inner()))
+}
+
+/// Renders every page of [`render_pages`] in parallel into `sink`, each as soon as it
+/// is ready.
+///
+/// With `previous` (the keys this returned last time), the pages that are many — each
+/// dish, menu and tag page — get a key hashing everything they show; a page whose key
+/// is unchanged is kept through [`super::Sink::keep`] instead of rendered. Returns the
+/// keys (empty without `previous`).
+pub fn render_pages_into(
+    model: &Model<'_>,
+    previous: Option<&HashMap<String, u64>>,
+    sink: &dyn super::Sink,
+) -> Result<HashMap<String, u64>, RenderError> {
     let site = model.site;
     let mut jobs = vec![Job::Chooser, Job::NotFound, Job::Qr, Job::Manifest];
+    let status = model.tera.get_template_names().any(|n| n == "status.html");
+    let join = model.tera.get_template_names().any(|n| n == "join.html");
     for l in 0..model.langs.len() {
         jobs.push(Job::Home(l));
-        if model.tera.get_template_names().any(|n| n == "status.html") {
+        if status {
             jobs.push(Job::Status(l));
         }
-        if model.tera.get_template_names().any(|n| n == "join.html") {
+        if join {
             jobs.push(Job::Join(l));
         }
         jobs.extend((0..site.locations.len()).map(|i| Job::Menu(l, i)));
@@ -1124,10 +1181,151 @@ pub fn render_pages(model: &Model<'_>) -> Result<Vec<Output>, RenderError> {
         jobs.extend((0..site.pages.len()).map(|i| Job::Page(l, i)));
         jobs.extend((0..model.tags.len()).map(|i| Job::Tag(l, i)));
     }
-    jobs.into_par_iter()
-        .map(|job| model.render_job(job))
-        .filter(|o| o.as_ref().map_or(true, |o| !o.path.is_empty()))
-        .collect()
+    let keys = previous.map(|_| Keys::new(model));
+    let keys: Vec<Option<(String, u64)>> = jobs
+        .into_par_iter()
+        .map(|job| {
+            let key = keys.as_ref().and_then(|k| k.of(model, job));
+            if let (Some((path, key)), Some(previous)) = (&key, previous) {
+                if previous.get(path) == Some(key) && sink.keep(path)? {
+                    return Ok(Some((path.clone(), *key)));
+                }
+            }
+            let output = model.render_job(job)?;
+            if !output.path.is_empty() {
+                sink.put(output)?;
+            }
+            Ok(key)
+        })
+        .collect::<Result<_, RenderError>>()?;
+    Ok(keys.into_iter().flatten().collect())
+}
+
+/// A hasher fed by serde: hashes what a value serializes to, without building it.
+struct HashWriter(std::hash::DefaultHasher);
+
+impl std::io::Write for HashWriter {
+    fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
+        std::hash::Hasher::write(&mut self.0, buf);
+        Ok(buf.len())
+    }
+
+    fn flush(&mut self) -> std::io::Result<()> {
+        Ok(())
+    }
+}
+
+impl HashWriter {
+    fn new(seed: u64) -> Self {
+        let mut h = std::hash::DefaultHasher::new();
+        std::hash::Hasher::write_u64(&mut h, seed);
+        HashWriter(h)
+    }
+
+    fn add<T: Serialize + ?Sized>(&mut self, value: &T) -> &mut Self {
+        // Writing into a hasher cannot fail; the values are plain data.
+        let _ = serde_json::to_writer(&mut *self, value);
+        std::hash::Hasher::write_u8(&mut self.0, 0xff);
+        self
+    }
+
+    fn finish(&self) -> u64 {
+        std::hash::Hasher::finish(&self.0)
+    }
+}
+
+/// The input keys of the dish, menu and tag pages.
+struct Keys {
+    /// Everything every page shows: theme, settings, navigation, base URL, assets.
+    global: u64,
+    /// Per language, per dish: its view and its JSON-LD item.
+    dishes: Vec<Vec<u64>>,
+}
+
+impl Keys {
+    fn new(model: &Model<'_>) -> Keys {
+        let site = model.site;
+        let pages: Vec<(&str, &catalog::Localized)> = site
+            .pages
+            .iter()
+            .map(|p| (p.slug.as_str(), &p.title))
+            .collect();
+        let global = HashWriter::new(model.theme_key)
+            .add(model.base)
+            .add(&site.settings)
+            .add(&site.locations)
+            .add(&pages)
+            .add(&model.assets.urls)
+            .finish();
+        let dishes = model
+            .langs
+            .iter()
+            .map(|lm| {
+                lm.dishes
+                    .par_iter()
+                    .zip(&lm.items)
+                    .map(|(view, item)| HashWriter::new(global).add(view).add(item).finish())
+                    .collect()
+            })
+            .collect();
+        Keys { global, dishes }
+    }
+
+    /// The output path and input key of a job's page, for the jobs that have one.
+    fn of(&self, model: &Model<'_>, job: Job) -> Option<(String, u64)> {
+        let site = model.site;
+        match job {
+            Job::Dish(l, i) => {
+                let lm = model.langs.get(l)?;
+                let view = lm.dishes.get(i)?;
+                let mut h = HashWriter::new(*self.dishes.get(l)?.get(i)?);
+                h.add(&lm.lang).add(&model.dish_locations.get(i));
+                Some((page_file(&view.href), h.finish()))
+            }
+            Job::Menu(l, loc) => {
+                let lm = model.langs.get(l)?;
+                let location = site.locations.get(loc)?;
+                let hashes = self.dishes.get(l)?;
+                let mut h = HashWriter::new(self.global);
+                h.add(&lm.lang).add("menu").add(location);
+                if let Some(menu) = site.menu_of(location) {
+                    h.add(&menu.id).add(&menu.name);
+                    for c in &menu.categories {
+                        h.add(&c.id).add(&c.name).add(&c.available);
+                        let idx: Vec<u64> = c
+                            .dishes
+                            .iter()
+                            .filter_map(|d| model.dish_index.get(d.id.as_str()))
+                            .filter_map(|i| hashes.get(*i).copied())
+                            .collect();
+                        h.add(&idx);
+                    }
+                }
+                Some((
+                    page_file(&urls::location(&lm.lang, &location.id)),
+                    h.finish(),
+                ))
+            }
+            Job::Tag(l, t) => {
+                let lm = model.langs.get(l)?;
+                let group = model.tags.get(t)?;
+                let hashes = self.dishes.get(l)?;
+                let idx: Vec<u64> = group
+                    .dishes
+                    .iter()
+                    .filter_map(|i| hashes.get(*i).copied())
+                    .collect();
+                let mut h = HashWriter::new(self.global);
+                h.add(&lm.lang)
+                    .add("tag")
+                    .add(&group.slug)
+                    .add(&group.label)
+                    .add(&idx);
+                Some((page_file(&urls::tag(&lm.lang, &group.label)), h.finish()))
+            }
+            _ => None,
+        }
+    }
 }
 
 /// Every local `HH:MM` at which a pickup slot can start on some open day: the server

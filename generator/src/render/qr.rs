@@ -1,6 +1,8 @@
 //! QR codes as SVG: one per table (opens the menu at that table) and one per
 //! campaign channel (a tracked link), listed on a printable sheet.
 
+use std::collections::HashMap;
+
 use catalog::Site;
 use qrcode::render::svg;
 use qrcode::{EcLevel, QrCode};
@@ -117,17 +119,40 @@ pub fn svg(url: &str) -> Result<String, RenderError> {
 
 /// The SVG files of every table and channel code.
 pub fn render_codes(site: &Site, base_url: &str) -> Result<Vec<Output>, RenderError> {
+    render_codes_cached(site, base_url, None).map(|(outputs, _)| outputs)
+}
+
+/// Like [`render_codes`], taking the SVG of a URL from `known` (the codes of the last
+/// render) when it is there; also hands back every code made, by URL, for the next one.
+pub fn render_codes_cached(
+    site: &Site,
+    base_url: &str,
+    known: Option<&HashMap<String, String>>,
+) -> Result<(Vec<Output>, HashMap<String, String>), RenderError> {
     let codes: Vec<Code> = sheets(site, base_url, site.default_language(), "", "")
         .into_iter()
         .flat_map(|s| s.codes)
         .collect();
-    codes
+    let made: Vec<(Output, String)> = codes
         .par_iter()
         .map(|c| {
-            Ok(Output::new(
-                c.svg.trim_start_matches('/').to_owned(),
-                svg(&c.url)?,
+            let image = match known.and_then(|k| k.get(&c.url)) {
+                Some(image) => image.clone(),
+                None => svg(&c.url)?,
+            };
+            Ok((
+                Output::new(c.svg.trim_start_matches('/').to_owned(), image),
+                c.url.clone(),
             ))
         })
-        .collect()
+        .collect::<Result<_, RenderError>>()?;
+    let mut cache = HashMap::new();
+    let mut outputs = Vec::with_capacity(made.len());
+    for (output, url) in made {
+        if known.is_some() {
+            cache.insert(url, String::from_utf8_lossy(&output.bytes).into_owned());
+        }
+        outputs.push(output);
+    }
+    Ok((outputs, cache))
 }

@@ -9,18 +9,37 @@ use crate::urls;
 
 /// A JSON value made safe to place inside `<script type="application/ld+json">`:
 /// `<`, `>` and `&` are written as `\u003c`, `\u003e`, `\u0026`, which JSON reads back unchanged.
-pub fn script_json(value: &Value) -> String {
-    let text = value.to_string();
-    let mut out = String::with_capacity(text.len());
-    for c in text.chars() {
-        match c {
-            '<' => out.push_str("\\u003c"),
-            '>' => out.push_str("\\u003e"),
-            '&' => out.push_str("\\u0026"),
-            c => out.push(c),
+pub fn script_json<T: serde::Serialize + ?Sized>(value: &T) -> String {
+    let mut out = ScriptSafe(Vec::with_capacity(256));
+    // Writing to memory cannot fail, and every serialized value here is plain data.
+    let _ = serde_json::to_writer(&mut out, value);
+    // serde_json writes UTF-8, and only ASCII bytes were replaced by ASCII.
+    String::from_utf8(out.0).unwrap_or_default()
+}
+
+/// A writer escaping `<`, `>` and `&` on the way (they are ASCII, so they never occur
+/// inside a multi-byte UTF-8 sequence and can be replaced byte by byte).
+struct ScriptSafe(Vec<u8>);
+
+impl std::io::Write for ScriptSafe {
+    fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
+        let mut rest = buf;
+        while let Some(i) = rest.iter().position(|b| matches!(b, b'<' | b'>' | b'&')) {
+            self.0.extend_from_slice(&rest[..i]);
+            self.0.extend_from_slice(match rest[i] {
+                b'<' => b"\\u003c",
+                b'>' => b"\\u003e",
+                _ => b"\\u0026",
+            });
+            rest = &rest[i + 1..];
         }
+        self.0.extend_from_slice(rest);
+        Ok(buf.len())
     }
-    out
+
+    fn flush(&mut self) -> std::io::Result<()> {
+        Ok(())
+    }
 }
 
 /// schema.org's two-letter day: `Mo`…`Su`.

@@ -45,6 +45,8 @@ pub struct Theme {
     pub statics: BTreeMap<String, Vec<u8>>,
     /// The theme's words.
     pub strings: Strings,
+    /// A hash of every template, static file and word: equal fingerprints, equal theme.
+    pub fingerprint: u64,
 }
 
 impl Theme {
@@ -70,6 +72,14 @@ impl Theme {
             })?;
             sources.push((name, text));
         }
+        let fingerprint = {
+            use std::hash::{Hash, Hasher};
+            let mut h = std::hash::DefaultHasher::new();
+            sources.hash(&mut h);
+            statics.hash(&mut h);
+            strings.0.hash(&mut h);
+            h.finish()
+        };
         let mut tera = Tera::default();
         tera.set_escape_fn(escape_html);
         tera.add_raw_templates(sources)
@@ -78,6 +88,7 @@ impl Theme {
             tera,
             statics,
             strings,
+            fingerprint,
         })
     }
 }
