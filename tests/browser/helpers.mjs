@@ -127,5 +127,5 @@ export async function orderNumber(page) {
   return (await number.textContent()).trim();
 }
 
-/** Waits until the menu page's script has loaded the catalog and the cart. */
+/** Waits until the storefront script runs on the page (it loads after the first paint; the catalog comes later, on the first touch). */
 export const menuReady = (page) => page.waitForFunction(() => document.documentElement.dataset.ready === '1');

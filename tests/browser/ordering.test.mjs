@@ -26,6 +26,7 @@ async function open(path, options) {
   const errors = [];
   page.on('pageerror', (e) => errors.push(e.message));
   await page.goto(site.base + path);
+  await menuReady(page); // the script loads after the first paint
   return { context, page, errors };
 }
 
@@ -201,6 +202,7 @@ test('a_campaign_link_is_remembered_and_prefills_its_coupon', { timeout: 90_000 
   const { context, page } = await open('/en/chunxi/?c=noodle-festival&ch=wechat-group');
   await page.locator('#d-smashed-cucumber [data-add]').click();
   await page.goto(site.base + '/en/chunxi/?table=8');
+  await menuReady(page);
   await page.locator('#view').click();
   assert.equal(await page.locator('#coupon').inputValue(), 'NOODLE20');
   await page.locator('#coupon').fill('');

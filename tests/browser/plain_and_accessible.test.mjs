@@ -59,6 +59,7 @@ test('orders_with_the_keyboard_only', { timeout: 90_000 }, async () => {
   const context = await phone(browser, { isMobile: false, hasTouch: false });
   const page = await context.newPage();
   await page.goto(site.base + '/en/chunxi/?table=11');
+  await menuReady(page);
   // Tab from the top of the page to the first Add button of the noodles.
   const addButton = page.locator('#d-dan-dan-noodles [data-add]');
   await page.keyboard.press('Tab');
@@ -93,6 +94,7 @@ test('joins_the_club_and_sees_the_welcome_code', { timeout: 90_000 }, async () =
   const context = await phone(browser);
   const page = await context.newPage();
   await page.goto(site.base + '/en/join/');
+  await menuReady(page);
   await page.getByLabel('Phone').fill('138 0013 8000');
   await page.locator('#j-go').click();
   await page.getByText('Tick the box to agree first.').waitFor();
@@ -118,10 +120,12 @@ test('every_page_type_has_no_axe_violations', { timeout: 90_000 }, async () => {
     const page = await context.newPage();
     for (const path of paths) {
       await page.goto(site.base + path);
+      await menuReady(page);
       await axe(page, `${path} (${scheme})`);
     }
     // The options dialog and the checkout view.
     await page.goto(site.base + '/en/chunxi/?table=2');
+    await menuReady(page);
     await page.locator('#d-dan-dan-noodles [data-add]').click();
     await page.locator('#dlg').waitFor();
     await axe(page, `options dialog (${scheme})`);

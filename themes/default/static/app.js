@@ -35,7 +35,6 @@ const money = (n, code = currency) => {
   const f = fmts[code] ||= new Intl.NumberFormat(lang, { style: 'currency', currency: code, currencyDisplay: 'narrowSymbol' });
   return f.format(n / 10 ** f.resolvedOptions().maximumFractionDigits);
 };
-const idle = (fn) => (self.requestIdleCallback ? requestIdleCallback(fn, { timeout: 3000 }) : setTimeout(fn, 300));
 
 // Every page: remember the language, the campaign link, and install the service worker.
 const query = new URLSearchParams(location.search);
@@ -57,9 +56,9 @@ if (query.get('c') && query.get('ch')) {
 if (query.get('coupon')) store.set('coupon', query.get('coupon'));
 if (location.search) $$('.langs a').forEach((a) => { a.search = location.search; });
 const sw = $('script[data-sw]')?.dataset.sw;
-// The service worker is for the next visit: installed once this one is loaded and quiet.
+// The service worker is for the next visit: installed when this one is loaded and idle.
 if (sw && 'serviceWorker' in navigator) {
-  const install = () => idle(() => navigator.serviceWorker.register(sw).then(() => navigator.serviceWorker.ready).then((reg) => {
+  const install = () => (self.requestIdleCallback || setTimeout)(() => navigator.serviceWorker.register(sw).then(() => navigator.serviceWorker.ready).then((reg) => {
     const urls = [location.pathname, ...performance.getEntriesByType('resource').map((e) => e.name)];
     reg.active?.postMessage({ cache: urls.filter((u) => !u.includes('/api/')) });
   }).catch(() => {}));
@@ -229,15 +228,15 @@ function menu(form) {
     else addLine({ dish: li.dataset.dish, quantity: 1, options: [] });
   });
 
-  // Search and filters by tag and allergen; the two lists are filled on first use.
+  // Search and filters by tag and allergen (lists filled on first use).
   const filters = $('#filters');
   let filled = false;
   const fill = () => {
     if (filled) return;
     filled = true;
     const values = (attr) => [...new Set($$(`li[data-${attr}]`).flatMap((li) => li.dataset[attr].split('|')).filter(Boolean))].sort();
-    $('#tag').append(...values('tags').map((v) => el('option', { value: v, textContent: v })));
-    $('#allergen').append(...values('allergens').map((v) => el('option', { value: v, textContent: `${t('free_from')}: ${v}` })));
+    values('tags').forEach((v) => $('#tag').append(el('option', { value: v, textContent: v })));
+    values('allergens').forEach((v) => $('#allergen').append(el('option', { value: v, textContent: `${t('free_from')}: ${v}` })));
   };
   filters.addEventListener('pointerdown', fill);
   filters.addEventListener('focusin', fill);
@@ -272,7 +271,7 @@ function menu(form) {
   $('#back').addEventListener('click', () => history.back());
   addEventListener('popstate', () => showCheckout(location.hash === '#checkout'));
 
-  // Where the diner is: a table from the QR code (one of the page's tables), or pickup.
+  // Where the diner is: a table from the QR code, or pickup.
   const modeInputs = $$('input[name=mode]', form);
   const mode = () => (modeInputs.find((i) => i.checked) || modeInputs[0])?.value;
   const tableParam = query.get('table');
@@ -284,7 +283,6 @@ function menu(form) {
     if (dineIn) dineIn.checked = true;
     $('#where').textContent = t('table_n', { n: table });
   }
-  // The table or slot field shows by the mode in CSS (:has).
   form.addEventListener('change', async (e) => {
     if (e.target.name === 'mode' && mode() === 'pickup' && !slotsDone) { await catalog(); slots(); }
     if (['mode', 'table', 'slot'].includes(e.target.name)) quote();
@@ -302,11 +300,7 @@ function menu(form) {
     const dtf = new Intl.DateTimeFormat('en-US', {
       timeZone: tz, hourCycle: 'h23', year: 'numeric', month: 'numeric', day: 'numeric', hour: 'numeric', minute: 'numeric', weekday: 'short',
     });
-    const parts = (ms) => {
-      const x = {};
-      for (const { type, value } of dtf.formatToParts(ms)) x[type] = value;
-      return x;
-    };
+    const parts = (ms) => Object.fromEntries(dtf.formatToParts(ms).map((x) => [x.type, x.value]));
     const wall = (ms) => { const x = parts(ms); return Date.UTC(x.year, x.month - 1, x.day, x.hour, x.minute); };
     const toUtc = (y, m, d, min) => {
       const guess = Date.UTC(y, m, d, 0, min);
@@ -334,7 +328,7 @@ function menu(form) {
     const fmt = new Intl.DateTimeFormat(lang, { timeZone: tz, hour: '2-digit', minute: '2-digit' });
     const select = form.slot;
     const keep = select.value;
-    const groups = [];
+    select.replaceChildren();
     const start = parts(Date.now());
     for (let i = 0; i < 2; i++) {
       const group = el('optgroup', { label: t(i ? 'tomorrow' : 'today') });
@@ -345,9 +339,8 @@ function menu(form) {
           group.append(el('option', { value: iso, textContent: `${group.label} ${fmt.format(ms)}`, selected: iso === keep }));
         }
       }
-      if (group.children.length) groups.push(group);
+      if (group.children.length) select.append(group);
     }
-    select.replaceChildren(...groups);
     if (!select.options.length) select.append(el('option', { value: '', textContent: t('no_slots') }));
   }
 
@@ -515,15 +508,15 @@ function menu(form) {
   }
   save();
   if (location.hash === '#checkout') showCheckout(true);
-  // Now for a cart or pickup slots, else on the first touch (not the checkout's focus above).
+  // At once for a cart or pickup slots, else on the first touch.
   if (cart.lines.length || mode() === 'pickup') catalog();
   else ['pointerdown', 'keydown', 'focusin'].forEach((type) => addEventListener(type, catalog, { once: true, passive: true }));
-  document.documentElement.dataset.ready = '1';
 }
 
 // The status page: the order number large, its status polled with backoff.
 const statusRoot = $('[data-status]');
 if (statusRoot) orderStatus();
+document.documentElement.dataset.ready = '1';
 
 async function orderStatus() {
   const id = query.get('id');
