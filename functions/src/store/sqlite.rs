@@ -3,16 +3,18 @@
 //! # Connections
 //!
 //! SQLite lets one writer commit at a time, whatever the number of
-//! connections. So the store keeps exactly **one writer connection** behind an
-//! async mutex and a few **reader connections**: writers queue on the mutex
-//! (cheaply, as parked tasks, not as blocked threads) instead of racing for the
-//! file lock and spinning in `SQLITE_BUSY` retries, and readers never wait for
-//! writers thanks to WAL. Each write still runs in `BEGIN IMMEDIATE`, which
-//! takes the file's write lock up front, so the invariants also hold when a
-//! second process (`carte report`, another `carte serve`) opens the same file;
+//! connections. So the store keeps exactly **one writer connection**, owned by
+//! a writer thread that commits the writes queued while the previous commit
+//! was syncing as one transaction (group commit, see [`writer`]): one `fsync`
+//! per batch instead of one per order, each write in its own savepoint so it
+//! succeeds or fails alone, and every caller answered only after the commit.
+//! A few **reader connections** serve reads, which never wait for the writer
+//! thanks to WAL. Each batch runs in `BEGIN IMMEDIATE`, which takes the file's
+//! write lock up front, so the invariants also hold when a second process
+//! (`carte report`, another `carte serve`) opens the same file;
 //! `busy_timeout` makes that process wait rather than fail.
 //!
-//! Blocking SQLite calls run on `spawn_blocking` while the task holds the
+//! Blocking reads run on `spawn_blocking` while the task holds the
 //! connection's guard, so at most one blocking thread per connection is busy.
 
 use std::path::Path;
@@ -32,6 +34,8 @@ use super::{
 
 #[path = "sqlite_marketing.rs"]
 mod marketing;
+#[path = "sqlite_writer.rs"]
+mod writer;
 
 /// How many reader connections the store opens.
 const READERS: usize = 3;
@@ -128,7 +132,8 @@ const MIGRATIONS: &[&str] = &[
 
 /// The SQLite backend of [`Store`].
 pub struct SqliteStore {
-    writer: Arc<Mutex<Connection>>,
+    writer: writer::Writer,
+    _checkpointer: writer::Checkpointer,
     readers: Vec<Arc<Mutex<Connection>>>,
     next_reader: AtomicUsize,
 }
@@ -203,8 +208,14 @@ impl SqliteStore {
                 Ok(Arc::new(Mutex::new(conn)))
             })
             .collect::<Result<Vec<_>, StoreError>>()?;
+        writer
+            .pragma_update(None, "wal_autocheckpoint", 0)
+            .map_err(backend)?;
+        let checkpoints = Connection::open(path).map_err(backend)?;
+        configure(&checkpoints)?;
         Ok(SqliteStore {
-            writer: Arc::new(Mutex::new(writer)),
+            writer: writer::Writer::spawn(writer).map_err(backend)?,
+            _checkpointer: writer::Checkpointer::spawn(checkpoints).map_err(backend)?,
             readers,
             next_reader: AtomicUsize::new(0),
         })
@@ -221,21 +232,15 @@ impl SqliteStore {
             .map_err(backend)?
     }
 
-    /// Runs `f` in a `BEGIN IMMEDIATE` transaction on the writer; commits on `Ok`.
+    /// Runs `f` as one write on the writer thread, inside a `BEGIN IMMEDIATE`
+    /// transaction shared with the writes queued beside it (see [`writer`]);
+    /// returns once that transaction is durably committed.
     async fn write<T, F>(&self, f: F) -> Result<T, StoreError>
     where
         T: Send + 'static,
-        F: FnOnce(&rusqlite::Transaction<'_>) -> Result<T, StoreError> + Send + 'static,
+        F: FnOnce(&Connection) -> Result<T, StoreError> + Send + 'static,
     {
-        Self::run(&self.writer, move |conn| {
-            let tx = conn
-                .transaction_with_behavior(TransactionBehavior::Immediate)
-                .map_err(backend)?;
-            let value = f(&tx)?;
-            tx.commit().map_err(backend)?;
-            Ok(value)
-        })
-        .await
+        self.writer.write(f).await
     }
 
     async fn read<T, F>(&self, f: F) -> Result<T, StoreError>
