@@ -25,12 +25,18 @@ try {
   const only = process.env.LH_PAGES?.split(',');
   for (const [name, path] of Object.entries(pages).filter(([n]) => !only || only.includes(n))) {
     const runs = [];
-    for (let i = 0; i < RUNS; i++) {
+    for (let i = 0, retries = 0; i < RUNS; i++) {
       const file = join(out, `${name}-${i}.json`);
       execFileSync(join(ROOT, 'node_modules/.bin/lighthouse'), [site.base + path, '--quiet', '--output=json', `--output-path=${file}`,
         `--chrome-path=${CHROMIUM}`, `--chrome-flags=${CHROME_FLAGS.join(' ')}`, '--form-factor=mobile', '--screenEmulation.mobile',
         '--only-categories=performance,accessibility,best-practices,seo'], { stdio: 'inherit', timeout: 120_000 });
       const r = JSON.parse(readFileSync(file, 'utf8'));
+      // A run where Chrome's trace has no LCP (NO_LCP, seen on a loaded machine) is run again, and said.
+      if (r.audits['largest-contentful-paint'].numericValue == null && retries++ < 3) {
+        console.log(`${name} run ${i + 1}: ${r.audits['largest-contentful-paint'].errorMessage || 'no LCP'}, run again`);
+        i--;
+        continue;
+      }
       const items = r.audits['network-requests'].details.items;
       runs.push({
         performance: r.categories.performance.score * 100,

@@ -147,7 +147,8 @@ function menu(form) {
   // Cart lines in checkout, with − and + per line.
   function renderLines() {
     const box = $('#lines');
-    if (!cart.lines.length) return box.replaceChildren(el('p', { className: 'muted', textContent: t('empty_cart') }));
+    // (The page's own "empty" line stays: replacing it would re-paint it after the first paint.)
+    if (!cart.lines.length) return $('p', box) || box.replaceChildren(el('p', { className: 'muted', textContent: t('empty_cart') }));
     box.replaceChildren(el('ul', {}, ...cart.lines.map((line) => {
       const name = dishName(line.dish);
       const step = (d, label, sign) => el('button', {
@@ -262,10 +263,10 @@ function menu(form) {
   filters.addEventListener('input', filter);
 
   // Checkout view: its own history entry, so Back returns to the menu.
-  const showCheckout = (open) => {
+  const showCheckout = (open, focus = true) => {
     document.documentElement.classList.toggle('co', open);
     save();
-    if (open) { checkout.focus(); quote(); }
+    if (open) { if (focus) checkout.focus(); quote(); }
   };
   $('#view').addEventListener('click', () => { history.pushState({ checkout: 1 }, '', '#checkout'); showCheckout(true); });
   $('#back').addEventListener('click', () => history.back());
@@ -507,7 +508,7 @@ function menu(form) {
     return catP;
   }
   save();
-  if (location.hash === '#checkout') showCheckout(true);
+  if (location.hash === '#checkout') showCheckout(true, false);
   // At once for a cart or pickup slots, else on the first touch.
   if (cart.lines.length || mode() === 'pickup') catalog();
   else ['pointerdown', 'keydown', 'focusin'].forEach((type) => addEventListener(type, catalog, { once: true, passive: true }));
