@@ -195,6 +195,7 @@ test('a_changed_menu_is_explained_not_silently_broken', { timeout: 90_000 }, asy
   assert.match(text, /a-dish-no-longer-served: no longer available/);
   await page.locator('#quote .total').waitFor();
   assert.match(await page.locator('#quote .total').textContent(), /¥18\.90/);
+  assert.doesNotMatch(await page.locator('#quote').textContent(), /undefined/, 'no stray text without a coupon');
   await context.close();
 });
 

@@ -382,11 +382,11 @@ function menu(form) {
       const cp = q.coupon;
       const reason = cp?.reason && t('r_' + cp.reason.reason, { min: money(cp.reason.min_spend || 0) });
       box.replaceChildren(el('table', {}, el('tbody', {}, ...rows)),
-        cp && el('p', {
+        cp ? el('p', {
           className: cp.status === 'applied' ? 'ok' : 'problem',
           id: 'coupon-outcome',
           textContent: cp.status === 'applied' ? t('coupon_applied', { code: cp.code, amount: money(cp.discount) }) : t('coupon_no', { code: cp.code, reason }),
-        }));
+        }) : '');
     } catch {
       if (seq === quoteSeq) problem(t('offline'));
     }
