@@ -95,7 +95,7 @@ const joinRoot = $('[data-join]');
 if (joinRoot && !$('#order')) join(joinRoot);
 
 // The menu page: cart, options dialog, filters, sold-out state and checkout.
-// Little work at start: the catalog comes on the first touch, lists are built when opened.
+// Little work at start: the catalog comes on the first touch, lists when opened.
 const form = $('#order');
 if (form) menu(form);
 
@@ -147,7 +147,7 @@ function menu(form) {
   // Cart lines in checkout, with − and + per line.
   function renderLines() {
     const box = $('#lines');
-    // (The page's own "empty" line stays: replacing it would re-paint it after the first paint.)
+    // The page's own "empty" line stays (no repaint).
     if (!cart.lines.length) return $('p', box) || box.replaceChildren(el('p', { className: 'muted', textContent: t('empty_cart') }));
     box.replaceChildren(el('ul', {}, ...cart.lines.map((line) => {
       const name = dishName(line.dish);
