@@ -147,7 +147,6 @@ function menu(form) {
   // Cart lines in checkout, with − and + per line.
   function renderLines() {
     const box = $('#lines');
-    // The page's own "empty" line stays (no repaint).
     if (!cart.lines.length) return $('p', box) || box.replaceChildren(el('p', { className: 'muted', textContent: t('empty_cart') }));
     box.replaceChildren(el('ul', {}, ...cart.lines.map((line) => {
       const name = dishName(line.dish);
@@ -509,7 +508,7 @@ function menu(form) {
   }
   save();
   if (location.hash === '#checkout') showCheckout(true, false);
-  // At once for a cart or pickup slots, else on the first touch.
+  // Now for a cart or pickup, else on the first touch.
   if (cart.lines.length || mode() === 'pickup') catalog();
   else ['pointerdown', 'keydown', 'focusin'].forEach((type) => addEventListener(type, catalog, { once: true, passive: true }));
 }
