@@ -1398,6 +1398,24 @@ mod bench {
     struct Clock {
         started: Instant,
         last: Instant,
+        /// CPU seconds of the process at `last`.
+        cpu: f64,
+    }
+
+    /// User + system CPU seconds of this process, all threads (`/proc/self/stat`, Linux).
+    fn cpu_seconds() -> f64 {
+        let stat = fs::read_to_string("/proc/self/stat").unwrap_or_default();
+        // Fields after the command name (which is in parentheses and may hold spaces).
+        let rest = stat.rsplit_once(')').map_or("", |(_, r)| r);
+        let fields: Vec<&str> = rest.split_whitespace().collect();
+        let ticks = |i: usize| {
+            fields
+                .get(i)
+                .and_then(|f| f.parse::<f64>().ok())
+                .unwrap_or(0.0)
+        };
+        // utime and stime are fields 14 and 15 of stat, 12 and 13 after the name; 100 Hz.
+        (ticks(11) + ticks(12)) / 100.0
     }
 
     impl Clock {
@@ -1406,27 +1424,31 @@ mod bench {
             let took = now - self.last;
             self.last = now;
             let m = memory();
+            let cpu = cpu_seconds();
             println!(
-                "| {stage:<44} | {:>9.1} | {:>8} | {:>8} |",
+                "| {stage:<44} | {:>9.1} | {:>9.0} | {:>8} | {:>8} |",
                 took.as_secs_f64() * 1e3,
+                (cpu - self.cpu) * 1e3,
                 m.now,
                 m.peak
             );
+            self.cpu = cpu;
             took
         }
     }
 
     pub(super) fn stages(site: &Path, out: &Path) -> Result<ExitCode, Failure> {
         println!(
-            "| stage                                        |     ms    |   RSS    | peak RSS |"
+            "| stage                                        |  wall ms  |  CPU ms   |   RSS    | peak RSS |"
         );
         println!(
-            "| -------------------------------------------- | --------: | -------: | -------: |"
+            "| -------------------------------------------- | --------: | --------: | -------: | -------: |"
         );
         let now = Instant::now();
         let mut clock = Clock {
             started: now,
             last: now,
+            cpu: cpu_seconds(),
         };
         let loaded = generator::load::load(site);
         clock.lap("load: read + serde_yaml parse");
@@ -1464,38 +1486,41 @@ mod bench {
         clock.lap("assets + images");
         let model = render::pages::Model::new(&project, &theme, &assets, &image_sets, &base_url);
         clock.lap("pages::Model::new (dish views, JSON-LD)");
-        let pages = render::pages::render_pages(&model)?;
-        let html_bytes: usize = pages.iter().map(|o| o.bytes.len()).sum();
-        let html_count = pages.len();
-        clock.lap(&format!(
-            "render_pages ({html_count} pages, {:.0} MB)",
-            html_bytes as f64 / 1e6
-        ));
-        let catalogs = render::catalog_json::render_catalogs(&project)?;
+        // As `build` does it: each file written as soon as it is rendered.
+        let writer = generator::write::Writer::new(out, None)?;
+        for o in assets.outputs.iter().chain(&image_outputs) {
+            writer.put(&o.path, &o.bytes)?;
+        }
+        render::pages::render_pages_into(&model, None, &writer)?;
+        clock.lap("render + write pages (streamed)");
+        for o in render::catalog_json::render_catalogs(&project)? {
+            writer.put(&o.path, &o.bytes)?;
+        }
         clock.lap("catalog/*.json");
         let codes = render::qr::render_codes(&project.site, &base_url)?;
-        clock.lap(&format!("QR codes ({})", codes.len()));
-        let mut outputs = assets.outputs.clone();
-        outputs.extend(image_outputs);
-        outputs.extend(pages);
-        outputs.extend(catalogs);
-        outputs.extend(codes);
-        outputs.push(render::seo::sitemap(&project.site, &base_url));
-        outputs.push(render::seo::robots(&base_url));
+        let count = codes.len();
+        for o in codes {
+            writer.put(&o.path, &o.bytes)?;
+        }
+        clock.lap(&format!("QR codes ({count})"));
+        for o in [
+            render::seo::sitemap(&project.site, &base_url),
+            render::seo::robots(&base_url),
+        ] {
+            writer.put(&o.path, &o.bytes)?;
+        }
         clock.lap("sitemap, robots");
-        outputs.sort_by(|a, b| a.path.cmp(&b.path));
-        clock.lap("sort outputs");
-        let report = generator::write::write(out, &outputs)?;
+        let (report, _) = writer.finish()?;
         clock.lap(&format!(
-            "write ({} written, {} unchanged)",
+            "finish ({} written, {} unchanged)",
             report.written, report.unchanged
         ));
         let total = clock.started.elapsed();
         println!(
-            "| **total build**                              | {:>9.1} |          |          |",
-            total.as_secs_f64() * 1e3
+            "| **total build**                              | {:>9.1} | {:>9.0} |          |          |",
+            total.as_secs_f64() * 1e3,
+            clock.cpu * 1e3
         );
-        drop(outputs);
         drop(model);
 
         // What a span-keeping second parse of every YAML file would cost: one problem

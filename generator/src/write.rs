@@ -174,28 +174,38 @@ impl Writer {
             ensure_dirs(&self.out, &rel, &mut state.dirs, path)?;
         }
         let dest = self.out.join(&rel);
-        let unchanged = match &self.previous {
-            Some(previous) => previous.get(&key) == Some(&hash),
-            None => match fs::symlink_metadata(&dest) {
-                Ok(meta) if meta.file_type().is_symlink() => {
-                    return Err(WriteError::UnsafePath(path.to_owned()))
-                }
-                Ok(meta) => {
-                    meta.is_file()
-                        && meta.len() == bytes.len() as u64
-                        && fs::read(&dest).map_err(io_error(&dest))? == bytes
-                }
-                Err(_) => false,
-            },
-        };
-        if unchanged {
+        if self
+            .previous
+            .as_ref()
+            .is_some_and(|p| p.get(&key) == Some(&hash))
+        {
             self.lock().report.unchanged += 1;
             return Ok(());
         }
-        if self.previous.is_some() && fs::symlink_metadata(&dest).is_ok_and(|m| m.is_symlink()) {
-            return Err(WriteError::UnsafePath(path.to_owned()));
+        let exists = match fs::symlink_metadata(&dest) {
+            Ok(meta) if meta.file_type().is_symlink() => {
+                return Err(WriteError::UnsafePath(path.to_owned()))
+            }
+            Ok(meta) => {
+                if self.previous.is_none()
+                    && meta.is_file()
+                    && meta.len() == bytes.len() as u64
+                    && fs::read(&dest).map_err(io_error(&dest))? == bytes
+                {
+                    self.lock().report.unchanged += 1;
+                    return Ok(());
+                }
+                true
+            }
+            Err(_) => false,
+        };
+        if exists {
+            write_atomically(&dest, bytes)?;
+        } else {
+            // A new file: nothing to replace, so no temporary file and rename. `create_new`
+            // refuses anything that appeared there meanwhile (a symlink included).
+            write_new(&dest, bytes)?;
         }
-        write_atomically(&dest, bytes)?;
         let mut state = self.lock();
         state.report.written += 1;
         state.report.bytes_written += bytes.len() as u64;
@@ -299,6 +309,17 @@ fn remove_empty_parents(out: &Path, rel: &Path) {
         }
         parent = p.parent();
     }
+}
+
+/// Writes a file that must not exist yet.
+fn write_new(dest: &Path, bytes: &[u8]) -> Result<(), WriteError> {
+    use std::io::Write as _;
+    let mut file = fs::OpenOptions::new()
+        .write(true)
+        .create_new(true)
+        .open(dest)
+        .map_err(io_error(dest))?;
+    file.write_all(bytes).map_err(io_error(dest))
 }
 
 /// Writes to a temporary file beside `dest` and renames it over `dest`, so a server

@@ -9,6 +9,7 @@ use catalog::{
     Pickup, Scope, Site, Window,
 };
 use chrono::{DateTime, Utc};
+use rayon::prelude::*;
 use serde::{Deserialize, Serialize};
 
 use super::{Output, RenderError};
@@ -144,18 +145,22 @@ pub fn location_catalog(
 /// sign-up codes ([`site_json`]) is private: it is never part of the public output.
 pub fn render_catalogs(project: &Project) -> Result<Vec<Output>, RenderError> {
     let site = &project.site;
-    let mut out = Vec::with_capacity(site.locations.len() + 1);
-    for location in &site.locations {
-        if let Some(catalog) = location_catalog(site, &project.version, location) {
-            out.push(Output::new(
+    let out: Vec<Option<Output>> = site
+        .locations
+        .par_iter()
+        .map(|location| {
+            let Some(catalog) = location_catalog(site, &project.version, location) else {
+                return Ok(None);
+            };
+            Ok(Some(Output::new(
                 urls::catalog_json(&location.id)
                     .trim_start_matches('/')
                     .to_owned(),
                 serde_json::to_vec(&catalog)?,
-            ));
-        }
-    }
-    Ok(out)
+            )))
+        })
+        .collect::<Result<_, RenderError>>()?;
+    Ok(out.into_iter().flatten().collect())
 }
 
 /// The private `site.json` the functions price with in production: the whole site and its version.

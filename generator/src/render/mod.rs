@@ -230,20 +230,27 @@ pub fn render_into(
     for o in assets.outputs.iter().cloned().chain(image_outputs) {
         sink.put(o)?;
     }
-    for o in catalog_json::render_catalogs(project)? {
-        sink.put(o)?;
-    }
-    let (codes, qr_cache) =
-        qr::render_codes_cached(&project.site, &base_url, cache.as_deref().map(|c| &c.qr))?;
-    for o in codes {
-        sink.put(o)?;
-    }
-    sink.put(seo::sitemap(&project.site, &base_url))?;
-    sink.put(seo::robots(&base_url))?;
-
+    // The few big single files (catalogs, QR codes, sitemap) are made while the pages render.
     let model = pages::Model::new(project, theme, &assets, &image_sets, &base_url);
     let previous = cache.as_deref().map(|c| &c.pages);
-    let keys = pages::render_pages_into(&model, previous, &sink)?;
+    let known_codes = cache.as_deref().map(|c| &c.qr);
+    let (others, keys) = rayon::join(
+        || -> Result<_, RenderError> {
+            for o in catalog_json::render_catalogs(project)? {
+                sink.put(o)?;
+            }
+            let (codes, qr_cache) = qr::render_codes_cached(&project.site, &base_url, known_codes)?;
+            for o in codes {
+                sink.put(o)?;
+            }
+            sink.put(seo::sitemap(&project.site, &base_url))?;
+            sink.put(seo::robots(&base_url))?;
+            Ok(qr_cache)
+        },
+        || pages::render_pages_into(&model, previous, &sink),
+    );
+    let (qr_cache, keys) = (others?, keys?);
+    drop(model);
     if let Some(cache) = cache {
         cache.pages = keys;
         cache.qr = qr_cache;

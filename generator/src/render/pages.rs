@@ -21,6 +21,9 @@ use super::{page_file, qr, Output, RenderError};
 use crate::urls;
 use crate::Project;
 
+/// Shops, and Markdown pages, listed in every page's navigation at most: a site with
+/// more lists none of that kind there, and its home page lists them all.
+pub const NAV_MAX: usize = 8;
 /// Characters of a dish description shown on listings.
 const SUMMARY_CHARS: usize = 110;
 /// Choices of a group named in a listing's options summary before `…`.
@@ -119,6 +122,8 @@ pub struct DishView {
 }
 
 struct LangModel {
+    /// Index in [`Model::langs`].
+    index: usize,
     lang: String,
     t: BTreeMap<String, String>,
     /// What every page of the language shares (`t`, `nav`, assets…), serialized
@@ -308,13 +313,26 @@ impl<'a> Model<'a> {
             .settings
             .languages
             .par_iter()
-            .map(|lang| {
+            .enumerate()
+            .map(|(index, lang)| {
                 let t = theme.strings.for_lang(lang);
                 let mut nav = vec![Link {
                     label: t.get("home").cloned().unwrap_or_default(),
                     href: urls::home(lang),
                 }];
-                for l in &site.locations {
+                // A chain's footer cannot list every shop and page on every page: past
+                // a handful, the home (which lists them all) stands for them.
+                let shops = if site.locations.len() <= NAV_MAX {
+                    &site.locations[..]
+                } else {
+                    &[]
+                };
+                let pages = if site.pages.len() <= NAV_MAX {
+                    &site.pages[..]
+                } else {
+                    &[]
+                };
+                for l in shops {
                     let label = if site.locations.len() == 1 {
                         t.get("menu").cloned().unwrap_or_default()
                     } else {
@@ -325,7 +343,7 @@ impl<'a> Model<'a> {
                         href: urls::location(lang, &l.id),
                     });
                 }
-                for p in &site.pages {
+                for p in pages {
                     nav.push(Link {
                         label: p.title.get(lang, fallback).to_owned(),
                         href: urls::page(lang, &p.slug),
@@ -353,6 +371,7 @@ impl<'a> Model<'a> {
                     .collect();
                 let base = base_context(site, assets, lang, &t, &nav);
                 LangModel {
+                    index,
                     lang: lang.clone(),
                     t,
                     base,
@@ -402,7 +421,7 @@ impl<'a> Model<'a> {
     }
 
     /// The context every template gets: the language's shared part and the page's own.
-    fn context(&self, lm: &LangModel, meta: Meta) -> Context {
+    fn context<'c>(&self, scratch: &'c mut Scratch, lm: &LangModel, meta: Meta) -> PageContext<'c> {
         let site_name = self.site_name(&lm.lang);
         let title = if meta.title.is_empty() || meta.title == site_name {
             site_name.to_owned()
@@ -414,7 +433,7 @@ impl<'a> Model<'a> {
             .iter()
             .find(|a| a.lang == self.site.default_language())
             .map(|a| a.abs.clone());
-        let mut ctx = lm.base.clone();
+        let mut ctx = scratch.context(lm);
         ctx.insert("title", &title);
         ctx.insert("description", &meta.description);
         ctx.insert("canonical", &format!("{}{}", self.base, meta.path));
@@ -466,6 +485,7 @@ impl<'a> Model<'a> {
     /// A page of the diner's journey that only scripts fill: order status, member sign-up.
     fn journey_page(
         &self,
+        scratch: &mut Scratch,
         lm: &LangModel,
         slug: &str,
         template: &str,
@@ -479,7 +499,7 @@ impl<'a> Model<'a> {
             noindex: true,
             ..Meta::default()
         };
-        let mut ctx = self.context(lm, meta);
+        let mut ctx = self.context(scratch, lm, meta);
         let locations: Vec<Link> = self
             .site
             .locations
@@ -496,10 +516,15 @@ impl<'a> Model<'a> {
         self.render(template, &ctx, &path)
     }
 
-    fn render(&self, template: &str, ctx: &Context, path: &str) -> Result<Output, RenderError> {
+    fn render(
+        &self,
+        template: &str,
+        ctx: &PageContext<'_>,
+        path: &str,
+    ) -> Result<Output, RenderError> {
         let html = self
             .tera
-            .render(template, ctx)
+            .render(template, ctx.ctx)
             .map_err(|e| RenderError::template(template, e))?;
         Ok(Output::new(page_file(path), html))
     }
@@ -508,25 +533,30 @@ impl<'a> Model<'a> {
         &self.langs[lang.min(self.langs.len().saturating_sub(1))]
     }
 
-    fn render_job(&self, job: Job) -> Result<Output, RenderError> {
+    fn render_job(&self, scratch: &mut Scratch, job: Job) -> Result<Output, RenderError> {
+        let s = scratch;
         match job {
-            Job::Chooser => self.chooser(),
-            Job::NotFound => self.not_found(),
-            Job::Qr => self.qr_sheet(),
-            Job::Home(l) => self.home(self.lang_model(l)),
-            Job::Menu(l, loc) => self.menu(self.lang_model(l), loc),
-            Job::Dish(l, d) => self.dish(self.lang_model(l), d),
-            Job::Page(l, p) => self.page(self.lang_model(l), p),
-            Job::Tag(l, t) => self.tag(self.lang_model(l), t),
-            Job::Status(l) => {
-                self.journey_page(self.lang_model(l), "status", "status.html", "order_status")
-            }
-            Job::Join(l) => self.journey_page(self.lang_model(l), "join", "join.html", "join"),
+            Job::Chooser => self.chooser(s),
+            Job::NotFound => self.not_found(s),
+            Job::Qr => self.qr_sheet(s),
+            Job::Home(l) => self.home(s, self.lang_model(l)),
+            Job::Menu(l, loc) => self.menu(s, self.lang_model(l), loc),
+            Job::Dish(l, d) => self.dish(s, self.lang_model(l), d),
+            Job::Page(l, p) => self.page(s, self.lang_model(l), p),
+            Job::Tag(l, t) => self.tag(s, self.lang_model(l), t),
+            Job::Status(l) => self.journey_page(
+                s,
+                self.lang_model(l),
+                "status",
+                "status.html",
+                "order_status",
+            ),
+            Job::Join(l) => self.journey_page(s, self.lang_model(l), "join", "join.html", "join"),
             Job::Manifest => self.manifest(),
         }
     }
 
-    fn chooser(&self) -> Result<Output, RenderError> {
+    fn chooser(&self, scratch: &mut Scratch) -> Result<Output, RenderError> {
         let Some(lm) = self.langs.first() else {
             return Ok(Output::new("index.html", ""));
         };
@@ -569,12 +599,12 @@ impl<'a> Model<'a> {
             description: lm.t.get("choose").cloned().unwrap_or_default(),
             ..Meta::default()
         };
-        let mut ctx = self.context(lm, meta);
+        let mut ctx = self.context(scratch, lm, meta);
         ctx.insert("choices", &choices);
         self.render("chooser.html", &ctx, "/")
     }
 
-    fn not_found(&self) -> Result<Output, RenderError> {
+    fn not_found(&self, scratch: &mut Scratch) -> Result<Output, RenderError> {
         let Some(lm) = self.langs.first() else {
             return Ok(Output::new("404.html", ""));
         };
@@ -585,11 +615,11 @@ impl<'a> Model<'a> {
             noindex: true,
             ..Meta::default()
         };
-        let ctx = self.context(lm, meta);
+        let ctx = self.context(scratch, lm, meta);
         self.render("404.html", &ctx, "/404.html")
     }
 
-    fn qr_sheet(&self) -> Result<Output, RenderError> {
+    fn qr_sheet(&self, scratch: &mut Scratch) -> Result<Output, RenderError> {
         let Some(lm) = self.langs.first() else {
             return Ok(Output::new("qr/index.html", ""));
         };
@@ -608,12 +638,12 @@ impl<'a> Model<'a> {
             noindex: true,
             ..Meta::default()
         };
-        let mut ctx = self.context(lm, meta);
+        let mut ctx = self.context(scratch, lm, meta);
         ctx.insert("sheets", &sheets);
         self.render("qr.html", &ctx, "/qr/")
     }
 
-    fn home(&self, lm: &LangModel) -> Result<Output, RenderError> {
+    fn home(&self, scratch: &mut Scratch, lm: &LangModel) -> Result<Output, RenderError> {
         let fallback = self.site.default_language();
         #[derive(Serialize)]
         struct LocationCard {
@@ -698,13 +728,18 @@ impl<'a> Model<'a> {
             path: path.clone(),
             ..Meta::default()
         };
-        let mut ctx = self.context(lm, meta);
+        let mut ctx = self.context(scratch, lm, meta);
         ctx.insert("locations", &cards);
         ctx.insert("pages", &pages);
         self.render("home.html", &ctx, &path)
     }
 
-    fn menu(&self, lm: &LangModel, loc: usize) -> Result<Output, RenderError> {
+    fn menu(
+        &self,
+        scratch: &mut Scratch,
+        lm: &LangModel,
+        loc: usize,
+    ) -> Result<Output, RenderError> {
         let Some(location) = self.site.locations.get(loc) else {
             return Ok(Output::new("", ""));
         };
@@ -803,13 +838,18 @@ impl<'a> Model<'a> {
             path: path.clone(),
             ..Meta::default()
         };
-        let mut ctx = self.context(lm, meta);
+        let mut ctx = self.context(scratch, lm, meta);
         ctx.insert("location", &view);
         ctx.insert("categories", &categories);
         self.render("menu.html", &ctx, &path)
     }
 
-    fn dish(&self, lm: &LangModel, index: usize) -> Result<Output, RenderError> {
+    fn dish(
+        &self,
+        scratch: &mut Scratch,
+        lm: &LangModel,
+        index: usize,
+    ) -> Result<Output, RenderError> {
         let (Some(view), Some(item)) = (lm.dishes.get(index), lm.items.get(index)) else {
             return Ok(Output::new("", ""));
         };
@@ -855,13 +895,18 @@ impl<'a> Model<'a> {
             path: view.href.clone(),
             ..Meta::default()
         };
-        let mut ctx = self.context(lm, meta);
+        let mut ctx = self.context(scratch, lm, meta);
         ctx.insert("dish", view);
         ctx.insert("served_at", &served_at);
         self.render("dish.html", &ctx, &view.href)
     }
 
-    fn page(&self, lm: &LangModel, index: usize) -> Result<Output, RenderError> {
+    fn page(
+        &self,
+        scratch: &mut Scratch,
+        lm: &LangModel,
+        index: usize,
+    ) -> Result<Output, RenderError> {
         let Some(page) = self.site.pages.get(index) else {
             return Ok(Output::new("", ""));
         };
@@ -891,12 +936,17 @@ impl<'a> Model<'a> {
             path: path.clone(),
             ..Meta::default()
         };
-        let mut ctx = self.context(lm, meta);
+        let mut ctx = self.context(scratch, lm, meta);
         ctx.insert("page", &view);
         self.render("page.html", &ctx, &path)
     }
 
-    fn tag(&self, lm: &LangModel, index: usize) -> Result<Output, RenderError> {
+    fn tag(
+        &self,
+        scratch: &mut Scratch,
+        lm: &LangModel,
+        index: usize,
+    ) -> Result<Output, RenderError> {
         let Some(group) = self.tags.get(index) else {
             return Ok(Output::new("", ""));
         };
@@ -922,7 +972,7 @@ impl<'a> Model<'a> {
             path: path.clone(),
             ..Meta::default()
         };
-        let mut ctx = self.context(lm, meta);
+        let mut ctx = self.context(scratch, lm, meta);
         ctx.insert("tag", &group.label);
         ctx.insert("tag_slug", &group.slug);
         ctx.insert("dishes", &dishes);
@@ -995,6 +1045,49 @@ fn anchor(id: &str) -> String {
         "x".to_owned()
     } else {
         s
+    }
+}
+
+/// One rayon worker's contexts, one per language, each cloned once from the
+/// language's base: a page inserts its own fields and [`PageContext`] removes them
+/// when the page is done, so the base (the theme's words, the navigation…) is never
+/// serialized or copied per page.
+#[derive(Default)]
+struct Scratch {
+    contexts: Vec<Option<Context>>,
+}
+
+impl Scratch {
+    fn context(&mut self, lm: &LangModel) -> PageContext<'_> {
+        if self.contexts.len() <= lm.index {
+            self.contexts.resize_with(lm.index + 1, || None);
+        }
+        let ctx = self.contexts[lm.index].get_or_insert_with(|| lm.base.clone());
+        PageContext {
+            ctx,
+            keys: Vec::with_capacity(16),
+        }
+    }
+}
+
+/// A language's context with one page's fields in it; they are removed on drop.
+struct PageContext<'c> {
+    ctx: &'c mut Context,
+    keys: Vec<&'static str>,
+}
+
+impl PageContext<'_> {
+    fn insert<T: Serialize + ?Sized>(&mut self, key: &'static str, value: &T) {
+        self.ctx.insert(key, value);
+        self.keys.push(key);
+    }
+}
+
+impl Drop for PageContext<'_> {
+    fn drop(&mut self) {
+        for key in &self.keys {
+            self.ctx.remove(key);
+        }
     }
 }
 
@@ -1184,14 +1277,14 @@ pub fn render_pages_into(
     let keys = previous.map(|_| Keys::new(model));
     let keys: Vec<Option<(String, u64)>> = jobs
         .into_par_iter()
-        .map(|job| {
+        .map_init(Scratch::default, |scratch, job| {
             let key = keys.as_ref().and_then(|k| k.of(model, job));
             if let (Some((path, key)), Some(previous)) = (&key, previous) {
                 if previous.get(path) == Some(key) && sink.keep(path)? {
                     return Ok(Some((path.clone(), *key)));
                 }
             }
-            let output = model.render_job(job)?;
+            let output = model.render_job(scratch, job)?;
             if !output.path.is_empty() {
                 sink.put(output)?;
             }

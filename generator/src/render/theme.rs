@@ -97,17 +97,28 @@ impl Theme {
 ///
 /// Unlike tera's default it leaves `/` alone, so URLs stay readable (and small).
 pub fn escape_html(text: &str) -> String {
-    let mut out = String::with_capacity(text.len() + text.len() / 8);
-    for c in text.chars() {
-        match c {
-            '&' => out.push_str("&amp;"),
-            '<' => out.push_str("&lt;"),
-            '>' => out.push_str("&gt;"),
-            '"' => out.push_str("&quot;"),
-            '\'' => out.push_str("&#39;"),
-            c => out.push(c),
-        }
+    let bytes = text.as_bytes();
+    let special = |b: &u8| matches!(b, b'&' | b'<' | b'>' | b'"' | b'\'');
+    let Some(first) = bytes.iter().position(special) else {
+        return text.to_owned();
+    };
+    let mut out = String::with_capacity(text.len() + text.len() / 8 + 8);
+    let mut start = 0;
+    // The special characters are ASCII, so every cut falls between characters.
+    for (i, b) in bytes.iter().enumerate().skip(first) {
+        let entity = match b {
+            b'&' => "&amp;",
+            b'<' => "&lt;",
+            b'>' => "&gt;",
+            b'"' => "&quot;",
+            b'\'' => "&#39;",
+            _ => continue,
+        };
+        out.push_str(&text[start..i]);
+        out.push_str(entity);
+        start = i + 1;
     }
+    out.push_str(&text[start..]);
     out
 }
 
@@ -172,6 +183,17 @@ fn read_strings(path: &Path) -> Result<Strings, RenderError> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn escapes_the_five_characters_only() {
+        assert_eq!(escape_html("plain /path/ 中文"), "plain /path/ 中文");
+        assert_eq!(
+            escape_html("<a href=\"x\">Tom's & 菜</a>"),
+            "&lt;a href=&quot;x&quot;&gt;Tom&#39;s &amp; 菜&lt;/a&gt;"
+        );
+        assert_eq!(escape_html("&"), "&amp;");
+        assert_eq!(escape_html(""), "");
+    }
 
     #[test]
     fn strings_fall_back_to_english_then_the_key() {
