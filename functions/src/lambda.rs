@@ -479,11 +479,21 @@ struct EnvEndpoints;
 
 impl LoadServiceConfig for EnvEndpoints {
     fn load_config(&self, key: ServiceConfigKey<'_>) -> Option<String> {
-        let service = key.service_id().to_uppercase().replace(' ', "_");
-        [format!("{}_{service}", key.env()), key.env().to_owned()]
-            .into_iter()
-            .find_map(|name| std::env::var(name).ok().filter(|v| !v.is_empty()))
+        service_setting(key.service_id(), key.env(), |name| std::env::var(name).ok())
     }
+}
+
+/// A per-service setting the SDK's way: `<env>_<SERVICE ID>` (upper case, spaces as
+/// underscores), then `<env>`; empty values count as unset.
+fn service_setting(
+    service_id: &str,
+    env: &str,
+    lookup: impl Fn(&str) -> Option<String>,
+) -> Option<String> {
+    let service = service_id.to_uppercase().replace(' ', "_");
+    [format!("{env}_{service}"), env.to_owned()]
+        .into_iter()
+        .find_map(|name| lookup(&name).filter(|v| !v.is_empty()))
 }
 
 /// The AWS configuration from the process environment alone, which is what Lambda gives a
@@ -511,7 +521,8 @@ pub fn sdk_config_from_env_vars() -> SdkConfig {
         .http_client(https)
         .service_config(EnvEndpoints);
     if let (Some(id), Some(secret)) = (var("AWS_ACCESS_KEY_ID"), var("AWS_SECRET_ACCESS_KEY")) {
-        let credentials = Credentials::new(id, secret, var("AWS_SESSION_TOKEN"), None, "environment");
+        let credentials =
+            Credentials::new(id, secret, var("AWS_SESSION_TOKEN"), None, "environment");
         config = config.credentials_provider(SharedCredentialsProvider::new(credentials));
     }
     config.build()
@@ -634,6 +645,41 @@ mod tests {
             CatalogSource::parse("s3:///key"),
             Err(StartError::BadCatalogUrl(_))
         ));
+    }
+
+    #[test]
+    fn endpoint_overrides_are_read_per_service_then_shared() {
+        let env = |pairs: &'static [(&'static str, &'static str)]| {
+            move |name: &str| {
+                pairs
+                    .iter()
+                    .find(|(k, _)| *k == name)
+                    .map(|(_, v)| (*v).to_owned())
+            }
+        };
+        let both = env(&[
+            ("AWS_ENDPOINT_URL_DYNAMODB", "http://127.0.0.1:8000"),
+            ("AWS_ENDPOINT_URL", "http://127.0.0.1:9999"),
+        ]);
+        assert_eq!(
+            service_setting("DynamoDB", "AWS_ENDPOINT_URL", &both).as_deref(),
+            Some("http://127.0.0.1:8000")
+        );
+        assert_eq!(
+            service_setting("S3", "AWS_ENDPOINT_URL", &both).as_deref(),
+            Some("http://127.0.0.1:9999")
+        );
+        let empty = env(&[("AWS_ENDPOINT_URL_S3", "")]);
+        assert_eq!(service_setting("S3", "AWS_ENDPOINT_URL", empty), None);
+    }
+
+    #[test]
+    fn the_environment_config_brings_its_own_https_client() {
+        let config = sdk_config_from_env_vars();
+        assert!(config.http_client().is_some());
+        assert!(config.behavior_version().is_some());
+        let dynamo = aws_sdk_dynamodb::config::Builder::from(&config).build();
+        assert!(dynamo.http_client().is_some());
     }
 
     #[test]
