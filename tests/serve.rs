@@ -241,6 +241,23 @@ fn orders_with_javascript_off_through_the_menu_form() {
     assert_eq!(status_page.status(), 200);
     assert!(header(&status_page, "content-type").starts_with("text/html"));
     assert!(status_page.text().unwrap().contains(number));
+    assert!(
+        confirmation.contains("2 × Dan Dan Noodles"),
+        "{confirmation}"
+    );
+    // The same status page in Chinese: the catalog's names and the page's own words.
+    let zh_link = format!("{}&lang=zh", link.split("&amp;").next().unwrap());
+    let zh_page = http
+        .get(server.url(&zh_link))
+        .header("Accept", "text/html")
+        .send()
+        .unwrap()
+        .text()
+        .unwrap();
+    assert!(zh_page.contains("<html lang=\"zh\">"), "{zh_page}");
+    assert!(zh_page.contains("2 × 担担面"), "{zh_page}");
+    assert!(zh_page.contains("7 号桌"), "{zh_page}");
+    assert!(zh_page.contains("合计"), "{zh_page}");
     let status: Value = http.get(server.url(link)).send().unwrap().json().unwrap();
     assert_eq!(status["number"], number);
     assert_eq!(status["status"], "received");

@@ -259,12 +259,8 @@ pub(crate) async fn place_form_order(
             } else {
                 StatusCode::OK
             };
-            let page = html::confirmation_page(
-                &placed.order,
-                &placed.status_url(),
-                &catalog.site.settings.currency,
-                &lang,
-            );
+            let page =
+                html::confirmation_page(&placed.order, &placed.status_url(), &catalog.site, &lang);
             (status, Html(page)).into_response()
         }
         Err(error) => error_response(error, back.as_deref(), &lang),

@@ -1,10 +1,12 @@
 //! Small server-rendered pages for diners without JavaScript: the order
-//! confirmation, the status page and the error page. Every piece of text that
-//! came from a request or the store passes through [`escape`].
+//! confirmation, the status page and the error page, in the diner's language
+//! (dish and choice names from the catalog, the pages' own words from
+//! [`Words`]). Every piece of text that came from a request or the store
+//! passes through [`escape`].
 
 use std::fmt::Write;
 
-use catalog::{Currency, Fulfilment, Quote};
+use catalog::{Fulfilment, Quote, Site};
 
 use crate::problem::Problem;
 use crate::store::{Order, OrderStatus};
@@ -23,6 +25,117 @@ pub fn escape(text: &str) -> String {
         }
     }
     out
+}
+
+/// The words of these pages in one language.
+#[derive(Debug)]
+pub struct Words {
+    thank_you: &'static str,
+    your_number: &'static str,
+    /// `{}` is the diner's name.
+    for_name: &'static str,
+    /// `{}` is the table.
+    table: &'static str,
+    pickup_at: &'static str,
+    note: &'static str,
+    follow: &'static str,
+    order: &'static str,
+    discount: &'static str,
+    service_charge: &'static str,
+    tax: &'static str,
+    total: &'static str,
+    back: &'static str,
+    /// Short names of the statuses, in [`OrderStatus`] order.
+    statuses: [&'static str; 6],
+    /// What each status means for the diner, in [`OrderStatus`] order.
+    meanings: [&'static str; 6],
+}
+
+const ENGLISH: Words = Words {
+    thank_you: "Thank you, your order is in",
+    your_number: "Your order number",
+    for_name: "For {}",
+    table: "Table {}",
+    pickup_at: "Pickup at",
+    note: "Note",
+    follow: "Follow your order's status",
+    order: "Order",
+    discount: "Discount",
+    service_charge: "Service charge",
+    tax: "Tax",
+    total: "Total",
+    back: "Back to the menu",
+    statuses: [
+        "Received",
+        "Accepted",
+        "Preparing",
+        "Ready",
+        "Completed",
+        "Cancelled",
+    ],
+    meanings: [
+        "Received: the kitchen will confirm it shortly",
+        "Accepted",
+        "Being prepared",
+        "Ready: please collect it",
+        "Completed",
+        "Cancelled",
+    ],
+};
+
+const CHINESE: Words = Words {
+    thank_you: "谢谢，您的订单已收到",
+    your_number: "您的订单号",
+    for_name: "取餐人：{}",
+    table: "{} 号桌",
+    pickup_at: "取餐时间",
+    note: "备注",
+    follow: "查看订单状态",
+    order: "订单",
+    discount: "优惠",
+    service_charge: "服务费",
+    tax: "税费",
+    total: "合计",
+    back: "返回菜单",
+    statuses: ["已收到", "已接单", "制作中", "可取餐", "已完成", "已取消"],
+    meanings: [
+        "已收到：厨房马上确认",
+        "已接单",
+        "制作中",
+        "已做好：请取餐",
+        "已完成",
+        "已取消",
+    ],
+};
+
+impl Words {
+    /// The words for `lang` (`zh`, `zh-Hans`… or English for any other language).
+    pub fn of(lang: &str) -> &'static Words {
+        if lang == "zh" || lang.starts_with("zh-") {
+            &CHINESE
+        } else {
+            &ENGLISH
+        }
+    }
+
+    fn status(&self, status: OrderStatus) -> &'static str {
+        self.statuses[status_index(status)]
+    }
+
+    fn meaning(&self, status: OrderStatus) -> &'static str {
+        self.meanings[status_index(status)]
+    }
+}
+
+fn status_index(status: OrderStatus) -> usize {
+    match status {
+        OrderStatus::Received => 0,
+        OrderStatus::Accepted => 1,
+        OrderStatus::Preparing => 2,
+        OrderStatus::Ready => 3,
+        OrderStatus::Completed => 4,
+        OrderStatus::Cancelled => 5,
+    }
 }
 
 /// A language code safe to put in `lang="…"`: letters, digits and `-` only.
@@ -54,14 +167,45 @@ fn page(lang: &str, title: &str, refresh_seconds: Option<u32>, body: &str) -> St
     )
 }
 
-fn money(currency: &Currency, amount: catalog::Minor) -> String {
+fn money(site: &Site, amount: catalog::Minor) -> String {
+    let currency = &site.settings.currency;
     escape(&format!("{} {}", currency.code, currency.format(amount)))
 }
 
-fn quote_table(out: &mut String, quote: &Quote, currency: &Currency) {
+/// A quoted line's dish and choice names in `lang`, from the catalog when the
+/// dish is still on it, else as stored (the default language).
+fn line_names(
+    site: &Site,
+    line: &catalog::pricing::PricedLine,
+    lang: &str,
+) -> (String, Vec<String>) {
+    let fallback = site.default_language();
+    let Some((_, dish)) = site.dish(&line.dish) else {
+        let options = line.options.iter().map(|o| o.name.clone()).collect();
+        return (line.name.clone(), options);
+    };
+    let options = line
+        .options
+        .iter()
+        .map(|picked| {
+            dish.options
+                .iter()
+                .find(|g| g.id == picked.group)
+                .and_then(|g| g.choices.iter().find(|c| c.id == picked.choice))
+                .map_or_else(
+                    || picked.name.clone(),
+                    |c| c.name.get(lang, fallback).to_owned(),
+                )
+        })
+        .collect();
+    (dish.name.get(lang, fallback).to_owned(), options)
+}
+
+fn quote_table(out: &mut String, quote: &Quote, site: &Site, lang: &str) {
+    let words = Words::of(lang);
     out.push_str("<table>\n");
     for line in &quote.lines {
-        let options: Vec<&str> = line.options.iter().map(|o| o.name.as_str()).collect();
+        let (name, options) = line_names(site, line, lang);
         let options = if options.is_empty() {
             String::new()
         } else {
@@ -71,92 +215,102 @@ fn quote_table(out: &mut String, quote: &Quote, currency: &Currency) {
             out,
             "<tr><td>{} × {}{}</td><td class=\"amount\">{}</td></tr>",
             line.quantity,
-            escape(&line.name),
+            escape(&name),
             options,
-            money(currency, line.total)
+            money(site, line.total)
         );
     }
     let mut row = |label: &str, amount: catalog::Minor, class: &str| {
         let _ = writeln!(
             out,
             "<tr class=\"{class}\"><td>{label}</td><td class=\"amount\">{}</td></tr>",
-            money(currency, amount)
+            money(site, amount)
         );
     };
     if quote.discount > 0 {
-        row("Discount", -quote.discount, "discount");
+        row(words.discount, -quote.discount, "discount");
     }
     if quote.service_charge > 0 {
-        row("Service charge", quote.service_charge, "charge");
+        row(words.service_charge, quote.service_charge, "charge");
     }
     if quote.tax > 0 && !quote.tax_inclusive {
-        row("Tax", quote.tax, "tax");
+        row(words.tax, quote.tax, "tax");
     }
-    row("Total", quote.total, "total");
+    row(words.total, quote.total, "total");
     out.push_str("</table>\n");
 }
 
-fn fulfilment_line(order: &Order) -> String {
+/// An instant as the shop's clock shows it, in a `<time>` element.
+fn local_time(site: &Site, at: chrono::DateTime<chrono::Utc>) -> String {
+    let local = at.with_timezone(&site.settings.timezone);
+    format!(
+        "<time datetime=\"{}\">{}</time>",
+        escape(&at.to_rfc3339()),
+        local.format("%Y-%m-%d %H:%M")
+    )
+}
+
+fn fulfilment_line(order: &Order, site: &Site, words: &Words) -> String {
     match &order.cart.fulfilment {
-        Fulfilment::DineIn { table } => format!("<p>Table {}</p>\n", escape(table)),
-        Fulfilment::Pickup { slot } => format!(
-            "<p>Pickup at <time datetime=\"{iso}\">{iso}</time></p>\n",
-            iso = escape(&slot.to_rfc3339())
-        ),
+        Fulfilment::DineIn { table } => {
+            format!("<p>{}</p>\n", words.table.replace("{}", &escape(table)))
+        }
+        Fulfilment::Pickup { slot } => {
+            format!("<p>{} {}</p>\n", words.pickup_at, local_time(site, *slot))
+        }
     }
 }
 
 /// The page answering a form-posted order.
-pub fn confirmation_page(
-    order: &Order,
-    status_url: &str,
-    currency: &Currency,
-    lang: &str,
-) -> String {
+pub fn confirmation_page(order: &Order, status_url: &str, site: &Site, lang: &str) -> String {
+    let words = Words::of(lang);
     let mut body = String::new();
-    body.push_str("<h1>Thank you, your order is in</h1>\n");
+    let _ = writeln!(body, "<h1>{}</h1>", words.thank_you);
     let _ = writeln!(
         body,
-        "<p>Your order number</p>\n<p class=\"number\">{}</p>",
+        "<p>{}</p>\n<p class=\"number\">{}</p>",
+        words.your_number,
         escape(&order.number)
     );
     if let Some(name) = &order.name {
-        let _ = writeln!(body, "<p>For {}</p>", escape(name));
+        let _ = writeln!(
+            body,
+            "<p>{}</p>",
+            words.for_name.replace("{}", &escape(name))
+        );
     }
-    body.push_str(&fulfilment_line(order));
-    quote_table(&mut body, &order.quote, currency);
+    body.push_str(&fulfilment_line(order, site, words));
+    quote_table(&mut body, &order.quote, site, lang);
     if let Some(note) = &order.note {
-        let _ = writeln!(body, "<p>Note: {}</p>", escape(note));
+        let _ = writeln!(body, "<p>{}: {}</p>", words.note, escape(note));
     }
     let _ = writeln!(
         body,
-        "<p><a href=\"{}\">Follow your order's status</a></p>",
-        escape(status_url)
+        "<p><a href=\"{}&amp;lang={}\">{}</a></p>",
+        escape(status_url),
+        safe_lang(lang),
+        words.follow
     );
-    page(lang, &format!("Order {}", order.number), None, &body)
-}
-
-fn status_words(status: OrderStatus) -> &'static str {
-    match status {
-        OrderStatus::Received => "Received: the kitchen will confirm it shortly",
-        OrderStatus::Accepted => "Accepted",
-        OrderStatus::Preparing => "Being prepared",
-        OrderStatus::Ready => "Ready: please collect it",
-        OrderStatus::Completed => "Completed",
-        OrderStatus::Cancelled => "Cancelled",
-    }
+    page(
+        lang,
+        &format!("{} {}", words.order, order.number),
+        None,
+        &body,
+    )
 }
 
 /// The no-JS status page; it refreshes itself every 10 s until the order is done.
-pub fn status_page(order: &Order, currency: &Currency, lang: &str) -> String {
+pub fn status_page(order: &Order, site: &Site, lang: &str) -> String {
+    let words = Words::of(lang);
     let mut body = String::new();
     let _ = writeln!(
         body,
-        "<h1>Order</h1>\n<p class=\"number\">{}</p>\n<p><strong>{}</strong></p>",
+        "<h1>{}</h1>\n<p class=\"number\">{}</p>\n<p><strong>{}</strong></p>",
+        words.order,
         escape(&order.number),
-        status_words(order.status)
+        words.meaning(order.status)
     );
-    body.push_str(&fulfilment_line(order));
+    body.push_str(&fulfilment_line(order, site, words));
     body.push_str("<ul>\n");
     let times = &order.times;
     for (status, at) in [
@@ -170,20 +324,25 @@ pub fn status_page(order: &Order, currency: &Currency, lang: &str) -> String {
         if let Some(at) = at {
             let _ = writeln!(
                 body,
-                "<li>{}: <time datetime=\"{iso}\">{iso}</time></li>",
-                status.as_str(),
-                iso = escape(&at.to_rfc3339())
+                "<li>{}: {}</li>",
+                words.status(status),
+                local_time(site, at)
             );
         }
     }
     body.push_str("</ul>\n");
-    quote_table(&mut body, &order.quote, currency);
+    quote_table(&mut body, &order.quote, site, lang);
     let refresh = matches!(
         order.status,
         OrderStatus::Received | OrderStatus::Accepted | OrderStatus::Preparing
     )
     .then_some(10);
-    page(lang, &format!("Order {}", order.number), refresh, &body)
+    page(
+        lang,
+        &format!("{} {}", words.order, order.number),
+        refresh,
+        &body,
+    )
 }
 
 /// The page answering a form that could not be ordered: each problem in words, and a way back.
@@ -212,8 +371,9 @@ pub fn error_page(problem: &Problem, back: Option<&str>, lang: &str) -> String {
         .unwrap_or("/");
     let _ = writeln!(
         body,
-        "<p><a href=\"{}\">Back to the menu</a></p>",
-        escape(back)
+        "<p><a href=\"{}\">{}</a></p>",
+        escape(back),
+        Words::of(lang).back
     );
     page(lang, problem.title, None, &body)
 }

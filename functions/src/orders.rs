@@ -405,7 +405,7 @@ pub async fn order_status(
         let catalog = state.catalog();
         let lang = query_param(query.as_deref(), "lang")
             .unwrap_or_else(|| catalog.site.default_language().to_owned());
-        let page = html::status_page(&order, &catalog.site.settings.currency, &lang);
+        let page = html::status_page(&order, &catalog.site, &lang);
         return Ok(Html(page).into_response());
     }
     Ok(Json(view(order)).into_response())
