@@ -8,6 +8,7 @@
 //! cargo run --release --example synth -- build SITE OUT      # generator::build::build, timed
 //! cargo run --release --example synth -- check SITE          # generator::build::check, timed
 //! cargo run --release --example synth -- stages SITE OUT     # each pipeline stage timed
+//! cargo run --release --example synth -- rebuild SITE OUT    # price edits rebuilt as `carte serve` does
 //! ```
 //!
 //! The site is deterministic for a seed: bilingual (zh, en), several menus and
@@ -75,6 +76,14 @@ enum Mode {
     Build { site: PathBuf, out: PathBuf },
     /// Check SITE with `generator::build::check` and print the time and error count.
     Check { site: PathBuf },
+    /// Build SITE into OUT through a `generator::build::Session` (as `carte serve`), then
+    /// time N rebuilds, each after rewriting the first dish price of the first menu.
+    Rebuild {
+        site: PathBuf,
+        out: PathBuf,
+        #[arg(default_value_t = 10)]
+        edits: usize,
+    },
     /// Build SITE into OUT stage by stage, printing the time and memory of each,
     /// then time a span-keeping (marked-yaml) parse of every YAML file.
     Stages { site: PathBuf, out: PathBuf },
@@ -108,6 +117,7 @@ fn main() -> ExitCode {
         Some(Mode::Build { site, out }) => bench::build(&site, &out),
         Some(Mode::Check { site }) => bench::check(&site),
         Some(Mode::Stages { site, out }) => bench::stages(&site, &out),
+        Some(Mode::Rebuild { site, out, edits }) => bench::rebuild(&site, &out, edits),
         None => generate(&cli.generate),
     };
     match result {
@@ -1338,6 +1348,44 @@ mod bench {
             }
             Err(e) => Err(e.into()),
         }
+    }
+
+    pub(super) fn rebuild(site: &Path, out: &Path, edits: usize) -> Result<ExitCode, Failure> {
+        let opts = generator::build::BuildOptions::default();
+        let mut session = generator::build::Session::new();
+        let started = Instant::now();
+        session.build(site, out, &opts)?;
+        eprintln!(
+            "first build {:.0} ms",
+            started.elapsed().as_secs_f64() * 1e3
+        );
+        let menu = fs::read_dir(site.join("menus"))?
+            .flatten()
+            .map(|e| e.path())
+            .min()
+            .ok_or("no menu file")?;
+        let text = fs::read_to_string(&menu)?;
+        let at = text.find("price: \"").ok_or("no price")? + "price: \"".len();
+        let end = at + text[at..].find('"').ok_or("no price end")?;
+        let mut times = Vec::new();
+        for i in 0..edits {
+            let price = if i % 2 == 0 { "99.00" } else { &text[at..end] };
+            fs::write(&menu, format!("{}{price}{}", &text[..at], &text[end..]))?;
+            let started = Instant::now();
+            let (_, report) = session.build(site, out, &opts)?;
+            let ms = started.elapsed().as_secs_f64() * 1e3;
+            eprintln!(
+                "rebuild {ms:.0} ms: {} of {} pages rendered, {} files written",
+                report.rendered, report.pages, report.written
+            );
+            times.push(ms);
+        }
+        fs::write(&menu, &text)?;
+        times.sort_by(f64::total_cmp);
+        if let Some(median) = times.get(times.len() / 2) {
+            eprintln!("median rebuild {median:.0} ms");
+        }
+        Ok(ExitCode::SUCCESS)
     }
 
     pub(super) fn check(site: &Path) -> Result<ExitCode, Failure> {

@@ -18,7 +18,12 @@ use tower_http::compression::CompressionLayer;
 use tower_http::services::{ServeDir, ServeFile};
 use tower_http::set_status::SetStatus;
 
+use generator::build::{BuildError, BuildReport, Session};
+
 use super::livereload::{self, LiveReload, Signal};
+
+/// How long a burst of file events may last before the rebuild starts.
+const DEBOUNCE: Duration = Duration::from_millis(30);
 
 /// What `carte serve` was asked to do.
 #[derive(Debug, Clone)]
@@ -43,11 +48,14 @@ pub async fn run(opts: ServeOptions) -> anyhow::Result<()> {
     let started = Instant::now();
     let root_for_build = root.clone();
     let out_for_build = out.clone();
-    let built =
-        tokio::task::spawn_blocking(move || super::build_site(&root_for_build, &out_for_build))
-            .await??;
-    let project = match built {
-        Ok(project) => project,
+    let (session, built) = tokio::task::spawn_blocking(move || {
+        let mut session = Session::new();
+        let built = build_in(&mut session, &root_for_build, &out_for_build);
+        (session, built)
+    })
+    .await?;
+    let project = match built? {
+        Ok((project, _)) => project,
         Err(text) => {
             eprintln!("{text}");
             anyhow::bail!("fix the content errors above, then run `carte serve` again");
@@ -84,7 +92,13 @@ pub async fn run(opts: ServeOptions) -> anyhow::Result<()> {
 
     let staff_events = state.events.clone();
     let _watcher = if opts.watch {
-        Some(watch(root.clone(), out.clone(), state, live.clone())?)
+        Some(watch(
+            root.clone(),
+            out.clone(),
+            session,
+            state,
+            live.clone(),
+        )?)
     } else {
         None
     };
@@ -147,10 +161,26 @@ async fn cache_headers(request: Request, next: Next) -> Response {
     response
 }
 
+/// Builds `root` into `out` through `session`, which keeps what the last build learned
+/// so a rebuild re-parses, re-renders and rewrites only what a change touched;
+/// content errors come back as their rendered text.
+fn build_in(
+    session: &mut Session,
+    root: &Path,
+    out: &Path,
+) -> anyhow::Result<Result<(generator::Project, BuildReport), String>> {
+    match session.build(root, out, &super::build_options(root)?) {
+        Ok(built) => Ok(Ok(built)),
+        Err(BuildError::Content(diagnostics)) => Ok(Err(diagnostics.to_string())),
+        Err(other) => Err(other.into()),
+    }
+}
+
 /// Watches the site (and its theme) and rebuilds on every change, debounced.
 fn watch(
     root: PathBuf,
     out: PathBuf,
+    session: Session,
     state: functions::AppState,
     live: LiveReload,
 ) -> anyhow::Result<notify::RecommendedWatcher> {
@@ -173,30 +203,41 @@ fn watch(
         watcher.watch(&theme, RecursiveMode::Recursive)?;
     }
     tokio::spawn(async move {
+        let mut session = Some(session);
         while let Some(first) = rx.recv().await {
             // Editors save in bursts (temp file, rename, chmod): wait for the burst to end.
-            tokio::time::sleep(Duration::from_millis(30)).await;
+            tokio::time::sleep(DEBOUNCE).await;
             let mut changed = vec![first];
             while let Ok(path) = rx.try_recv() {
                 changed.push(path);
             }
             let started = Instant::now();
             let (r, o) = (root.clone(), out.clone());
-            let Ok(built) = tokio::task::spawn_blocking(move || super::build_site(&r, &o)).await
+            let mut held = session.take().unwrap_or_default();
+            let Ok((held, built)) = tokio::task::spawn_blocking(move || {
+                let built = build_in(&mut held, &r, &o);
+                (held, built)
+            })
+            .await
             else {
+                // The build panicked: start again from nothing next time.
                 continue;
             };
+            session = Some(held);
             match built {
-                Ok(Ok(project)) => {
+                Ok(Ok((project, report))) => {
                     state.set_catalog(functions::Catalog {
                         site: project.site,
                         version: project.version,
                     });
                     live.send(Signal::Reload);
                     println!(
-                        "Rebuilt in {} ms ({} changed)",
+                        "Rebuilt in {} ms ({} changed; {} of {} pages rendered, {} files written)",
                         started.elapsed().as_millis(),
-                        changed.len()
+                        changed.len(),
+                        report.rendered,
+                        report.pages,
+                        report.written
                     );
                 }
                 Ok(Err(text)) => {
