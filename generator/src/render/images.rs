@@ -6,6 +6,7 @@ use std::io::Cursor;
 use std::path::{Component, Path};
 
 use image::codecs::jpeg::JpegEncoder;
+use image::codecs::png::{CompressionType, FilterType as PngFilter, PngEncoder};
 use image::imageops::FilterType;
 use image::metadata::Orientation;
 use image::{DynamicImage, ImageDecoder, ImageFormat, ImageReader};
@@ -190,7 +191,10 @@ fn resize_one(
             .image_cache
             .as_ref()
             .map(|dir| dir.join(format!("{hash}-{width}.{ext}")));
-        let cached = cache_file.as_ref().and_then(|f| std::fs::read(f).ok());
+        // The source itself at its own size, upright: its bytes as they are (an
+        // encoder run would only lose the source's own compression).
+        let as_is = (width == w && orientation == Orientation::NoTransforms).then(|| bytes.clone());
+        let cached = as_is.or_else(|| cache_file.as_ref().and_then(|f| std::fs::read(f).ok()));
         let data = match cached {
             Some(data) if !data.is_empty() => data,
             _ => {
@@ -221,7 +225,26 @@ fn resize_one(
         });
         outputs.push(Output::new(path, data));
     }
+    let (outputs, variants) = lighter_only(outputs, variants);
     Ok((outputs, ImageSet { variants }))
+}
+
+/// Keeps a variant only when it is lighter (in bytes) than every wider one: a
+/// browser that picks a narrow variant to save bytes would otherwise download
+/// more than the wider file. Flat-colour PNGs often resize into heavier files
+/// (smoothing adds colours); photos (JPEG) keep all their widths. Variants come
+/// narrowest first, and the widest is always kept.
+fn lighter_only(outputs: Vec<Output>, variants: Vec<Variant>) -> (Vec<Output>, Vec<Variant>) {
+    let mut lightest = usize::MAX;
+    let mut kept: Vec<(Output, Variant)> = Vec::with_capacity(variants.len());
+    for (output, variant) in outputs.into_iter().zip(variants).rev() {
+        if output.bytes.len() < lightest {
+            lightest = output.bytes.len();
+            kept.push((output, variant));
+        }
+    }
+    kept.reverse();
+    kept.into_iter().unzip()
 }
 
 fn encode(
@@ -241,7 +264,11 @@ fn encode(
             let rgb = DynamicImage::ImageRgb8(resized.to_rgb8());
             rgb.write_with_encoder(JpegEncoder::new_with_quality(&mut data, 80))?;
         }
-        _ => resized.write_to(&mut Cursor::new(&mut data), ImageFormat::Png)?,
+        _ => resized.write_with_encoder(PngEncoder::new_with_quality(
+            &mut data,
+            CompressionType::Best,
+            PngFilter::Adaptive,
+        ))?,
     }
     Ok(data)
 }
@@ -261,6 +288,38 @@ fn store_in_cache(file: &Path, data: &[u8]) {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_narrow_variant_heavier_than_a_wider_one_is_dropped() {
+        let variant = |width: u32| Variant {
+            width,
+            height: width / 2,
+            url: format!("/images/x-w{width}.png"),
+        };
+        let files = |sizes: &[usize]| -> Vec<Output> {
+            sizes
+                .iter()
+                .enumerate()
+                .map(|(i, n)| Output::new(format!("images/x-{i}.png"), vec![0u8; *n]))
+                .collect()
+        };
+        let widths = [320, 640, 960];
+        let all = || widths.iter().map(|w| variant(*w)).collect::<Vec<_>>();
+        // A photo: each wider file is heavier; every width stays.
+        let (kept, variants) = lighter_only(files(&[10, 20, 30]), all());
+        assert_eq!(variants.iter().map(|v| v.width).collect::<Vec<_>>(), widths);
+        assert_eq!(kept.len(), 3);
+        // A flat PNG whose resized copies grew: only the original width remains.
+        let (kept, variants) = lighter_only(files(&[11, 19, 6]), all());
+        assert_eq!(variants.iter().map(|v| v.width).collect::<Vec<_>>(), [960]);
+        assert_eq!(kept[0].bytes.len(), 6);
+        // Mixed: 320 is lighter than everything wider, 640 is not.
+        let (_, variants) = lighter_only(files(&[5, 19, 6]), all());
+        assert_eq!(
+            variants.iter().map(|v| v.width).collect::<Vec<_>>(),
+            [320, 960]
+        );
+    }
 
     #[test]
     fn widths_never_upscale() {
