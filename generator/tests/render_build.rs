@@ -878,7 +878,10 @@ fn rebuilding_without_changes_writes_nothing_and_reuses_resized_images() -> Test
     assert_eq!(f.second.removed, 0);
     assert_eq!(f.second.unchanged, f.first.written);
     let cached = std::fs::read_dir(f.project.root.join(".carte/cache/images"))?.count();
-    assert_eq!(cached, 6, "3 widths of the PNG + 3 of the JPEG");
+    assert_eq!(
+        cached, 5,
+        "3 resized widths of the 1200-px PNG + 2 of the 800-px JPEG (its own width is the source file)"
+    );
     eprintln!(
         "render: {:?} first, {:?} from the image cache; {} files, {} bytes",
         f.first_render, f.second_render, f.first.written, f.first.bytes_total
