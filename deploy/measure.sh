@@ -40,6 +40,6 @@ done
 echo
 echo "cold init of the x86_64 builds, $runs runs (ms, spawn to first next):"
 for _ in $(seq "$runs"); do
-  CARTE_LAMBDA_BIN_DIR=target/lambda-x86_64 cargo test -q -p functions --test lambda_runtime \
+  CARTE_LAMBDA_BIN_DIR="$PWD/target/lambda-x86_64" cargo test -q -p functions --test lambda_runtime \
     -- --nocapture --test-threads 1 every_binary orders_binary 2>&1 | grep -E 'init|first invocation'
 done

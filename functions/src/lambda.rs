@@ -662,11 +662,11 @@ mod tests {
             ("AWS_ENDPOINT_URL", "http://127.0.0.1:9999"),
         ]);
         assert_eq!(
-            service_setting("DynamoDB", "AWS_ENDPOINT_URL", &both).as_deref(),
+            service_setting("DynamoDB", "AWS_ENDPOINT_URL", both).as_deref(),
             Some("http://127.0.0.1:8000")
         );
         assert_eq!(
-            service_setting("S3", "AWS_ENDPOINT_URL", &both).as_deref(),
+            service_setting("S3", "AWS_ENDPOINT_URL", both).as_deref(),
             Some("http://127.0.0.1:9999")
         );
         let empty = env(&[("AWS_ENDPOINT_URL_S3", "")]);
