@@ -144,8 +144,16 @@ impl Sink for crate::write::Writer {
     }
 }
 
-/// Collects outputs in memory (for [`render`]).
-struct Collect(std::sync::Mutex<Vec<Output>>);
+/// Collects outputs in memory (for [`render`] and [`pages::render_pages`]).
+#[derive(Default)]
+pub(crate) struct Collect(std::sync::Mutex<Vec<Output>>);
+
+impl Collect {
+    /// The outputs collected, in the order they were put.
+    pub(crate) fn into_outputs(self) -> Vec<Output> {
+        self.0.into_inner().unwrap_or_else(|p| p.into_inner())
+    }
+}
 
 impl Sink for Collect {
     fn put(&self, output: Output) -> Result<(), RenderError> {
@@ -189,9 +197,9 @@ pub fn render(
     theme: &Theme,
     opts: &RenderOptions,
 ) -> Result<Vec<Output>, RenderError> {
-    let sink = Collect(std::sync::Mutex::new(Vec::new()));
+    let sink = Collect::default();
     render_into(project, theme, opts, None, &sink)?;
-    let mut outputs = sink.0.into_inner().unwrap_or_else(|p| p.into_inner());
+    let mut outputs = sink.into_outputs();
     outputs.par_sort_by(|a, b| a.path.cmp(&b.path));
     let mut seen = BTreeSet::new();
     for o in &outputs {

@@ -1230,19 +1230,9 @@ fn dish_view(
 /// (when the theme has icons), and per language the status and join pages (when the
 /// theme has their templates), the home, each location's menu, each dish, each Markdown page and each tag.
 pub fn render_pages(model: &Model<'_>) -> Result<Vec<Output>, RenderError> {
-    struct Collect(std::sync::Mutex<Vec<Output>>);
-    impl super::Sink for Collect {
-        fn put(&self, output: Output) -> Result<(), RenderError> {
-            self.0
-                .lock()
-                .unwrap_or_else(|p| p.into_inner())
-                .push(output);
-            Ok(())
-        }
-    }
-    let sink = Collect(std::sync::Mutex::new(Vec::new()));
+    let sink = super::Collect::default();
     render_pages_into(model, None, &sink)?;
-    Ok(sink.0.into_inner().unwrap_or_else(|p| p.into_inner()))
+    Ok(sink.into_outputs())
 }
 
 /// Renders every page of [`render_pages`] in parallel into `sink`, each as soon as it
