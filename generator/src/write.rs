@@ -140,11 +140,6 @@ impl Writer {
         self.state.lock().unwrap_or_else(|p| p.into_inner())
     }
 
-    /// Whether `path` was already put (or kept) by this writer.
-    pub fn contains(&self, path: &str) -> bool {
-        self.lock().written.contains_key(path)
-    }
-
     /// Records that the file at `path` is still part of the site and unchanged since the
     /// previous write, without its bytes (a page whose inputs did not change). Returns
     /// `false`, recording nothing, when the previous write did not leave that file.
