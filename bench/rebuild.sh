@@ -10,7 +10,7 @@
 # (medium: 1,280 dishes, 2,605 HTML pages), serves it, subscribes to the event
 # stream, then EDITS times: rewrites one dish price in a menu file, waits for
 # `reload`, and pauses 300 ms. Prints every latency and the median, and the
-# server's own "Rebuilt in N ms" lines (build time without the 30 ms debounce
+# server's own "Rebuilt in N ms" lines (build time without the 10 ms debounce
 # and the file-watch delay).
 #
 # Environment: EDITS (10), SCALE (medium), SITE (unset: synthesize),

@@ -1532,7 +1532,7 @@ mod bench {
         let assets = Assets::build(&theme.statics);
         let (image_outputs, image_sets) = render::images::render_images(&project, &opts)?;
         clock.lap("assets + images");
-        let model = render::pages::Model::new(&project, &theme, &assets, &image_sets, &base_url);
+        let model = render::pages::Model::new(&project, &theme, &assets, &image_sets, &base_url)?;
         clock.lap("pages::Model::new (dish views, JSON-LD)");
         // As `build` does it: each file written as soon as it is rendered.
         let writer = generator::write::Writer::new(out, None)?;

@@ -9,15 +9,31 @@ use crate::site::Site;
 /// Two builds of the same content give the same version; any change to a menu,
 /// a location, a campaign or the charges gives a new one.
 pub fn catalog_version(site: &Site) -> String {
-    let mut hasher = Sha256::new();
-    // Serializing a Site cannot fail: it holds only strings, numbers and maps with string keys.
-    let bytes = serde_json::to_vec(&(
-        &site.settings,
-        &site.locations,
-        &site.menus,
-        &site.campaigns,
-    ))
-    .unwrap_or_default();
-    hasher.update(&bytes);
-    hex::encode(&hasher.finalize()[..6])
+    let mut hasher = HashingWriter(Sha256::new());
+    // Serializing a Site cannot fail: it holds only strings, numbers and maps with string
+    // keys; the JSON goes straight into the hash.
+    let _ = serde_json::to_writer(
+        &mut hasher,
+        &(
+            &site.settings,
+            &site.locations,
+            &site.menus,
+            &site.campaigns,
+        ),
+    );
+    hex::encode(&hasher.0.finalize()[..6])
+}
+
+/// Feeds what is written to a SHA-256.
+struct HashingWriter(Sha256);
+
+impl std::io::Write for HashingWriter {
+    fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
+        self.0.update(buf);
+        Ok(buf.len())
+    }
+
+    fn flush(&mut self) -> std::io::Result<()> {
+        Ok(())
+    }
 }

@@ -70,13 +70,14 @@ impl AppState {
             .clone()
     }
 
-    /// Swaps in a rebuilt catalog; requests already running keep their snapshot.
-    pub fn set_catalog(&self, catalog: Catalog) {
+    /// Swaps in a rebuilt catalog and hands back the one it replaces (so the caller
+    /// chooses when to free it); requests already running keep their snapshot.
+    pub fn set_catalog(&self, catalog: Catalog) -> Arc<Catalog> {
         let mut slot = self
             .catalog
             .write()
             .unwrap_or_else(|poisoned| poisoned.into_inner());
-        *slot = Arc::new(catalog);
+        std::mem::replace(&mut *slot, Arc::new(catalog))
     }
 
     /// The current instant.

@@ -99,6 +99,21 @@ impl<'a> Checker<'a> {
         }
     }
 
+    /// A checker knowing what this one knows, with no problems yet (for checking files
+    /// in parallel: their problems are then added to this one's).
+    fn fork(&self) -> Checker<'a> {
+        Checker {
+            loaded: self.loaded,
+            problems: Vec::new(),
+            languages: self.languages.clone(),
+            currency: self.currency.clone(),
+            timezone: self.timezone,
+            menus_complete: self.menus_complete,
+            locations_complete: self.locations_complete,
+            pages_complete: self.pages_complete,
+        }
+    }
+
     /// Records a problem.
     fn report(&mut self, problem: Problem) {
         self.problems.push(problem);

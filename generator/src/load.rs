@@ -38,7 +38,8 @@ pub struct Parsed<T> {
     pub file: PathBuf,
     /// File name without its extension (the default id).
     pub stem: String,
-    pub value: T,
+    /// The parsed content, shared with a [`LoadCache`] that keeps it.
+    pub value: Arc<T>,
 }
 
 /// A Markdown page file with its front matter.
@@ -426,7 +427,9 @@ where
     let cached = known
         .and_then(|k| k.files.get(rel))
         .filter(|(old, _)| old == text)
-        .and_then(|(_, value)| Some((value.downcast_ref::<T>()?.clone(), Some(value.clone()))));
+        .and_then(|(_, value)| {
+            Some((Arc::clone(value).downcast::<T>().ok()?, Some(value.clone())))
+        });
     let (value, shared) = match cached {
         Some(hit) => hit,
         None => {
@@ -441,8 +444,9 @@ where
                 serde_yaml::from_str::<T>(text)
                     .map_err(|e| Box::new(locate::from_yaml_error(rel, &e, 0)))?
             };
+            let value = Arc::new(value);
             // Kept for the next load only when there is a cache to keep it in.
-            let shared = known.map(|_| Arc::new(value.clone()) as Shared);
+            let shared = known.map(|_| Arc::clone(&value) as Shared);
             (value, shared)
         }
     };

@@ -1006,7 +1006,7 @@ fn builds_the_demo_restaurant() -> TestResult {
             serde_json::from_str(&read(&out, &format!("catalog/{}.json", loc.id))?)?;
         assert_eq!(cat.version, project.version);
         let menu = project.site.menu_of(loc).ok_or("no menu")?;
-        assert_eq!(&cat.menu, menu);
+        assert_eq!(&*cat.menu, menu);
         let lang = project.site.default_language();
         let ld = json_ld(&read(&out, &page_file(&urls::location(lang, &loc.id)))?)?;
         assert_eq!(ld["@type"], "Restaurant");

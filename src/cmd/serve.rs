@@ -22,8 +22,10 @@ use generator::build::{BuildError, BuildReport, Session};
 
 use super::livereload::{self, LiveReload, Signal};
 
-/// How long a burst of file events may last before the rebuild starts.
-const DEBOUNCE: Duration = Duration::from_millis(30);
+/// How long the files must stay quiet after a change before the rebuild starts.
+const DEBOUNCE: Duration = Duration::from_millis(10);
+/// The longest a burst of changes can hold a rebuild back.
+const DEBOUNCE_MAX: Duration = Duration::from_millis(200);
 
 /// What `carte serve` was asked to do.
 #[derive(Debug, Clone)]
@@ -205,11 +207,19 @@ fn watch(
     tokio::spawn(async move {
         let mut session = Some(session);
         while let Some(first) = rx.recv().await {
-            // Editors save in bursts (temp file, rename, chmod): wait for the burst to end.
-            tokio::time::sleep(DEBOUNCE).await;
+            // Editors save in bursts (temp file, rename, chmod): wait until the files
+            // have been quiet for DEBOUNCE.
+            let burst = Instant::now();
             let mut changed = vec![first];
-            while let Ok(path) = rx.try_recv() {
-                changed.push(path);
+            loop {
+                tokio::time::sleep(DEBOUNCE).await;
+                let before = changed.len();
+                while let Ok(path) = rx.try_recv() {
+                    changed.push(path);
+                }
+                if changed.len() == before || burst.elapsed() >= DEBOUNCE_MAX {
+                    break;
+                }
             }
             let started = Instant::now();
             let (r, o) = (root.clone(), out.clone());
@@ -226,11 +236,12 @@ fn watch(
             session = Some(held);
             match built {
                 Ok(Ok((project, report))) => {
-                    state.set_catalog(functions::Catalog {
+                    let old = state.set_catalog(functions::Catalog {
                         site: project.site,
                         version: project.version,
                     });
                     live.send(Signal::Reload);
+                    drop(old);
                     println!(
                         "Rebuilt in {} ms ({} changed; {} of {} pages rendered, {} files written)",
                         started.elapsed().as_millis(),

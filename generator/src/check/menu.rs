@@ -3,6 +3,8 @@
 use std::collections::HashMap;
 use std::path::{Path, PathBuf};
 
+use rayon::prelude::*;
+
 use catalog::{Category, Choice, Dish, Localized, Menu, OptionGroup};
 
 use super::Checker;
@@ -12,34 +14,55 @@ use crate::locate::{suggest, At, Problem, YamlPath};
 use crate::urls;
 
 /// What the checks of one dish need to know about the other dishes of the site.
-struct DishIndex {
+struct DishIndex<'r> {
     /// Dish id → (menu id, is a combo, name as written).
-    dishes: HashMap<String, (String, bool, RawText)>,
+    dishes: HashMap<&'r str, (&'r str, bool, &'r RawText)>,
+}
+
+/// Where each dish id of a menu file is first defined.
+#[derive(Default)]
+struct SeenDishes {
+    at: HashMap<String, (PathBuf, YamlPath)>,
+    /// The ids of `at`, in file order.
+    order: Vec<String>,
 }
 
 impl Checker<'_> {
     pub(super) fn menus(&mut self) -> Vec<Menu> {
         let loaded = self.loaded;
+        let ids: Vec<String> = loaded.menus.iter().map(menu_id).collect();
         let mut index = DishIndex {
             dishes: HashMap::new(),
         };
-        for parsed in &loaded.menus {
-            let menu_id = menu_id(parsed);
+        for (parsed, menu_id) in loaded.menus.iter().zip(&ids) {
             for c in &parsed.value.categories {
                 for d in &c.dishes {
                     index
                         .dishes
-                        .entry(d.id.trim().to_owned())
-                        .or_insert_with(|| (menu_id.clone(), d.combo, d.name.clone()));
+                        .entry(d.id.trim())
+                        .or_insert((menu_id.as_str(), d.combo, &d.name));
                 }
             }
         }
+        // Each file is checked on its own (in parallel); then a dish id defined in two
+        // files is reported where it comes again.
+        let checked: Vec<(Menu, Vec<Problem>, SeenDishes)> = loaded
+            .menus
+            .par_iter()
+            .zip(&ids)
+            .map(|(parsed, id)| {
+                let mut checker = self.fork();
+                let mut seen = SeenDishes::default();
+                let menu = checker.menu(parsed, id.clone(), &index, &mut seen);
+                (menu, checker.problems, seen)
+            })
+            .collect();
         let mut seen_menus: HashMap<String, PathBuf> = HashMap::new();
         let mut seen_dishes: HashMap<String, (PathBuf, YamlPath)> = HashMap::new();
         let mut out = Vec::new();
-        for parsed in &loaded.menus {
+        for ((parsed, (menu, problems, mut seen)), id) in loaded.menus.iter().zip(checked).zip(ids)
+        {
             let file = parsed.file.as_path();
-            let id = menu_id(parsed);
             let id_at = match parsed.value.id {
                 Some(_) => At::Value(YamlPath::root().key("id")),
                 None => At::File,
@@ -55,7 +78,22 @@ impl Checker<'_> {
                     seen_menus.insert(id.clone(), file.to_owned());
                 }
             }
-            out.push(self.menu(parsed, id, &index, &mut seen_dishes));
+            self.problems.extend(problems);
+            for dish in seen.order {
+                let Some((file, path)) = seen.at.remove(&dish) else {
+                    continue;
+                };
+                match seen_dishes.get(&dish) {
+                    Some((other, other_path)) => {
+                        let (other, other_path) = (other.clone(), other_path.clone());
+                        self.report(duplicate_dish(&file, path, &dish, &other, other_path));
+                    }
+                    None => {
+                        seen_dishes.insert(dish, (file, path));
+                    }
+                }
+            }
+            out.push(menu);
         }
         if loaded.menus.is_empty() && loaded.site.is_some() && self.menus_complete {
             self.report(
@@ -71,7 +109,7 @@ impl Checker<'_> {
         parsed: &Parsed<RawMenu>,
         id: String,
         index: &DishIndex,
-        seen_dishes: &mut HashMap<String, (PathBuf, YamlPath)>,
+        seen_dishes: &mut SeenDishes,
     ) -> Menu {
         let file = parsed.file.as_path();
         let raw = &parsed.value;
@@ -156,23 +194,23 @@ impl Checker<'_> {
         d: &RawDish,
         menu_id: &str,
         index: &DishIndex,
-        seen: &mut HashMap<String, (PathBuf, YamlPath)>,
+        seen: &mut SeenDishes,
     ) -> Dish {
         let id = d.id.trim().to_owned();
         if self.id(file, At::Value(path.key("id")), &id, "the dish") {
-            if let Some((other, other_path)) = seen.get(&id) {
+            if let Some((other, other_path)) = seen.at.get(&id) {
                 let (other, other_path) = (other.clone(), other_path.clone());
-                self.report(
-                    Problem::new(
-                        file,
-                        At::Value(path.key("id")),
-                        format!("dish `{id}` is defined twice"),
-                    )
-                    .hint("dish ids must be unique across the site")
-                    .related(&other, other_path),
-                );
+                self.report(duplicate_dish(
+                    file,
+                    path.key("id"),
+                    &id,
+                    &other,
+                    other_path,
+                ));
             } else {
-                seen.insert(id.clone(), (file.to_owned(), path.key("id")));
+                seen.at
+                    .insert(id.clone(), (file.to_owned(), path.key("id")));
+                seen.order.push(id.clone());
             }
         }
         let name = self.text(
@@ -303,10 +341,10 @@ impl Checker<'_> {
                 } else if target == dish_id {
                     self.report(Problem::new(file, at, "a combo cannot contain itself"));
                 } else {
-                    match index.dishes.get(target) {
+                    match index.dishes.get(target).copied() {
                         None if !self.menus_complete => {}
                         None => {
-                            let hint = suggest(target, index.dishes.keys().map(String::as_str))
+                            let hint = suggest(target, index.dishes.keys().copied())
                                 .map(|s| format!("did you mean `{s}`?"))
                                 .unwrap_or_else(|| "name the id of a dish of this menu".into());
                             self.report(
@@ -542,6 +580,23 @@ fn plural(n: u32) -> &'static str {
     } else {
         "s"
     }
+}
+
+/// A dish id defined a second time, at `path` of `file`; first at `other_path` of `other`.
+fn duplicate_dish(
+    file: &Path,
+    path: YamlPath,
+    id: &str,
+    other: &Path,
+    other_path: YamlPath,
+) -> Problem {
+    Problem::new(
+        file,
+        At::Value(path),
+        format!("dish `{id}` is defined twice"),
+    )
+    .hint("dish ids must be unique across the site")
+    .related(other, other_path)
 }
 
 /// The menu's id: its `id` field, else its file name.

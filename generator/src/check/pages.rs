@@ -1,5 +1,6 @@
 //! Checks of `pages/*.md` and of the internal links in their Markdown.
 
+use std::cell::OnceCell;
 use std::collections::{BTreeMap, HashSet};
 
 use catalog::{Localized, Location, Page, Site};
@@ -160,17 +161,25 @@ impl Checker<'_> {
         if !(self.menus_complete && self.locations_complete && self.pages_complete) {
             return;
         }
-        let mut known: HashSet<String> = urls::all_pages(site).into_iter().collect();
-        known.insert("/".to_owned());
-        for l in &site.locations {
-            known.insert(urls::catalog_json(&l.id));
-        }
-        for image in &loaded.images {
-            known.insert(format!("/images/{image}"));
-        }
+        // Every address of the site, made only when some text has a link.
+        let known = OnceCell::new();
+        let known = || {
+            known.get_or_init(|| {
+                let mut known: HashSet<String> = urls::all_pages(site).into_iter().collect();
+                known.insert("/".to_owned());
+                for l in &site.locations {
+                    known.insert(urls::catalog_json(&l.id));
+                }
+                for image in &loaded.images {
+                    known.insert(format!("/images/{image}"));
+                }
+                known
+            })
+        };
         self.description_links(&known);
         for page in &loaded.pages {
             for (dest, start, len) in internal_links(&page.body) {
+                let known = known();
                 let path = dest.split(['?', '#']).next().unwrap_or("");
                 if known.contains(path) {
                     continue;
@@ -203,7 +212,7 @@ impl Checker<'_> {
 impl Checker<'_> {
     /// Reports broken internal links in the Markdown descriptions of dishes,
     /// at the description (a YAML string has no reliable inner positions).
-    fn description_links(&mut self, known: &HashSet<String>) {
+    fn description_links<'k>(&mut self, known: &dyn Fn() -> &'k HashSet<String>) {
         let loaded = self.loaded;
         for menu in &loaded.menus {
             for (ci, category) in menu.value.categories.iter().enumerate() {
@@ -211,12 +220,14 @@ impl Checker<'_> {
                     let Some(description) = &dish.description else {
                         continue;
                     };
-                    let path = YamlPath::root()
-                        .key("categories")
-                        .index(ci)
-                        .key("dishes")
-                        .index(di)
-                        .key("description");
+                    let path = || {
+                        YamlPath::root()
+                            .key("categories")
+                            .index(ci)
+                            .key("dishes")
+                            .index(di)
+                            .key("description")
+                    };
                     let texts: Vec<(Option<&str>, &str)> = match description {
                         RawText::Plain(text) => vec![(None, text.as_str())],
                         RawText::ByLanguage(pairs) => pairs
@@ -226,13 +237,14 @@ impl Checker<'_> {
                     };
                     for (lang, text) in texts {
                         for (dest, _, _) in internal_links(text) {
+                            let known = known();
                             let target = dest.split(['?', '#']).next().unwrap_or("");
                             if known.contains(target) {
                                 continue;
                             }
                             let at = match lang {
-                                Some(l) => path.key(l),
-                                None => path.clone(),
+                                Some(l) => path().key(l),
+                                None => path(),
                             };
                             let hint = suggest(target, known.iter().map(String::as_str))
                                 .map(|s| format!("did you mean `{s}`?"))
@@ -276,6 +288,10 @@ fn front_at(page: &PageFile, key: &str) -> At {
 /// Links and images starting with `/` (not `//`): destination, byte offset and length in `body`.
 pub(crate) fn internal_links(body: &str) -> Vec<(String, usize, usize)> {
     let mut out = Vec::new();
+    // A site-relative link has a `/` in it: most texts have none, and need no parse.
+    if !body.contains('/') {
+        return out;
+    }
     for (event, range) in Parser::new_ext(body, Options::all()).into_offset_iter() {
         let dest = match &event {
             Event::Start(Tag::Link { dest_url, .. })

@@ -8,6 +8,8 @@ use catalog::{
     Campaign, Charges, Coupon, CouponKind, Currency, Issue, Localized, Location, Menu, Minor,
     Pickup, Scope, Site, Window,
 };
+use std::borrow::Cow;
+
 use chrono::{DateTime, Utc};
 use rayon::prelude::*;
 use serde::{Deserialize, Serialize};
@@ -16,9 +18,10 @@ use super::{Output, RenderError};
 use crate::urls;
 use crate::Project;
 
-/// The catalog of one location, as the storefront's cart reads it.
+/// The catalog of one location, as the storefront's cart reads it. It borrows its
+/// menu from the site when made by [`location_catalog`].
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-pub struct LocationCatalog {
+pub struct LocationCatalog<'a> {
     /// [`catalog::catalog_version`] of the site: sent back with orders.
     pub version: String,
     pub languages: Vec<String>,
@@ -28,7 +31,7 @@ pub struct LocationCatalog {
     pub location: LocationInfo,
     /// `dine_in` and/or `pickup`.
     pub fulfilment: Vec<String>,
-    pub menu: Menu,
+    pub menu: Cow<'a, Menu>,
     /// Public facts of the coupons usable here (never budgets or limits).
     pub coupons: Vec<PublicCoupon>,
 }
@@ -99,12 +102,12 @@ impl PublicCoupon {
 }
 
 /// The catalog of `location`, or `None` when its menu does not exist.
-pub fn location_catalog(
-    site: &Site,
+pub fn location_catalog<'a>(
+    site: &'a Site,
     version: &str,
     location: &Location,
-) -> Option<LocationCatalog> {
-    let menu = site.menu_of(location)?.clone();
+) -> Option<LocationCatalog<'a>> {
+    let menu = Cow::Borrowed(site.menu_of(location)?);
     let mut fulfilment = Vec::new();
     if location.dine_in {
         fulfilment.push("dine_in".to_owned());

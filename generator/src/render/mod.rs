@@ -173,6 +173,14 @@ pub struct RenderCache {
     pub(crate) pages: std::collections::HashMap<String, u64>,
     /// SVG QR codes by the URL they encode.
     pub(crate) qr: std::collections::HashMap<String, String>,
+    /// Each dish's view, JSON-LD and listing HTML, by language and dish id.
+    pub(crate) dishes: pages::DishCache,
+}
+
+impl std::fmt::Debug for pages::DishEntry {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("DishEntry").finish_non_exhaustive()
+    }
 }
 
 /// What [`render_into`] did.
@@ -239,7 +247,15 @@ pub fn render_into(
         sink.put(o)?;
     }
     // The few big single files (catalogs, QR codes, sitemap) are made while the pages render.
-    let model = pages::Model::new(project, theme, &assets, &image_sets, &base_url);
+    let previous_dishes = cache.as_deref().map(|c| &c.dishes);
+    let model = pages::Model::with_cache(
+        project,
+        theme,
+        &assets,
+        &image_sets,
+        &base_url,
+        previous_dishes,
+    )?;
     let previous = cache.as_deref().map(|c| &c.pages);
     let known_codes = cache.as_deref().map(|c| &c.qr);
     let (others, keys) = rayon::join(
@@ -258,11 +274,12 @@ pub fn render_into(
         || pages::render_pages_into(&model, previous, &sink),
     );
     let (qr_cache, keys) = (others?, keys?);
-    drop(model);
     if let Some(cache) = cache {
+        cache.dishes = model.dish_cache();
         cache.pages = keys;
         cache.qr = qr_cache;
     }
+    drop(model);
     Ok(RenderReport {
         pages: sink.pages.into_inner(),
         files: sink.files.into_inner(),

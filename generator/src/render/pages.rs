@@ -5,10 +5,12 @@
 //! grows with the number of pages plus the number of dishes, never their product.
 
 use std::collections::{BTreeMap, HashMap};
+use std::sync::Arc;
 
 use catalog::{Category, Dish, Site, Window};
 use rayon::prelude::*;
 use serde::Serialize;
+use serde_json::value::RawValue;
 use serde_json::{json, Value};
 use tera::{Context, Tera};
 
@@ -129,10 +131,27 @@ struct LangModel {
     /// What every page of the language shares (`t`, `nav`, assets…), serialized
     /// once: each page clones it and inserts only its own fields.
     base: Context,
-    dishes: Vec<DishView>,
-    /// schema.org `MenuItem` of each dish.
-    items: Vec<Value>,
+    /// Every dish in this language, in [`Model::dishes`] order.
+    dishes: Vec<Arc<DishEntry>>,
 }
+
+/// One dish in one language: its view and what the listings show of it, made once
+/// and shared by every page that lists it (and, in a session, by the next build).
+pub(crate) struct DishEntry {
+    view: DishView,
+    /// Its schema.org `MenuItem`, as JSON text.
+    item: Box<RawValue>,
+    /// Its `<li>` on a menu (the theme's `menu_dish.html`); empty when no menu shows it.
+    card: String,
+    /// Its `<li>` on a tag page (the theme's `tag_dish.html`); empty without tags.
+    tag_card: String,
+    /// A hash of everything the entry is made from (0 outside a session): equal
+    /// keys, equal entry.
+    key: u64,
+}
+
+/// The dish entries of the last build, by language and dish id, kept by a session.
+pub(crate) type DishCache = HashMap<(String, String), Arc<DishEntry>>;
 
 struct TagGroup {
     slug: String,
@@ -144,8 +163,6 @@ struct TagGroup {
 pub struct Model<'a> {
     site: &'a Site,
     tera: Tera,
-    /// [`Theme::fingerprint`].
-    theme_key: u64,
     assets: &'a Assets,
     base: &'a str,
     /// Every dish of every menu with its category, in menu order.
@@ -156,6 +173,9 @@ pub struct Model<'a> {
     dish_locations: Vec<Vec<usize>>,
     tags: Vec<TagGroup>,
     langs: Vec<LangModel>,
+    /// A hash of everything every page shows (theme, settings, navigation, base URL,
+    /// assets); `None` outside a session, where nothing is compared with a last build.
+    global: Option<u64>,
 }
 
 /// The language's own name.
@@ -245,14 +265,28 @@ fn windows_label(windows: &[Window], t: &BTreeMap<String, String>) -> String {
 }
 
 impl<'a> Model<'a> {
-    /// Precomputes every dish's view in every language, the tag index and the navigation.
+    /// Precomputes every dish's view, JSON-LD and listing HTML in every language, the
+    /// tag index and the navigation.
     pub fn new(
         project: &'a Project,
         theme: &'a Theme,
         assets: &'a Assets,
         images: &'a HashMap<String, ImageSet>,
         base: &'a str,
-    ) -> Model<'a> {
+    ) -> Result<Model<'a>, RenderError> {
+        Model::with_cache(project, theme, assets, images, base, None)
+    }
+
+    /// Like [`Model::new`]; with `previous` (a session's last entries), a dish whose
+    /// inputs did not change takes its entry from there instead of making it again.
+    pub(crate) fn with_cache(
+        project: &'a Project,
+        theme: &'a Theme,
+        assets: &'a Assets,
+        images: &'a HashMap<String, ImageSet>,
+        base: &'a str,
+        previous: Option<&DishCache>,
+    ) -> Result<Model<'a>, RenderError> {
         let site = &project.site;
         let mut tera = theme.tera.clone();
         let asset_urls = assets.urls.clone();
@@ -308,6 +342,27 @@ impl<'a> Model<'a> {
         }
         let tags: Vec<TagGroup> = tag_slots.into_values().collect();
 
+        let global = previous.map(|_| global_key(site, theme.fingerprint, base, assets));
+        // Per dish, a hash of everything its entries are made from but the language.
+        let dish_keys: Vec<u64> = match global {
+            Some(global) => dishes
+                .par_iter()
+                .map(|(c, d)| {
+                    let variants = d
+                        .image
+                        .as_deref()
+                        .and_then(|i| images.get(i))
+                        .map(|s| &s.variants);
+                    HashWriter::new(global)
+                        .add(d)
+                        .add(&c.available)
+                        .add(&variants)
+                        .finish()
+                })
+                .collect(),
+            None => Vec::new(),
+        };
+
         let fallback = site.default_language();
         let langs = site
             .settings
@@ -349,42 +404,41 @@ impl<'a> Model<'a> {
                         href: urls::page(lang, &p.slug),
                     });
                 }
-                let views: Vec<DishView> = dishes
-                    .iter()
-                    .map(|(c, d)| dish_view(site, lang, &t, c, d, images, base))
-                    .collect();
-                let items = views
-                    .iter()
-                    .zip(&dishes)
-                    .map(|(v, (_, d))| {
-                        seo::menu_item(
-                            site,
-                            &ItemFacts {
-                                dish: d,
-                                name: &v.name,
-                                description: &v.summary,
-                                url: format!("{base}{}", v.href),
-                                image: v.og_image.as_ref().map(|i| i.url.clone()),
-                            },
-                        )
-                    })
-                    .collect();
-                let base = base_context(site, assets, lang, &t, &nav);
-                LangModel {
+                let context = base_context(site, assets, lang, &t, &nav);
+                let entries = dishes
+                    .par_iter()
+                    .enumerate()
+                    .map_init(
+                        || context.clone(),
+                        |ctx, (i, (c, d))| -> Result<Arc<DishEntry>, RenderError> {
+                            let key = dish_keys
+                                .get(i)
+                                .map_or(0, |k| HashWriter::new(*k).add(lang).finish());
+                            if let Some(entry) = previous
+                                .and_then(|p| p.get(&(lang.clone(), d.id.clone())))
+                                .filter(|e| e.key == key)
+                            {
+                                return Ok(Arc::clone(entry));
+                            }
+                            let listed = dish_locations.get(i).is_some_and(|l| !l.is_empty());
+                            let view = dish_view(site, lang, &t, c, d, images, base);
+                            dish_entry(&tera, ctx, view, d, site, base, listed, key).map(Arc::new)
+                        },
+                    )
+                    .collect::<Result<Vec<_>, RenderError>>()?;
+                Ok(LangModel {
                     index,
                     lang: lang.clone(),
                     t,
-                    base,
-                    dishes: views,
-                    items,
-                }
+                    base: context,
+                    dishes: entries,
+                })
             })
-            .collect();
+            .collect::<Result<Vec<_>, RenderError>>()?;
 
-        Model {
+        Ok(Model {
             site,
             tera,
-            theme_key: theme.fingerprint,
             assets,
             base,
             dishes,
@@ -392,7 +446,19 @@ impl<'a> Model<'a> {
             dish_locations,
             tags,
             langs,
+            global,
+        })
+    }
+
+    /// This model's dish entries, to keep for the next build of a session.
+    pub(crate) fn dish_cache(&self) -> DishCache {
+        let mut cache = HashMap::with_capacity(self.dishes.len() * self.langs.len());
+        for lm in &self.langs {
+            for (entry, (_, d)) in lm.dishes.iter().zip(&self.dishes) {
+                cache.insert((lm.lang.clone(), d.id.clone()), Arc::clone(entry));
+            }
         }
+        cache
     }
 
     /// The alternates of a page whose URL in language `l` is `url_of(l)`.
@@ -696,7 +762,7 @@ impl<'a> Model<'a> {
                 href: l.href,
             })
             .collect();
-        let og_image = lm.dishes.iter().find_map(|d| d.og_image.clone());
+        let og_image = lm.dishes.iter().find_map(|d| d.view.og_image.clone());
         let graph: Vec<Value> = self
             .site
             .locations
@@ -706,7 +772,6 @@ impl<'a> Model<'a> {
                     self.site,
                     &lm.lang,
                     l,
-                    None,
                     &format!("{}{}", self.base, urls::location(&lm.lang, &l.id)),
                     og_image.as_ref().map(|i| i.url.as_str()),
                 )
@@ -750,10 +815,12 @@ impl<'a> Model<'a> {
             anchor: String,
             name: String,
             available: Option<String>,
-            dishes: Vec<&'v DishView>,
+            /// The `<li>` of each dish.
+            cards: Vec<&'v str>,
+            #[serde(skip)]
+            entries: Vec<&'v DishEntry>,
         }
         let mut categories = Vec::new();
-        let mut sections = Vec::new();
         if let Some(menu) = menu {
             for c in &menu.categories {
                 let idx: Vec<usize> = c
@@ -761,34 +828,41 @@ impl<'a> Model<'a> {
                     .iter()
                     .filter_map(|d| self.dish_index.get(d.id.as_str()).copied())
                     .collect();
-                let name = c.name.get(&lm.lang, fallback).to_owned();
-                sections.push((
-                    name.clone(),
-                    idx.iter()
-                        .filter_map(|i| lm.items.get(*i).cloned())
-                        .collect(),
-                ));
+                let entries: Vec<&DishEntry> = idx
+                    .iter()
+                    .filter_map(|i| lm.dishes.get(*i))
+                    .map(|e| &**e)
+                    .collect();
                 categories.push(CategoryView {
                     anchor: format!("c-{}", anchor(&c.id)),
-                    name,
+                    name: c.name.get(&lm.lang, fallback).to_owned(),
                     available: c.available.as_ref().map(|w| window_label(w, &lm.t)),
-                    dishes: idx.iter().filter_map(|i| lm.dishes.get(*i)).collect(),
+                    cards: entries.iter().map(|e| e.card.as_str()).collect(),
+                    entries,
                 });
             }
         }
+        let sections: Vec<seo::Section<'_>> = categories
+            .iter()
+            .map(|c| seo::Section::new(&c.name, c.entries.iter().map(|e| &*e.item).collect()))
+            .collect();
         let path = urls::location(&lm.lang, &location.id);
         let og_image = categories
             .iter()
-            .flat_map(|c| c.dishes.iter())
-            .find_map(|d| d.og_image.clone());
-        let json_ld = seo::restaurant(
-            self.site,
-            &lm.lang,
-            location,
-            menu.map(|m| (m, sections)),
-            &format!("{}{path}", self.base),
-            og_image.as_ref().map(|i| i.url.as_str()),
-        );
+            .flat_map(|c| c.entries.iter())
+            .find_map(|e| e.view.og_image.clone());
+        let url = format!("{}{path}", self.base);
+        let image = og_image.as_ref().map(|i| i.url.as_str());
+        let restaurant = seo::restaurant(self.site, &lm.lang, location, &url, image);
+        let json_ld = match menu {
+            Some(menu) => seo::script_json(&seo::with_menu(
+                restaurant,
+                menu.name.get(&lm.lang, fallback),
+                &lm.lang,
+                &sections,
+            )),
+            None => seo::script_json(&restaurant),
+        };
         let name = location.name.get(&lm.lang, fallback);
         #[derive(Serialize)]
         struct LocationView {
@@ -834,7 +908,7 @@ impl<'a> Model<'a> {
             title: format!("{} · {name}", lm.t.get("menu").cloned().unwrap_or_default()),
             description: format!("{} · {}", view.address, view.hours),
             og_image,
-            json_ld: Some(seo::script_json(&json_ld)),
+            json_ld: Some(json_ld),
             path: path.clone(),
             ..Meta::default()
         };
@@ -850,9 +924,10 @@ impl<'a> Model<'a> {
         lm: &LangModel,
         index: usize,
     ) -> Result<Output, RenderError> {
-        let (Some(view), Some(item)) = (lm.dishes.get(index), lm.items.get(index)) else {
+        let Some(entry) = lm.dishes.get(index) else {
             return Ok(Output::new("", ""));
         };
+        let view = &entry.view;
         let fallback = self.site.default_language();
         let served_at: Vec<Link> = self
             .dish_locations
@@ -891,7 +966,7 @@ impl<'a> Model<'a> {
             description,
             og_type: "product",
             og_image: view.og_image.clone(),
-            json_ld: Some(with_context(seo::script_json(item))),
+            json_ld: Some(with_context(seo::script_json(&entry.item))),
             path: view.href.clone(),
             ..Meta::default()
         };
@@ -950,10 +1025,11 @@ impl<'a> Model<'a> {
         let Some(group) = self.tags.get(index) else {
             return Ok(Output::new("", ""));
         };
-        let dishes: Vec<&DishView> = group
+        let dishes: Vec<&DishEntry> = group
             .dishes
             .iter()
             .filter_map(|i| lm.dishes.get(*i))
+            .map(|e| &**e)
             .collect();
         let path = urls::tag(&lm.lang, &group.label);
         let label = group.label.clone();
@@ -966,7 +1042,7 @@ impl<'a> Model<'a> {
             ),
             description: dishes
                 .iter()
-                .map(|d| d.name.as_str())
+                .map(|d| d.view.name.as_str())
                 .collect::<Vec<_>>()
                 .join(", "),
             path: path.clone(),
@@ -975,7 +1051,8 @@ impl<'a> Model<'a> {
         let mut ctx = self.context(scratch, lm, meta);
         ctx.insert("tag", &group.label);
         ctx.insert("tag_slug", &group.slug);
-        ctx.insert("dishes", &dishes);
+        let cards: Vec<&str> = dishes.iter().map(|d| d.tag_card.as_str()).collect();
+        ctx.insert("cards", &cards);
         self.render("tag.html", &ctx, &path)
     }
 }
@@ -1036,6 +1113,73 @@ fn with_context(object: String) -> String {
         Some(rest) if rest != "}" => format!("{{\"@context\":\"https://schema.org\",{rest}"),
         _ => "{\"@context\":\"https://schema.org\"}".to_owned(),
     }
+}
+
+/// A hash of everything every page shows: the theme, the settings, the navigation
+/// (shops and pages), the base URL and the assets.
+fn global_key(site: &Site, theme: u64, base: &str, assets: &Assets) -> u64 {
+    let pages: Vec<(&str, &catalog::Localized)> = site
+        .pages
+        .iter()
+        .map(|p| (p.slug.as_str(), &p.title))
+        .collect();
+    HashWriter::new(theme)
+        .add(base)
+        .add(&site.settings)
+        .add(&site.locations)
+        .add(&pages)
+        .add(&assets.urls)
+        .finish()
+}
+
+/// A dish's entry in one language: its JSON-LD item, and its listing HTML rendered
+/// through the theme's `menu_dish.html` (when a menu lists it) and `tag_dish.html`
+/// (when it has tags), with `ctx` (the language's base context) and the dish as `d`.
+#[allow(clippy::too_many_arguments)]
+fn dish_entry(
+    tera: &Tera,
+    ctx: &mut Context,
+    view: DishView,
+    dish: &Dish,
+    site: &Site,
+    base: &str,
+    listed: bool,
+    key: u64,
+) -> Result<DishEntry, RenderError> {
+    let item = seo::menu_item(
+        site,
+        &ItemFacts {
+            dish,
+            name: &view.name,
+            description: &view.summary,
+            url: format!("{base}{}", view.href),
+            image: view.og_image.as_ref().map(|i| i.url.clone()),
+        },
+    );
+    let item = serde_json::value::to_raw_value(&item)?;
+    ctx.insert("d", &view);
+    let card = |template: &str| {
+        tera.render(template, ctx)
+            .map_err(|e| RenderError::template(template, e))
+    };
+    let card_html = if listed {
+        card("menu_dish.html")?
+    } else {
+        String::new()
+    };
+    let tag_card = if dish.tags.is_empty() {
+        String::new()
+    } else {
+        card("tag_dish.html")?
+    };
+    ctx.remove("d");
+    Ok(DishEntry {
+        view,
+        item,
+        card: card_html,
+        tag_card,
+        key,
+    })
 }
 
 /// An id made safe for an HTML id and a URL fragment.
@@ -1321,37 +1465,20 @@ impl HashWriter {
 struct Keys {
     /// Everything every page shows: theme, settings, navigation, base URL, assets.
     global: u64,
-    /// Per language, per dish: its view and its JSON-LD item.
+    /// Per language, per dish: its entry's key.
     dishes: Vec<Vec<u64>>,
 }
 
 impl Keys {
     fn new(model: &Model<'_>) -> Keys {
-        let site = model.site;
-        let pages: Vec<(&str, &catalog::Localized)> = site
-            .pages
-            .iter()
-            .map(|p| (p.slug.as_str(), &p.title))
-            .collect();
-        let global = HashWriter::new(model.theme_key)
-            .add(model.base)
-            .add(&site.settings)
-            .add(&site.locations)
-            .add(&pages)
-            .add(&model.assets.urls)
-            .finish();
-        let dishes = model
-            .langs
-            .iter()
-            .map(|lm| {
-                lm.dishes
-                    .par_iter()
-                    .zip(&lm.items)
-                    .map(|(view, item)| HashWriter::new(global).add(view).add(item).finish())
-                    .collect()
-            })
-            .collect();
-        Keys { global, dishes }
+        Keys {
+            global: model.global.unwrap_or_default(),
+            dishes: model
+                .langs
+                .iter()
+                .map(|lm| lm.dishes.iter().map(|e| e.key).collect())
+                .collect(),
+        }
     }
 
     /// The output path and input key of a job's page, for the jobs that have one.
@@ -1363,7 +1490,7 @@ impl Keys {
                 let view = lm.dishes.get(i)?;
                 let mut h = HashWriter::new(*self.dishes.get(l)?.get(i)?);
                 h.add(&lm.lang).add(&model.dish_locations.get(i));
-                Some((page_file(&view.href), h.finish()))
+                Some((page_file(&view.view.href), h.finish()))
             }
             Job::Menu(l, loc) => {
                 let lm = model.langs.get(l)?;

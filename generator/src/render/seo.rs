@@ -1,7 +1,9 @@
 //! What search engines and chat apps read: schema.org JSON-LD, the sitemap and robots.txt.
 
-use catalog::{Dish, Location, Menu, Site, Window};
+use catalog::{Dish, Location, Site, Window};
 use chrono::Weekday;
+use serde::Serialize;
+use serde_json::value::RawValue;
 use serde_json::{json, Value};
 
 use super::Output;
@@ -144,16 +146,71 @@ pub fn menu_item(site: &Site, item: &ItemFacts<'_>) -> Value {
     v
 }
 
-/// The sections of a menu for JSON-LD: each section's name and its `MenuItem`s.
-pub type Sections = Vec<(String, Vec<Value>)>;
+/// A section of a menu for JSON-LD: its name and its `MenuItem`s (JSON of [`menu_item`]).
+#[derive(Debug, Serialize)]
+pub struct Section<'a> {
+    #[serde(rename = "@type")]
+    kind: &'static str,
+    pub name: &'a str,
+    #[serde(rename = "hasMenuItem")]
+    pub items: Vec<&'a RawValue>,
+}
 
-/// A schema.org `Restaurant` for a location, with `hasMenu` when `sections` is given
-/// as `(section name, items)`.
+impl<'a> Section<'a> {
+    /// A section named `name` listing `items`.
+    pub fn new(name: &'a str, items: Vec<&'a RawValue>) -> Self {
+        Section {
+            kind: "MenuSection",
+            name,
+            items,
+        }
+    }
+}
+
+/// A [`restaurant`] with its menu (`hasMenu`), ready for [`script_json`]: the items are
+/// written as they are, not parsed and built again.
+#[derive(Debug, Serialize)]
+pub struct WithMenu<'a> {
+    #[serde(flatten)]
+    restaurant: Value,
+    #[serde(rename = "hasMenu")]
+    menu: MenuLd<'a>,
+}
+
+#[derive(Debug, Serialize)]
+struct MenuLd<'a> {
+    #[serde(rename = "@type")]
+    kind: &'static str,
+    name: &'a str,
+    #[serde(rename = "inLanguage")]
+    lang: &'a str,
+    #[serde(rename = "hasMenuSection")]
+    sections: &'a [Section<'a>],
+}
+
+/// `restaurant` with `hasMenu`: a schema.org `Menu` named `name` with `sections`.
+pub fn with_menu<'a>(
+    restaurant: Value,
+    name: &'a str,
+    lang: &'a str,
+    sections: &'a [Section<'a>],
+) -> WithMenu<'a> {
+    WithMenu {
+        restaurant,
+        menu: MenuLd {
+            kind: "Menu",
+            name,
+            lang,
+            sections,
+        },
+    }
+}
+
+/// A schema.org `Restaurant` for a location (add its menu with [`with_menu`]).
 pub fn restaurant(
     site: &Site,
     lang: &str,
     location: &Location,
-    menu: Option<(&Menu, Sections)>,
     url: &str,
     image: Option<&str>,
 ) -> Value {
@@ -189,21 +246,6 @@ pub fn restaurant(
     if !description.is_empty() {
         v["description"] = json!(description);
     }
-    if let Some((menu, sections)) = menu {
-        v["hasMenu"] = json!({
-            "@type": "Menu",
-            "name": menu.name.get(lang, fallback),
-            "inLanguage": lang,
-            "hasMenuSection": sections
-                .into_iter()
-                .map(|(name, items)| json!({
-                    "@type": "MenuSection",
-                    "name": name,
-                    "hasMenuItem": items,
-                }))
-                .collect::<Vec<_>>(),
-        });
-    }
     v
 }
 
@@ -213,41 +255,55 @@ pub fn sitemap(site: &Site, base_url: &str) -> Output {
     let langs = &site.settings.languages;
     let default = site.default_language();
     let pages = urls::all_pages(site);
-    let mut xml = String::from(
+    let mut xml = String::with_capacity(64 + pages.len() * (80 + 120 * (langs.len() + 1)));
+    xml.push_str(
         "<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n<urlset xmlns=\"http://www.sitemaps.org/schemas/sitemap/0.9\" xmlns:xhtml=\"http://www.w3.org/1999/xhtml\">\n",
     );
-    let mut entry = |path: &str, alternates: &[(String, String)]| {
-        xml.push_str("<url><loc>");
-        xml.push_str(&xml_escape(&format!("{base_url}{path}")));
-        xml.push_str("</loc>");
-        for (lang, alt) in alternates {
-            xml.push_str(&format!(
-                "<xhtml:link rel=\"alternate\" hreflang=\"{}\" href=\"{}\"/>",
-                xml_escape(lang),
-                xml_escape(&format!("{base_url}{alt}"))
-            ));
-        }
-        xml.push_str("</url>\n");
-    };
-    let homes: Vec<(String, String)> = langs
-        .iter()
-        .map(|l| (l.clone(), urls::home(l)))
-        .chain([("x-default".to_owned(), "/".to_owned())])
-        .collect();
-    entry("/", &homes);
+    // One `<url>`; each alternate is (hreflang, path prefix, path rest).
+    let entry =
+        |xml: &mut String, path: &str, alternates: &mut dyn Iterator<Item = (&str, &str, &str)>| {
+            xml.push_str("<url><loc>");
+            push_xml_escaped(xml, base_url);
+            push_xml_escaped(xml, path);
+            xml.push_str("</loc>");
+            for (lang, prefix, rest) in alternates {
+                xml.push_str("<xhtml:link rel=\"alternate\" hreflang=\"");
+                push_xml_escaped(xml, lang);
+                xml.push_str("\" href=\"");
+                push_xml_escaped(xml, base_url);
+                push_xml_escaped(xml, prefix);
+                push_xml_escaped(xml, rest);
+                xml.push_str("\"/>");
+            }
+            xml.push_str("</url>\n");
+        };
+    let homes: Vec<(String, String)> = langs.iter().map(|l| (l.clone(), urls::home(l))).collect();
+    entry(
+        &mut xml,
+        "/",
+        &mut homes
+            .iter()
+            .map(|(l, h)| (l.as_str(), h.as_str(), ""))
+            .chain([("x-default", "/", "")]),
+    );
+    let prefixes: Vec<String> = langs.iter().map(|l| format!("/{l}")).collect();
+    let default_prefix = format!("/{default}");
     for path in &pages {
-        let alternates: Vec<(String, String)> = match page_lang(path, langs) {
+        match page_lang(path, langs) {
             Some(lang) => {
                 let rest = &path[lang.len() + 1..];
-                langs
-                    .iter()
-                    .map(|l| (l.clone(), format!("/{l}{rest}")))
-                    .chain([("x-default".to_owned(), format!("/{default}{rest}"))])
-                    .collect()
+                entry(
+                    &mut xml,
+                    path,
+                    &mut langs
+                        .iter()
+                        .zip(&prefixes)
+                        .map(|(l, p)| (l.as_str(), p.as_str(), rest))
+                        .chain([("x-default", default_prefix.as_str(), rest)]),
+                );
             }
-            None => Vec::new(),
-        };
-        entry(path, &alternates);
+            None => entry(&mut xml, path, &mut std::iter::empty()),
+        }
     }
     xml.push_str("</urlset>\n");
     Output::new("sitemap.xml", xml)
@@ -257,7 +313,11 @@ pub fn sitemap(site: &Site, base_url: &str) -> Output {
 fn page_lang<'a>(path: &str, langs: &'a [String]) -> Option<&'a str> {
     langs
         .iter()
-        .find(|l| path.starts_with(&format!("/{l}/")))
+        .find(|l| {
+            path.strip_prefix('/')
+                .and_then(|p| p.strip_prefix(l.as_str()))
+                .is_some_and(|p| p.starts_with('/'))
+        })
         .map(String::as_str)
 }
 
@@ -274,17 +334,25 @@ pub fn robots(base_url: &str) -> Output {
 /// Escapes the five XML special characters.
 pub fn xml_escape(text: &str) -> String {
     let mut out = String::with_capacity(text.len());
-    for c in text.chars() {
-        match c {
-            '&' => out.push_str("&amp;"),
-            '<' => out.push_str("&lt;"),
-            '>' => out.push_str("&gt;"),
-            '"' => out.push_str("&quot;"),
-            '\'' => out.push_str("&apos;"),
-            c => out.push(c),
-        }
-    }
+    push_xml_escaped(&mut out, text);
     out
+}
+
+/// Appends `text` to `out` with [`xml_escape`]'s escapes.
+fn push_xml_escaped(out: &mut String, text: &str) {
+    let mut rest = text;
+    while let Some(i) = rest.find(['&', '<', '>', '"', '\'']) {
+        out.push_str(&rest[..i]);
+        out.push_str(match rest.as_bytes()[i] {
+            b'&' => "&amp;",
+            b'<' => "&lt;",
+            b'>' => "&gt;",
+            b'"' => "&quot;",
+            _ => "&apos;",
+        });
+        rest = &rest[i + 1..];
+    }
+    out.push_str(rest);
 }
 
 #[cfg(test)]
