@@ -1532,15 +1532,16 @@ mod bench {
         let assets = Assets::build(&theme.statics);
         let (image_outputs, image_sets) = render::images::render_images(&project, &opts)?;
         clock.lap("assets + images");
-        let model = render::pages::Model::new(&project, &theme, &assets, &image_sets, &base_url)?;
-        clock.lap("pages::Model::new (dish views, JSON-LD)");
+        let mut model =
+            render::pages::Model::new(&project, &theme, &assets, &image_sets, &base_url);
+        clock.lap("pages::Model::new (navigation, contexts, tag index)");
         // As `build` does it: each file written as soon as it is rendered.
         let writer = generator::write::Writer::new(out, None)?;
         for o in assets.outputs.iter().chain(&image_outputs) {
             writer.put(&o.path, &o.bytes)?;
         }
-        render::pages::render_pages_into(&model, None, &writer)?;
-        clock.lap("render + write pages (streamed)");
+        render::pages::render_pages_into(&mut model, None, &writer)?;
+        clock.lap("dish entries and pages, rendered + written (streamed)");
         for o in render::catalog_json::render_catalogs(&project)? {
             writer.put(&o.path, &o.bytes)?;
         }

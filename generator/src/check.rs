@@ -383,7 +383,7 @@ impl<'a> Checker<'a> {
                         )),
                     );
                 }
-                catalog::Localized(out)
+                out.into_iter().collect()
             }
         }
     }

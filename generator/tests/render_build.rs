@@ -1,7 +1,7 @@
 //! Renders a small bilingual restaurant into a folder and checks the storefront a
 //! diner, a search engine and the cart would see.
 
-use std::collections::{BTreeMap, BTreeSet};
+use std::collections::BTreeSet;
 use std::io::Write as _;
 use std::path::{Path, PathBuf};
 use std::sync::OnceLock;
@@ -24,10 +24,7 @@ const BASE: &str = "https://noodles.example";
 const SCRIPT_NAME: &str = "<script>alert(1)</script> Noodles";
 
 fn l(zh: &str, en: &str) -> Localized {
-    Localized(BTreeMap::from([
-        ("zh".to_owned(), zh.to_owned()),
-        ("en".to_owned(), en.to_owned()),
-    ]))
+    [("zh", zh), ("en", en)].into_iter().collect()
 }
 
 fn t(h: u32, m: u32) -> NaiveTime {

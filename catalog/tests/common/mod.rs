@@ -6,8 +6,6 @@
 // Each test crate uses a different part of the fixture.
 #![allow(dead_code)]
 
-use std::collections::BTreeMap;
-
 use catalog::{
     Campaign, Cart, CartLine, Category, Charges, Choice, ChosenOptions, Coupon, CouponKind,
     Currency, Dish, Fulfilment, Issue, Localized, Location, Menu, OptionGroup, Pickup, Rounding,
@@ -52,10 +50,12 @@ pub fn daily(from: NaiveTime, until: NaiveTime) -> Window {
 
 /// English and Chinese text.
 pub fn text(en: &str) -> Localized {
-    Localized(BTreeMap::from([
+    [
         ("en".to_owned(), en.to_owned()),
         ("zh".to_owned(), format!("{en}（中）")),
-    ]))
+    ]
+    .into_iter()
+    .collect()
 }
 
 /// A dish with no options.

@@ -613,11 +613,9 @@ fn menu_id(parsed: &Parsed<RawMenu>) -> String {
 fn quiet_text(raw: &RawText, default: &str) -> Localized {
     match raw {
         RawText::Plain(s) => Localized::plain(default, s.trim_end()),
-        RawText::ByLanguage(pairs) => Localized(
-            pairs
-                .iter()
-                .map(|(l, t)| (l.clone(), t.trim_end().to_owned()))
-                .collect(),
-        ),
+        RawText::ByLanguage(pairs) => pairs
+            .iter()
+            .map(|(l, t)| (l.clone(), t.trim_end().to_owned()))
+            .collect(),
     }
 }

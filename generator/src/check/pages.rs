@@ -3,7 +3,7 @@
 use std::cell::OnceCell;
 use std::collections::{BTreeMap, HashSet};
 
-use catalog::{Localized, Location, Page, Site};
+use catalog::{Location, Page, Site};
 use chrono::NaiveDate;
 use pulldown_cmark::{Event, Options, Parser, Tag};
 
@@ -145,10 +145,10 @@ impl Checker<'_> {
             });
             out.push(Page {
                 slug: slug.to_owned(),
-                title: Localized(title),
-                body: Localized(body),
+                title: title.into_iter().collect(),
+                body: body.into_iter().collect(),
                 date,
-                description: Localized(description),
+                description: description.into_iter().collect(),
             });
         }
         out

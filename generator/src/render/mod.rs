@@ -247,16 +247,15 @@ pub fn render_into(
         sink.put(o)?;
     }
     // The few big single files (catalogs, QR codes, sitemap) are made while the pages render.
-    let previous_dishes = cache.as_deref().map(|c| &c.dishes);
-    let model = pages::Model::with_cache(
+    let mut model = pages::Model::build(
         project,
         theme,
         &assets,
         &image_sets,
         &base_url,
-        previous_dishes,
-    )?;
-    let previous = cache.as_deref().map(|c| &c.pages);
+        cache.is_some(),
+    );
+    let previous = cache.as_deref();
     let known_codes = cache.as_deref().map(|c| &c.qr);
     let (others, keys) = rayon::join(
         || -> Result<_, RenderError> {
@@ -271,7 +270,7 @@ pub fn render_into(
             sink.put(seo::robots(&base_url))?;
             Ok(qr_cache)
         },
-        || pages::render_pages_into(&model, previous, &sink),
+        || pages::render_pages_into(&mut model, previous, &sink),
     );
     let (qr_cache, keys) = (others?, keys?);
     if let Some(cache) = cache {

@@ -135,10 +135,12 @@ struct LangModel {
     dishes: Vec<Arc<DishEntry>>,
 }
 
-/// One dish in one language: its view and what the listings show of it, made once
-/// and shared by every page that lists it (and, in a session, by the next build).
+/// One dish in one language: what the menu, tag and home pages show of it, made once
+/// and shared by every page that lists it (and, in a session, by the next build). Its
+/// whole [`DishView`] is only made for its own page, and not kept.
 pub(crate) struct DishEntry {
-    view: DishView,
+    name: String,
+    og_image: Option<OgImage>,
     /// Its schema.org `MenuItem`, as JSON text.
     item: Box<RawValue>,
     /// Its `<li>` on a menu (the theme's `menu_dish.html`); empty when no menu shows it.
@@ -149,6 +151,9 @@ pub(crate) struct DishEntry {
     /// keys, equal entry.
     key: u64,
 }
+
+/// A dish's entry in one language, and its page's path and input key (in a session).
+type EntryAndPage = (Arc<DishEntry>, Option<(String, u64)>);
 
 /// The dish entries of the last build, by language and dish id, kept by a session.
 pub(crate) type DishCache = HashMap<(String, String), Arc<DishEntry>>;
@@ -173,9 +178,13 @@ pub struct Model<'a> {
     dish_locations: Vec<Vec<usize>>,
     tags: Vec<TagGroup>,
     langs: Vec<LangModel>,
+    images: &'a HashMap<String, ImageSet>,
     /// A hash of everything every page shows (theme, settings, navigation, base URL,
     /// assets); `None` outside a session, where nothing is compared with a last build.
     global: Option<u64>,
+    /// In a session, per dish, a hash of everything its entries are made from but
+    /// the language; else empty.
+    dish_keys: Vec<u64>,
 }
 
 /// The language's own name.
@@ -265,28 +274,28 @@ fn windows_label(windows: &[Window], t: &BTreeMap<String, String>) -> String {
 }
 
 impl<'a> Model<'a> {
-    /// Precomputes every dish's view, JSON-LD and listing HTML in every language, the
-    /// tag index and the navigation.
+    /// Precomputes the tag index, the navigation and each language's shared context.
+    /// The dishes' entries are made by [`render_pages_into`], with their pages.
     pub fn new(
         project: &'a Project,
         theme: &'a Theme,
         assets: &'a Assets,
         images: &'a HashMap<String, ImageSet>,
         base: &'a str,
-    ) -> Result<Model<'a>, RenderError> {
-        Model::with_cache(project, theme, assets, images, base, None)
+    ) -> Model<'a> {
+        Model::build(project, theme, assets, images, base, false)
     }
 
-    /// Like [`Model::new`]; with `previous` (a session's last entries), a dish whose
-    /// inputs did not change takes its entry from there instead of making it again.
-    pub(crate) fn with_cache(
+    /// Like [`Model::new`]; when `keyed` (in a session), also hashes what each dish's
+    /// entries are made from, so [`render_pages_into`] can tell which changed.
+    pub(crate) fn build(
         project: &'a Project,
         theme: &'a Theme,
         assets: &'a Assets,
         images: &'a HashMap<String, ImageSet>,
         base: &'a str,
-        previous: Option<&DishCache>,
-    ) -> Result<Model<'a>, RenderError> {
+        keyed: bool,
+    ) -> Model<'a> {
         let site = &project.site;
         let mut tera = theme.tera.clone();
         let asset_urls = assets.urls.clone();
@@ -342,7 +351,7 @@ impl<'a> Model<'a> {
         }
         let tags: Vec<TagGroup> = tag_slots.into_values().collect();
 
-        let global = previous.map(|_| global_key(site, theme.fingerprint, base, assets));
+        let global = keyed.then(|| global_key(site, theme.fingerprint, base, assets));
         // Per dish, a hash of everything its entries are made from but the language.
         let dish_keys: Vec<u64> = match global {
             Some(global) => dishes
@@ -404,39 +413,17 @@ impl<'a> Model<'a> {
                         href: urls::page(lang, &p.slug),
                     });
                 }
-                let context = base_context(site, assets, lang, &t, &nav);
-                let entries = dishes
-                    .par_iter()
-                    .enumerate()
-                    .map_init(
-                        || context.clone(),
-                        |ctx, (i, (c, d))| -> Result<Arc<DishEntry>, RenderError> {
-                            let key = dish_keys
-                                .get(i)
-                                .map_or(0, |k| HashWriter::new(*k).add(lang).finish());
-                            if let Some(entry) = previous
-                                .and_then(|p| p.get(&(lang.clone(), d.id.clone())))
-                                .filter(|e| e.key == key)
-                            {
-                                return Ok(Arc::clone(entry));
-                            }
-                            let listed = dish_locations.get(i).is_some_and(|l| !l.is_empty());
-                            let view = dish_view(site, lang, &t, c, d, images, base);
-                            dish_entry(&tera, ctx, view, d, site, base, listed, key).map(Arc::new)
-                        },
-                    )
-                    .collect::<Result<Vec<_>, RenderError>>()?;
-                Ok(LangModel {
+                LangModel {
                     index,
                     lang: lang.clone(),
+                    base: base_context(site, assets, lang, &t, &nav),
                     t,
-                    base: context,
-                    dishes: entries,
-                })
+                    dishes: Vec::new(),
+                }
             })
-            .collect::<Result<Vec<_>, RenderError>>()?;
+            .collect();
 
-        Ok(Model {
+        Model {
             site,
             tera,
             assets,
@@ -446,7 +433,153 @@ impl<'a> Model<'a> {
             dish_locations,
             tags,
             langs,
+            images,
             global,
+            dish_keys,
+        }
+    }
+
+    /// Makes every dish's entry in every language, in parallel, rendering each dish's
+    /// own page on the way. With `previous`, an entry whose key is unchanged is taken
+    /// from there, and a dish page whose key is unchanged is kept. Returns the keys of
+    /// the dish pages (empty without `previous`).
+    fn make_entries(
+        &mut self,
+        previous: Option<&super::RenderCache>,
+        sink: &dyn super::Sink,
+    ) -> Result<Vec<(String, u64)>, RenderError> {
+        let dishes = self.dishes.len();
+        let jobs: Vec<(usize, usize)> = (0..self.langs.len())
+            .flat_map(|l| (0..dishes).map(move |i| (l, i)))
+            .collect();
+        let this = &*self;
+        let made: Vec<EntryAndPage> = jobs
+            .into_par_iter()
+            .map_init(Scratch::default, |scratch, (l, i)| {
+                this.entry_and_page(scratch, l, i, previous, sink)
+            })
+            .collect::<Result<_, RenderError>>()?;
+        let mut keys = Vec::new();
+        let mut made = made.into_iter();
+        for lm in &mut self.langs {
+            lm.dishes = made
+                .by_ref()
+                .take(dishes)
+                .map(|(entry, key)| {
+                    keys.extend(key);
+                    entry
+                })
+                .collect();
+        }
+        Ok(keys)
+    }
+
+    /// Dish `i`'s entry in language `l`, and its page's path and key (in a session).
+    fn entry_and_page(
+        &self,
+        scratch: &mut Scratch,
+        l: usize,
+        i: usize,
+        previous: Option<&super::RenderCache>,
+        sink: &dyn super::Sink,
+    ) -> Result<EntryAndPage, RenderError> {
+        let lm = self.lang_model(l);
+        let (Some(&(category, dish)), Some(locations)) =
+            (self.dishes.get(i), self.dish_locations.get(i))
+        else {
+            return Err(RenderError::Template {
+                template: "dish.html".into(),
+                message: format!("no dish #{i}"),
+            });
+        };
+        let key = self
+            .dish_keys
+            .get(i)
+            .map_or(0, |k| HashWriter::new(*k).add(&lm.lang).finish());
+        let page = self.global.map(|_| {
+            let path = page_file(&urls::dish(&lm.lang, &dish.id));
+            (
+                path,
+                HashWriter::new(key).add(&lm.lang).add(locations).finish(),
+            )
+        });
+        let cached = previous
+            .and_then(|p| p.dishes.get(&(lm.lang.clone(), dish.id.clone())))
+            .filter(|e| e.key == key)
+            .cloned();
+        let kept = match (previous, &page) {
+            (Some(p), Some((path, k))) => p.pages.get(path) == Some(k) && sink.keep(path)?,
+            _ => false,
+        };
+        if let (Some(entry), true) = (&cached, kept) {
+            return Ok((Arc::clone(entry), page));
+        }
+        let view = dish_view(
+            self.site,
+            &lm.lang,
+            &lm.t,
+            category,
+            dish,
+            self.images,
+            self.base,
+        );
+        let entry = match cached {
+            Some(entry) => entry,
+            None => Arc::new(self.entry(scratch, lm, &view, dish, !locations.is_empty(), key)?),
+        };
+        if !kept {
+            sink.put(self.dish(scratch, lm, i, &view, &entry.item)?)?;
+        }
+        Ok((entry, page))
+    }
+
+    /// A dish's entry in one language: its JSON-LD item, and its listing HTML rendered
+    /// through the theme's `menu_dish.html` (when a menu lists it) and `tag_dish.html`
+    /// (when it has tags), with the language's context and the dish as `d`.
+    fn entry(
+        &self,
+        scratch: &mut Scratch,
+        lm: &LangModel,
+        view: &DishView,
+        dish: &Dish,
+        listed: bool,
+        key: u64,
+    ) -> Result<DishEntry, RenderError> {
+        let item = seo::menu_item(
+            self.site,
+            &ItemFacts {
+                dish,
+                name: &view.name,
+                description: &view.summary,
+                url: format!("{}{}", self.base, view.href),
+                image: view.og_image.as_ref().map(|i| i.url.clone()),
+            },
+        );
+        let item = serde_json::value::to_raw_value(&item)?;
+        let mut ctx = scratch.context(lm);
+        ctx.insert("d", view);
+        let card = |template: &str| {
+            self.tera
+                .render(template, ctx.ctx)
+                .map_err(|e| RenderError::template(template, e))
+        };
+        let menu_card = if listed {
+            card("menu_dish.html")?
+        } else {
+            String::new()
+        };
+        let tag_card = if dish.tags.is_empty() {
+            String::new()
+        } else {
+            card("tag_dish.html")?
+        };
+        Ok(DishEntry {
+            name: view.name.clone(),
+            og_image: view.og_image.clone(),
+            item,
+            card: menu_card,
+            tag_card,
+            key,
         })
     }
 
@@ -607,7 +740,6 @@ impl<'a> Model<'a> {
             Job::Qr => self.qr_sheet(s),
             Job::Home(l) => self.home(s, self.lang_model(l)),
             Job::Menu(l, loc) => self.menu(s, self.lang_model(l), loc),
-            Job::Dish(l, d) => self.dish(s, self.lang_model(l), d),
             Job::Page(l, p) => self.page(s, self.lang_model(l), p),
             Job::Tag(l, t) => self.tag(s, self.lang_model(l), t),
             Job::Status(l) => self.journey_page(
@@ -762,7 +894,7 @@ impl<'a> Model<'a> {
                 href: l.href,
             })
             .collect();
-        let og_image = lm.dishes.iter().find_map(|d| d.view.og_image.clone());
+        let og_image = lm.dishes.iter().find_map(|d| d.og_image.clone());
         let graph: Vec<Value> = self
             .site
             .locations
@@ -850,7 +982,7 @@ impl<'a> Model<'a> {
         let og_image = categories
             .iter()
             .flat_map(|c| c.entries.iter())
-            .find_map(|e| e.view.og_image.clone());
+            .find_map(|e| e.og_image.clone());
         let url = format!("{}{path}", self.base);
         let image = og_image.as_ref().map(|i| i.url.as_str());
         let restaurant = seo::restaurant(self.site, &lm.lang, location, &url, image);
@@ -923,11 +1055,9 @@ impl<'a> Model<'a> {
         scratch: &mut Scratch,
         lm: &LangModel,
         index: usize,
+        view: &DishView,
+        item: &RawValue,
     ) -> Result<Output, RenderError> {
-        let Some(entry) = lm.dishes.get(index) else {
-            return Ok(Output::new("", ""));
-        };
-        let view = &entry.view;
         let fallback = self.site.default_language();
         let served_at: Vec<Link> = self
             .dish_locations
@@ -966,7 +1096,7 @@ impl<'a> Model<'a> {
             description,
             og_type: "product",
             og_image: view.og_image.clone(),
-            json_ld: Some(with_context(seo::script_json(&entry.item))),
+            json_ld: Some(with_context(seo::script_json(item))),
             path: view.href.clone(),
             ..Meta::default()
         };
@@ -1042,7 +1172,7 @@ impl<'a> Model<'a> {
             ),
             description: dishes
                 .iter()
-                .map(|d| d.view.name.as_str())
+                .map(|d| d.name.as_str())
                 .collect::<Vec<_>>()
                 .join(", "),
             path: path.clone(),
@@ -1132,56 +1262,6 @@ fn global_key(site: &Site, theme: u64, base: &str, assets: &Assets) -> u64 {
         .finish()
 }
 
-/// A dish's entry in one language: its JSON-LD item, and its listing HTML rendered
-/// through the theme's `menu_dish.html` (when a menu lists it) and `tag_dish.html`
-/// (when it has tags), with `ctx` (the language's base context) and the dish as `d`.
-#[allow(clippy::too_many_arguments)]
-fn dish_entry(
-    tera: &Tera,
-    ctx: &mut Context,
-    view: DishView,
-    dish: &Dish,
-    site: &Site,
-    base: &str,
-    listed: bool,
-    key: u64,
-) -> Result<DishEntry, RenderError> {
-    let item = seo::menu_item(
-        site,
-        &ItemFacts {
-            dish,
-            name: &view.name,
-            description: &view.summary,
-            url: format!("{base}{}", view.href),
-            image: view.og_image.as_ref().map(|i| i.url.clone()),
-        },
-    );
-    let item = serde_json::value::to_raw_value(&item)?;
-    ctx.insert("d", &view);
-    let card = |template: &str| {
-        tera.render(template, ctx)
-            .map_err(|e| RenderError::template(template, e))
-    };
-    let card_html = if listed {
-        card("menu_dish.html")?
-    } else {
-        String::new()
-    };
-    let tag_card = if dish.tags.is_empty() {
-        String::new()
-    } else {
-        card("tag_dish.html")?
-    };
-    ctx.remove("d");
-    Ok(DishEntry {
-        view,
-        item,
-        card: card_html,
-        tag_card,
-        key,
-    })
-}
-
 /// An id made safe for an HTML id and a URL fragment.
 fn anchor(id: &str) -> String {
     let s = urls::slug(id);
@@ -1255,7 +1335,6 @@ enum Job {
     Qr,
     Home(usize),
     Menu(usize, usize),
-    Dish(usize, usize),
     Page(usize, usize),
     Tag(usize, usize),
     Status(usize),
@@ -1373,7 +1452,7 @@ fn dish_view(
 /// Renders every HTML page in parallel: `/`, `/404.html`, `/qr/`, the web app manifest
 /// (when the theme has icons), and per language the status and join pages (when the
 /// theme has their templates), the home, each location's menu, each dish, each Markdown page and each tag.
-pub fn render_pages(model: &Model<'_>) -> Result<Vec<Output>, RenderError> {
+pub fn render_pages(model: &mut Model<'_>) -> Result<Vec<Output>, RenderError> {
     let sink = super::Collect::default();
     render_pages_into(model, None, &sink)?;
     Ok(sink.into_outputs())
@@ -1382,15 +1461,21 @@ pub fn render_pages(model: &Model<'_>) -> Result<Vec<Output>, RenderError> {
 /// Renders every page of [`render_pages`] in parallel into `sink`, each as soon as it
 /// is ready.
 ///
-/// With `previous` (the keys this returned last time), the pages that are many — each
-/// dish, menu and tag page — get a key hashing everything they show; a page whose key
-/// is unchanged is kept through [`super::Sink::keep`] instead of rendered. Returns the
+/// The dishes' entries (what listings show of them) are made first, each with its dish
+/// page; then the other pages, the menus and tags among them, in parallel.
+///
+/// With `previous` (a session's last render, whose model was built keyed), the pages
+/// that are many — each dish, menu and tag page — get a key hashing everything they
+/// show; a page whose key is unchanged is kept through [`super::Sink::keep`] instead
+/// of rendered, and an unchanged dish's entry is taken from `previous`. Returns the
 /// keys (empty without `previous`).
 pub fn render_pages_into(
-    model: &Model<'_>,
-    previous: Option<&HashMap<String, u64>>,
+    model: &mut Model<'_>,
+    previous: Option<&super::RenderCache>,
     sink: &dyn super::Sink,
 ) -> Result<HashMap<String, u64>, RenderError> {
+    let dish_keys = model.make_entries(previous, sink)?;
+    let model = &*model;
     let site = model.site;
     let mut jobs = vec![Job::Chooser, Job::NotFound, Job::Qr, Job::Manifest];
     let status = model.tera.get_template_names().any(|n| n == "status.html");
@@ -1404,7 +1489,6 @@ pub fn render_pages_into(
             jobs.push(Job::Join(l));
         }
         jobs.extend((0..site.locations.len()).map(|i| Job::Menu(l, i)));
-        jobs.extend((0..model.dishes.len()).map(|i| Job::Dish(l, i)));
         jobs.extend((0..site.pages.len()).map(|i| Job::Page(l, i)));
         jobs.extend((0..model.tags.len()).map(|i| Job::Tag(l, i)));
     }
@@ -1414,7 +1498,7 @@ pub fn render_pages_into(
         .map_init(Scratch::default, |scratch, job| {
             let key = keys.as_ref().and_then(|k| k.of(model, job));
             if let (Some((path, key)), Some(previous)) = (&key, previous) {
-                if previous.get(path) == Some(key) && sink.keep(path)? {
+                if previous.pages.get(path) == Some(key) && sink.keep(path)? {
                     return Ok(Some((path.clone(), *key)));
                 }
             }
@@ -1425,7 +1509,7 @@ pub fn render_pages_into(
             Ok(key)
         })
         .collect::<Result<_, RenderError>>()?;
-    Ok(keys.into_iter().flatten().collect())
+    Ok(keys.into_iter().flatten().chain(dish_keys).collect())
 }
 
 /// A hasher fed by serde: hashes what a value serializes to, without building it.
@@ -1485,13 +1569,6 @@ impl Keys {
     fn of(&self, model: &Model<'_>, job: Job) -> Option<(String, u64)> {
         let site = model.site;
         match job {
-            Job::Dish(l, i) => {
-                let lm = model.langs.get(l)?;
-                let view = lm.dishes.get(i)?;
-                let mut h = HashWriter::new(*self.dishes.get(l)?.get(i)?);
-                h.add(&lm.lang).add(&model.dish_locations.get(i));
-                Some((page_file(&view.view.href), h.finish()))
-            }
             Job::Menu(l, loc) => {
                 let lm = model.langs.get(l)?;
                 let location = site.locations.get(loc)?;
