@@ -48,6 +48,8 @@ use crate::state::{AppState, Catalog};
 use crate::store::SqliteStore;
 use crate::store::{DynamoStore, Store};
 
+mod s3;
+
 /// Where `site.json` is read from.
 pub const ENV_SITE_JSON: &str = "CARTE_SITE_JSON";
 /// Which store backend: `sqlite` or `dynamodb`.
@@ -220,7 +222,7 @@ pub fn load_catalog_file(path: &Path) -> Result<Catalog, StartError> {
 
 /// A catalog in S3, with the client and ETag to ask cheaply whether it changed.
 pub struct S3Catalog {
-    client: aws_sdk_s3::Client,
+    client: s3::S3Get,
     bucket: String,
     key: String,
     /// The ETag of the catalog being served.
@@ -230,23 +232,14 @@ pub struct S3Catalog {
     every: Duration,
 }
 
-/// Whether the AWS endpoint is overridden for S3 (a local S3-compatible server,
-/// which answers path-style requests only).
-fn local_s3_endpoint() -> bool {
-    ["AWS_ENDPOINT_URL_S3", "AWS_ENDPOINT_URL"]
-        .iter()
-        .any(|name| std::env::var_os(name).is_some_and(|v| !v.is_empty()))
-}
-
 impl S3Catalog {
     /// A client for `bucket/key` on the shared AWS configuration, checking for a new
-    /// catalog every `every`.
+    /// catalog every `every`. With an endpoint override (`AWS_ENDPOINT_URL_S3` or
+    /// `AWS_ENDPOINT_URL`: a local S3-compatible server) the object is addressed
+    /// path-style, otherwise virtual-hosted.
     pub fn new(aws: &SdkConfig, bucket: &str, key: &str, every: Duration) -> S3Catalog {
-        let config = aws_sdk_s3::config::Builder::from(aws)
-            .force_path_style(local_s3_endpoint())
-            .build();
         S3Catalog {
-            client: aws_sdk_s3::Client::from_conf(config),
+            client: s3::S3Get::new(aws),
             bucket: bucket.to_owned(),
             key: key.to_owned(),
             etag: Mutex::new(None),
@@ -270,34 +263,16 @@ impl S3Catalog {
     /// The catalog if it differs from the one served (`None`: unchanged, a 304).
     pub async fn fetch(&self) -> Result<Option<Catalog>, StartError> {
         let known = self.etag.lock().unwrap_or_else(|p| p.into_inner()).clone();
-        let result = self
+        let fetched = self
             .client
-            .get_object()
-            .bucket(&self.bucket)
-            .key(&self.key)
-            .set_if_none_match(known)
-            .send()
-            .await;
-        let object = match result {
-            Ok(object) => object,
-            Err(error)
-                if error
-                    .raw_response()
-                    .is_some_and(|r| r.status().as_u16() == 304) =>
-            {
-                return Ok(None)
-            }
-            Err(error) => {
-                return Err(self.fail(aws_sdk_s3::error::DisplayErrorContext(error).to_string()))
-            }
-        };
-        let etag = object.e_tag().map(str::to_owned);
-        let body = object
-            .body
-            .collect()
+            .get(&self.bucket, &self.key, known.as_deref())
             .await
-            .map_err(|e| self.fail(e.to_string()))?;
-        let catalog = parse_site_json(&body.into_bytes(), &self.name())?;
+            .map_err(|detail| self.fail(detail))?;
+        let (body, etag) = match fetched {
+            s3::Fetched::Unchanged => return Ok(None),
+            s3::Fetched::Object { body, etag } => (body, etag),
+        };
+        let catalog = parse_site_json(&body, &self.name())?;
         *self.etag.lock().unwrap_or_else(|p| p.into_inner()) = etag;
         Ok(Some(catalog))
     }

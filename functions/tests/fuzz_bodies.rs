@@ -1,5 +1,6 @@
 //! Arbitrary request bodies never panic the handlers: the answer is a 2xx for a
 //! valid body or a 4xx problem+json, never a 5xx.
+#![cfg(feature = "sqlite")] // every test here runs on a SQLite store
 
 mod common;
 

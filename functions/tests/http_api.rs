@@ -1,4 +1,5 @@
 //! The real router served on 127.0.0.1, exercised over HTTP.
+#![cfg(feature = "sqlite")] // every test here runs on a SQLite store
 
 mod common;
 

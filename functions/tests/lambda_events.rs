@@ -3,6 +3,7 @@
 //!
 //! Fixtures are in `tests/fixtures/events/`. Values only known at run time are
 //! placeholders the test fills in: `CATALOG_VERSION`, `ORDER_ID`, `ORDER_TOKEN`, `STAFF_KEY`.
+#![cfg(feature = "sqlite")] // every test here runs on a SQLite store
 
 mod common;
 

@@ -437,6 +437,7 @@ async fn every_binary_starts_on_the_runtime_api_and_answers_its_own_routes() {
     }
 }
 
+#[cfg(feature = "sqlite")] // the binaries built without it refuse CARTE_STORE=sqlite
 #[tokio::test]
 async fn without_the_runtime_api_a_binary_serves_plain_http_on_port_with_a_sqlite_store() {
     let deployment = Deployment::new().await;
@@ -605,6 +606,7 @@ async fn a_catalog_in_s3_is_loaded_at_start_and_replaced_when_publish_changes_it
         .env("AWS_ENDPOINT_URL_S3", &moto.endpoint)
         .env("AWS_ACCESS_KEY_ID", "test")
         .env("AWS_SECRET_ACCESS_KEY", "test")
+        .env("AWS_SESSION_TOKEN", "test-session")
         .env("AWS_REGION", "us-east-1")
         .env("AWS_EC2_METADATA_DISABLED", "true")
         .env("PORT", port.to_string())
@@ -658,5 +660,25 @@ async fn a_catalog_in_s3_is_loaded_at_start_and_replaced_when_publish_changes_it
         .expect("json");
     assert_eq!(health["version"], second);
     let _ = child.kill().await;
+
+    // A key that is not there stops start-up with S3's answer, not a panic.
+    let output = deployment
+        .command("quote")
+        .env("CARTE_SITE_JSON", "s3://shop/private/missing.json")
+        .env("AWS_ENDPOINT_URL_S3", &moto.endpoint)
+        .output();
+    let output = tokio::time::timeout(STEP, output)
+        .await
+        .expect("exits in time")
+        .expect("runs");
+    assert!(!output.status.success());
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert!(
+        stderr.contains(
+            "cannot fetch the catalog s3://shop/private/missing.json: S3 answered 404 NoSuchKey"
+        ),
+        "{stderr}"
+    );
+    assert!(!stderr.contains("panicked"), "{stderr}");
     drop(moto);
 }

@@ -3,6 +3,7 @@
 //! redeemed online and at the counter, reports and CSV exports asserted to
 //! the fen, budgets (count and money) held under 1,000 concurrent attempts,
 //! welcome codes, member erasure and key use.
+#![cfg(feature = "sqlite")] // every test here runs on a SQLite store
 
 mod common;
 

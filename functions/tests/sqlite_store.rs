@@ -1,4 +1,5 @@
 //! The store conformance suite on real SQLite files in a temporary folder.
+#![cfg(feature = "sqlite")] // every test here runs on a SQLite store
 
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::Arc;

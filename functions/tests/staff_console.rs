@@ -1,6 +1,7 @@
 //! The staff console's API over real HTTP: signing in for a session cookie,
 //! signing out, revoked keys, cross-site refusals, the sign-in rate limit,
 //! conditional polling and the live event stream.
+#![cfg(feature = "sqlite")] // every test here runs on a SQLite store
 
 mod common;
 

@@ -133,10 +133,17 @@ impl Dynoxide {
 }
 
 /// An SDK client for `endpoint` with dummy credentials and a fixed region, set
-/// on the client's config directly (the process environment plays no part).
+/// on the client's config directly (the process environment plays no part), and the
+/// functions' own HTTP client, so the suite also runs without the default features.
 pub fn client(endpoint: &str) -> Client {
+    use aws_smithy_http_client::tls::{self, rustls_provider::CryptoMode};
     let config = aws_sdk_dynamodb::Config::builder()
         .behavior_version(BehaviorVersion::latest())
+        .http_client(
+            aws_smithy_http_client::Builder::new()
+                .tls_provider(tls::Provider::Rustls(CryptoMode::Ring))
+                .build_https(),
+        )
         .region(Region::new("us-east-1"))
         .credentials_provider(Credentials::new("test", "test", None, None, "carte-tests"))
         .endpoint_url(endpoint)

@@ -9,8 +9,11 @@ use catalog::{
     Window,
 };
 use chrono::{DateTime, NaiveTime, TimeZone, Utc};
+#[cfg(feature = "sqlite")]
 use functions::store::{Role, SqliteStore, Store};
+#[cfg(feature = "sqlite")]
 use functions::{AppState, Catalog};
+#[cfg(feature = "sqlite")]
 use tempfile::TempDir;
 
 fn en(text: &str) -> Localized {
@@ -243,6 +246,7 @@ impl TestClock {
 }
 
 /// A fresh store in a temporary folder, the fixture catalog and a clock at noon.
+#[cfg(feature = "sqlite")]
 pub struct Fixture {
     pub dir: TempDir,
     pub state: AppState,
@@ -250,6 +254,7 @@ pub struct Fixture {
     pub clock: TestClock,
 }
 
+#[cfg(feature = "sqlite")]
 impl Fixture {
     pub fn new() -> Fixture {
         let dir = tempfile::tempdir().expect("tempdir");
