@@ -208,17 +208,13 @@ fn watch(
         let mut session = Some(session);
         while let Some(first) = rx.recv().await {
             // Editors save in bursts (temp file, rename, chmod): wait until the files
-            // have been quiet for DEBOUNCE.
+            // have been quiet for DEBOUNCE since the last event.
             let burst = Instant::now();
             let mut changed = vec![first];
-            loop {
-                tokio::time::sleep(DEBOUNCE).await;
-                let before = changed.len();
-                while let Ok(path) = rx.try_recv() {
-                    changed.push(path);
-                }
-                if changed.len() == before || burst.elapsed() >= DEBOUNCE_MAX {
-                    break;
+            while burst.elapsed() < DEBOUNCE_MAX {
+                match tokio::time::timeout(DEBOUNCE, rx.recv()).await {
+                    Ok(Some(path)) => changed.push(path),
+                    Ok(None) | Err(_) => break,
                 }
             }
             let started = Instant::now();

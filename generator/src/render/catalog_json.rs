@@ -147,23 +147,28 @@ pub fn location_catalog<'a>(
 /// `catalog/{location}.json` for every location. The whole site with its budgets and
 /// sign-up codes ([`site_json`]) is private: it is never part of the public output.
 pub fn render_catalogs(project: &Project) -> Result<Vec<Output>, RenderError> {
+    let sink = super::Collect::default();
+    render_catalogs_into(project, &sink)?;
+    let mut outputs = sink.into_outputs();
+    outputs.sort_by(|a, b| a.path.cmp(&b.path));
+    Ok(outputs)
+}
+
+/// Like [`render_catalogs`], handing each catalog to `sink` as soon as it is made, so
+/// a chain's catalogs are never all in memory at once.
+pub fn render_catalogs_into(project: &Project, sink: &dyn super::Sink) -> Result<(), RenderError> {
     let site = &project.site;
-    let out: Vec<Option<Output>> = site
-        .locations
-        .par_iter()
-        .map(|location| {
-            let Some(catalog) = location_catalog(site, &project.version, location) else {
-                return Ok(None);
-            };
-            Ok(Some(Output::new(
-                urls::catalog_json(&location.id)
-                    .trim_start_matches('/')
-                    .to_owned(),
-                serde_json::to_vec(&catalog)?,
-            )))
-        })
-        .collect::<Result<_, RenderError>>()?;
-    Ok(out.into_iter().flatten().collect())
+    site.locations.par_iter().try_for_each(|location| {
+        let Some(catalog) = location_catalog(site, &project.version, location) else {
+            return Ok(());
+        };
+        sink.put(Output::new(
+            urls::catalog_json(&location.id)
+                .trim_start_matches('/')
+                .to_owned(),
+            serde_json::to_vec(&catalog)?,
+        ))
+    })
 }
 
 /// The private `site.json` the functions price with in production: the whole site and its version.

@@ -259,9 +259,7 @@ pub fn render_into(
     let known_codes = cache.as_deref().map(|c| &c.qr);
     let (others, keys) = rayon::join(
         || -> Result<_, RenderError> {
-            for o in catalog_json::render_catalogs(project)? {
-                sink.put(o)?;
-            }
+            catalog_json::render_catalogs_into(project, &sink)?;
             let (codes, qr_cache) = qr::render_codes_cached(&project.site, &base_url, known_codes)?;
             for o in codes {
                 sink.put(o)?;

@@ -141,9 +141,11 @@ struct LangModel {
 pub(crate) struct DishEntry {
     name: String,
     og_image: Option<OgImage>,
-    /// Its schema.org `MenuItem`, as JSON text.
-    item: Box<RawValue>,
-    /// Its `<li>` on a menu (the theme's `menu_dish.html`); empty when no menu shows it.
+    /// Its schema.org `MenuItem`, as JSON text (`None` once its menu pages are
+    /// rendered, outside a session).
+    item: Option<Box<RawValue>>,
+    /// Its `<li>` on a menu (the theme's `menu_dish.html`); empty when no menu shows it,
+    /// and emptied once its menu pages are rendered, outside a session.
     card: String,
     /// Its `<li>` on a tag page (the theme's `tag_dish.html`); empty without tags.
     tag_card: String,
@@ -154,6 +156,23 @@ pub(crate) struct DishEntry {
 
 /// A dish's entry in one language, and its page's path and input key (in a session).
 type EntryAndPage = (Arc<DishEntry>, Option<(String, u64)>);
+
+/// A menu's entries per language, and the keys of its dish and menu pages.
+type MenuDone = (Vec<Vec<Arc<DishEntry>>>, Vec<(String, u64)>);
+
+/// The entries of one menu's dishes in one language: the dishes `start..` of
+/// [`Model::dishes`].
+struct Listed<'e> {
+    entries: &'e [Arc<DishEntry>],
+    start: usize,
+}
+
+impl Listed<'_> {
+    /// The entry of dish `i` of [`Model::dishes`], when it is one of these.
+    fn get(&self, i: usize) -> Option<&DishEntry> {
+        self.entries.get(i.checked_sub(self.start)?).map(|e| &**e)
+    }
+}
 
 /// The dish entries of the last build, by language and dish id, kept by a session.
 pub(crate) type DishCache = HashMap<(String, String), Arc<DishEntry>>;
@@ -176,6 +195,8 @@ pub struct Model<'a> {
     dish_index: HashMap<&'a str, usize>,
     /// Indexes of the locations whose menu holds each dish.
     dish_locations: Vec<Vec<usize>>,
+    /// Per menu of the site: its dishes' range in `dishes`, and the locations showing it.
+    menu_parts: Vec<(std::ops::Range<usize>, Vec<usize>)>,
     tags: Vec<TagGroup>,
     langs: Vec<LangModel>,
     images: &'a HashMap<String, ImageSet>,
@@ -325,14 +346,17 @@ impl<'a> Model<'a> {
             menu_locations.entry(l.menu.as_str()).or_default().push(i);
         }
         let mut dish_locations = Vec::with_capacity(dishes.len());
+        let mut menu_parts = Vec::with_capacity(site.menus.len());
         for m in &site.menus {
             let locs = menu_locations
                 .get(m.id.as_str())
                 .cloned()
                 .unwrap_or_default();
+            let start = dish_locations.len();
             for _ in m.dishes() {
                 dish_locations.push(locs.clone());
             }
+            menu_parts.push((start..dish_locations.len(), locs));
         }
 
         let mut tag_slots: BTreeMap<String, TagGroup> = BTreeMap::new();
@@ -431,6 +455,7 @@ impl<'a> Model<'a> {
             dishes,
             dish_index,
             dish_locations,
+            menu_parts,
             tags,
             langs,
             images,
@@ -439,39 +464,130 @@ impl<'a> Model<'a> {
         }
     }
 
-    /// Makes every dish's entry in every language, in parallel, rendering each dish's
-    /// own page on the way. With `previous`, an entry whose key is unchanged is taken
-    /// from there, and a dish page whose key is unchanged is kept. Returns the keys of
-    /// the dish pages (empty without `previous`).
+    /// Makes every dish's entry in every language, rendering each dish's own page on
+    /// the way, then each menu page, menu by menu (menus in parallel). Outside a session,
+    /// a menu's listing HTML and JSON-LD are dropped as soon as its menu pages are
+    /// written, so a chain's menus are never all in memory at once.
+    ///
+    /// With `previous`, an entry whose key is unchanged is taken from there, and a dish
+    /// or menu page whose key is unchanged is kept. Returns the keys of those pages
+    /// (empty without `previous`).
     fn make_entries(
         &mut self,
         previous: Option<&super::RenderCache>,
         sink: &dyn super::Sink,
     ) -> Result<Vec<(String, u64)>, RenderError> {
-        let dishes = self.dishes.len();
-        let jobs: Vec<(usize, usize)> = (0..self.langs.len())
-            .flat_map(|l| (0..dishes).map(move |i| (l, i)))
-            .collect();
         let this = &*self;
+        let done: Vec<MenuDone> = (0..this.menu_parts.len())
+            .into_par_iter()
+            .with_max_len(1)
+            .map(|m| this.menu_and_dishes(m, previous, sink))
+            .collect::<Result<_, RenderError>>()?;
+        let mut keys = Vec::new();
+        for lm in &mut self.langs {
+            lm.dishes = Vec::with_capacity(self.dishes.len());
+        }
+        for (entries, menu_keys) in done {
+            keys.extend(menu_keys);
+            for (lm, entries) in self.langs.iter_mut().zip(entries) {
+                lm.dishes.extend(entries);
+            }
+        }
+        Ok(keys)
+    }
+
+    /// Menu `m`: its dishes' entries and pages, then its menu page at each location
+    /// showing it, in every language.
+    fn menu_and_dishes(
+        &self,
+        m: usize,
+        previous: Option<&super::RenderCache>,
+        sink: &dyn super::Sink,
+    ) -> Result<MenuDone, RenderError> {
+        let Some((range, locations)) = self.menu_parts.get(m) else {
+            return Ok((Vec::new(), Vec::new()));
+        };
+        let jobs: Vec<(usize, usize)> = (0..self.langs.len())
+            .flat_map(|l| range.clone().map(move |i| (l, i)))
+            .collect();
         let made: Vec<EntryAndPage> = jobs
             .into_par_iter()
             .map_init(Scratch::default, |scratch, (l, i)| {
-                this.entry_and_page(scratch, l, i, previous, sink)
+                self.entry_and_page(scratch, l, i, previous, sink)
             })
             .collect::<Result<_, RenderError>>()?;
         let mut keys = Vec::new();
         let mut made = made.into_iter();
-        for lm in &mut self.langs {
-            lm.dishes = made
-                .by_ref()
-                .take(dishes)
-                .map(|(entry, key)| {
-                    keys.extend(key);
-                    entry
-                })
-                .collect();
+        let mut entries: Vec<Vec<Arc<DishEntry>>> = (0..self.langs.len())
+            .map(|_| {
+                made.by_ref()
+                    .take(range.len())
+                    .map(|(entry, key)| {
+                        keys.extend(key);
+                        entry
+                    })
+                    .collect()
+            })
+            .collect();
+        let pages: Vec<(usize, usize)> = (0..self.langs.len())
+            .flat_map(|l| locations.iter().map(move |loc| (l, *loc)))
+            .collect();
+        let page_keys: Vec<Option<(String, u64)>> = pages
+            .into_par_iter()
+            .map_init(Scratch::default, |scratch, (l, loc)| {
+                let lm = self.lang_model(l);
+                let listed = Listed {
+                    entries: entries.get(l).map_or(&[], Vec::as_slice),
+                    start: range.start,
+                };
+                let key = self.menu_key(lm, loc, &listed);
+                if let (Some((path, key)), Some(previous)) = (&key, previous) {
+                    if previous.pages.get(path) == Some(key) && sink.keep(path)? {
+                        return Ok(Some((path.clone(), *key)));
+                    }
+                }
+                let output = self.menu(scratch, lm, loc, &listed)?;
+                if !output.path.is_empty() {
+                    sink.put(output)?;
+                }
+                Ok(key)
+            })
+            .collect::<Result<_, RenderError>>()?;
+        keys.extend(page_keys.into_iter().flatten());
+        if self.global.is_none() {
+            for entry in entries.iter_mut().flatten() {
+                if let Some(entry) = Arc::get_mut(entry) {
+                    entry.card = String::new();
+                    entry.item = None;
+                }
+            }
         }
-        Ok(keys)
+        Ok((entries, keys))
+    }
+
+    /// The path and input key of location `loc`'s menu page in a session, else `None`.
+    fn menu_key(&self, lm: &LangModel, loc: usize, listed: &Listed<'_>) -> Option<(String, u64)> {
+        let global = self.global?;
+        let location = self.site.locations.get(loc)?;
+        let mut h = HashWriter::new(global);
+        h.add(&lm.lang).add("menu").add(location);
+        if let Some(menu) = self.site.menu_of(location) {
+            h.add(&menu.id).add(&menu.name);
+            for c in &menu.categories {
+                h.add(&c.id).add(&c.name).add(&c.available);
+                let keys: Vec<u64> = c
+                    .dishes
+                    .iter()
+                    .filter_map(|d| listed.get(*self.dish_index.get(d.id.as_str())?))
+                    .map(|e| e.key)
+                    .collect();
+                h.add(&keys);
+            }
+        }
+        Some((
+            page_file(&urls::location(&lm.lang, &location.id)),
+            h.finish(),
+        ))
     }
 
     /// Dish `i`'s entry in language `l`, and its page's path and key (in a session).
@@ -528,7 +644,8 @@ impl<'a> Model<'a> {
             None => Arc::new(self.entry(scratch, lm, &view, dish, !locations.is_empty(), key)?),
         };
         if !kept {
-            sink.put(self.dish(scratch, lm, i, &view, &entry.item)?)?;
+            let item = entry.item.as_deref();
+            sink.put(self.dish(scratch, lm, i, &view, item)?)?;
         }
         Ok((entry, page))
     }
@@ -576,7 +693,7 @@ impl<'a> Model<'a> {
         Ok(DishEntry {
             name: view.name.clone(),
             og_image: view.og_image.clone(),
-            item,
+            item: Some(item),
             card: menu_card,
             tag_card,
             key,
@@ -739,7 +856,13 @@ impl<'a> Model<'a> {
             Job::NotFound => self.not_found(s),
             Job::Qr => self.qr_sheet(s),
             Job::Home(l) => self.home(s, self.lang_model(l)),
-            Job::Menu(l, loc) => self.menu(s, self.lang_model(l), loc),
+            Job::Menu(l, loc) => {
+                let none = Listed {
+                    entries: &[],
+                    start: 0,
+                };
+                self.menu(s, self.lang_model(l), loc, &none)
+            }
             Job::Page(l, p) => self.page(s, self.lang_model(l), p),
             Job::Tag(l, t) => self.tag(s, self.lang_model(l), t),
             Job::Status(l) => self.journey_page(
@@ -936,6 +1059,7 @@ impl<'a> Model<'a> {
         scratch: &mut Scratch,
         lm: &LangModel,
         loc: usize,
+        listed: &Listed<'_>,
     ) -> Result<Output, RenderError> {
         let Some(location) = self.site.locations.get(loc) else {
             return Ok(Output::new("", ""));
@@ -955,15 +1079,10 @@ impl<'a> Model<'a> {
         let mut categories = Vec::new();
         if let Some(menu) = menu {
             for c in &menu.categories {
-                let idx: Vec<usize> = c
+                let entries: Vec<&DishEntry> = c
                     .dishes
                     .iter()
-                    .filter_map(|d| self.dish_index.get(d.id.as_str()).copied())
-                    .collect();
-                let entries: Vec<&DishEntry> = idx
-                    .iter()
-                    .filter_map(|i| lm.dishes.get(*i))
-                    .map(|e| &**e)
+                    .filter_map(|d| listed.get(*self.dish_index.get(d.id.as_str())?))
                     .collect();
                 categories.push(CategoryView {
                     anchor: format!("c-{}", anchor(&c.id)),
@@ -976,7 +1095,10 @@ impl<'a> Model<'a> {
         }
         let sections: Vec<seo::Section<'_>> = categories
             .iter()
-            .map(|c| seo::Section::new(&c.name, c.entries.iter().map(|e| &*e.item).collect()))
+            .map(|c| {
+                let items = c.entries.iter().filter_map(|e| e.item.as_deref()).collect();
+                seo::Section::new(&c.name, items)
+            })
             .collect();
         let path = urls::location(&lm.lang, &location.id);
         let og_image = categories
@@ -1056,7 +1178,7 @@ impl<'a> Model<'a> {
         lm: &LangModel,
         index: usize,
         view: &DishView,
-        item: &RawValue,
+        item: Option<&RawValue>,
     ) -> Result<Output, RenderError> {
         let fallback = self.site.default_language();
         let served_at: Vec<Link> = self
@@ -1096,7 +1218,7 @@ impl<'a> Model<'a> {
             description,
             og_type: "product",
             og_image: view.og_image.clone(),
-            json_ld: Some(with_context(seo::script_json(item))),
+            json_ld: item.map(|item| with_context(seo::script_json(item))),
             path: view.href.clone(),
             ..Meta::default()
         };
@@ -1488,7 +1610,13 @@ pub fn render_pages_into(
         if join {
             jobs.push(Job::Join(l));
         }
-        jobs.extend((0..site.locations.len()).map(|i| Job::Menu(l, i)));
+        // The menu pages are made with their dishes; here only those of locations
+        // whose menu does not exist (a checked site has none).
+        jobs.extend(
+            (0..site.locations.len())
+                .filter(|i| site.menu_of(&site.locations[*i]).is_none())
+                .map(|i| Job::Menu(l, i)),
+        );
         jobs.extend((0..site.pages.len()).map(|i| Job::Page(l, i)));
         jobs.extend((0..model.tags.len()).map(|i| Job::Tag(l, i)));
     }
@@ -1567,32 +1695,7 @@ impl Keys {
 
     /// The output path and input key of a job's page, for the jobs that have one.
     fn of(&self, model: &Model<'_>, job: Job) -> Option<(String, u64)> {
-        let site = model.site;
         match job {
-            Job::Menu(l, loc) => {
-                let lm = model.langs.get(l)?;
-                let location = site.locations.get(loc)?;
-                let hashes = self.dishes.get(l)?;
-                let mut h = HashWriter::new(self.global);
-                h.add(&lm.lang).add("menu").add(location);
-                if let Some(menu) = site.menu_of(location) {
-                    h.add(&menu.id).add(&menu.name);
-                    for c in &menu.categories {
-                        h.add(&c.id).add(&c.name).add(&c.available);
-                        let idx: Vec<u64> = c
-                            .dishes
-                            .iter()
-                            .filter_map(|d| model.dish_index.get(d.id.as_str()))
-                            .filter_map(|i| hashes.get(*i).copied())
-                            .collect();
-                        h.add(&idx);
-                    }
-                }
-                Some((
-                    page_file(&urls::location(&lm.lang, &location.id)),
-                    h.finish(),
-                ))
-            }
             Job::Tag(l, t) => {
                 let lm = model.langs.get(l)?;
                 let group = model.tags.get(t)?;
