@@ -26,7 +26,7 @@ pub struct Category {
 }
 
 /// Something a diner can order.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Hash, Serialize, Deserialize)]
 pub struct Dish {
     /// Unique across the whole site.
     pub id: String,
@@ -56,7 +56,7 @@ pub struct Dish {
 }
 
 /// A set of choices for a dish: spice level, add-ons, the mains of a combo.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Hash, Serialize, Deserialize)]
 pub struct OptionGroup {
     /// Unique within the dish.
     pub id: String,
@@ -76,7 +76,7 @@ impl OptionGroup {
 }
 
 /// One pickable choice of an option group.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Hash, Serialize, Deserialize)]
 pub struct Choice {
     /// Unique within its group.
     pub id: String,

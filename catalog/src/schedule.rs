@@ -5,7 +5,7 @@ use chrono_tz::Tz;
 use serde::{Deserialize, Serialize};
 
 /// A span of a day, `from` inclusive to `until` exclusive; `until <= from` runs past midnight.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
 pub struct TimeRange {
     pub from: NaiveTime,
     pub until: NaiveTime,
@@ -24,7 +24,7 @@ impl TimeRange {
 
 /// Days and hours in which something is open or available. Empty days means every day;
 /// empty hours means all day.
-#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Default, PartialEq, Eq, Hash, Serialize, Deserialize)]
 pub struct Window {
     #[serde(default, skip_serializing_if = "Vec::is_empty", with = "weekdays")]
     pub days: Vec<Weekday>,

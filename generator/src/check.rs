@@ -356,7 +356,7 @@ impl<'a> Checker<'a> {
                         self.report(
                             Problem::new(
                                 file,
-                                At::Key(path.key(lang)),
+                                At::Key(path.key(lang.clone())),
                                 format!("`{lang}` is not one of the site's languages"),
                             )
                             .hint(hint),
@@ -364,7 +364,7 @@ impl<'a> Checker<'a> {
                     } else if out.contains_key(lang) {
                         self.report(Problem::new(
                             file,
-                            At::Key(path.key(lang)),
+                            At::Key(path.key(lang.clone())),
                             format!("`{lang}` is given twice"),
                         ));
                     }

@@ -5,6 +5,7 @@
 //! that have errors are parsed a second time (with `marked-yaml`, which keeps
 //! spans) to find the line and column, so a clean build pays nothing.
 
+use std::borrow::Cow;
 use std::collections::BTreeMap;
 use std::fmt;
 use std::path::{Path, PathBuf};
@@ -20,8 +21,8 @@ pub const SOURCE: &str = "{source}";
 /// One step of a [`YamlPath`].
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Segment {
-    /// A key of a mapping.
-    Key(String),
+    /// A key of a mapping (most are the format's own field names, not copied).
+    Key(Cow<'static, str>),
     /// An index of a sequence.
     Index(usize),
 }
@@ -37,15 +38,17 @@ impl YamlPath {
     }
 
     /// This path followed by a mapping key.
-    pub fn key(&self, key: &str) -> Self {
-        let mut out = self.clone();
-        out.0.push(Segment::Key(key.to_owned()));
+    pub fn key(&self, key: impl Into<Cow<'static, str>>) -> Self {
+        let mut out = YamlPath(Vec::with_capacity(self.0.len() + 1));
+        out.0.extend_from_slice(&self.0);
+        out.0.push(Segment::Key(key.into()));
         out
     }
 
     /// This path followed by a sequence index.
     pub fn index(&self, index: usize) -> Self {
-        let mut out = self.clone();
+        let mut out = YamlPath(Vec::with_capacity(self.0.len() + 1));
+        out.0.extend_from_slice(&self.0);
         out.0.push(Segment::Index(index));
         out
     }
@@ -229,7 +232,7 @@ fn find(tree: Option<&Node>, path: &YamlPath, want_key: bool) -> Option<(usize, 
         match seg {
             Segment::Key(key) => {
                 let map = node.as_mapping()?;
-                let found = map.iter().find(|(k, _)| k.as_str() == key.as_str());
+                let found = map.iter().find(|(k, _)| k.as_str() == &**key);
                 let Some((k, v)) = found else {
                     return best;
                 };

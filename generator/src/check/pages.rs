@@ -243,7 +243,7 @@ impl Checker<'_> {
                                 continue;
                             }
                             let at = match lang {
-                                Some(l) => path().key(l),
+                                Some(l) => path().key(l.to_owned()),
                                 None => path(),
                             };
                             let hint = suggest(target, known.iter().map(String::as_str))

@@ -19,7 +19,7 @@ use crate::urls;
 use crate::Project;
 
 /// One resized file of an image.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Hash, Serialize)]
 pub struct Variant {
     pub width: u32,
     pub height: u32,

@@ -5,6 +5,7 @@
 //! grows with the number of pages plus the number of dishes, never their product.
 
 use std::collections::{BTreeMap, HashMap};
+use std::hash::{Hash, Hasher};
 use std::sync::Arc;
 
 use catalog::{Category, Dish, Site, Window};
@@ -386,11 +387,11 @@ impl<'a> Model<'a> {
                         .as_deref()
                         .and_then(|i| images.get(i))
                         .map(|s| &s.variants);
-                    HashWriter::new(global)
-                        .add(d)
-                        .add(&c.available)
-                        .add(&variants)
-                        .finish()
+                    // Compared only within one process: std's Hash is enough, and
+                    // much cheaper than hashing the serialized dish.
+                    let mut h = std::hash::DefaultHasher::new();
+                    (global, d, &c.available, variants).hash(&mut h);
+                    h.finish()
                 })
                 .collect(),
             None => Vec::new(),
