@@ -1026,3 +1026,48 @@ fn builds_the_demo_restaurant() -> TestResult {
     eprintln!("demo build: {report:?}; rebuild: {again:?}");
     Ok(())
 }
+
+/// Outside a session each menu's listing pieces are dropped once its menu pages are
+/// written: every shop sharing that menu must still get every dish and its JSON-LD.
+#[test]
+fn shops_sharing_a_menu_each_list_every_dish() -> TestResult {
+    let mut site = sample_site();
+    let mut twin = site.locations[0].clone();
+    twin.id = "harbour-twin".into();
+    twin.order_prefix = "T".into();
+    site.locations.push(twin);
+    let root = Path::new(env!("CARGO_TARGET_TMPDIR")).join("shared_menu");
+    let project = Project {
+        root: root.clone(),
+        version: catalog::catalog_version(&site),
+        site,
+        images: write_images(&root)?,
+    };
+    let theme = Theme::load(&theme_dir(), Some(&root))?;
+    let outputs = render::render(&project, &theme, &RenderOptions::default())?;
+    let page = |path: &str| {
+        outputs
+            .iter()
+            .find(|o| o.path == path)
+            .map(|o| String::from_utf8_lossy(&o.bytes).into_owned())
+            .ok_or_else(|| format!("{path} not rendered"))
+    };
+    let (first, twin) = (
+        page("en/harbour/index.html")?,
+        page("en/harbour-twin/index.html")?,
+    );
+    let dishes = attr_values(&first, "data-dish");
+    assert!(dishes.len() > 3, "{dishes:?}");
+    assert_eq!(attr_values(&twin, "data-dish"), dishes);
+    for html in [&first, &twin] {
+        let ld = json_ld(html)?;
+        let items: usize = ld["hasMenu"]["hasMenuSection"]
+            .as_array()
+            .ok_or("no menu sections")?
+            .iter()
+            .map(|s| s["hasMenuItem"].as_array().map_or(0, Vec::len))
+            .sum();
+        assert_eq!(items, dishes.len(), "a MenuItem per listed dish");
+    }
+    Ok(())
+}
