@@ -470,21 +470,27 @@ async fn without_the_runtime_api_a_binary_serves_plain_http_on_port_with_a_sqlit
     let _ = child.kill().await;
 }
 
+/// Runs a binary that must fail to start, and returns its standard error.
+async fn failed_start(command: &mut Command) -> String {
+    let output = tokio::time::timeout(STEP, command.output())
+        .await
+        .expect("exits in time")
+        .expect("runs");
+    assert!(!output.status.success(), "{output:?}");
+    String::from_utf8_lossy(&output.stderr).into_owned()
+}
+
 #[tokio::test]
 async fn a_missing_or_bad_catalog_stops_start_up_with_a_message_not_a_panic() {
     let deployment = Deployment::new().await;
     let emulator = Running::start().await;
     let missing = deployment.dir.path().join("nowhere.json");
-    let output = deployment
-        .lambda("orders", &emulator)
-        .env("CARTE_SITE_JSON", &missing)
-        .output();
-    let output = tokio::time::timeout(STEP, output)
-        .await
-        .expect("exits in time")
-        .expect("runs");
-    assert!(!output.status.success());
-    let stderr = String::from_utf8_lossy(&output.stderr);
+    let stderr = failed_start(
+        deployment
+            .lambda("orders", &emulator)
+            .env("CARTE_SITE_JSON", &missing),
+    )
+    .await;
     assert!(stderr.contains("cannot read the catalog"), "{stderr}");
     assert!(stderr.contains("nowhere.json"), "{stderr}");
     assert!(!stderr.contains("panicked"), "{stderr}");
@@ -496,28 +502,20 @@ async fn a_missing_or_bad_catalog_stops_start_up_with_a_message_not_a_panic() {
     .expect("json");
     file["version"] = json!("0000");
     std::fs::write(&edited, file.to_string()).expect("write");
-    let output = deployment
-        .lambda("orders", &emulator)
-        .env("CARTE_SITE_JSON", &edited)
-        .output();
-    let output = tokio::time::timeout(STEP, output)
-        .await
-        .expect("exits in time")
-        .expect("runs");
-    assert!(!output.status.success());
-    let stderr = String::from_utf8_lossy(&output.stderr);
+    let stderr = failed_start(
+        deployment
+            .lambda("orders", &emulator)
+            .env("CARTE_SITE_JSON", &edited),
+    )
+    .await;
     assert!(stderr.contains("states version 0000"), "{stderr}");
 
-    let output = deployment
-        .lambda("orders", &emulator)
-        .env("CARTE_STORE", "postgres")
-        .output();
-    let output = tokio::time::timeout(STEP, output)
-        .await
-        .expect("exits in time")
-        .expect("runs");
-    assert!(!output.status.success());
-    let stderr = String::from_utf8_lossy(&output.stderr);
+    let stderr = failed_start(
+        deployment
+            .lambda("orders", &emulator)
+            .env("CARTE_STORE", "postgres"),
+    )
+    .await;
     assert!(stderr.contains("CARTE_STORE=\"postgres\""), "{stderr}");
 }
 
@@ -662,17 +660,13 @@ async fn a_catalog_in_s3_is_loaded_at_start_and_replaced_when_publish_changes_it
     let _ = child.kill().await;
 
     // A key that is not there stops start-up with S3's answer, not a panic.
-    let output = deployment
-        .command("quote")
-        .env("CARTE_SITE_JSON", "s3://shop/private/missing.json")
-        .env("AWS_ENDPOINT_URL_S3", &moto.endpoint)
-        .output();
-    let output = tokio::time::timeout(STEP, output)
-        .await
-        .expect("exits in time")
-        .expect("runs");
-    assert!(!output.status.success());
-    let stderr = String::from_utf8_lossy(&output.stderr);
+    let stderr = failed_start(
+        deployment
+            .command("quote")
+            .env("CARTE_SITE_JSON", "s3://shop/private/missing.json")
+            .env("AWS_ENDPOINT_URL_S3", &moto.endpoint),
+    )
+    .await;
     assert!(
         stderr.contains(
             "cannot fetch the catalog s3://shop/private/missing.json: S3 answered 404 NoSuchKey"
