@@ -177,12 +177,6 @@ pub struct RenderCache {
     pub(crate) dishes: pages::DishCache,
 }
 
-impl std::fmt::Debug for pages::DishEntry {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("DishEntry").finish_non_exhaustive()
-    }
-}
-
 /// What [`render_into`] did.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
 pub struct RenderReport {

@@ -155,6 +155,15 @@ pub(crate) struct DishEntry {
     key: u64,
 }
 
+impl std::fmt::Debug for DishEntry {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("DishEntry")
+            .field("name", &self.name)
+            .field("key", &self.key)
+            .finish_non_exhaustive()
+    }
+}
+
 /// A dish's entry in one language, and its page's path and input key (in a session).
 type EntryAndPage = (Arc<DishEntry>, Option<(String, u64)>);
 
