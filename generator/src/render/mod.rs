@@ -173,7 +173,7 @@ pub struct RenderCache {
     pub(crate) pages: std::collections::HashMap<String, u64>,
     /// SVG QR codes by the URL they encode.
     pub(crate) qr: std::collections::HashMap<String, String>,
-    /// Each dish's view, JSON-LD and listing HTML, by language and dish id.
+    /// Each dish's listing HTML, JSON-LD item and input key, by language and dish id.
     pub(crate) dishes: pages::DishCache,
 }
 
