@@ -600,6 +600,25 @@ impl<'a> Model<'a> {
         ))
     }
 
+    /// The path and input key of tag `t`'s page in language `l` in a session, else `None`.
+    fn tag_key(&self, l: usize, t: usize) -> Option<(String, u64)> {
+        let global = self.global?;
+        let lm = self.langs.get(l)?;
+        let group = self.tags.get(t)?;
+        let keys: Vec<u64> = group
+            .dishes
+            .iter()
+            .filter_map(|i| lm.dishes.get(*i).map(|e| e.key))
+            .collect();
+        let mut h = HashWriter::new(global);
+        h.add(&lm.lang)
+            .add("tag")
+            .add(&group.slug)
+            .add(&group.label)
+            .add(&keys);
+        Some((page_file(&urls::tag(&lm.lang, &group.label)), h.finish()))
+    }
+
     /// Dish `i`'s entry in language `l`, and its page's path and key (in a session).
     fn entry_and_page(
         &self,
@@ -1630,11 +1649,13 @@ pub fn render_pages_into(
         jobs.extend((0..site.pages.len()).map(|i| Job::Page(l, i)));
         jobs.extend((0..model.tags.len()).map(|i| Job::Tag(l, i)));
     }
-    let keys = previous.map(|_| Keys::new(model));
     let keys: Vec<Option<(String, u64)>> = jobs
         .into_par_iter()
         .map_init(Scratch::default, |scratch, job| {
-            let key = keys.as_ref().and_then(|k| k.of(model, job));
+            let key = match job {
+                Job::Tag(l, t) => model.tag_key(l, t),
+                _ => None,
+            };
             if let (Some((path, key)), Some(previous)) = (&key, previous) {
                 if previous.pages.get(path) == Some(key) && sink.keep(path)? {
                     return Ok(Some((path.clone(), *key)));
@@ -1680,51 +1701,6 @@ impl HashWriter {
 
     fn finish(&self) -> u64 {
         std::hash::Hasher::finish(&self.0)
-    }
-}
-
-/// The input keys of the dish, menu and tag pages.
-struct Keys {
-    /// Everything every page shows: theme, settings, navigation, base URL, assets.
-    global: u64,
-    /// Per language, per dish: its entry's key.
-    dishes: Vec<Vec<u64>>,
-}
-
-impl Keys {
-    fn new(model: &Model<'_>) -> Keys {
-        Keys {
-            global: model.global.unwrap_or_default(),
-            dishes: model
-                .langs
-                .iter()
-                .map(|lm| lm.dishes.iter().map(|e| e.key).collect())
-                .collect(),
-        }
-    }
-
-    /// The output path and input key of a job's page, for the jobs that have one.
-    fn of(&self, model: &Model<'_>, job: Job) -> Option<(String, u64)> {
-        match job {
-            Job::Tag(l, t) => {
-                let lm = model.langs.get(l)?;
-                let group = model.tags.get(t)?;
-                let hashes = self.dishes.get(l)?;
-                let idx: Vec<u64> = group
-                    .dishes
-                    .iter()
-                    .filter_map(|i| hashes.get(*i).copied())
-                    .collect();
-                let mut h = HashWriter::new(self.global);
-                h.add(&lm.lang)
-                    .add("tag")
-                    .add(&group.slug)
-                    .add(&group.label)
-                    .add(&idx);
-                Some((page_file(&urls::tag(&lm.lang, &group.label)), h.finish()))
-            }
-            _ => None,
-        }
     }
 }
 
