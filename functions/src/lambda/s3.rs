@@ -10,6 +10,7 @@
 //! credentials, region, retries and timeouts, and `If-None-Match` for the cheap "has it
 //! changed" check.
 
+use percent_encoding::{utf8_percent_encode, AsciiSet, NON_ALPHANUMERIC};
 use std::sync::Mutex;
 use std::time::{Duration, SystemTime};
 
@@ -394,21 +395,24 @@ fn virtual_hostable(bucket: &str) -> bool {
         && bytes.last().is_some_and(u8::is_ascii_alphanumeric)
 }
 
+/// Everything but RFC 3986's unreserved characters is percent-encoded.
+const NOT_UNRESERVED: &AsciiSet = &NON_ALPHANUMERIC
+    .remove(b'-')
+    .remove(b'.')
+    .remove(b'_')
+    .remove(b'~');
+/// The same, keeping `/` (an object key's separators).
+const NOT_UNRESERVED_OR_SLASH: &AsciiSet = &NOT_UNRESERVED.remove(b'/');
+
 /// Percent-encodes all but RFC 3986's unreserved characters (and `/` when `keep_slash`,
 /// for a key), as S3 expects a path.
 fn encode(text: &str, keep_slash: bool) -> String {
-    let mut out = String::with_capacity(text.len());
-    for byte in text.bytes() {
-        if byte.is_ascii_alphanumeric()
-            || matches!(byte, b'-' | b'.' | b'_' | b'~')
-            || (keep_slash && byte == b'/')
-        {
-            out.push(char::from(byte));
-        } else {
-            out.push_str(&format!("%{byte:02X}"));
-        }
-    }
-    out
+    let set = if keep_slash {
+        NOT_UNRESERVED_OR_SLASH
+    } else {
+        NOT_UNRESERVED
+    };
+    utf8_percent_encode(text, set).to_string()
 }
 
 /// The SigV4 headers for a GET of `target` with `headers` (besides `host`), the way S3
