@@ -1,36 +1,20 @@
 //! Live events for staff screens: an in-process broadcast that order placement,
-//! status changes and sold-out switches publish to, and the Server-Sent Events
-//! stream (`GET /api/staff/events?location=…`) that staff consoles listen on.
+//! status changes and sold-out switches publish to, and that the staff event
+//! stream (`GET /api/staff/events`, in `api/events.rs`) listens on.
 //!
 //! The broadcast only reaches listeners in the same process, which is what
 //! `carte serve` is: one process takes every order. A Lambda function instance
 //! neither sees orders taken by other instances nor can hold a response open,
 //! so production consoles poll the queue with `If-None-Match` instead (see
-//! `docs/staff.md`); the stream is mounted only by [`crate::router`].
+//! `docs/staff.md`).
 
-use std::convert::Infallible;
-use std::time::Duration;
-
-use axum::extract::{RawQuery, State};
-use axum::http::{header, HeaderMap, HeaderValue};
-use axum::response::sse::{Event, KeepAlive, Sse};
-use axum::response::{IntoResponse, Response};
-use futures_util::StreamExt;
 use serde::Serialize;
-use tokio::sync::{broadcast, mpsc, watch};
-use tokio_stream::wrappers::ReceiverStream;
+use tokio::sync::{broadcast, watch};
 
-use crate::orders::query_param;
-use crate::problem::{ApiError, FieldError};
-use crate::session::{self, Access};
-use crate::state::AppState;
-use crate::store::{Order, OrderStatus, Role};
+use crate::store::{Order, OrderStatus};
 
 /// How many events a slow listener may fall behind before it is told to resync.
 const CAPACITY: usize = 1024;
-/// How often an open stream checks that its session or key is still live, so
-/// signing out or revoking the key also ends the streams already open.
-pub const RECHECK: Duration = Duration::from_secs(5);
 
 /// Something staff screens show changed.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
@@ -73,7 +57,7 @@ impl StaffEvent {
         }
     }
 
-    fn concerns(&self, location: &str) -> bool {
+    pub(crate) fn concerns(&self, location: &str) -> bool {
         match self {
             StaffEvent::Placed { location: l, .. } | StaffEvent::Status { location: l, .. } => {
                 l == location
@@ -82,7 +66,7 @@ impl StaffEvent {
         }
     }
 
-    fn name(&self) -> &'static str {
+    pub(crate) fn name(&self) -> &'static str {
         match self {
             StaffEvent::Placed { .. } => "placed",
             StaffEvent::Status { .. } => "status",
@@ -91,7 +75,7 @@ impl StaffEvent {
     }
 }
 
-/// The broadcaster in [`AppState`]; cloning shares it.
+/// The broadcaster every handler shares through the app state; cloning shares it.
 #[derive(Debug, Clone)]
 pub struct Events {
     sender: broadcast::Sender<StaffEvent>,
@@ -124,104 +108,15 @@ impl Events {
         let _ = self.sender.send(event);
     }
 
+    /// Turns `true` when [`Events::close`] is called.
+    pub fn on_close(&self) -> watch::Receiver<bool> {
+        self.closed.subscribe()
+    }
+
     /// A new listener, receiving what is published from now on.
     pub fn subscribe(&self) -> broadcast::Receiver<StaffEvent> {
         self.sender.subscribe()
     }
-}
-
-fn sse_event(event: &StaffEvent) -> Event {
-    Event::default()
-        .event(event.name())
-        .data(serde_json::to_string(event).unwrap_or_else(|_| "{}".to_owned()))
-}
-
-/// The live event stream of one location for staff screens.
-///
-/// Starts with a `ready` event; then `placed`, `status` and `sold_out` events as
-/// they happen, `resync` when this listener fell behind (fetch the queue again),
-/// and `ended` just before the stream closes because the session or key ended.
-#[utoipa::path(
-    get,
-    path = "/api/staff/events",
-    tag = "staff",
-    params(("location" = String, Query, description = "Location id")),
-    security(("api_key" = []), ("session" = [])),
-    responses(
-        (status = 200, description = "A text/event-stream of order events", content_type = "text/event-stream", body = String),
-        (status = 401, description = "No live session or API key", body = crate::problem::ProblemDoc, content_type = "application/problem+json"),
-        (status = 403, description = "Not a staff key, or a cross-site request", body = crate::problem::ProblemDoc, content_type = "application/problem+json"),
-        (status = 422, description = "Unknown location", body = crate::problem::ProblemDoc, content_type = "application/problem+json"),
-    )
-)]
-pub async fn stream(
-    State(state): State<AppState>,
-    RawQuery(query): RawQuery,
-    headers: HeaderMap,
-) -> Result<Response, ApiError> {
-    session::authorize(&state, &headers, Role::Staff, Access::Read).await?;
-    let location = query_param(query.as_deref(), "location").unwrap_or_default();
-    if state.catalog().site.location(&location).is_none() {
-        return Err(ApiError::Validation(vec![FieldError::new(
-            "location",
-            "no location with this id",
-        )]));
-    }
-    // Subscribe before answering, so nothing published after the answer is missed.
-    let mut events = state.events.subscribe();
-    let mut closed = state.events.closed.subscribe();
-    if *closed.borrow() {
-        return Err(ApiError::NotFound);
-    }
-    let (tx, rx) = mpsc::channel::<Event>(64);
-    tokio::spawn(async move {
-        let ready = Event::default()
-            .event("ready")
-            .retry(Duration::from_secs(1))
-            .data("{}");
-        if tx.send(ready).await.is_err() {
-            return;
-        }
-        let mut recheck = tokio::time::interval(RECHECK);
-        recheck.tick().await;
-        loop {
-            let next = tokio::select! {
-                got = events.recv() => match got {
-                    Ok(event) if event.concerns(&location) => Some(sse_event(&event)),
-                    Ok(_) => None,
-                    Err(broadcast::error::RecvError::Lagged(_)) => {
-                        Some(Event::default().event("resync").data("{}"))
-                    }
-                    Err(broadcast::error::RecvError::Closed) => break,
-                },
-                _ = recheck.tick() => {
-                    match session::authorize(&state, &headers, Role::Staff, Access::Read).await {
-                        Ok(_) => None,
-                        Err(ApiError::Store(_)) => None,
-                        Err(_) => {
-                            let _ = tx.send(Event::default().event("ended").data("{}")).await;
-                            break;
-                        }
-                    }
-                },
-                _ = tx.closed() => break,
-                _ = closed.changed() => break,
-            };
-            if let Some(event) = next {
-                if tx.send(event).await.is_err() {
-                    break;
-                }
-            }
-        }
-    });
-    let body = ReceiverStream::new(rx).map(Ok::<_, Infallible>);
-    let mut response = Sse::new(body)
-        .keep_alive(KeepAlive::new().interval(Duration::from_secs(15)))
-        .into_response();
-    let headers = response.headers_mut();
-    headers.insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
-    headers.insert("x-accel-buffering", HeaderValue::from_static("no"));
-    Ok(response)
 }
 
 #[cfg(test)]

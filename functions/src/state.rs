@@ -40,7 +40,7 @@ pub struct AppState {
     /// Live events for staff screens: orders placed, status changes, sold-out switches.
     pub events: crate::events::Events,
     /// Failed staff sign-ins per client address.
-    pub sign_in: Arc<crate::session::SignInLimiter>,
+    pub sign_in: Arc<crate::limiter::SignInLimiter>,
 }
 
 impl AppState {

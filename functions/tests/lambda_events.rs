@@ -156,7 +156,7 @@ async fn an_order_with_an_idempotency_key_is_stored_once_and_its_status_read_wit
 async fn a_body_over_the_limit_is_refused_with_413_problem_json() {
     let fx = Fixture::new();
     let mut event: Value = serde_json::from_str(&fixture("quote.json")).expect("json");
-    let note = "x".repeat(functions::limits::BODY_LIMIT);
+    let note = "x".repeat(functions::api::limits::BODY_LIMIT);
     let body = json!({"cart": common::cart_json(), "note": note}).to_string();
     event["headers"]["content-length"] = json!(body.len().to_string());
     event["body"] = json!(body);
@@ -172,7 +172,7 @@ async fn a_body_over_the_limit_is_refused_with_413_problem_json() {
         StatusCode::PAYLOAD_TOO_LARGE,
         "body-too-large",
     );
-    assert_eq!(problem["limit"], functions::limits::BODY_LIMIT);
+    assert_eq!(problem["limit"], functions::api::limits::BODY_LIMIT);
 
     // The same through the orders function, base64-encoded as API Gateway sends binary bodies.
     let mut event: Value =

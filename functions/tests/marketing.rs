@@ -248,7 +248,7 @@ async fn a_campaign_through_three_channels_and_the_counter_adds_up() {
 
     // Batch codes for PRINT; the coupon's own code is refused.
     let site = state.catalog().site.clone();
-    let codes = functions::redeem::issue_batch(fx.store.as_ref(), &site, "launch", None, 3, noon())
+    let codes = functions::codes::issue_batch(fx.store.as_ref(), &site, "launch", None, 3, noon())
         .await
         .expect("codes");
     assert_eq!(codes.len(), 3);
@@ -623,10 +623,10 @@ async fn welcome_codes_are_issued_once_and_redeemed_once() {
         .expect("code")
         .to_owned();
     let suffix = code.strip_prefix("WELCOME-").expect("prefix");
-    assert_eq!(suffix.len(), functions::redeem::CODE_LENGTH);
+    assert_eq!(suffix.len(), functions::codes::CODE_LENGTH);
     assert!(suffix
         .bytes()
-        .all(|b| functions::redeem::CODE_ALPHABET.contains(&b)));
+        .all(|b| functions::codes::CODE_ALPHABET.contains(&b)));
     // Signing up again issues nothing new.
     let (status, text) = call(
         state,

@@ -581,7 +581,7 @@ async fn the_event_stream_tells_of_new_orders_at_once_and_ends_with_the_session(
         &mut stream,
         &mut seen,
         "event: ended",
-        functions::events::RECHECK + Duration::from_secs(2),
+        functions::api::events::RECHECK + Duration::from_secs(2),
     )
     .await;
     let end = tokio::time::timeout(Duration::from_secs(2), stream.chunk()).await;

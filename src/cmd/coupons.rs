@@ -7,8 +7,8 @@ use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 
 use clap::Subcommand;
-use functions::export::Csv;
-use functions::redeem::issue_batch;
+use functions::codes::issue_batch;
+use functions::csv::Csv;
 use qrcode::{EcLevel, QrCode};
 
 /// What to do with coupons.

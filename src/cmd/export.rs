@@ -4,7 +4,7 @@ use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 
 use clap::ValueEnum;
-use functions::export::{export_csv, ExportKind};
+use functions::csv::{export_csv, ExportKind};
 
 /// What to export.
 #[derive(Clone, Copy, ValueEnum)]

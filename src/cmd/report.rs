@@ -4,7 +4,7 @@ use std::path::Path;
 use std::process::ExitCode;
 
 use catalog::Currency;
-use functions::reports::{self, Figures, Period};
+use functions::figures::{self, Figures, Period};
 use functions::store::Store;
 use std::sync::Arc;
 
@@ -102,8 +102,8 @@ pub fn run(
     let period = period(&site, from, to, location)?;
     let money = site.settings.currency.clone();
     let (campaigns, sales) = runtime.block_on(async {
-        let c = reports::campaign_report(store.as_ref(), &site, &period).await?;
-        let s = reports::sales_report(store.as_ref(), &site, &period).await?;
+        let c = figures::campaign_report(store.as_ref(), &site, &period).await?;
+        let s = figures::sales_report(store.as_ref(), &site, &period).await?;
         Ok::<_, functions::StoreError>((c, s))
     })?;
     println!(

@@ -50,7 +50,7 @@ impl StoreArgs {
                     .table
                     .clone()
                     .context("--store dynamodb needs --table NAME (or CARTE_TABLE)")?;
-                let aws = functions::lambda::aws_config_from_env().await;
+                let aws = functions::aws::config_from_env().await;
                 let store = DynamoStore::new(aws_sdk_dynamodb::Client::new(&aws), table);
                 if self.create_table {
                     store.create_table().await?;

@@ -31,8 +31,6 @@ use aws_smithy_types::error::display::DisplayErrorContext;
 use aws_types::service_config::ServiceConfigKey;
 use aws_types::SdkConfig;
 
-use crate::store::DynamoStore;
-
 /// Credentials are fetched again when they expire within this.
 const CREDENTIALS_MARGIN: Duration = Duration::from_secs(300);
 
@@ -73,11 +71,11 @@ impl S3Get {
         let retry = aws
             .retry_config()
             .cloned()
-            .unwrap_or_else(DynamoStore::retry_config);
+            .unwrap_or_else(crate::aws::retry_config);
         let timeouts = aws
             .timeout_config()
             .cloned()
-            .unwrap_or_else(DynamoStore::timeout_config);
+            .unwrap_or_else(crate::aws::timeout_config);
         let mut settings = HttpConnectorSettings::builder();
         settings.set_connect_timeout(timeouts.connect_timeout());
         let connector = Connector::builder()

@@ -92,7 +92,7 @@ impl DynamoStore {
     /// `AWS_ENDPOINT_URL_DYNAMODB` or `AWS_ENDPOINT_URL`), with Carte's
     /// retry and timeout settings.
     pub async fn from_env(table: impl Into<String>) -> DynamoStore {
-        let config = crate::lambda::aws_config_from_env().await;
+        let config = crate::aws::config_from_env().await;
         DynamoStore::new(Client::new(&config), table)
     }
 

@@ -1,24 +1,16 @@
-//! The merchant's data, out and away: CSV exports of orders, members and
-//! redemptions (`GET /api/exports/{kind}.csv`, role `marketer`, and
-//! `carte export`), and erasing a member's personal data
-//! (`DELETE /api/staff/members/{id}`, role `staff`, and `carte members erase`).
+//! CSV exports of the merchant's data: orders, members and redemptions (served by
+//! `GET /api/exports/{kind}.csv` and `carte export`).
 //!
 //! CSV is RFC 4180: comma-separated, CRLF line ends, fields quoted when they
 //! hold a comma, quote, CR or LF, quotes doubled; UTF-8 without a byte-order
 //! mark. Money is a decimal string in the site currency
 //! ([`catalog::Currency::format`]); instants are RFC 3339 UTC.
 
-use axum::extract::{Path, RawQuery, State};
-use axum::http::{header, HeaderMap, HeaderValue, StatusCode};
-use axum::response::{IntoResponse, Response};
 use catalog::Currency;
 use chrono::{DateTime, SecondsFormat, Utc};
 
-use crate::problem::{ApiError, ProblemDoc};
-use crate::reports::{period_of, Period};
-use crate::session::{self, Access};
-use crate::state::AppState;
-use crate::store::{Role, Store, StoreError};
+use crate::figures::Period;
+use crate::store::{Store, StoreError};
 
 /// What can be exported.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -211,88 +203,6 @@ pub async fn export_csv(
         }
     }
     Ok(csv.finish())
-}
-
-/// Orders, members (with consent) or redemptions as CSV.
-#[utoipa::path(
-    get,
-    path = "/api/exports/{file}",
-    tag = "marketing",
-    params(
-        ("file" = String, Path, description = "`orders.csv`, `members.csv` or `redemptions.csv`"),
-        ("from" = Option<String>, Query, description = "First day (YYYY-MM-DD, site timezone)"),
-        ("to" = Option<String>, Query, description = "Last day included"),
-        ("location" = Option<String>, Query, description = "One location; default all"),
-    ),
-    security(("api_key" = [])),
-    responses(
-        (status = 200, description = "RFC 4180 CSV, UTF-8", content_type = "text/csv"),
-        (status = 401, description = "No or unknown API key", body = ProblemDoc, content_type = "application/problem+json"),
-        (status = 403, description = "Not a marketer key", body = ProblemDoc, content_type = "application/problem+json"),
-        (status = 404, description = "No such export", body = ProblemDoc, content_type = "application/problem+json"),
-    )
-)]
-pub async fn export(
-    State(state): State<AppState>,
-    headers: HeaderMap,
-    file: Result<Path<String>, axum::extract::rejection::PathRejection>,
-    RawQuery(query): RawQuery,
-) -> Result<Response, ApiError> {
-    session::authorize(&state, &headers, Role::Marketer, Access::Read).await?;
-    let Path(file) = file.map_err(|_| ApiError::NotFound)?;
-    let kind = file
-        .strip_suffix(".csv")
-        .and_then(ExportKind::parse)
-        .ok_or(ApiError::NotFound)?;
-    let period = period_of(&state, query.as_deref())?;
-    let catalog = state.catalog();
-    let csv = export_csv(state.store.as_ref(), &catalog.site, kind, &period).await?;
-    let mut response = csv.into_response();
-    let headers = response.headers_mut();
-    headers.insert(
-        header::CONTENT_TYPE,
-        HeaderValue::from_static("text/csv; charset=utf-8; header=present"),
-    );
-    let disposition = format!(
-        "attachment; filename=\"{}-{}-{}.csv\"",
-        kind.as_str(),
-        period.from,
-        period.to
-    );
-    if let Ok(value) = HeaderValue::from_str(&disposition) {
-        headers.insert(header::CONTENT_DISPOSITION, value);
-    }
-    headers.insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
-    Ok(response)
-}
-
-/// Erases a member's personal data (phone, email, name, and the names and
-/// notes on their orders). Order figures stay, anonymised, so reports stay true.
-#[utoipa::path(
-    delete,
-    path = "/api/staff/members/{id}",
-    tag = "staff",
-    params(("id" = String, Path, description = "The member id")),
-    security(("api_key" = [])),
-    responses(
-        (status = 204, description = "Erased"),
-        (status = 401, description = "No or unknown API key", body = ProblemDoc, content_type = "application/problem+json"),
-        (status = 403, description = "Not a staff key", body = ProblemDoc, content_type = "application/problem+json"),
-        (status = 404, description = "No such member", body = ProblemDoc, content_type = "application/problem+json"),
-    )
-)]
-pub async fn erase_member(
-    State(state): State<AppState>,
-    headers: HeaderMap,
-    id: Result<Path<String>, axum::extract::rejection::PathRejection>,
-) -> Result<StatusCode, ApiError> {
-    session::authorize(&state, &headers, Role::Staff, Access::Change).await?;
-    let Path(id) = id.map_err(|_| ApiError::NotFound)?;
-    if id.len() > crate::limits::MAX_ID {
-        return Err(ApiError::NotFound);
-    }
-    state.store.erase_member(&id, state.now()).await?;
-    Ok(StatusCode::NO_CONTENT)
 }
 
 #[cfg(test)]

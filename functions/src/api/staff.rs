@@ -13,12 +13,12 @@ use catalog::{Cart, Currency, Localized, Menu, Quote, Site, SoldOut};
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 
+use crate::api::auth::{self, Access};
+use crate::api::extract::query_param;
+use crate::api::limits;
+use crate::api::problem::{ApiError, FieldError, ProblemDoc};
 use crate::events::StaffEvent;
 use crate::keys;
-use crate::limits;
-use crate::orders::query_param;
-use crate::problem::{ApiError, FieldError, ProblemDoc};
-use crate::session::{self, Access};
 use crate::state::AppState;
 use crate::store::{
     ApiKey, Attribution, Order, OrderStatus, Role, SoldOutItem, StatusChange, StatusTimes,
@@ -35,7 +35,7 @@ pub async fn authorize(
     headers: &HeaderMap,
     role: Role,
 ) -> Result<ApiKey, ApiError> {
-    Ok(session::authorize(state, headers, role, Access::Read)
+    Ok(auth::authorize(state, headers, role, Access::Read)
         .await?
         .key)
 }
@@ -234,7 +234,7 @@ pub async fn set_status(
     headers: HeaderMap,
     body: Body,
 ) -> Result<Json<StaffOrder>, ApiError> {
-    let caller = session::authorize(&state, &headers, Role::Staff, Access::Change).await?;
+    let caller = auth::authorize(&state, &headers, Role::Staff, Access::Change).await?;
     let Path(id) = id.map_err(|_| ApiError::NotFound)?;
     limits::require_json(&headers)?;
     let bytes = limits::read_body(body).await?;
@@ -361,7 +361,7 @@ pub async fn put_sold_out(
     headers: HeaderMap,
     body: Body,
 ) -> Result<Json<SoldOutView>, ApiError> {
-    session::authorize(&state, &headers, Role::Staff, Access::Change).await?;
+    auth::authorize(&state, &headers, Role::Staff, Access::Change).await?;
     limits::require_json(&headers)?;
     let bytes = limits::read_body(body).await?;
     let request: SoldOutRequest = limits::parse_json(&bytes)?;

@@ -14,8 +14,8 @@ use axum::Json;
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 
-use crate::limits;
-use crate::problem::{ApiError, FieldError, ProblemDoc};
+use crate::api::limits;
+use crate::api::problem::{ApiError, FieldError, ProblemDoc};
 use crate::state::AppState;
 use crate::store::Visit;
 

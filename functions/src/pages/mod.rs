@@ -4,11 +4,13 @@
 //! [`Words`]). Every piece of text that came from a request or the store
 //! passes through [`escape`].
 
+pub mod order_form;
+
 use std::fmt::Write;
 
 use catalog::{Fulfilment, Quote, Site};
 
-use crate::problem::Problem;
+use crate::api::problem::Problem;
 use crate::store::{Order, OrderStatus};
 
 /// Escapes text for HTML element content and quoted attribute values.

@@ -2,7 +2,7 @@
 //! the orders placed earlier in the same browser session.
 
 use axum::body::Body;
-use axum::extract::State;
+use axum::extract::{Path, State};
 use axum::http::{HeaderMap, StatusCode};
 use axum::response::{IntoResponse, Response};
 use axum::Json;
@@ -11,11 +11,12 @@ use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 
+use crate::api::auth::{self, Access};
+use crate::api::limits;
+use crate::api::problem::{ApiError, FieldError, ProblemDoc};
 use crate::keys;
-use crate::limits;
-use crate::problem::{ApiError, FieldError, ProblemDoc};
 use crate::state::AppState;
-use crate::store::{IssuedCode, NewMember};
+use crate::store::{IssuedCode, NewMember, Role};
 
 /// An order placed before signing up, proven by its token.
 #[derive(Debug, Clone, Deserialize, Serialize, ToSchema)]
@@ -164,9 +165,9 @@ fn welcome_for(site: &Site, member_id: &str) -> Option<IssuedCode> {
         .iter()
         .flat_map(|c| c.coupons.iter())
         .find(|c| c.issue == Issue::OnSignUp)?;
-    // Unguessable and without look-alikes (see `redeem::new_code`); the primary
+    // Unguessable and without look-alikes (see `codes::new_code`); the primary
     // key guards uniqueness. Without randomness there is no welcome code.
-    let suffix = crate::redeem::new_code().ok()?;
+    let suffix = crate::codes::new_code().ok()?;
     Some(IssuedCode {
         code: format!("{}-{suffix}", coupon.code.to_uppercase()),
         coupon: coupon.code.clone(),
@@ -330,4 +331,33 @@ pub async fn sign_up(
         StatusCode::OK
     };
     Ok((status, Json(response)).into_response())
+}
+
+/// Erases a member's personal data (phone, email, name, and the names and
+/// notes on their orders). Order figures stay, anonymised, so reports stay true.
+#[utoipa::path(
+    delete,
+    path = "/api/staff/members/{id}",
+    tag = "staff",
+    params(("id" = String, Path, description = "The member id")),
+    security(("api_key" = [])),
+    responses(
+        (status = 204, description = "Erased"),
+        (status = 401, description = "No or unknown API key", body = ProblemDoc, content_type = "application/problem+json"),
+        (status = 403, description = "Not a staff key", body = ProblemDoc, content_type = "application/problem+json"),
+        (status = 404, description = "No such member", body = ProblemDoc, content_type = "application/problem+json"),
+    )
+)]
+pub async fn erase_member(
+    State(state): State<AppState>,
+    headers: HeaderMap,
+    id: Result<Path<String>, axum::extract::rejection::PathRejection>,
+) -> Result<StatusCode, ApiError> {
+    auth::authorize(&state, &headers, Role::Staff, Access::Change).await?;
+    let Path(id) = id.map_err(|_| ApiError::NotFound)?;
+    if id.len() > limits::MAX_ID {
+        return Err(ApiError::NotFound);
+    }
+    state.store.erase_member(&id, state.now()).await?;
+    Ok(StatusCode::NO_CONTENT)
 }

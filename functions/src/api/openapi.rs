@@ -5,7 +5,11 @@ use axum::Json;
 use utoipa::openapi::security::{ApiKey, ApiKeyValue, HttpAuthScheme, HttpBuilder, SecurityScheme};
 use utoipa::{Modify, OpenApi};
 
-use crate::{events, members, orders, problem, quote, session, staff, store};
+use crate::api::{
+    auth, events, exports, health, members, orders, problem, quote, redemptions, reports, session,
+    staff, visits,
+};
+use crate::store;
 
 /// Adds the bearer API key scheme the staff routes name.
 struct ApiKeyScheme;
@@ -25,7 +29,7 @@ impl Modify for ApiKeyScheme {
         components.add_security_scheme(
             "session",
             SecurityScheme::ApiKey(ApiKey::Cookie(ApiKeyValue::with_description(
-                session::COOKIE,
+                auth::COOKIE,
                 "The staff console's session, from `POST /api/staff/session`",
             ))),
         );
@@ -56,13 +60,13 @@ impl Modify for ApiKeyScheme {
         session::whoami,
         session::sign_out,
         events::stream,
-        crate::redeem::redeem,
-        crate::export::erase_member,
-        crate::visits::record,
-        crate::reports::campaigns,
-        crate::reports::sales,
-        crate::export::export,
-        crate::health,
+        redemptions::redeem,
+        members::erase_member,
+        visits::record,
+        reports::campaigns,
+        reports::sales,
+        exports::export,
+        health::health,
         openapi_json,
     ),
     components(schemas(

@@ -5,22 +5,15 @@
 //! module folds them into totals — across locations and per location — and
 //! adds what only the content knows: names, budgets and budgets left. The
 //! same builders serve `GET /api/reports/*` and `carte report`.
-
 use std::collections::BTreeMap;
 
-use axum::extract::{RawQuery, State};
-use axum::http::HeaderMap;
-use axum::Json;
 use catalog::{Minor, Site};
 use chrono::{DateTime, Duration, NaiveDate, Timelike, Utc};
 use serde::Serialize;
 use utoipa::ToSchema;
 
-use crate::orders::query_param;
-use crate::problem::{ApiError, FieldError, ProblemDoc};
-use crate::session::{self, Access};
-use crate::state::AppState;
-use crate::store::{CampaignRow, ReportRange, Role, Store, StoreError};
+use crate::api::problem::FieldError;
+use crate::store::{CampaignRow, ReportRange, Store, StoreError};
 
 /// Days a report covers when `from` is not given.
 pub const DEFAULT_DAYS: i64 = 30;
@@ -409,79 +402,4 @@ pub async fn sales_report(
             .collect(),
         by_hour,
     })
-}
-
-/// Reads the period of a report or export request.
-pub(crate) fn period_of(state: &AppState, query: Option<&str>) -> Result<Period, ApiError> {
-    let catalog = state.catalog();
-    Period::parse(
-        &catalog.site,
-        query_param(query, "from").as_deref(),
-        query_param(query, "to").as_deref(),
-        query_param(query, "location").as_deref(),
-        state.now(),
-    )
-    .map_err(ApiError::Validation)
-}
-
-/// Per campaign and channel: visits, orders, revenue, discount, budgets left,
-/// redemptions online and at the counter, new members and repeat rate.
-#[utoipa::path(
-    get,
-    path = "/api/reports/campaigns",
-    tag = "marketing",
-    params(
-        ("from" = Option<String>, Query, description = "First day (YYYY-MM-DD, site timezone); default 30 days before `to`"),
-        ("to" = Option<String>, Query, description = "Last day included; default today"),
-        ("location" = Option<String>, Query, description = "One location; default all"),
-    ),
-    security(("api_key" = [])),
-    responses(
-        (status = 200, description = "The report", body = CampaignReport),
-        (status = 401, description = "No or unknown API key", body = ProblemDoc, content_type = "application/problem+json"),
-        (status = 403, description = "Not a marketer key", body = ProblemDoc, content_type = "application/problem+json"),
-        (status = 422, description = "Bad dates or location", body = ProblemDoc, content_type = "application/problem+json"),
-    )
-)]
-pub async fn campaigns(
-    State(state): State<AppState>,
-    headers: HeaderMap,
-    RawQuery(query): RawQuery,
-) -> Result<Json<CampaignReport>, ApiError> {
-    session::authorize(&state, &headers, Role::Marketer, Access::Read).await?;
-    let period = period_of(&state, query.as_deref())?;
-    let catalog = state.catalog();
-    Ok(Json(
-        campaign_report(state.store.as_ref(), &catalog.site, &period).await?,
-    ))
-}
-
-/// Sales by dish and by hour of the day.
-#[utoipa::path(
-    get,
-    path = "/api/reports/sales",
-    tag = "marketing",
-    params(
-        ("from" = Option<String>, Query, description = "First day (YYYY-MM-DD, site timezone)"),
-        ("to" = Option<String>, Query, description = "Last day included"),
-        ("location" = Option<String>, Query, description = "One location; default all"),
-    ),
-    security(("api_key" = [])),
-    responses(
-        (status = 200, description = "The report", body = SalesReport),
-        (status = 401, description = "No or unknown API key", body = ProblemDoc, content_type = "application/problem+json"),
-        (status = 403, description = "Not a marketer key", body = ProblemDoc, content_type = "application/problem+json"),
-    )
-)]
-pub async fn sales(
-    State(state): State<AppState>,
-    headers: HeaderMap,
-    RawQuery(query): RawQuery,
-) -> Result<Json<SalesReport>, ApiError> {
-    session::authorize(&state, &headers, Role::Marketer, Access::Read).await?;
-    let period = period_of(&state, query.as_deref())?;
-    let catalog = state.catalog();
-    Ok(Json(
-        sales_report(state.store.as_ref(), &catalog.site, &period).await?,
-    ))
 }

@@ -5,17 +5,17 @@ use axum::extract::{Path, RawQuery, State};
 use axum::http::{header, HeaderMap, StatusCode};
 use axum::response::{Html, IntoResponse, Response};
 use axum::Json;
-use catalog::{Cart, CouponOutcome, Fulfilment, Quote};
+use catalog::{Cart, Fulfilment, Quote};
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 
-use crate::html;
+use crate::api::checkout::{place, PlaceInput};
+use crate::api::limits;
+use crate::api::problem::{ApiError, FieldError, ProblemDoc};
 use crate::keys;
-use crate::limits;
-use crate::problem::{ApiError, FieldError, ProblemDoc};
-use crate::quote::price_cart;
+use crate::pages;
 use crate::state::AppState;
-use crate::store::{Attribution, NewOrder, Order, OrderStatus, StatusTimes, Touch, Touches};
+use crate::store::{Attribution, Order, OrderStatus, StatusTimes, Touch, Touches};
 
 /// The header that makes placing an order safe to retry.
 pub const IDEMPOTENCY_KEY: &str = "idempotency-key";
@@ -78,199 +78,6 @@ pub struct OrderView {
     pub quote: Quote,
 }
 
-/// What placing an order needs, whichever way it arrived.
-#[derive(Debug, Clone)]
-pub(crate) struct PlaceInput {
-    pub cart: Cart,
-    /// `None` for HTML forms, which are priced against the current catalog.
-    pub version: Option<String>,
-    pub note: Option<String>,
-    pub name: Option<String>,
-    pub member_id: Option<String>,
-    pub attribution: Option<Attribution>,
-    /// First and last campaign touches.
-    pub touches: Touches,
-    pub idempotency_key: String,
-    /// A hash of the request, to tell a retry from a reuse of the key.
-    pub request_hash: String,
-}
-
-/// An order stored (or found again by its idempotency key) with its token.
-#[derive(Debug, Clone)]
-pub(crate) struct PlacedOrder {
-    pub order: Order,
-    pub token: String,
-    pub created: bool,
-}
-
-impl PlacedOrder {
-    pub(crate) fn status_url(&self) -> String {
-        format!("/api/orders/{}?token={}", self.order.id, self.token)
-    }
-}
-
-fn unsealed(sealed: &str, key: &str) -> Result<String, ApiError> {
-    keys::unseal_token(sealed, key).ok_or_else(|| {
-        ApiError::Store(crate::store::StoreError::Backend(
-            "a sealed token did not open with its idempotency key".into(),
-        ))
-    })
-}
-
-/// Validates what the cart's pricing does not: text bounds and attribution.
-pub(crate) fn check_input(input: &PlaceInput, site: &catalog::Site) -> Result<(), ApiError> {
-    let mut errors = Vec::new();
-    limits::check_cart(&mut errors, "cart.", &input.cart);
-    limits::check_opt_text(&mut errors, "note", input.note.as_deref(), limits::MAX_NOTE);
-    limits::check_opt_text(&mut errors, "name", input.name.as_deref(), limits::MAX_NAME);
-    limits::check_opt_text(
-        &mut errors,
-        "member_id",
-        input.member_id.as_deref(),
-        limits::MAX_ID,
-    );
-    limits::check_opt_text(
-        &mut errors,
-        "version",
-        input.version.as_deref(),
-        limits::MAX_ID,
-    );
-    if let Some(attribution) = &input.attribution {
-        match site.campaign(&attribution.campaign) {
-            None => errors.push(FieldError::new(
-                "attribution.campaign",
-                "no campaign with this id",
-            )),
-            Some(campaign) if campaign.channel(&attribution.channel).is_none() => {
-                errors.push(FieldError::new(
-                    "attribution.channel",
-                    "the campaign has no channel with this id",
-                ))
-            }
-            Some(_) => {}
-        }
-    }
-    limits::finish(errors)
-}
-
-/// Keeps the touches that name a campaign channel of the content. A touch is the
-/// storefront's memory of an earlier visit, and the campaign may have ended since:
-/// a stale one is dropped rather than allowed to refuse the diner's order.
-pub(crate) fn known_touches(touches: Touches, site: &catalog::Site) -> Touches {
-    let known = |touch: Option<Touch>| {
-        touch.filter(|t| {
-            site.campaign(&t.campaign)
-                .is_some_and(|c| c.channel(&t.channel).is_some())
-        })
-    };
-    Touches {
-        first: known(touches.first),
-        last: known(touches.last),
-    }
-}
-
-/// Prices the cart on the server and stores the order, once per idempotency key.
-pub(crate) async fn place(state: &AppState, input: PlaceInput) -> Result<PlacedOrder, ApiError> {
-    let key_hash = keys::sha256_hex(&input.idempotency_key);
-    // A retry is answered with the order it placed, even if the menu changed since.
-    if let Some(placed) = state.store.replay(&key_hash, &input.request_hash).await? {
-        let token = unsealed(&placed.sealed_token, &input.idempotency_key)?;
-        return Ok(PlacedOrder {
-            order: placed.order,
-            token,
-            created: false,
-        });
-    }
-    let catalog = state.catalog();
-    let site = &catalog.site;
-    check_input(&input, site)?;
-    let touches = known_touches(input.touches.clone(), site);
-    let now = state.now();
-    let member = input.member_id.as_deref();
-    if let Some(version) = &input.version {
-        if *version != catalog.version {
-            return Err(
-                match price_cart(state, &catalog, &input.cart, member, now).await {
-                    Ok(priced) => ApiError::MenuChanged {
-                        version: catalog.version.clone(),
-                        quote: Some(Box::new(priced.quote)),
-                        errors: Vec::new(),
-                    },
-                    Err(ApiError::InvalidCart(errors)) => ApiError::MenuChanged {
-                        version: catalog.version.clone(),
-                        quote: None,
-                        errors,
-                    },
-                    Err(other) => other,
-                },
-            );
-        }
-    }
-    let priced = price_cart(state, &catalog, &input.cart, member, now).await?;
-    if let Some(CouponOutcome::Rejected { code, reason }) = &priced.quote.coupon {
-        return Err(ApiError::CouponRejected {
-            code: code.clone(),
-            reason: reason.clone(),
-        });
-    }
-    let location = site
-        .location(&input.cart.location)
-        .ok_or(ApiError::NotFound)?;
-    let token = keys::new_token();
-    let new = NewOrder {
-        id: keys::new_id("ord"),
-        location: location.id.clone(),
-        order_prefix: location.order_prefix.clone(),
-        local_day: now.with_timezone(&site.settings.timezone).date_naive(),
-        idempotency_key_hash: key_hash,
-        request_hash: input.request_hash.clone(),
-        token_hash: keys::sha256_hex(&token),
-        sealed_token: keys::seal_token(&token, &input.idempotency_key),
-        cart: input.cart.clone(),
-        quote: priced.quote,
-        note: input.note.clone().filter(|n| !n.trim().is_empty()),
-        name: input.name.clone().filter(|n| !n.trim().is_empty()),
-        member_id: input.member_id.clone(),
-        // Without an explicit attribution the last touch brought the order.
-        attribution: input.attribution.clone().or_else(|| {
-            touches.last.as_ref().map(|t| Attribution {
-                campaign: t.campaign.clone(),
-                channel: t.channel.clone(),
-            })
-        }),
-        redemption: priced.claim,
-        slot: priced.slot,
-        placed_at: now,
-        touches,
-    };
-    let coupon_code = input.cart.coupon.clone().unwrap_or_default();
-    let placed = state
-        .store
-        .place_order(new)
-        .await
-        .map_err(|e| match ApiError::from(e) {
-            ApiError::CouponRejected { reason, .. } => ApiError::CouponRejected {
-                code: coupon_code.trim().to_owned(),
-                reason,
-            },
-            other => other,
-        })?;
-    let token = if placed.created {
-        state
-            .events
-            .publish(crate::events::StaffEvent::placed(&placed.order));
-        token
-    } else {
-        // Another request with the same key won the race: answer with its order.
-        unsealed(&placed.sealed_token, &input.idempotency_key)?
-    };
-    Ok(PlacedOrder {
-        order: placed.order,
-        token,
-        created: placed.created,
-    })
-}
-
 fn idempotency_key(headers: &HeaderMap) -> Result<String, ApiError> {
     let value = headers
         .get(IDEMPOTENCY_KEY)
@@ -301,7 +108,7 @@ fn idempotency_key(headers: &HeaderMap) -> Result<String, ApiError> {
     tag = "orders",
     request_body(content(
         (OrderRequest = "application/json"),
-        (crate::forms::OrderForm = "application/x-www-form-urlencoded"),
+        (crate::pages::order_form::OrderForm = "application/x-www-form-urlencoded"),
     )),
     params(("Idempotency-Key" = String, Header, description = "A random value, the same on every retry of one order (JSON only; forms send `idempotency_key`)")),
     responses(
@@ -320,7 +127,7 @@ pub async fn place_order(
     body: Body,
 ) -> Result<Response, ApiError> {
     if limits::media_type(&headers) == "application/x-www-form-urlencoded" {
-        return Ok(crate::forms::place_form_order(&state, &headers, body).await);
+        return Ok(crate::pages::order_form::place_form_order(&state, &headers, body).await);
     }
     limits::require_json(&headers)?;
     let key = idempotency_key(&headers)?;
@@ -401,11 +208,11 @@ pub async fn order_status(
         return Err(ApiError::NotFound);
     }
     let accept = headers.get(header::ACCEPT).and_then(|v| v.to_str().ok());
-    if html::prefers_html(accept) {
+    if pages::prefers_html(accept) {
         let catalog = state.catalog();
         let lang = query_param(query.as_deref(), "lang")
             .unwrap_or_else(|| catalog.site.default_language().to_owned());
-        let page = html::status_page(&order, &catalog.site, &lang);
+        let page = pages::status_page(&order, &catalog.site, &lang);
         return Ok(Html(page).into_response());
     }
     Ok(Json(view(order)).into_response())

@@ -22,7 +22,7 @@
 //! The Lambda builds (`--no-default-features`) read only what Lambda sets:
 //! `AWS_ACCESS_KEY_ID`, `AWS_SECRET_ACCESS_KEY`, `AWS_SESSION_TOKEN`, `AWS_REGION` (or
 //! `AWS_DEFAULT_REGION`), plus the endpoint overrides `AWS_ENDPOINT_URL_DYNAMODB`,
-//! `AWS_ENDPOINT_URL_S3` and `AWS_ENDPOINT_URL`; see [`sdk_config_from_env_vars`].
+//! `AWS_ENDPOINT_URL_S3` and `AWS_ENDPOINT_URL`; see [`crate::aws::sdk_config_from_env_vars`].
 
 use std::net::{Ipv4Addr, SocketAddr};
 use std::path::{Path, PathBuf};
@@ -30,12 +30,6 @@ use std::process::ExitCode;
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
-use aws_credential_types::provider::SharedCredentialsProvider;
-use aws_credential_types::Credentials;
-use aws_sdk_dynamodb::config::BehaviorVersion;
-use aws_types::region::Region;
-use aws_types::service_config::{LoadServiceConfig, ServiceConfigKey};
-pub use aws_types::SdkConfig;
 use axum::extract::{Request, State};
 use axum::middleware::Next;
 use axum::response::Response;
@@ -43,6 +37,7 @@ use axum::Router;
 use serde::Deserialize;
 use thiserror::Error;
 
+use crate::aws::SdkConfig;
 use crate::state::{AppState, Catalog};
 #[cfg(feature = "sqlite")]
 use crate::store::SqliteStore;
@@ -416,91 +411,11 @@ pub async fn state_from_env() -> Result<(AppState, Option<Arc<S3Catalog>>), Star
     let choice = StoreChoice::from_env()?;
     let aws = match (&source, &choice) {
         (CatalogSource::File(_), StoreChoice::Sqlite(_)) => None,
-        _ => Some(aws_config_from_env().await),
+        _ => Some(crate::aws::config_from_env().await),
     };
     let store = open_store(&choice, aws.as_ref())?;
     let (catalog, s3) = load_catalog(&source, aws.as_ref()).await?;
     Ok((AppState::new(catalog, store), s3))
-}
-
-/// The AWS configuration from the environment (credentials, region, and endpoint
-/// overrides such as `AWS_ENDPOINT_URL_DYNAMODB`), loaded once so S3 and DynamoDB share one
-/// HTTP client, with the store's retry and timeout settings.
-///
-/// With the `aws-config` feature: the SDK's default chain (environment, profiles, SSO, web
-/// identity, container and instance metadata). Without it (the Lambda builds):
-/// [`sdk_config_from_env_vars`].
-#[cfg(feature = "aws-config")]
-pub async fn aws_config_from_env() -> SdkConfig {
-    aws_config::defaults(aws_config::BehaviorVersion::latest())
-        .retry_config(DynamoStore::retry_config())
-        .timeout_config(DynamoStore::timeout_config())
-        .load()
-        .await
-}
-
-/// The AWS configuration from the environment: [`sdk_config_from_env_vars`] (this build
-/// has no `aws-config` feature).
-#[cfg(not(feature = "aws-config"))]
-pub async fn aws_config_from_env() -> SdkConfig {
-    sdk_config_from_env_vars()
-}
-
-/// Service endpoint overrides from the environment, as the SDK names them:
-/// `AWS_ENDPOINT_URL_<SERVICE>` (`AWS_ENDPOINT_URL_DYNAMODB`, `AWS_ENDPOINT_URL_S3`), then
-/// `AWS_ENDPOINT_URL`.
-#[derive(Debug, Clone, Copy)]
-struct EnvEndpoints;
-
-impl LoadServiceConfig for EnvEndpoints {
-    fn load_config(&self, key: ServiceConfigKey<'_>) -> Option<String> {
-        service_setting(key.service_id(), key.env(), |name| std::env::var(name).ok())
-    }
-}
-
-/// A per-service setting the SDK's way: `<env>_<SERVICE ID>` (upper case, spaces as
-/// underscores), then `<env>`; empty values count as unset.
-fn service_setting(
-    service_id: &str,
-    env: &str,
-    lookup: impl Fn(&str) -> Option<String>,
-) -> Option<String> {
-    let service = service_id.to_uppercase().replace(' ', "_");
-    [format!("{env}_{service}"), env.to_owned()]
-        .into_iter()
-        .find_map(|name| lookup(&name).filter(|v| !v.is_empty()))
-}
-
-/// The AWS configuration from the process environment alone, which is what Lambda gives a
-/// function: credentials from `AWS_ACCESS_KEY_ID`, `AWS_SECRET_ACCESS_KEY` and
-/// `AWS_SESSION_TOKEN`, the region from `AWS_REGION` (or `AWS_DEFAULT_REGION`), endpoint
-/// overrides from `AWS_ENDPOINT_URL_<SERVICE>` / `AWS_ENDPOINT_URL`, and an HTTPS client on
-/// rustls with *ring* (one TLS stack). No profile files, SSO, STS or instance metadata: the
-/// code for them stays out of the Lambda binaries.
-pub fn sdk_config_from_env_vars() -> SdkConfig {
-    use aws_smithy_http_client::tls::{self, rustls_provider::CryptoMode};
-
-    let var = |name: &str| std::env::var(name).ok().filter(|v| !v.is_empty());
-    let https = aws_smithy_http_client::Builder::new()
-        .tls_provider(tls::Provider::Rustls(CryptoMode::Ring))
-        .build_https();
-    let mut config = SdkConfig::builder()
-        .behavior_version(BehaviorVersion::latest())
-        .region(
-            var("AWS_REGION")
-                .or_else(|| var("AWS_DEFAULT_REGION"))
-                .map(Region::new),
-        )
-        .retry_config(DynamoStore::retry_config())
-        .timeout_config(DynamoStore::timeout_config())
-        .http_client(https)
-        .service_config(EnvEndpoints);
-    if let (Some(id), Some(secret)) = (var("AWS_ACCESS_KEY_ID"), var("AWS_SECRET_ACCESS_KEY")) {
-        let credentials =
-            Credentials::new(id, secret, var("AWS_SESSION_TOKEN"), None, "environment");
-        config = config.credentials_provider(SharedCredentialsProvider::new(credentials));
-    }
-    config.build()
 }
 
 /// The function's router, refreshing an S3 catalog when it is one.
@@ -620,41 +535,6 @@ mod tests {
             CatalogSource::parse("s3:///key"),
             Err(StartError::BadCatalogUrl(_))
         ));
-    }
-
-    #[test]
-    fn endpoint_overrides_are_read_per_service_then_shared() {
-        let env = |pairs: &'static [(&'static str, &'static str)]| {
-            move |name: &str| {
-                pairs
-                    .iter()
-                    .find(|(k, _)| *k == name)
-                    .map(|(_, v)| (*v).to_owned())
-            }
-        };
-        let both = env(&[
-            ("AWS_ENDPOINT_URL_DYNAMODB", "http://127.0.0.1:8000"),
-            ("AWS_ENDPOINT_URL", "http://127.0.0.1:9999"),
-        ]);
-        assert_eq!(
-            service_setting("DynamoDB", "AWS_ENDPOINT_URL", both).as_deref(),
-            Some("http://127.0.0.1:8000")
-        );
-        assert_eq!(
-            service_setting("S3", "AWS_ENDPOINT_URL", both).as_deref(),
-            Some("http://127.0.0.1:9999")
-        );
-        let empty = env(&[("AWS_ENDPOINT_URL_S3", "")]);
-        assert_eq!(service_setting("S3", "AWS_ENDPOINT_URL", empty), None);
-    }
-
-    #[test]
-    fn the_environment_config_brings_its_own_https_client() {
-        let config = sdk_config_from_env_vars();
-        assert!(config.http_client().is_some());
-        assert!(config.behavior_version().is_some());
-        let dynamo = aws_sdk_dynamodb::config::Builder::from(&config).build();
-        assert!(dynamo.http_client().is_some());
     }
 
     #[test]

@@ -6,7 +6,7 @@ use catalog::pricing::MAX_LINES;
 use catalog::{Cart, Fulfilment};
 use serde::de::DeserializeOwned;
 
-use crate::problem::{ApiError, FieldError};
+use crate::api::problem::{ApiError, FieldError};
 
 /// Largest request body read, in bytes.
 pub const BODY_LIMIT: usize = 64 * 1024;

@@ -17,11 +17,11 @@ use chrono_tz::Tz;
 use serde::Serialize;
 use utoipa::ToSchema;
 
-use crate::html;
+use crate::api::checkout::{place, PlaceInput};
+use crate::api::limits;
+use crate::api::problem::{ApiError, FieldError};
 use crate::keys;
-use crate::limits;
-use crate::orders::{place, PlaceInput};
-use crate::problem::{ApiError, FieldError};
+use crate::pages;
 use crate::state::AppState;
 
 /// Most fields one form may carry.
@@ -195,7 +195,7 @@ fn read_form(body: &[u8], tz: Tz, now: DateTime<Utc>) -> Result<FormOrder, ApiEr
 
 fn error_response(error: ApiError, back: Option<&str>, lang: &str) -> Response {
     let problem = error.problem();
-    let page = html::error_page(&problem, back, lang);
+    let page = pages::error_page(&problem, back, lang);
     (problem.status, Html(page)).into_response()
 }
 
@@ -260,7 +260,7 @@ pub(crate) async fn place_form_order(
                 StatusCode::OK
             };
             let page =
-                html::confirmation_page(&placed.order, &placed.status_url(), &catalog.site, &lang);
+                pages::confirmation_page(&placed.order, &placed.status_url(), &catalog.site, &lang);
             (status, Html(page)).into_response()
         }
         Err(error) => error_response(error, back.as_deref(), &lang),

@@ -1,0 +1,227 @@
+//! Who is calling a staff or marketer route: an API key in `Authorization: Bearer …`
+//! (API clients), or a session cookie the staff console got by signing in with a key
+//! (`POST /api/staff/session`, in [`super::session`]).
+//!
+//! Requests authenticated by the cookie must come from the console's own origin:
+//! `Sec-Fetch-Site` (or, from older browsers, `Origin`) is checked, and a state change
+//! without either is refused. `SameSite=Strict` already keeps the cookie off cross-site
+//! requests; this is the second lock.
+
+use axum::http::{header, HeaderMap};
+use chrono::{DateTime, Utc};
+
+use crate::api::problem::ApiError;
+use crate::keys;
+use crate::state::AppState;
+use crate::store::{ApiKey, Role};
+
+/// The session cookie's name.
+pub const COOKIE: &str = "carte_staff";
+/// The cookie is only sent to the staff API.
+pub const COOKIE_PATH: &str = "/api/staff";
+
+/// Whether a request only reads or changes state: a change authenticated by the
+/// cookie must prove it comes from the console's own origin.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Access {
+    Read,
+    Change,
+}
+
+/// How the caller proved who it is.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Via {
+    /// `Authorization: Bearer <key>`.
+    Bearer,
+    /// The session cookie; `hash` is the stored hash of its token.
+    Session {
+        hash: String,
+        expires_at: DateTime<Utc>,
+    },
+}
+
+/// An authenticated caller: the key it acts for, and how.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Caller {
+    pub key: ApiKey,
+    pub via: Via,
+}
+
+impl Caller {
+    /// Who made a change, for the order's history: the key's label and its id
+    /// (labels are for people and need not be unique).
+    pub fn who(&self) -> String {
+        format!("{} ({})", self.key.label, self.key.id)
+    }
+}
+
+fn bearer(headers: &HeaderMap) -> Option<Option<&str>> {
+    let value = headers.get(header::AUTHORIZATION)?;
+    Some(
+        value
+            .to_str()
+            .ok()
+            .and_then(|v| {
+                let (scheme, key) = v.trim().split_once(' ')?;
+                scheme.eq_ignore_ascii_case("bearer").then(|| key.trim())
+            })
+            .filter(|k| !k.is_empty() && k.len() <= 200),
+    )
+}
+
+/// The session token in the request's cookies, if any.
+pub fn session_token(headers: &HeaderMap) -> Option<&str> {
+    headers
+        .get_all(header::COOKIE)
+        .iter()
+        .filter_map(|v| v.to_str().ok())
+        .flat_map(|v| v.split(';'))
+        .filter_map(|pair| pair.trim().split_once('='))
+        .find(|(name, _)| *name == COOKIE)
+        .map(|(_, value)| value.trim())
+        .filter(|v| !v.is_empty() && v.len() <= 128)
+}
+
+pub(crate) fn first_header<'a>(headers: &'a HeaderMap, name: &str) -> Option<&'a str> {
+    headers
+        .get(name)
+        .and_then(|v| v.to_str().ok())
+        .map(|v| v.split(',').next().unwrap_or("").trim())
+        .filter(|v| !v.is_empty())
+}
+
+/// Whether `origin` (`scheme://host[:port]`) names the host the request was sent to.
+fn same_host(headers: &HeaderMap, origin: &str) -> bool {
+    let Some((_, authority)) = origin.split_once("://") else {
+        return false;
+    };
+    let hosts = [
+        first_header(headers, "x-forwarded-host"),
+        first_header(headers, header::HOST.as_str()),
+    ];
+    hosts
+        .into_iter()
+        .flatten()
+        .any(|host| host.eq_ignore_ascii_case(authority))
+}
+
+/// Refuses a cookie-authenticated request that a browser says came from another
+/// site; a change must carry the browser's word that it did not.
+pub fn check_same_origin(headers: &HeaderMap, access: Access) -> Result<(), ApiError> {
+    if let Some(site) = first_header(headers, "sec-fetch-site") {
+        return match site {
+            "same-origin" => Ok(()),
+            // Typed into the address bar or opened from a bookmark: fine to read.
+            "none" if access == Access::Read => Ok(()),
+            _ => Err(ApiError::CrossSite),
+        };
+    }
+    if let Some(origin) = first_header(headers, header::ORIGIN.as_str()) {
+        return if same_host(headers, origin) {
+            Ok(())
+        } else {
+            Err(ApiError::CrossSite)
+        };
+    }
+    match access {
+        Access::Read => Ok(()),
+        Access::Change => Err(ApiError::CrossSite),
+    }
+}
+
+/// Who is calling: a Bearer key if the request has an `Authorization` header
+/// (a wrong one is 401, with no fall-back to the cookie), else the session cookie.
+pub async fn authenticate(
+    state: &AppState,
+    headers: &HeaderMap,
+    access: Access,
+) -> Result<Caller, ApiError> {
+    if let Some(key) = bearer(headers) {
+        let key = key.ok_or(ApiError::Unauthorized)?;
+        let found = state
+            .store
+            .find_key(&keys::sha256_hex(key), state.now())
+            .await?
+            .ok_or(ApiError::Unauthorized)?;
+        return Ok(Caller {
+            key: found,
+            via: Via::Bearer,
+        });
+    }
+    let token = session_token(headers).ok_or(ApiError::Unauthorized)?;
+    check_same_origin(headers, access)?;
+    let hash = keys::sha256_hex(token);
+    let session = state
+        .store
+        .find_session(&hash, state.now())
+        .await?
+        .ok_or(ApiError::Unauthorized)?;
+    Ok(Caller {
+        key: session.key,
+        via: Via::Session {
+            hash,
+            expires_at: session.expires_at,
+        },
+    })
+}
+
+/// [`authenticate`], then the key's role: another role is 403.
+pub async fn authorize(
+    state: &AppState,
+    headers: &HeaderMap,
+    role: Role,
+    access: Access,
+) -> Result<Caller, ApiError> {
+    let caller = authenticate(state, headers, access).await?;
+    if caller.key.role != role {
+        return Err(ApiError::Forbidden);
+    }
+    Ok(caller)
+}
+
+#[cfg(test)]
+mod tests {
+    use axum::http::HeaderValue;
+
+    use super::*;
+
+    fn headers(pairs: &[(&'static str, &'static str)]) -> HeaderMap {
+        let mut map = HeaderMap::new();
+        for (name, value) in pairs {
+            map.append(*name, HeaderValue::from_static(value));
+        }
+        map
+    }
+
+    #[test]
+    fn the_cookie_is_found_among_others() {
+        let h = headers(&[("cookie", "a=1; carte_staff=abc ; b=2")]);
+        assert_eq!(session_token(&h), Some("abc"));
+        assert_eq!(
+            session_token(&headers(&[("cookie", "carte_staffx=1")])),
+            None
+        );
+    }
+
+    #[test]
+    fn cross_site_requests_are_refused() {
+        let same = headers(&[("sec-fetch-site", "same-origin")]);
+        assert!(check_same_origin(&same, Access::Change).is_ok());
+        let cross = headers(&[("sec-fetch-site", "cross-site")]);
+        assert!(check_same_origin(&cross, Access::Read).is_err());
+        let sibling = headers(&[("sec-fetch-site", "same-site")]);
+        assert!(check_same_origin(&sibling, Access::Change).is_err());
+        let typed = headers(&[("sec-fetch-site", "none")]);
+        assert!(check_same_origin(&typed, Access::Read).is_ok());
+        assert!(check_same_origin(&typed, Access::Change).is_err());
+        let origin = headers(&[
+            ("origin", "http://shop.test:8080"),
+            ("host", "shop.test:8080"),
+        ]);
+        assert!(check_same_origin(&origin, Access::Change).is_ok());
+        let other = headers(&[("origin", "http://evil.test"), ("host", "shop.test")]);
+        assert!(check_same_origin(&other, Access::Change).is_err());
+        assert!(check_same_origin(&HeaderMap::new(), Access::Read).is_ok());
+        assert!(check_same_origin(&HeaderMap::new(), Access::Change).is_err());
+    }
+}

@@ -1,0 +1,369 @@
+//! The one path from a cart to a stored order, shared by `POST /api/quote`,
+//! `POST /api/orders` and the plain HTML form: price the cart on the server
+//! against one catalog snapshot and the store's live state, check what pricing does
+//! not, and store the order once per idempotency key.
+
+use catalog::{price_with, Cart, CouponOutcome, CouponRejection, Diner, Fulfilment, Quote};
+use chrono::{DateTime, Utc};
+
+use crate::api::limits;
+use crate::api::problem::{ApiError, FieldError};
+use crate::keys;
+use crate::state::{AppState, Catalog};
+use crate::store::{Attribution, NewOrder, Order, RedemptionClaim, SlotClaim, Touch, Touches};
+
+/// A cart priced against one catalog snapshot and the store's live state.
+#[derive(Debug, Clone)]
+pub(crate) struct Priced {
+    pub quote: Quote,
+    /// The redemption to record with the order, when the coupon applied.
+    pub claim: Option<RedemptionClaim>,
+    pub budget_left: Option<u32>,
+    pub slot: Option<SlotClaim>,
+}
+
+/// What coupon rules need to know about the diner: membership, and for a
+/// member whether this is their first order. An unknown member id is left to
+/// the order's own check (`member_id` field error).
+pub(crate) async fn diner_facts(
+    state: &AppState,
+    member_id: Option<&str>,
+) -> Result<Diner, ApiError> {
+    let Some(member) = member_id else {
+        return Ok(Diner::default());
+    };
+    let known = state
+        .store
+        .find_member(crate::store::MemberKey::Id(member.to_owned()))
+        .await?
+        .is_some();
+    if !known {
+        return Ok(Diner::default());
+    }
+    Ok(Diner {
+        member: true,
+        first_order: state.store.member_order_count(member).await? == 0,
+    })
+}
+
+/// Prices `cart` with the live sold-out switches, resolving issued single-use
+/// codes and checking the coupon's budget and per-member limit (without
+/// redeeming). A coupon the store refuses leaves the cart priced without it and
+/// the refusal in `quote.coupon`, so every figure still comes from `price`.
+pub(crate) async fn price_cart(
+    state: &AppState,
+    catalog: &Catalog,
+    cart: &Cart,
+    member_id: Option<&str>,
+    now: DateTime<Utc>,
+) -> Result<Priced, ApiError> {
+    let site = &catalog.site;
+    let sold_out = state.store.sold_out().await?;
+    let code = cart
+        .coupon
+        .as_deref()
+        .map(str::trim)
+        .filter(|c| !c.is_empty());
+    let mut priced_cart = cart.clone();
+    let mut issued_code = None;
+    let mut refusal: Option<CouponRejection> = None;
+    if let Some(code) = code {
+        match site.coupon(code) {
+            // A sign-up coupon is only redeemed through the codes issued to members.
+            Some((_, coupon)) if coupon.uses_issued_codes() => {
+                refusal = Some(CouponRejection::MembersOnly);
+            }
+            Some(_) => {}
+            None => {
+                if let Some(issued) = state.store.find_issued_code(code).await? {
+                    if issued.used_by.is_some() {
+                        refusal = Some(CouponRejection::AlreadyUsed);
+                    }
+                    priced_cart.coupon = Some(issued.coupon.clone());
+                    issued_code = Some(issued.code);
+                }
+            }
+        }
+    }
+    let diner = diner_facts(state, member_id).await?;
+    let quote =
+        price_with(site, &sold_out, &priced_cart, now, &diner).map_err(ApiError::InvalidCart)?;
+    let mut claim = None;
+    let mut budget_left = None;
+    if let (
+        None,
+        Some(CouponOutcome::Applied {
+            code,
+            campaign,
+            discount,
+        }),
+    ) = (&refusal, &quote.coupon)
+    {
+        if let Some((_, coupon)) = site.coupon(code) {
+            if let Some(budget) = coupon.budget {
+                let used = state.store.redemption_count(&coupon.code).await?;
+                let left = budget.saturating_sub(used);
+                budget_left = Some(left);
+                if left == 0 {
+                    refusal = Some(CouponRejection::BudgetExhausted);
+                }
+            }
+            if let (None, Some(cap)) = (&refusal, coupon.budget_amount) {
+                let given = state
+                    .store
+                    .coupon_totals()
+                    .await?
+                    .into_iter()
+                    .find(|t| t.coupon == coupon.code)
+                    .map_or(0, |t| t.discount);
+                if given.saturating_add(*discount) > cap {
+                    refusal = Some(CouponRejection::BudgetExhausted);
+                }
+            }
+            if let (None, Some(limit)) = (&refusal, coupon.per_member) {
+                match member_id {
+                    None => refusal = Some(CouponRejection::MembersOnly),
+                    Some(member) => {
+                        let used = state
+                            .store
+                            .member_redemption_count(&coupon.code, member)
+                            .await?;
+                        if used >= limit {
+                            refusal = Some(CouponRejection::PerMemberLimit);
+                        }
+                    }
+                }
+            }
+            claim = Some(RedemptionClaim {
+                coupon: coupon.code.clone(),
+                campaign: campaign.clone(),
+                discount: *discount,
+                issued_code: issued_code.clone(),
+                budget: coupon.budget,
+                per_member: coupon.per_member,
+                budget_amount: coupon.budget_amount,
+            });
+        }
+    }
+    let quote = match refusal {
+        None => quote,
+        Some(reason) => {
+            claim = None;
+            let mut without = priced_cart.clone();
+            without.coupon = None;
+            let mut quote = price_with(site, &sold_out, &without, now, &diner)
+                .map_err(ApiError::InvalidCart)?;
+            quote.coupon = Some(CouponOutcome::Rejected {
+                code: code.unwrap_or_default().to_owned(),
+                reason,
+            });
+            quote
+        }
+    };
+    let slot = match (&cart.fulfilment, site.location(&cart.location)) {
+        (Fulfilment::Pickup { slot }, Some(location)) => location.pickup.map(|p| SlotClaim {
+            start: *slot,
+            capacity: p.capacity,
+        }),
+        _ => None,
+    };
+    Ok(Priced {
+        quote,
+        claim,
+        budget_left,
+        slot,
+    })
+}
+
+/// What placing an order needs, whichever way it arrived.
+#[derive(Debug, Clone)]
+pub(crate) struct PlaceInput {
+    pub cart: Cart,
+    /// `None` for HTML forms, which are priced against the current catalog.
+    pub version: Option<String>,
+    pub note: Option<String>,
+    pub name: Option<String>,
+    pub member_id: Option<String>,
+    pub attribution: Option<Attribution>,
+    /// First and last campaign touches.
+    pub touches: Touches,
+    pub idempotency_key: String,
+    /// A hash of the request, to tell a retry from a reuse of the key.
+    pub request_hash: String,
+}
+
+/// An order stored (or found again by its idempotency key) with its token.
+#[derive(Debug, Clone)]
+pub(crate) struct PlacedOrder {
+    pub order: Order,
+    pub token: String,
+    pub created: bool,
+}
+
+impl PlacedOrder {
+    pub(crate) fn status_url(&self) -> String {
+        format!("/api/orders/{}?token={}", self.order.id, self.token)
+    }
+}
+
+fn unsealed(sealed: &str, key: &str) -> Result<String, ApiError> {
+    keys::unseal_token(sealed, key).ok_or_else(|| {
+        ApiError::Store(crate::store::StoreError::Backend(
+            "a sealed token did not open with its idempotency key".into(),
+        ))
+    })
+}
+
+/// Validates what the cart's pricing does not: text bounds and attribution.
+pub(crate) fn check_input(input: &PlaceInput, site: &catalog::Site) -> Result<(), ApiError> {
+    let mut errors = Vec::new();
+    limits::check_cart(&mut errors, "cart.", &input.cart);
+    limits::check_opt_text(&mut errors, "note", input.note.as_deref(), limits::MAX_NOTE);
+    limits::check_opt_text(&mut errors, "name", input.name.as_deref(), limits::MAX_NAME);
+    limits::check_opt_text(
+        &mut errors,
+        "member_id",
+        input.member_id.as_deref(),
+        limits::MAX_ID,
+    );
+    limits::check_opt_text(
+        &mut errors,
+        "version",
+        input.version.as_deref(),
+        limits::MAX_ID,
+    );
+    if let Some(attribution) = &input.attribution {
+        match site.campaign(&attribution.campaign) {
+            None => errors.push(FieldError::new(
+                "attribution.campaign",
+                "no campaign with this id",
+            )),
+            Some(campaign) if campaign.channel(&attribution.channel).is_none() => {
+                errors.push(FieldError::new(
+                    "attribution.channel",
+                    "the campaign has no channel with this id",
+                ))
+            }
+            Some(_) => {}
+        }
+    }
+    limits::finish(errors)
+}
+
+/// Keeps the touches that name a campaign channel of the content. A touch is the
+/// storefront's memory of an earlier visit, and the campaign may have ended since:
+/// a stale one is dropped rather than allowed to refuse the diner's order.
+pub(crate) fn known_touches(touches: Touches, site: &catalog::Site) -> Touches {
+    let known = |touch: Option<Touch>| {
+        touch.filter(|t| {
+            site.campaign(&t.campaign)
+                .is_some_and(|c| c.channel(&t.channel).is_some())
+        })
+    };
+    Touches {
+        first: known(touches.first),
+        last: known(touches.last),
+    }
+}
+
+/// Prices the cart on the server and stores the order, once per idempotency key.
+pub(crate) async fn place(state: &AppState, input: PlaceInput) -> Result<PlacedOrder, ApiError> {
+    let key_hash = keys::sha256_hex(&input.idempotency_key);
+    // A retry is answered with the order it placed, even if the menu changed since.
+    if let Some(placed) = state.store.replay(&key_hash, &input.request_hash).await? {
+        let token = unsealed(&placed.sealed_token, &input.idempotency_key)?;
+        return Ok(PlacedOrder {
+            order: placed.order,
+            token,
+            created: false,
+        });
+    }
+    let catalog = state.catalog();
+    let site = &catalog.site;
+    check_input(&input, site)?;
+    let touches = known_touches(input.touches.clone(), site);
+    let now = state.now();
+    let member = input.member_id.as_deref();
+    if let Some(version) = &input.version {
+        if *version != catalog.version {
+            return Err(
+                match price_cart(state, &catalog, &input.cart, member, now).await {
+                    Ok(priced) => ApiError::MenuChanged {
+                        version: catalog.version.clone(),
+                        quote: Some(Box::new(priced.quote)),
+                        errors: Vec::new(),
+                    },
+                    Err(ApiError::InvalidCart(errors)) => ApiError::MenuChanged {
+                        version: catalog.version.clone(),
+                        quote: None,
+                        errors,
+                    },
+                    Err(other) => other,
+                },
+            );
+        }
+    }
+    let priced = price_cart(state, &catalog, &input.cart, member, now).await?;
+    if let Some(CouponOutcome::Rejected { code, reason }) = &priced.quote.coupon {
+        return Err(ApiError::CouponRejected {
+            code: code.clone(),
+            reason: reason.clone(),
+        });
+    }
+    let location = site
+        .location(&input.cart.location)
+        .ok_or(ApiError::NotFound)?;
+    let token = keys::new_token();
+    let new = NewOrder {
+        id: keys::new_id("ord"),
+        location: location.id.clone(),
+        order_prefix: location.order_prefix.clone(),
+        local_day: now.with_timezone(&site.settings.timezone).date_naive(),
+        idempotency_key_hash: key_hash,
+        request_hash: input.request_hash.clone(),
+        token_hash: keys::sha256_hex(&token),
+        sealed_token: keys::seal_token(&token, &input.idempotency_key),
+        cart: input.cart.clone(),
+        quote: priced.quote,
+        note: input.note.clone().filter(|n| !n.trim().is_empty()),
+        name: input.name.clone().filter(|n| !n.trim().is_empty()),
+        member_id: input.member_id.clone(),
+        // Without an explicit attribution the last touch brought the order.
+        attribution: input.attribution.clone().or_else(|| {
+            touches.last.as_ref().map(|t| Attribution {
+                campaign: t.campaign.clone(),
+                channel: t.channel.clone(),
+            })
+        }),
+        redemption: priced.claim,
+        slot: priced.slot,
+        placed_at: now,
+        touches,
+    };
+    let coupon_code = input.cart.coupon.clone().unwrap_or_default();
+    let placed = state
+        .store
+        .place_order(new)
+        .await
+        .map_err(|e| match ApiError::from(e) {
+            ApiError::CouponRejected { reason, .. } => ApiError::CouponRejected {
+                code: coupon_code.trim().to_owned(),
+                reason,
+            },
+            other => other,
+        })?;
+    let token = if placed.created {
+        state
+            .events
+            .publish(crate::events::StaffEvent::placed(&placed.order));
+        token
+    } else {
+        // Another request with the same key won the race: answer with its order.
+        unsealed(&placed.sealed_token, &input.idempotency_key)?
+    };
+    Ok(PlacedOrder {
+        order: placed.order,
+        token,
+        created: placed.created,
+    })
+}

@@ -1,0 +1,133 @@
+//! The HTTP API: one module per resource, each with its handlers, and the shared
+//! pieces below them (extractors, authentication, limits, problem mapping, the
+//! checkout path). Each function (quote, orders, members, staff, marketing) has its
+//! own router built from the same [`AppState`], so each can become its own Lambda
+//! binary; [`router`] mounts them all in one process for `carte serve`.
+//!
+//! A handler module never imports another handler module: what two need moves down
+//! to `auth`, `extract`, `limits`, `problem` or `checkout`.
+
+pub mod auth;
+pub mod checkout;
+pub mod events;
+pub mod exports;
+pub mod extract;
+pub mod health;
+pub mod limits;
+pub mod members;
+pub mod openapi;
+pub mod orders;
+pub mod problem;
+pub mod quote;
+pub mod redemptions;
+pub mod reports;
+pub mod session;
+pub mod staff;
+pub mod visits;
+
+use axum::routing::{get, post};
+use axum::Router;
+
+use crate::state::AppState;
+use health::health;
+use problem::ApiError;
+
+fn quote_routes() -> Router<AppState> {
+    Router::new()
+        .route("/api/quote", post(quote::quote))
+        .route("/api/sold-out", get(staff::public_sold_out))
+}
+
+fn orders_routes() -> Router<AppState> {
+    Router::new()
+        .route("/api/orders", post(orders::place_order))
+        .route("/api/orders/{id}", get(orders::order_status))
+}
+
+fn members_routes() -> Router<AppState> {
+    Router::new().route("/api/members", post(members::sign_up))
+}
+
+fn staff_routes() -> Router<AppState> {
+    Router::new()
+        .route("/api/staff/queue", get(staff::queue))
+        .route("/api/staff/orders/{id}/status", post(staff::set_status))
+        .route(
+            "/api/staff/sold-out",
+            get(staff::get_sold_out).put(staff::put_sold_out),
+        )
+        .route(
+            "/api/staff/session",
+            post(session::sign_in)
+                .get(session::whoami)
+                .delete(session::sign_out),
+        )
+        .route("/api/staff/config", get(staff::config))
+        .route("/api/staff/board", get(staff::board))
+        .route("/api/staff/redemptions", post(redemptions::redeem))
+        .route(
+            "/api/staff/members/{id}",
+            axum::routing::delete(members::erase_member),
+        )
+}
+
+fn marketing_routes() -> Router<AppState> {
+    Router::new()
+        .route("/api/visits", post(visits::record))
+        .route("/api/reports/campaigns", get(reports::campaigns))
+        .route("/api/reports/sales", get(reports::sales))
+        .route("/api/exports/{file}", get(exports::export))
+}
+
+fn meta_routes() -> Router<AppState> {
+    Router::new()
+        .route("/api/health", get(health))
+        .route("/api/openapi.json", get(openapi::openapi_json))
+}
+
+/// Answers unknown paths and methods with problems too, and binds the state.
+fn finish(routes: Router<AppState>, state: AppState) -> Router {
+    routes
+        .fallback(|| async { ApiError::NotFound })
+        .method_not_allowed_fallback(|| async { ApiError::MethodNotAllowed })
+        .with_state(state)
+}
+
+/// The quote function: `POST /api/quote`, `GET /api/sold-out`, `GET /api/health`.
+pub fn quote_router(state: AppState) -> Router {
+    finish(quote_routes().route("/api/health", get(health)), state)
+}
+
+/// The orders function: `POST /api/orders`, `GET /api/orders/{id}`.
+pub fn orders_router(state: AppState) -> Router {
+    finish(orders_routes(), state)
+}
+
+/// The members function: `POST /api/members`.
+pub fn members_router(state: AppState) -> Router {
+    finish(members_routes(), state)
+}
+
+/// The staff function: queue, status changes and sold-out switches.
+pub fn staff_router(state: AppState) -> Router {
+    finish(staff_routes(), state)
+}
+
+/// The marketing function: visits, reports and CSV exports.
+pub fn marketing_router(state: AppState) -> Router {
+    finish(marketing_routes(), state)
+}
+
+/// Every function under `/api` in one router, for `carte serve`.
+pub fn router(state: AppState) -> Router {
+    let routes = quote_routes()
+        .merge(orders_routes())
+        .merge(members_routes())
+        .merge(staff_routes())
+        .merge(marketing_routes())
+        // Only a long-lived process can hold the event stream open and see every
+        // order; the Lambda staff function's consoles poll the queue instead.
+        .route("/api/staff/events", get(events::stream))
+        .merge(meta_routes());
+    finish(routes, state)
+}

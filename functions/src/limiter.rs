@@ -1,0 +1,96 @@
+//! Failed staff sign-ins per client address ([`MAX_FAILURES`] a minute, then a wait),
+//! in memory: per process, which is per `carte serve` and per warm Lambda instance.
+
+use std::collections::{HashMap, VecDeque};
+use std::sync::Mutex;
+use std::time::{Duration, Instant};
+
+/// Failed sign-ins a client address may make per [`FAILURE_WINDOW`].
+pub const MAX_FAILURES: usize = 5;
+/// The window failed sign-ins are counted in.
+pub const FAILURE_WINDOW: Duration = Duration::from_secs(60);
+/// Addresses remembered at most; beyond it, addresses with no recent failure are dropped.
+const MAX_TRACKED: usize = 10_000;
+
+/// Failed sign-ins per client address, in memory.
+#[derive(Debug, Default)]
+pub struct SignInLimiter {
+    failures: Mutex<HashMap<String, VecDeque<Instant>>>,
+}
+
+impl SignInLimiter {
+    fn lock(&self) -> std::sync::MutexGuard<'_, HashMap<String, VecDeque<Instant>>> {
+        // The map holds only counters: a panic elsewhere cannot leave it torn.
+        self.failures
+            .lock()
+            .unwrap_or_else(|poisoned| poisoned.into_inner())
+    }
+
+    /// The seconds `client` must wait when it failed too often lately (a 429 with
+    /// `Retry-After` at the edge).
+    pub fn check(&self, client: &str) -> Result<(), u64> {
+        let now = Instant::now();
+        let mut failures = self.lock();
+        let Some(times) = failures.get_mut(client) else {
+            return Ok(());
+        };
+        while times
+            .front()
+            .is_some_and(|t| now.duration_since(*t) >= FAILURE_WINDOW)
+        {
+            times.pop_front();
+        }
+        if times.len() < MAX_FAILURES {
+            return Ok(());
+        }
+        let oldest = times.front().copied().unwrap_or(now);
+        let wait = FAILURE_WINDOW.saturating_sub(now.duration_since(oldest));
+        Err(wait.as_secs().max(1))
+    }
+
+    /// Counts a failed sign-in of `client`.
+    pub fn fail(&self, client: &str) {
+        let now = Instant::now();
+        let mut failures = self.lock();
+        if failures.len() >= MAX_TRACKED && !failures.contains_key(client) {
+            failures.retain(|_, times| {
+                times
+                    .back()
+                    .is_some_and(|t| now.duration_since(*t) < FAILURE_WINDOW)
+            });
+        }
+        let times = failures.entry(client.to_owned()).or_default();
+        times.push_back(now);
+        while times.len() > MAX_FAILURES {
+            times.pop_front();
+        }
+    }
+
+    /// Forgets `client`'s failures after a good sign-in.
+    pub fn succeed(&self, client: &str) {
+        self.lock().remove(client);
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn five_failures_a_minute_then_wait() {
+        let limiter = SignInLimiter::default();
+        for _ in 0..MAX_FAILURES {
+            assert!(limiter.check("1.2.3.4").is_ok());
+            limiter.fail("1.2.3.4");
+        }
+        match limiter.check("1.2.3.4") {
+            Err(retry_after) => {
+                assert!((1..=60).contains(&retry_after))
+            }
+            other => panic!("expected 429, got {other:?}"),
+        }
+        assert!(limiter.check("5.6.7.8").is_ok());
+        limiter.succeed("1.2.3.4");
+        assert!(limiter.check("1.2.3.4").is_ok());
+    }
+}
