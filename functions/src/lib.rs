@@ -5,13 +5,13 @@
 //! The crate is laid out in floors; each imports only from the floors below it:
 //!
 //! - [`api`] — the HTTP API, one module per resource, and the routers of each
-//!   function; [`pages`] — the server-rendered HTML answers (no-JS ordering);
+//!   function; `pages` — the server-rendered HTML answers (no-JS ordering);
 //! - [`lambda`] — start-up of the Lambda binaries (`src/bin/`), the S3 catalog;
 //! - shared logic the handlers and the `carte` command both use: [`figures`]
 //!   (reports), [`csv`] (exports), [`codes`] (single-use coupon codes), [`keys`]
 //!   (ids, tokens, API keys);
 //! - [`state`] (what every handler shares), [`events`] (the live staff events),
-//!   [`limiter`], [`aws`] (AWS configuration from the environment);
+//!   `limiter`, [`aws`] (AWS configuration from the environment);
 //! - [`store`] — the `Store` trait, its conformance suite, and its `sqlite` and
 //!   `dynamo` backends as mirror images.
 //!
@@ -25,8 +25,8 @@ pub mod events;
 pub mod figures;
 pub mod keys;
 pub mod lambda;
-pub mod limiter;
-pub mod pages;
+pub(crate) mod limiter;
+pub(crate) mod pages;
 pub mod state;
 pub mod store;
 

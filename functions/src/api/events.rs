@@ -1,5 +1,5 @@
 //! The Server-Sent Events stream (`GET /api/staff/events?location=…`) that staff
-//! consoles listen on, fed by the in-process [`Events`] broadcast. It is mounted only
+//! consoles listen on, fed by the in-process [`crate::events::Events`] broadcast. It is mounted only
 //! by the one-process router of `carte serve` (see [`crate::events`] for why).
 
 use std::convert::Infallible;

@@ -7,23 +7,23 @@
 //! A handler module never imports another handler module: what two need moves down
 //! to `auth`, `extract`, `limits`, `problem` or `checkout`.
 
-pub mod auth;
-pub mod checkout;
+pub(crate) mod auth;
+pub(crate) mod checkout;
 pub mod events;
-pub mod exports;
-pub mod extract;
-pub mod health;
+pub(crate) mod exports;
+pub(crate) mod extract;
+pub(crate) mod health;
 pub mod limits;
-pub mod members;
+pub(crate) mod members;
 pub mod openapi;
-pub mod orders;
+pub(crate) mod orders;
 pub mod problem;
-pub mod quote;
-pub mod redemptions;
-pub mod reports;
-pub mod session;
-pub mod staff;
-pub mod visits;
+pub(crate) mod quote;
+pub(crate) mod redemptions;
+pub(crate) mod reports;
+pub(crate) mod session;
+pub(crate) mod staff;
+pub(crate) mod visits;
 
 use axum::routing::{get, post};
 use axum::Router;

@@ -4,7 +4,7 @@
 //! [`Words`]). Every piece of text that came from a request or the store
 //! passes through [`escape`].
 
-pub mod order_form;
+pub(crate) mod order_form;
 
 use std::fmt::Write;
 
