@@ -3,6 +3,7 @@
 //! What a menu, a price and a coupon *are*: no I/O, no async. Money is an
 //! integer count of the currency's minor unit everywhere.
 
+pub mod attribution;
 pub mod campaign;
 pub mod menu;
 pub mod money;
