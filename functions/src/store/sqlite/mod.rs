@@ -32,9 +32,7 @@ use super::{
     Placed, Role, Session, SignedUp, SoldOutItem, StatusChange, StatusTimes, Store, StoreError,
 };
 
-#[path = "sqlite_marketing.rs"]
 mod marketing;
-#[path = "sqlite_writer.rs"]
 mod writer;
 
 /// How many reader connections the store opens.
