@@ -1,217 +1,20 @@
-//! The marketing half of the SQLite store: coupon limits shared by orders and
-//! counter redemptions, batch codes, visit counts, and the report and export
-//! queries (aggregated in SQL).
+//! The marketing half of the SQLite store: batch codes, counter redemptions,
+//! visit counts, and the report and export queries (aggregated in SQL).
 
 use std::collections::BTreeMap;
 
-use catalog::Minor;
 use chrono::{DateTime, NaiveDateTime, Utc};
-use rusqlite::{params, Connection, OptionalExtension};
+use rusqlite::{params, Connection};
 
-use super::{backend, count, parse_opt_ts, parse_ts, ts};
+use super::coupons::{self, Limits};
+use super::{backend, count, parse_opt_ts, parse_ts, ts, SqliteStore};
 use crate::store::{
     BatchCode, CampaignRow, CounterRedemption, CouponTotal, DishRow, HourRow, MemberExport,
-    NewOrder, OrderExport, RedemptionClaim, RedemptionExport, ReportRange, StoreError, Touch,
-    Visit,
+    OrderExport, RedemptionExport, ReportRange, StoreError, Touch, Visit,
 };
 
-/// Schema migration 3.
-pub(super) const MIGRATION: &str = "
-    ALTER TABLE orders ADD COLUMN first_touch TEXT;
-    ALTER TABLE orders ADD COLUMN last_touch TEXT;
-    CREATE INDEX orders_by_campaign ON orders(campaign, placed_at);
-    CREATE INDEX orders_by_placed ON orders(placed_at);
-    ALTER TABLE members ADD COLUMN erased_at TEXT;
-    CREATE TABLE redemptions_v3 (
-        id TEXT PRIMARY KEY,
-        order_id TEXT UNIQUE REFERENCES orders(id),
-        source TEXT NOT NULL,
-        coupon TEXT NOT NULL,
-        campaign TEXT NOT NULL,
-        channel TEXT,
-        location TEXT,
-        member_id TEXT,
-        issued_code TEXT,
-        amount INTEGER NOT NULL,
-        discount INTEGER NOT NULL,
-        by_label TEXT,
-        at TEXT NOT NULL
-    );
-    INSERT INTO redemptions_v3
-        (id, order_id, source, coupon, campaign, channel, location, member_id, issued_code,
-         amount, discount, at)
-        SELECT r.order_id, r.order_id, 'online', r.coupon, r.campaign,
-               CASE WHEN o.campaign = r.campaign THEN o.channel END, o.location,
-               r.member_id, r.issued_code, COALESCE(o.total, 0), r.discount, r.at
-        FROM redemptions r LEFT JOIN orders o ON o.id = r.order_id;
-    DROP TABLE redemptions;
-    ALTER TABLE redemptions_v3 RENAME TO redemptions;
-    CREATE INDEX redemptions_by_coupon ON redemptions(coupon, member_id);
-    CREATE INDEX redemptions_by_at ON redemptions(at);
-    CREATE TABLE issued_codes_v3 (
-        code TEXT PRIMARY KEY COLLATE NOCASE,
-        coupon TEXT NOT NULL,
-        member_id TEXT REFERENCES members(id),
-        used_by TEXT,
-        campaign TEXT,
-        batch TEXT,
-        created_at TEXT,
-        used_at TEXT,
-        used_via TEXT
-    );
-    INSERT INTO issued_codes_v3 (code, coupon, member_id, used_by)
-        SELECT code, coupon, member_id, used_by FROM issued_codes;
-    DROP TABLE issued_codes;
-    ALTER TABLE issued_codes_v3 RENAME TO issued_codes;
-    CREATE TABLE visits (
-        day TEXT NOT NULL,
-        campaign TEXT NOT NULL,
-        channel TEXT NOT NULL,
-        location TEXT NOT NULL,
-        count INTEGER NOT NULL,
-        PRIMARY KEY (day, campaign, channel, location)
-    );";
-
-/// What a redemption must stay within.
-pub(super) struct Limits<'a> {
-    pub coupon: &'a str,
-    pub discount: Minor,
-    pub budget: Option<u32>,
-    pub budget_amount: Option<Minor>,
-    pub per_member: Option<u32>,
-    pub member: Option<&'a str>,
-    pub issued_code: Option<&'a str>,
-}
-
-/// Checks budgets (count and money), the per-member limit and single use,
-/// inside the caller's write transaction.
-pub(super) fn check_claim(tx: &Connection, limits: &Limits<'_>) -> Result<(), StoreError> {
-    if limits.budget.is_some() || limits.budget_amount.is_some() {
-        let (used, given): (i64, i64) = tx
-            .query_row(
-                "SELECT COUNT(*), COALESCE(SUM(discount), 0) FROM redemptions WHERE coupon = ?1",
-                [limits.coupon],
-                |r| Ok((r.get(0)?, r.get(1)?)),
-            )
-            .map_err(backend)?;
-        if limits.budget.is_some_and(|b| used >= i64::from(b)) {
-            return Err(StoreError::BudgetExhausted);
-        }
-        if limits
-            .budget_amount
-            .is_some_and(|cap| given.saturating_add(limits.discount) > cap)
-        {
-            return Err(StoreError::BudgetExhausted);
-        }
-    }
-    if let Some(limit) = limits.per_member {
-        // A per-member limit only means something for a known member;
-        // the caller refuses such coupons for anonymous diners.
-        let member = limits.member.ok_or(StoreError::PerMemberLimit)?;
-        let used = count(
-            tx,
-            "SELECT COUNT(*) FROM redemptions WHERE coupon = ?1 AND member_id = ?2",
-            params![limits.coupon, member],
-        )?;
-        if used >= limit {
-            return Err(StoreError::PerMemberLimit);
-        }
-    }
-    if let Some(code) = limits.issued_code {
-        let used_by: Option<Option<String>> = tx
-            .query_row(
-                "SELECT used_by FROM issued_codes WHERE code = ?1 AND coupon = ?2",
-                params![code, limits.coupon],
-                |r| r.get(0),
-            )
-            .optional()
-            .map_err(backend)?;
-        match used_by {
-            None => return Err(StoreError::NotFound),
-            Some(Some(_)) => return Err(StoreError::CodeAlreadyUsed),
-            Some(None) => {}
-        }
-    }
-    Ok(())
-}
-
-fn mark_used(
-    tx: &Connection,
-    code: &str,
-    by: &str,
-    via: &str,
-    at: DateTime<Utc>,
-) -> Result<(), StoreError> {
-    tx.execute(
-        "UPDATE issued_codes SET used_by = ?1, used_at = ?2, used_via = ?3 WHERE code = ?4",
-        params![by, ts(at), via, code],
-    )
-    .map_err(backend)?;
-    Ok(())
-}
-
-/// Records an order's redemption (after [`check_claim`]).
-pub(super) fn record_online(
-    tx: &Connection,
-    order: &NewOrder,
-    claim: &RedemptionClaim,
-) -> Result<(), StoreError> {
-    // The channel counts only when the diner came through the coupon's own campaign.
-    let channel = order
-        .attribution
-        .as_ref()
-        .filter(|a| a.campaign == claim.campaign)
-        .map(|a| a.channel.clone());
-    tx.execute(
-        "INSERT INTO redemptions (id, order_id, source, coupon, campaign, channel, location,
-             member_id, issued_code, amount, discount, at)
-         VALUES (?1, ?1, 'online', ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10)",
-        params![
-            order.id,
-            claim.coupon,
-            claim.campaign,
-            channel,
-            order.location,
-            order.member_id,
-            claim.issued_code,
-            order.quote.total,
-            claim.discount,
-            ts(order.placed_at)
-        ],
-    )
-    .map_err(backend)?;
-    if let Some(code) = &claim.issued_code {
-        mark_used(tx, code, &order.id, "online", order.placed_at)?;
-    }
-    Ok(())
-}
-
-fn touch_json(touch: &Option<Touch>) -> Result<Option<String>, StoreError> {
-    touch
-        .as_ref()
-        .map(|t| serde_json::to_string(t).map_err(backend))
-        .transpose()
-}
-
-/// Stores the order's first and last campaign touches.
-pub(super) fn record_touches(tx: &Connection, order: &NewOrder) -> Result<(), StoreError> {
-    if order.touches.first.is_none() && order.touches.last.is_none() {
-        return Ok(());
-    }
-    tx.execute(
-        "UPDATE orders SET first_touch = ?1, last_touch = ?2 WHERE id = ?3",
-        params![
-            touch_json(&order.touches.first)?,
-            touch_json(&order.touches.last)?,
-            order.id
-        ],
-    )
-    .map_err(backend)?;
-    Ok(())
-}
-
 /// Stores a batch of codes, all or none.
-pub(super) fn issue_codes(tx: &Connection, codes: &[BatchCode]) -> Result<u32, StoreError> {
+fn issue_codes_in(tx: &Connection, codes: &[BatchCode]) -> Result<u32, StoreError> {
     let mut stmt = tx
         .prepare(
             "INSERT INTO issued_codes (code, coupon, member_id, campaign, batch, created_at)
@@ -232,13 +35,13 @@ pub(super) fn issue_codes(tx: &Connection, codes: &[BatchCode]) -> Result<u32, S
 }
 
 /// Checks and records a counter redemption.
-pub(super) fn redeem_at_counter(tx: &Connection, r: &CounterRedemption) -> Result<(), StoreError> {
+fn redeem_at_counter_in(tx: &Connection, r: &CounterRedemption) -> Result<(), StoreError> {
     if let Some(member) = &r.member_id {
         if count(tx, "SELECT COUNT(*) FROM members WHERE id = ?1", [member])? == 0 {
             return Err(StoreError::UnknownMember);
         }
     }
-    check_claim(
+    coupons::check_claim(
         tx,
         &Limits {
             coupon: &r.coupon,
@@ -269,13 +72,13 @@ pub(super) fn redeem_at_counter(tx: &Connection, r: &CounterRedemption) -> Resul
     )
     .map_err(backend)?;
     if let Some(code) = &r.issued_code {
-        mark_used(tx, code, &r.id, "counter", r.at)?;
+        coupons::mark_used(tx, code, &r.id, "counter", r.at)?;
     }
     Ok(())
 }
 
 /// Counts a visit unless the day's cap is reached.
-pub(super) fn record_visit(tx: &Connection, visit: &Visit, cap: u32) -> Result<bool, StoreError> {
+fn record_visit_in(tx: &Connection, visit: &Visit, cap: u32) -> Result<bool, StoreError> {
     let changed = tx
         .execute(
             "INSERT INTO visits (day, campaign, channel, location, count) VALUES (?1, ?2, ?3, ?4, 1)
@@ -293,7 +96,7 @@ pub(super) fn record_visit(tx: &Connection, visit: &Visit, cap: u32) -> Result<b
     Ok(changed > 0 && cap > 0)
 }
 
-pub(super) fn member_order_count(conn: &Connection, member: &str) -> Result<u32, StoreError> {
+fn member_order_count_in(conn: &Connection, member: &str) -> Result<u32, StoreError> {
     count(
         conn,
         "SELECT COUNT(*) FROM orders WHERE member_id = ?1",
@@ -301,7 +104,7 @@ pub(super) fn member_order_count(conn: &Connection, member: &str) -> Result<u32,
     )
 }
 
-pub(super) fn coupon_totals(conn: &Connection) -> Result<Vec<CouponTotal>, StoreError> {
+fn coupon_totals_in(conn: &Connection) -> Result<Vec<CouponTotal>, StoreError> {
     let mut stmt = conn
         .prepare(
             "SELECT coupon, COUNT(*), COALESCE(SUM(discount), 0) FROM redemptions
@@ -370,7 +173,7 @@ where
     Ok(())
 }
 
-pub(super) fn campaign_rows(
+fn campaign_rows_in(
     conn: &Connection,
     range: &ReportRange,
 ) -> Result<Vec<CampaignRow>, StoreError> {
@@ -456,10 +259,7 @@ pub(super) fn campaign_rows(
     Ok(rows.into_values().collect())
 }
 
-pub(super) fn dish_sales(
-    conn: &Connection,
-    range: &ReportRange,
-) -> Result<Vec<DishRow>, StoreError> {
+fn dish_sales_in(conn: &Connection, range: &ReportRange) -> Result<Vec<DishRow>, StoreError> {
     let (start, end, location) = range_params(range);
     let mut stmt = conn
         .prepare(&format!(
@@ -486,10 +286,7 @@ pub(super) fn dish_sales(
     rows.map(|r| r.map_err(backend)).collect()
 }
 
-pub(super) fn hourly_sales(
-    conn: &Connection,
-    range: &ReportRange,
-) -> Result<Vec<HourRow>, StoreError> {
+fn hourly_sales_in(conn: &Connection, range: &ReportRange) -> Result<Vec<HourRow>, StoreError> {
     let (start, end, location) = range_params(range);
     let mut stmt = conn
         .prepare(&format!(
@@ -525,7 +322,7 @@ fn touch_text(json: Option<String>) -> Option<String> {
     Some(format!("{}/{}", touch.campaign, touch.channel))
 }
 
-pub(super) fn export_orders(
+fn export_orders_in(
     conn: &Connection,
     range: &ReportRange,
 ) -> Result<Vec<OrderExport>, StoreError> {
@@ -602,7 +399,7 @@ pub(super) fn export_orders(
     .collect()
 }
 
-pub(super) fn export_members(
+fn export_members_in(
     conn: &Connection,
     range: &ReportRange,
 ) -> Result<Vec<MemberExport>, StoreError> {
@@ -654,7 +451,7 @@ pub(super) fn export_members(
     .collect()
 }
 
-pub(super) fn export_redemptions(
+fn export_redemptions_in(
     conn: &Connection,
     range: &ReportRange,
 ) -> Result<Vec<RedemptionExport>, StoreError> {
@@ -712,7 +509,7 @@ pub(super) fn export_redemptions(
     .collect()
 }
 
-pub(super) fn erase_member(tx: &Connection, id: &str, at: DateTime<Utc>) -> Result<(), StoreError> {
+fn erase_member_in(tx: &Connection, id: &str, at: DateTime<Utc>) -> Result<(), StoreError> {
     let changed = tx
         .execute(
             "UPDATE members SET phone = NULL, email = NULL, name = NULL,
@@ -729,4 +526,107 @@ pub(super) fn erase_member(tx: &Connection, id: &str, at: DateTime<Utc>) -> Resu
     )
     .map_err(backend)?;
     Ok(())
+}
+
+// --- The store's methods: each runs its statements on the writer or a reader.
+
+pub(super) async fn issue_codes(
+    store: &SqliteStore,
+    codes: Vec<BatchCode>,
+) -> Result<u32, StoreError> {
+    store.write(move |tx| issue_codes_in(tx, &codes)).await
+}
+
+pub(super) async fn redeem_at_counter(
+    store: &SqliteStore,
+    redemption: CounterRedemption,
+) -> Result<(), StoreError> {
+    store
+        .write(move |tx| redeem_at_counter_in(tx, &redemption))
+        .await
+}
+
+pub(super) async fn member_order_count(
+    store: &SqliteStore,
+    member_id: &str,
+) -> Result<u32, StoreError> {
+    let member = member_id.to_owned();
+    store
+        .read(move |conn| member_order_count_in(conn, &member))
+        .await
+}
+
+pub(super) async fn record_visit(
+    store: &SqliteStore,
+    visit: Visit,
+    cap: u32,
+) -> Result<bool, StoreError> {
+    store
+        .write(move |tx| record_visit_in(tx, &visit, cap))
+        .await
+}
+
+pub(super) async fn coupon_totals(store: &SqliteStore) -> Result<Vec<CouponTotal>, StoreError> {
+    store.read(coupon_totals_in).await
+}
+
+/// Runs a report or export `query` over `range` on a reader.
+async fn over_range<T: Send + 'static>(
+    store: &SqliteStore,
+    range: &ReportRange,
+    query: fn(&Connection, &ReportRange) -> Result<T, StoreError>,
+) -> Result<T, StoreError> {
+    let range = range.clone();
+    store.read(move |conn| query(conn, &range)).await
+}
+
+pub(super) async fn campaign_rows(
+    store: &SqliteStore,
+    range: &ReportRange,
+) -> Result<Vec<CampaignRow>, StoreError> {
+    over_range(store, range, campaign_rows_in).await
+}
+
+pub(super) async fn dish_sales(
+    store: &SqliteStore,
+    range: &ReportRange,
+) -> Result<Vec<DishRow>, StoreError> {
+    over_range(store, range, dish_sales_in).await
+}
+
+pub(super) async fn hourly_sales(
+    store: &SqliteStore,
+    range: &ReportRange,
+) -> Result<Vec<HourRow>, StoreError> {
+    over_range(store, range, hourly_sales_in).await
+}
+
+pub(super) async fn export_orders(
+    store: &SqliteStore,
+    range: &ReportRange,
+) -> Result<Vec<OrderExport>, StoreError> {
+    over_range(store, range, export_orders_in).await
+}
+
+pub(super) async fn export_members(
+    store: &SqliteStore,
+    range: &ReportRange,
+) -> Result<Vec<MemberExport>, StoreError> {
+    over_range(store, range, export_members_in).await
+}
+
+pub(super) async fn export_redemptions(
+    store: &SqliteStore,
+    range: &ReportRange,
+) -> Result<Vec<RedemptionExport>, StoreError> {
+    over_range(store, range, export_redemptions_in).await
+}
+
+pub(super) async fn erase_member(
+    store: &SqliteStore,
+    id: &str,
+    at: DateTime<Utc>,
+) -> Result<(), StoreError> {
+    let id = id.to_owned();
+    store.write(move |tx| erase_member_in(tx, &id, at)).await
 }
