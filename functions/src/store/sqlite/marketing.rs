@@ -7,7 +7,7 @@ use chrono::{DateTime, NaiveDateTime, Utc};
 use rusqlite::{params, Connection};
 
 use super::coupons::{self, Limits};
-use super::{backend, count, parse_opt_ts, parse_ts, ts, SqliteStore};
+use super::{backend, col, count, parse_opt_ts, parse_ts, query_rows, ts, SqliteStore};
 use crate::store::{
     BatchCode, CampaignRow, CounterRedemption, CouponTotal, DishRow, HourRow, MemberExport,
     OrderExport, RedemptionExport, ReportRange, StoreError, Touch, Visit,
@@ -327,8 +327,9 @@ fn export_orders_in(
     range: &ReportRange,
 ) -> Result<Vec<OrderExport>, StoreError> {
     let (start, end, location) = range_params(range);
-    let mut stmt = conn
-        .prepare(&format!(
+    query_rows(
+        conn,
+        &format!(
             "SELECT id, number, location, status, placed_at,
                  json_extract(cart, '$.fulfilment.mode'),
                  (SELECT COALESCE(SUM(json_extract(value, '$.quantity')), 0)
@@ -337,118 +338,62 @@ fn export_orders_in(
                  json_extract(quote, '$.service_charge'), json_extract(quote, '$.tax'), total,
                  coupon, campaign, channel, first_touch, last_touch, member_id
              FROM orders WHERE {IN_RANGE} ORDER BY placed_at, rowid"
-        ))
-        .map_err(backend)?;
-    let rows = stmt
-        .query_map(params![start, end, location], |r| {
-            Ok((
-                (
-                    r.get::<_, String>(0)?,
-                    r.get::<_, String>(1)?,
-                    r.get::<_, String>(2)?,
-                    r.get::<_, String>(3)?,
-                    r.get::<_, String>(4)?,
-                    r.get::<_, Option<String>>(5)?,
-                ),
-                (
-                    r.get::<_, i64>(6)?,
-                    r.get::<_, i64>(7)?,
-                    r.get::<_, i64>(8)?,
-                    r.get::<_, i64>(9)?,
-                    r.get::<_, i64>(10)?,
-                    r.get::<_, i64>(11)?,
-                ),
-                (
-                    r.get::<_, Option<String>>(12)?,
-                    r.get::<_, Option<String>>(13)?,
-                    r.get::<_, Option<String>>(14)?,
-                    r.get::<_, Option<String>>(15)?,
-                    r.get::<_, Option<String>>(16)?,
-                    r.get::<_, Option<String>>(17)?,
-                ),
-            ))
-        })
-        .map_err(backend)?;
-    rows.map(|row| {
-        let (
-            (id, number, location, status, placed_at, fulfilment),
-            (items, subtotal, discount, service_charge, tax, total),
-            (coupon, campaign, channel, first, last, member_id),
-        ) = row.map_err(backend)?;
-        Ok(OrderExport {
-            id,
-            number,
-            location,
-            status,
-            placed_at: parse_ts(&placed_at)?,
-            fulfilment: fulfilment.unwrap_or_default(),
-            items: u64_of(items),
-            subtotal,
-            discount,
-            service_charge,
-            tax,
-            total,
-            coupon,
-            campaign,
-            channel,
-            first_touch: touch_text(first),
-            last_touch: touch_text(last),
-            member_id,
-        })
-    })
-    .collect()
+        ),
+        params![start, end, location],
+        |r| {
+            Ok(OrderExport {
+                id: col(r, 0)?,
+                number: col(r, 1)?,
+                location: col(r, 2)?,
+                status: col(r, 3)?,
+                placed_at: parse_ts(&col::<String>(r, 4)?)?,
+                fulfilment: col::<Option<String>>(r, 5)?.unwrap_or_default(),
+                items: u64_of(col(r, 6)?),
+                subtotal: col(r, 7)?,
+                discount: col(r, 8)?,
+                service_charge: col(r, 9)?,
+                tax: col(r, 10)?,
+                total: col(r, 11)?,
+                coupon: col(r, 12)?,
+                campaign: col(r, 13)?,
+                channel: col(r, 14)?,
+                first_touch: touch_text(col(r, 15)?),
+                last_touch: touch_text(col(r, 16)?),
+                member_id: col(r, 17)?,
+            })
+        },
+    )
 }
 
 fn export_members_in(
     conn: &Connection,
     range: &ReportRange,
 ) -> Result<Vec<MemberExport>, StoreError> {
-    let mut stmt = conn
-        .prepare(
-            "SELECT m.id, m.phone, m.email, m.name, m.consent_at, m.created_at, m.erased_at,
+    let (start, end, location) = range_params(range);
+    query_rows(
+        conn,
+        "SELECT m.id, m.phone, m.email, m.name, m.consent_at, m.created_at, m.erased_at,
                  (SELECT COUNT(*) FROM orders o WHERE o.member_id = m.id AND o.status != 'cancelled'),
                  (SELECT COALESCE(SUM(total), 0) FROM orders o
                   WHERE o.member_id = m.id AND o.status != 'cancelled')
              FROM members m WHERE m.created_at >= ?1 AND m.created_at < ?2
              AND (?3 IS NULL OR EXISTS (SELECT 1 FROM orders o WHERE o.member_id = m.id AND o.location = ?3))
              ORDER BY m.created_at, m.id",
-        )
-        .map_err(backend)?;
-    let (start, end, location) = range_params(range);
-    let rows = stmt
-        .query_map(params![start, end, location], |r| {
-            Ok((
-                (
-                    r.get::<_, String>(0)?,
-                    r.get::<_, Option<String>>(1)?,
-                    r.get::<_, Option<String>>(2)?,
-                    r.get::<_, Option<String>>(3)?,
-                ),
-                (
-                    r.get::<_, String>(4)?,
-                    r.get::<_, String>(5)?,
-                    r.get::<_, Option<String>>(6)?,
-                ),
-                (r.get::<_, i64>(7)?, r.get::<_, i64>(8)?),
-            ))
-        })
-        .map_err(backend)?;
-    rows.map(|row| {
-        let ((id, phone, email, name), (consent, created, erased), (orders, spent)) =
-            row.map_err(backend)?;
-        Ok(MemberExport {
-            id,
-            phone,
-            email,
-            name,
-            consent_at: parse_ts(&consent)?,
-            created_at: parse_ts(&created)?,
-            erased_at: parse_opt_ts(erased)?,
-            orders: u64_of(orders),
-            spent,
-        })
-    })
-    .collect()
+        params![start, end, location],
+        |r| {
+            Ok(MemberExport {
+                id: col(r, 0)?,
+                phone: col(r, 1)?,
+                email: col(r, 2)?,
+                name: col(r, 3)?,
+                consent_at: parse_ts(&col::<String>(r, 4)?)?,
+                created_at: parse_ts(&col::<String>(r, 5)?)?,
+                erased_at: parse_opt_ts(col(r, 6)?)?,
+                orders: u64_of(col(r, 7)?),
+                spent: col(r, 8)?,
+            })
+        },
+    )
 }
 
 fn export_redemptions_in(
@@ -456,57 +401,30 @@ fn export_redemptions_in(
     range: &ReportRange,
 ) -> Result<Vec<RedemptionExport>, StoreError> {
     let (start, end, location) = range_params(range);
-    let mut stmt = conn
-        .prepare(
-            "SELECT id, at, source, coupon, campaign, channel, location, order_id, member_id,
+    query_rows(
+        conn,
+        "SELECT id, at, source, coupon, campaign, channel, location, order_id, member_id,
                  issued_code, amount, discount
              FROM redemptions WHERE at >= ?1 AND at < ?2 AND (?3 IS NULL OR location = ?3)
              ORDER BY at, id",
-        )
-        .map_err(backend)?;
-    let rows = stmt
-        .query_map(params![start, end, location], |r| {
-            Ok((
-                (
-                    r.get::<_, String>(0)?,
-                    r.get::<_, String>(1)?,
-                    r.get::<_, String>(2)?,
-                    r.get::<_, String>(3)?,
-                    r.get::<_, String>(4)?,
-                ),
-                (
-                    r.get::<_, Option<String>>(5)?,
-                    r.get::<_, Option<String>>(6)?,
-                    r.get::<_, Option<String>>(7)?,
-                    r.get::<_, Option<String>>(8)?,
-                    r.get::<_, Option<String>>(9)?,
-                ),
-                (r.get::<_, i64>(10)?, r.get::<_, i64>(11)?),
-            ))
-        })
-        .map_err(backend)?;
-    rows.map(|row| {
-        let (
-            (id, at, source, coupon, campaign),
-            (channel, location, order_id, member_id, issued_code),
-            (amount, discount),
-        ) = row.map_err(backend)?;
-        Ok(RedemptionExport {
-            id,
-            at: parse_ts(&at)?,
-            source,
-            coupon,
-            campaign,
-            channel,
-            location,
-            order_id,
-            member_id,
-            issued_code,
-            amount,
-            discount,
-        })
-    })
-    .collect()
+        params![start, end, location],
+        |r| {
+            Ok(RedemptionExport {
+                id: col(r, 0)?,
+                at: parse_ts(&col::<String>(r, 1)?)?,
+                source: col(r, 2)?,
+                coupon: col(r, 3)?,
+                campaign: col(r, 4)?,
+                channel: col(r, 5)?,
+                location: col(r, 6)?,
+                order_id: col(r, 7)?,
+                member_id: col(r, 8)?,
+                issued_code: col(r, 9)?,
+                amount: col(r, 10)?,
+                discount: col(r, 11)?,
+            })
+        },
+    )
 }
 
 fn erase_member_in(tx: &Connection, id: &str, at: DateTime<Utc>) -> Result<(), StoreError> {

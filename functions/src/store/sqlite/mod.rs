@@ -33,7 +33,8 @@ use std::sync::Arc;
 use async_trait::async_trait;
 use catalog::SoldOut;
 use chrono::{DateTime, SecondsFormat, Utc};
-use rusqlite::Connection;
+use rusqlite::types::FromSql;
+use rusqlite::{Connection, Row};
 use tokio::sync::Mutex;
 
 use super::{
@@ -76,6 +77,27 @@ fn parse_opt_ts(text: Option<String>) -> Result<Option<DateTime<Utc>>, StoreErro
 fn count(conn: &Connection, sql: &str, params: impl rusqlite::Params) -> Result<u32, StoreError> {
     let n: i64 = conn.query_row(sql, params, |r| r.get(0)).map_err(backend)?;
     u32::try_from(n).map_err(backend)
+}
+
+/// Column `index` of a row, for [`query_rows`].
+fn col<T: FromSql>(row: &Row<'_>, index: usize) -> Result<T, StoreError> {
+    row.get(index).map_err(backend)
+}
+
+/// Runs a query and decodes each row with `decode` (which reads columns with [`col`]).
+fn query_rows<T>(
+    conn: &Connection,
+    sql: &str,
+    params: impl rusqlite::Params,
+    mut decode: impl FnMut(&Row<'_>) -> Result<T, StoreError>,
+) -> Result<Vec<T>, StoreError> {
+    let mut stmt = conn.prepare(sql).map_err(backend)?;
+    let mut rows = stmt.query(params).map_err(backend)?;
+    let mut decoded = Vec::new();
+    while let Some(row) = rows.next().map_err(backend)? {
+        decoded.push(decode(row)?);
+    }
+    Ok(decoded)
 }
 
 impl SqliteStore {
