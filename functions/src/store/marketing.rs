@@ -3,7 +3,8 @@
 //!
 //! Report rows are fine-grained (per campaign, channel and location, per dish,
 //! per UTC hour) so each backend aggregates with its own best tool (SQL on
-//! SQLite) and [`crate::reports`] folds them into totals the same way for all.
+//! SQLite), and the reports above the store fold them into totals the same
+//! way for all.
 
 use catalog::Minor;
 use chrono::{DateTime, NaiveDate, TimeZone, Utc};

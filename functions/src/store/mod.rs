@@ -290,7 +290,7 @@ pub struct Placed {
     pub order: Order,
     /// False when the idempotency key had been used with the same request: a retry.
     pub created: bool,
-    /// The token sealed with the idempotency key (see [`crate::keys::unseal_token`]).
+    /// The token sealed with the idempotency key; the key unseals it again.
     pub sealed_token: String,
 }
 

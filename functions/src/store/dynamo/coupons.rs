@@ -13,7 +13,10 @@ use std::collections::BTreeMap;
 
 use catalog::Minor;
 
+use aws_sdk_dynamodb::types::CancellationReason;
+
 use super::item::{opt_number, opt_text, Item};
+use super::marketing::{index_items, table_keys};
 use super::{schema, DynamoStore};
 use crate::store::{RedemptionClaim, StoreError};
 
@@ -122,8 +125,31 @@ pub(super) fn mark_exhausted(store: &DynamoStore, coupon: &str, shard: Shard) {
     }
 }
 
-fn used(item: &Item) -> Result<u32, StoreError> {
+/// Redemptions a counter item (a budget shard, a member's counter) has counted.
+pub(super) fn used(item: &Item) -> Result<u32, StoreError> {
     Ok(opt_number(item, "used")?.unwrap_or(0))
+}
+
+/// A budget shard's condition failed: remembers the shard as full when the
+/// item as it was shows its count share used up (a money share may still
+/// take a smaller discount).
+pub(super) fn shard_refused(
+    store: &DynamoStore,
+    coupon: &str,
+    shard: Shard,
+    reason: &CancellationReason,
+) -> Result<(), StoreError> {
+    let used: Option<u32> = reason
+        .item()
+        .map(|before| opt_number(before, "used"))
+        .transpose()?
+        .flatten();
+    if let (Some(used), Some(limit)) = (used, shard.limit) {
+        if used >= limit {
+            mark_exhausted(store, coupon, shard);
+        }
+    }
+    Ok(())
 }
 
 /// Redemptions of a coupon: the sum of its shards.
@@ -150,41 +176,27 @@ pub(super) async fn member_redemption_count(
     }
 }
 
+/// The coupon budget shards ever used, as `(pk, sk)` keys: the directory
+/// index lists them (keys only).
+pub(super) async fn shard_keys(store: &DynamoStore) -> Result<Vec<Item>, StoreError> {
+    let entries = index_items(
+        store,
+        schema::GSI3,
+        ("gsi3pk", "gsi3sk"),
+        schema::COUPON_DIRECTORY.to_owned(),
+        None,
+    )
+    .await?;
+    Ok(table_keys(&entries))
+}
+
 /// Redemptions per coupon: the directory index lists the shards (keys only),
 /// then their counters are read consistently.
 pub(super) async fn redemption_counts(
     store: &DynamoStore,
 ) -> Result<Vec<(String, u32)>, StoreError> {
-    let mut keys = Vec::new();
-    let mut start = None;
-    loop {
-        let page = store
-            .client
-            .query()
-            .table_name(&store.table)
-            .index_name(schema::GSI3)
-            .key_condition_expression("#pk = :pk")
-            .expression_attribute_names("#pk", "gsi3pk")
-            .expression_attribute_values(":pk", super::item::s(schema::COUPON_DIRECTORY))
-            .set_exclusive_start_key(start)
-            .send()
-            .await
-            .map_err(|e| super::error::sdk("Query", e))?;
-        for entry in page.items() {
-            let key: Item = entry
-                .iter()
-                .filter(|(name, _)| *name == schema::PK || *name == schema::SK)
-                .map(|(name, value)| (name.clone(), value.clone()))
-                .collect();
-            keys.push(key);
-        }
-        start = page.last_evaluated_key().cloned();
-        if start.is_none() {
-            break;
-        }
-    }
     let mut counts: BTreeMap<String, u32> = BTreeMap::new();
-    for item in store.batch_get(keys).await? {
+    for item in store.batch_get(shard_keys(store).await?).await? {
         let Some(coupon) = opt_text(&item, "coupon") else {
             continue;
         };

@@ -5,6 +5,7 @@ use std::time::Duration;
 
 use aws_sdk_dynamodb::error::{ProvideErrorMetadata, SdkError};
 use aws_sdk_dynamodb::operation::transact_write_items::TransactWriteItemsError;
+use aws_sdk_dynamodb::operation::update_item::UpdateItemError;
 use aws_sdk_dynamodb::types::CancellationReason;
 
 use crate::store::StoreError;
@@ -156,4 +157,45 @@ pub(super) fn still_contended(operation: &str) -> StoreError {
     StoreError::Unavailable(format!(
         "{operation}: still contended after {CONTENTION_ATTEMPTS} attempts"
     ))
+}
+
+/// The reason of the first item guarding `wanted` whose condition failed;
+/// `guards` names what each item of the transaction guards, in request order.
+pub(super) fn failed<'r, G: PartialEq>(
+    guards: &[G],
+    reasons: &'r [CancellationReason],
+    wanted: G,
+) -> Option<&'r CancellationReason> {
+    guards
+        .iter()
+        .zip(reasons)
+        .find(|(g, r)| **g == wanted && condition_failed(r))
+        .map(|(_, r)| r)
+}
+
+/// After a cancellation that no failed condition explains: backs off and
+/// returns `Ok` to try again while contention lasts (up to
+/// [`CONTENTION_ATTEMPTS`]); else the error to give up with.
+pub(super) async fn retry_contended(
+    reasons: &[CancellationReason],
+    attempt: u32,
+    operation: &str,
+) -> Result<(), StoreError> {
+    if reasons.iter().any(contended) && attempt < CONTENTION_ATTEMPTS {
+        back_off(attempt).await;
+        return Ok(());
+    }
+    if reasons.iter().any(contended) {
+        return Err(still_contended(operation));
+    }
+    Err(StoreError::Backend(
+        "TransactWriteItems cancelled without a reason".into(),
+    ))
+}
+
+/// Whether an `UpdateItem` failed because its condition did not hold.
+pub(super) fn update_refused<R>(error: &SdkError<UpdateItemError, R>) -> bool {
+    error
+        .as_service_error()
+        .is_some_and(|e| e.is_conditional_check_failed_exception())
 }

@@ -20,8 +20,7 @@
 use std::collections::{BTreeMap, BTreeSet, HashMap, HashSet};
 
 use aws_sdk_dynamodb::types::{
-    ConditionCheck, Delete, Put, ReturnValuesOnConditionCheckFailure, Select, TransactWriteItem,
-    Update,
+    Delete, ReturnValuesOnConditionCheckFailure, Select, TransactWriteItem, Update,
 };
 use catalog::Minor;
 use chrono::{DateTime, NaiveDateTime, Utc};
@@ -29,8 +28,8 @@ use serde_json::Value;
 
 use super::coupons::{self, Plan, Shard};
 use super::error::{
-    back_off, build, cancellation, condition_failed, contended, corrupt, sdk, still_contended,
-    unexpected, CONTENTION_ATTEMPTS,
+    back_off, build, condition_failed, contended, corrupt, retry_contended, sdk, still_contended,
+    update_refused, CONTENTION_ATTEMPTS,
 };
 use super::item::{n, opt_number, opt_text, opt_time, parse_ts, put_opt, s, text, ts, Item};
 use super::orders;
@@ -64,19 +63,9 @@ async fn send(
     what: &str,
 ) -> Result<Option<Vec<aws_sdk_dynamodb::types::CancellationReason>>, StoreError> {
     for attempt in 1..=CONTENTION_ATTEMPTS {
-        let sent = store
-            .client
-            .transact_write_items()
-            .set_transact_items(Some(items.clone()))
-            .send()
-            .await;
-        let reasons = match sent {
-            Ok(_) => return Ok(None),
-            Err(error) => cancellation(error)?,
+        let Some(reasons) = store.transact(items.clone()).await? else {
+            return Ok(None);
         };
-        if let Some(error) = unexpected(&reasons) {
-            return Err(error);
-        }
         if reasons.iter().any(condition_failed) {
             return Ok(Some(reasons));
         }
@@ -141,13 +130,7 @@ pub(super) async fn issue_codes(
     for chunk in codes.chunks(PER_TRANSACTION) {
         let mut items = Vec::with_capacity(chunk.len());
         for code in chunk {
-            let put = Put::builder()
-                .table_name(&store.table)
-                .set_item(Some(code_item(code)))
-                .condition_expression("attribute_not_exists(#pk)")
-                .expression_attribute_names("#pk", PK)
-                .build()
-                .map_err(build)?;
+            let put = store.put_if_new(code_item(code))?;
             items.push(TransactWriteItem::builder().put(put).build());
         }
         let refused = match send(store, items, "issuing batch codes").await {
@@ -226,23 +209,11 @@ fn counter_transaction(
 ) -> Result<(Vec<TransactWriteItem>, Vec<Guard>), StoreError> {
     let mut items = Vec::new();
     let mut guards = Vec::new();
-    let put = Put::builder()
-        .table_name(&store.table)
-        .set_item(Some(redemption_item(r, shard)))
-        .condition_expression("attribute_not_exists(#pk)")
-        .expression_attribute_names("#pk", PK)
-        .build()
-        .map_err(build)?;
+    let put = store.put_if_new(redemption_item(r, shard))?;
     items.push(TransactWriteItem::builder().put(put).build());
     guards.push(Guard::FreshId);
     if let Some(member) = &r.member_id {
-        let check = ConditionCheck::builder()
-            .table_name(&store.table)
-            .set_key(Some(schema::member(member)))
-            .condition_expression("attribute_exists(#pk)")
-            .expression_attribute_names("#pk", PK)
-            .build()
-            .map_err(build)?;
+        let check = store.member_exists(member)?;
         items.push(TransactWriteItem::builder().condition_check(check).build());
         guards.push(Guard::Member);
     }
@@ -324,26 +295,10 @@ pub(super) async fn redeem_at_counter(
         loop {
             attempt += 1;
             let (items, guards) = counter_transaction(store, &r, &claim, shard)?;
-            let sent = store
-                .client
-                .transact_write_items()
-                .set_transact_items(Some(items))
-                .send()
-                .await;
-            let reasons = match sent {
-                Ok(_) => return Ok(()),
-                Err(error) => cancellation(error)?,
+            let Some(reasons) = store.transact(items).await? else {
+                return Ok(());
             };
-            if let Some(error) = unexpected(&reasons) {
-                return Err(error);
-            }
-            let failed = |wanted: Guard| {
-                guards
-                    .iter()
-                    .zip(&reasons)
-                    .find(|(g, r)| **g == wanted && condition_failed(r))
-                    .map(|(_, r)| r)
-            };
+            let failed = |wanted: Guard| super::error::failed(&guards, &reasons, wanted);
             if failed(Guard::FreshId).is_some() {
                 return Err(StoreError::Backend(format!(
                     "redemption id `{}` exists already",
@@ -360,29 +315,11 @@ pub(super) async fn redeem_at_counter(
                 return Err(orders::code_refusal(store, reason, &claim).await?);
             }
             if let Some(reason) = failed(Guard::Budget) {
-                let used: Option<u32> = reason
-                    .item()
-                    .map(|before| opt_number(before, "used"))
-                    .transpose()?
-                    .flatten();
-                if let (Some(used), Some(limit)) = (used, shard.limit) {
-                    if used >= limit {
-                        coupons::mark_exhausted(store, &claim.coupon, shard);
-                    }
-                }
+                coupons::shard_refused(store, &claim.coupon, shard, reason)?;
                 // This shard is full; try the next one.
                 break;
             }
-            if reasons.iter().any(contended) && attempt < CONTENTION_ATTEMPTS {
-                back_off(attempt).await;
-                continue;
-            }
-            if reasons.iter().any(contended) {
-                return Err(still_contended("redeeming at the counter"));
-            }
-            return Err(StoreError::Backend(
-                "TransactWriteItems cancelled without a reason".into(),
-            ));
+            retry_contended(&reasons, attempt, "redeeming at the counter").await?;
         }
     }
     Err(StoreError::BudgetExhausted)
@@ -438,13 +375,7 @@ pub(super) async fn record_visit(
     match sent {
         // Like SQLite: a cap of zero never answers "counted".
         Ok(_) => Ok(cap > 0),
-        Err(error)
-            if error
-                .as_service_error()
-                .is_some_and(|e| e.is_conditional_check_failed_exception()) =>
-        {
-            Ok(false)
-        }
+        Err(error) if update_refused(&error) => Ok(false),
         Err(error) => Err(sdk("UpdateItem", error)),
     }
 }
@@ -453,7 +384,7 @@ pub(super) async fn record_visit(
 
 /// Every item of one index partition, optionally with the sort key between
 /// `low` and `high` (both included), in sort-key order.
-async fn index_items(
+pub(super) async fn index_items(
     store: &DynamoStore,
     index: &str,
     attributes: (&str, &str),
@@ -489,7 +420,7 @@ async fn index_items(
 }
 
 /// The table keys of index entries.
-fn table_keys(entries: &[Item]) -> Vec<Item> {
+pub(super) fn table_keys(entries: &[Item]) -> Vec<Item> {
     entries
         .iter()
         .map(|entry| {
@@ -657,26 +588,13 @@ fn redemption_row(item: &Item) -> Result<RedemptionRow, StoreError> {
     })
 }
 
-/// The coupon budget shards ever used, as `(pk, sk)` keys.
-async fn coupon_shard_keys(store: &DynamoStore) -> Result<Vec<Item>, StoreError> {
-    let entries = index_items(
-        store,
-        schema::GSI3,
-        ("gsi3pk", "gsi3sk"),
-        schema::COUPON_DIRECTORY.to_owned(),
-        None,
-    )
-    .await?;
-    Ok(table_keys(&entries))
-}
-
 /// Redemptions in `range` (at its location, if any), oldest first (ties by id).
 async fn redemptions_in(
     store: &DynamoStore,
     range: &ReportRange,
 ) -> Result<Vec<RedemptionRow>, StoreError> {
     let mut rows = Vec::new();
-    for key in coupon_shard_keys(store).await? {
+    for key in coupons::shard_keys(store).await? {
         let Some(pk) = opt_text(&key, PK) else {
             continue;
         };
@@ -741,11 +659,11 @@ pub(super) async fn member_order_count(
 /// Redemptions and discount per coupon, all time: the sums of its shards.
 pub(super) async fn coupon_totals(store: &DynamoStore) -> Result<Vec<CouponTotal>, StoreError> {
     let mut totals: BTreeMap<String, (u32, Minor)> = BTreeMap::new();
-    for item in store.batch_get(coupon_shard_keys(store).await?).await? {
+    for item in store.batch_get(coupons::shard_keys(store).await?).await? {
         let Some(coupon) = opt_text(&item, "coupon") else {
             continue;
         };
-        let used: u32 = opt_number(&item, "used")?.unwrap_or(0);
+        let used = coupons::used(&item)?;
         let given: Minor = opt_number(&item, "given")?.unwrap_or(0);
         let total = totals.entry(coupon).or_default();
         total.0 = total.0.saturating_add(used);

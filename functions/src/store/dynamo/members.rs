@@ -7,10 +7,7 @@
 
 use aws_sdk_dynamodb::types::{Put, ReturnValuesOnConditionCheckFailure, TransactWriteItem};
 
-use super::error::{
-    back_off, build, cancellation, condition_failed, contended, corrupt, still_contended,
-    unexpected, CONTENTION_ATTEMPTS,
-};
+use super::error::{back_off, build, contended, corrupt, still_contended, CONTENTION_ATTEMPTS};
 use super::item::{opt_text, parse_ts, put_opt, s, text, ts, Item};
 use super::schema::{self, PK};
 use super::DynamoStore;
@@ -94,32 +91,14 @@ pub(super) async fn sign_up(
             items.push(guarded_put(store, issued)?);
             claims.push(Claim::Code);
         }
-        let sent = store
-            .client
-            .transact_write_items()
-            .set_transact_items(Some(items))
-            .send()
-            .await;
-        let reasons = match sent {
-            Ok(_) => {
-                return Ok(SignedUp {
-                    member: decode_member(&member_item(&member))?,
-                    created: true,
-                    welcome: member.welcome,
-                })
-            }
-            Err(error) => cancellation(error)?,
+        let Some(reasons) = store.transact(items).await? else {
+            return Ok(SignedUp {
+                member: decode_member(&member_item(&member))?,
+                created: true,
+                welcome: member.welcome,
+            });
         };
-        if let Some(error) = unexpected(&reasons) {
-            return Err(error);
-        }
-        let failed = |wanted: Claim| {
-            claims
-                .iter()
-                .zip(&reasons)
-                .find(|(claim, reason)| **claim == wanted && condition_failed(reason))
-                .map(|(_, reason)| reason)
-        };
+        let failed = |wanted: Claim| super::error::failed(&claims, &reasons, wanted);
         // The phone is looked at first, as the SQLite store does.
         let mut vanished = false;
         for (claim, key) in [

@@ -38,6 +38,7 @@ use tokio::sync::{Semaphore, SemaphorePermit};
 use async_trait::async_trait;
 use aws_sdk_dynamodb::config::retry::RetryConfig;
 use aws_sdk_dynamodb::config::timeout::TimeoutConfig;
+use aws_sdk_dynamodb::types::{CancellationReason, ConditionCheck, Put, TransactWriteItem};
 use aws_sdk_dynamodb::Client;
 use catalog::SoldOut;
 use chrono::{DateTime, Utc};
@@ -375,6 +376,54 @@ impl Store for DynamoStore {
     ) -> Result<(), StoreError> {
         let _turn = self.turn().await?;
         marketing::erase_member(self, id, at).await
+    }
+}
+
+/// Write requests shared by the item modules.
+impl DynamoStore {
+    /// A put of `item` on condition that no item has its key yet.
+    fn put_if_new(&self, item: item::Item) -> Result<Put, StoreError> {
+        Put::builder()
+            .table_name(&self.table)
+            .set_item(Some(item))
+            .condition_expression("attribute_not_exists(#pk)")
+            .expression_attribute_names("#pk", schema::PK)
+            .build()
+            .map_err(error::build)
+    }
+
+    /// Sends one transaction: `None` when it committed, else the reasons it
+    /// was cancelled for, one per item (any other failure, or a reason that is
+    /// neither a failed condition nor contention, is the error).
+    async fn transact(
+        &self,
+        items: Vec<TransactWriteItem>,
+    ) -> Result<Option<Vec<CancellationReason>>, StoreError> {
+        let sent = self
+            .client
+            .transact_write_items()
+            .set_transact_items(Some(items))
+            .send()
+            .await;
+        let reasons = match sent {
+            Ok(_) => return Ok(None),
+            Err(error) => error::cancellation(error)?,
+        };
+        if let Some(error) = error::unexpected(&reasons) {
+            return Err(error);
+        }
+        Ok(Some(reasons))
+    }
+
+    /// A check, within a transaction, that the member exists.
+    fn member_exists(&self, member_id: &str) -> Result<ConditionCheck, StoreError> {
+        ConditionCheck::builder()
+            .table_name(&self.table)
+            .set_key(Some(schema::member(member_id)))
+            .condition_expression("attribute_exists(#pk)")
+            .expression_attribute_names("#pk", schema::PK)
+            .build()
+            .map_err(error::build)
     }
 }
 

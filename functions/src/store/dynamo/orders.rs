@@ -41,8 +41,8 @@ use chrono::{DateTime, NaiveDate, Utc};
 
 use super::coupons::{self, Plan, Shard};
 use super::error::{
-    back_off, build, cancellation, condition_failed, contended, corrupt, sdk, still_contended,
-    unexpected, CONTENTION_ATTEMPTS,
+    back_off, build, contended, corrupt, failed, retry_contended, sdk, still_contended,
+    update_refused, CONTENTION_ATTEMPTS,
 };
 use super::item::{decode_order, n, opt_number, opt_text, put_opt, s, text, to_json, ts, Item};
 use super::schema::{self, PK};
@@ -98,11 +98,7 @@ impl Transaction {
         reasons: &'r [CancellationReason],
         guard: Guard,
     ) -> Option<&'r CancellationReason> {
-        self.guards
-            .iter()
-            .zip(reasons)
-            .find(|(g, r)| **g == guard && condition_failed(r))
-            .map(|(_, r)| r)
+        failed(&self.guards, reasons, guard)
     }
 }
 
@@ -203,16 +199,6 @@ fn stored_order(order: NewOrder, number: String) -> Order {
     }
 }
 
-fn not_exists_put(store: &DynamoStore, item: Item) -> Result<Put, StoreError> {
-    Put::builder()
-        .table_name(&store.table)
-        .set_item(Some(item))
-        .condition_expression("attribute_not_exists(#pk)")
-        .expression_attribute_names("#pk", PK)
-        .build()
-        .map_err(build)
-}
-
 /// `ADD <counter> 1`, guarded by `counter < limit` when there is a limit.
 pub(super) fn counter_update(
     store: &DynamoStore,
@@ -285,7 +271,7 @@ fn transaction(
     shard: Option<Shard>,
 ) -> Result<Transaction, StoreError> {
     let mut tx = Transaction::default();
-    tx.put(Guard::FreshId, not_exists_put(store, order_item(order)?)?);
+    tx.put(Guard::FreshId, store.put_if_new(order_item(order)?)?);
 
     let now = SystemTime::now();
     let expires = epoch_seconds(now + store.idempotency_ttl);
@@ -310,16 +296,7 @@ fn transaction(
     );
 
     if let Some(member) = &order.member_id {
-        tx.check(
-            Guard::Member,
-            ConditionCheck::builder()
-                .table_name(&store.table)
-                .set_key(Some(schema::member(member)))
-                .condition_expression("attribute_exists(#pk)")
-                .expression_attribute_names("#pk", PK)
-                .build()
-                .map_err(build)?,
-        );
+        tx.check(Guard::Member, store.member_exists(member)?);
     }
 
     if let (Some(claim), Some(shard)) = (&order.redemption, shard) {
@@ -360,7 +337,7 @@ fn transaction(
             s(format!("CAMPAIGN#{}#{}", claim.campaign, shard.index)),
         );
         redemption.insert("gsi2sk".into(), s(by_time));
-        tx.put(Guard::FreshId, not_exists_put(store, redemption)?);
+        tx.put(Guard::FreshId, store.put_if_new(redemption)?);
 
         tx.update(Guard::Budget, shard_update(store, claim, shard)?);
 
@@ -474,19 +451,9 @@ pub(super) async fn place(store: &DynamoStore, order: NewOrder) -> Result<Placed
         loop {
             attempt += 1;
             let tx = transaction(store, &order, shard)?;
-            let sent = store
-                .client
-                .transact_write_items()
-                .set_transact_items(Some(tx.items.clone()))
-                .send()
-                .await;
-            let reasons = match sent {
-                Ok(_) => return numbered(store, order).await,
-                Err(error) => cancellation(error)?,
+            let Some(reasons) = store.transact(tx.items.clone()).await? else {
+                return numbered(store, order).await;
             };
-            if let Some(error) = unexpected(&reasons) {
-                return Err(error);
-            }
             if let Some(reason) = tx.failed(&reasons, Guard::Idempotency) {
                 return replay_after_clash(store, &order, reason).await;
             }
@@ -513,32 +480,12 @@ pub(super) async fn place(store: &DynamoStore, order: NewOrder) -> Result<Placed
             }
             if let Some(reason) = tx.failed(&reasons, Guard::Budget) {
                 if let (Some(claim), Some(shard)) = (&order.redemption, shard) {
-                    // Remember the shard only when its count share is used up:
-                    // a money share may still take a smaller discount.
-                    let used: Option<u32> = reason
-                        .item()
-                        .map(|before| opt_number(before, "used"))
-                        .transpose()?
-                        .flatten();
-                    if let (Some(used), Some(limit)) = (used, shard.limit) {
-                        if used >= limit {
-                            coupons::mark_exhausted(store, &claim.coupon, shard);
-                        }
-                    }
+                    coupons::shard_refused(store, &claim.coupon, shard, reason)?;
                 }
                 // This shard is full; the sweep goes on to the next one.
                 break;
             }
-            if reasons.iter().any(contended) && attempt < CONTENTION_ATTEMPTS {
-                back_off(attempt).await;
-                continue;
-            }
-            if reasons.iter().any(contended) {
-                return Err(still_contended("placing an order"));
-            }
-            return Err(StoreError::Backend(
-                "TransactWriteItems cancelled without a reason".into(),
-            ));
+            retry_contended(&reasons, attempt, "placing an order").await?;
         }
     }
     // Every shard was full: the whole budget is used.
@@ -628,11 +575,7 @@ async fn assign_number(
         .await;
     match set {
         Ok(_) => Ok(number),
-        Err(error)
-            if error
-                .as_service_error()
-                .is_some_and(|e| e.is_conditional_check_failed_exception()) =>
-        {
+        Err(error) if update_refused(&error) => {
             let item = store
                 .get(schema::order(id))
                 .await?
@@ -834,19 +777,9 @@ pub(super) async fn set_status(
                     .map_err(build)?,
             );
         }
-        let sent = store
-            .client
-            .transact_write_items()
-            .set_transact_items(Some(tx.items))
-            .send()
-            .await;
-        let reasons = match sent {
-            Ok(_) => return Ok(order),
-            Err(error) => cancellation(error)?,
+        let Some(reasons) = store.transact(tx.items).await? else {
+            return Ok(order);
         };
-        if let Some(error) = unexpected(&reasons) {
-            return Err(error);
-        }
         // Changed under us (condition) or contended: read again and retry.
         if reasons.iter().any(contended) {
             back_off(attempt).await;
@@ -863,16 +796,7 @@ pub(super) async fn link(
 ) -> Result<(), StoreError> {
     for attempt in 1..=CONTENTION_ATTEMPTS {
         let mut tx = Transaction::default();
-        tx.check(
-            Guard::Member,
-            ConditionCheck::builder()
-                .table_name(&store.table)
-                .set_key(Some(schema::member(member_id)))
-                .condition_expression("attribute_exists(#pk)")
-                .expression_attribute_names("#pk", PK)
-                .build()
-                .map_err(build)?,
-        );
+        tx.check(Guard::Member, store.member_exists(member_id)?);
         tx.update(
             Guard::Order,
             Update::builder()
@@ -890,19 +814,9 @@ pub(super) async fn link(
                 .build()
                 .map_err(build)?,
         );
-        let sent = store
-            .client
-            .transact_write_items()
-            .set_transact_items(Some(tx.items.clone()))
-            .send()
-            .await;
-        let reasons = match sent {
-            Ok(_) => return Ok(()),
-            Err(error) => cancellation(error)?,
+        let Some(reasons) = store.transact(tx.items.clone()).await? else {
+            return Ok(());
         };
-        if let Some(error) = unexpected(&reasons) {
-            return Err(error);
-        }
         if tx.failed(&reasons, Guard::Member).is_some() {
             return Err(StoreError::UnknownMember);
         }

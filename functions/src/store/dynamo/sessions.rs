@@ -7,10 +7,10 @@
 //! sessions at once without finding them. DynamoDB's TTL removes a session
 //! after it expires; until then the expiry is checked on every read.
 
-use aws_sdk_dynamodb::types::{ConditionCheck, Put, TransactWriteItem};
+use aws_sdk_dynamodb::types::{ConditionCheck, TransactWriteItem};
 use chrono::{DateTime, Utc};
 
-use super::error::{build, cancellation, condition_failed, sdk, unexpected};
+use super::error::{build, condition_failed};
 use super::item::{n, opt_text, parse_ts, s, text, ts, Item};
 use super::schema::{self, PK, SK};
 use super::DynamoStore;
@@ -54,40 +54,25 @@ pub(super) async fn create(store: &DynamoStore, session: NewSession) -> Result<(
         schema::EXPIRES_AT.into(),
         n(epoch_seconds(session.expires_at)),
     );
-    let put = Put::builder()
-        .table_name(&store.table)
-        .set_item(Some(item))
-        .condition_expression("attribute_not_exists(#pk)")
-        .expression_attribute_names("#pk", PK)
-        .build()
-        .map_err(build)?;
-    let sent = store
-        .client
-        .transact_write_items()
-        .transact_items(TransactWriteItem::builder().condition_check(check).build())
-        .transact_items(TransactWriteItem::builder().put(put).build())
-        .send()
-        .await;
-    match sent {
-        Ok(_) => Ok(()),
-        Err(error) => {
-            let reasons = cancellation(error)?;
-            if let Some(error) = unexpected(&reasons) {
-                return Err(error);
-            }
-            if reasons.first().is_some_and(condition_failed) {
-                return Err(StoreError::NotFound);
-            }
-            if reasons.get(1).is_some_and(condition_failed) {
-                return Err(StoreError::Backend(
-                    "a session with this token hash exists already".into(),
-                ));
-            }
-            Err(StoreError::Unavailable(
-                "CreateSession: contended, try again".into(),
-            ))
-        }
+    let put = store.put_if_new(item)?;
+    let items = vec![
+        TransactWriteItem::builder().condition_check(check).build(),
+        TransactWriteItem::builder().put(put).build(),
+    ];
+    let Some(reasons) = store.transact(items).await? else {
+        return Ok(());
+    };
+    if reasons.first().is_some_and(condition_failed) {
+        return Err(StoreError::NotFound);
     }
+    if reasons.get(1).is_some_and(condition_failed) {
+        return Err(StoreError::Backend(
+            "a session with this token hash exists already".into(),
+        ));
+    }
+    Err(StoreError::Unavailable(
+        "CreateSession: contended, try again".into(),
+    ))
 }
 
 /// The live session with this hash and its live key.
@@ -130,27 +115,12 @@ pub(super) async fn revoke(
     hash: &str,
     at: DateTime<Utc>,
 ) -> Result<(), StoreError> {
-    let revoked = store
-        .client
-        .update_item()
-        .table_name(&store.table)
-        .set_key(Some(session_key(hash)))
-        .update_expression("SET #revoked_at = if_not_exists(#revoked_at, :at)")
-        .condition_expression("attribute_exists(#pk)")
-        .expression_attribute_names("#pk", PK)
-        .expression_attribute_names("#revoked_at", "revoked_at")
-        .expression_attribute_values(":at", s(ts(at)))
-        .send()
-        .await;
-    match revoked {
-        Ok(_) => Ok(()),
-        Err(error)
-            if error
-                .as_service_error()
-                .is_some_and(|e| e.is_conditional_check_failed_exception()) =>
-        {
-            Err(StoreError::NotFound)
-        }
-        Err(error) => Err(sdk("UpdateItem", error)),
-    }
+    super::staff::set_revoked(
+        store,
+        session_key(hash),
+        "SET #revoked_at = if_not_exists(#revoked_at, :at)",
+        "attribute_exists(#pk)",
+        at,
+    )
+    .await
 }

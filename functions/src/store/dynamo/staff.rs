@@ -5,11 +5,11 @@
 //! whatever the number of keys; a small directory partition (`KEYS`) lists
 //! the keys by id for `carte keys list` and revocation.
 
-use aws_sdk_dynamodb::types::{Put, ReturnValue, TransactWriteItem};
+use aws_sdk_dynamodb::types::{ReturnValue, TransactWriteItem};
 use catalog::SoldOut;
 use chrono::{DateTime, Utc};
 
-use super::error::{build, cancellation, condition_failed, corrupt, sdk, unexpected};
+use super::error::{condition_failed, corrupt, sdk, update_refused};
 use super::item::{opt_text, opt_time, parse_ts, s, text, ts, Item};
 use super::schema::{self, PK};
 use super::DynamoStore;
@@ -105,38 +105,20 @@ pub(super) async fn create_key(store: &DynamoStore, key: ApiKey) -> Result<(), S
     entry.insert("hash".into(), s(&key.hash));
     let mut items = Vec::new();
     for item in [item, entry] {
-        let put = Put::builder()
-            .table_name(&store.table)
-            .set_item(Some(item))
-            .condition_expression("attribute_not_exists(#pk)")
-            .expression_attribute_names("#pk", PK)
-            .build()
-            .map_err(build)?;
+        let put = store.put_if_new(item)?;
         items.push(TransactWriteItem::builder().put(put).build());
     }
-    let sent = store
-        .client
-        .transact_write_items()
-        .set_transact_items(Some(items))
-        .send()
-        .await;
-    match sent {
-        Ok(_) => Ok(()),
-        Err(error) => {
-            let reasons = cancellation(error)?;
-            if let Some(error) = unexpected(&reasons) {
-                return Err(error);
-            }
-            if reasons.iter().any(condition_failed) {
-                return Err(StoreError::Backend(
-                    "an API key with this id or hash exists already".into(),
-                ));
-            }
-            Err(StoreError::Unavailable(
-                "CreateKey: contended, try again".into(),
-            ))
-        }
+    let Some(reasons) = store.transact(items).await? else {
+        return Ok(());
+    };
+    if reasons.iter().any(condition_failed) {
+        return Err(StoreError::Backend(
+            "an API key with this id or hash exists already".into(),
+        ));
     }
+    Err(StoreError::Unavailable(
+        "CreateKey: contended, try again".into(),
+    ))
 }
 
 /// The live key with this hash, recording its use in the same write.
@@ -167,13 +149,7 @@ pub(super) async fn find_key(
             .map(Some)
             .ok_or_else(|| corrupt("UpdateItem returned no key")),
         // Unknown or revoked.
-        Err(error)
-            if error
-                .as_service_error()
-                .is_some_and(|e| e.is_conditional_check_failed_exception()) =>
-        {
-            Ok(None)
-        }
+        Err(error) if update_refused(&error) => Ok(None),
         Err(error) => Err(sdk("UpdateItem", error)),
     }
 }
@@ -208,13 +184,32 @@ pub(super) async fn revoke_key(
     else {
         return Err(StoreError::NotFound);
     };
+    set_revoked(
+        store,
+        schema::api_key(&hash),
+        "SET #revoked_at = :at",
+        "attribute_exists(#pk) AND attribute_not_exists(#revoked_at)",
+        at,
+    )
+    .await
+}
+
+/// Sets `revoked_at` (`:at`) on the item at `key` by `update` under
+/// `condition`; `NotFound` when the condition does not hold.
+pub(super) async fn set_revoked(
+    store: &DynamoStore,
+    key: Item,
+    update: &str,
+    condition: &str,
+    at: DateTime<Utc>,
+) -> Result<(), StoreError> {
     let revoked = store
         .client
         .update_item()
         .table_name(&store.table)
-        .set_key(Some(schema::api_key(&hash)))
-        .update_expression("SET #revoked_at = :at")
-        .condition_expression("attribute_exists(#pk) AND attribute_not_exists(#revoked_at)")
+        .set_key(Some(key))
+        .update_expression(update)
+        .condition_expression(condition)
         .expression_attribute_names("#pk", PK)
         .expression_attribute_names("#revoked_at", "revoked_at")
         .expression_attribute_values(":at", s(ts(at)))
@@ -222,13 +217,7 @@ pub(super) async fn revoke_key(
         .await;
     match revoked {
         Ok(_) => Ok(()),
-        Err(error)
-            if error
-                .as_service_error()
-                .is_some_and(|e| e.is_conditional_check_failed_exception()) =>
-        {
-            Err(StoreError::NotFound)
-        }
+        Err(error) if update_refused(&error) => Err(StoreError::NotFound),
         Err(error) => Err(sdk("UpdateItem", error)),
     }
 }

@@ -26,7 +26,7 @@ use std::time::Duration;
 use rusqlite::Connection;
 use tokio::sync::oneshot;
 
-use super::StoreError;
+use super::{backend, StoreError};
 
 /// The most writes one commit carries; bounds a batch's latency.
 const MAX_BATCH: usize = 128;
@@ -41,10 +41,6 @@ type Deliver = Box<dyn FnOnce(Result<(), StoreError>) + Send>;
 /// queued writes and exit.
 pub(super) struct Writer {
     jobs: mpsc::Sender<Job>,
-}
-
-fn backend(e: impl std::fmt::Display) -> StoreError {
-    StoreError::Backend(e.to_string())
 }
 
 impl Writer {
