@@ -147,8 +147,8 @@ pub fn client(endpoint: &str) -> Client {
         .region(Region::new("us-east-1"))
         .credentials_provider(Credentials::new("test", "test", None, None, "carte-tests"))
         .endpoint_url(endpoint)
-        .retry_config(DynamoStore::retry_config())
-        .timeout_config(DynamoStore::timeout_config())
+        .retry_config(functions::aws::retry_config())
+        .timeout_config(functions::aws::timeout_config())
         .build();
     Client::from_conf(config)
 }

@@ -17,7 +17,7 @@
 //! on the location's day counter, then a conditional `SET` on the order. A
 //! refused order therefore never skips a number; a crash between commit and
 //! numbering leaves an unnumbered order that the next read numbers (see
-//! [`orders`]).
+//! `orders.rs`).
 
 mod coupons;
 mod error;
@@ -36,8 +36,6 @@ use std::time::Duration;
 use tokio::sync::{Semaphore, SemaphorePermit};
 
 use async_trait::async_trait;
-use aws_sdk_dynamodb::config::retry::RetryConfig;
-use aws_sdk_dynamodb::config::timeout::TimeoutConfig;
 use aws_sdk_dynamodb::types::{CancellationReason, ConditionCheck, Put, TransactWriteItem};
 use aws_sdk_dynamodb::Client;
 use catalog::SoldOut;
@@ -95,24 +93,6 @@ impl DynamoStore {
     pub async fn from_env(table: impl Into<String>) -> DynamoStore {
         let config = crate::aws::config_from_env().await;
         DynamoStore::new(Client::new(&config), table)
-    }
-
-    /// Retries with exponential backoff and jitter on throttling and transient
-    /// errors; what is still failing after them becomes [`StoreError::Unavailable`].
-    pub fn retry_config() -> RetryConfig {
-        RetryConfig::standard()
-            .with_max_attempts(5)
-            .with_initial_backoff(Duration::from_millis(25))
-            .with_max_backoff(Duration::from_secs(2))
-    }
-
-    /// Bounds on one call, so a stuck connection becomes a 503 rather than a hung order.
-    pub fn timeout_config() -> TimeoutConfig {
-        TimeoutConfig::builder()
-            .connect_timeout(Duration::from_secs(3))
-            .operation_attempt_timeout(Duration::from_secs(5))
-            .operation_timeout(Duration::from_secs(15))
-            .build()
     }
 
     /// Spreads each coupon's budget over `shards` counter items (clamped to

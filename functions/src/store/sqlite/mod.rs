@@ -5,7 +5,7 @@
 //! SQLite lets one writer commit at a time, whatever the number of
 //! connections. So the store keeps exactly **one writer connection**, owned by
 //! a writer thread that commits the writes queued while the previous commit
-//! was syncing as one transaction (group commit, see [`writer`]): one `fsync`
+//! was syncing as one transaction (group commit, see `writer.rs`): one `fsync`
 //! per batch instead of one per order, each write in its own savepoint so it
 //! succeeds or fails alone, and every caller answered only after the commit.
 //! A few **reader connections** serve reads, which never wait for the writer
