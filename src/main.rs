@@ -98,6 +98,9 @@ enum Command {
         /// One location [default: all, with totals per location].
         #[arg(long)]
         location: Option<String>,
+        /// Print both reports as the JSON the dashboard's API serves.
+        #[arg(long)]
+        json: bool,
     },
     /// Export orders, members (with consent) or redemptions as CSV.
     Export {
@@ -172,12 +175,14 @@ fn main() -> ExitCode {
             from,
             to,
             location,
+            json,
         } => cmd::report::run(
             &dir,
             &store,
             from.as_deref(),
             to.as_deref(),
             location.as_deref(),
+            json,
         ),
         Command::Export {
             kind,

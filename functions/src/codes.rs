@@ -28,6 +28,8 @@ pub enum IssueError {
     UnknownCoupon { campaign: String, coupon: String },
     #[error("campaign `{0}` has several coupons: name one with --coupon")]
     WhichCoupon(String),
+    #[error("campaign `{campaign}` has no channel `{channel}`")]
+    UnknownChannel { campaign: String, channel: String },
     #[error("campaign `{0}` has no coupon to issue codes for")]
     NoCoupon(String),
     #[error("issue between 1 and {MAX_BATCH} codes at a time")]
@@ -69,12 +71,14 @@ pub fn normalize_code(text: &str) -> String {
 
 /// Issues `count` unique single-use codes for a coupon of `campaign` and stores
 /// them in one transaction. `coupon` may be left out when the campaign has one
-/// `batch` coupon (or only one coupon).
+/// `batch` coupon (or only one coupon); `channel`, when given, is the campaign
+/// channel the codes are handed out through, which their orders are attributed to.
 pub async fn issue_batch(
     store: &dyn Store,
     site: &Site,
     campaign: &str,
     coupon: Option<&str>,
+    channel: Option<&str>,
     count: u32,
     now: DateTime<Utc>,
 ) -> Result<Vec<BatchCode>, IssueError> {
@@ -84,6 +88,12 @@ pub async fn issue_batch(
     let found = site
         .campaign(campaign)
         .ok_or_else(|| IssueError::UnknownCampaign(campaign.to_owned()))?;
+    if let Some(channel) = channel.filter(|c| found.channel(c).is_none()) {
+        return Err(IssueError::UnknownChannel {
+            campaign: campaign.to_owned(),
+            channel: channel.to_owned(),
+        });
+    }
     let chosen = match coupon {
         Some(code) => found
             .coupons
@@ -118,6 +128,7 @@ pub async fn issue_batch(
                 coupon: chosen.code.clone(),
                 campaign: found.id.clone(),
                 batch: batch.clone(),
+                channel: channel.map(str::to_owned),
                 created_at: now,
             });
         }

@@ -24,7 +24,7 @@ pub const MAX_DAYS: i64 = 366 * 3;
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, ToSchema)]
 pub struct Figures {
     pub visits: u64,
-    /// Orders attributed (last touch), not cancelled.
+    /// Orders attributed here by the one rule of `catalog::attribution`, not cancelled.
     pub orders: u64,
     /// What those orders' diners paid, minor units.
     pub revenue: Minor,
@@ -34,7 +34,7 @@ pub struct Figures {
     pub redemptions_counter: u64,
     /// In-store spend of counter redemptions, minor units.
     pub counter_spend: Minor,
-    /// Members whose first order came through here.
+    /// Members who signed up in the period through here.
     pub new_members: u64,
     /// Members who ordered through here (summed over channels and locations).
     pub members: u64,
@@ -42,6 +42,17 @@ pub struct Figures {
     pub repeat_members: u64,
     /// `repeat_members / members` in basis points (10000 = 100%).
     pub repeat_rate_bp: u32,
+    /// Discount given per sale (an order, or a redemption at the counter), minor
+    /// units, rounded; absent without sales.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub cost_per_order: Option<Minor>,
+    /// Revenue (orders and counter spend) per unit of discount, in basis points
+    /// (25000 = 2.50 of revenue for every 1.00 given away); absent without discount.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub roi_bp: Option<u64>,
+    /// `orders / visits` in basis points: the channel's funnel; absent without visits.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub conversion_bp: Option<u64>,
 }
 
 impl Figures {
@@ -59,6 +70,14 @@ impl Figures {
         self.repeat_rate_bp = (self.repeat_members * 10_000)
             .checked_div(self.members)
             .map_or(0, |bp| u32::try_from(bp).unwrap_or(10_000));
+        let sales = self.orders + self.redemptions_counter;
+        self.cost_per_order = (sales > 0).then(|| ratio(self.discount, sales));
+        let earned = self.revenue.saturating_add(self.counter_spend);
+        self.roi_bp = u64::try_from(self.discount)
+            .ok()
+            .filter(|d| *d > 0)
+            .map(|d| basis_points(u64::try_from(earned).unwrap_or(0), d));
+        self.conversion_bp = (self.visits > 0).then(|| basis_points(self.orders, self.visits));
     }
 
     fn of<'a>(rows: impl IntoIterator<Item = &'a CampaignRow>) -> Figures {
@@ -70,8 +89,20 @@ impl Figures {
     }
 }
 
-/// A channel's figures (`counter` for redemptions at the counter, `direct`
-/// for coupons typed online without arriving through a channel).
+/// `amount / count`, rounded half up.
+fn ratio(amount: Minor, count: u64) -> Minor {
+    let count = i64::try_from(count).unwrap_or(i64::MAX);
+    (amount.saturating_mul(2).saturating_add(count)) / count.saturating_mul(2)
+}
+
+/// `part / whole` in basis points, rounded down.
+fn basis_points(part: u64, whole: u64) -> u64 {
+    u64::try_from(u128::from(part) * 10_000 / u128::from(whole.max(1))).unwrap_or(u64::MAX)
+}
+
+/// A channel's figures (`counter` for redemptions at the counter, `coupon` for
+/// orders that redeemed the campaign's coupon without arriving through one of its
+/// channels, `direct` for records made before that rule).
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, ToSchema)]
 pub struct ChannelFigures {
     pub channel: String,
@@ -114,6 +145,8 @@ pub struct CampaignFigures {
     pub channels: Vec<ChannelFigures>,
     pub locations: Vec<LocationFigures>,
     pub coupons: Vec<CouponBudget>,
+    /// The budget's burn rate: discount given per day of the period, minor units.
+    pub discount_per_day: Minor,
 }
 
 /// `GET /api/reports/campaigns`.
@@ -177,6 +210,30 @@ pub struct SalesReport {
     pub by_dish: Vec<DishSales>,
     /// All 24 hours, in order.
     pub by_hour: Vec<HourSales>,
+    /// Every day of the period (site timezone), in order.
+    pub by_day: Vec<DaySales>,
+    /// The period of the same length just before this one, for comparison.
+    pub previous: PreviousPeriod,
+}
+
+/// Orders and revenue of one local day.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, ToSchema)]
+pub struct DaySales {
+    #[schema(value_type = String, format = Date)]
+    pub day: NaiveDate,
+    pub orders: u64,
+    pub revenue: Minor,
+}
+
+/// The totals of the period before.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, ToSchema)]
+pub struct PreviousPeriod {
+    #[schema(value_type = String, format = Date)]
+    pub from: NaiveDate,
+    #[schema(value_type = String, format = Date)]
+    pub to: NaiveDate,
+    pub orders: u64,
+    pub revenue: Minor,
 }
 
 /// The period and location of a report as asked for, checked against the site.
@@ -233,6 +290,21 @@ impl Period {
             })
         } else {
             Err(errors)
+        }
+    }
+
+    /// Days in the period, `to` included.
+    pub fn days(&self) -> u64 {
+        u64::try_from((self.to - self.from).num_days() + 1).unwrap_or(1)
+    }
+
+    /// The period of the same length just before this one, at the same place.
+    pub fn previous(&self) -> Period {
+        let length = Duration::days(i64::try_from(self.days()).unwrap_or(1));
+        Period {
+            from: self.from - length,
+            to: self.to - length,
+            location: self.location.clone(),
         }
     }
 
@@ -329,11 +401,13 @@ pub async fn campaign_report(
                     .collect()
             })
             .unwrap_or_default();
+        let figures = Figures::of(own.iter().copied());
         campaigns.push(CampaignFigures {
+            discount_per_day: ratio(figures.discount, period.days()),
             name: content
                 .map(|c| c.name.get(lang, lang).to_owned())
                 .unwrap_or_else(|| id.clone()),
-            figures: Figures::of(own.iter().copied()),
+            figures,
             locations: group_locations(own.iter().copied()),
             channels,
             coupons,
@@ -369,7 +443,26 @@ pub async fn sales_report(
     let range = period.range(site);
     let dishes = store.dish_sales(&range).await?;
     let hours = store.hourly_sales(&range).await?;
+    let before = period.previous();
+    let earlier = store.hourly_sales(&before.range(site)).await?;
     let tz = site.settings.timezone;
+    let mut by_day: Vec<DaySales> = period
+        .from
+        .iter_days()
+        .take_while(|day| *day <= period.to)
+        .map(|day| DaySales {
+            day,
+            orders: 0,
+            revenue: 0,
+        })
+        .collect();
+    for row in &hours {
+        let day = row.hour.with_timezone(&tz).date_naive();
+        if let Some(slot) = by_day.iter_mut().find(|d| d.day == day) {
+            slot.orders += row.orders;
+            slot.revenue = slot.revenue.saturating_add(row.revenue);
+        }
+    }
     let mut by_hour: Vec<HourSales> = (0..24)
         .map(|hour| HourSales {
             hour,
@@ -401,5 +494,12 @@ pub async fn sales_report(
             })
             .collect(),
         by_hour,
+        by_day,
+        previous: PreviousPeriod {
+            from: before.from,
+            to: before.to,
+            orders: earlier.iter().map(|h| h.orders).sum(),
+            revenue: earlier.iter().map(|h| h.revenue).sum(),
+        },
     })
 }

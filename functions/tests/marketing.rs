@@ -248,9 +248,10 @@ async fn a_campaign_through_three_channels_and_the_counter_adds_up() {
 
     // Batch codes for PRINT; the coupon's own code is refused.
     let site = state.catalog().site.clone();
-    let codes = functions::codes::issue_batch(fx.store.as_ref(), &site, "launch", None, 3, noon())
-        .await
-        .expect("codes");
+    let codes =
+        functions::codes::issue_batch(fx.store.as_ref(), &site, "launch", None, None, 3, noon())
+            .await
+            .expect("codes");
     assert_eq!(codes.len(), 3);
     assert!(codes.iter().all(|c| c.coupon == "PRINT"));
 

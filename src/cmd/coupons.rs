@@ -24,6 +24,10 @@ pub enum CouponsAction {
         /// The coupon's code, when the campaign has several.
         #[arg(long)]
         coupon: Option<String>,
+        /// The campaign channel the codes are handed out through (a flyer, a partner):
+        /// orders redeeming them are attributed to it, and the QR codes carry it.
+        #[arg(long)]
+        channel: Option<String>,
         /// The location whose menu the QR codes open [default: the first channel's, or the first].
         #[arg(long)]
         location: Option<String>,
@@ -85,6 +89,7 @@ pub fn run(
         campaign,
         count,
         coupon,
+        channel,
         location,
         out,
     } = action;
@@ -110,6 +115,7 @@ pub fn run(
             &site,
             &campaign,
             coupon.as_deref(),
+            channel.as_deref(),
             count,
             now,
         )
@@ -120,15 +126,19 @@ pub fn run(
     let batch = codes.first().map(|c| c.batch.clone()).unwrap_or_default();
     let lang = site.default_language();
     let base = site.settings.base_url.trim_end_matches('/');
+    let channel_query = channel
+        .as_deref()
+        .map(|c| format!("&ch={}", generator::urls::query_escape(c)))
+        .unwrap_or_default();
     let url_of = |code: &str| {
         format!(
-            "{base}/{lang}/{location}/?coupon={}&c={}",
+            "{base}/{lang}/{location}/?coupon={}&c={}{channel_query}",
             generator::urls::query_escape(code),
             generator::urls::query_escape(&campaign)
         )
     };
     let mut csv = Csv::default();
-    csv.row(&["code", "coupon", "campaign", "batch", "url"]);
+    csv.row(&["code", "coupon", "campaign", "batch", "url", "channel"]);
     for c in &codes {
         csv.row(&[
             c.code.clone(),
@@ -136,6 +146,7 @@ pub fn run(
             c.campaign.clone(),
             c.batch.clone(),
             url_of(&c.code),
+            c.channel.clone().unwrap_or_default(),
         ]);
     }
     let stem = format!("{campaign}-{batch}");

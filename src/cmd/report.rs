@@ -82,11 +82,24 @@ fn figures_cells(f: &Figures, money: &Currency) -> Vec<String> {
         f.redemptions_counter.to_string(),
         f.new_members.to_string(),
         format!("{}.{:02}%", f.repeat_rate_bp / 100, f.repeat_rate_bp % 100),
+        f.cost_per_order.map_or("-".to_owned(), |c| money.format(c)),
+        f.roi_bp.map_or("-".to_owned(), |r| {
+            format!("{}.{:02}", r / 10_000, r % 10_000 / 100)
+        }),
     ]
 }
 
-const FIGURE_HEADER: [&str; 8] = [
-    "visits", "orders", "revenue", "discount", "online", "counter", "new", "repeat",
+const FIGURE_HEADER: [&str; 10] = [
+    "visits",
+    "orders",
+    "revenue",
+    "discount",
+    "online",
+    "counter",
+    "new",
+    "repeat",
+    "cost/order",
+    "roi",
 ];
 
 /// Prints the campaign and sales reports of `period`.
@@ -96,6 +109,7 @@ pub fn run(
     from: Option<&str>,
     to: Option<&str>,
     location: Option<&str>,
+    json: bool,
 ) -> anyhow::Result<ExitCode> {
     let runtime = super::runtime()?;
     let (site, store) = open(dir, choice, &runtime)?;
@@ -106,6 +120,11 @@ pub fn run(
         let s = figures::sales_report(store.as_ref(), &site, &period).await?;
         Ok::<_, functions::StoreError>((c, s))
     })?;
+    if json {
+        let both = serde_json::json!({ "campaigns": campaigns, "sales": sales });
+        println!("{}", serde_json::to_string_pretty(&both)?);
+        return Ok(ExitCode::SUCCESS);
+    }
     println!(
         "Campaigns {} to {}{} ({})",
         period.from,
@@ -181,9 +200,13 @@ pub fn run(
     );
     println!();
     println!(
-        "Sales: {} orders, {} {}",
+        "Sales: {} orders, {} {} (the {} days before: {} orders, {} {})",
         sales.orders,
         money.format(sales.revenue),
+        money.code,
+        period.days(),
+        sales.previous.orders,
+        money.format(sales.previous.revenue),
         money.code
     );
     let dish_rows: Vec<Vec<String>> = sales

@@ -3,6 +3,7 @@
 //! against one catalog snapshot and the store's live state, check what pricing does
 //! not, and store the order once per idempotency key.
 
+use catalog::attribution::{attribute, Redeemed};
 use catalog::{price_with, Cart, CouponOutcome, CouponRejection, Diner, Fulfilment, Quote};
 use chrono::{DateTime, Utc};
 
@@ -20,6 +21,8 @@ pub(crate) struct Priced {
     pub claim: Option<RedemptionClaim>,
     pub budget_left: Option<u32>,
     pub slot: Option<SlotClaim>,
+    /// The channel the redeemed printed code was issued for.
+    pub code_channel: Option<String>,
 }
 
 /// What coupon rules need to know about the diner: membership, and for a
@@ -66,6 +69,7 @@ pub(crate) async fn price_cart(
         .filter(|c| !c.is_empty());
     let mut priced_cart = cart.clone();
     let mut issued_code = None;
+    let mut code_channel = None;
     let mut refusal: Option<CouponRejection> = None;
     if let Some(code) = code {
         match site.coupon(code) {
@@ -81,6 +85,7 @@ pub(crate) async fn price_cart(
                     }
                     priced_cart.coupon = Some(issued.coupon.clone());
                     issued_code = Some(issued.code);
+                    code_channel = issued.channel;
                 }
             }
         }
@@ -172,6 +177,7 @@ pub(crate) async fn price_cart(
         claim,
         budget_left,
         slot,
+        code_channel,
     })
 }
 
@@ -214,6 +220,30 @@ fn unsealed(sealed: &str, key: &str) -> Result<String, ApiError> {
     })
 }
 
+/// The campaign and channel the order belongs to, by the one rule of
+/// [`catalog::attribution`]. An explicit `attribution` (the visit the storefront is
+/// in) counts as the last touch; without it, the remembered last touch does.
+fn attribution_of(
+    claim: Option<&RedemptionClaim>,
+    code_channel: Option<&str>,
+    explicit: Option<&Attribution>,
+    touches: &Touches,
+) -> Option<Attribution> {
+    let last = explicit
+        .map(|a| (a.campaign.as_str(), a.channel.as_str()))
+        .or_else(|| {
+            touches
+                .last
+                .as_ref()
+                .map(|t| (t.campaign.as_str(), t.channel.as_str()))
+        });
+    let redeemed = claim.map(|c| Redeemed {
+        campaign: &c.campaign,
+        code_channel,
+    });
+    attribute(redeemed, last).map(|(campaign, channel)| Attribution { campaign, channel })
+}
+
 /// Validates what the cart's pricing does not: text bounds and attribution.
 pub(crate) fn check_input(input: &PlaceInput, site: &catalog::Site) -> Result<(), ApiError> {
     let mut errors = Vec::new();
@@ -254,16 +284,18 @@ pub(crate) fn check_input(input: &PlaceInput, site: &catalog::Site) -> Result<()
 /// storefront's memory of an earlier visit, and the campaign may have ended since:
 /// a stale one is dropped rather than allowed to refuse the diner's order.
 pub(crate) fn known_touches(touches: Touches, site: &catalog::Site) -> Touches {
-    let known = |touch: Option<Touch>| {
-        touch.filter(|t| {
-            site.campaign(&t.campaign)
-                .is_some_and(|c| c.channel(&t.channel).is_some())
-        })
-    };
     Touches {
-        first: known(touches.first),
-        last: known(touches.last),
+        first: known_touch(touches.first, site),
+        last: known_touch(touches.last, site),
     }
+}
+
+/// The touch, if it names a campaign channel of the content.
+pub(crate) fn known_touch(touch: Option<Touch>, site: &catalog::Site) -> Option<Touch> {
+    touch.filter(|t| {
+        site.campaign(&t.campaign)
+            .is_some_and(|c| c.channel(&t.channel).is_some())
+    })
 }
 
 /// Prices the cart on the server and stores the order, once per idempotency key.
@@ -328,13 +360,12 @@ pub(crate) async fn place(state: &AppState, input: PlaceInput) -> Result<PlacedO
         note: input.note.clone().filter(|n| !n.trim().is_empty()),
         name: input.name.clone().filter(|n| !n.trim().is_empty()),
         member_id: input.member_id.clone(),
-        // Without an explicit attribution the last touch brought the order.
-        attribution: input.attribution.clone().or_else(|| {
-            touches.last.as_ref().map(|t| Attribution {
-                campaign: t.campaign.clone(),
-                channel: t.channel.clone(),
-            })
-        }),
+        attribution: attribution_of(
+            priced.claim.as_ref(),
+            priced.code_channel.as_deref(),
+            input.attribution.as_ref(),
+            &touches,
+        ),
         redemption: priced.claim,
         slot: priced.slot,
         placed_at: now,

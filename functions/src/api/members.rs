@@ -12,11 +12,12 @@ use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 
 use crate::api::auth::{self, Access};
+use crate::api::checkout::known_touch;
 use crate::api::limits;
 use crate::api::problem::{ApiError, FieldError, ProblemDoc};
 use crate::keys;
 use crate::state::AppState;
-use crate::store::{IssuedCode, NewMember, Role};
+use crate::store::{Attribution, IssuedCode, NewMember, Role, Touch};
 
 /// An order placed before signing up, proven by its token.
 #[derive(Debug, Clone, Deserialize, Serialize, ToSchema)]
@@ -42,6 +43,14 @@ pub struct SignUpRequest {
     /// Orders of this browser session to link to the member.
     #[serde(default)]
     pub order_ids: Vec<OrderRef>,
+    /// The campaign channel the diner last arrived through, as the storefront
+    /// remembers it: the member is counted as a new member of it. A touch naming no
+    /// channel of the content (an ended campaign) is ignored.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub last_touch: Option<Touch>,
+    /// The location whose storefront the diner signed up on.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub location: Option<String>,
 }
 
 /// A single-use welcome code.
@@ -173,6 +182,7 @@ fn welcome_for(site: &Site, member_id: &str) -> Option<IssuedCode> {
         coupon: coupon.code.clone(),
         member_id: member_id.to_owned(),
         used_by: None,
+        channel: None,
     })
 }
 
@@ -253,6 +263,11 @@ pub async fn sign_up(
         request.name.as_deref(),
         limits::MAX_NAME,
     );
+    if let Some(location) = &request.location {
+        if site.location(location).is_none() {
+            errors.push(FieldError::new("location", "no location with this id"));
+        }
+    }
     if request.order_ids.len() > limits::MAX_LINKED_ORDERS {
         errors.push(FieldError::new(
             "order_ids",
@@ -289,6 +304,11 @@ pub async fn sign_up(
             name: request.name.clone().filter(|n| !n.trim().is_empty()),
             consent_at: now,
             welcome: welcome_for(site, &id),
+            attribution: known_touch(request.last_touch.clone(), site).map(|t| Attribution {
+                campaign: t.campaign,
+                channel: t.channel,
+            }),
+            location: request.location.clone(),
         })
         .await?;
     let mut linked = Vec::new();

@@ -103,6 +103,8 @@ pub fn sample_member(phone: &str) -> NewMember {
         name: Some("Li".into()),
         consent_at: at(0),
         welcome: None,
+        attribution: None,
+        location: None,
     }
 }
 
@@ -175,6 +177,7 @@ where
         coupon: "WELCOME".into(),
         member_id: first.id.clone(),
         used_by: None,
+        channel: None,
     });
     let signed = store.sign_up(first.clone()).await.expect("sign up");
     assert!(signed.created);
@@ -188,6 +191,7 @@ where
         coupon: "WELCOME".into(),
         member_id: again.id.clone(),
         used_by: None,
+        channel: None,
     });
     let second = store.sign_up(again).await.expect("second sign up");
     assert!(!second.created);
@@ -450,6 +454,7 @@ where
         coupon: "WELCOME".into(),
         member_id: new_member.id.clone(),
         used_by: None,
+        channel: None,
     });
     let member = store.sign_up(new_member).await.expect("member").member.id;
     for (index, expected) in [(1, true), (2, true), (3, false)] {
@@ -890,6 +895,7 @@ where
         coupon: "PRINT".into(),
         campaign: "spring".into(),
         batch: "batch_1".into(),
+        channel: Some("flyer".into()),
         created_at: at(0),
     };
     assert_eq!(
@@ -914,8 +920,12 @@ where
         .expect("find")
         .expect("issued");
     assert_eq!(
-        (issued.coupon.as_str(), issued.member_id.as_str()),
-        ("PRINT", "")
+        (
+            issued.coupon.as_str(),
+            issued.member_id.as_str(),
+            issued.channel.as_deref()
+        ),
+        ("PRINT", "", Some("flyer"))
     );
     let with_code = |id: &str, code: &str| super::CounterRedemption {
         issued_code: Some(code.to_owned()),
@@ -971,12 +981,34 @@ where
     Fut: Future<Output = DynStore>,
 {
     let store = make().await;
+    // Signed up through the flyer at alpha: a new member of that channel.
     let member = store
-        .sign_up(sample_member("+8613800138000"))
+        .sign_up(NewMember {
+            attribution: Some(super::Attribution {
+                campaign: "spring".into(),
+                channel: "flyer".into(),
+            }),
+            location: Some("alpha".into()),
+            consent_at: at(1),
+            ..sample_member("+8613800138000")
+        })
         .await
         .expect("member")
         .member
         .id;
+    // Signed up the day before the period: not a new member of it.
+    store
+        .sign_up(NewMember {
+            attribution: Some(super::Attribution {
+                campaign: "spring".into(),
+                channel: "chat".into(),
+            }),
+            location: Some("beta".into()),
+            consent_at: at(-24 * 60),
+            ..sample_member("+8613800138001")
+        })
+        .await
+        .expect("earlier member");
     let touch = |channel: &str| super::Touch {
         campaign: "spring".into(),
         channel: channel.into(),
@@ -1042,7 +1074,10 @@ where
         (1, 1, 1, 1)
     );
     let chat = row("chat", "beta");
-    assert_eq!((chat.orders, chat.revenue, chat.members), (1, 3200, 0));
+    assert_eq!(
+        (chat.orders, chat.revenue, chat.members, chat.new_members),
+        (1, 3200, 0, 0)
+    );
     let at_counter = row("counter", "alpha");
     assert_eq!(
         (
@@ -1085,15 +1120,18 @@ where
         .export_members(&super::ReportRange::all())
         .await
         .expect("members");
-    assert_eq!(members.len(), 1);
+    // The member who signed up the day before comes first (by sign-up time).
+    assert_eq!(members.len(), 2);
+    let erased = &members[1];
     assert_eq!(
         (
-            &members[0].phone,
-            &members[0].name,
-            members[0].erased_at,
-            members[0].orders
+            erased.id.as_str(),
+            &erased.phone,
+            &erased.name,
+            erased.erased_at,
+            erased.orders
         ),
-        (&None, &None, Some(at(9)), 2)
+        (member.as_str(), &None, &None, Some(at(9)), 2)
     );
     assert_eq!(
         store

@@ -20,6 +20,9 @@ pub struct BatchCode {
     pub campaign: String,
     /// The batch id, so a printed run can be told apart.
     pub batch: String,
+    /// The campaign channel the batch is handed out through (a flyer, a partner),
+    /// which orders redeeming its codes are attributed to.
+    pub channel: Option<String>,
     pub created_at: DateTime<Utc>,
 }
 

@@ -306,6 +306,11 @@ pub struct NewMember {
     pub consent_at: DateTime<Utc>,
     /// A welcome code to issue if, and only if, the member is new.
     pub welcome: Option<IssuedCode>,
+    /// The campaign channel the member signed up through (the storefront's last
+    /// touch), which the "new members" figure counts them under.
+    pub attribution: Option<Attribution>,
+    /// The location whose storefront the member signed up on.
+    pub location: Option<String>,
 }
 
 /// A stored member.
@@ -339,6 +344,8 @@ pub struct IssuedCode {
     pub member_id: String,
     /// The order (or counter redemption) that redeemed it.
     pub used_by: Option<String>,
+    /// The campaign channel a printed batch was issued for (`carte coupons issue --channel`).
+    pub channel: Option<String>,
 }
 
 /// How a member's identity is looked up.

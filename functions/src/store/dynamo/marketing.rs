@@ -52,6 +52,9 @@ fn code_item(code: &BatchCode) -> Item {
     item.insert("campaign".into(), s(&code.campaign));
     item.insert("batch".into(), s(&code.batch));
     item.insert("created_at".into(), s(ts(code.created_at)));
+    if let Some(channel) = &code.channel {
+        item.insert("channel".into(), s(channel));
+    }
     item
 }
 
@@ -724,7 +727,7 @@ pub(super) async fn campaign_rows(
             }
         }
     }
-    let mut members: BTreeMap<Key, (BTreeSet<String>, BTreeSet<String>, u64)> = BTreeMap::new();
+    let mut members: BTreeMap<Key, (BTreeSet<String>, BTreeSet<String>)> = BTreeMap::new();
     for (order, key) in &attributed {
         let Some(member) = &order.member_id else {
             continue;
@@ -734,21 +737,39 @@ pub(super) async fn campaign_rows(
         let later = history
             .iter()
             .any(|p| !p.cancelled() && p.placed_at < end && (&p.placed_at, &p.id) > me);
-        let first = !history.iter().any(|p| (&p.placed_at, &p.id) < me);
         let entry = members.entry(key.clone()).or_default();
         entry.0.insert(member.clone());
         if later {
             entry.1.insert(member.clone());
         }
-        if first {
-            entry.2 += 1;
-        }
     }
-    for (key, (all, repeat, new)) in members {
+    for (key, (all, repeat)) in members {
         let row = row_of(&mut rows, key);
         row.members = all.len() as u64;
         row.repeat_members = repeat.len() as u64;
-        row.new_members = new;
+    }
+    // New members: signed up in the period through the campaign's channel.
+    let (start, end) = instants(range);
+    for item in directory(
+        store,
+        schema::MEMBER_DIRECTORY.to_owned(),
+        Some((start.clone(), end.clone())),
+    )
+    .await?
+    {
+        let created = text(&item, "created_at")?;
+        let location = opt_text(&item, "location").unwrap_or_default();
+        if created < start
+            || created >= end
+            || range.location.as_ref().is_some_and(|l| *l != location)
+        {
+            continue;
+        }
+        if let (Some(campaign), Some(channel)) =
+            (opt_text(&item, "campaign"), opt_text(&item, "channel"))
+        {
+            row_of(&mut rows, (campaign, channel, location)).new_members += 1;
+        }
     }
     for r in redemptions_in(store, range).await? {
         let key = (

@@ -40,6 +40,11 @@ fn member_item(member: &NewMember) -> Item {
     put_opt(&mut item, "phone", member.phone.as_deref());
     put_opt(&mut item, "email", member.email.as_deref());
     put_opt(&mut item, "name", member.name.as_deref());
+    if let Some(attribution) = &member.attribution {
+        item.insert("campaign".into(), s(&attribution.campaign));
+        item.insert("channel".into(), s(&attribution.channel));
+    }
+    put_opt(&mut item, "location", member.location.as_deref());
     item.insert("consent_at".into(), s(ts(member.consent_at)));
     // Like the SQLite store: the member exists from the moment of consent.
     item.insert("created_at".into(), s(ts(member.consent_at)));
@@ -206,5 +211,6 @@ pub(super) async fn find_issued_code(
         // Batch codes (`carte coupons issue`) belong to no member.
         member_id: opt_text(&item, "member_id").unwrap_or_default(),
         used_by: opt_text(&item, "used_by"),
+        channel: opt_text(&item, "channel"),
     }))
 }

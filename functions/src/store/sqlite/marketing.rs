@@ -17,8 +17,8 @@ use crate::store::{
 fn issue_codes_in(tx: &Connection, codes: &[BatchCode]) -> Result<u32, StoreError> {
     let mut stmt = tx
         .prepare(
-            "INSERT INTO issued_codes (code, coupon, member_id, campaign, batch, created_at)
-             VALUES (?1, ?2, NULL, ?3, ?4, ?5)",
+            "INSERT INTO issued_codes (code, coupon, member_id, campaign, batch, created_at, channel)
+             VALUES (?1, ?2, NULL, ?3, ?4, ?5, ?6)",
         )
         .map_err(backend)?;
     for code in codes {
@@ -27,7 +27,8 @@ fn issue_codes_in(tx: &Connection, codes: &[BatchCode]) -> Result<u32, StoreErro
             code.coupon,
             code.campaign,
             code.batch,
-            ts(code.created_at)
+            ts(code.created_at),
+            code.channel
         ])
         .map_err(|e| StoreError::Backend(format!("code {} not stored: {e}", code.code)))?;
     }
@@ -204,12 +205,7 @@ fn campaign_rows_in(
                          AND p.status != 'cancelled' AND p.placed_at < ?2
                          AND (p.placed_at > o.placed_at
                               OR (p.placed_at = o.placed_at AND p.rowid > o.rowid)))
-                     THEN o.member_id END),
-                 SUM(CASE WHEN NOT EXISTS (
-                     SELECT 1 FROM orders p WHERE p.member_id = o.member_id
-                         AND (p.placed_at < o.placed_at
-                              OR (p.placed_at = o.placed_at AND p.rowid < o.rowid)))
-                     THEN 1 ELSE 0 END)
+                     THEN o.member_id END)
              FROM orders o WHERE o.member_id IS NOT NULL AND o.campaign IS NOT NULL
                  AND o.channel IS NOT NULL AND o.status != 'cancelled'
                  AND o.placed_at >= ?1 AND o.placed_at < ?2 AND (?3 IS NULL OR o.location = ?3)
@@ -219,7 +215,20 @@ fn campaign_rows_in(
         |row, r| {
             row.members = u64_of(r.get(3)?);
             row.repeat_members = u64_of(r.get(4)?);
-            row.new_members = u64_of(r.get(5)?);
+            Ok(())
+        },
+    )?;
+    // New members: signed up in the period through the campaign's channel.
+    grouped(
+        conn,
+        "SELECT campaign, channel, COALESCE(location, ''), COUNT(*) FROM members
+         WHERE campaign IS NOT NULL AND channel IS NOT NULL
+             AND created_at >= ?1 AND created_at < ?2 AND (?3 IS NULL OR location = ?3)
+         GROUP BY 1, 2, 3",
+        params![start, end, location],
+        &mut rows,
+        |row, r| {
+            row.new_members = u64_of(r.get(3)?);
             Ok(())
         },
     )?;

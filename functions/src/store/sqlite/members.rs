@@ -69,14 +69,18 @@ pub(super) async fn sign_up(
                 });
             }
             tx.execute(
-                "INSERT INTO members (id, phone, email, name, consent_at, created_at)
-             VALUES (?1, ?2, ?3, ?4, ?5, ?5)",
+                "INSERT INTO members (id, phone, email, name, consent_at, created_at,
+                     campaign, channel, location)
+                 VALUES (?1, ?2, ?3, ?4, ?5, ?5, ?6, ?7, ?8)",
                 params![
                     member.id,
                     member.phone,
                     member.email,
                     member.name,
-                    ts(member.consent_at)
+                    ts(member.consent_at),
+                    member.attribution.as_ref().map(|a| &a.campaign),
+                    member.attribution.as_ref().map(|a| &a.channel),
+                    member.location
                 ],
             )
             .map_err(backend)?;
@@ -113,7 +117,7 @@ pub(super) async fn find_issued_code(
     store
         .read(move |conn| {
             conn.query_row(
-                "SELECT code, coupon, member_id, used_by FROM issued_codes WHERE code = ?1",
+                "SELECT code, coupon, member_id, used_by, channel FROM issued_codes WHERE code = ?1",
                 [code],
                 |r| {
                     Ok(IssuedCode {
@@ -122,6 +126,7 @@ pub(super) async fn find_issued_code(
                         // Batch codes belong to no member.
                         member_id: r.get::<_, Option<String>>(2)?.unwrap_or_default(),
                         used_by: r.get(3)?,
+                        channel: r.get(4)?,
                     })
                 },
             )

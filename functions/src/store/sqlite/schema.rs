@@ -94,6 +94,12 @@ const MIGRATIONS: &[&str] = &[
     // 3: marketing: counter redemptions next to online ones, batch codes without
     // a member, campaign touches, visit counts, member erasure.
     MARKETING,
+    // 4: the one attribution rule: a printed batch's channel, a member's sign-up touch.
+    "ALTER TABLE issued_codes ADD COLUMN channel TEXT;
+    ALTER TABLE members ADD COLUMN campaign TEXT;
+    ALTER TABLE members ADD COLUMN channel TEXT;
+    ALTER TABLE members ADD COLUMN location TEXT;
+    CREATE INDEX members_by_created ON members(created_at);",
 ];
 
 /// Schema migration 3: the marketing loop.
