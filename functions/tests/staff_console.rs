@@ -8,7 +8,7 @@ mod common;
 use std::net::SocketAddr;
 use std::time::{Duration, Instant};
 
-use common::{cart_json, fetch_json, header, problem, send, Fixture};
+use common::{cart_json, fetch_json, header, problem, send, send_json, Fixture};
 use functions::store::{OrderStatus, Role};
 use reqwest::{Client, RequestBuilder, Response, StatusCode};
 use serde_json::{json, Value};
@@ -272,13 +272,7 @@ async fn cookie_changes_must_come_from_the_console_itself() {
     .await;
     assert_eq!(preparing.status(), StatusCode::OK);
     // API clients with a Bearer key need no browser headers.
-    let ready = send(
-        client
-            .post(&url)
-            .bearer_auth(&staff)
-            .json(&json!({"status": "ready"})),
-    )
-    .await;
+    let ready = send_json(client.post(&url), &staff, &json!({"status": "ready"})).await;
     assert_eq!(ready.status(), StatusCode::OK);
     let ready: Value = ready.json().await.expect("json");
     let key_id = fx.store.list_keys().await.expect("keys")[0].id.clone();

@@ -331,6 +331,11 @@ pub async fn send(request: RequestBuilder) -> Response {
     request.send().await.expect("send")
 }
 
+/// Sends `body` as JSON with the API key `key` (a Bearer token).
+pub async fn send_json(request: RequestBuilder, key: &str, body: &Value) -> Response {
+    send(request.bearer_auth(key).json(body)).await
+}
+
 /// Sends a request and reads its body as JSON.
 pub async fn fetch_json(request: RequestBuilder) -> Value {
     send(request).await.json().await.expect("json")
