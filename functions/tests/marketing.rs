@@ -100,9 +100,14 @@ async fn call(
     (status, String::from_utf8(bytes.to_vec()).expect("utf-8"))
 }
 
-/// A call with the API key `key` and no body.
-async fn with_key(state: &AppState, method: Method, uri: &str, key: &str) -> (StatusCode, String) {
-    call(state, method, uri, Some(key), None, &[]).await
+/// A GET with the API key `key`.
+async fn get(state: &AppState, uri: &str, key: &str) -> (StatusCode, String) {
+    call(state, Method::GET, uri, Some(key), None, &[]).await
+}
+
+/// A DELETE with the API key `key`.
+async fn delete(state: &AppState, uri: &str, key: &str) -> (StatusCode, String) {
+    call(state, Method::DELETE, uri, Some(key), None, &[]).await
 }
 
 /// A POST of `body` as JSON, with no key.
@@ -363,12 +368,12 @@ async fn a_campaign_through_three_channels_and_the_counter_adds_up() {
     // Marketer keys cannot redeem; staff keys cannot read reports.
     let (status, _) = redeem(state, &marketer, &codes[0].code, 100).await;
     assert_eq!(status, StatusCode::FORBIDDEN);
-    let (status, _) = with_key(state, Method::GET, "/api/reports/campaigns", &staff).await;
+    let (status, _) = get(state, "/api/reports/campaigns", &staff).await;
     assert_eq!(status, StatusCode::FORBIDDEN);
 
     // The campaign report, to the fen.
     let report_uri = "/api/reports/campaigns?from=2026-03-01&to=2026-03-02";
-    let (status, text) = with_key(state, Method::GET, report_uri, &marketer).await;
+    let (status, text) = get(state, report_uri, &marketer).await;
     assert_eq!(status, StatusCode::OK, "{text}");
     let report = json_of(&text);
     let launch = find(&report["campaigns"], "campaign", "launch");
@@ -401,21 +406,14 @@ async fn a_campaign_through_three_channels_and_the_counter_adds_up() {
         (Some(3), Some(900))
     );
     // One location only.
-    let (_, text) = with_key(
-        state,
-        Method::GET,
-        &format!("{report_uri}&location=beta"),
-        &marketer,
-    )
-    .await;
+    let (_, text) = get(state, &format!("{report_uri}&location=beta"), &marketer).await;
     assert_eq!(
         figures(&json_of(&text)["totals"]),
         [1, 1, 2860, 1000, 1, 0, 0, 0, 0, 0]
     );
     // A day outside the period has nothing.
-    let (_, text) = with_key(
+    let (_, text) = get(
         state,
-        Method::GET,
         "/api/reports/campaigns?from=2026-03-03&to=2026-03-04",
         &marketer,
     )
@@ -423,9 +421,8 @@ async fn a_campaign_through_three_channels_and_the_counter_adds_up() {
     assert_eq!(figures(&json_of(&text)["totals"]), [0; 10]);
 
     // Sales: 7 orders × 2 dumplings; all at 12:00 local.
-    let (status, text) = with_key(
+    let (status, text) = get(
         state,
-        Method::GET,
         "/api/reports/sales?from=2026-03-02&to=2026-03-02",
         &marketer,
     )
@@ -448,9 +445,8 @@ async fn a_campaign_through_three_channels_and_the_counter_adds_up() {
     assert_eq!(sales["by_hour"][11]["orders"], 0);
 
     // Exports.
-    let (status, csv) = with_key(
+    let (status, csv) = get(
         state,
-        Method::GET,
         "/api/exports/orders.csv?from=2026-03-02&to=2026-03-02",
         &marketer,
     )
@@ -469,9 +465,8 @@ async fn a_campaign_through_three_channels_and_the_counter_adds_up() {
         "{}",
         lines[2]
     );
-    let (_, csv) = with_key(
+    let (_, csv) = get(
         state,
-        Method::GET,
         "/api/exports/redemptions.csv?from=2026-03-02&to=2026-03-02",
         &marketer,
     )
@@ -490,9 +485,8 @@ async fn a_campaign_through_three_channels_and_the_counter_adds_up() {
             .count(),
         2
     );
-    let (_, csv) = with_key(
+    let (_, csv) = get(
         state,
-        Method::GET,
         "/api/exports/members.csv?from=2026-03-02&to=2026-03-02",
         &marketer,
     )
@@ -502,35 +496,22 @@ async fn a_campaign_through_three_channels_and_the_counter_adds_up() {
         format!("id,phone,email,name,consent,consent_at,created_at,erased_at,orders,currency,spent\r\n\
                  {member},+8613800138000,,Li Lei,yes,2026-03-02T04:00:00Z,2026-03-02T04:00:00Z,,2,CNY,68.20\r\n")
     );
-    let (status, _) = with_key(state, Method::GET, "/api/exports/secrets.csv", &marketer).await;
+    let (status, _) = get(state, "/api/exports/secrets.csv", &marketer).await;
     assert_eq!(status, StatusCode::NOT_FOUND);
 
     // Erasure keeps the figures and drops the person.
-    let (status, _) = with_key(
-        state,
-        Method::DELETE,
-        &format!("/api/staff/members/{member}"),
-        &staff,
-    )
-    .await;
+    let (status, _) = delete(state, &format!("/api/staff/members/{member}"), &staff).await;
     assert_eq!(status, StatusCode::NO_CONTENT);
-    let (_, csv) = with_key(
+    let (_, csv) = get(
         state,
-        Method::GET,
         "/api/exports/members.csv?from=2026-03-02&to=2026-03-02",
         &marketer,
     )
     .await;
     assert!(csv.contains(&format!("{member},,,,no,2026-03-02T04:00:00Z,2026-03-02T04:00:00Z,2026-03-02T04:00:00Z,2,CNY,68.20")), "{csv}");
-    let (_, text) = with_key(state, Method::GET, report_uri, &marketer).await;
+    let (_, text) = get(state, report_uri, &marketer).await;
     assert_eq!(json_of(&text)["totals"], report["totals"]);
-    let (status, _) = with_key(
-        state,
-        Method::DELETE,
-        "/api/staff/members/mem_nobody",
-        &staff,
-    )
-    .await;
+    let (status, _) = delete(state, "/api/staff/members/mem_nobody", &staff).await;
     assert_eq!(status, StatusCode::NOT_FOUND);
 
     // Every key use is recorded.
@@ -658,9 +639,8 @@ async fn budgets_hold_under_a_thousand_concurrent_attempts() {
         "CAP (money budget 703.50): 1000 attempts in {:?}",
         started.elapsed()
     );
-    let (_, text) = with_key(
+    let (_, text) = get(
         &fx.state,
-        Method::GET,
         "/api/reports/campaigns?from=2026-03-02&to=2026-03-02",
         &marketer,
     )
@@ -691,9 +671,8 @@ async fn budgets_hold_under_a_thousand_concurrent_attempts() {
             + totals["redemptions_counter"].as_i64().unwrap_or(0),
         200
     );
-    let (_, csv) = with_key(
+    let (_, csv) = get(
         &fx.state,
-        Method::GET,
         "/api/exports/redemptions.csv?from=2026-03-02&to=2026-03-02",
         &marketer,
     )
