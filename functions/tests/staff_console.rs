@@ -5,27 +5,12 @@
 
 mod common;
 
-use std::net::SocketAddr;
 use std::time::{Duration, Instant};
 
-use common::{cart_json, fetch_json, header, problem, send, send_json, Fixture};
+use common::{assert_operations, cart_json, fetch_json, header, problem, send, send_json, Fixture};
 use functions::store::{OrderStatus, Role};
 use reqwest::{Client, RequestBuilder, Response, StatusCode};
 use serde_json::{json, Value};
-
-/// Serves the full router with the peer address known (as `carte serve` does).
-async fn serve(fx: &Fixture) -> String {
-    let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
-        .await
-        .expect("bind");
-    let addr = listener.local_addr().expect("addr");
-    let app =
-        functions::router(fx.state.clone()).into_make_service_with_connect_info::<SocketAddr>();
-    tokio::spawn(async move {
-        let _ = axum::serve(listener, app).await;
-    });
-    format!("http://{addr}")
-}
 
 /// What a browser adds to the console's own requests.
 fn same_origin(request: RequestBuilder) -> RequestBuilder {
@@ -73,7 +58,7 @@ async fn place(client: &Client, base: &str, fx: &Fixture, key: &str) -> Value {
 #[tokio::test]
 async fn signing_in_sets_a_strict_http_only_cookie_and_signing_out_revokes_it() {
     let fx = Fixture::new();
-    let base = serve(&fx).await;
+    let base = fx.serve_with_peers().await;
     let client = Client::new();
     let staff = fx.key(Role::Staff).await;
 
@@ -146,7 +131,7 @@ async fn signing_in_sets_a_strict_http_only_cookie_and_signing_out_revokes_it() 
 #[tokio::test]
 async fn staff_routes_need_a_session_or_key_and_the_staff_role() {
     let fx = Fixture::new();
-    let base = serve(&fx).await;
+    let base = fx.serve_with_peers().await;
     let client = Client::new();
     let marketer = fx.key(Role::Marketer).await;
     let marketer_cookie = session(&client, &base, &marketer).await;
@@ -224,7 +209,7 @@ async fn staff_routes_need_a_session_or_key_and_the_staff_role() {
 #[tokio::test]
 async fn cookie_changes_must_come_from_the_console_itself() {
     let fx = Fixture::new();
-    let base = serve(&fx).await;
+    let base = fx.serve_with_peers().await;
     let client = Client::new();
     let staff = fx.key(Role::Staff).await;
     let cookie = session(&client, &base, &staff).await;
@@ -292,7 +277,7 @@ async fn cookie_changes_must_come_from_the_console_itself() {
 #[tokio::test]
 async fn five_failed_sign_ins_a_minute_then_429_with_retry_after() {
     let fx = Fixture::new();
-    let base = serve(&fx).await;
+    let base = fx.serve_with_peers().await;
     let client = Client::new();
     let staff = fx.key(Role::Staff).await;
     for attempt in 0..5 {
@@ -325,7 +310,7 @@ async fn five_failed_sign_ins_a_minute_then_429_with_retry_after() {
 #[tokio::test]
 async fn revoking_a_key_ends_its_sessions() {
     let fx = Fixture::new();
-    let base = serve(&fx).await;
+    let base = fx.serve_with_peers().await;
     let client = Client::new();
     let staff = fx.key(Role::Staff).await;
     let tablet = session(&client, &base, &staff).await;
@@ -352,7 +337,7 @@ async fn revoking_a_key_ends_its_sessions() {
 #[tokio::test]
 async fn polling_the_queue_and_board_answers_304_while_nothing_changed() {
     let fx = Fixture::new();
-    let base = serve(&fx).await;
+    let base = fx.serve_with_peers().await;
     let client = Client::new();
     let staff = fx.key(Role::Staff).await;
     let cookie = session(&client, &base, &staff).await;
@@ -395,7 +380,7 @@ async fn read_until(response: &mut Response, seen: &mut String, want: &str, limi
 #[tokio::test]
 async fn the_event_stream_tells_of_new_orders_at_once_and_ends_with_the_session() {
     let fx = Fixture::new();
-    let base = serve(&fx).await;
+    let base = fx.serve_with_peers().await;
     let client = Client::new();
     let staff = fx.key(Role::Staff).await;
     let cookie = session(&client, &base, &staff).await;
@@ -476,21 +461,19 @@ async fn the_event_stream_tells_of_new_orders_at_once_and_ends_with_the_session(
 #[tokio::test]
 async fn the_openapi_document_describes_the_console_routes() {
     let fx = Fixture::new();
-    let base = serve(&fx).await;
+    let base = fx.serve_with_peers().await;
     let doc = fetch_json(Client::new().get(format!("{base}/api/openapi.json"))).await;
-    for (path, method) in [
-        ("/api/staff/session", "post"),
-        ("/api/staff/session", "get"),
-        ("/api/staff/session", "delete"),
-        ("/api/staff/events", "get"),
-        ("/api/staff/config", "get"),
-        ("/api/staff/board", "get"),
-    ] {
-        assert!(
-            doc["paths"][path][method].is_object(),
-            "{method} {path} missing"
-        );
-    }
+    assert_operations(
+        &doc,
+        &[
+            ("/api/staff/session", "post"),
+            ("/api/staff/session", "get"),
+            ("/api/staff/session", "delete"),
+            ("/api/staff/events", "get"),
+            ("/api/staff/config", "get"),
+            ("/api/staff/board", "get"),
+        ],
+    );
     assert_eq!(
         doc["components"]["securitySchemes"]["session"]["in"],
         "cookie"

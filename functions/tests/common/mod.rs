@@ -290,16 +290,33 @@ impl Fixture {
 
     /// Serves the full router on 127.0.0.1 (a free port); returns its base URL.
     pub async fn serve(&self) -> String {
-        let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
-            .await
-            .expect("bind");
-        let addr = listener.local_addr().expect("addr");
+        let (listener, base) = loopback().await;
         let app = functions::router(self.state.clone());
         tokio::spawn(async move {
             let _ = axum::serve(listener, app).await;
         });
-        format!("http://{addr}")
+        base
     }
+
+    /// Like [`Fixture::serve`], with the peer address known (as `carte serve` does).
+    pub async fn serve_with_peers(&self) -> String {
+        let (listener, base) = loopback().await;
+        let app = functions::router(self.state.clone())
+            .into_make_service_with_connect_info::<std::net::SocketAddr>();
+        tokio::spawn(async move {
+            let _ = axum::serve(listener, app).await;
+        });
+        base
+    }
+}
+
+/// A listener on a free loopback port, and its base URL.
+async fn loopback() -> (tokio::net::TcpListener, String) {
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
+        .await
+        .expect("bind");
+    let addr = listener.local_addr().expect("addr");
+    (listener, format!("http://{addr}"))
 }
 
 /// A dine-in cart at `alpha` table 1: one beef noodles (hot, egg) and two dumplings.
@@ -373,6 +390,16 @@ pub async fn problem(response: Response, status: StatusCode, slug: &str) -> Valu
     let body = serde_json::from_str(&text).unwrap_or(Value::String(text));
     assert_problem(got, &content_type, &body, status, slug);
     body
+}
+
+/// Asserts the OpenAPI document `doc` describes each `(path, method)`.
+pub fn assert_operations(doc: &Value, operations: &[(&str, &str)]) {
+    for (path, method) in operations {
+        assert!(
+            doc["paths"][path][method].is_object(),
+            "{method} {path} missing"
+        );
+    }
 }
 
 /// The fields a problem's `errors` name, in order.
