@@ -208,34 +208,20 @@ fn report_and_exports_tell_the_campaign_to_the_fen() {
             "0.00%"
         ]
     );
-    assert_eq!(
-        cells(&report, "table-tent")[1..],
-        ["2", "1", "18.90", "0.00", "0", "0", "0", "0.00%"]
-    );
-    assert_eq!(
-        cells(&report, "wechat-group")[1..],
-        ["0", "1", "37.80", "0.00", "0", "0", "0", "0.00%"]
-    );
-    assert_eq!(
-        cells(&report, "street-flyer")[1..],
-        ["1", "1", "18.90", "0.00", "0", "0", "0", "0.00%"]
-    );
-    assert_eq!(
-        cells(&report, "counter")[1..],
-        ["0", "0", "0.00", "10.00", "0", "1", "0", "0.00%"]
-    );
-    assert_eq!(
-        cells(&report, "TOTAL")[1..],
-        ["3", "3", "75.60", "10.00", "0", "1", "0", "0.00%"]
-    );
-    assert_eq!(
-        cells(&report, "chunxi")[1..],
-        ["2", "3", "75.60", "10.00", "0", "1", "0", "0.00%"]
-    );
-    assert_eq!(
-        cells(&report, "kuanzhai")[1..],
-        ["1", "0", "0.00", "0.00", "0", "0", "0", "0.00%"]
-    );
+    #[rustfmt::skip]
+    let rows = [
+        //               visits orders revenue discount online counter new repeat
+        ("table-tent",   ["2", "1", "18.90", "0.00", "0", "0", "0", "0.00%"]),
+        ("wechat-group", ["0", "1", "37.80", "0.00", "0", "0", "0", "0.00%"]),
+        ("street-flyer", ["1", "1", "18.90", "0.00", "0", "0", "0", "0.00%"]),
+        ("counter",      ["0", "0", "0.00", "10.00", "0", "1", "0", "0.00%"]),
+        ("TOTAL",        ["3", "3", "75.60", "10.00", "0", "1", "0", "0.00%"]),
+        ("chunxi",       ["2", "3", "75.60", "10.00", "0", "1", "0", "0.00%"]),
+        ("kuanzhai",     ["1", "0", "0.00", "0.00", "0", "0", "0", "0.00%"]),
+    ];
+    for (first, want) in rows {
+        assert_eq!(cells(&report, first)[1..], want, "{first}");
+    }
     assert_eq!(cells(&report, "smashed-cucumber")[2..], ["8", "72.00"]);
     assert!(report.contains("Sales: 3 orders, 75.60 CNY"), "{report}");
     let save10 = report
@@ -249,19 +235,13 @@ fn report_and_exports_tell_the_campaign_to_the_fen() {
     );
 
     // Exports.
+    let export = |what: &str, more: &[&str]| {
+        let mut args = vec!["export", what, "--dir", &dir, "--from", &from, "--to", &to];
+        args.extend_from_slice(more);
+        run_carte(&args)
+    };
     let orders_file = site.join("orders.csv");
-    let (code, _, err) = run_carte(&[
-        "export",
-        "orders",
-        "--dir",
-        &dir,
-        "--from",
-        &from,
-        "--to",
-        &to,
-        "-o",
-        orders_file.to_str().expect("utf-8"),
-    ]);
+    let (code, _, err) = export("orders", &["-o", orders_file.to_str().expect("utf-8")]);
     assert_eq!(code, 0, "{err}");
     let orders = std::fs::read_to_string(&orders_file).expect("orders");
     let rows: Vec<&str> = orders.trim_end().split("\r\n").collect();
@@ -276,16 +256,7 @@ fn report_and_exports_tell_the_campaign_to_the_fen() {
     assert_eq!(without_time(rows[2]), format!("{},chunxi,received,dine_in,4,CNY,36.00,0.00,1.80,2.14,37.80,,noodle-festival,wechat-group,,,", numbers[1]));
     assert_eq!(without_time(rows[3]), format!("{},chunxi,received,dine_in,2,CNY,18.00,0.00,0.90,1.07,18.90,,noodle-festival,street-flyer,,,", numbers[2]));
 
-    let (code, redemptions, err) = run_carte(&[
-        "export",
-        "redemptions",
-        "--dir",
-        &dir,
-        "--from",
-        &from,
-        "--to",
-        &to,
-    ]);
+    let (code, redemptions, err) = export("redemptions", &[]);
     assert_eq!(code, 0, "{err}");
     let rows: Vec<&str> = redemptions.trim_end().split("\r\n").collect();
     assert_eq!(rows.len(), 2, "{redemptions}");
@@ -298,9 +269,7 @@ fn report_and_exports_tell_the_campaign_to_the_fen() {
         rows[1]
     );
 
-    let (code, members, err) = run_carte(&[
-        "export", "members", "--dir", &dir, "--from", &from, "--to", &to,
-    ]);
+    let (code, members, err) = export("members", &[]);
     assert_eq!(code, 0, "{err}");
     let rows: Vec<&str> = members.trim_end().split("\r\n").collect();
     assert_eq!(
@@ -320,9 +289,7 @@ fn report_and_exports_tell_the_campaign_to_the_fen() {
     let (code, stdout, err) = run_carte(&["members", "--dir", &dir, "erase", &member]);
     assert_eq!(code, 0, "{err}");
     assert!(stdout.contains(&member));
-    let (_, members, _) = run_carte(&[
-        "export", "members", "--dir", &dir, "--from", &from, "--to", &to,
-    ]);
+    let (_, members, _) = export("members", &[]);
     let row = members
         .trim_end()
         .split("\r\n")

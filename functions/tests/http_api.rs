@@ -3,47 +3,45 @@
 
 mod common;
 
-use common::{cart_json, evening, slot, Fixture};
+use common::{
+    assert_operations, cart_json, evening, fetch_json, fields, header, send, send_json, slot,
+    Fixture,
+};
 use functions::store::{OrderStatus, Role};
 use reqwest::{Client, Response, StatusCode};
 use serde_json::{json, Value};
 
+/// The problem `slug` with `status`, which also states its status, a title and a detail.
 async fn problem(response: Response, status: StatusCode, slug: &str) -> Value {
-    assert_eq!(response.status(), status);
-    let content_type = response
-        .headers()
-        .get("content-type")
-        .and_then(|v| v.to_str().ok())
-        .unwrap_or_default()
-        .to_owned();
-    assert_eq!(content_type, "application/problem+json");
-    let body: Value = response.json().await.expect("problem body");
-    assert_eq!(body["type"], format!("urn:carte:problem:{slug}"), "{body}");
+    let body = common::problem(response, status, slug).await;
     assert_eq!(body["status"], status.as_u16());
     assert!(body["title"].is_string() && body["detail"].is_string());
     body
 }
 
-fn fields(problem: &Value) -> Vec<String> {
-    problem["errors"]
-        .as_array()
-        .map(|errors| {
-            errors
-                .iter()
-                .filter_map(|e| e["field"].as_str().map(str::to_owned))
-                .collect()
-        })
-        .unwrap_or_default()
+/// A 422 `coupon-rejected` problem; returns its body.
+async fn coupon_rejected(response: Response) -> Value {
+    problem(
+        response,
+        StatusCode::UNPROCESSABLE_ENTITY,
+        "coupon-rejected",
+    )
+    .await
+}
+
+/// An order for `cart` against the current catalog version.
+fn priced(fx: &Fixture, cart: &Value) -> Value {
+    json!({"cart": cart, "version": fx.version()})
 }
 
 async fn order(client: &Client, base: &str, key: &str, body: &Value) -> Response {
-    client
-        .post(format!("{base}/api/orders"))
-        .header("Idempotency-Key", key)
-        .json(body)
-        .send()
-        .await
-        .expect("send")
+    send(
+        client
+            .post(format!("{base}/api/orders"))
+            .header("Idempotency-Key", key)
+            .json(body),
+    )
+    .await
 }
 
 #[tokio::test]
@@ -51,57 +49,33 @@ async fn health_and_openapi_describe_every_endpoint() {
     let fx = Fixture::new();
     let base = fx.serve().await;
     let client = Client::new();
-    let health: Value = client
-        .get(format!("{base}/api/health"))
-        .send()
-        .await
-        .expect("health")
-        .json()
-        .await
-        .expect("json");
+    let health = fetch_json(client.get(format!("{base}/api/health"))).await;
     assert_eq!(health["status"], "ok");
     assert_eq!(health["version"], fx.version());
-    let doc: Value = client
-        .get(format!("{base}/api/openapi.json"))
-        .send()
-        .await
-        .expect("openapi")
-        .json()
-        .await
-        .expect("json");
+    let doc = fetch_json(client.get(format!("{base}/api/openapi.json"))).await;
     assert!(doc["openapi"]
         .as_str()
         .unwrap_or_default()
         .starts_with("3.1"));
-    for (path, method) in [
-        ("/api/quote", "post"),
-        ("/api/orders", "post"),
-        ("/api/orders/{id}", "get"),
-        ("/api/members", "post"),
-        ("/api/staff/queue", "get"),
-        ("/api/staff/orders/{id}/status", "post"),
-        ("/api/staff/sold-out", "get"),
-        ("/api/staff/sold-out", "put"),
-        ("/api/sold-out", "get"),
-        ("/api/health", "get"),
-        ("/api/openapi.json", "get"),
-    ] {
-        assert!(
-            doc["paths"][path][method].is_object(),
-            "{method} {path} missing"
-        );
-    }
-    let unknown = client
-        .get(format!("{base}/api/nothing"))
-        .send()
-        .await
-        .expect("send");
+    assert_operations(
+        &doc,
+        &[
+            ("/api/quote", "post"),
+            ("/api/orders", "post"),
+            ("/api/orders/{id}", "get"),
+            ("/api/members", "post"),
+            ("/api/staff/queue", "get"),
+            ("/api/staff/orders/{id}/status", "post"),
+            ("/api/staff/sold-out", "get"),
+            ("/api/staff/sold-out", "put"),
+            ("/api/sold-out", "get"),
+            ("/api/health", "get"),
+            ("/api/openapi.json", "get"),
+        ],
+    );
+    let unknown = send(client.get(format!("{base}/api/nothing"))).await;
     problem(unknown, StatusCode::NOT_FOUND, "not-found").await;
-    let wrong_method = client
-        .delete(format!("{base}/api/quote"))
-        .send()
-        .await
-        .expect("send");
+    let wrong_method = send(client.delete(format!("{base}/api/quote"))).await;
     problem(
         wrong_method,
         StatusCode::METHOD_NOT_ALLOWED,
@@ -117,12 +91,12 @@ async fn quote_prices_on_the_server_and_checks_the_coupon_budget() {
     let client = Client::new();
     let mut cart = cart_json();
     cart["coupon"] = json!("save5");
-    let response = client
-        .post(format!("{base}/api/quote"))
-        .json(&json!({"cart": cart}))
-        .send()
-        .await
-        .expect("quote");
+    let response = send(
+        client
+            .post(format!("{base}/api/quote"))
+            .json(&json!({"cart": cart})),
+    )
+    .await;
     assert_eq!(response.status(), StatusCode::OK);
     let body: Value = response.json().await.expect("json");
     // 35.00 + 2 × 18.00 = 71.00, minus 5.00, plus 10% service on 66.00.
@@ -141,44 +115,39 @@ async fn bad_requests_are_problems_naming_the_issue() {
     let base = fx.serve().await;
     let client = Client::new();
     let url = format!("{base}/api/quote");
-    let malformed = client
-        .post(&url)
-        .header("content-type", "application/json")
-        .body("{\"cart\": ")
-        .send()
-        .await
-        .expect("send");
-    problem(malformed, StatusCode::BAD_REQUEST, "malformed-body").await;
-    let not_json = client
-        .post(&url)
-        .header("content-type", "text/plain")
-        .body("hello")
-        .send()
-        .await
-        .expect("send");
-    problem(
-        not_json,
-        StatusCode::UNSUPPORTED_MEDIA_TYPE,
-        "unsupported-media-type",
-    )
-    .await;
-    let huge = client
-        .post(&url)
-        .header("content-type", "application/json")
-        .body(vec![b' '; 70 * 1024])
-        .send()
-        .await
-        .expect("send");
-    problem(huge, StatusCode::PAYLOAD_TOO_LARGE, "body-too-large").await;
+    for (content_type, body, status, slug) in [
+        (
+            "application/json",
+            b"{\"cart\": ".to_vec(),
+            StatusCode::BAD_REQUEST,
+            "malformed-body",
+        ),
+        (
+            "text/plain",
+            b"hello".to_vec(),
+            StatusCode::UNSUPPORTED_MEDIA_TYPE,
+            "unsupported-media-type",
+        ),
+        (
+            "application/json",
+            vec![b' '; 70 * 1024],
+            StatusCode::PAYLOAD_TOO_LARGE,
+            "body-too-large",
+        ),
+    ] {
+        let response = send(
+            client
+                .post(&url)
+                .header("content-type", content_type)
+                .body(body),
+        )
+        .await;
+        problem(response, status, slug).await;
+    }
     // A client-sent price is not part of a cart: refused, never used.
     let mut tampered = cart_json();
     tampered["lines"][1]["unit_price"] = json!(1);
-    let response = client
-        .post(&url)
-        .json(&json!({"cart": tampered}))
-        .send()
-        .await
-        .expect("send");
+    let response = send(client.post(&url).json(&json!({"cart": tampered}))).await;
     let body = problem(response, StatusCode::UNPROCESSABLE_ENTITY, "invalid-body").await;
     assert_eq!(fields(&body), ["cart.lines[1].unit_price"]);
     assert!(body["errors"][0]["reason"]
@@ -195,12 +164,7 @@ async fn bad_requests_are_problems_naming_the_issue() {
             {"dish": "dumplings", "quantity": 500}
         ]
     }});
-    let response = client
-        .post(&url)
-        .json(&bad_cart)
-        .send()
-        .await
-        .expect("send");
+    let response = send(client.post(&url).json(&bad_cart)).await;
     let body = problem(response, StatusCode::UNPROCESSABLE_ENTITY, "invalid-cart").await;
     let named = fields(&body);
     for field in [
@@ -216,12 +180,7 @@ async fn bad_requests_are_problems_naming_the_issue() {
         "fulfilment": {"mode": "dine_in", "table": "x".repeat(200)},
         "lines": [{"dish": "dumplings", "quantity": 1}]
     }});
-    let response = client
-        .post(&url)
-        .json(&long_table)
-        .send()
-        .await
-        .expect("send");
+    let response = send(client.post(&url).json(&long_table)).await;
     let body = problem(
         response,
         StatusCode::UNPROCESSABLE_ENTITY,
@@ -289,39 +248,23 @@ async fn an_order_is_placed_once_and_followed_with_its_token() {
     )
     .await;
     // No key, no order.
-    let no_key = client
-        .post(format!("{base}/api/orders"))
-        .json(&request)
-        .send()
-        .await
-        .expect("send");
+    let no_key = send(client.post(format!("{base}/api/orders")).json(&request)).await;
     problem(no_key, StatusCode::BAD_REQUEST, "idempotency-key-required").await;
     // Status for the token holder, JSON and HTML.
-    let status: Value = client
-        .get(format!(
-            "{base}{}",
-            placed["status_url"].as_str().unwrap_or_default()
-        ))
-        .send()
-        .await
-        .expect("status")
-        .json()
-        .await
-        .expect("json");
+    let status = fetch_json(client.get(format!(
+        "{base}{}",
+        placed["status_url"].as_str().unwrap_or_default()
+    )))
+    .await;
     assert_eq!(status["status"], "received");
     assert!(status["times"]["received"].is_string());
-    let page = client
-        .get(format!("{base}/api/orders/{id}?token={token}"))
-        .header("accept", "text/html,application/xhtml+xml,*/*;q=0.8")
-        .send()
-        .await
-        .expect("page");
-    assert!(page
-        .headers()
-        .get("content-type")
-        .and_then(|v| v.to_str().ok())
-        .unwrap_or_default()
-        .starts_with("text/html"));
+    let page = send(
+        client
+            .get(format!("{base}/api/orders/{id}?token={token}"))
+            .header("accept", "text/html,application/xhtml+xml,*/*;q=0.8"),
+    )
+    .await;
+    assert!(header(&page, "content-type").starts_with("text/html"));
     let html = page.text().await.expect("html");
     assert!(html.contains("A-001"));
     assert!(html.contains("http-equiv=\"refresh\" content=\"10\""));
@@ -331,8 +274,12 @@ async fn an_order_is_placed_once_and_followed_with_its_token() {
         format!("{base}/api/orders/{id}"),
         format!("{base}/api/orders/ord_nothing?token={token}"),
     ] {
-        let response = client.get(url).send().await.expect("send");
-        problem(response, StatusCode::NOT_FOUND, "not-found").await;
+        problem(
+            send(client.get(url)).await,
+            StatusCode::NOT_FOUND,
+            "not-found",
+        )
+        .await;
     }
     assert_eq!(
         fx.store.queue("alpha", &[], 10).await.expect("queue").len(),
@@ -370,57 +317,24 @@ async fn coupons_are_refused_by_rule_and_by_budget() {
     let client = Client::new();
     let mut cart = cart_json();
     cart["coupon"] = json!("BIG");
-    let response = order(
-        &client,
-        &base,
-        "big",
-        &json!({"cart": cart, "version": fx.version()}),
-    )
-    .await;
-    let body = problem(
-        response,
-        StatusCode::UNPROCESSABLE_ENTITY,
-        "coupon-rejected",
-    )
-    .await;
+    let body = coupon_rejected(order(&client, &base, "big", &priced(&fx, &cart)).await).await;
     assert_eq!(fields(&body), ["coupon"]);
     assert_eq!(body["reason"]["reason"], "below_minimum");
     cart["coupon"] = json!("SAVE5");
     for n in 0..3 {
-        let response = order(
-            &client,
-            &base,
-            &format!("save-{n}"),
-            &json!({"cart": cart, "version": fx.version()}),
-        )
-        .await;
+        let response = order(&client, &base, &format!("save-{n}"), &priced(&fx, &cart)).await;
         assert_eq!(response.status(), StatusCode::CREATED);
         let placed: Value = response.json().await.expect("json");
         assert_eq!(placed["quote"]["discount"], 500);
     }
-    let response = order(
-        &client,
-        &base,
-        "save-3",
-        &json!({"cart": cart, "version": fx.version()}),
-    )
-    .await;
-    let body = problem(
-        response,
-        StatusCode::UNPROCESSABLE_ENTITY,
-        "coupon-rejected",
-    )
-    .await;
+    let body = coupon_rejected(order(&client, &base, "save-3", &priced(&fx, &cart)).await).await;
     assert_eq!(body["reason"]["reason"], "budget_exhausted");
-    let quote: Value = client
-        .post(format!("{base}/api/quote"))
-        .json(&json!({"cart": cart}))
-        .send()
-        .await
-        .expect("quote")
-        .json()
-        .await
-        .expect("json");
+    let quote = fetch_json(
+        client
+            .post(format!("{base}/api/quote"))
+            .json(&json!({"cart": cart})),
+    )
+    .await;
     assert_eq!(
         quote["quote"]["coupon"]["reason"]["reason"],
         "budget_exhausted"
@@ -429,19 +343,7 @@ async fn coupons_are_refused_by_rule_and_by_budget() {
     assert_eq!(quote["coupon_budget_left"], 0);
     // Per-member coupons need a member.
     cart["coupon"] = json!("MEMBER10");
-    let response = order(
-        &client,
-        &base,
-        "m10",
-        &json!({"cart": cart, "version": fx.version()}),
-    )
-    .await;
-    let body = problem(
-        response,
-        StatusCode::UNPROCESSABLE_ENTITY,
-        "coupon-rejected",
-    )
-    .await;
+    let body = coupon_rejected(order(&client, &base, "m10", &priced(&fx, &cart)).await).await;
     assert_eq!(body["reason"]["reason"], "members_only");
 }
 
@@ -471,25 +373,16 @@ async fn members_sign_up_once_and_redeem_their_welcome_code_once() {
     let client = Client::new();
     let url = format!("{base}/api/members");
     // An order placed before signing up, linked with its token.
-    let placed: Value = order(
-        &client,
-        &base,
-        "before",
-        &json!({"cart": cart_json(), "version": fx.version()}),
-    )
-    .await
-    .json()
-    .await
-    .expect("json");
-    let response = client
-        .post(&url)
-        .json(
-            &json!({"phone": "+86 138-0013-8000", "consent": true, "name": "Li",
-                      "order_ids": [{"id": placed["id"], "token": placed["token"]}]}),
-        )
-        .send()
+    let placed: Value = order(&client, &base, "before", &priced(&fx, &cart_json()))
         .await
-        .expect("sign up");
+        .json()
+        .await
+        .expect("json");
+    let response = send(client.post(&url).json(
+        &json!({"phone": "+86 138-0013-8000", "consent": true, "name": "Li",
+                  "order_ids": [{"id": placed["id"], "token": placed["token"]}]}),
+    ))
+    .await;
     assert_eq!(response.status(), StatusCode::CREATED);
     let member: Value = response.json().await.expect("json");
     assert_eq!(member["phone"], "+8613800138000");
@@ -499,24 +392,21 @@ async fn members_sign_up_once_and_redeem_their_welcome_code_once() {
         .expect("code")
         .to_owned();
     assert!(code.starts_with("WELCOME-"));
-    let again: Value = client
-        .post(&url)
-        .json(&json!({"phone": "13800138000", "consent": true}))
-        .send()
-        .await
-        .expect("again")
-        .json()
-        .await
-        .expect("json");
+    let again = fetch_json(
+        client
+            .post(&url)
+            .json(&json!({"phone": "13800138000", "consent": true})),
+    )
+    .await;
     assert_eq!(again["created"], false);
     assert_eq!(again["id"], member["id"]);
     assert!(again.get("welcome_code").is_none() && again.get("name").is_none());
-    let no_consent = client
-        .post(&url)
-        .json(&json!({"email": "a@example.com", "consent": false}))
-        .send()
-        .await
-        .expect("send");
+    let no_consent = send(
+        client
+            .post(&url)
+            .json(&json!({"email": "a@example.com", "consent": false})),
+    )
+    .await;
     let body = problem(
         no_consent,
         StatusCode::UNPROCESSABLE_ENTITY,
@@ -524,15 +414,11 @@ async fn members_sign_up_once_and_redeem_their_welcome_code_once() {
     )
     .await;
     assert_eq!(fields(&body), ["consent"]);
-    let bad = client
-        .post(&url)
-        .json(
-            &json!({"email": "not-an-email", "phone": "12ab", "consent": true,
-                      "order_ids": [{"id": placed["id"], "token": "wrong"}]}),
-        )
-        .send()
-        .await
-        .expect("send");
+    let bad = send(client.post(&url).json(
+        &json!({"email": "not-an-email", "phone": "12ab", "consent": true,
+                  "order_ids": [{"id": placed["id"], "token": "wrong"}]}),
+    ))
+    .await;
     let body = problem(bad, StatusCode::UNPROCESSABLE_ENTITY, "validation-failed").await;
     assert_eq!(fields(&body), ["phone", "email"]);
     // The welcome code works once, for the member.
@@ -544,29 +430,11 @@ async fn members_sign_up_once_and_redeem_their_welcome_code_once() {
     assert_eq!(response.status(), StatusCode::CREATED);
     let used: Value = response.json().await.expect("json");
     assert_eq!(used["quote"]["discount"], 800);
-    let response = order(&client, &base, "welcome-2", &request).await;
-    let body = problem(
-        response,
-        StatusCode::UNPROCESSABLE_ENTITY,
-        "coupon-rejected",
-    )
-    .await;
+    let body = coupon_rejected(order(&client, &base, "welcome-2", &request).await).await;
     assert_eq!(body["reason"]["reason"], "already_used");
     // The sign-up coupon's own code is not a public code.
     cart["coupon"] = json!("WELCOME");
-    let response = order(
-        &client,
-        &base,
-        "welcome-3",
-        &json!({"cart": cart, "version": fx.version()}),
-    )
-    .await;
-    problem(
-        response,
-        StatusCode::UNPROCESSABLE_ENTITY,
-        "coupon-rejected",
-    )
-    .await;
+    coupon_rejected(order(&client, &base, "welcome-3", &priced(&fx, &cart)).await).await;
     let stored = fx
         .store
         .get_order(used["id"].as_str().unwrap_or_default())
@@ -593,7 +461,7 @@ async fn staff_need_a_staff_key_and_drive_the_queue() {
     let staff = fx.key(Role::Staff).await;
     let marketer = fx.key(Role::Marketer).await;
     let queue_url = format!("{base}/api/staff/queue?location=alpha&status=received,accepted");
-    let none = client.get(&queue_url).send().await.expect("send");
+    let none = send(client.get(&queue_url)).await;
     assert_eq!(
         none.headers()
             .get("www-authenticate")
@@ -601,87 +469,64 @@ async fn staff_need_a_staff_key_and_drive_the_queue() {
         Some("Bearer")
     );
     problem(none, StatusCode::UNAUTHORIZED, "unauthorized").await;
-    let wrong = client
-        .get(&queue_url)
-        .bearer_auth("carte_nope")
-        .send()
-        .await
-        .expect("send");
-    problem(wrong, StatusCode::UNAUTHORIZED, "unauthorized").await;
-    let forbidden = client
-        .get(&queue_url)
-        .bearer_auth(&marketer)
-        .send()
-        .await
-        .expect("send");
-    problem(forbidden, StatusCode::FORBIDDEN, "forbidden").await;
+    for (key, status, slug) in [
+        ("carte_nope", StatusCode::UNAUTHORIZED, "unauthorized"),
+        (marketer.as_str(), StatusCode::FORBIDDEN, "forbidden"),
+    ] {
+        let refused = send(client.get(&queue_url).bearer_auth(key)).await;
+        problem(refused, status, slug).await;
+    }
     let mut ids = Vec::new();
     for n in 0..2 {
-        let placed: Value = order(
-            &client,
-            &base,
-            &format!("q{n}"),
-            &json!({"cart": cart_json(), "version": fx.version()}),
-        )
-        .await
-        .json()
-        .await
-        .expect("json");
+        let placed: Value = order(&client, &base, &format!("q{n}"), &priced(&fx, &cart_json()))
+            .await
+            .json()
+            .await
+            .expect("json");
         ids.push(placed["id"].as_str().expect("id").to_owned());
     }
-    let queue: Value = client
-        .get(&queue_url)
-        .bearer_auth(&staff)
-        .send()
-        .await
-        .expect("queue")
-        .json()
-        .await
-        .expect("json");
+    let queue = fetch_json(client.get(&queue_url).bearer_auth(&staff)).await;
     let numbers: Vec<&str> = queue["orders"]
         .as_array()
         .map(|o| o.iter().filter_map(|o| o["number"].as_str()).collect())
         .unwrap_or_default();
     assert_eq!(numbers, ["A-002", "A-001"]);
     let status_url = format!("{base}/api/staff/orders/{}/status", ids[0]);
-    let accepted = client
-        .post(&status_url)
-        .bearer_auth(&staff)
-        .json(&json!({"status": "accepted"}))
-        .send()
-        .await
-        .expect("send");
+    let accepted = send_json(
+        client.post(&status_url),
+        &staff,
+        &json!({"status": "accepted"}),
+    )
+    .await;
     assert_eq!(accepted.status(), StatusCode::OK);
     let accepted: Value = accepted.json().await.expect("json");
     assert_eq!(accepted["status"], "accepted");
     // Who: the key's label and its id (labels need not be unique).
     let by = accepted["history"][1]["by"].as_str().unwrap_or_default();
     assert!(by.starts_with("staff (key_") && by.ends_with(')'), "{by}");
-    let skip = client
-        .post(&status_url)
-        .bearer_auth(&staff)
-        .json(&json!({"status": "completed"}))
-        .send()
-        .await
-        .expect("send");
+    let skip = send_json(
+        client.post(&status_url),
+        &staff,
+        &json!({"status": "completed"}),
+    )
+    .await;
     let body = problem(skip, StatusCode::CONFLICT, "invalid-transition").await;
     assert_eq!(body["from"], "accepted");
-    let missing = client
-        .post(format!("{base}/api/staff/orders/ord_missing/status"))
-        .bearer_auth(&staff)
-        .json(&json!({"status": "accepted"}))
-        .send()
-        .await
-        .expect("send");
+    let missing = send_json(
+        client.post(format!("{base}/api/staff/orders/ord_missing/status")),
+        &staff,
+        &json!({"status": "accepted"}),
+    )
+    .await;
     problem(missing, StatusCode::NOT_FOUND, "not-found").await;
-    let bad_location = client
-        .get(format!(
-            "{base}/api/staff/queue?location=nowhere&status=eaten"
-        ))
-        .bearer_auth(&staff)
-        .send()
-        .await
-        .expect("send");
+    let bad_location = send(
+        client
+            .get(format!(
+                "{base}/api/staff/queue?location=nowhere&status=eaten"
+            ))
+            .bearer_auth(&staff),
+    )
+    .await;
     let body = problem(
         bad_location,
         StatusCode::UNPROCESSABLE_ENTITY,
@@ -700,66 +545,52 @@ async fn sold_out_switches_take_effect_at_once() {
     let client = Client::new();
     let staff = fx.key(Role::Staff).await;
     let url = format!("{base}/api/staff/sold-out");
-    let set = client
-        .put(&url)
-        .bearer_auth(&staff)
-        .json(&json!({"item": {"kind": "choice", "dish": "beef-noodles", "group": "extras", "choice": "egg"}, "sold_out": true}))
-        .send()
-        .await
-        .expect("put");
+    let egg = json!({"kind": "choice", "dish": "beef-noodles", "group": "extras", "choice": "egg"});
+    let quote = || {
+        send(
+            client
+                .post(format!("{base}/api/quote"))
+                .json(&json!({"cart": cart_json()})),
+        )
+    };
+    let set = send_json(
+        client.put(&url),
+        &staff,
+        &json!({"item": egg, "sold_out": true}),
+    )
+    .await;
     assert_eq!(set.status(), StatusCode::OK);
-    let public: Value = client
-        .get(format!("{base}/api/sold-out"))
-        .send()
-        .await
-        .expect("get")
-        .json()
-        .await
-        .expect("json");
+    let public = fetch_json(client.get(format!("{base}/api/sold-out"))).await;
     assert_eq!(public["choices"][0], "beef-noodles/extras/egg");
-    let response = client
-        .post(format!("{base}/api/quote"))
-        .json(&json!({"cart": cart_json()}))
-        .send()
-        .await
-        .expect("quote");
-    let body = problem(response, StatusCode::UNPROCESSABLE_ENTITY, "invalid-cart").await;
+    let body = problem(
+        quote().await,
+        StatusCode::UNPROCESSABLE_ENTITY,
+        "invalid-cart",
+    )
+    .await;
     assert_eq!(fields(&body), ["cart.lines[0].options.extras"]);
-    let unknown = client
-        .put(&url)
-        .bearer_auth(&staff)
-        .json(&json!({"item": {"kind": "dish", "dish": "pizza"}, "sold_out": true}))
-        .send()
-        .await
-        .expect("put");
+    let unknown = send_json(
+        client.put(&url),
+        &staff,
+        &json!({"item": {"kind": "dish", "dish": "pizza"}, "sold_out": true}),
+    )
+    .await;
     problem(
         unknown,
         StatusCode::UNPROCESSABLE_ENTITY,
         "validation-failed",
     )
     .await;
-    let clear = client
-        .put(&url)
-        .bearer_auth(&staff)
-        .json(&json!({"item": {"kind": "choice", "dish": "beef-noodles", "group": "extras", "choice": "egg"}, "sold_out": false}))
-        .send()
-        .await
-        .expect("put");
+    let clear = send_json(
+        client.put(&url),
+        &staff,
+        &json!({"item": egg, "sold_out": false}),
+    )
+    .await;
     let view: Value = clear.json().await.expect("json");
     assert_eq!(view["choices"].as_array().map(Vec::len), Some(0));
-    let quote = client
-        .post(format!("{base}/api/quote"))
-        .json(&json!({"cart": cart_json()}))
-        .send()
-        .await
-        .expect("quote");
-    assert_eq!(quote.status(), StatusCode::OK);
-    let staff_view = client
-        .get(&url)
-        .bearer_auth(&staff)
-        .send()
-        .await
-        .expect("get");
+    assert_eq!(quote().await.status(), StatusCode::OK);
+    let staff_view = send(client.get(&url).bearer_auth(&staff)).await;
     assert_eq!(staff_view.status(), StatusCode::OK);
 }
 
@@ -860,7 +691,7 @@ async fn concurrent_requests_keep_the_budget_and_the_idempotency_key() {
     let client = Client::new();
     let mut cart = cart_json();
     cart["coupon"] = json!("SAVE5");
-    let body = json!({"cart": cart, "version": fx.version()});
+    let body = priced(&fx, &cart);
     let mut tasks = tokio::task::JoinSet::new();
     for n in 0..60 {
         let (client, base, body) = (client.clone(), base.clone(), body.clone());
@@ -880,7 +711,7 @@ async fn concurrent_requests_keep_the_budget_and_the_idempotency_key() {
     }
     assert_eq!(created, 3);
     assert_eq!(fx.store.redemption_count("SAVE5").await.expect("count"), 3);
-    let plain = json!({"cart": cart_json(), "version": fx.version()});
+    let plain = priced(&fx, &cart_json());
     let mut tasks = tokio::task::JoinSet::new();
     for _ in 0..50 {
         let (client, base, body) = (client.clone(), base.clone(), plain.clone());

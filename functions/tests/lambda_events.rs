@@ -10,19 +10,11 @@ mod common;
 use axum::body::Body;
 use axum::http::{header, Response, StatusCode};
 use axum::Router;
-use common::Fixture;
+use common::{event as fixture, fields, Fixture};
 use functions::store::Role;
 use lambda_http::RequestExt;
 use serde_json::{json, Value};
 use tower::ServiceExt;
-
-fn fixture(name: &str) -> String {
-    let path = format!(
-        "{}/tests/fixtures/events/{name}",
-        env!("CARGO_MANIFEST_DIR")
-    );
-    std::fs::read_to_string(&path).unwrap_or_else(|e| panic!("cannot read {path}: {e}"))
-}
 
 /// Parses an event as the Lambda runtime would, and converts it to an axum request.
 fn request(event: &str) -> axum::http::Request<Body> {
@@ -47,17 +39,13 @@ async fn send(router: Router, event: &str) -> (StatusCode, String, Value) {
     (status, content_type, body)
 }
 
-fn assert_problem(
-    status: StatusCode,
-    content_type: &str,
-    body: &Value,
-    want: StatusCode,
-    slug: &str,
-) {
-    assert_eq!(status, want, "{body}");
-    assert_eq!(content_type, "application/problem+json");
-    assert_eq!(body["type"], format!("urn:carte:problem:{slug}"), "{body}");
+/// Sends `event`: the answer must be the problem `slug` with status `want`, which its body
+/// states too. Returns the body.
+async fn problem(router: Router, event: &str, want: StatusCode, slug: &str) -> Value {
+    let (status, content_type, body) = send(router, event).await;
+    common::assert_problem(status, &content_type, &body, want, slug);
     assert_eq!(body["status"], want.as_u16());
+    body
 }
 
 #[tokio::test]
@@ -142,14 +130,7 @@ async fn an_order_with_an_idempotency_key_is_stored_once_and_its_status_read_wit
     let wrong = fixture("order_status_with_cookies.json")
         .replace("ORDER_ID", id)
         .replace("ORDER_TOKEN", "not-the-token");
-    let (status, content_type, body) = send(orders, &wrong).await;
-    assert_problem(
-        status,
-        &content_type,
-        &body,
-        StatusCode::NOT_FOUND,
-        "not-found",
-    );
+    problem(orders, &wrong, StatusCode::NOT_FOUND, "not-found").await;
 }
 
 #[tokio::test]
@@ -160,19 +141,14 @@ async fn a_body_over_the_limit_is_refused_with_413_problem_json() {
     let body = json!({"cart": common::cart_json(), "note": note}).to_string();
     event["headers"]["content-length"] = json!(body.len().to_string());
     event["body"] = json!(body);
-    let (status, content_type, problem) = send(
+    let too_large = problem(
         functions::quote_router(fx.state.clone()),
         &event.to_string(),
-    )
-    .await;
-    assert_problem(
-        status,
-        &content_type,
-        &problem,
         StatusCode::PAYLOAD_TOO_LARGE,
         "body-too-large",
-    );
-    assert_eq!(problem["limit"], functions::api::limits::BODY_LIMIT);
+    )
+    .await;
+    assert_eq!(too_large["limit"], functions::api::limits::BODY_LIMIT);
 
     // The same through the orders function, base64-encoded as API Gateway sends binary bodies.
     let mut event: Value =
@@ -182,40 +158,26 @@ async fn a_body_over_the_limit_is_refused_with_413_problem_json() {
         json!({"cart": common::cart_json(), "version": fx.version(), "note": "y".repeat(100_000)});
     event["body"] = json!(base64::engine::general_purpose::STANDARD.encode(body.to_string()));
     event["isBase64Encoded"] = json!(true);
-    let (status, content_type, problem) = send(
+    problem(
         functions::orders_router(fx.state.clone()),
         &event.to_string(),
-    )
-    .await;
-    assert_problem(
-        status,
-        &content_type,
-        &problem,
         StatusCode::PAYLOAD_TOO_LARGE,
         "body-too-large",
-    );
+    )
+    .await;
 }
 
 #[tokio::test]
 async fn an_unknown_dish_is_a_problem_naming_the_line() {
     let fx = Fixture::new();
-    let (status, content_type, problem) = send(
+    let invalid = problem(
         functions::quote_router(fx.state.clone()),
         &fixture("quote_unknown_dish.json"),
-    )
-    .await;
-    assert_problem(
-        status,
-        &content_type,
-        &problem,
         StatusCode::UNPROCESSABLE_ENTITY,
         "invalid-cart",
-    );
-    let fields: Vec<&str> = problem["errors"]
-        .as_array()
-        .map(|errors| errors.iter().filter_map(|e| e["field"].as_str()).collect())
-        .unwrap_or_default();
-    assert_eq!(fields, ["cart.lines[0].dish"], "{problem}");
+    )
+    .await;
+    assert_eq!(fields(&invalid), ["cart.lines[0].dish"], "{invalid}");
 }
 
 #[tokio::test]
@@ -223,25 +185,22 @@ async fn the_staff_queue_needs_a_staff_key_from_the_authorization_header() {
     let fx = Fixture::new();
     let staff = functions::staff_router(fx.state.clone());
     let event = fixture("staff_queue.json");
-    let (status, content_type, problem) = send(staff.clone(), &event).await;
-    assert_problem(
-        status,
-        &content_type,
-        &problem,
+    problem(
+        staff.clone(),
+        &event,
         StatusCode::UNAUTHORIZED,
         "unauthorized",
-    );
+    )
+    .await;
 
     let marketer = fx.key(Role::Marketer).await;
-    let (status, content_type, problem) =
-        send(staff.clone(), &event.replace("STAFF_KEY", &marketer)).await;
-    assert_problem(
-        status,
-        &content_type,
-        &problem,
+    problem(
+        staff.clone(),
+        &event.replace("STAFF_KEY", &marketer),
         StatusCode::FORBIDDEN,
         "forbidden",
-    );
+    )
+    .await;
 
     let key = fx.key(Role::Staff).await;
     let (status, _, queue) = send(staff, &event.replace("STAFF_KEY", &key)).await;
@@ -253,18 +212,13 @@ async fn the_staff_queue_needs_a_staff_key_from_the_authorization_header() {
 async fn a_route_of_another_function_is_not_found_in_this_one() {
     let fx = Fixture::new();
     // The quote event sent to the members function: each binary serves only its routes.
-    let (status, content_type, problem) = send(
+    problem(
         functions::members_router(fx.state.clone()),
         &fixture("quote.json"),
-    )
-    .await;
-    assert_problem(
-        status,
-        &content_type,
-        &problem,
         StatusCode::NOT_FOUND,
         "not-found",
-    );
+    )
+    .await;
 }
 
 #[test]

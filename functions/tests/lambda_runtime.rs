@@ -30,6 +30,7 @@ use axum::http::{HeaderMap, StatusCode};
 use axum::response::IntoResponse;
 use axum::routing::{get, post};
 use axum::Router;
+use common::{event, fetch_json};
 use functions::Catalog;
 use serde_json::{json, Value};
 use tokio::process::{Child, Command};
@@ -265,9 +266,8 @@ const TABLE: &str = "carte-e2e";
 impl Deployment {
     async fn new() -> Deployment {
         let dir = tempfile::tempdir().expect("tempdir");
-        let catalog = Catalog::new(common::site());
-        let file = json!({"version": catalog.version, "site": catalog.site});
-        std::fs::write(dir.path().join("site.json"), file.to_string()).expect("write site.json");
+        let (version, file) = site_json(common::site());
+        std::fs::write(dir.path().join("site.json"), file).expect("write site.json");
         let dynamo = dynoxide::Dynoxide::start();
         functions::store::DynamoStore::new(dynamo.client(), TABLE)
             .create_table()
@@ -275,7 +275,7 @@ impl Deployment {
             .expect("create the table");
         Deployment {
             dir,
-            version: catalog.version,
+            version,
             dynamo,
         }
     }
@@ -308,14 +308,50 @@ impl Deployment {
             .env("AWS_LAMBDA_FUNCTION_VERSION", "$LATEST");
         command
     }
+
+    /// Starts the function `name` on a fresh emulator and waits until it asked for its first
+    /// event; prints how long its init took.
+    async fn start(&self, name: &str) -> (Running, Child) {
+        let emulator = Running::start().await;
+        let spawned = Instant::now();
+        let mut child = self
+            .lambda(name, &emulator)
+            .spawn()
+            .unwrap_or_else(|e| panic!("start {name}: {e}"));
+        let ready = emulator.ready(&mut child).await;
+        eprintln!(
+            "{name}: init (spawn to first next) {:.1} ms",
+            ready.duration_since(spawned).as_secs_f64() * 1000.0
+        );
+        (emulator, child)
+    }
 }
 
-fn event(file: &str) -> String {
-    let path = format!(
-        "{}/tests/fixtures/events/{file}",
-        env!("CARGO_MANIFEST_DIR")
-    );
-    std::fs::read_to_string(&path).unwrap_or_else(|e| panic!("cannot read {path}: {e}"))
+/// A loopback port free a moment ago.
+fn free_port() -> u16 {
+    let probe = std::net::TcpListener::bind("127.0.0.1:0").expect("bind");
+    probe.local_addr().expect("addr").port()
+}
+
+/// Polls `url` until the quote binary, `child`, serves it; returns the JSON it answered.
+/// Fails if the child exits first or nothing answers within [`STEP`].
+async fn wait_for_json(client: &reqwest::Client, url: &str, child: &mut Child) -> Value {
+    let started = Instant::now();
+    loop {
+        match client.get(url).send().await {
+            Ok(response) => return response.json().await.expect("json"),
+            Err(_) if started.elapsed() < STEP => {
+                if let Ok(Some(status)) = child.try_wait() {
+                    panic!(
+                        "quote exited with {status} before serving: {}",
+                        stderr_of(child).await
+                    );
+                }
+                tokio::time::sleep(Duration::from_millis(20)).await
+            }
+            Err(e) => panic!("quote never served {url}: {e}"),
+        }
+    }
 }
 
 /// The API Gateway v2 response the function posted: status, headers, decoded JSON body.
@@ -341,17 +377,7 @@ fn api_response(outcome: Outcome) -> (u64, Value, Value) {
 #[tokio::test]
 async fn orders_binary_takes_an_order_once_per_idempotency_key_through_the_runtime_api() {
     let deployment = Deployment::new().await;
-    let mut emulator = Running::start().await;
-    let spawned = Instant::now();
-    let mut child = deployment
-        .lambda("orders", &emulator)
-        .spawn()
-        .expect("start the orders binary");
-    let ready = emulator.ready(&mut child).await;
-    eprintln!(
-        "orders: init (spawn to first next) {:.1} ms",
-        ready.duration_since(spawned).as_secs_f64() * 1000.0
-    );
+    let (mut emulator, mut child) = deployment.start("orders").await;
 
     let order =
         event("order_with_idempotency_key.json").replace("CATALOG_VERSION", &deployment.version);
@@ -420,17 +446,7 @@ async fn every_binary_starts_on_the_runtime_api_and_answers_its_own_routes() {
         ("staff", "staff_queue.json", 401),
         ("marketing", "staff_queue.json", 404),
     ] {
-        let mut emulator = Running::start().await;
-        let spawned = Instant::now();
-        let mut child = deployment
-            .lambda(name, &emulator)
-            .spawn()
-            .unwrap_or_else(|e| panic!("start {name}: {e}"));
-        let ready = emulator.ready(&mut child).await;
-        eprintln!(
-            "{name}: init (spawn to first next) {:.1} ms",
-            ready.duration_since(spawned).as_secs_f64() * 1000.0
-        );
+        let (mut emulator, mut child) = deployment.start(name).await;
         let (status, _, body) = api_response(emulator.invoke(&event(file)).await);
         assert_eq!(status, want, "{name}: {body}");
         let _ = child.kill().await;
@@ -441,10 +457,7 @@ async fn every_binary_starts_on_the_runtime_api_and_answers_its_own_routes() {
 #[tokio::test]
 async fn without_the_runtime_api_a_binary_serves_plain_http_on_port_with_a_sqlite_store() {
     let deployment = Deployment::new().await;
-    let port = {
-        let probe = std::net::TcpListener::bind("127.0.0.1:0").expect("bind");
-        probe.local_addr().expect("addr").port()
-    };
+    let port = free_port();
     // Locally the store may be a SQLite file instead of the table.
     let mut child = deployment
         .command("quote")
@@ -454,17 +467,7 @@ async fn without_the_runtime_api_a_binary_serves_plain_http_on_port_with_a_sqlit
         .spawn()
         .expect("start quote");
     let url = format!("http://127.0.0.1:{port}/api/health");
-    let client = reqwest::Client::new();
-    let started = Instant::now();
-    let health: Value = loop {
-        match client.get(&url).send().await {
-            Ok(response) => break response.json().await.expect("json"),
-            Err(_) if started.elapsed() < STEP => {
-                tokio::time::sleep(Duration::from_millis(20)).await
-            }
-            Err(e) => panic!("quote never served {url}: {e}"),
-        }
-    };
+    let health = wait_for_json(&reqwest::Client::new(), &url, &mut child).await;
     assert_eq!(health["status"], "ok");
     assert_eq!(health["version"], deployment.version);
     let _ = child.kill().await;
@@ -532,10 +535,7 @@ struct Moto {
 
 impl Moto {
     async fn start() -> Moto {
-        let port = {
-            let probe = std::net::TcpListener::bind("127.0.0.1:0").expect("bind");
-            probe.local_addr().expect("addr").port()
-        };
+        let port = free_port();
         let child = Command::new("moto_server")
             .args(["-H", "127.0.0.1", "-p", &port.to_string()])
             .stdout(Stdio::null())
@@ -593,10 +593,7 @@ async fn a_catalog_in_s3_is_loaded_at_start_and_replaced_when_publish_changes_it
     moto.put("shop/private/site.json", text).await;
 
     let deployment = Deployment::new().await;
-    let port = {
-        let probe = std::net::TcpListener::bind("127.0.0.1:0").expect("bind");
-        probe.local_addr().expect("addr").port()
-    };
+    let port = free_port();
     let mut child = deployment
         .command("quote")
         .env("CARTE_SITE_JSON", "s3://shop/private/site.json")
@@ -612,22 +609,7 @@ async fn a_catalog_in_s3_is_loaded_at_start_and_replaced_when_publish_changes_it
         .expect("start quote");
     let url = format!("http://127.0.0.1:{port}/api/health");
     let client = reqwest::Client::new();
-    let started = Instant::now();
-    let health: Value = loop {
-        match client.get(&url).send().await {
-            Ok(response) => break response.json().await.expect("json"),
-            Err(_) if started.elapsed() < STEP => {
-                if let Ok(Some(status)) = child.try_wait() {
-                    panic!(
-                        "quote exited with {status} before serving: {}",
-                        stderr_of(&mut child).await
-                    );
-                }
-                tokio::time::sleep(Duration::from_millis(20)).await
-            }
-            Err(e) => panic!("quote never served {url}: {e}"),
-        }
-    };
+    let health = wait_for_json(&client, &url, &mut child).await;
     assert_eq!(health["version"], first);
 
     // `carte publish` replaces the object: the running function serves the new menu.
@@ -636,26 +618,12 @@ async fn a_catalog_in_s3_is_loaded_at_start_and_replaced_when_publish_changes_it
     let (second, text) = site_json(site);
     assert_ne!(first, second);
     moto.put("shop/private/site.json", text).await;
-    let health: Value = client
-        .get(&url)
-        .send()
-        .await
-        .expect("health")
-        .json()
-        .await
-        .expect("json");
+    let health = fetch_json(client.get(&url)).await;
     assert_eq!(health["version"], second);
 
     // An unreadable replacement is ignored: the function keeps serving the last good menu.
     moto.put("shop/private/site.json", "{oops".into()).await;
-    let health: Value = client
-        .get(&url)
-        .send()
-        .await
-        .expect("health")
-        .json()
-        .await
-        .expect("json");
+    let health = fetch_json(client.get(&url)).await;
     assert_eq!(health["version"], second);
     let _ = child.kill().await;
 

@@ -9,31 +9,12 @@ mod common;
 
 use axum::body::Body;
 use axum::http::{Method, Request, StatusCode};
-use catalog::{Campaign, Channel, ChannelKind, Coupon, CouponKind, Issue, Localized, Scope};
-use common::{noon, Fixture};
+use catalog::{Campaign, Channel, ChannelKind, Coupon, CouponKind, Issue, Localized};
+use common::{coupon, noon, Fixture};
 use functions::store::Role;
 use functions::{AppState, Catalog};
 use serde_json::{json, Value};
 use tower::ServiceExt;
-
-fn coupon(code: &str, kind: CouponKind) -> Coupon {
-    Coupon {
-        code: code.into(),
-        kind,
-        min_spend: 0,
-        max_discount: None,
-        scope: Scope::default(),
-        valid_from: None,
-        valid_until: None,
-        hours: None,
-        budget: None,
-        per_member: None,
-        issue: Issue::Shared,
-        budget_amount: None,
-        first_order_only: false,
-        members_only: false,
-    }
-}
 
 fn channel(id: &str, location: &str) -> Channel {
     Channel {
@@ -119,6 +100,21 @@ async fn call(
     (status, String::from_utf8(bytes.to_vec()).expect("utf-8"))
 }
 
+/// A GET with the API key `key`.
+async fn get(state: &AppState, uri: &str, key: &str) -> (StatusCode, String) {
+    call(state, Method::GET, uri, Some(key), None, &[]).await
+}
+
+/// A DELETE with the API key `key`.
+async fn delete(state: &AppState, uri: &str, key: &str) -> (StatusCode, String) {
+    call(state, Method::DELETE, uri, Some(key), None, &[]).await
+}
+
+/// A POST of `body` as JSON, with no key.
+async fn post(state: &AppState, uri: &str, body: Value) -> (StatusCode, String) {
+    call(state, Method::POST, uri, None, Some(body), &[]).await
+}
+
 fn json_of(text: &str) -> Value {
     serde_json::from_str(text).unwrap_or_else(|e| panic!("{e}: {text}"))
 }
@@ -179,13 +175,10 @@ async fn redeem(state: &AppState, key: &str, code: &str, amount: i64) -> (Status
 }
 
 async fn visit(state: &AppState, campaign: &str, channel: &str, location: &str) -> StatusCode {
-    call(
+    post(
         state,
-        Method::POST,
         "/api/visits",
-        None,
-        Some(json!({"campaign": campaign, "channel": channel, "location": location})),
-        &[],
+        json!({"campaign": campaign, "channel": channel, "location": location}),
     )
     .await
     .0
@@ -284,13 +277,10 @@ async fn a_campaign_through_three_channels_and_the_counter_adds_up() {
     )
     .await;
     // 3 and 4: a member through chat, then again with TEN.
-    let (status, text) = call(
+    let (status, text) = post(
         state,
-        Method::POST,
         "/api/members",
-        None,
-        Some(json!({"phone": "13800138000", "consent": true, "name": "Li Lei"})),
-        &[],
+        json!({"phone": "13800138000", "consent": true, "name": "Li Lei"}),
     )
     .await;
     assert_eq!(status, StatusCode::CREATED, "{text}");
@@ -379,56 +369,33 @@ async fn a_campaign_through_three_channels_and_the_counter_adds_up() {
     // Marketer keys cannot redeem; staff keys cannot read reports.
     let (status, _) = redeem(state, &marketer, &codes[0].code, 100).await;
     assert_eq!(status, StatusCode::FORBIDDEN);
-    let (status, _) = call(
-        state,
-        Method::GET,
-        "/api/reports/campaigns",
-        Some(&staff),
-        None,
-        &[],
-    )
-    .await;
+    let (status, _) = get(state, "/api/reports/campaigns", &staff).await;
     assert_eq!(status, StatusCode::FORBIDDEN);
 
     // The campaign report, to the fen.
     let report_uri = "/api/reports/campaigns?from=2026-03-01&to=2026-03-02";
-    let (status, text) = call(state, Method::GET, report_uri, Some(&marketer), None, &[]).await;
+    let (status, text) = get(state, report_uri, &marketer).await;
     assert_eq!(status, StatusCode::OK, "{text}");
     let report = json_of(&text);
     let launch = find(&report["campaigns"], "campaign", "launch");
     let channels = &launch["channels"];
-    //                                       visits orders revenue discount online counter spend new members repeat
-    assert_eq!(
-        figures(find(channels, "channel", "flyer")),
-        [3, 3, 10450, 1300, 2, 0, 0, 0, 0, 0]
-    );
-    assert_eq!(
-        figures(find(channels, "channel", "chat")),
-        [2, 2, 6820, 1000, 1, 0, 0, 1, 1, 1]
-    );
-    assert_eq!(
-        figures(find(channels, "channel", "table")),
-        [1, 1, 2860, 1000, 1, 0, 0, 0, 0, 0]
-    );
-    assert_eq!(
-        figures(find(channels, "channel", "counter")),
-        [0, 0, 0, 600, 0, 2, 10000, 0, 0, 0]
-    );
-    assert_eq!(figures(launch), [6, 6, 20130, 3900, 4, 2, 10000, 1, 1, 1]);
-    assert_eq!(launch["repeat_rate_bp"], 10000);
-    assert_eq!(
-        figures(&report["totals"]),
-        [6, 6, 20130, 3900, 4, 2, 10000, 1, 1, 1]
-    );
     let locations = &report["locations"];
-    assert_eq!(
-        figures(find(locations, "location", "alpha")),
-        [5, 5, 17270, 2900, 3, 2, 10000, 1, 1, 1]
-    );
-    assert_eq!(
-        figures(find(locations, "location", "beta")),
-        [1, 1, 2860, 1000, 1, 0, 0, 0, 0, 0]
-    );
+    #[rustfmt::skip]
+    let rows = [
+        //                                       visits orders revenue discount online counter spend new members repeat
+        (find(channels, "channel", "flyer"),    [3, 3, 10450, 1300, 2, 0, 0, 0, 0, 0]),
+        (find(channels, "channel", "chat"),     [2, 2, 6820, 1000, 1, 0, 0, 1, 1, 1]),
+        (find(channels, "channel", "table"),    [1, 1, 2860, 1000, 1, 0, 0, 0, 0, 0]),
+        (find(channels, "channel", "counter"),  [0, 0, 0, 600, 0, 2, 10000, 0, 0, 0]),
+        (launch,                                [6, 6, 20130, 3900, 4, 2, 10000, 1, 1, 1]),
+        (&report["totals"],                     [6, 6, 20130, 3900, 4, 2, 10000, 1, 1, 1]),
+        (find(locations, "location", "alpha"),  [5, 5, 17270, 2900, 3, 2, 10000, 1, 1, 1]),
+        (find(locations, "location", "beta"),   [1, 1, 2860, 1000, 1, 0, 0, 0, 0, 0]),
+    ];
+    for (row, want) in rows {
+        assert_eq!(figures(row), want, "{row}");
+    }
+    assert_eq!(launch["repeat_rate_bp"], 10000);
     let ten = find(&launch["coupons"], "code", "TEN");
     assert_eq!(
         (ten["redemptions"].as_i64(), ten["budget_left"].as_i64()),
@@ -440,39 +407,25 @@ async fn a_campaign_through_three_channels_and_the_counter_adds_up() {
         (Some(3), Some(900))
     );
     // One location only.
-    let (_, text) = call(
-        state,
-        Method::GET,
-        &format!("{report_uri}&location=beta"),
-        Some(&marketer),
-        None,
-        &[],
-    )
-    .await;
+    let (_, text) = get(state, &format!("{report_uri}&location=beta"), &marketer).await;
     assert_eq!(
         figures(&json_of(&text)["totals"]),
         [1, 1, 2860, 1000, 1, 0, 0, 0, 0, 0]
     );
     // A day outside the period has nothing.
-    let (_, text) = call(
+    let (_, text) = get(
         state,
-        Method::GET,
         "/api/reports/campaigns?from=2026-03-03&to=2026-03-04",
-        Some(&marketer),
-        None,
-        &[],
+        &marketer,
     )
     .await;
     assert_eq!(figures(&json_of(&text)["totals"]), [0; 10]);
 
     // Sales: 7 orders × 2 dumplings; all at 12:00 local.
-    let (status, text) = call(
+    let (status, text) = get(
         state,
-        Method::GET,
         "/api/reports/sales?from=2026-03-02&to=2026-03-02",
-        Some(&marketer),
-        None,
-        &[],
+        &marketer,
     )
     .await;
     assert_eq!(status, StatusCode::OK, "{text}");
@@ -493,13 +446,10 @@ async fn a_campaign_through_three_channels_and_the_counter_adds_up() {
     assert_eq!(sales["by_hour"][11]["orders"], 0);
 
     // Exports.
-    let (status, csv) = call(
+    let (status, csv) = get(
         state,
-        Method::GET,
         "/api/exports/orders.csv?from=2026-03-02&to=2026-03-02",
-        Some(&marketer),
-        None,
-        &[],
+        &marketer,
     )
     .await;
     assert_eq!(status, StatusCode::OK);
@@ -516,13 +466,10 @@ async fn a_campaign_through_three_channels_and_the_counter_adds_up() {
         "{}",
         lines[2]
     );
-    let (_, csv) = call(
+    let (_, csv) = get(
         state,
-        Method::GET,
         "/api/exports/redemptions.csv?from=2026-03-02&to=2026-03-02",
-        Some(&marketer),
-        None,
-        &[],
+        &marketer,
     )
     .await;
     let rows: Vec<&str> = csv.trim_end().split("\r\n").collect();
@@ -539,13 +486,10 @@ async fn a_campaign_through_three_channels_and_the_counter_adds_up() {
             .count(),
         2
     );
-    let (_, csv) = call(
+    let (_, csv) = get(
         state,
-        Method::GET,
         "/api/exports/members.csv?from=2026-03-02&to=2026-03-02",
-        Some(&marketer),
-        None,
-        &[],
+        &marketer,
     )
     .await;
     assert_eq!(
@@ -553,49 +497,22 @@ async fn a_campaign_through_three_channels_and_the_counter_adds_up() {
         format!("id,phone,email,name,consent,consent_at,created_at,erased_at,orders,currency,spent\r\n\
                  {member},+8613800138000,,Li Lei,yes,2026-03-02T04:00:00Z,2026-03-02T04:00:00Z,,2,CNY,68.20\r\n")
     );
-    let (status, _) = call(
-        state,
-        Method::GET,
-        "/api/exports/secrets.csv",
-        Some(&marketer),
-        None,
-        &[],
-    )
-    .await;
+    let (status, _) = get(state, "/api/exports/secrets.csv", &marketer).await;
     assert_eq!(status, StatusCode::NOT_FOUND);
 
     // Erasure keeps the figures and drops the person.
-    let (status, _) = call(
-        state,
-        Method::DELETE,
-        &format!("/api/staff/members/{member}"),
-        Some(&staff),
-        None,
-        &[],
-    )
-    .await;
+    let (status, _) = delete(state, &format!("/api/staff/members/{member}"), &staff).await;
     assert_eq!(status, StatusCode::NO_CONTENT);
-    let (_, csv) = call(
+    let (_, csv) = get(
         state,
-        Method::GET,
         "/api/exports/members.csv?from=2026-03-02&to=2026-03-02",
-        Some(&marketer),
-        None,
-        &[],
+        &marketer,
     )
     .await;
     assert!(csv.contains(&format!("{member},,,,no,2026-03-02T04:00:00Z,2026-03-02T04:00:00Z,2026-03-02T04:00:00Z,2,CNY,68.20")), "{csv}");
-    let (_, text) = call(state, Method::GET, report_uri, Some(&marketer), None, &[]).await;
+    let (_, text) = get(state, report_uri, &marketer).await;
     assert_eq!(json_of(&text)["totals"], report["totals"]);
-    let (status, _) = call(
-        state,
-        Method::DELETE,
-        "/api/staff/members/mem_nobody",
-        Some(&staff),
-        None,
-        &[],
-    )
-    .await;
+    let (status, _) = delete(state, "/api/staff/members/mem_nobody", &staff).await;
     assert_eq!(status, StatusCode::NOT_FOUND);
 
     // Every key use is recorded.
@@ -608,13 +525,10 @@ async fn welcome_codes_are_issued_once_and_redeemed_once() {
     let fx = marketing_fixture();
     let state = &fx.state;
     let staff = fx.key(Role::Staff).await;
-    let (status, text) = call(
+    let (status, text) = post(
         state,
-        Method::POST,
         "/api/members",
-        None,
-        Some(json!({"email": "a@b.example", "consent": true})),
-        &[],
+        json!({"email": "a@b.example", "consent": true}),
     )
     .await;
     assert_eq!(status, StatusCode::CREATED);
@@ -629,13 +543,10 @@ async fn welcome_codes_are_issued_once_and_redeemed_once() {
         .bytes()
         .all(|b| functions::codes::CODE_ALPHABET.contains(&b)));
     // Signing up again issues nothing new.
-    let (status, text) = call(
+    let (status, text) = post(
         state,
-        Method::POST,
         "/api/members",
-        None,
-        Some(json!({"email": "A@b.example", "consent": true})),
-        &[],
+        json!({"email": "A@b.example", "consent": true}),
     )
     .await;
     assert_eq!(status, StatusCode::OK);
@@ -672,13 +583,10 @@ async fn visits_are_capped_and_store_no_client_data() {
     assert_eq!(rows.len(), 1);
     assert_eq!(rows[0].visits, 2);
     // Unknown fields (a client id, say) are refused outright.
-    let (status, _) = call(
+    let (status, _) = post(
         &fx.state,
-        Method::POST,
         "/api/visits",
-        None,
-        Some(json!({"campaign": "launch", "channel": "flyer", "location": "alpha", "client": "x"})),
-        &[],
+        json!({"campaign": "launch", "channel": "flyer", "location": "alpha", "client": "x"}),
     )
     .await;
     assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY);
@@ -732,13 +640,10 @@ async fn budgets_hold_under_a_thousand_concurrent_attempts() {
         "CAP (money budget 703.50): 1000 attempts in {:?}",
         started.elapsed()
     );
-    let (_, text) = call(
+    let (_, text) = get(
         &fx.state,
-        Method::GET,
         "/api/reports/campaigns?from=2026-03-02&to=2026-03-02",
-        Some(&marketer),
-        None,
-        &[],
+        &marketer,
     )
     .await;
     let report = json_of(&text);
@@ -767,24 +672,18 @@ async fn budgets_hold_under_a_thousand_concurrent_attempts() {
             + totals["redemptions_counter"].as_i64().unwrap_or(0),
         200
     );
-    let (_, csv) = call(
+    let (_, csv) = get(
         &fx.state,
-        Method::GET,
         "/api/exports/redemptions.csv?from=2026-03-02&to=2026-03-02",
-        Some(&marketer),
-        None,
-        &[],
+        &marketer,
     )
     .await;
     assert_eq!(csv.trim_end().split("\r\n").count(), 1 + 200);
     // The quote says so too.
-    let (_, text) = call(
+    let (_, text) = post(
         &fx.state,
-        Method::POST,
         "/api/quote",
-        None,
-        Some(json!({"cart": cart("alpha", Some("CAP"))})),
-        &[],
+        json!({"cart": cart("alpha", Some("CAP"))}),
     )
     .await;
     assert_eq!(

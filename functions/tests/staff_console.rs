@@ -5,54 +5,29 @@
 
 mod common;
 
-use std::net::SocketAddr;
 use std::time::{Duration, Instant};
 
-use common::{cart_json, Fixture};
+use common::{assert_operations, cart_json, fetch_json, header, problem, send, send_json, Fixture};
 use functions::store::{OrderStatus, Role};
 use reqwest::{Client, RequestBuilder, Response, StatusCode};
 use serde_json::{json, Value};
-
-/// Serves the full router with the peer address known (as `carte serve` does).
-async fn serve(fx: &Fixture) -> String {
-    let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
-        .await
-        .expect("bind");
-    let addr = listener.local_addr().expect("addr");
-    let app =
-        functions::router(fx.state.clone()).into_make_service_with_connect_info::<SocketAddr>();
-    tokio::spawn(async move {
-        let _ = axum::serve(listener, app).await;
-    });
-    format!("http://{addr}")
-}
-
-async fn problem(response: Response, status: StatusCode, slug: &str) -> Value {
-    assert_eq!(response.status(), status);
-    let content_type = response
-        .headers()
-        .get("content-type")
-        .and_then(|v| v.to_str().ok())
-        .unwrap_or_default()
-        .to_owned();
-    assert_eq!(content_type, "application/problem+json");
-    let body: Value = response.json().await.expect("problem body");
-    assert_eq!(body["type"], format!("urn:carte:problem:{slug}"), "{body}");
-    body
-}
 
 /// What a browser adds to the console's own requests.
 fn same_origin(request: RequestBuilder) -> RequestBuilder {
     request.header("Sec-Fetch-Site", "same-origin")
 }
 
+/// A request from the console signed in with `cookie`.
+fn console(request: RequestBuilder, cookie: &str) -> RequestBuilder {
+    same_origin(request).header("Cookie", cookie)
+}
+
 /// Signs in with `key`; returns the response and the `name=value` of the cookie.
 async fn sign_in(client: &Client, base: &str, key: &str) -> (Response, Option<String>) {
-    let response = same_origin(client.post(format!("{base}/api/staff/session")))
-        .json(&json!({ "key": key }))
-        .send()
-        .await
-        .expect("send");
+    let response = send(
+        same_origin(client.post(format!("{base}/api/staff/session"))).json(&json!({ "key": key })),
+    )
+    .await;
     let cookie = response
         .headers()
         .get("set-cookie")
@@ -69,13 +44,13 @@ async fn session(client: &Client, base: &str, key: &str) -> String {
 }
 
 async fn place(client: &Client, base: &str, fx: &Fixture, key: &str) -> Value {
-    let response = client
-        .post(format!("{base}/api/orders"))
-        .header("Idempotency-Key", key)
-        .json(&json!({ "version": fx.version(), "cart": cart_json() }))
-        .send()
-        .await
-        .expect("send");
+    let response = send(
+        client
+            .post(format!("{base}/api/orders"))
+            .header("Idempotency-Key", key)
+            .json(&json!({ "version": fx.version(), "cart": cart_json() })),
+    )
+    .await;
     assert_eq!(response.status(), StatusCode::CREATED);
     response.json().await.expect("json")
 }
@@ -83,18 +58,13 @@ async fn place(client: &Client, base: &str, fx: &Fixture, key: &str) -> Value {
 #[tokio::test]
 async fn signing_in_sets_a_strict_http_only_cookie_and_signing_out_revokes_it() {
     let fx = Fixture::new();
-    let base = serve(&fx).await;
+    let base = fx.serve_with_peers().await;
     let client = Client::new();
     let staff = fx.key(Role::Staff).await;
 
     let (response, cookie) = sign_in(&client, &base, &staff).await;
     assert_eq!(response.status(), StatusCode::OK);
-    let set_cookie = response
-        .headers()
-        .get("set-cookie")
-        .and_then(|v| v.to_str().ok())
-        .unwrap_or_default()
-        .to_owned();
+    let set_cookie = header(&response, "set-cookie");
     for part in [
         "HttpOnly",
         "SameSite=Strict",
@@ -126,61 +96,42 @@ async fn signing_in_sets_a_strict_http_only_cookie_and_signing_out_revokes_it() 
     assert_eq!(stored.key.role, Role::Staff);
 
     // Behind an https proxy the cookie is Secure.
-    let secure = same_origin(client.post(format!("{base}/api/staff/session")))
-        .header("X-Forwarded-Proto", "https")
-        .json(&json!({ "key": staff }))
-        .send()
-        .await
-        .expect("send");
-    let secure_cookie = secure
-        .headers()
-        .get("set-cookie")
-        .and_then(|v| v.to_str().ok())
-        .unwrap_or_default();
+    let secure = send(
+        same_origin(client.post(format!("{base}/api/staff/session")))
+            .header("X-Forwarded-Proto", "https")
+            .json(&json!({ "key": staff })),
+    )
+    .await;
+    let secure_cookie = header(&secure, "set-cookie");
     assert!(secure_cookie.contains("; Secure"), "{secure_cookie}");
 
     let queue = format!("{base}/api/staff/queue?location=alpha");
-    let ok = same_origin(client.get(&queue))
-        .header("Cookie", &cookie)
-        .send()
-        .await
-        .expect("send");
+    let ok = send(console(client.get(&queue), &cookie)).await;
     assert_eq!(ok.status(), StatusCode::OK);
-    let me: Value = same_origin(client.get(format!("{base}/api/staff/session")))
-        .header("Cookie", &cookie)
-        .send()
-        .await
-        .expect("send")
-        .json()
-        .await
-        .expect("json");
+    let me = fetch_json(console(
+        client.get(format!("{base}/api/staff/session")),
+        &cookie,
+    ))
+    .await;
     assert_eq!(me["role"], "staff");
 
-    let out = same_origin(client.delete(format!("{base}/api/staff/session")))
-        .header("Cookie", &cookie)
-        .send()
-        .await
-        .expect("send");
+    let out = send(console(
+        client.delete(format!("{base}/api/staff/session")),
+        &cookie,
+    ))
+    .await;
     assert_eq!(out.status(), StatusCode::NO_CONTENT);
-    let cleared = out
-        .headers()
-        .get("set-cookie")
-        .and_then(|v| v.to_str().ok())
-        .unwrap_or_default();
+    let cleared = header(&out, "set-cookie");
     assert!(cleared.contains("Max-Age=0"), "{cleared}");
     // A copy of the cookie kept after signing out is worth nothing.
-    let after = same_origin(client.get(&queue))
-        .header("Cookie", &cookie)
-        .send()
-        .await
-        .expect("send");
+    let after = send(console(client.get(&queue), &cookie)).await;
     problem(after, StatusCode::UNAUTHORIZED, "unauthorized").await;
 }
 
 #[tokio::test]
 async fn staff_routes_need_a_session_or_key_and_the_staff_role() {
     let fx = Fixture::new();
-    let base = serve(&fx).await;
+    let base = fx.serve_with_peers().await;
     let client = Client::new();
     let marketer = fx.key(Role::Marketer).await;
     let marketer_cookie = session(&client, &base, &marketer).await;
@@ -193,74 +144,62 @@ async fn staff_routes_need_a_session_or_key_and_the_staff_role() {
         format!("{base}/api/staff/events?location=alpha"),
         format!("{base}/api/staff/session"),
     ];
+    let forged = "carte_staff=0123456789abcdef0123456789abcdef";
     for url in &reads {
-        let none = same_origin(client.get(url)).send().await.expect("send");
-        problem(none, StatusCode::UNAUTHORIZED, "unauthorized").await;
-        let forged = same_origin(client.get(url))
-            .header("Cookie", "carte_staff=0123456789abcdef0123456789abcdef")
-            .send()
-            .await
-            .expect("send");
-        problem(forged, StatusCode::UNAUTHORIZED, "unauthorized").await;
+        for request in [
+            same_origin(client.get(url)),
+            console(client.get(url), forged),
+        ] {
+            problem(
+                send(request).await,
+                StatusCode::UNAUTHORIZED,
+                "unauthorized",
+            )
+            .await;
+        }
     }
     for url in &reads[..3] {
-        let by_cookie = same_origin(client.get(url))
-            .header("Cookie", &marketer_cookie)
-            .send()
-            .await
-            .expect("send");
-        problem(by_cookie, StatusCode::FORBIDDEN, "forbidden").await;
-        let by_key = client
-            .get(url)
-            .bearer_auth(&marketer)
-            .send()
-            .await
-            .expect("send");
-        problem(by_key, StatusCode::FORBIDDEN, "forbidden").await;
+        for request in [
+            console(client.get(url), &marketer_cookie),
+            client.get(url).bearer_auth(&marketer),
+        ] {
+            problem(send(request).await, StatusCode::FORBIDDEN, "forbidden").await;
+        }
     }
-    let status = same_origin(client.post(format!("{base}/api/staff/orders/{id}/status")))
-        .header("Cookie", &marketer_cookie)
-        .json(&json!({"status": "accepted"}))
-        .send()
-        .await
-        .expect("send");
-    problem(status, StatusCode::FORBIDDEN, "forbidden").await;
-    let none = client
-        .post(format!("{base}/api/staff/orders/{id}/status"))
-        .json(&json!({"status": "accepted"}))
-        .send()
-        .await
-        .expect("send");
-    problem(none, StatusCode::UNAUTHORIZED, "unauthorized").await;
-    let sold_out = same_origin(client.put(format!("{base}/api/staff/sold-out")))
-        .header("Cookie", &marketer_cookie)
-        .json(&json!({"item": {"kind": "dish", "dish": "dumplings"}, "sold_out": true}))
-        .send()
-        .await
-        .expect("send");
-    problem(sold_out, StatusCode::FORBIDDEN, "forbidden").await;
+    let status_url = format!("{base}/api/staff/orders/{id}/status");
+    let accept = json!({"status": "accepted"});
+    let sold_out = json!({"item": {"kind": "dish", "dish": "dumplings"}, "sold_out": true});
+    for (request, status, slug) in [
+        (
+            console(client.post(&status_url), &marketer_cookie).json(&accept),
+            StatusCode::FORBIDDEN,
+            "forbidden",
+        ),
+        (
+            client.post(&status_url).json(&accept),
+            StatusCode::UNAUTHORIZED,
+            "unauthorized",
+        ),
+        (
+            console(
+                client.put(format!("{base}/api/staff/sold-out")),
+                &marketer_cookie,
+            )
+            .json(&sold_out),
+            StatusCode::FORBIDDEN,
+            "forbidden",
+        ),
+    ] {
+        problem(send(request).await, status, slug).await;
+    }
 
     // The console's configuration and the pickup board are public, and the
     // board says nothing but numbers.
-    let config: Value = client
-        .get(format!("{base}/api/staff/config"))
-        .send()
-        .await
-        .expect("send")
-        .json()
-        .await
-        .expect("json");
+    let config = fetch_json(client.get(format!("{base}/api/staff/config"))).await;
     assert_eq!(config["currency"]["exponent"], 2);
     assert_eq!(config["age_warnings"]["amber"], 10);
     assert_eq!(config["locations"][0]["id"], "alpha");
-    let board: Value = client
-        .get(format!("{base}/api/staff/board?location=alpha"))
-        .send()
-        .await
-        .expect("send")
-        .json()
-        .await
-        .expect("json");
+    let board = fetch_json(client.get(format!("{base}/api/staff/board?location=alpha"))).await;
     assert_eq!(
         board,
         json!({"location": "alpha", "preparing": [placed["number"]], "ready": []})
@@ -270,7 +209,7 @@ async fn staff_routes_need_a_session_or_key_and_the_staff_role() {
 #[tokio::test]
 async fn cookie_changes_must_come_from_the_console_itself() {
     let fx = Fixture::new();
-    let base = serve(&fx).await;
+    let base = fx.serve_with_peers().await;
     let client = Client::new();
     let staff = fx.key(Role::Staff).await;
     let cookie = session(&client, &base, &staff).await;
@@ -279,56 +218,28 @@ async fn cookie_changes_must_come_from_the_console_itself() {
     let url = format!("{base}/api/staff/orders/{id}/status");
     let host = base.trim_start_matches("http://").to_owned();
 
-    let attempts = [
-        ("Sec-Fetch-Site", "cross-site"),
-        ("Sec-Fetch-Site", "same-site"),
-        ("Origin", "http://evil.example"),
+    let accept = json!({"status": "accepted"});
+    let by_cookie = |request: RequestBuilder| request.header("Cookie", &cookie);
+    let cross_site =
+        |request: RequestBuilder| by_cookie(request).header("Sec-Fetch-Site", "cross-site");
+    let refused = [
+        cross_site(client.post(&url)).json(&accept),
+        by_cookie(client.post(&url))
+            .header("Sec-Fetch-Site", "same-site")
+            .json(&accept),
+        by_cookie(client.post(&url))
+            .header("Origin", "http://evil.example")
+            .json(&accept),
+        // A change by cookie with neither header is refused too (no proof of origin).
+        by_cookie(client.post(&url)).json(&accept),
+        cross_site(client.get(format!("{base}/api/staff/queue?location=alpha"))),
+        cross_site(client.put(format!("{base}/api/staff/sold-out")))
+            .json(&json!({"item": {"kind": "dish", "dish": "dumplings"}, "sold_out": true})),
+        cross_site(client.delete(format!("{base}/api/staff/session"))),
     ];
-    for (name, value) in attempts {
-        let refused = client
-            .post(&url)
-            .header("Cookie", &cookie)
-            .header(name, value)
-            .json(&json!({"status": "accepted"}))
-            .send()
-            .await
-            .expect("send");
-        problem(refused, StatusCode::FORBIDDEN, "cross-site").await;
+    for request in refused {
+        problem(send(request).await, StatusCode::FORBIDDEN, "cross-site").await;
     }
-    // A change by cookie with neither header is refused too (no proof of origin).
-    let bare = client
-        .post(&url)
-        .header("Cookie", &cookie)
-        .json(&json!({"status": "accepted"}))
-        .send()
-        .await
-        .expect("send");
-    problem(bare, StatusCode::FORBIDDEN, "cross-site").await;
-    let cross_read = client
-        .get(format!("{base}/api/staff/queue?location=alpha"))
-        .header("Cookie", &cookie)
-        .header("Sec-Fetch-Site", "cross-site")
-        .send()
-        .await
-        .expect("send");
-    problem(cross_read, StatusCode::FORBIDDEN, "cross-site").await;
-    let cross_sold_out = client
-        .put(format!("{base}/api/staff/sold-out"))
-        .header("Cookie", &cookie)
-        .header("Sec-Fetch-Site", "cross-site")
-        .json(&json!({"item": {"kind": "dish", "dish": "dumplings"}, "sold_out": true}))
-        .send()
-        .await
-        .expect("send");
-    problem(cross_sold_out, StatusCode::FORBIDDEN, "cross-site").await;
-    let cross_sign_out = client
-        .delete(format!("{base}/api/staff/session"))
-        .header("Cookie", &cookie)
-        .header("Sec-Fetch-Site", "cross-site")
-        .send()
-        .await
-        .expect("send");
-    problem(cross_sign_out, StatusCode::FORBIDDEN, "cross-site").await;
     assert_eq!(
         fx.store.get_order(&id).await.expect("order").status,
         OrderStatus::Received,
@@ -336,30 +247,17 @@ async fn cookie_changes_must_come_from_the_console_itself() {
     );
 
     // From the console's own origin (modern or older browser) it goes through.
-    let accepted = same_origin(client.post(&url))
-        .header("Cookie", &cookie)
-        .json(&json!({"status": "accepted"}))
-        .send()
-        .await
-        .expect("send");
+    let accepted = send(console(client.post(&url), &cookie).json(&accept)).await;
     assert_eq!(accepted.status(), StatusCode::OK);
-    let preparing = client
-        .post(&url)
-        .header("Cookie", &cookie)
-        .header("Origin", format!("http://{host}"))
-        .json(&json!({"status": "preparing"}))
-        .send()
-        .await
-        .expect("send");
+    let preparing = send(
+        by_cookie(client.post(&url))
+            .header("Origin", format!("http://{host}"))
+            .json(&json!({"status": "preparing"})),
+    )
+    .await;
     assert_eq!(preparing.status(), StatusCode::OK);
     // API clients with a Bearer key need no browser headers.
-    let ready = client
-        .post(&url)
-        .bearer_auth(&staff)
-        .json(&json!({"status": "ready"}))
-        .send()
-        .await
-        .expect("send");
+    let ready = send_json(client.post(&url), &staff, &json!({"status": "ready"})).await;
     assert_eq!(ready.status(), StatusCode::OK);
     let ready: Value = ready.json().await.expect("json");
     let key_id = fx.store.list_keys().await.expect("keys")[0].id.clone();
@@ -368,24 +266,18 @@ async fn cookie_changes_must_come_from_the_console_itself() {
         assert!(change["at"].is_string(), "when, recorded");
     }
     // The diner's status page reads the same order.
-    let diner: Value = client
-        .get(format!(
-            "{base}{}",
-            placed["status_url"].as_str().unwrap_or_default()
-        ))
-        .send()
-        .await
-        .expect("send")
-        .json()
-        .await
-        .expect("json");
+    let diner = fetch_json(client.get(format!(
+        "{base}{}",
+        placed["status_url"].as_str().unwrap_or_default()
+    )))
+    .await;
     assert_eq!(diner["status"], "ready");
 }
 
 #[tokio::test]
 async fn five_failed_sign_ins_a_minute_then_429_with_retry_after() {
     let fx = Fixture::new();
-    let base = serve(&fx).await;
+    let base = fx.serve_with_peers().await;
     let client = Client::new();
     let staff = fx.key(Role::Staff).await;
     for attempt in 0..5 {
@@ -406,19 +298,19 @@ async fn five_failed_sign_ins_a_minute_then_429_with_retry_after() {
     let body = problem(limited, StatusCode::TOO_MANY_REQUESTS, "too-many-requests").await;
     assert_eq!(body["retry_after"], retry_after);
     // Bearer keys (API clients) are not sign-ins and are not limited.
-    let by_key = client
-        .get(format!("{base}/api/staff/queue?location=alpha"))
-        .bearer_auth(&staff)
-        .send()
-        .await
-        .expect("send");
+    let by_key = send(
+        client
+            .get(format!("{base}/api/staff/queue?location=alpha"))
+            .bearer_auth(&staff),
+    )
+    .await;
     assert_eq!(by_key.status(), StatusCode::OK);
 }
 
 #[tokio::test]
 async fn revoking_a_key_ends_its_sessions() {
     let fx = Fixture::new();
-    let base = serve(&fx).await;
+    let base = fx.serve_with_peers().await;
     let client = Client::new();
     let staff = fx.key(Role::Staff).await;
     let tablet = session(&client, &base, &staff).await;
@@ -430,11 +322,11 @@ async fn revoking_a_key_ends_its_sessions() {
         .await
         .expect("revoke");
     for cookie in [&tablet, &phone] {
-        let refused = same_origin(client.get(format!("{base}/api/staff/queue?location=alpha")))
-            .header("Cookie", cookie)
-            .send()
-            .await
-            .expect("send");
+        let refused = send(console(
+            client.get(format!("{base}/api/staff/queue?location=alpha")),
+            cookie,
+        ))
+        .await;
         problem(refused, StatusCode::UNAUTHORIZED, "unauthorized").await;
     }
     let (again, cookie) = sign_in(&client, &base, &staff).await;
@@ -445,7 +337,7 @@ async fn revoking_a_key_ends_its_sessions() {
 #[tokio::test]
 async fn polling_the_queue_and_board_answers_304_while_nothing_changed() {
     let fx = Fixture::new();
-    let base = serve(&fx).await;
+    let base = fx.serve_with_peers().await;
     let client = Client::new();
     let staff = fx.key(Role::Staff).await;
     let cookie = session(&client, &base, &staff).await;
@@ -456,42 +348,18 @@ async fn polling_the_queue_and_board_answers_304_while_nothing_changed() {
     .into_iter()
     .enumerate()
     {
-        let first = same_origin(client.get(&url))
-            .header("Cookie", &cookie)
-            .send()
-            .await
-            .expect("send");
+        let first = send(console(client.get(&url), &cookie)).await;
         assert_eq!(first.status(), StatusCode::OK);
-        let etag = first
-            .headers()
-            .get("etag")
-            .and_then(|v| v.to_str().ok())
-            .unwrap_or_default()
-            .to_owned();
+        let etag = header(&first, "etag");
         assert!(etag.starts_with('"') && etag.len() > 10, "{etag}");
-        let same = same_origin(client.get(&url))
-            .header("Cookie", &cookie)
-            .header("If-None-Match", &etag)
-            .send()
-            .await
-            .expect("send");
+        let if_changed = || console(client.get(&url), &cookie).header("If-None-Match", &etag);
+        let same = send(if_changed()).await;
         assert_eq!(same.status(), StatusCode::NOT_MODIFIED);
         assert!(same.bytes().await.expect("body").is_empty());
         place(&client, &base, &fx, &format!("order-{n}")).await;
-        let changed = same_origin(client.get(&url))
-            .header("Cookie", &cookie)
-            .header("If-None-Match", &etag)
-            .send()
-            .await
-            .expect("send");
+        let changed = send(if_changed()).await;
         assert_eq!(changed.status(), StatusCode::OK);
-        let new_etag = changed
-            .headers()
-            .get("etag")
-            .and_then(|v| v.to_str().ok())
-            .unwrap_or_default()
-            .to_owned();
-        assert_ne!(new_etag, etag);
+        assert_ne!(header(&changed, "etag"), etag);
     }
 }
 
@@ -512,15 +380,15 @@ async fn read_until(response: &mut Response, seen: &mut String, want: &str, limi
 #[tokio::test]
 async fn the_event_stream_tells_of_new_orders_at_once_and_ends_with_the_session() {
     let fx = Fixture::new();
-    let base = serve(&fx).await;
+    let base = fx.serve_with_peers().await;
     let client = Client::new();
     let staff = fx.key(Role::Staff).await;
     let cookie = session(&client, &base, &staff).await;
-    let mut stream = same_origin(client.get(format!("{base}/api/staff/events?location=alpha")))
-        .header("Cookie", &cookie)
-        .send()
-        .await
-        .expect("send");
+    let mut stream = send(console(
+        client.get(format!("{base}/api/staff/events?location=alpha")),
+        &cookie,
+    ))
+    .await;
     assert_eq!(stream.status(), StatusCode::OK);
     assert_eq!(
         stream
@@ -556,12 +424,11 @@ async fn the_event_stream_tells_of_new_orders_at_once_and_ends_with_the_session(
     eprintln!("order placed → event received, median {:?}", latencies[2]);
     assert!(seen.contains("event: placed"));
 
-    let sold_out = same_origin(client.put(format!("{base}/api/staff/sold-out")))
-        .header("Cookie", &cookie)
-        .json(&json!({"item": {"kind": "dish", "dish": "dumplings"}, "sold_out": true}))
-        .send()
-        .await
-        .expect("send");
+    let sold_out = send(
+        console(client.put(format!("{base}/api/staff/sold-out")), &cookie)
+            .json(&json!({"item": {"kind": "dish", "dish": "dumplings"}, "sold_out": true})),
+    )
+    .await;
     assert_eq!(sold_out.status(), StatusCode::OK);
     read_until(
         &mut stream,
@@ -571,11 +438,11 @@ async fn the_event_stream_tells_of_new_orders_at_once_and_ends_with_the_session(
     )
     .await;
 
-    let out = same_origin(client.delete(format!("{base}/api/staff/session")))
-        .header("Cookie", &cookie)
-        .send()
-        .await
-        .expect("send");
+    let out = send(console(
+        client.delete(format!("{base}/api/staff/session")),
+        &cookie,
+    ))
+    .await;
     assert_eq!(out.status(), StatusCode::NO_CONTENT);
     read_until(
         &mut stream,
@@ -594,28 +461,19 @@ async fn the_event_stream_tells_of_new_orders_at_once_and_ends_with_the_session(
 #[tokio::test]
 async fn the_openapi_document_describes_the_console_routes() {
     let fx = Fixture::new();
-    let base = serve(&fx).await;
-    let doc: Value = Client::new()
-        .get(format!("{base}/api/openapi.json"))
-        .send()
-        .await
-        .expect("send")
-        .json()
-        .await
-        .expect("json");
-    for (path, method) in [
-        ("/api/staff/session", "post"),
-        ("/api/staff/session", "get"),
-        ("/api/staff/session", "delete"),
-        ("/api/staff/events", "get"),
-        ("/api/staff/config", "get"),
-        ("/api/staff/board", "get"),
-    ] {
-        assert!(
-            doc["paths"][path][method].is_object(),
-            "{method} {path} missing"
-        );
-    }
+    let base = fx.serve_with_peers().await;
+    let doc = fetch_json(Client::new().get(format!("{base}/api/openapi.json"))).await;
+    assert_operations(
+        &doc,
+        &[
+            ("/api/staff/session", "post"),
+            ("/api/staff/session", "get"),
+            ("/api/staff/session", "delete"),
+            ("/api/staff/events", "get"),
+            ("/api/staff/config", "get"),
+            ("/api/staff/board", "get"),
+        ],
+    );
     assert_eq!(
         doc["components"]["securitySchemes"]["session"]["in"],
         "cookie"

@@ -13,6 +13,8 @@ use chrono::{DateTime, NaiveTime, TimeZone, Utc};
 use functions::store::{Role, SqliteStore, Store};
 #[cfg(feature = "sqlite")]
 use functions::{AppState, Catalog};
+use reqwest::{RequestBuilder, Response, StatusCode};
+use serde_json::Value;
 #[cfg(feature = "sqlite")]
 use tempfile::TempDir;
 
@@ -46,7 +48,8 @@ fn dish(id: &str, name: &str, price: i64, options: Vec<OptionGroup>) -> Dish {
     }
 }
 
-fn coupon(code: &str, kind: CouponKind) -> Coupon {
+/// A shared coupon with no limits but its `kind`: tests set the rest with `..coupon(…)`.
+pub fn coupon(code: &str, kind: CouponKind) -> Coupon {
     Coupon {
         code: code.into(),
         kind,
@@ -287,16 +290,33 @@ impl Fixture {
 
     /// Serves the full router on 127.0.0.1 (a free port); returns its base URL.
     pub async fn serve(&self) -> String {
-        let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
-            .await
-            .expect("bind");
-        let addr = listener.local_addr().expect("addr");
+        let (listener, base) = loopback().await;
         let app = functions::router(self.state.clone());
         tokio::spawn(async move {
             let _ = axum::serve(listener, app).await;
         });
-        format!("http://{addr}")
+        base
     }
+
+    /// Like [`Fixture::serve`], with the peer address known (as `carte serve` does).
+    pub async fn serve_with_peers(&self) -> String {
+        let (listener, base) = loopback().await;
+        let app = functions::router(self.state.clone())
+            .into_make_service_with_connect_info::<std::net::SocketAddr>();
+        tokio::spawn(async move {
+            let _ = axum::serve(listener, app).await;
+        });
+        base
+    }
+}
+
+/// A listener on a free loopback port, and its base URL.
+async fn loopback() -> (tokio::net::TcpListener, String) {
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
+        .await
+        .expect("bind");
+    let addr = listener.local_addr().expect("addr");
+    (listener, format!("http://{addr}"))
 }
 
 /// A dine-in cart at `alpha` table 1: one beef noodles (hot, egg) and two dumplings.
@@ -312,4 +332,85 @@ pub fn cart_json() -> serde_json::Value {
             {"dish": "dumplings", "quantity": 2}
         ]
     })
+}
+
+/// An API Gateway v2 event from `tests/fixtures/events/`.
+pub fn event(name: &str) -> String {
+    let path = format!(
+        "{}/tests/fixtures/events/{name}",
+        env!("CARGO_MANIFEST_DIR")
+    );
+    std::fs::read_to_string(&path).unwrap_or_else(|e| panic!("cannot read {path}: {e}"))
+}
+
+/// Sends a request; a failure to send fails the test.
+pub async fn send(request: RequestBuilder) -> Response {
+    request.send().await.expect("send")
+}
+
+/// Sends `body` as JSON with the API key `key` (a Bearer token).
+pub async fn send_json(request: RequestBuilder, key: &str, body: &Value) -> Response {
+    send(request.bearer_auth(key).json(body)).await
+}
+
+/// Sends a request and reads its body as JSON.
+pub async fn fetch_json(request: RequestBuilder) -> Value {
+    send(request).await.json().await.expect("json")
+}
+
+/// A response header as text, empty when missing.
+pub fn header(response: &Response, name: &str) -> String {
+    response
+        .headers()
+        .get(name)
+        .and_then(|v| v.to_str().ok())
+        .unwrap_or_default()
+        .to_owned()
+}
+
+/// Asserts an answer is the problem `urn:carte:problem:{slug}` with status `want`, sent as
+/// `application/problem+json`.
+pub fn assert_problem(
+    status: StatusCode,
+    content_type: &str,
+    body: &Value,
+    want: StatusCode,
+    slug: &str,
+) {
+    assert_eq!(status, want, "{body}");
+    assert_eq!(content_type, "application/problem+json");
+    assert_eq!(body["type"], format!("urn:carte:problem:{slug}"), "{body}");
+}
+
+/// Reads an HTTP response that must be the problem `slug` with `status`; returns its body.
+pub async fn problem(response: Response, status: StatusCode, slug: &str) -> Value {
+    let (got, content_type) = (response.status(), header(&response, "content-type"));
+    let text = response.text().await.expect("problem body");
+    // Not JSON: kept as text, so that the failing assertion shows it.
+    let body = serde_json::from_str(&text).unwrap_or(Value::String(text));
+    assert_problem(got, &content_type, &body, status, slug);
+    body
+}
+
+/// Asserts the OpenAPI document `doc` describes each `(path, method)`.
+pub fn assert_operations(doc: &Value, operations: &[(&str, &str)]) {
+    for (path, method) in operations {
+        assert!(
+            doc["paths"][path][method].is_object(),
+            "{method} {path} missing"
+        );
+    }
+}
+
+/// The fields a problem's `errors` name, in order.
+pub fn fields(problem: &Value) -> Vec<String> {
+    problem["errors"]
+        .as_array()
+        .map(|errors| {
+            errors
+                .iter()
+                .filter_map(|e| e["field"].as_str().map(str::to_owned))
+                .collect()
+        })
+        .unwrap_or_default()
 }
