@@ -276,11 +276,13 @@ async fn a_campaign_through_three_channels_and_the_counter_adds_up() {
         ),
     )
     .await;
-    // 3 and 4: a member through chat, then again with TEN.
+    // 3 and 4: a member who signed up through chat at alpha (a new member of
+    // chat), then ordered through chat again with TEN.
     let (status, text) = post(
         state,
         "/api/members",
-        json!({"phone": "13800138000", "consent": true, "name": "Li Lei"}),
+        json!({"phone": "13800138000", "consent": true, "name": "Li Lei",
+               "last_touch": chat.clone(), "location": "alpha"}),
     )
     .await;
     assert_eq!(status, StatusCode::CREATED, "{text}");
