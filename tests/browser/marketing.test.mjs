@@ -109,9 +109,9 @@ test('marketer_reads_the_dashboard_and_downloads_csv', async () => {
   assert.equal(await figure('visits'), '2');
   assert.equal(await figure('orders'), '1');
   assert.equal(await figure('redemptions_counter'), '1');
-  assert.equal(await figure('discount'), '10.00');
+  assert.equal(await figure('discount'), '¥10.00');
   assert.equal(await page.locator('#campaign-chart svg rect').count(), 2, 'one bar per campaign');
-  // Names are in the site's default language (zh): find the button by campaign id.
+  // The report names campaigns in the site's default language (zh) only: find the button by campaign id.
   await page.locator('button[data-campaign="noodle-festival"]').click();
   await page.locator('#detail-h', { hasText: '秋冬面条节' }).waitFor();
   assert.equal(await page.evaluate(() => document.activeElement.id), 'detail-h', 'focus moves to the detail');
@@ -141,6 +141,6 @@ test('marketer_reads_the_dashboard_and_downloads_csv', async () => {
   await page.getByRole('button', { name: 'Forget key' }).click();
   await page.getByLabel('Marketer key').fill(site.key);
   await page.getByRole('button', { name: 'Open the dashboard' }).click();
-  await page.locator('#signin-error', { hasText: 'role' }).waitFor();
+  await page.locator('#signin-error', { hasText: 'This key is not a marketer key.' }).waitFor();
   await context.close();
 });
