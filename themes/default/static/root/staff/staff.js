@@ -740,8 +740,12 @@ async function start() {
   }
   // Ages move on without new data.
   setInterval(() => { if (S.signedIn && S.view === 'queue') render(); }, 20000);
-  let me;
-  try { me = await api('/api/staff/session'); } catch { me = null; }
+  // Ask who is signed in only when this device signed in last time: a signed-out
+  // device shows the form without a 401 (which browsers log as a console error).
+  let me = null;
+  if (saved.get('session') === '1') {
+    try { me = await api('/api/staff/session'); } catch { me = null; }
+  }
   if (me && me.ok) await signedIn(me.data);
   else showSignIn('');
 }
