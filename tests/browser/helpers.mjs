@@ -129,3 +129,58 @@ export async function orderNumber(page) {
 
 /** Waits until the storefront script runs on the page (it loads after the first paint; the catalog comes later, on the first touch). */
 export const menuReady = (page) => page.waitForFunction(() => document.documentElement.dataset.ready === '1');
+
+/** Console errors and uncaught exceptions of a page, as they happen (401/403 answers to a wrong key allowed unless `allowAuth` is false). */
+export function watchConsole(page, { allowAuth = true } = {}) {
+  const errors = [];
+  page.on('pageerror', (e) => errors.push(e.message));
+  page.on('console', (m) => {
+    if (m.type() === 'error' && !(allowAuth && /status of 40[13]/.test(m.text()))) errors.push(m.text());
+  });
+  return errors;
+}
+
+/** What makes the page wider than its viewport: [] when nothing does, else the widest culprits. */
+export const overflowX = (page) => page.evaluate(() => {
+  const width = window.innerWidth;
+  if (document.documentElement.scrollWidth <= width) return [];
+  const out = [`page is ${document.documentElement.scrollWidth}px wide`];
+  for (const e of document.querySelectorAll('body *')) {
+    const r = e.getBoundingClientRect();
+    if (r.right > width + 0.5 && !e.parentElement.closest('.scroll')) out.push(`${e.tagName.toLowerCase()}#${e.id}.${e.className} right=${Math.round(r.right)}`);
+  }
+  return out.slice(0, 8);
+});
+
+/** Visible text set smaller than `min` CSS px (SVG text scaled as drawn). */
+export const smallText = (page, min = 12) => page.evaluate((min) => {
+  const out = [];
+  const walker = document.createTreeWalker(document.body, NodeFilter.SHOW_TEXT);
+  for (let n = walker.nextNode(); n; n = walker.nextNode()) {
+    const e = n.parentElement;
+    if (!n.textContent.trim() || !e || !e.checkVisibility({ visibilityProperty: true, opacityProperty: true })) continue;
+    const r = e.getBoundingClientRect();
+    if (r.width <= 1 || r.height <= 1) continue;
+    let size = parseFloat(getComputedStyle(e).fontSize);
+    const svg = e.closest('svg');
+    if (svg?.viewBox?.baseVal?.width) size *= svg.getBoundingClientRect().width / svg.viewBox.baseVal.width;
+    if (size < min - 0.01) out.push(`${e.tagName.toLowerCase()}.${e.getAttribute('class') || ''} "${n.textContent.trim().slice(0, 30)}" ${size.toFixed(1)}px`);
+  }
+  return out.slice(0, 8);
+}, min);
+
+/** Visible text boxes whose text is cut (hidden overflow, or drawn past the screen's edge outside a scroll box). */
+export const clippedText = (page) => page.evaluate(() => {
+  const out = [];
+  for (const e of document.querySelectorAll('body *')) {
+    if (!e.checkVisibility({ visibilityProperty: true }) || e.closest('.vh, .phone-vh, .skip, svg')) continue;
+    if (![...e.childNodes].some((c) => c.nodeType === 3 && c.textContent.trim())) continue;
+    const s = getComputedStyle(e);
+    const r = e.getBoundingClientRect();
+    if (r.width <= 1) continue;
+    const hides = /hidden|clip/.test(s.overflowX) || s.textOverflow === 'ellipsis';
+    if (hides && e.scrollWidth > e.clientWidth + 1) out.push(`${e.tagName.toLowerCase()}.${e.getAttribute('class') || ''} "${e.textContent.trim().slice(0, 30)}" cut`);
+    else if (!e.closest('.scroll') && (r.right > window.innerWidth + 0.5 || r.left < -0.5)) out.push(`${e.tagName.toLowerCase()} "${e.textContent.trim().slice(0, 30)}" off screen`);
+  }
+  return out.slice(0, 8);
+});

@@ -145,16 +145,20 @@ test('new orders appear on the open queue within a second; staff move one to rea
   assert.equal(cancelled.status, 'cancelled');
   assert.equal(cancelled.history.at(-1).reason, 'Out of dumplings');
 
-  // The pickup board: the ready number, big, and nothing personal.
+  // The pickup board: pickup orders only (placed[0] is at a table), big, and nothing personal.
+  const slot = (h) => new Date(`${new Date(Date.now() + 86_400_000 + 8 * 3_600_000).toISOString().slice(0, 10)}T${h}:00+08:00`).toISOString();
+  const pickup = await placeOrder([line('zhong-dumplings', 1)], { slot: slot('10:00'), note: 'coriander' });
+  await advance(api, pickup.id, 'ready');
   const board = await open(context, '/staff/board.html?location=chunxi');
-  await board.page.locator('#ready li', { hasText: placed[0].number }).waitFor();
+  await board.page.locator('#ready li', { hasText: pickup.number }).waitFor();
+  assert.equal(await board.page.locator('.numbers li', { hasText: placed[0].number }).count(), 0, 'no dine-in number');
   assert.ok(!(await board.page.locator('body').textContent()).includes('coriander'));
   const boardApi = await fetch(`${site.base}/api/staff/board?location=chunxi`).then((r) => r.json());
   assert.deepEqual(Object.keys(boardApi).sort(), ['location', 'preparing', 'ready']);
-  assert.ok(boardApi.ready.includes(placed[0].number));
   // A number made ready elsewhere shows up on the open board.
-  await advance(api, placed[2].id, 'ready');
-  await board.page.locator('#ready li', { hasText: placed[2].number }).waitFor({ timeout: 3000 });
+  const later = await placeOrder([line('zhong-dumplings', 1)], { slot: slot('10:15') });
+  await advance(api, later.id, 'ready');
+  await board.page.locator('#ready li', { hasText: later.number }).waitFor({ timeout: 3000 });
   const fontSize = await board.page.locator('#ready li').first().evaluate((e) => parseFloat(getComputedStyle(e).fontSize));
   assert.ok(fontSize >= 48, `big numbers (${fontSize}px)`);
   await shot(page, 'queue');
@@ -281,15 +285,16 @@ test('every staff view has no axe violations, on a tablet and a phone, in both l
     await page.locator('.order .cancel').first().click();
     await axe(page, 'cancel dialog');
     await page.getByRole('button', { name: 'Back' }).click();
-    for (const path of ['/staff/kitchen.html', '/staff/soldout.html', '/staff/board.html?location=chunxi']) {
+    for (const path of ['/staff/kitchen.html', '/staff/soldout.html', '/staff/redeem.html', '/staff/board.html?location=chunxi', '/staff/board.html']) {
       await page.goto(site.base + path);
       await page.locator(path.includes('board') ? '#ready' : '#app').waitFor();
       if (path.includes('soldout')) await page.getByRole('switch').first().waitFor();
       await axe(page, path);
     }
-    // Chinese, chosen once and remembered.
+    // Chinese, chosen once and remembered (on a phone the language is under Settings).
     await page.goto(`${site.base}/staff/`);
     await page.locator('#app').waitFor();
+    if (!(await page.locator('#lang').isVisible())) await page.locator('#settings summary').click();
     await page.locator('#lang').selectOption('zh');
     assert.equal(await page.locator('h1').textContent(), '订单');
     assert.equal(await page.evaluate(() => document.documentElement.lang), 'zh');
@@ -297,6 +302,7 @@ test('every staff view has no axe violations, on a tablet and a phone, in both l
     await page.locator('h1', { hasText: '订单' }).waitFor();
     await page.locator('.order').first().waitFor();
     await axe(page, 'queue in Chinese');
+    if (!(await page.locator('#lang').isVisible())) await page.locator('#settings summary').click();
     await page.locator('#lang').selectOption('en');
     assert.deepEqual(errors, []);
     await context.close();

@@ -1,37 +1,127 @@
 // Carte marketing dashboard: the campaign and sales reports of the ordering API
 // (role marketer, Bearer key kept in this tab's sessionStorage), drawn as
-// tables and tiny inline SVG bar charts. No framework, no library, no CDN.
+// tables and tiny bar charts, in English or Chinese. No framework, no library, no CDN.
+//
+// The default period is the server's (the shop's local days): `from` and `to`
+// are only sent once the marketer picks dates, and the page shows the period
+// the server answered with.
 
 const $ = (sel) => document.querySelector(sel);
 const KEY = 'carte.marketer.key';
 const SVG = 'http://www.w3.org/2000/svg';
 
-let report = null;
-let shown = null;
-let exponent = 2;
-
-const money = (minor) => {
-  const sign = minor < 0 ? '-' : '';
-  const abs = Math.abs(minor);
-  if (exponent === 0) return sign + String(abs);
-  const unit = 10 ** exponent;
-  return `${sign}${Math.floor(abs / unit)}.${String(abs % unit).padStart(exponent, '0')}`;
+const STRINGS = {
+  en: {
+    title: 'Campaigns · Marketing', site: 'Carte · Marketing', skip: 'Skip to content', language: 'Language', h1: 'Campaigns',
+    signin: 'Sign in', key: 'Marketer key', open: 'Open the dashboard', hint1: 'Create one with', hint2: '— it stays in this tab only.',
+    need_key: 'Type the marketer key.', not_marketer: 'This key is not a marketer key. Use a key made with --role marketer.',
+    unknown_key: 'This key is not known or was revoked.', signout: 'Forget key',
+    from: 'From', to: 'To', location: 'Location', all_locations: 'All locations', show: 'Show',
+    loading: 'Loading…', period: 'Figures from {from} to {to} ({currency}).', load_failed: 'Could not load the figures: {why}',
+    totals_h: 'All campaigns', per_location: 'Per location', campaigns_h: 'By campaign', sales_h: 'Sales', exports_h: 'Exports (CSV)',
+    campaign: 'Campaign', channel: 'Channel', details: 'Details', details_of: 'Details of {name}',
+    coupons_h: 'Coupons and budgets', coupon: 'Coupon', redeemed: 'Redeemed', given: 'Given away', left_n: 'Redemptions left', left_money: 'Money left',
+    dish: 'Dish', quantity: 'Quantity',
+    t_campaigns: 'Figures per campaign', t_channels: 'Figures per channel', t_coupons: 'Coupon budgets', t_dishes: 'Sales per dish', t_locations: 'Figures per location',
+    chart_revenue: 'Revenue per campaign', chart_channels: 'Orders per channel of {name}', chart_hours: 'Orders per hour of the day',
+    orders_1: '{n} order', orders_n: '{n} orders', at_counter: '{n} at the counter', no_data: 'Nothing in this period.',
+    dl_orders: 'Download orders', dl_members: 'Download members', dl_redemptions: 'Download redemptions',
+    downloaded: 'Downloaded {kind}.', dl_failed: 'Could not download {kind}: {why}',
+    ch_counter: 'At the counter', ch_direct: 'Direct (no channel)', colon: ': ', comma: ', ',
+    f_visits: 'Visits', f_orders: 'Orders', f_revenue: 'Revenue', f_discount: 'Discount given', f_redemptions_online: 'Redeemed online',
+    f_redemptions_counter: 'Redeemed at the counter', f_new_members: 'New members', f_repeat_rate_bp: 'Repeat rate',
+    c_visits: 'Visits', c_orders: 'Orders', c_revenue: 'Revenue', c_discount: 'Discount', c_redemptions_online: 'Online',
+    c_redemptions_counter: 'Counter', c_new_members: 'New members', c_repeat_rate_bp: 'Repeat',
+  },
+  zh: {
+    title: '营销活动 · 营销', site: 'Carte · 营销', skip: '跳到内容', language: '语言', h1: '营销活动',
+    signin: '登录', key: '营销密钥', open: '打开数据看板', hint1: '创建密钥：', hint2: '——只保存在此标签页中。',
+    need_key: '请输入营销密钥。', not_marketer: '此密钥不是营销密钥。请使用 --role marketer 创建的密钥。',
+    unknown_key: '此密钥不存在或已被吊销。', signout: '忘记密钥',
+    from: '开始日期', to: '结束日期', location: '门店', all_locations: '全部门店', show: '查看',
+    loading: '加载中…', period: '{from} 至 {to} 的数据（{currency}）。', load_failed: '无法加载数据：{why}',
+    totals_h: '全部活动', per_location: '按门店', campaigns_h: '按活动', sales_h: '销售', exports_h: '导出（CSV）',
+    campaign: '活动', channel: '渠道', details: '详情', details_of: '{name} 的详情',
+    coupons_h: '优惠券与预算', coupon: '优惠券', redeemed: '已核销', given: '已优惠', left_n: '剩余次数', left_money: '剩余金额',
+    dish: '菜品', quantity: '数量',
+    t_campaigns: '各活动数据', t_channels: '各渠道数据', t_coupons: '优惠券预算', t_dishes: '各菜品销售', t_locations: '各门店数据',
+    chart_revenue: '各活动收入', chart_channels: '{name} 各渠道订单', chart_hours: '各时段订单',
+    orders_1: '{n} 单', orders_n: '{n} 单', at_counter: '到店 {n} 次', no_data: '此期间没有数据。',
+    dl_orders: '下载订单', dl_members: '下载会员', dl_redemptions: '下载核销记录',
+    downloaded: '已下载 {kind}。', dl_failed: '无法下载 {kind}：{why}',
+    ch_counter: '到店核销', ch_direct: '直接（无渠道）', colon: '：', comma: '，',
+    f_visits: '访问', f_orders: '订单', f_revenue: '收入', f_discount: '优惠金额', f_redemptions_online: '线上核销',
+    f_redemptions_counter: '到店核销', f_new_members: '新会员', f_repeat_rate_bp: '复购率',
+    c_visits: '访问', c_orders: '订单', c_revenue: '收入', c_discount: '优惠', c_redemptions_online: '线上',
+    c_redemptions_counter: '到店', c_new_members: '新会员', c_repeat_rate_bp: '复购',
+  },
 };
-const percent = (bp) => `${(bp / 100).toFixed(1)}%`;
+
+let lang = 'en';
+let config = null; // GET /api/staff/config (public): languages, locations and dish names in every language
+let report = null;
+let sales = null;
+let shown = null;
+let chosen = null; // {from, to} once the marketer picks dates; null = the server's default period
+
+const t = (k, vars = {}) => (STRINGS[lang][k] ?? STRINGS.en[k] ?? k).replace(/\{(\w+)\}/g, (_, n) => vars[n] ?? '');
+const siteLang = () => config?.languages?.[0] || 'zh';
 
 function el(tag, attrs = {}, ...children) {
   const node = document.createElement(tag);
-  for (const [k, v] of Object.entries(attrs)) node.setAttribute(k, v);
-  for (const child of children) node.append(child);
+  for (const [k, v] of Object.entries(attrs)) if (v != null) node.setAttribute(k, v);
+  node.append(...children.filter((c) => c != null));
   return node;
+}
+
+const money = (minor) => {
+  if (minor == null) return '—';
+  const e = report?.exponent ?? 2;
+  return new Intl.NumberFormat(lang, { style: 'currency', currency: report?.currency || 'CNY', currencyDisplay: 'narrowSymbol', minimumFractionDigits: e, maximumFractionDigits: e })
+    .format(minor / 10 ** e);
+};
+const count = (n) => (n == null ? '—' : String(n));
+const percent = (bp) => (bp == null ? '—' : `${(bp / 100).toFixed(1)}%`);
+const day = (iso) => new Intl.DateTimeFormat(lang, { dateStyle: 'medium', timeZone: 'UTC' }).format(new Date(`${iso}T00:00:00Z`));
+
+/**
+ * A name in the chosen language: from a localized map (the console config's
+ * dishes and locations, or a `names` map should the report carry one), else the
+ * report's `name`, which is in the site's default language — marked as such.
+ */
+function named(item, localized) {
+  const map = localized || item.names || (typeof item.name === 'object' ? item.name : null);
+  if (map && map[lang]) return { text: map[lang], lang };
+  const text = typeof item.name === 'string' && item.name ? item.name : (map && Object.values(map)[0]) || item.id || '';
+  return { text, lang: siteLang() };
+}
+const langOf = (n) => (n.lang === lang ? null : n.lang);
+
+function channelName(h) {
+  if (h.channel === 'counter' || h.channel === 'direct') return { text: t(`ch_${h.channel}`), lang };
+  return named(h);
+}
+function dishName(d) {
+  for (const menu of config?.menus || []) {
+    for (const cat of menu.categories) {
+      const found = cat.dishes.find((x) => x.id === d.dish);
+      if (found) return named(d, found.name);
+    }
+  }
+  return named({ ...d, name: d.name || d.dish });
+}
+function locationName(id) {
+  const fromConfig = config?.locations?.find((l) => l.id === id);
+  if (fromConfig) return named({ id }, fromConfig.name);
+  const fromReport = report?.site_locations?.find((l) => l.id === id);
+  return named(fromReport || { id, name: id });
 }
 
 async function api(path) {
   const key = sessionStorage.getItem(KEY) || '';
   const response = await fetch(path, { headers: { authorization: `Bearer ${key}` }, cache: 'no-store' });
   if (response.status === 401 || response.status === 403) {
-    const problem = await response.json().catch(() => ({}));
-    throw Object.assign(new Error(problem.detail || 'This key may not read reports.'), { auth: true });
+    throw Object.assign(new Error(t(response.status === 403 ? 'not_marketer' : 'unknown_key')), { auth: true });
   }
   if (!response.ok) {
     const problem = await response.json().catch(() => ({}));
@@ -41,131 +131,138 @@ async function api(path) {
   return response;
 }
 
-function query() {
-  const params = new URLSearchParams({ from: $('#from').value, to: $('#to').value });
+/** The report's query: the dates only once chosen (else the server's default), the location if any. */
+function query(period = chosen) {
+  const params = new URLSearchParams();
+  if (period) { params.set('from', period.from); params.set('to', period.to); }
   if ($('#location').value) params.set('location', $('#location').value);
   return params.toString();
 }
 
-/** A horizontal bar chart of `rows` ({label, value, text}) as inline SVG. */
+/** A bar chart: one list item per row (its label and value as text that wraps, never cut) and a bar. */
 function barChart(figure, title, rows, cls = 'a') {
-  figure.replaceChildren();
-  const width = 640;
-  const row = 26;
-  const labelWidth = 180;
-  const height = Math.max(row * rows.length + 8, 34);
   const max = Math.max(1, ...rows.map((r) => r.value));
-  const svg = document.createElementNS(SVG, 'svg');
-  svg.setAttribute('viewBox', `0 0 ${width} ${height}`);
-  svg.setAttribute('role', 'img');
-  svg.setAttribute('aria-label', `${title}: ${rows.map((r) => `${r.label} ${r.text}`).join(', ') || 'no data'}`);
-  rows.forEach((r, i) => {
-    const y = 4 + i * row;
-    const label = document.createElementNS(SVG, 'text');
-    label.setAttribute('x', '0');
-    label.setAttribute('y', String(y + 16));
-    label.textContent = r.label.length > 24 ? `${r.label.slice(0, 23)}…` : r.label;
-    const bar = document.createElementNS(SVG, 'rect');
-    const w = Math.round(((width - labelWidth - 90) * r.value) / max);
-    bar.setAttribute('x', String(labelWidth));
-    bar.setAttribute('y', String(y + 3));
-    bar.setAttribute('width', String(Math.max(w, r.value > 0 ? 2 : 0)));
-    bar.setAttribute('height', '16');
-    bar.setAttribute('class', cls);
-    const value = document.createElementNS(SVG, 'text');
-    value.setAttribute('x', String(labelWidth + w + 6));
-    value.setAttribute('y', String(y + 16));
-    value.textContent = r.text;
-    svg.append(label, bar, value);
+  const items = rows.map((r) => {
+    const svg = document.createElementNS(SVG, 'svg');
+    svg.setAttribute('aria-hidden', 'true');
+    svg.setAttribute('focusable', 'false');
+    const rect = document.createElementNS(SVG, 'rect');
+    rect.setAttribute('width', `${((100 * r.value) / max).toFixed(2)}%`);
+    rect.setAttribute('height', '100%');
+    rect.setAttribute('class', cls);
+    svg.append(rect);
+    return el('li', {}, el('span', { class: 'label', lang: langOf(r.label) }, r.label.text), ' ', el('span', { class: 'value' }, r.text), svg);
   });
-  figure.append(svg, el('figcaption', {}, title));
+  figure.replaceChildren(el('figcaption', {}, title), items.length ? el('ul', { class: 'bars' }, ...items) : el('p', { class: 'hint' }, t('no_data')));
 }
 
 const FIGURES = [
-  ['visits', 'Visits', String],
-  ['orders', 'Orders', String],
-  ['revenue', 'Revenue', money],
-  ['discount', 'Discount given', money],
-  ['redemptions_online', 'Redeemed online', String],
-  ['redemptions_counter', 'Redeemed at the counter', String],
-  ['new_members', 'New members', String],
-  ['repeat_rate_bp', 'Repeat rate', percent],
+  ['visits', count], ['orders', count], ['revenue', money], ['discount', money],
+  ['redemptions_online', count], ['redemptions_counter', count], ['new_members', count], ['repeat_rate_bp', percent],
 ];
+const figureCells = (f) => FIGURES.map(([k, fmt]) => el('td', {}, fmt(f[k])));
+const figureHeads = () => FIGURES.map(([k]) => t(`c_${k}`));
+const rowHead = (n) => el('th', { scope: 'row', lang: langOf(n) }, n.text);
 
-function cells(f) {
-  return FIGURES.map(([k, , fmt]) => el('td', {}, fmt(f[k])));
+/** A table in its own horizontally scrolling box (the first column stays in view). */
+function table(id, label, heads, rows) {
+  const head = el('tr', {}, ...heads.map((h) => el('th', { scope: 'col' }, h)));
+  return el('div', { class: 'scroll', tabindex: '0', role: 'region', 'aria-label': label },
+    el('table', { id }, el('caption', { class: 'vh' }, label), el('thead', {}, head), el('tbody', {}, ...rows)));
 }
 
-function renderTotals(totals, locations) {
-  $('#totals').replaceChildren(...FIGURES.map(([k, label, fmt]) =>
-    el('div', {}, el('dt', {}, label), el('dd', { 'data-figure': k }, fmt(totals[k])))));
+function renderTotals() {
+  const { totals, locations } = report;
+  $('#totals').replaceChildren(...FIGURES.map(([k, fmt]) =>
+    el('div', {}, el('dt', {}, t(`f_${k}`)), el('dd', { 'data-figure': k }, fmt(totals[k])))));
   const box = $('#locations');
   box.replaceChildren();
-  if (locations.length > 0) {
-    const body = el('tbody');
-    for (const l of locations) body.append(el('tr', {}, el('th', { scope: 'row' }, l.location), ...cells(l)));
-    const head = el('tr', {}, el('th', { scope: 'col' }, 'Location'), ...FIGURES.map(([, label]) => el('th', { scope: 'col' }, label)));
-    box.append(el('h3', {}, 'Per location'), el('div', { class: 'scroll', tabindex: '0', role: 'region', 'aria-label': 'Figures per location' },
-      el('table', { id: 'per-location' }, el('caption', { class: 'vh' }, 'Figures per location'), el('thead', {}, head), body)));
+  if (!report.location && locations.length > 0) {
+    box.append(el('h3', {}, t('per_location')), table('per-location', t('t_locations'), [t('location'), ...figureHeads()],
+      locations.map((l) => el('tr', { 'data-location': l.location }, rowHead(locationName(l.location)), ...figureCells(l)))));
   }
 }
 
-function renderCampaigns(campaigns) {
-  const body = $('#campaigns tbody');
-  body.replaceChildren();
-  for (const c of campaigns) {
-    const button = el('button', { type: 'button', class: 'link', 'data-campaign': c.campaign }, 'Details');
-    button.setAttribute('aria-label', `Details of ${c.name}`);
+function renderCampaigns() {
+  const rows = report.campaigns.map((c) => {
+    const name = named(c);
+    const button = el('button', { type: 'button', class: 'link', 'data-campaign': c.campaign, 'aria-label': t('details_of', { name: name.text }) }, t('details'));
     button.addEventListener('click', () => showDetail(c.campaign));
-    body.append(el('tr', { 'data-campaign': c.campaign }, el('th', { scope: 'row' }, c.name), ...cells(c), el('td', {}, button)));
-  }
-  barChart($('#campaign-chart'), 'Revenue per campaign', campaigns.map((c) => ({ label: c.name, value: c.revenue, text: money(c.revenue) })));
+    return el('tr', { 'data-campaign': c.campaign }, rowHead(name), ...figureCells(c), el('td', {}, button));
+  });
+  $('#campaigns-box').replaceChildren(table('campaigns', t('t_campaigns'), [t('campaign'), ...figureHeads(), el('span', { class: 'vh' }, t('details'))], rows));
+  barChart($('#campaign-chart'), t('chart_revenue'), report.campaigns.map((c) => ({ label: named(c), value: c.revenue, text: money(c.revenue) })));
 }
+
+const ordersText = (n) => t(n === 1 ? 'orders_1' : 'orders_n', { n });
 
 function showDetail(id, focus = true) {
   const c = report.campaigns.find((x) => x.campaign === id);
-  if (!c) return;
+  if (!c) { $('#detail').hidden = true; shown = null; return; }
   shown = id;
+  const name = named(c);
   $('#detail').hidden = false;
-  $('#detail-h').textContent = `Campaign: ${c.name}`;
-  const channels = $('#channels tbody');
-  channels.replaceChildren(...c.channels.map((h) =>
-    el('tr', { 'data-channel': h.channel }, el('th', { scope: 'row' }, h.name), ...cells(h))));
-  barChart($('#channel-chart'), `Orders per channel of ${c.name}`,
-    c.channels.map((h) => ({ label: h.name, value: h.orders + h.redemptions_counter, text: `${h.orders} orders, ${h.redemptions_counter} at the counter` })), 'b');
-  const dash = (v, fmt = String) => (v === undefined || v === null ? '—' : fmt(v));
-  $('#coupons tbody').replaceChildren(...c.coupons.map((k) => el('tr', {},
-    el('th', { scope: 'row' }, k.code), el('td', {}, String(k.redemptions)), el('td', {}, money(k.discount)),
-    el('td', {}, dash(k.budget_left)), el('td', {}, dash(k.budget_amount_left, money)))));
+  $('#detail-h').replaceChildren(`${t('campaign')}${t('colon')}`, el('span', { lang: langOf(name) }, name.text));
+  $('#channels-box').replaceChildren(table('channels', t('t_channels'), [t('channel'), ...figureHeads()],
+    c.channels.map((h) => el('tr', { 'data-channel': h.channel }, rowHead(channelName(h)), ...figureCells(h)))));
+  barChart($('#channel-chart'), t('chart_channels', { name: name.text }), c.channels.map((h) => ({
+    label: channelName(h), value: h.orders + h.redemptions_counter,
+    text: `${ordersText(h.orders)}${t('comma')}${t('at_counter', { n: h.redemptions_counter })}`,
+  })), 'b');
+  $('#coupons-box').replaceChildren(table('coupons', t('t_coupons'), [t('coupon'), t('redeemed'), t('given'), t('left_n'), t('left_money')],
+    c.coupons.map((k) => el('tr', { 'data-coupon': k.code }, el('th', { scope: 'row' }, k.code), el('td', {}, count(k.redemptions)),
+      el('td', {}, money(k.discount)), el('td', {}, count(k.budget_left)), el('td', {}, money(k.budget_amount_left))))));
   if (focus) $('#detail-h').focus();
 }
 
-function renderSales(sales) {
-  barChart($('#hour-chart'), 'Orders per hour of the day', sales.by_hour.filter((h) => h.orders > 0)
-    .map((h) => ({ label: `${String(h.hour).padStart(2, '0')}:00`, value: h.orders, text: `${h.orders} (${money(h.revenue)})` })), 'b');
-  $('#dishes tbody').replaceChildren(...sales.by_dish.map((d) => el('tr', {},
-    el('th', { scope: 'row' }, d.name || d.dish), el('td', {}, String(d.quantity)), el('td', {}, money(d.revenue)))));
+function renderSales() {
+  barChart($('#hour-chart'), t('chart_hours'), sales.by_hour.filter((h) => h.orders > 0).map((h) => ({
+    label: { text: `${String(h.hour).padStart(2, '0')}:00`, lang }, value: h.orders, text: `${ordersText(h.orders)} · ${money(h.revenue)}`,
+  })), 'b');
+  $('#dishes-box').replaceChildren(table('dishes', t('t_dishes'), [t('dish'), t('quantity'), t('c_revenue')],
+    sales.by_dish.map((d) => el('tr', { 'data-dish': d.dish }, rowHead(dishName(d)), el('td', {}, count(d.quantity)), el('td', {}, money(d.revenue))))));
+}
+
+function renderPeriod() {
+  const s = $('#status');
+  s.dataset.from = report.from;
+  s.dataset.to = report.to;
+  s.textContent = t('period', { from: day(report.from), to: day(report.to), currency: report.currency });
+}
+
+function renderLocations() {
+  const select = $('#location');
+  const ids = (config?.locations || report?.site_locations || []).map((l) => l.id);
+  const value = select.value;
+  select.replaceChildren(el('option', { value: '' }, t('all_locations')),
+    ...ids.map((id) => { const n = locationName(id); return el('option', { value: id, lang: langOf(n) }, n.text); }));
+  select.value = ids.includes(value) ? value : '';
+}
+
+function renderAll() {
+  if (!report) return;
+  renderLocations();
+  renderTotals();
+  renderCampaigns();
+  if (sales) renderSales();
+  if (shown) showDetail(shown, false);
+  renderPeriod();
 }
 
 async function load() {
-  $('#status').textContent = 'Loading…';
+  $('#status').textContent = t('loading');
   try {
     const q = query();
-    const [campaigns, sales] = await Promise.all([
+    const [campaigns, sold] = await Promise.all([
       api(`/api/reports/campaigns?${q}`).then((r) => r.json()),
       api(`/api/reports/sales?${q}`).then((r) => r.json()),
     ]);
     report = campaigns;
-    exponent = campaigns.exponent;
-    const select = $('#location');
-    if (select.options.length === 1) {
-      for (const l of campaigns.site_locations) select.append(el('option', { value: l.id }, l.name));
-    }
-    renderTotals(campaigns.totals, campaigns.location ? [] : campaigns.locations);
-    renderCampaigns(campaigns.campaigns);
-    renderSales(sales);
-    if (shown) showDetail(shown, false);
-    $('#status').textContent = `Figures from ${campaigns.from} to ${campaigns.to} (${campaigns.currency}).`;
+    sales = sold;
+    // The period the server answered with (its default is the shop's local days).
+    $('#from').value = report.from;
+    $('#to').value = report.to;
+    renderAll();
     return true;
   } catch (error) {
     $('#status').textContent = '';
@@ -173,24 +270,26 @@ async function load() {
       sessionStorage.removeItem(KEY);
       showSignin(error.message);
     } else {
-      $('#status').textContent = `Could not load the figures: ${error.message}`;
+      $('#status').textContent = t('load_failed', { why: error.message });
     }
     return false;
   }
 }
 
 async function download(kind) {
+  const label = t(`dl_${kind}`);
   try {
-    const response = await api(`/api/exports/${kind}.csv?${query()}`);
+    const period = report ? { from: report.from, to: report.to } : chosen;
+    const response = await api(`/api/exports/${kind}.csv?${query(period)}`);
     const blob = await response.blob();
-    const link = el('a', { href: URL.createObjectURL(blob), download: `${kind}-${$('#from').value}-${$('#to').value}.csv` });
+    const link = el('a', { href: URL.createObjectURL(blob), download: `${kind}${period ? `-${period.from}-${period.to}` : ''}.csv` });
     document.body.append(link);
     link.click();
     link.remove();
     setTimeout(() => URL.revokeObjectURL(link.href), 10_000);
-    $('#status').textContent = `Downloaded ${kind}.`;
+    $('#status').textContent = t('downloaded', { kind });
   } catch (error) {
-    $('#status').textContent = `Could not download ${kind}: ${error.message}`;
+    $('#status').textContent = t('dl_failed', { kind: label, why: error.message });
   }
 }
 
@@ -199,25 +298,51 @@ function showSignin(message = '') {
   $('#app').hidden = true;
   $('#signout').hidden = true;
   $('#signin-error').textContent = message;
+  if (message) $('#key').focus();
 }
 
-async function showApp() {
+function showApp() {
   $('#signin').hidden = true;
   $('#app').hidden = false;
   $('#signout').hidden = false;
   return load();
 }
 
+function applyStrings() {
+  document.documentElement.lang = lang;
+  document.title = t('title');
+  for (const node of document.querySelectorAll('[data-t]')) node.textContent = t(node.dataset.t);
+  $('#lang').value = lang;
+}
+
+function chooseLanguage() {
+  const asked = new URLSearchParams(location.search).get('lang');
+  const wanted = [asked, ...(navigator.languages || []), navigator.language].filter(Boolean).map((l) => l.toLowerCase().split('-')[0]);
+  return wanted.find((l) => STRINGS[l]) || 'en';
+}
+
 function init() {
-  const today = new Date();
-  const iso = (d) => `${d.getFullYear()}-${String(d.getMonth() + 1).padStart(2, '0')}-${String(d.getDate()).padStart(2, '0')}`;
-  $('#to').value = iso(today);
-  $('#from').value = iso(new Date(today.getTime() - 29 * 86_400_000));
+  lang = chooseLanguage();
+  applyStrings();
+  // Names in every language of the site; the dashboard works without them.
+  fetch('/api/staff/config').then((r) => (r.ok ? r.json() : null)).catch(() => null).then((c) => {
+    config = c;
+    renderAll();
+  });
+  $('#lang').addEventListener('change', () => {
+    lang = $('#lang').value;
+    const url = new URL(location.href);
+    url.searchParams.set('lang', lang);
+    history.replaceState(null, '', url);
+    applyStrings();
+    renderAll();
+  });
   $('#signin-form').addEventListener('submit', async (event) => {
     event.preventDefault();
     const key = $('#key').value.trim();
     if (!key) {
-      $('#signin-error').textContent = 'Type the marketer key.';
+      $('#signin-error').textContent = t('need_key');
+      $('#key').focus();
       return;
     }
     sessionStorage.setItem(KEY, key);
@@ -226,15 +351,23 @@ function init() {
   });
   $('#filters').addEventListener('submit', (event) => {
     event.preventDefault();
+    const from = $('#from').value;
+    const to = $('#to').value;
+    chosen = from && to ? { from, to } : null;
     load();
   });
   $('#signout').addEventListener('click', () => {
     sessionStorage.removeItem(KEY);
+    report = null;
+    sales = null;
+    shown = null;
+    chosen = null;
     showSignin();
   });
   for (const button of document.querySelectorAll('[data-export]')) {
     button.addEventListener('click', () => download(button.dataset.export));
   }
+  // Signed out: no request at all, just the form.
   if (sessionStorage.getItem(KEY)) showApp();
   else showSignin();
 }

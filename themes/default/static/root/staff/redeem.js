@@ -1,134 +1,90 @@
-// Counter redemption: staff type the code a diner shows, the location and the
-// in-store spend; the API computes the grant with the catalog's coupon rules
-// and records it (channel "counter") within budgets, limits and single use.
-// Authenticates with the staff console's session cookie when there is one,
-// otherwise with a staff key typed here (kept in sessionStorage).
+// Counter redemption, a view of the staff console (its bar, sign-in and language):
+// staff type the code a diner shows and the in-store spend; the API computes the
+// grant with the catalog's coupon rules and records it (channel "counter") within
+// budgets, limits and single use. Money is shown in the site currency (¥88.00).
+import { $, S, api, el, loc, money, saved, sessionEnded, t, views } from './staff.js';
 
-const $ = (sel) => document.querySelector(sel);
-const KEY = 'carte.staff.redeem.key';
-let exponent = 2;
-let session = false;
+let grant = null;
 
-const REASONS = {
-  unknown: 'No coupon has this code. Check the letters (no 0/O, 1/I/L are used).',
-  already_used: 'This code has already been used (online or at the counter).',
-  budget_exhausted: "The coupon's budget is used up.",
-  per_member_limit: 'This member has used the coupon the allowed number of times.',
-  members_only: 'This coupon is for members only.',
-  first_order_only: "This coupon is for a member's first order only.",
-  expired: 'The coupon has expired.',
-  not_yet_valid: 'The coupon is not valid yet.',
-  outside_hours: 'The coupon cannot be used at this time of day.',
-  wrong_location: 'The coupon is not valid at this location.',
-  below_minimum: 'The spend is below the coupon\'s minimum.',
-};
-
-function headers() {
-  const h = { 'content-type': 'application/json' };
-  const key = sessionStorage.getItem(KEY);
-  if (!session && key) h.authorization = `Bearer ${key}`;
-  return h;
-}
+const exponent = () => S.config?.currency?.exponent ?? 2;
+const example = () => (exponent() === 0 ? '58' : `58.${'0'.repeat(exponent())}`);
 
 /** Minor units from a decimal string with at most `exponent` decimals, or null. */
 function toMinor(text) {
-  const t = text.trim();
-  const re = exponent === 0 ? /^\d+$/ : new RegExp(`^\\d+(\\.\\d{1,${exponent}})?$`);
-  if (!re.test(t)) return null;
-  const [whole, frac = ''] = t.split('.');
-  return Number(whole) * 10 ** exponent + Number(frac.padEnd(exponent, '0') || '0');
+  const e = exponent();
+  const t2 = text.trim().replace(/^[¥￥$€£]\s*/, '');
+  const re = e === 0 ? /^\d+$/ : new RegExp(`^\\d+(\\.\\d{1,${e}})?$`);
+  if (!re.test(t2)) return null;
+  const [whole, frac = ''] = t2.split('.');
+  return Number(whole) * 10 ** e + Number(frac.padEnd(e, '0') || '0');
 }
 
-async function detectSession() {
-  const r = await fetch('/api/staff/session', { credentials: 'same-origin', cache: 'no-store' }).catch(() => null);
-  session = Boolean(r && r.ok);
-  $('#session-note').hidden = !session;
-  $('#key-row').hidden = session;
-}
-
-async function loadLocations() {
-  // The staff console's configuration lists the locations and the currency;
-  // without it, the location is typed.
-  const select = $('#location');
-  const r = await fetch('/api/staff/config', { cache: 'no-store' }).catch(() => null);
-  if (r && r.ok) {
-    const config = await r.json();
-    exponent = config.currency?.exponent ?? exponent;
-    const lang = (config.languages || [])[0];
-    const name = (l) => (l.name && (l.name[document.documentElement.lang] || l.name[lang])) || l.id;
-    select.replaceChildren(...(config.locations || []).map((l) => new Option(name(l), l.id)));
+const dishName = (id) => {
+  for (const menu of S.config.menus) {
+    for (const cat of menu.categories) {
+      const dish = cat.dishes.find((d) => d.id === id);
+      if (dish) return loc(dish.name);
+    }
   }
-  if (select.options.length === 0) {
-    const typed = document.createElement('input');
-    typed.id = 'location';
-    typed.name = 'location';
-    typed.required = true;
-    typed.autocomplete = 'off';
-    select.replaceWith(typed);
-  }
-}
+  return id;
+};
 
-function show(grant) {
+function showGrant() {
+  if (!grant) { $('#result').hidden = true; return; }
   const rows = [
-    ['Coupon', `${grant.coupon} (${grant.campaign})`],
-    ['Spend', `${grant.display.amount} ${grant.display.currency}`],
-    ['Discount', `${grant.display.discount} ${grant.display.currency}`],
-    ['To pay', `${grant.display.to_pay} ${grant.display.currency}`],
+    ['r_coupon', grant.coupon],
+    ['r_spend', money(grant.amount)],
+    ['r_discount', `−${money(grant.discount)}`],
+    ['r_to_pay', money(grant.to_pay), 'to-pay'],
   ];
-  if (grant.free_dish) rows.push(['Hand over free', grant.free_dish]);
-  if (grant.rule) rows.push(['Apply at the till', `buy ${grant.rule.buy}, get ${grant.rule.get} free${grant.rule.max_free ? ` (at most ${grant.rule.max_free})` : ''}`]);
-  $('#grant').replaceChildren(...rows.flatMap(([k, v]) => {
-    const dt = document.createElement('dt');
-    dt.textContent = k;
-    const dd = document.createElement('dd');
-    dd.textContent = v;
-    if (k === 'To pay') dd.id = 'to-pay';
-    return [dt, dd];
-  }));
+  if (grant.free_dish) rows.push(['r_free', dishName(grant.free_dish)]);
+  if (grant.rule) {
+    rows.push(['r_rule', t('r_rule_text', { buy: grant.rule.buy, get: grant.rule.get }) + (grant.rule.max_free ? t('r_rule_max', { max: grant.rule.max_free }) : '')]);
+  }
+  $('#grant').replaceChildren(...rows.map(([k, v, id]) => el('div', {}, el('dt', { text: t(k) }), el('dd', { id, text: v }))));
   $('#result').hidden = false;
-  $('#result-h').focus();
+}
+
+function render() {
+  const select = $('#redeem-location');
+  select.replaceChildren(...S.config.locations.map((l) => el('option', { value: l.id, selected: l.id === S.location, text: loc(l.name) })));
+  $('#amount').placeholder = example();
+  showGrant();
 }
 
 async function submit(event) {
   event.preventDefault();
   $('#error').textContent = '';
-  $('#result').hidden = true;
-  if (!session) {
-    const key = $('#key').value.trim() || sessionStorage.getItem(KEY);
-    if (!key) {
-      $('#error').textContent = 'Type the staff key, or sign in on the orders screen.';
-      return;
-    }
-    sessionStorage.setItem(KEY, key);
-    $('#key').value = '';
-  }
+  const code = $('#code').value.trim();
+  if (!code) { $('#error').textContent = t('code_needed'); $('#code').focus(); return; }
   const amount = toMinor($('#amount').value);
-  if (amount === null) {
-    $('#error').textContent = 'Type the spend as a number such as 58.00.';
-    return;
+  if (amount === null) { $('#error').textContent = t('amount_bad', { eg: example() }); $('#amount').focus(); return; }
+  grant = null;
+  showGrant();
+  const button = $('#redeem-form button[type=submit]');
+  button.disabled = true;
+  let r;
+  try {
+    r = await api('/api/staff/redemptions', { method: 'POST', body: { code, location: S.location, amount } });
+  } catch {
+    r = null;
   }
-  const body = { code: $('#code').value.trim(), location: $('#location').value.trim(), amount };
-  const r = await fetch('/api/staff/redemptions', { method: 'POST', headers: headers(), body: JSON.stringify(body), credentials: 'same-origin' })
-    .catch(() => null);
-  if (!r) {
-    $('#error').textContent = 'No connection. Try again.';
-    return;
-  }
-  const data = await r.json().catch(() => ({}));
+  button.disabled = false;
+  if (!r) { $('#error').textContent = t('offline'); return; }
+  if (r.status === 401) { sessionEnded(); return; }
   if (r.status === 201) {
     $('#code').value = '';
-    show(data);
+    grant = r.data;
+    showGrant();
+    $('#result-h').focus();
     return;
   }
-  if (r.status === 401 || r.status === 403) sessionStorage.removeItem(KEY);
+  const data = r.data || {};
   const reason = data.reason?.reason;
-  $('#error').textContent = REASONS[reason] || (data.errors || []).map((e) => `${e.field}: ${e.reason}`).join('; ') || data.detail || `Refused (HTTP ${r.status}).`;
+  $('#error').textContent = (reason && t(`r_${reason}`) !== `r_${reason}` ? t(`r_${reason}`) : '')
+    || (data.errors || []).map((e) => `${e.field}: ${e.reason}`).join('; ') || data.detail || t('refused', { s: r.status });
 }
 
-async function init() {
-  $('#redeem-form').addEventListener('submit', submit);
-  await detectSession();
-  await loadLocations();
-}
-
-init();
+views.redeem = { render };
+$('#redeem-form').addEventListener('submit', submit);
+$('#redeem-location').addEventListener('change', (e) => { S.location = e.target.value; saved.set('location', S.location); });

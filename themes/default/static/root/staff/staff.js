@@ -2,9 +2,9 @@
 // and the pickup board. No framework, no requests beyond this site's /api.
 // Every text from the API or a diner goes in via textContent, never as HTML.
 
-const $ = (s, r = document) => r.querySelector(s);
+export const $ = (s, r = document) => r.querySelector(s);
 const $$ = (s, r = document) => [...r.querySelectorAll(s)];
-const el = (tag, props = {}, ...kids) => {
+export const el = (tag, props = {}, ...kids) => {
   const e = document.createElement(tag);
   for (const [k, v] of Object.entries(props)) {
     if (v == null || v === false) continue;
@@ -16,7 +16,7 @@ const el = (tag, props = {}, ...kids) => {
   e.append(...kids.filter((k) => k != null && k !== false));
   return e;
 };
-const saved = {
+export const saved = {
   get: (k) => { try { return localStorage.getItem('carte:staff:' + k); } catch { return null; } },
   set: (k, v) => { try { localStorage.setItem('carte:staff:' + k, v); } catch { /* private mode */ } },
 };
@@ -43,6 +43,16 @@ const STRINGS = {
     sold_out: 'Sold out', in_menu: 'sold out in the menu file', switch_failed: 'Could not switch {x}: {why}',
     board_ready: 'Ready', board_preparing: 'Preparing', placed: 'Placed {at}', subtotal: 'Subtotal', discount: 'Discount',
     service: 'Service charge', empty: 'No orders.',
+    redeem: 'Redeem', settings: 'Settings', nav_board: 'Board', tomorrow: 'tomorrow', yesterday: 'yesterday',
+    redeem_h: 'Redeem a coupon', code: "Code shown on the diner's phone", amount: 'In-store spend', redeem_do: 'Redeem', redeemed: 'Redeemed',
+    amount_bad: 'Type the spend as a number such as {eg}.', code_needed: 'Type the code.', r_coupon: 'Coupon', r_spend: 'Spend', r_discount: 'Discount', r_to_pay: 'To pay',
+    r_free: 'Hand over free', r_rule: 'Apply at the till', r_rule_text: 'buy {buy}, get {get} free', r_rule_max: ' (at most {max})', refused: 'Refused (HTTP {s}).',
+    r_unknown: 'No coupon has this code. Check the letters (no 0/O, 1/I/L are used).',
+    r_already_used: 'This code has already been used (online or at the counter).',
+    r_budget_exhausted: "The coupon's budget is used up.", r_per_member_limit: 'This member has used the coupon the allowed number of times.',
+    r_members_only: 'This coupon is for members only.', r_first_order_only: "This coupon is for a member's first order only.",
+    r_expired: 'The coupon has expired.', r_not_yet_valid: 'The coupon is not valid yet.', r_outside_hours: 'The coupon cannot be used at this time of day.',
+    r_wrong_location: 'The coupon is not valid at this location.', r_below_minimum: "The spend is below the coupon's minimum.",
   },
   zh: {
     skip: '跳到内容', queue: '订单', kitchen: '后厨', soldout: '沽清', board: '取餐屏',
@@ -65,13 +75,23 @@ const STRINGS = {
     sold_out: '已沽清', in_menu: '菜单文件中已标为售罄', switch_failed: '无法切换 {x}：{why}',
     board_ready: '请取餐', board_preparing: '制作中', placed: '下单 {at}', subtotal: '小计', discount: '优惠',
     service: '服务费', empty: '没有订单。',
+    redeem: '核销', settings: '设置', nav_board: '取餐屏', tomorrow: '明天', yesterday: '昨天',
+    redeem_h: '核销优惠券', code: '顾客手机上显示的券码', amount: '店内消费金额', redeem_do: '核销', redeemed: '已核销',
+    amount_bad: '请输入金额，例如 {eg}。', code_needed: '请输入券码。', r_coupon: '优惠券', r_spend: '消费', r_discount: '优惠', r_to_pay: '应付',
+    r_free: '赠送菜品', r_rule: '收银时执行', r_rule_text: '买 {buy} 送 {get}', r_rule_max: '（最多 {max} 份）', refused: '被拒绝（HTTP {s}）。',
+    r_unknown: '没有这个券码。请核对字母（券码不使用 0/O、1/I/L）。',
+    r_already_used: '此券码已被使用（线上或到店）。',
+    r_budget_exhausted: '此优惠券的预算已用完。', r_per_member_limit: '此会员已达到该券的使用次数上限。',
+    r_members_only: '此优惠券仅限会员使用。', r_first_order_only: '此优惠券仅限会员首单使用。',
+    r_expired: '此优惠券已过期。', r_not_yet_valid: '此优惠券尚未生效。', r_outside_hours: '此优惠券在当前时段不可用。',
+    r_wrong_location: '此优惠券不适用于本门店。', r_below_minimum: '消费金额未达到此优惠券的最低消费。',
   },
 };
 const LANG_NAMES = { zh: '中文', en: 'English' };
 const NEXT = { received: 'accepted', accepted: 'preparing', preparing: 'ready', ready: 'completed' };
 const OPEN = ['received', 'accepted', 'preparing', 'ready'];
 
-const S = {
+export const S = {
   view: document.body.dataset.view,
   config: null,
   lang: 'en',
@@ -87,11 +107,11 @@ const S = {
   menu: new Map(),
 };
 
-const t = (key, vars = {}) => ((STRINGS[S.lang] || STRINGS.en)[key] ?? STRINGS.en[key] ?? key)
+export const t = (key, vars = {}) => ((STRINGS[S.lang] || STRINGS.en)[key] ?? STRINGS.en[key] ?? key)
   .replace(/\{(\w+)\}/g, (_, n) => vars[n] ?? '');
-const loc = (text) => (text && (text[S.lang] ?? text[S.config.languages[0]] ?? Object.values(text)[0])) || '';
+export const loc = (text) => (text && (text[S.lang] ?? text[S.config.languages[0]] ?? Object.values(text)[0])) || '';
 
-async function api(path, { method = 'GET', body, etag } = {}) {
+export async function api(path, { method = 'GET', body, etag } = {}) {
   const headers = { accept: 'application/json' };
   if (body) headers['content-type'] = 'application/json';
   if (etag) headers['if-none-match'] = etag;
@@ -102,12 +122,26 @@ async function api(path, { method = 'GET', body, etag } = {}) {
 const why = (r) => (r.data && (r.data.detail || r.data.title)) || `HTTP ${r.status}`;
 
 // Money from minor units with the currency's exponent; times in the site's time zone.
-const money = (minor) => {
+export const money = (minor) => {
   const { code, exponent } = S.config.currency;
   return new Intl.NumberFormat(S.lang, { style: 'currency', currency: code, currencyDisplay: 'narrowSymbol', minimumFractionDigits: exponent, maximumFractionDigits: exponent })
     .format(minor / 10 ** exponent);
 };
 const clock = (iso) => new Intl.DateTimeFormat(S.lang, { hour: '2-digit', minute: '2-digit', timeZone: S.config.timezone }).format(new Date(iso));
+// The calendar day (YYYY-MM-DD) of a moment in the shop's time zone (`timezone` of /api/staff/config).
+const shopDay = (d) => new Intl.DateTimeFormat('en-CA', { year: 'numeric', month: '2-digit', day: '2-digit', timeZone: S.config.timezone }).format(d);
+// A pickup time: the time alone today (in the shop), else with its day.
+function slotText(iso) {
+  const at = new Date(iso);
+  const [day, today] = [shopDay(at), shopDay(new Date())];
+  if (day === today) return clock(iso);
+  const diff = Math.round((Date.parse(day) - Date.parse(today)) / 86_400_000);
+  const named = diff === 1 ? t('tomorrow') : diff === -1 ? t('yesterday')
+    : new Intl.DateTimeFormat(S.lang, { weekday: 'short', month: 'short', day: 'numeric', timeZone: S.config.timezone }).format(at);
+  return `${named} ${clock(iso)}`;
+}
+// Views other modules add (the redeem page): {render()} called like the built-in ones.
+export const views = {};
 
 // The menu by dish id, for names in the chosen language.
 function indexMenus() {
@@ -187,11 +221,11 @@ function setConn(state) {
 function renderBar() {
   const bar = $('#bar');
   if (!bar) return;
-  const views = [['queue', './'], ['kitchen', 'kitchen.html'], ['soldout', 'soldout.html'], ['board', 'board.html']];
+  const pages = [['queue', './'], ['kitchen', 'kitchen.html'], ['soldout', 'soldout.html'], ['redeem', 'redeem.html'], ['nav_board', 'board.html']];
   const nav = el('nav', { 'aria-label': t('views') },
-    ...views.map(([v, href]) => el('a', { href: v === 'board' ? `${href}?location=${encodeURIComponent(S.location || '')}` : href, 'aria-current': v === S.view ? 'page' : null, text: t(v) })));
-  const tools = el('div', { class: 'tools' });
-  if (S.config.locations.length > 1) tools.append(locationPicker());
+    ...pages.map(([v, href]) => el('a', { href: v === 'nav_board' ? `${href}?location=${encodeURIComponent(S.location || '')}` : href, 'aria-current': v === S.view ? 'page' : null, text: t(v) })));
+  const tools = el('div', { class: 'tools', id: 'tools' });
+  if (S.config.locations.length > 1 && S.view !== 'redeem') tools.append(locationPicker());
   if (S.config.languages.length > 1) {
     const sel = el('select', { id: 'lang', onchange: (e) => { S.lang = e.target.value; saved.set('lang', S.lang); refreshText(); } },
       ...S.config.languages.map((l) => el('option', { value: l, lang: l, selected: l === S.lang, text: LANG_NAMES[l] || l })));
@@ -205,8 +239,14 @@ function renderBar() {
     tools.append(el('span', { class: 'who', id: 'who', text: S.me?.label || '' }),
       el('button', { type: 'button', id: 'signout', text: t('sign_out'), onclick: signOut }));
   }
-  bar.replaceChildren(el('p', { class: 'site', text: loc(S.config.name) }), nav, tools);
+  // On a phone the tools fold under "Settings" so the orders start near the top.
+  const was = $('#settings', bar);
+  const open = was ? was.open : wide.matches;
+  const settings = el('details', { id: 'settings', class: 'settings', open }, el('summary', { text: t('settings') }), tools);
+  bar.replaceChildren(el('p', { class: 'site', text: loc(S.config.name) }), nav, settings);
 }
+const wide = matchMedia('(min-width: 56rem)');
+wide.addEventListener?.('change', () => { const d = $('#settings'); if (d) d.open = wide.matches; });
 
 function locationPicker() {
   const sel = el('select', { id: 'location', onchange: (e) => switchLocation(e.target.value) },
@@ -221,6 +261,7 @@ function switchLocation(id) {
   S.etag = null;
   S.seen = null;
   if (S.view === 'board') {
+    S.board = null;
     const u = new URL(location.href);
     u.searchParams.set('location', id);
     history.replaceState(null, '', u);
@@ -240,6 +281,7 @@ function refreshText() {
 
 function showSignIn(message) {
   S.signedIn = false;
+  saved.set('session', '');
   disconnect();
   setConn(null);
   renderBar();
@@ -285,12 +327,15 @@ async function signedIn(me) {
     return;
   }
   S.signedIn = true;
+  // This device has a staff session: the pickup board may read the queue (to leave dine-in orders out).
+  saved.set('session', '1');
   renderBar();
   $('#app').hidden = false;
   connect();
+  render();
 }
 
-function sessionEnded() {
+export function sessionEnded() {
   showSignIn(t('session_ended'));
 }
 
@@ -306,6 +351,7 @@ function connect() {
   disconnect();
   const live = { mode: 'sse' };
   S.live = live;
+  if (S.view === 'redeem') { S.live = null; return; }
   if (S.view === 'board') { live.mode = 'poll'; poll(live); return; }
   if (saved.get('mode') === 'poll') { live.mode = 'poll'; poll(live); return; }
   const source = new EventSource(`/api/staff/events?location=${encodeURIComponent(S.location)}`);
@@ -364,7 +410,17 @@ async function load() {
   if (!S.location) return true;
   let r;
   try {
-    if (S.view === 'board') {
+    if (S.view === 'board' && saved.get('session') === '1') {
+      // Signed in on this device: the queue says which orders are for pickup.
+      r = await api(`/api/staff/queue?location=${encodeURIComponent(S.location)}&limit=100`, { etag: S.etag });
+      if (r.status === 401) { saved.set('session', ''); S.etag = null; return true; }
+      if (r.status === 304) return true;
+      if (!r.ok) return false;
+      S.etag = r.etag;
+      S.board = pickupBoard(r.data.orders);
+      render();
+      return true;
+    } else if (S.view === 'board') {
       r = await api(`/api/staff/board?location=${encodeURIComponent(S.location)}`, { etag: S.etag });
     } else if (S.view === 'soldout') {
       return await loadSoldOut();
@@ -395,13 +451,14 @@ function render(fresh = new Set()) {
   else if (S.view === 'kitchen') renderKitchen();
   else if (S.view === 'soldout') renderSoldOut();
   else if (S.view === 'board') renderBoard();
+  else views[S.view]?.render();
   updateTitle();
 }
 
 const minutesOld = (o) => Math.max(0, Math.floor((Date.now() - new Date(o.times.received || Date.now())) / 60000));
 function where(o) {
   const f = o.cart.fulfilment;
-  return f.mode === 'dine_in' ? t('table', { t: f.table }) : t('pickup', { t: clock(f.slot) });
+  return f.mode === 'dine_in' ? t('table', { t: f.table }) : t('pickup', { t: slotText(f.slot) });
 }
 
 function card(o, fresh) {
@@ -623,6 +680,19 @@ async function toggle(input, label) {
 
 // ---- board --------------------------------------------------------------------
 
+// The board from the staff queue: pickup orders only, open and from the last 12 hours
+// (as GET /api/staff/board: preparing oldest first, ready most recently ready first).
+function pickupBoard(orders) {
+  const since = Date.now() - 12 * 3_600_000;
+  const shown = orders.filter((o) => o.cart.fulfilment.mode === 'pickup' && OPEN.includes(o.status)
+    && (!o.times.received || Date.parse(o.times.received) >= since));
+  const at = (o, k) => o.times[k] || '';
+  return {
+    ready: shown.filter((o) => o.status === 'ready').sort((a, b) => at(b, 'ready').localeCompare(at(a, 'ready'))).map((o) => o.number),
+    preparing: shown.filter((o) => o.status !== 'ready').sort((a, b) => at(a, 'received').localeCompare(at(b, 'received'))).map((o) => o.number),
+  };
+}
+
 function renderBoard() {
   const b = S.board || { ready: [], preparing: [] };
   $('#ready').replaceChildren(...b.ready.map((n) => el('li', { text: n })));
@@ -648,9 +718,14 @@ async function start() {
   applyStrings();
 
   if (S.view === 'board') {
-    const sel = $('#location');
-    sel.replaceChildren(...S.config.locations.map((l) => el('option', { value: l.id, selected: l.id === S.location, text: loc(l.name) })));
-    sel.addEventListener('change', (e) => switchLocation(e.target.value));
+    // A board opened for a location (the link from the console) shows diners no picker.
+    if (fromUrl && ids.includes(fromUrl)) {
+      $('.board-setup').remove();
+    } else {
+      const sel = $('#location');
+      sel.replaceChildren(...S.config.locations.map((l) => el('option', { value: l.id, selected: l.id === S.location, text: loc(l.name) })));
+      sel.addEventListener('change', (e) => switchLocation(e.target.value));
+    }
     connect();
     return;
   }
@@ -665,8 +740,12 @@ async function start() {
   }
   // Ages move on without new data.
   setInterval(() => { if (S.signedIn && S.view === 'queue') render(); }, 20000);
-  let me;
-  try { me = await api('/api/staff/session'); } catch { me = null; }
+  // Ask who is signed in only when this device signed in last time: a signed-out
+  // device shows the form without a 401 (which browsers log as a console error).
+  let me = null;
+  if (saved.get('session') === '1') {
+    try { me = await api('/api/staff/session'); } catch { me = null; }
+  }
   if (me && me.ok) await signedIn(me.data);
   else showSignIn('');
 }
