@@ -95,7 +95,7 @@ fn report_and_exports_tell_the_campaign_to_the_fen() {
         .expect("csv");
     let printed = std::fs::read_to_string(&csv_file).expect("csv");
     let lines: Vec<&str> = printed.trim_end().split("\r\n").collect();
-    assert_eq!(lines[0], "code,coupon,campaign,batch,url");
+    assert_eq!(lines[0], "code,coupon,campaign,batch,url,channel");
     assert_eq!(lines.len(), 6);
     let codes: Vec<&str> = lines[1..]
         .iter()
@@ -107,7 +107,7 @@ fn report_and_exports_tell_the_campaign_to_the_fen() {
     }
     assert!(
         lines[1].ends_with(&format!(
-            "/zh/chunxi/?coupon={}&c=noodle-festival",
+            "/zh/chunxi/?coupon={}&c=noodle-festival,",
             codes[0]
         )),
         "{}",
@@ -205,19 +205,21 @@ fn report_and_exports_tell_the_campaign_to_the_fen() {
             "0",
             "1",
             "0",
-            "0.00%"
+            "0.00%",
+            "2.50",
+            "15.56"
         ]
     );
     #[rustfmt::skip]
     let rows = [
-        //               visits orders revenue discount online counter new repeat
-        ("table-tent",   ["2", "1", "18.90", "0.00", "0", "0", "0", "0.00%"]),
-        ("wechat-group", ["0", "1", "37.80", "0.00", "0", "0", "0", "0.00%"]),
-        ("street-flyer", ["1", "1", "18.90", "0.00", "0", "0", "0", "0.00%"]),
-        ("counter",      ["0", "0", "0.00", "10.00", "0", "1", "0", "0.00%"]),
-        ("TOTAL",        ["3", "3", "75.60", "10.00", "0", "1", "0", "0.00%"]),
-        ("chunxi",       ["2", "3", "75.60", "10.00", "0", "1", "0", "0.00%"]),
-        ("kuanzhai",     ["1", "0", "0.00", "0.00", "0", "0", "0", "0.00%"]),
+        //               visits orders revenue discount online counter new repeat cost/order roi
+        ("table-tent",   ["2", "1", "18.90", "0.00", "0", "0", "0", "0.00%", "0.00", "-"]),
+        ("wechat-group", ["0", "1", "37.80", "0.00", "0", "0", "0", "0.00%", "0.00", "-"]),
+        ("street-flyer", ["1", "1", "18.90", "0.00", "0", "0", "0", "0.00%", "0.00", "-"]),
+        ("counter",      ["0", "0", "0.00", "10.00", "0", "1", "0", "0.00%", "10.00", "8.00"]),
+        ("TOTAL",        ["3", "3", "75.60", "10.00", "0", "1", "0", "0.00%", "2.50", "15.56"]),
+        ("chunxi",       ["2", "3", "75.60", "10.00", "0", "1", "0", "0.00%", "2.50", "15.56"]),
+        ("kuanzhai",     ["1", "0", "0.00", "0.00", "0", "0", "0", "0.00%", "-", "-"]),
     ];
     for (first, want) in rows {
         assert_eq!(cells(&report, first)[1..], want, "{first}");

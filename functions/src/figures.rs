@@ -7,7 +7,8 @@
 //! same builders serve `GET /api/reports/*` and `carte report`.
 use std::collections::BTreeMap;
 
-use catalog::{Minor, Site};
+use catalog::attribution::{COUNTER, COUPON_ONLY};
+use catalog::{Localized, Minor, Site};
 use chrono::{DateTime, Duration, NaiveDate, Timelike, Utc};
 use serde::Serialize;
 use utoipa::ToSchema;
@@ -106,7 +107,11 @@ fn basis_points(part: u64, whole: u64) -> u64 {
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, ToSchema)]
 pub struct ChannelFigures {
     pub channel: String,
+    /// The name in the site's default language.
     pub name: String,
+    /// The name in every language of the site, for a dashboard in another one.
+    #[schema(value_type = Object)]
+    pub names: Localized,
     #[serde(flatten)]
     pub figures: Figures,
 }
@@ -139,7 +144,11 @@ pub struct CouponBudget {
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, ToSchema)]
 pub struct CampaignFigures {
     pub campaign: String,
+    /// The name in the site's default language.
     pub name: String,
+    /// The name in every language of the site.
+    #[schema(value_type = Object)]
+    pub names: Localized,
     #[serde(flatten)]
     pub figures: Figures,
     pub channels: Vec<ChannelFigures>,
@@ -319,6 +328,18 @@ impl Period {
     }
 }
 
+/// The names of the channels the content does not list: the counter, orders that
+/// only redeemed the campaign's coupon, and records from before the attribution rule.
+fn unlisted_channel(channel: &str) -> Localized {
+    let (en, zh) = match channel {
+        COUNTER => ("At the counter", "到店核销"),
+        COUPON_ONLY => ("Coupon only (no link)", "仅优惠码（无链接）"),
+        "direct" => ("Direct (no channel)", "直接（无渠道）"),
+        other => (other, other),
+    };
+    [("en", en), ("zh", zh)].into_iter().collect()
+}
+
 fn group_locations<'a>(rows: impl IntoIterator<Item = &'a CampaignRow>) -> Vec<LocationFigures> {
     let mut by: BTreeMap<&str, Vec<&CampaignRow>> = BTreeMap::new();
     for row in rows {
@@ -363,15 +384,13 @@ pub async fn campaign_report(
         let channels = channel_ids
             .into_iter()
             .map(|channel| {
-                let name = content
+                let names = content
                     .and_then(|c| c.channel(&channel))
-                    .map(|h| h.name.get(lang, lang).to_owned())
-                    .unwrap_or_else(|| match channel.as_str() {
-                        "counter" => "At the counter".to_owned(),
-                        "direct" => "Direct (no channel)".to_owned(),
-                        other => other.to_owned(),
-                    });
+                    .map(|h| h.name.clone())
+                    .unwrap_or_else(|| unlisted_channel(&channel));
+                let name = names.get(lang, "en").to_owned();
                 ChannelFigures {
+                    names,
                     figures: Figures::of(own.iter().copied().filter(|r| r.channel == channel)),
                     channel,
                     name,
@@ -402,7 +421,11 @@ pub async fn campaign_report(
             })
             .unwrap_or_default();
         let figures = Figures::of(own.iter().copied());
+        let names = content
+            .map(|c| c.name.clone())
+            .unwrap_or_else(|| Localized::plain(lang, id.clone()));
         campaigns.push(CampaignFigures {
+            names,
             discount_per_day: ratio(figures.discount, period.days()),
             name: content
                 .map(|c| c.name.get(lang, lang).to_owned())

@@ -174,7 +174,13 @@ impl Server {
 
     /// Like [`Server::start`] with more arguments (e.g. `--no-watch`).
     pub fn start_with(site: &Path, extra: &[&str]) -> Server {
+        Server::start_env(site, extra, &[])
+    }
+
+    /// Like [`Server::start_with`] with environment variables for the server.
+    pub fn start_env(site: &Path, extra: &[&str], env: &[(&str, &str)]) -> Server {
         let mut child = carte()
+            .envs(env.iter().copied())
             .arg("serve")
             .arg(site)
             .args(["--port", "0"])

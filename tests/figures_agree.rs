@@ -1,0 +1,539 @@
+//! The marketer's figures agree with each other, on each store.
+//!
+//! One seeded morning of the demo restaurant through the real `carte serve`:
+//! campaign links, a coupon typed without a link, a coupon typed after another
+//! campaign's link, printed codes handed out through a flyer (online and at the
+//! counter), a cancelled order, and a member who joined through a table tent.
+//! Then the dashboard's API, `carte report --json` and the CSV exports must tell
+//! the same figures to the fen, and each figure must be the one the attribution
+//! rule of `docs/marketing.md` gives. Run on the SQLite file and on a DynamoDB
+//! table (Dynoxide on loopback, started here).
+
+mod common;
+
+use std::collections::BTreeMap;
+use std::net::{SocketAddr, TcpListener, TcpStream};
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command, Stdio};
+use std::time::{Duration, Instant};
+
+use chrono::{Duration as Days, Utc};
+use common::{carte, catalog_version, client, demo_copy, Server};
+use serde_json::{json, Value};
+
+/// Where the orders, members and redemptions of one run live.
+enum Backend {
+    Sqlite,
+    Dynamo { server: Child, endpoint: String },
+}
+
+impl Backend {
+    /// Dynoxide on a free loopback port, from the workspace's `node_modules`.
+    fn dynamo() -> Backend {
+        let binary = std::env::var_os("DYNOXIDE_BIN").map_or_else(
+            || {
+                PathBuf::from(env!("CARGO_MANIFEST_DIR"))
+                    .join("node_modules/@dynoxide/linux-x64/dynoxide")
+            },
+            PathBuf::from,
+        );
+        assert!(
+            binary.is_file(),
+            "Dynoxide is missing at {}: run `npm ci` (scripts/test does)",
+            binary.display()
+        );
+        let port = TcpListener::bind("127.0.0.1:0")
+            .and_then(|l| l.local_addr())
+            .expect("a free port")
+            .port();
+        let server = Command::new(&binary)
+            .args(["serve", "--host", "127.0.0.1", "--port", &port.to_string()])
+            .stdin(Stdio::null())
+            .stdout(Stdio::null())
+            .stderr(Stdio::null())
+            .spawn()
+            .expect("start Dynoxide");
+        let addr = SocketAddr::from(([127, 0, 0, 1], port));
+        let started = Instant::now();
+        while TcpStream::connect_timeout(&addr, Duration::from_millis(100)).is_err() {
+            assert!(
+                started.elapsed() < Duration::from_secs(10),
+                "Dynoxide did not answer on {addr}"
+            );
+            std::thread::sleep(Duration::from_millis(10));
+        }
+        Backend::Dynamo {
+            server,
+            endpoint: format!("http://{addr}"),
+        }
+    }
+
+    /// The store arguments every `carte` command of the run takes.
+    fn args(&self) -> Vec<&str> {
+        match self {
+            Backend::Sqlite => vec![],
+            Backend::Dynamo { .. } => vec![
+                "--store",
+                "dynamodb",
+                "--table",
+                "carte-figures",
+                "--create-table",
+            ],
+        }
+    }
+
+    /// The AWS settings of the store, for every `carte` process of the run.
+    fn env(&self) -> Vec<(&str, &str)> {
+        match self {
+            Backend::Sqlite => vec![],
+            Backend::Dynamo { endpoint, .. } => vec![
+                ("AWS_ENDPOINT_URL_DYNAMODB", endpoint.as_str()),
+                ("AWS_ACCESS_KEY_ID", "test"),
+                ("AWS_SECRET_ACCESS_KEY", "test"),
+                ("AWS_REGION", "us-east-1"),
+                ("AWS_EC2_METADATA_DISABLED", "true"),
+            ],
+        }
+    }
+
+    /// Runs `carte ARGS` with the store's arguments; stdout, or a panic with stderr.
+    fn run(&self, args: &[&str]) -> String {
+        let output = carte()
+            .envs(self.env())
+            .args(args)
+            .args(self.args())
+            .stdin(Stdio::null())
+            .output()
+            .expect("run carte");
+        let err = String::from_utf8_lossy(&output.stderr);
+        assert!(output.status.success(), "carte {args:?} failed: {err}");
+        String::from_utf8_lossy(&output.stdout).into_owned()
+    }
+}
+
+impl Drop for Backend {
+    fn drop(&mut self) {
+        if let Backend::Dynamo { server, .. } = self {
+            let _ = server.kill();
+            let _ = server.wait();
+        }
+    }
+}
+
+/// POSTs JSON, with a bearer key and headers; (status, body).
+fn post(server: &Server, path: &str, key: Option<&str>, body: Value, idem: &str) -> (u16, Value) {
+    let mut request = client().post(server.url(path)).json(&body);
+    if let Some(key) = key {
+        request = request.bearer_auth(key);
+    }
+    if !idem.is_empty() {
+        request = request.header("idempotency-key", idem);
+    }
+    let response = request.send().expect("request");
+    (
+        response.status().as_u16(),
+        response.json().unwrap_or(Value::Null),
+    )
+}
+
+fn get(server: &Server, path: &str, key: &str) -> Value {
+    let response = client()
+        .get(server.url(path))
+        .bearer_auth(key)
+        .send()
+        .expect("request");
+    assert_eq!(response.status(), 200, "GET {path}");
+    response.json().expect("json")
+}
+
+/// `quantity` smashed cucumbers at chunxi, optionally with a coupon.
+fn cucumbers(quantity: u32, coupon: Option<&str>) -> Value {
+    let mut cart = json!({
+        "location": "chunxi",
+        "fulfilment": {"mode": "dine_in", "table": "3"},
+        "lines": [{"dish": "smashed-cucumber", "quantity": quantity, "options": []}]
+    });
+    if let Some(code) = coupon {
+        cart["coupon"] = json!(code);
+    }
+    cart
+}
+
+/// The rows of an RFC 4180 document, as maps from the header's names.
+fn csv_rows(text: &str) -> Vec<BTreeMap<String, String>> {
+    let mut records: Vec<Vec<String>> = Vec::new();
+    let (mut record, mut field, mut quoted) = (Vec::new(), String::new(), false);
+    let mut chars = text.chars().peekable();
+    while let Some(c) = chars.next() {
+        match (c, quoted) {
+            ('"', true) if chars.peek() == Some(&'"') => {
+                chars.next();
+                field.push('"');
+            }
+            ('"', _) => quoted = !quoted,
+            (',', false) => record.push(std::mem::take(&mut field)),
+            ('\r', false) => {}
+            ('\n', false) => {
+                record.push(std::mem::take(&mut field));
+                records.push(std::mem::take(&mut record));
+            }
+            (c, _) => field.push(c),
+        }
+    }
+    let header = records.first().cloned().unwrap_or_default();
+    records[1..]
+        .iter()
+        .map(|r| header.iter().cloned().zip(r.iter().cloned()).collect())
+        .collect()
+}
+
+/// "65.10" → 6510.
+fn minor(decimal: &str) -> i64 {
+    decimal.replace('.', "").parse().expect("money")
+}
+
+/// Sums per (campaign, channel) of what the CSV exports say.
+#[derive(Debug, Default, PartialEq, Eq, Clone, Copy)]
+struct Sums {
+    orders: i64,
+    revenue: i64,
+    discount: i64,
+    online: i64,
+    counter: i64,
+}
+
+fn sums_from_csv(orders: &str, redemptions: &str) -> BTreeMap<(String, String), Sums> {
+    let mut sums: BTreeMap<(String, String), Sums> = BTreeMap::new();
+    for row in csv_rows(orders) {
+        if row["status"] == "cancelled" || row["campaign"].is_empty() {
+            continue;
+        }
+        let entry = sums
+            .entry((row["campaign"].clone(), row["channel"].clone()))
+            .or_default();
+        entry.orders += 1;
+        entry.revenue += minor(&row["total"]);
+    }
+    for row in csv_rows(redemptions) {
+        let entry = sums
+            .entry((row["campaign"].clone(), row["channel"].clone()))
+            .or_default();
+        entry.discount += minor(&row["discount"]);
+        match row["source"].as_str() {
+            "online" => entry.online += 1,
+            _ => entry.counter += 1,
+        }
+    }
+    sums
+}
+
+fn sums_from_report(report: &Value) -> BTreeMap<(String, String), Sums> {
+    let n = |v: &Value, k: &str| v[k].as_i64().unwrap_or_else(|| panic!("{k} in {v}"));
+    let mut sums = BTreeMap::new();
+    for campaign in report["campaigns"].as_array().expect("campaigns") {
+        for channel in campaign["channels"].as_array().expect("channels") {
+            let s = Sums {
+                orders: n(channel, "orders"),
+                revenue: n(channel, "revenue"),
+                discount: n(channel, "discount"),
+                online: n(channel, "redemptions_online"),
+                counter: n(channel, "redemptions_counter"),
+            };
+            if s != Sums::default() {
+                let key = (
+                    campaign["campaign"].as_str().expect("id").to_owned(),
+                    channel["channel"].as_str().expect("id").to_owned(),
+                );
+                sums.insert(key, s);
+            }
+        }
+    }
+    sums
+}
+
+/// Starts `carte serve` on the backend, waiting for its address.
+fn serve(backend: &Backend, site: &Path) -> Server {
+    let mut args = vec!["--no-watch"];
+    args.extend(backend.args());
+    Server::start_env(site, &args, &backend.env())
+}
+
+fn scenario(backend: &Backend) {
+    let (_dir, site) = demo_copy();
+    let dir = site.to_str().expect("utf-8");
+    let key = |role: &str| {
+        backend
+            .run(&["keys", "--dir", dir, "create", "--role", role])
+            .trim()
+            .to_owned()
+    };
+    let (staff, marketer) = (key("staff"), key("marketer"));
+    // Three printed codes for the street flyer.
+    let out = site.join("printed");
+    backend.run(&[
+        "coupons",
+        "--dir",
+        dir,
+        "issue",
+        "noodle-festival",
+        "--coupon",
+        "SAVE10",
+        "--channel",
+        "street-flyer",
+        "--count",
+        "3",
+        "--out",
+        out.to_str().expect("utf-8"),
+    ]);
+    let printed = std::fs::read_dir(&out)
+        .expect("out")
+        .map(|e| e.expect("entry").path())
+        .find(|p| p.extension().is_some_and(|x| x == "csv"))
+        .expect("the codes' CSV");
+    let codes: Vec<String> = csv_rows(&std::fs::read_to_string(printed).expect("csv"))
+        .into_iter()
+        .map(|row| {
+            assert!(row["url"].ends_with("&ch=street-flyer"), "{row:?}");
+            assert_eq!(row["channel"], "street-flyer");
+            row["code"].clone()
+        })
+        .collect();
+    assert_eq!(codes.len(), 3);
+
+    let server = serve(backend, &site);
+    let version = catalog_version(&server);
+    for (campaign, channel, location) in [
+        ("noodle-festival", "table-tent", "chunxi"),
+        ("noodle-festival", "table-tent", "chunxi"),
+        ("noodle-festival", "street-flyer", "kuanzhai"),
+        ("noodle-festival", "wechat-group", "chunxi"),
+    ] {
+        let (status, body) = post(
+            &server,
+            "/api/visits",
+            None,
+            json!({"campaign": campaign, "channel": channel, "location": location}),
+            "",
+        );
+        assert_eq!(status, 202, "{body}");
+    }
+    let touch = |campaign: &str, channel: &str| json!({"campaign": campaign, "channel": channel});
+    // (idempotency key, cart, last touch, the campaign and channel the rule gives)
+    let orders = [
+        // Through the table tent, no coupon: the last touch.
+        (
+            "o1",
+            cucumbers(2, None),
+            Some(touch("noodle-festival", "table-tent")),
+            ("noodle-festival", "table-tent"),
+        ),
+        // SAVE10 after the chat link of its own campaign: that channel.
+        (
+            "o2",
+            cucumbers(8, Some("SAVE10")),
+            Some(touch("noodle-festival", "wechat-group")),
+            ("noodle-festival", "wechat-group"),
+        ),
+        // SAVE10 typed with no link at all: coupon only.
+        (
+            "o3",
+            cucumbers(8, Some("SAVE10")),
+            None,
+            ("noodle-festival", "coupon"),
+        ),
+        // SAVE10 typed after another campaign's link: the coupon's campaign wins.
+        (
+            "o4",
+            cucumbers(7, Some("SAVE10")),
+            Some(touch("rong-club", "table-tent")),
+            ("noodle-festival", "coupon"),
+        ),
+        // A printed flyer code typed after the chat link: the batch's channel wins.
+        (
+            "o5",
+            cucumbers(9, Some(codes[0].as_str())),
+            Some(touch("noodle-festival", "wechat-group")),
+            ("noodle-festival", "street-flyer"),
+        ),
+        // Another campaign's link, no coupon.
+        (
+            "o6",
+            cucumbers(3, None),
+            Some(touch("rong-club", "table-tent")),
+            ("rong-club", "table-tent"),
+        ),
+        // Through the chat link, then cancelled: in no figure.
+        (
+            "o7",
+            cucumbers(4, None),
+            Some(touch("noodle-festival", "wechat-group")),
+            ("noodle-festival", "wechat-group"),
+        ),
+    ];
+    let mut expected: BTreeMap<(String, String), Sums> = BTreeMap::new();
+    for (idem, cart, last_touch, (campaign, channel)) in orders {
+        let mut body = json!({"cart": cart, "version": version});
+        if let Some(t) = last_touch {
+            body["last_touch"] = t;
+        }
+        let (status, placed) = post(&server, "/api/orders", None, body, idem);
+        assert_eq!(status, 201, "{idem}: {placed}");
+        if idem == "o7" {
+            let path = format!(
+                "/api/staff/orders/{}/status",
+                placed["id"].as_str().expect("id")
+            );
+            let (status, body) = post(
+                &server,
+                &path,
+                Some(&staff),
+                json!({"status": "cancelled"}),
+                "",
+            );
+            assert_eq!(status, 200, "{body}");
+            continue;
+        }
+        let quote = &placed["quote"];
+        let entry = expected
+            .entry((campaign.to_owned(), channel.to_owned()))
+            .or_default();
+        entry.orders += 1;
+        entry.revenue += quote["total"].as_i64().expect("total");
+        let discount = quote["discount"].as_i64().unwrap_or(0);
+        if discount > 0 {
+            entry.discount += discount;
+            entry.online += 1;
+        }
+    }
+    // A printed flyer code at the counter on 80.00: 10.00 off, the counter's channel.
+    let (status, grant) = post(
+        &server,
+        "/api/staff/redemptions",
+        Some(&staff),
+        json!({"code": codes[1], "location": "chunxi", "amount": 8000}),
+        "",
+    );
+    assert_eq!(status, 201, "{grant}");
+    let counter = expected
+        .entry(("noodle-festival".into(), "counter".into()))
+        .or_default();
+    counter.discount += 1000;
+    counter.counter += 1;
+    // A member who joined through the club's table tent at chunxi.
+    let (status, member) = post(
+        &server,
+        "/api/members",
+        None,
+        json!({"phone": "13800138000", "consent": true,
+               "last_touch": touch("rong-club", "table-tent"), "location": "chunxi"}),
+        "",
+    );
+    assert_eq!(status, 201, "{member}");
+
+    // The shop's days around now (Chengdu, UTC+8).
+    let today = (Utc::now() + Days::hours(8)).date_naive();
+    let (from, to) = (
+        (today - Days::days(1)).to_string(),
+        (today + Days::days(1)).to_string(),
+    );
+    let query = format!("?from={from}&to={to}");
+    let api_campaigns = get(
+        &server,
+        &format!("/api/reports/campaigns{query}"),
+        &marketer,
+    );
+    let api_sales = get(&server, &format!("/api/reports/sales{query}"), &marketer);
+    let cli: Value = serde_json::from_str(&backend.run(&[
+        "report", "--dir", dir, "--from", &from, "--to", &to, "--json",
+    ]))
+    .expect("report json");
+    let export =
+        |kind: &str| backend.run(&["export", kind, "--dir", dir, "--from", &from, "--to", &to]);
+    let (orders_csv, redemptions_csv) = (export("orders"), export("redemptions"));
+    drop(server);
+
+    // The dashboard and `carte report` are the same figures.
+    assert_eq!(cli["campaigns"], api_campaigns);
+    assert_eq!(cli["sales"], api_sales);
+    // The CSVs add up to the report, channel by channel, to the fen.
+    let from_report = sums_from_report(&api_campaigns);
+    assert_eq!(sums_from_csv(&orders_csv, &redemptions_csv), from_report);
+    // And each is what the rule says.
+    assert_eq!(from_report, expected);
+    let festival = api_campaigns["campaigns"]
+        .as_array()
+        .expect("campaigns")
+        .iter()
+        .find(|c| c["campaign"] == "noodle-festival")
+        .expect("festival");
+    assert!(
+        !festival["channels"]
+            .as_array()
+            .expect("channels")
+            .iter()
+            .any(|c| c["channel"] == "direct"),
+        "no order or redemption is left without a channel: {festival}"
+    );
+    let channel = |campaign: &Value, id: &str| {
+        campaign["channels"]
+            .as_array()
+            .expect("channels")
+            .iter()
+            .find(|c| c["channel"] == id)
+            .cloned()
+            .unwrap_or_else(|| panic!("no channel {id} in {campaign}"))
+    };
+    // Visits and the funnel: two table-tent visits, one order.
+    let tent = channel(festival, "table-tent");
+    assert_eq!(
+        (tent["visits"].as_i64(), tent["conversion_bp"].as_i64()),
+        (Some(2), Some(5000))
+    );
+    assert_eq!(
+        channel(festival, "coupon")["names"]["en"],
+        "Coupon only (no link)"
+    );
+    // Discount, cost per sale and revenue per unit of discount of the campaign.
+    let total_discount: i64 = expected
+        .iter()
+        .filter(|((c, _), _)| c == "noodle-festival")
+        .map(|(_, s)| s.discount)
+        .sum();
+    assert_eq!(festival["discount"].as_i64(), Some(total_discount));
+    let sales = festival["orders"].as_i64().expect("orders")
+        + festival["redemptions_counter"].as_i64().expect("counter");
+    assert_eq!(
+        festival["cost_per_order"].as_i64(),
+        Some((2 * total_discount + sales) / (2 * sales))
+    );
+    let club = api_campaigns["campaigns"]
+        .as_array()
+        .expect("campaigns")
+        .iter()
+        .find(|c| c["campaign"] == "rong-club")
+        .expect("club");
+    // The member counts where they joined, not where they first ordered.
+    assert_eq!(channel(club, "table-tent")["new_members"], 1);
+    assert_eq!(api_campaigns["totals"]["new_members"], 1);
+    // Sales: every order but the cancelled one, by the shop's day.
+    let placed: i64 = expected.values().map(|s| s.orders).sum();
+    assert_eq!(api_sales["orders"].as_i64(), Some(placed));
+    let by_day: i64 = api_sales["by_day"]
+        .as_array()
+        .expect("by_day")
+        .iter()
+        .map(|d| d["orders"].as_i64().unwrap_or(0))
+        .sum();
+    assert_eq!(by_day, placed);
+    assert_eq!(api_sales["previous"]["orders"], 0);
+}
+
+#[test]
+fn the_figures_agree_to_the_fen_on_sqlite() {
+    scenario(&Backend::Sqlite);
+}
+
+#[test]
+fn the_figures_agree_to_the_fen_on_dynamodb() {
+    scenario(&Backend::dynamo());
+}
