@@ -600,7 +600,7 @@ mod tests {
         let started = entry(EntryKind::Checkout, Method::Stripe, 4800, "CNY");
         let failed = entry(EntryKind::Failure, Method::Stripe, 4800, "CNY");
         assert_eq!(
-            state(4800, "CNY", &[started.clone()], None),
+            state(4800, "CNY", std::slice::from_ref(&started), None),
             PaymentState::Pending
         );
         assert_eq!(
@@ -634,7 +634,7 @@ mod tests {
         };
         let started = entry(EntryKind::Checkout, Method::WechatPay, 4800, "CNY");
         assert_eq!(
-            state(4800, "CNY", &[started.clone()], Some(before)),
+            state(4800, "CNY", std::slice::from_ref(&started), Some(before)),
             PaymentState::Pending
         );
         assert_eq!(
