@@ -7,6 +7,7 @@ pub mod attribution;
 pub mod campaign;
 pub mod menu;
 pub mod money;
+pub mod payment;
 pub mod pricing;
 pub mod schedule;
 pub mod site;

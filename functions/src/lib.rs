@@ -10,6 +10,8 @@
 //! - shared logic the handlers and the `carte` command both use: [`figures`]
 //!   (reports), [`csv`] (exports), [`codes`] (single-use coupon codes), [`keys`]
 //!   (ids, tokens, API keys);
+//! - [`payments`] — the online payment providers (Stripe, WeChat Pay) behind one
+//!   trait; no store or route yet;
 //! - [`state`] (what every handler shares), [`events`] (the live staff events),
 //!   `limiter`, [`aws`] (AWS configuration from the environment);
 //! - [`store`] — the `Store` trait, its conformance suite, and its `sqlite` and
@@ -27,6 +29,7 @@ pub mod keys;
 pub mod lambda;
 pub(crate) mod limiter;
 pub(crate) mod pages;
+pub mod payments;
 pub mod state;
 pub mod store;
 
