@@ -166,10 +166,23 @@ pub enum CouponRejection {
     AlreadyUsed,
     #[error("this coupon is for members only")]
     MembersOnly,
+    #[error("this coupon is redeemed with one of its printed codes, not its own code")]
+    PrintedCodesOnly,
     #[error("this coupon is for a member's first order only")]
     FirstOrderOnly,
     #[error("add more dishes covered by the coupon: it needs {needed}, the cart has {have}")]
     NotEnoughItems { needed: u32, have: u32 },
+}
+
+/// Why a coupon's own code is refused when it is only redeemed through issued
+/// codes: a sign-up coupon through a member's welcome code, a batch coupon through
+/// one of its printed codes. The same answer online and at the counter.
+pub fn own_code_refusal(coupon: &Coupon) -> Option<CouponRejection> {
+    match coupon.issue {
+        crate::campaign::Issue::OnSignUp => Some(CouponRejection::MembersOnly),
+        crate::campaign::Issue::Batch => Some(CouponRejection::PrintedCodesOnly),
+        crate::campaign::Issue::Shared => None,
+    }
 }
 
 /// What the store knows about the diner that coupon rules depend on.

@@ -335,6 +335,11 @@ async fn a_campaign_through_three_channels_and_the_counter_adds_up() {
     // 7: flyer with a printed code typed online: 36.00 - 3.00 = 33.00 + 3.30 = 36.30.
     let (status, refused) = place(state, order(state, "alpha", Some("PRINT"))).await;
     assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY, "{refused}");
+    // The batch coupon's own name is not a code: "use a printed code", not "members only".
+    assert_eq!(
+        refused["reason"]["reason"], "printed_codes_only",
+        "{refused}"
+    );
     let online_code = codes[2].code.to_lowercase();
     let seventh = placed(
         state,

@@ -73,9 +73,9 @@ pub(crate) async fn price_cart(
     let mut refusal: Option<CouponRejection> = None;
     if let Some(code) = code {
         match site.coupon(code) {
-            // A sign-up coupon is only redeemed through the codes issued to members.
+            // Sign-up and batch coupons are only redeemed through their issued codes.
             Some((_, coupon)) if coupon.uses_issued_codes() => {
-                refusal = Some(CouponRejection::MembersOnly);
+                refusal = catalog::pricing::own_code_refusal(coupon);
             }
             Some(_) => {}
             None => {

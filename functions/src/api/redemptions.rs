@@ -124,7 +124,9 @@ pub async fn redeem(
     // A shared code by its content code; otherwise an issued single-use code.
     let (coupon, issued) = match site.coupon(&typed) {
         Some((_, coupon)) if coupon.uses_issued_codes() => {
-            return Err(rejected(CouponRejection::MembersOnly))
+            return Err(rejected(
+                catalog::pricing::own_code_refusal(coupon).unwrap_or(CouponRejection::MembersOnly),
+            ))
         }
         Some((_, coupon)) => (coupon.clone(), None),
         None => {

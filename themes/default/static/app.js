@@ -77,7 +77,7 @@ function join(root, joined) {
     if (!$('#j-consent', root).checked) return say(t('consent_needed'));
     const orders = (store.get('orders') || []).slice(-20).map(({ id, token }) => ({ id, token }));
     try {
-      const r = await api('/api/members', { phone: phone || null, email: email || null, consent: true, order_ids: orders });
+      const r = await api('/api/members', { phone: phone || null, email: email || null, consent: true, order_ids: orders, last_touch: store.get('attr') || null, location: $('#order')?.dataset.location || null });
       if (!r.ok) return say(problemText(r.data));
       store.set('member', { id: r.data.id });
       say(t(r.data.created ? 'joined' : 'already_member'), 'ok');
