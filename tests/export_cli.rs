@@ -313,3 +313,56 @@ fn report_and_exports_tell_the_campaign_to_the_fen() {
         .expect("staff key");
     assert!(!staff_line.contains("last used never"), "{staff_line}");
 }
+
+#[test]
+fn printed_sheets_are_paginated_and_carry_the_shop_the_offer_and_the_expiry() {
+    let (_dir, site) = demo_copy();
+    let dir = site.to_str().expect("utf-8").to_owned();
+    let out = site.join("printed");
+    let (code, stdout, err) = run_carte(&[
+        "coupons",
+        "--dir",
+        &dir,
+        "issue",
+        "noodle-festival",
+        "--coupon",
+        "SAVE10",
+        "--channel",
+        "street-flyer",
+        "--count",
+        "401",
+        "--out",
+        out.to_str().expect("utf-8"),
+    ]);
+    assert_eq!(code, 0, "{err}");
+    let mut sheets: Vec<_> = std::fs::read_dir(&out)
+        .expect("out")
+        .map(|e| e.expect("entry").path())
+        .filter(|p| p.extension().is_some_and(|x| x == "html"))
+        .collect();
+    sheets.sort();
+    assert_eq!(sheets.len(), 2, "{stdout}");
+    let first = std::fs::read_to_string(&sheets[0]).expect("sheet 1");
+    let second = std::fs::read_to_string(&sheets[1]).expect("sheet 2");
+    assert!(sheets[0].to_string_lossy().ends_with("-1.html"));
+    assert_eq!(first.matches("<svg ").count(), 400);
+    assert_eq!(second.matches("<svg ").count(), 1);
+    // The demo's default language is Chinese: the shop, the offer, the expiry.
+    for sheet in [&first, &second] {
+        assert!(sheet.contains("蓉记"), "shop name");
+        assert!(sheet.contains("满 60.00 立减 10.00"), "offer");
+        assert!(sheet.contains("有效期至 2027-12-31"), "expiry");
+    }
+    assert!(first.contains("1/2") && second.contains("2/2"));
+    // Every printed QR code carries the flyer's channel.
+    let csv = std::fs::read_dir(&out)
+        .expect("out")
+        .map(|e| e.expect("entry").path())
+        .find(|p| p.extension().is_some_and(|x| x == "csv"))
+        .expect("csv");
+    let text = std::fs::read_to_string(csv).expect("csv");
+    assert_eq!(
+        text.matches("&ch=street-flyer,street-flyer\r\n").count(),
+        401
+    );
+}

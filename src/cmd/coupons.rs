@@ -79,6 +79,134 @@ fn qr_svg(url: &str) -> anyhow::Result<String> {
     ))
 }
 
+/// Codes per printable sheet (one HTML file): ten A4 pages of 40.
+pub const CODES_PER_SHEET: usize = 400;
+
+/// What the coupon gives, in the site's default language: "10.00 off orders of 60.00".
+fn offer(site: &catalog::Site, coupon: &catalog::Coupon) -> String {
+    let lang = site.default_language();
+    let zh = lang.starts_with("zh");
+    let money = |m: catalog::Minor| site.settings.currency.format(m);
+    let text = match &coupon.kind {
+        catalog::CouponKind::PercentOff { percent } => {
+            let shown = format!("{}%", f64::from(*percent) / 100.0);
+            if zh {
+                format!("{shown} 折扣")
+            } else {
+                format!("{shown} off")
+            }
+        }
+        catalog::CouponKind::AmountOff { amount } => {
+            if zh {
+                format!("立减 {}", money(*amount))
+            } else {
+                format!("{} off", money(*amount))
+            }
+        }
+        catalog::CouponKind::FreeItem { dish } => {
+            let name = site
+                .dish(dish)
+                .map(|(_, d)| d.name.get(lang, lang).to_owned())
+                .unwrap_or_else(|| dish.clone());
+            if zh {
+                format!("赠送 {name}")
+            } else {
+                format!("a free {name}")
+            }
+        }
+        catalog::CouponKind::BuyXGetY { buy, get, .. } => {
+            if zh {
+                format!("买 {buy} 送 {get}")
+            } else {
+                format!("buy {buy}, get {get} free")
+            }
+        }
+    };
+    if coupon.min_spend > 0 {
+        if zh {
+            format!("满 {} {text}", money(coupon.min_spend))
+        } else {
+            format!("{text} orders of {} or more", money(coupon.min_spend))
+        }
+    } else {
+        text
+    }
+}
+
+/// The printable sheets of a batch: at most [`CODES_PER_SHEET`] codes each, every
+/// page headed with the shop, the campaign, the offer and the expiry date.
+fn sheets(
+    site: &catalog::Site,
+    campaign: &catalog::Campaign,
+    coupon: Option<&catalog::Coupon>,
+    codes: &[functions::store::BatchCode],
+    batch: &str,
+    url_of: &dyn Fn(&str) -> String,
+) -> anyhow::Result<Vec<String>> {
+    let lang = site.default_language();
+    let zh = lang.starts_with("zh");
+    let shop = site.settings.name.get(lang, lang);
+    let offer = coupon.map(|k| offer(site, k)).unwrap_or_default();
+    let until = coupon
+        .and_then(|k| k.valid_until)
+        // The end is exclusive: a date in the content means "through that day".
+        .map(|end| {
+            (end - chrono::Duration::seconds(1))
+                .with_timezone(&site.settings.timezone)
+                .format("%Y-%m-%d")
+                .to_string()
+        })
+        .map(|day| {
+            if zh {
+                format!("有效期至 {day}")
+            } else {
+                format!("valid until {day}")
+            }
+        })
+        .unwrap_or_default();
+    let chunks: Vec<&[functions::store::BatchCode]> = codes.chunks(CODES_PER_SHEET).collect();
+    let mut out = Vec::with_capacity(chunks.len());
+    for (index, chunk) in chunks.iter().enumerate() {
+        let mut html = format!(
+            "<!doctype html>\n<html lang=\"{lang}\"><head><meta charset=\"utf-8\">\
+<meta name=\"viewport\" content=\"width=device-width, initial-scale=1\">\
+<title>{shop} — {title} — {page}/{pages}</title><style>\
+body{{font:14px/1.3 system-ui,sans-serif;margin:0}}\
+header{{margin:8mm 8mm 4mm}}h1{{font-size:16px;margin:0}}header p{{margin:1mm 0}}\
+.sheet{{display:grid;grid-template-columns:repeat(4,1fr);gap:4mm;margin:0 8mm}}\
+figure{{margin:0;padding:3mm;border:1px dashed #999;text-align:center;break-inside:avoid}}\
+svg{{width:32mm;height:32mm}}\
+figcaption{{font:600 13px ui-monospace,monospace;letter-spacing:.08em}}\
+figure small{{display:block;font:11px system-ui,sans-serif}}\
+@page{{size:A4;margin:8mm}}\
+</style></head><body><header><h1>{shop} · {title}</h1><p>{offer}{sep}{until}</p>\
+<p><small>{count} codes · {coupon_code} · {batch} · {page}/{pages}</small></p></header><main class=\"sheet\">\n",
+            shop = escape(shop),
+            title = escape(campaign.name.get(lang, lang)),
+            offer = escape(&offer),
+            sep = if offer.is_empty() || until.is_empty() { "" } else { " · " },
+            until = escape(&until),
+            count = codes.len(),
+            coupon_code = escape(coupon.map(|k| k.code.as_str()).unwrap_or("")),
+            batch = escape(batch),
+            page = index + 1,
+            pages = chunks.len(),
+        );
+        for c in *chunk {
+            let _ = writeln!(
+                html,
+                "<figure>{}<figcaption>{}</figcaption><small>{}</small></figure>",
+                qr_svg(&url_of(&c.code))?,
+                escape(&c.code),
+                escape(&offer)
+            );
+        }
+        html.push_str("</main></body></html>\n");
+        out.push(html);
+    }
+    Ok(out)
+}
+
 /// Runs a coupons action.
 pub fn run(
     dir: &Path,
@@ -152,35 +280,21 @@ pub fn run(
     let stem = format!("{campaign}-{batch}");
     let csv_path = out.join(format!("{stem}.csv"));
     std::fs::write(&csv_path, csv.finish())?;
-    let name = found.name.get(lang, lang);
-    let mut html = format!(
-        "<!doctype html>\n<html lang=\"{lang}\"><head><meta charset=\"utf-8\">\
-<meta name=\"viewport\" content=\"width=device-width, initial-scale=1\">\
-<title>{title} — codes</title><style>\
-body{{font:14px/1.3 system-ui,sans-serif;margin:0}}\
-h1{{font-size:16px;margin:8mm}}\
-.sheet{{display:grid;grid-template-columns:repeat(4,1fr);gap:4mm;margin:0 8mm}}\
-figure{{margin:0;padding:3mm;border:1px dashed #999;text-align:center;break-inside:avoid}}\
-svg{{width:32mm;height:32mm}}\
-figcaption{{font:600 13px ui-monospace,monospace;letter-spacing:.08em}}\
-@page{{size:A4;margin:8mm}}\
-</style></head><body><h1>{title} · {count} codes · {coupon} · {batch}</h1><main class=\"sheet\">\n",
-        title = escape(name),
-        count = codes.len(),
-        coupon = escape(codes.first().map(|c| c.coupon.as_str()).unwrap_or("")),
-        batch = escape(&batch),
-    );
-    for c in &codes {
-        let _ = writeln!(
-            html,
-            "<figure>{}<figcaption>{}</figcaption></figure>",
-            qr_svg(&url_of(&c.code))?,
-            escape(&c.code)
-        );
+    let coupon = codes
+        .first()
+        .and_then(|c| site.coupon(&c.coupon))
+        .map(|(_, k)| k.clone());
+    let sheets = sheets(&site, found, coupon.as_ref(), &codes, &batch, &url_of)?;
+    let mut html_paths = Vec::new();
+    for (index, sheet) in sheets.iter().enumerate() {
+        let path = if sheets.len() == 1 {
+            out.join(format!("{stem}.html"))
+        } else {
+            out.join(format!("{stem}-{}.html", index + 1))
+        };
+        std::fs::write(&path, sheet)?;
+        html_paths.push(path);
     }
-    html.push_str("</main></body></html>\n");
-    let html_path = out.join(format!("{stem}.html"));
-    std::fs::write(&html_path, html)?;
     println!(
         "Issued {} codes for {} ({})",
         codes.len(),
@@ -188,6 +302,8 @@ figcaption{{font:600 13px ui-monospace,monospace;letter-spacing:.08em}}\
         codes.first().map(|c| c.coupon.as_str()).unwrap_or("")
     );
     println!("  {}", csv_path.display());
-    println!("  {}", html_path.display());
+    for path in &html_paths {
+        println!("  {}", path.display());
+    }
     Ok(ExitCode::SUCCESS)
 }
