@@ -7,7 +7,9 @@ mod common;
 
 use std::time::{Duration, Instant};
 
-use common::{assert_operations, cart_json, fetch_json, header, problem, send, send_json, Fixture};
+use common::{
+    assert_operations, cart_json, fetch_json, header, problem, send, send_json, slot, Fixture,
+};
 use functions::store::{OrderStatus, Role};
 use reqwest::{Client, RequestBuilder, Response, StatusCode};
 use serde_json::{json, Value};
@@ -44,11 +46,22 @@ async fn session(client: &Client, base: &str, key: &str) -> String {
 }
 
 async fn place(client: &Client, base: &str, fx: &Fixture, key: &str) -> Value {
+    place_cart(client, base, fx, key, cart_json()).await
+}
+
+/// The fixture's cart for pickup in the first slot after noon.
+fn pickup_cart() -> Value {
+    let mut cart = cart_json();
+    cart["fulfilment"] = json!({"mode": "pickup", "slot": slot().to_rfc3339()});
+    cart
+}
+
+async fn place_cart(client: &Client, base: &str, fx: &Fixture, key: &str, cart: Value) -> Value {
     let response = send(
         client
             .post(format!("{base}/api/orders"))
             .header("Idempotency-Key", key)
-            .json(&json!({ "version": fx.version(), "cart": cart_json() })),
+            .json(&json!({ "version": fx.version(), "cart": cart })),
     )
     .await;
     assert_eq!(response.status(), StatusCode::CREATED);
@@ -194,7 +207,9 @@ async fn staff_routes_need_a_session_or_key_and_the_staff_role() {
     }
 
     // The console's configuration and the pickup board are public, and the
-    // board says nothing but numbers.
+    // board says nothing but numbers: of pickup orders only (the dine-in order
+    // placed above goes to its table, not to the board).
+    let pickup = place_cart(&client, &base, &fx, "order-pickup", pickup_cart()).await;
     let config = fetch_json(client.get(format!("{base}/api/staff/config"))).await;
     assert_eq!(config["currency"]["exponent"], 2);
     assert_eq!(config["age_warnings"]["amber"], 10);
@@ -202,7 +217,7 @@ async fn staff_routes_need_a_session_or_key_and_the_staff_role() {
     let board = fetch_json(client.get(format!("{base}/api/staff/board?location=alpha"))).await;
     assert_eq!(
         board,
-        json!({"location": "alpha", "preparing": [placed["number"]], "ready": []})
+        json!({"location": "alpha", "preparing": [pickup["number"]], "ready": []})
     );
 }
 
@@ -356,7 +371,7 @@ async fn polling_the_queue_and_board_answers_304_while_nothing_changed() {
         let same = send(if_changed()).await;
         assert_eq!(same.status(), StatusCode::NOT_MODIFIED);
         assert!(same.bytes().await.expect("body").is_empty());
-        place(&client, &base, &fx, &format!("order-{n}")).await;
+        place_cart(&client, &base, &fx, &format!("order-{n}"), pickup_cart()).await;
         let changed = send(if_changed()).await;
         assert_eq!(changed.status(), StatusCode::OK);
         assert_ne!(header(&changed, "etag"), etag);

@@ -464,7 +464,7 @@ pub struct BoardView {
 /// someone waiting at the counter.
 const BOARD_HOURS: i64 = 12;
 
-/// The pickup board: which order numbers are being prepared and which are
+/// The pickup board: which pickup order numbers are being prepared and which are
 /// ready (public, for a screen facing the counter). Carries an `ETag`.
 #[utoipa::path(
     get,
@@ -499,7 +499,11 @@ pub async fn board(
         )
         .await?;
     let since = state.now() - chrono::Duration::hours(BOARD_HOURS);
-    let recent = |o: &&Order| o.times.received.is_none_or(|at| at >= since);
+    // The board calls pickup numbers; dine-in orders are carried to their table.
+    let recent = |o: &&Order| {
+        matches!(o.cart.fulfilment, catalog::Fulfilment::Pickup { .. })
+            && o.times.received.is_none_or(|at| at >= since)
+    };
     let mut ready: Vec<&Order> = open
         .iter()
         .filter(recent)
