@@ -63,9 +63,9 @@ async function fitsThePhone(page, what) {
   assert.deepEqual(await clippedText(page), [], `no cut labels on ${what}`);
 }
 
-async function placeOrder({ slot, table = '2', lines = [{ dish: 'smashed-cucumber', quantity: 2, options: [] }], attribution } = {}) {
+async function placeOrder({ slot, table = '2', lines = [{ dish: 'smashed-cucumber', quantity: 2, options: [] }], attribution, coupon } = {}) {
   const fulfilment = slot ? { mode: 'pickup', slot } : { mode: 'dine_in', table };
-  const r = await api.order({ version, cart: { location: 'chunxi', fulfilment, lines }, ...(attribution ? { attribution } : {}) });
+  const r = await api.order({ version, cart: { location: 'chunxi', fulfilment, lines, ...(coupon ? { coupon } : {}) }, ...(attribution ? { attribution } : {}) });
   assert.equal(r.status, 201, JSON.stringify(r.data));
   return r.data;
 }
@@ -248,8 +248,12 @@ test('admin_on_a_phone_in_english_and_chinese_with_the_shops_period', { timeout:
   await placeOrder({ attribution: { campaign: 'noodle-festival', channel: 'table-tent' }, lines: [{ dish: 'smashed-cucumber', quantity: 2, options: [] }] });
   const redeemed = await api.call('POST', '/api/staff/redemptions', { code: codes[1], location: 'chunxi', amount: 8000 });
   assert.equal(redeemed.status, 201, JSON.stringify(redeemed.data));
+  // SAVE10 typed in without the campaign's link: the campaign's "coupon only" channel.
+  await placeOrder({ coupon: 'SAVE10', lines: [{ dish: 'smashed-cucumber', quantity: 7, options: [] }] });
   // The server's default period, and what the shop calls today.
-  const defaults = await fetch(`${site.base}/api/reports/campaigns`, { headers: { authorization: `Bearer ${marketerKey}` } }).then((r) => r.json());
+  const report = (path) => fetch(`${site.base}/api/reports/${path}`, { headers: { authorization: `Bearer ${marketerKey}` } }).then((r) => r.json());
+  const defaults = await report('campaigns');
+  const sales = await report('sales');
   assert.equal(defaults.to, shopDay(), "the server's default ends on the shop's today");
 
   // A laptop in Los Angeles would have another date: the page must not use it.
@@ -282,6 +286,51 @@ test('admin_on_a_phone_in_english_and_chinese_with_the_shops_period', { timeout:
   await page.locator('button[data-campaign="noodle-festival"]').click();
   await page.locator('#channels tr[data-channel="counter"] th', { hasText: 'At the counter' }).waitFor();
   assert.match(await page.locator('#channel-chart').textContent(), /1 order, 0 at the counter/);
+
+  // What a marketer acts on, per campaign and per channel, as the API computes it ("—" where undefined).
+  const yuan = (minor) => `¥${(minor / 100).toFixed(2)}`;
+  const cell = (table, row, name) => page.locator(`#${table} tr[${row}] td[data-figure="${name}"]`).textContent().then((s) => s.trim());
+  const festivalFigures = defaults.campaigns.find((c) => c.campaign === 'noodle-festival');
+  assert.ok(festivalFigures.roi_bp > 0 && festivalFigures.conversion_bp > 0, JSON.stringify(festivalFigures));
+  assert.equal(await cell('campaigns', 'data-campaign="noodle-festival"', 'cost_per_order'), yuan(festivalFigures.cost_per_order));
+  assert.equal(await cell('campaigns', 'data-campaign="noodle-festival"', 'roi_bp'), `${(festivalFigures.roi_bp / 10000).toFixed(2)}×`);
+  assert.equal(await cell('campaigns', 'data-campaign="noodle-festival"', 'conversion_bp'), `${(festivalFigures.conversion_bp / 100).toFixed(1)}%`);
+  // The counter: ¥10.00 off a spend of ¥80.00 each time, so 8.00 back for every 1.00 given; no visits, no conversion.
+  assert.equal(await cell('channels', 'data-channel="counter"', 'cost_per_order'), '¥10.00');
+  assert.equal(await cell('channels', 'data-channel="counter"', 'roi_bp'), '8.00×');
+  assert.equal(await cell('channels', 'data-channel="counter"', 'conversion_bp'), '—');
+  // The table tent: two visits, one order, no discount.
+  assert.equal(await cell('channels', 'data-channel="table-tent"', 'conversion_bp'), '50.0%');
+  assert.equal(await cell('channels', 'data-channel="table-tent"', 'cost_per_order'), '¥0.00');
+  assert.equal(await cell('channels', 'data-channel="table-tent"', 'roi_bp'), '—');
+  // Coupon only: the SAVE10 order above, its name from the report's `names`.
+  const coupon = festivalFigures.channels.find((h) => h.channel === 'coupon');
+  assert.equal(coupon.orders, 1, JSON.stringify(coupon));
+  assert.equal((await page.locator('#channels tr[data-channel="coupon"] th').textContent()).trim(), 'Coupon only (no link)');
+  assert.equal(await cell('channels', 'data-channel="coupon"', 'orders'), '1');
+  assert.equal(await cell('channels', 'data-channel="coupon"', 'cost_per_order'), '¥10.00');
+  assert.equal(await cell('channels', 'data-channel="coupon"', 'roi_bp'), `${(coupon.revenue / 1000).toFixed(2)}×`);
+  assert.equal(await cell('channels', 'data-channel="coupon"', 'conversion_bp'), '—');
+  // The burn rate beside the coupons: the campaign's discount over the 30 days, rounded.
+  assert.equal(festivalFigures.discount_per_day, Math.round(festivalFigures.discount / 30));
+  assert.equal((await page.locator('#burn').textContent()).trim(), `Discount given per day in this period: ${yuan(festivalFigures.discount_per_day)}`);
+
+  // Totals over time: today's orders among the 30 days, against the 30 days before (no orders then).
+  assert.equal(sales.by_day.length, 30);
+  assert.equal(sales.previous.orders, 0);
+  const trend = async (name, what = 'figure') => (await page.locator(`#trend [data-${what}="${name}"]`).textContent()).trim();
+  assert.equal(await trend('orders'), String(sales.orders));
+  assert.equal(await trend('revenue'), yuan(sales.revenue));
+  assert.equal(await trend('orders', 'change'), `Change: +${sales.orders}`);
+  assert.equal(await trend('revenue', 'change'), `Change: +${yuan(sales.revenue)}`);
+  assert.match(await page.locator('#vs-previous').textContent(), /^vs previous 30 days \(.+ – .+\): 0 orders, ¥0\.00$/);
+  assert.equal(await page.locator('#day-charts [data-chart="orders"] rect').count(), sales.by_day.filter((d) => d.orders > 0).length);
+  await page.getByText('Each day').click();
+  assert.equal(await page.locator('#days tbody tr').count(), 30);
+  const todayRow = page.locator(`#days tr[data-day="${shopDay()}"] td`);
+  assert.equal((await todayRow.nth(0).textContent()).trim(), String(sales.by_day.at(-1).orders));
+  assert.equal((await todayRow.nth(1).textContent()).trim(), yuan(sales.by_day.at(-1).revenue));
+  assert.equal(sales.by_day.at(-1).orders, sales.orders, 'every order of the period was placed today');
   await fitsThePhone(page, 'the dashboard');
   await axe(page, 'the dashboard on a phone');
   await page.emulateMedia({ colorScheme: 'dark' });
@@ -298,6 +347,15 @@ test('admin_on_a_phone_in_english_and_chinese_with_the_shops_period', { timeout:
   assert.equal((await festival.textContent()).trim(), '秋冬面条节');
   assert.equal((await page.locator('#dishes tr[data-dish="smashed-cucumber"] th').textContent()).trim(), '拍黄瓜');
   assert.equal((await page.locator('#channels tr[data-channel="counter"] th').textContent()).trim(), '到店核销');
+  assert.equal((await page.locator('#channels tr[data-channel="coupon"] th').textContent()).trim(), '仅优惠码（无链接）');
+  const heads = await page.locator('#channels thead th').allTextContents();
+  for (const head of ['单均优惠', '投入产出比', '转化率']) assert.ok(heads.includes(head), `${head} in ${heads}`);
+  assert.equal(await cell('channels', 'data-channel="counter"', 'roi_bp'), '8.00×');
+  assert.equal(await cell('channels', 'data-channel="table-tent"', 'conversion_bp'), '50.0%');
+  assert.equal((await page.locator('#burn').textContent()).trim(), `本期日均优惠：${yuan(festivalFigures.discount_per_day)}`);
+  assert.equal((await page.locator('#trend-h').textContent()).trim(), '总计走势');
+  assert.equal(await trend('orders', 'change'), `变化：+${sales.orders}`);
+  assert.match(await page.locator('#vs-previous').textContent(), /^对比前 30 天（.+至.+）：0 单，¥0\.00$/);
   assert.match(await page.locator('#status').textContent(), /至.+的数据/);
   await fitsThePhone(page, 'the dashboard in Chinese');
   await axe(page, 'the dashboard in Chinese on a phone');
@@ -309,6 +367,21 @@ test('admin_on_a_phone_in_english_and_chinese_with_the_shops_period', { timeout:
   await page.getByRole('button', { name: '查看' }).click();
   await page.locator(`#status[data-from="${defaults.to}"]`).waitFor();
   assert.ok(asked.some((u) => u.includes(`from=${defaults.to}`)));
+
+  // Tomorrow and the day after: nothing yet, against yesterday and today (every order so far).
+  const tomorrow = nextDay(defaults.to);
+  await page.locator('#from').fill(tomorrow);
+  await page.locator('#to').fill(nextDay(tomorrow));
+  await page.getByRole('button', { name: '查看' }).click();
+  await page.locator(`#vs-previous[data-to="${defaults.to}"]`).waitFor();
+  assert.match(await page.locator('#vs-previous').textContent(), new RegExp(`^对比前 2 天（.+至.+）：${sales.orders} 单，¥${(sales.revenue / 100).toFixed(2)}$`));
+  assert.equal(await trend('orders'), '0');
+  assert.equal(await trend('orders', 'change'), `变化：−${sales.orders} (−100.0%)`);
+  assert.equal(await trend('revenue', 'change'), `变化：−${yuan(sales.revenue)} (−100.0%)`);
+  assert.equal(await page.locator('#days tbody tr').count(), 2);
+  assert.equal(await page.locator('#day-charts rect').count(), 0);
+  await fitsThePhone(page, 'a period without orders');
+  await axe(page, 'a period without orders');
   assert.deepEqual(errors, []);
   await context.close();
 

@@ -111,15 +111,21 @@ test('marketer_reads_the_dashboard_and_downloads_csv', async () => {
   assert.equal(await figure('redemptions_counter'), '1');
   assert.equal(await figure('discount'), '¥10.00');
   assert.equal(await page.locator('#campaign-chart svg rect').count(), 2, 'one bar per campaign');
-  // The report names campaigns in the site's default language (zh) only: find the button by campaign id.
+  // The report names campaigns in every language (`names`): an English dashboard shows the English name.
   await page.locator('button[data-campaign="noodle-festival"]').click();
-  await page.locator('#detail-h', { hasText: '秋冬面条节' }).waitFor();
+  await page.locator('#detail-h', { hasText: 'Autumn Noodle Festival' }).waitFor();
   assert.equal(await page.evaluate(() => document.activeElement.id), 'detail-h', 'focus moves to the detail');
   const counter = page.locator('#channels tr[data-channel="counter"] td');
   assert.equal((await counter.nth(5).textContent()).trim(), '1', 'one redemption at the counter');
   const tent = page.locator('#channels tr[data-channel="table-tent"] td');
   assert.equal((await tent.nth(0).textContent()).trim(), '2', 'two visits through the table tent');
   assert.equal((await tent.nth(1).textContent()).trim(), '1', 'one order through the table tent');
+  const acted = (channel, name) => page.locator(`#channels tr[data-channel="${channel}"] td[data-figure="${name}"]`).textContent().then((s) => s.trim());
+  assert.equal(await acted('table-tent', 'conversion_bp'), '50.0%', 'one order for two visits');
+  assert.equal(await acted('table-tent', 'roi_bp'), '—', 'no discount, no ROI');
+  assert.equal(await acted('counter', 'cost_per_order'), '¥10.00');
+  assert.equal(await acted('counter', 'roi_bp'), '8.00×', '¥80.00 spent for ¥10.00 off');
+  assert.match(await page.locator('#burn').textContent(), /^Discount given per day in this period: ¥0\.33$/, '¥10.00 over 30 days');
   const save10 = page.locator('#coupons tbody tr', { hasText: 'SAVE10' }).locator('td');
   assert.equal((await save10.nth(2).textContent()).trim(), '299', 'budget 300, one used');
   await axe(page, 'dashboard with a campaign open');

@@ -32,6 +32,12 @@ const STRINGS = {
     f_redemptions_counter: 'Redeemed at the counter', f_new_members: 'New members', f_repeat_rate_bp: 'Repeat rate',
     c_visits: 'Visits', c_orders: 'Orders', c_revenue: 'Revenue', c_discount: 'Discount', c_redemptions_online: 'Online',
     c_redemptions_counter: 'Counter', c_new_members: 'New members', c_repeat_rate_bp: 'Repeat',
+    f_cost_per_order: 'Discount per sale', f_roi_bp: 'Revenue per 1.00 of discount (ROI)', f_conversion_bp: 'Conversion (orders per visit)',
+    c_cost_per_order: 'Cost per order', c_roi_bp: 'ROI', c_conversion_bp: 'Conversion', ch_coupon: 'Coupon only (no link)',
+    burn: 'Discount given per day in this period: {amount}', trend_h: 'Totals over time',
+    vs_previous: 'vs previous {n} days ({from} – {to}): {orders}, {revenue}', vs_previous_1: 'vs the day before ({from}): {orders}, {revenue}',
+    change: 'Change: {v}', no_change: 'no change', chart_day_orders: 'Orders per day (highest: {max})', chart_day_revenue: 'Revenue per day (highest: {max})',
+    each_day: 'Each day', hours_h: 'Hours and dishes', t_days: 'Orders and revenue per day', c_day: 'Day',
   },
   zh: {
     title: '营销活动 · 营销', site: 'Carte · 营销', skip: '跳到内容', language: '语言', h1: '营销活动',
@@ -54,6 +60,12 @@ const STRINGS = {
     f_redemptions_counter: '到店核销', f_new_members: '新会员', f_repeat_rate_bp: '复购率',
     c_visits: '访问', c_orders: '订单', c_revenue: '收入', c_discount: '优惠', c_redemptions_online: '线上',
     c_redemptions_counter: '到店', c_new_members: '新会员', c_repeat_rate_bp: '复购',
+    f_cost_per_order: '单均优惠成本', f_roi_bp: '投入产出比（收入 ÷ 优惠）', f_conversion_bp: '转化率（订单 ÷ 访问）',
+    c_cost_per_order: '单均优惠', c_roi_bp: '投入产出比', c_conversion_bp: '转化率', ch_coupon: '仅优惠码（无链接）',
+    burn: '本期日均优惠：{amount}', trend_h: '总计走势',
+    vs_previous: '对比前 {n} 天（{from} 至 {to}）：{orders}，{revenue}', vs_previous_1: '对比前一天（{from}）：{orders}，{revenue}',
+    change: '变化：{v}', no_change: '持平', chart_day_orders: '每日订单（最高 {max}）', chart_day_revenue: '每日收入（最高 {max}）',
+    each_day: '每日明细', hours_h: '时段与菜品', t_days: '每日订单与收入', c_day: '日期',
   },
 };
 
@@ -82,6 +94,8 @@ const money = (minor) => {
 };
 const count = (n) => (n == null ? '—' : String(n));
 const percent = (bp) => (bp == null ? '—' : `${(bp / 100).toFixed(1)}%`);
+const roi = (bp) => (bp == null ? '—' : `${(bp / 10000).toFixed(2)}×`);
+const shortDay = (iso) => new Intl.DateTimeFormat(lang, { weekday: 'short', month: 'short', day: 'numeric', timeZone: 'UTC' }).format(new Date(`${iso}T00:00:00Z`));
 const day = (iso) => new Intl.DateTimeFormat(lang, { dateStyle: 'medium', timeZone: 'UTC' }).format(new Date(`${iso}T00:00:00Z`));
 
 /**
@@ -98,7 +112,7 @@ function named(item, localized) {
 const langOf = (n) => (n.lang === lang ? null : n.lang);
 
 function channelName(h) {
-  if (h.channel === 'counter' || h.channel === 'direct') return { text: t(`ch_${h.channel}`), lang };
+  if (['counter', 'coupon', 'direct'].includes(h.channel)) return { text: t(`ch_${h.channel}`), lang };
   return named(h);
 }
 function dishName(d) {
@@ -139,19 +153,19 @@ function query(period = chosen) {
   return params.toString();
 }
 
+function svg(tag, attrs = {}) {
+  const node = document.createElementNS(SVG, tag);
+  for (const [k, v] of Object.entries(attrs)) node.setAttribute(k, v);
+  return node;
+}
+const picture = (attrs, ...shapes) => { const s = svg('svg', { 'aria-hidden': 'true', focusable: 'false', ...attrs }); s.append(...shapes); return s; };
+
 /** A bar chart: one list item per row (its label and value as text that wraps, never cut) and a bar. */
 function barChart(figure, title, rows, cls = 'a') {
   const max = Math.max(1, ...rows.map((r) => r.value));
   const items = rows.map((r) => {
-    const svg = document.createElementNS(SVG, 'svg');
-    svg.setAttribute('aria-hidden', 'true');
-    svg.setAttribute('focusable', 'false');
-    const rect = document.createElementNS(SVG, 'rect');
-    rect.setAttribute('width', `${((100 * r.value) / max).toFixed(2)}%`);
-    rect.setAttribute('height', '100%');
-    rect.setAttribute('class', cls);
-    svg.append(rect);
-    return el('li', {}, el('span', { class: 'label', lang: langOf(r.label) }, r.label.text), ' ', el('span', { class: 'value' }, r.text), svg);
+    const bar = picture({}, svg('rect', { width: `${((100 * r.value) / max).toFixed(2)}%`, height: '100%', class: cls }));
+    return el('li', {}, el('span', { class: 'label', lang: langOf(r.label) }, r.label.text), ' ', el('span', { class: 'value' }, r.text), bar);
   });
   figure.replaceChildren(el('figcaption', {}, title), items.length ? el('ul', { class: 'bars' }, ...items) : el('p', { class: 'hint' }, t('no_data')));
 }
@@ -159,8 +173,9 @@ function barChart(figure, title, rows, cls = 'a') {
 const FIGURES = [
   ['visits', count], ['orders', count], ['revenue', money], ['discount', money],
   ['redemptions_online', count], ['redemptions_counter', count], ['new_members', count], ['repeat_rate_bp', percent],
+  ['cost_per_order', money], ['roi_bp', roi], ['conversion_bp', percent],
 ];
-const figureCells = (f) => FIGURES.map(([k, fmt]) => el('td', {}, fmt(f[k])));
+const figureCells = (f) => FIGURES.map(([k, fmt]) => el('td', { 'data-figure': k }, fmt(f[k])));
 const figureHeads = () => FIGURES.map(([k]) => t(`c_${k}`));
 const rowHead = (n) => el('th', { scope: 'row', lang: langOf(n) }, n.text);
 
@@ -209,13 +224,50 @@ function showDetail(id, focus = true) {
     label: channelName(h), value: h.orders + h.redemptions_counter,
     text: `${ordersText(h.orders)}${t('comma')}${t('at_counter', { n: h.redemptions_counter })}`,
   })), 'b');
+  $('#burn').replaceChildren(t('burn', { amount: '' }), el('strong', { 'data-figure': 'discount_per_day' }, money(c.discount_per_day)));
   $('#coupons-box').replaceChildren(table('coupons', t('t_coupons'), [t('coupon'), t('redeemed'), t('given'), t('left_n'), t('left_money')],
     c.coupons.map((k) => el('tr', { 'data-coupon': k.code }, el('th', { scope: 'row' }, k.code), el('td', {}, count(k.redemptions)),
       el('td', {}, money(k.discount)), el('td', {}, count(k.budget_left)), el('td', {}, money(k.budget_amount_left))))));
   if (focus) $('#detail-h').focus();
 }
 
+/** Columns over time, one a day (the table below the chart gives every figure as text). */
+function columns(values, cls) {
+  const max = Math.max(1, ...values);
+  return picture({ class: 'cols', viewBox: `0 0 ${values.length * 10} 100`, preserveAspectRatio: 'none' },
+    ...values.map((v, i) => (v > 0 ? svg('rect', { x: i * 10 + 1.5, y: 100 - Math.max(3, (100 * v) / max), width: 7, height: Math.max(3, (100 * v) / max), class: cls }) : null)).filter(Boolean));
+}
+
+/** How much a figure moved since the previous period: "+3 (+50.0%)", "−¥12.00", "no change". */
+function change(now, before, fmt) {
+  const d = now - before;
+  if (d === 0) return t('no_change');
+  const sign = d > 0 ? '+' : '−';
+  return `${sign}${fmt(Math.abs(d))}${before > 0 ? ` (${sign}${((100 * Math.abs(d)) / before).toFixed(1)}%)` : ''}`;
+}
+
+function renderTrend() {
+  const { by_day: days = [], previous: prev } = sales;
+  if (!prev) return;
+  $('#trend').replaceChildren(...[['orders', count], ['revenue', money]].map(([k, fmt]) => el('div', {},
+    el('dt', {}, t(`f_${k}`)), el('dd', { 'data-figure': k }, fmt(sales[k])),
+    el('dd', { class: 'delta', 'data-change': k }, t('change', { v: change(sales[k], prev[k], fmt) })))));
+  const vs = $('#vs-previous');
+  Object.assign(vs.dataset, { from: prev.from, to: prev.to });
+  vs.textContent = t(days.length === 1 ? 'vs_previous_1' : 'vs_previous', {
+    n: days.length, from: day(prev.from), to: day(prev.to), orders: ordersText(prev.orders), revenue: money(prev.revenue),
+  });
+  const axis = () => el('p', { class: 'axis' }, el('span', {}, days.length ? shortDay(days[0].day) : ''), el('span', {}, days.length ? shortDay(days.at(-1).day) : ''));
+  const most = (k) => Math.max(0, ...days.map((d) => d[k]));
+  const chart = (k, fmt, cls) => el('figure', { class: 'chart', 'data-chart': k },
+    el('figcaption', {}, t(`chart_day_${k}`, { max: fmt(most(k)) })), columns(days.map((d) => d[k]), cls), axis());
+  $('#day-charts').replaceChildren(chart('orders', count, 'a'), chart('revenue', money, 'b'));
+  $('#days-box').replaceChildren(table('days', t('t_days'), [t('c_day'), t('c_orders'), t('c_revenue')],
+    days.map((d) => el('tr', { 'data-day': d.day }, rowHead({ text: shortDay(d.day), lang }), el('td', {}, count(d.orders)), el('td', {}, money(d.revenue))))));
+}
+
 function renderSales() {
+  renderTrend();
   barChart($('#hour-chart'), t('chart_hours'), sales.by_hour.filter((h) => h.orders > 0).map((h) => ({
     label: { text: `${String(h.hour).padStart(2, '0')}:00`, lang }, value: h.orders, text: `${ordersText(h.orders)} · ${money(h.revenue)}`,
   })), 'b');
