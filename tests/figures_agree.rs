@@ -12,67 +12,25 @@
 mod common;
 
 use std::collections::BTreeMap;
-use std::net::{SocketAddr, TcpListener, TcpStream};
-use std::path::{Path, PathBuf};
-use std::process::{Child, Command, Stdio};
-use std::time::{Duration, Instant};
+use std::path::Path;
+use std::process::Stdio;
 
 use chrono::{Duration as Days, Utc};
-use common::{carte, catalog_version, client, demo_copy, Server};
+use common::{carte, catalog_version, client, demo_copy, Dynoxide, Server};
 use serde_json::{json, Value};
 
 /// Where the orders, members and redemptions of one run live.
 enum Backend {
     Sqlite,
-    Dynamo { server: Child, endpoint: String },
+    Dynamo(Dynoxide),
 }
 
 impl Backend {
-    /// Dynoxide on a free loopback port, from the workspace's `node_modules`.
-    fn dynamo() -> Backend {
-        let binary = std::env::var_os("DYNOXIDE_BIN").map_or_else(
-            || {
-                PathBuf::from(env!("CARGO_MANIFEST_DIR"))
-                    .join("node_modules/@dynoxide/linux-x64/dynoxide")
-            },
-            PathBuf::from,
-        );
-        assert!(
-            binary.is_file(),
-            "Dynoxide is missing at {}: run `npm ci` (scripts/test does)",
-            binary.display()
-        );
-        let port = TcpListener::bind("127.0.0.1:0")
-            .and_then(|l| l.local_addr())
-            .expect("a free port")
-            .port();
-        let server = Command::new(&binary)
-            .args(["serve", "--host", "127.0.0.1", "--port", &port.to_string()])
-            .stdin(Stdio::null())
-            .stdout(Stdio::null())
-            .stderr(Stdio::null())
-            .spawn()
-            .expect("start Dynoxide");
-        let addr = SocketAddr::from(([127, 0, 0, 1], port));
-        let started = Instant::now();
-        while TcpStream::connect_timeout(&addr, Duration::from_millis(100)).is_err() {
-            assert!(
-                started.elapsed() < Duration::from_secs(10),
-                "Dynoxide did not answer on {addr}"
-            );
-            std::thread::sleep(Duration::from_millis(10));
-        }
-        Backend::Dynamo {
-            server,
-            endpoint: format!("http://{addr}"),
-        }
-    }
-
     /// The store arguments every `carte` command of the run takes.
     fn args(&self) -> Vec<&str> {
         match self {
             Backend::Sqlite => vec![],
-            Backend::Dynamo { .. } => vec![
+            Backend::Dynamo(_) => vec![
                 "--store",
                 "dynamodb",
                 "--table",
@@ -86,13 +44,7 @@ impl Backend {
     fn env(&self) -> Vec<(&str, &str)> {
         match self {
             Backend::Sqlite => vec![],
-            Backend::Dynamo { endpoint, .. } => vec![
-                ("AWS_ENDPOINT_URL_DYNAMODB", endpoint.as_str()),
-                ("AWS_ACCESS_KEY_ID", "test"),
-                ("AWS_SECRET_ACCESS_KEY", "test"),
-                ("AWS_REGION", "us-east-1"),
-                ("AWS_EC2_METADATA_DISABLED", "true"),
-            ],
+            Backend::Dynamo(server) => server.env(),
         }
     }
 
@@ -108,15 +60,6 @@ impl Backend {
         let err = String::from_utf8_lossy(&output.stderr);
         assert!(output.status.success(), "carte {args:?} failed: {err}");
         String::from_utf8_lossy(&output.stdout).into_owned()
-    }
-}
-
-impl Drop for Backend {
-    fn drop(&mut self) {
-        if let Backend::Dynamo { server, .. } = self {
-            let _ = server.kill();
-            let _ = server.wait();
-        }
     }
 }
 
@@ -535,5 +478,5 @@ fn the_figures_agree_to_the_fen_on_sqlite() {
 
 #[test]
 fn the_figures_agree_to_the_fen_on_dynamodb() {
-    scenario(&Backend::dynamo());
+    scenario(&Backend::Dynamo(Dynoxide::start()));
 }

@@ -3,68 +3,12 @@
 
 mod common;
 
-use std::net::{TcpListener, TcpStream};
-use std::path::PathBuf;
-use std::process::{Child, Command, Stdio};
-use std::time::{Duration, Instant};
-
-use common::{catalog_version, client, dan_dan_cart, demo_copy, run_carte, Server};
+use common::{catalog_version, client, dan_dan_cart, demo_copy, run_carte, Dynoxide, Server};
 use serde_json::{json, Value};
-
-/// A Dynoxide server, killed when dropped.
-struct Dynoxide {
-    child: Child,
-    endpoint: String,
-}
-
-impl Drop for Dynoxide {
-    fn drop(&mut self) {
-        let _ = self.child.kill();
-        let _ = self.child.wait();
-    }
-}
-
-fn start_dynoxide() -> Dynoxide {
-    let binary = std::env::var_os("DYNOXIDE_BIN")
-        .map(PathBuf::from)
-        .unwrap_or_else(|| {
-            PathBuf::from(env!("CARGO_MANIFEST_DIR"))
-                .join("node_modules/@dynoxide/linux-x64/dynoxide")
-        });
-    assert!(
-        binary.is_file(),
-        "Dynoxide is missing at {}: run `npm ci` (scripts/test does)",
-        binary.display()
-    );
-    let port = TcpListener::bind("127.0.0.1:0")
-        .and_then(|l| l.local_addr())
-        .expect("free port")
-        .port();
-    let child = Command::new(&binary)
-        .args(["serve", "--host", "127.0.0.1", "--port", &port.to_string()])
-        .stdin(Stdio::null())
-        .stdout(Stdio::null())
-        .stderr(Stdio::null())
-        .spawn()
-        .expect("start dynoxide");
-    let server = Dynoxide {
-        child,
-        endpoint: format!("http://127.0.0.1:{port}"),
-    };
-    let deadline = Instant::now() + Duration::from_secs(10);
-    while TcpStream::connect(("127.0.0.1", port)).is_err() {
-        assert!(
-            Instant::now() < deadline,
-            "dynoxide did not listen within 10 s"
-        );
-        std::thread::sleep(Duration::from_millis(20));
-    }
-    server
-}
 
 #[test]
 fn serve_keys_and_export_work_on_a_dynamodb_table() {
-    let dynoxide = start_dynoxide();
+    let dynoxide = Dynoxide::start();
     // The only test of this file, before any thread is started: the child
     // processes inherit the endpoint and dummy credentials.
     std::env::set_var("AWS_ENDPOINT_URL_DYNAMODB", &dynoxide.endpoint);

@@ -6,6 +6,7 @@
 #![allow(dead_code)]
 
 use std::io::{BufRead, BufReader, Read};
+use std::net::{TcpListener, TcpStream};
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, ExitStatus, Stdio};
 use std::sync::mpsc;
@@ -431,4 +432,71 @@ pub fn quote(server: &Server, cart: &Value) -> Value {
         .expect("quote");
     assert_eq!(response.status(), 200, "quote failed");
     response.json::<Value>().expect("quote json")["quote"].clone()
+}
+
+/// A Dynoxide server (a DynamoDB-compatible server from the npm package
+/// `@dynoxide/linux-x64`, or `DYNOXIDE_BIN`) on a free loopback port, killed when dropped.
+pub struct Dynoxide {
+    child: Child,
+    /// `http://127.0.0.1:PORT`.
+    pub endpoint: String,
+}
+
+impl Dynoxide {
+    /// Starts the server and waits until it listens.
+    pub fn start() -> Dynoxide {
+        let binary = std::env::var_os("DYNOXIDE_BIN")
+            .map(PathBuf::from)
+            .unwrap_or_else(|| {
+                PathBuf::from(env!("CARGO_MANIFEST_DIR"))
+                    .join("node_modules/@dynoxide/linux-x64/dynoxide")
+            });
+        assert!(
+            binary.is_file(),
+            "Dynoxide is missing at {}: run `npm ci` (scripts/test does)",
+            binary.display()
+        );
+        let port = TcpListener::bind("127.0.0.1:0")
+            .and_then(|l| l.local_addr())
+            .expect("free port")
+            .port();
+        let child = Command::new(&binary)
+            .args(["serve", "--host", "127.0.0.1", "--port", &port.to_string()])
+            .stdin(Stdio::null())
+            .stdout(Stdio::null())
+            .stderr(Stdio::null())
+            .spawn()
+            .expect("start dynoxide");
+        let server = Dynoxide {
+            child,
+            endpoint: format!("http://127.0.0.1:{port}"),
+        };
+        let deadline = Instant::now() + Duration::from_secs(10);
+        while TcpStream::connect(("127.0.0.1", port)).is_err() {
+            assert!(
+                Instant::now() < deadline,
+                "dynoxide did not listen within 10 s"
+            );
+            thread::sleep(Duration::from_millis(20));
+        }
+        server
+    }
+
+    /// The AWS settings a `carte` process needs to use this server.
+    pub fn env(&self) -> Vec<(&str, &str)> {
+        vec![
+            ("AWS_ENDPOINT_URL_DYNAMODB", self.endpoint.as_str()),
+            ("AWS_ACCESS_KEY_ID", "test"),
+            ("AWS_SECRET_ACCESS_KEY", "test"),
+            ("AWS_REGION", "us-east-1"),
+            ("AWS_EC2_METADATA_DISABLED", "true"),
+        ]
+    }
+}
+
+impl Drop for Dynoxide {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
 }
