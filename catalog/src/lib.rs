@@ -8,6 +8,7 @@ pub mod campaign;
 pub mod menu;
 pub mod money;
 pub mod payment;
+pub mod payment_policy;
 pub mod pricing;
 pub mod schedule;
 pub mod site;

@@ -6,6 +6,7 @@ use serde::{Deserialize, Serialize};
 use crate::campaign::{Campaign, Coupon};
 use crate::menu::{Category, Dish, Menu};
 use crate::money::{BasisPoints, Currency, Rounding};
+use crate::payment_policy::PaymentPolicy;
 use crate::schedule::Window;
 use crate::text::Localized;
 
@@ -94,6 +95,9 @@ pub struct Location {
     pub menu: String,
     /// Short prefix for order numbers, e.g. `A` → `A-042`.
     pub order_prefix: String,
+    /// Which payment methods are offered and when payment is due.
+    #[serde(default, skip_serializing_if = "PaymentPolicy::is_default")]
+    pub payment: PaymentPolicy,
 }
 
 /// Pickup slots: length, how many orders each takes, and how far ahead.

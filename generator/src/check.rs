@@ -13,6 +13,8 @@ use std::collections::{BTreeMap, HashMap};
 use std::path::{Path, PathBuf};
 
 use catalog::money::{parse_percent, BasisPoints};
+use catalog::payment::Method;
+use catalog::payment_policy::{Due, PaymentPolicy};
 use catalog::site::AgeWarnings;
 use catalog::{
     Charges, Currency, Location, Minor, MoneyError, Pickup, Settings, Site, TimeRange, Window,
@@ -20,7 +22,7 @@ use catalog::{
 use chrono::{NaiveTime, Weekday};
 use chrono_tz::Tz;
 
-use crate::content::{RawDecimal, RawLocation, RawSite, RawTables, RawText, RawWindow};
+use crate::content::{RawDecimal, RawLocation, RawPayment, RawSite, RawTables, RawText, RawWindow};
 use crate::load::{Loaded, Parsed};
 use crate::locate::{suggest, At, Problem, YamlPath, SOURCE};
 use crate::urls;
@@ -696,6 +698,11 @@ impl<'a> Checker<'a> {
             }
             pickup
         });
+        let payment = raw
+            .payment
+            .as_ref()
+            .map(|p| self.payment(file, &root.key("payment"), p))
+            .unwrap_or_default();
         if !dine_in && pickup.is_none() {
             self.report(
                 Problem::new(
@@ -783,7 +790,90 @@ impl<'a> Checker<'a> {
             pickup,
             menu,
             order_prefix: prefix,
+            payment,
         })
+    }
+
+    /// A location's `payment:` block: known methods and policies, and an online
+    /// method wherever payment is taken online.
+    fn payment(&mut self, file: &Path, path: &YamlPath, raw: &RawPayment) -> PaymentPolicy {
+        let defaults = PaymentPolicy::default();
+        let mut methods = Vec::new();
+        for (i, name) in raw.methods.iter().flatten().enumerate() {
+            match name.trim().parse::<Method>() {
+                Ok(method) if !methods.contains(&method) => methods.push(method),
+                Ok(_) => self.report(Problem::new(
+                    file,
+                    At::Value(path.key("methods").index(i)),
+                    format!("`{name}` is listed twice"),
+                )),
+                Err(_) => self.report(
+                    Problem::new(
+                        file,
+                        At::Value(path.key("methods").index(i)),
+                        format!("unknown payment method `{name}`"),
+                    )
+                    .hint("one of cash, card_terminal, counter_qr, stripe, wechat_pay"),
+                ),
+            }
+        }
+        if raw.methods.is_none() {
+            methods = defaults.methods.clone();
+        }
+        let mut due = |key: &'static str, text: Option<&String>| -> Due {
+            let Some(text) = text else {
+                return Due::PayAtCounter;
+            };
+            let Some(due) = Due::parse(text.trim()) else {
+                self.report(
+                    Problem::new(
+                        file,
+                        At::Value(path.key(key)),
+                        format!("unknown payment policy `{text}`"),
+                    )
+                    .hint("pay_at_counter, pay_online_optional or pay_online_required"),
+                );
+                return Due::PayAtCounter;
+            };
+            if due.online() && !methods.iter().any(|m| m.is_online()) {
+                self.report(
+                    Problem::new(
+                        file,
+                        At::Value(path.key(key)),
+                        format!("`{text}` needs an online payment method"),
+                    )
+                    .hint("add `stripe` or `wechat_pay` to `methods`"),
+                );
+            }
+            due
+        };
+        let dine_in = due("dine_in", raw.dine_in.as_ref());
+        let pickup = due("pickup", raw.pickup.as_ref());
+        let hold = raw
+            .unpaid_hold_minutes
+            .unwrap_or(defaults.unpaid_hold_minutes);
+        if !(1..=240).contains(&hold) {
+            self.report(
+                Problem::new(
+                    file,
+                    At::Value(path.key("unpaid_hold_minutes")),
+                    "unpaid_hold_minutes must be 1 to 240",
+                )
+                .hint("how long an order that must be paid first waits, e.g. 15"),
+            );
+        }
+        if methods.is_empty() {
+            self.report(
+                Problem::new(file, At::Value(path.key("methods")), "no payment method")
+                    .hint("e.g. `methods: [cash, card_terminal]`"),
+            );
+        }
+        PaymentPolicy {
+            methods,
+            dine_in,
+            pickup,
+            unpaid_hold_minutes: hold,
+        }
     }
 
     fn tables(&mut self, file: &Path, raw: Option<&RawTables>) -> Vec<String> {

@@ -72,6 +72,22 @@ pub struct RawLocation {
     pub menu: String,
     #[serde(default)]
     pub order_prefix: Option<String>,
+    #[serde(default)]
+    pub payment: Option<RawPayment>,
+}
+
+/// `payment:` of a location; every field has a default.
+#[derive(Debug, Clone, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RawPayment {
+    #[serde(default)]
+    pub methods: Option<Vec<String>>,
+    #[serde(default)]
+    pub dine_in: Option<String>,
+    #[serde(default)]
+    pub pickup: Option<String>,
+    #[serde(default)]
+    pub unpaid_hold_minutes: Option<u32>,
 }
 
 /// `pickup:` of a location; every field has a default.

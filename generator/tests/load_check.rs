@@ -179,6 +179,11 @@ fn bad_hours() {
 }
 
 #[test]
+fn bad_payment() {
+    insta::assert_snapshot!(errors("bad_payment"));
+}
+
+#[test]
 fn slug_collision() {
     insta::assert_snapshot!(errors("slug_collision"));
 }
@@ -296,4 +301,33 @@ fn missing_field() {
 #[test]
 fn broken_link_in_a_dish_description() {
     insta::assert_snapshot!(errors("broken_link_description"));
+}
+
+#[test]
+fn a_payment_policy_is_read_and_defaults_to_paying_at_the_counter() {
+    use catalog::payment::Method;
+    use catalog::payment_policy::{Due, PaymentPolicy};
+
+    let project = load_site(&fixture("good")).unwrap_or_else(|d| panic!("{d}"));
+    let harbour = project.site.location("harbour").expect("harbour");
+    assert_eq!(harbour.payment, PaymentPolicy::default());
+
+    let dir = scratch_site();
+    let file = dir.path().join("locations/harbour.yaml");
+    let mut text = fs::read_to_string(&file).expect("location");
+    text.push_str(
+        "payment:\n  methods: [cash, wechat_pay, stripe]\n  pickup: pay_online_required\n  unpaid_hold_minutes: 20\n",
+    );
+    fs::write(&file, text).expect("write");
+    let project = load_site(dir.path()).unwrap_or_else(|d| panic!("{d}"));
+    let harbour = project.site.location("harbour").expect("harbour");
+    assert_eq!(
+        harbour.payment,
+        PaymentPolicy {
+            methods: vec![Method::Cash, Method::WechatPay, Method::Stripe],
+            dine_in: Due::PayAtCounter,
+            pickup: Due::PayOnlineRequired,
+            unpaid_hold_minutes: 20,
+        }
+    );
 }

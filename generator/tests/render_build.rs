@@ -274,6 +274,7 @@ fn sample_site() -> Site {
         }),
         menu: "main".into(),
         order_prefix: "H".into(),
+        payment: Default::default(),
     };
     let station = Location {
         id: "station".into(),
@@ -307,6 +308,7 @@ fn sample_site() -> Site {
         pickup: None,
         menu: "express".into(),
         order_prefix: "S".into(),
+        payment: Default::default(),
     };
     let spring = Campaign {
         id: "spring".into(),

@@ -50,6 +50,9 @@ pub fn check(dir: &Path) -> anyhow::Result<ExitCode> {
                 project.version,
                 started.elapsed().as_millis()
             );
+            for warning in missing_payment_settings(site, &|name| std::env::var(name).ok()) {
+                eprintln!("warning: {warning}");
+            }
             Ok(ExitCode::SUCCESS)
         }
         Err(diagnostics) => {
@@ -57,4 +60,43 @@ pub fn check(dir: &Path) -> anyhow::Result<ExitCode> {
             Ok(ExitCode::from(CONTENT_ERRORS))
         }
     }
+}
+
+/// The provider settings missing from the environment for the online methods the
+/// locations offer: secrets never live in the content, so `carte check` says which
+/// the payments function will need (see `docs/payments.md`).
+fn missing_payment_settings(
+    site: &catalog::Site,
+    lookup: &dyn Fn(&str) -> Option<String>,
+) -> Vec<String> {
+    use catalog::payment::Method;
+    use functions::payments::{StripeConfig, WechatConfig};
+    let mut warnings = Vec::new();
+    for method in [Method::Stripe, Method::WechatPay] {
+        let offering: Vec<&str> = site
+            .locations
+            .iter()
+            .filter(|l| l.payment.methods.contains(&method))
+            .map(|l| l.id.as_str())
+            .collect();
+        if offering.is_empty() {
+            continue;
+        }
+        let missing = match method {
+            Method::Stripe => StripeConfig::missing(lookup),
+            _ => WechatConfig::missing(lookup),
+        };
+        if !missing.is_empty() {
+            warnings.push(format!(
+                "{} offer{} {}, but {} {} not set in the environment (the payments function reads {} there; see docs/payments.md)",
+                offering.join(", "),
+                if offering.len() == 1 { "s" } else { "" },
+                method.as_str(),
+                missing.join(", "),
+                if missing.len() == 1 { "is" } else { "are" },
+                if missing.len() == 1 { "it" } else { "them" },
+            ));
+        }
+    }
+    warnings
 }

@@ -163,6 +163,7 @@ pub fn location(id: &str) -> Location {
         pickup: None,
         menu: "main".to_owned(),
         order_prefix: id[..1].to_ascii_uppercase(),
+        payment: Default::default(),
     }
 }
 

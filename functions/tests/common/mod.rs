@@ -170,6 +170,7 @@ pub fn site() -> Site {
                 }),
                 menu: "main".into(),
                 order_prefix: "A".into(),
+                payment: Default::default(),
             },
             Location {
                 id: "beta".into(),
@@ -182,6 +183,7 @@ pub fn site() -> Site {
                 pickup: None,
                 menu: "main".into(),
                 order_prefix: "B".into(),
+                payment: Default::default(),
             },
         ],
         menus: vec![Menu {
