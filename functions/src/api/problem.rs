@@ -334,6 +334,9 @@ fn store_problem(error: &StoreError, detail: String) -> Problem {
         )
         .with_errors(vec![FieldError::new("member_id", "no member with this id")]),
         StoreError::NotFound => Problem::new(S::NOT_FOUND, "not-found", "Not found", detail),
+        StoreError::RefundRefused(_) => {
+            Problem::new(S::CONFLICT, "refund-refused", "Refund refused", detail)
+        }
         // Converted to coupon-rejected in `From<StoreError>`; kept total here.
         StoreError::BudgetExhausted | StoreError::PerMemberLimit | StoreError::CodeAlreadyUsed => {
             Problem::new(

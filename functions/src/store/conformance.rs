@@ -7,12 +7,13 @@
 use std::future::Future;
 use std::sync::Arc;
 
-use catalog::{Cart, CartLine, Fulfilment, Quote};
+use catalog::payment::{self, Entry, EntryKind, Flagged, Method, Mismatch, PaymentState, Summary};
+use catalog::{Cart, CartLine, Fulfilment, Minor, Quote};
 use chrono::{DateTime, Duration, NaiveDate, TimeZone, Utc};
 
 use super::{
-    ApiKey, IssuedCode, MemberKey, NewMember, NewOrder, OrderStatus, RedemptionClaim, Role,
-    SlotClaim, SoldOutItem, Store, StoreError,
+    ApiKey, IssuedCode, MemberKey, NewMember, NewOrder, OrderStatus, Recorded, RedemptionClaim,
+    Role, SlotClaim, SoldOutItem, Store, StoreError,
 };
 use crate::keys;
 
@@ -1147,6 +1148,417 @@ where
     );
 }
 
+// --- Payments: the order's ledger --------------------------------------------
+
+/// An order of `total` CNY, placed with idempotency key `key`; returns its id.
+async fn order_of(store: &DynStore, key: &str, total: Minor) -> String {
+    let mut order = sample_order("alpha", key);
+    order.quote.subtotal = total;
+    order.quote.total = total;
+    store.place_order(order).await.expect("order").order.id
+}
+
+/// A ledger entry of `kind` for `amount` in `currency`, taken `minute`s after the order.
+fn ledger_entry(kind: EntryKind, method: Method, amount: Minor, currency: &str) -> Entry {
+    Entry {
+        kind,
+        method,
+        amount,
+        currency: currency.to_owned(),
+        reference: method.is_online().then(|| "pi_3Pabc".to_owned()),
+        at: at(5),
+        by: if method.is_online() {
+            method.as_str().to_owned()
+        } else {
+            "key_staff".to_owned()
+        },
+    }
+}
+
+fn charge_of(amount: Minor, currency: &str) -> Entry {
+    ledger_entry(EntryKind::Charge, Method::Stripe, amount, currency)
+}
+
+fn refund_of(amount: Minor) -> Entry {
+    ledger_entry(EntryKind::Refund, Method::Cash, amount, "CNY")
+}
+
+/// The order's ledger read back and summarized against its total.
+async fn summary_of(store: &DynStore, order_id: &str) -> (Vec<Entry>, Summary) {
+    let order = store.get_order(order_id).await.expect("order");
+    let entries = store.payments(order_id).await.expect("ledger");
+    let summary = payment::summarize(order.quote.total, &order.quote.currency, &entries, None);
+    (entries, summary)
+}
+
+/// The ledger keeps entries in append order, with or without event keys; an
+/// event key belongs to one order; an unknown order is `NotFound`.
+pub async fn payment_ledger<F, Fut>(make: F)
+where
+    F: Fn() -> Fut,
+    Fut: Future<Output = DynStore>,
+{
+    let store = make().await;
+    let order = order_of(&store, "ledger", 3200).await;
+    assert_eq!(store.payments(&order).await, Ok(Vec::new()));
+    assert_eq!(
+        store.payments("ord_nobody").await.err(),
+        Some(StoreError::NotFound)
+    );
+    assert_eq!(
+        store
+            .record_payment("ord_nobody", charge_of(3200, "CNY"), Some("k-ghost".into()))
+            .await
+            .err(),
+        Some(StoreError::NotFound)
+    );
+    let mut started = ledger_entry(EntryKind::Checkout, Method::Stripe, 3200, "CNY");
+    // A time finer than the stores keep comes back to the microsecond.
+    started.at += Duration::nanoseconds(1_234_567);
+    let failed = ledger_entry(EntryKind::Failure, Method::Stripe, 3200, "CNY");
+    let cash = ledger_entry(EntryKind::Charge, Method::Cash, 3200, "CNY");
+    let mut answers = Vec::new();
+    for (entry, key) in [
+        (started, Some("stripe:checkout:cs_1")),
+        (failed, Some("stripe:failed:pi_3Pabc:evt_1")),
+        (cash.clone(), None),
+    ] {
+        answers.push(
+            store
+                .record_payment(&order, entry, key.map(str::to_owned))
+                .await
+                .expect("recorded"),
+        );
+    }
+    assert_eq!(
+        answers
+            .iter()
+            .map(|r| (r.index, r.created))
+            .collect::<Vec<_>>(),
+        vec![(0, true), (1, true), (2, true)]
+    );
+    let (entries, summary) = summary_of(&store, &order).await;
+    assert_eq!(
+        entries,
+        answers.iter().map(|r| r.entry.clone()).collect::<Vec<_>>()
+    );
+    assert_eq!(entries[0].at, at(5) + Duration::microseconds(1_234));
+    assert_eq!(entries[2], cash);
+    assert_eq!(summary.state, PaymentState::Paid);
+    assert_eq!((summary.paid, summary.amount_due), (3200, 0));
+    // A key of this order, replayed: nothing appended, the first entry answered.
+    let again = store
+        .record_payment(
+            &order,
+            ledger_entry(EntryKind::Failure, Method::Stripe, 1, "CNY"),
+            Some("stripe:failed:pi_3Pabc:evt_1".into()),
+        )
+        .await
+        .expect("replayed");
+    assert_eq!(
+        again,
+        Recorded {
+            created: false,
+            ..answers[1].clone()
+        }
+    );
+    // The same key for another order is a conflict, and changes neither ledger.
+    let other = order_of(&store, "ledger-2", 3200).await;
+    assert_eq!(
+        store
+            .record_payment(
+                &other,
+                charge_of(3200, "CNY"),
+                Some("stripe:failed:pi_3Pabc:evt_1".into())
+            )
+            .await
+            .err(),
+        Some(StoreError::IdempotencyConflict)
+    );
+    assert_eq!(store.payments(&other).await, Ok(Vec::new()));
+    assert_eq!(store.payments(&order).await.map(|e| e.len()), Ok(3));
+}
+
+/// The same provider event delivered 50 times at once is one ledger entry.
+pub async fn payment_notifications_apply_once<F, Fut>(make: F)
+where
+    F: Fn() -> Fut,
+    Fut: Future<Output = DynStore>,
+{
+    const DELIVERIES: usize = 50;
+    let store = make().await;
+    let order = order_of(&store, "once", 3200).await;
+    let mut tasks = tokio::task::JoinSet::new();
+    for _ in 0..DELIVERIES {
+        let store = store.clone();
+        let order = order.clone();
+        tasks.spawn(async move {
+            store
+                .record_payment(
+                    &order,
+                    charge_of(3200, "CNY"),
+                    Some("stripe:succeeded:pi_3Pabc".into()),
+                )
+                .await
+        });
+    }
+    let mut created = 0;
+    let mut answers = std::collections::HashSet::new();
+    while let Some(result) = tasks.join_next().await {
+        let recorded = result.expect("task").expect("recorded");
+        created += usize::from(recorded.created);
+        answers.insert((recorded.index, format!("{:?}", recorded.entry)));
+    }
+    assert_eq!(
+        created,
+        1,
+        "one delivery appends, {} answer",
+        DELIVERIES - 1
+    );
+    assert_eq!(answers.len(), 1, "every answer names the same entry");
+    let (entries, summary) = summary_of(&store, &order).await;
+    assert_eq!(entries, vec![charge_of(3200, "CNY")]);
+    assert_eq!(summary.state, PaymentState::Paid);
+    assert!(summary.mismatches.is_empty());
+    // A redelivery days later changes nothing either.
+    let late = store
+        .record_payment(
+            &order,
+            charge_of(3200, "CNY"),
+            Some("stripe:succeeded:pi_3Pabc".into()),
+        )
+        .await
+        .expect("late redelivery");
+    assert!(!late.created);
+    assert_eq!(store.payments(&order).await.map(|e| e.len()), Ok(1));
+}
+
+/// 100.00 paid, then 20 refunds of 10.00 at once: exactly 10 are recorded.
+pub async fn refunds_never_exceed_what_was_paid<F, Fut>(make: F)
+where
+    F: Fn() -> Fut,
+    Fut: Future<Output = DynStore>,
+{
+    const REFUNDS: usize = 20;
+    let store = make().await;
+    let order = order_of(&store, "refunds", 10_000).await;
+    // Nothing paid yet: nothing to refund, and the key stays free.
+    assert!(matches!(
+        store
+            .record_payment(&order, refund_of(1000), Some("refund-0".into()))
+            .await,
+        Err(StoreError::RefundRefused(Mismatch::RefundExceedsPaid {
+            refundable: 0,
+            found: 1000
+        }))
+    ));
+    store
+        .record_payment(&order, charge_of(10_000, "CNY"), Some("pay".into()))
+        .await
+        .expect("paid");
+    let mut tasks = tokio::task::JoinSet::new();
+    for index in 0..REFUNDS {
+        let store = store.clone();
+        let order = order.clone();
+        tasks.spawn(async move {
+            let key = format!("refund-{index}");
+            let answer = store
+                .record_payment(&order, refund_of(1000), Some(key.clone()))
+                .await;
+            (key, answer)
+        });
+    }
+    let mut recorded = Vec::new();
+    let mut refused = 0;
+    while let Some(result) = tasks.join_next().await {
+        match result.expect("task") {
+            (key, Ok(r)) => {
+                assert!(r.created);
+                recorded.push(key);
+            }
+            (_, Err(StoreError::RefundRefused(Mismatch::RefundExceedsPaid { found, .. }))) => {
+                assert_eq!(found, 1000);
+                refused += 1;
+            }
+            (_, Err(other)) => panic!("unexpected error {other:?}"),
+        }
+    }
+    assert_eq!(recorded.len(), 10);
+    assert_eq!(refused, REFUNDS - 10);
+    let (entries, summary) = summary_of(&store, &order).await;
+    assert_eq!(entries.len(), 11);
+    assert_eq!((summary.paid, summary.refunded), (10_000, 10_000));
+    assert_eq!(summary.state, PaymentState::Refunded);
+    assert!(summary.mismatches.is_empty());
+    // A recorded refund delivered again is answered, not refused.
+    let again = store
+        .record_payment(&order, refund_of(1000), Some(recorded[0].clone()))
+        .await
+        .expect("replayed refund");
+    assert!(!again.created);
+    // Another currency and a non-positive amount are refused too.
+    let mut dollars = refund_of(1);
+    dollars.currency = "USD".into();
+    assert!(matches!(
+        store.record_payment(&order, dollars, None).await,
+        Err(StoreError::RefundRefused(Mismatch::Currency { .. }))
+    ));
+    assert!(matches!(
+        store.record_payment(&order, refund_of(0), None).await,
+        Err(StoreError::RefundRefused(Mismatch::NotPositive(0)))
+    ));
+    assert_eq!(store.payments(&order).await.map(|e| e.len()), Ok(11));
+}
+
+/// A charge of another amount or currency is recorded, never marks the order
+/// paid, and is listed as a mismatch; so is a second payment of a paid order.
+pub async fn a_mismatched_charge_is_recorded_but_not_paid<F, Fut>(make: F)
+where
+    F: Fn() -> Fut,
+    Fut: Future<Output = DynStore>,
+{
+    let store = make().await;
+    let order = order_of(&store, "mismatch", 3200).await;
+    let short = store
+        .record_payment(&order, charge_of(3000, "CNY"), Some("wrong-amount".into()))
+        .await
+        .expect("recorded");
+    assert!(short.created);
+    let dollars = store
+        .record_payment(
+            &order,
+            charge_of(3200, "USD"),
+            Some("wrong-currency".into()),
+        )
+        .await
+        .expect("recorded");
+    assert_eq!((dollars.index, dollars.created), (1, true));
+    let (entries, summary) = summary_of(&store, &order).await;
+    assert_eq!(entries.len(), 2);
+    assert_eq!(summary.state, PaymentState::Unpaid);
+    assert_eq!((summary.paid, summary.amount_due), (0, 3200));
+    assert_eq!(
+        summary.mismatches,
+        vec![
+            Flagged {
+                index: 0,
+                mismatch: Mismatch::Amount {
+                    expected: 3200,
+                    found: 3000
+                }
+            },
+            Flagged {
+                index: 1,
+                mismatch: Mismatch::Currency {
+                    expected: "CNY".into(),
+                    found: "USD".into()
+                }
+            },
+        ]
+    );
+    // Money that did not count cannot be refunded as if it had.
+    assert!(matches!(
+        store.record_payment(&order, refund_of(3000), None).await,
+        Err(StoreError::RefundRefused(_))
+    ));
+    // The right charge pays; paying again is one more mismatch, not more paid.
+    store
+        .record_payment(&order, charge_of(3200, "CNY"), Some("right".into()))
+        .await
+        .expect("paid");
+    store
+        .record_payment(&order, charge_of(3200, "CNY"), Some("twice".into()))
+        .await
+        .expect("recorded");
+    let (entries, summary) = summary_of(&store, &order).await;
+    assert_eq!(entries.len(), 4);
+    assert_eq!(summary.state, PaymentState::Paid);
+    assert_eq!((summary.paid, summary.refundable), (3200, 3200));
+    assert_eq!(
+        summary.mismatches.last(),
+        Some(&Flagged {
+            index: 3,
+            mismatch: Mismatch::Amount {
+                expected: 0,
+                found: 3200
+            }
+        })
+    );
+}
+
+/// Refunds racing a late payment notification (delivered ten times) end in a
+/// consistent ledger: one charge, refunds only after it and within it; a refused
+/// refund delivered again later is recorded while there is room.
+pub async fn a_refund_racing_a_late_notification_stays_consistent<F, Fut>(make: F)
+where
+    F: Fn() -> Fut,
+    Fut: Future<Output = DynStore>,
+{
+    let store = make().await;
+    let order = order_of(&store, "race", 3200).await;
+    let mut tasks = tokio::task::JoinSet::new();
+    for index in 0..15 {
+        let store = store.clone();
+        let order = order.clone();
+        tasks.spawn(async move {
+            let (entry, key) = if index % 3 == 0 {
+                (refund_of(1000), format!("refund-{index}"))
+            } else {
+                (
+                    charge_of(3200, "CNY"),
+                    "stripe:succeeded:pi_3Pabc".to_owned(),
+                )
+            };
+            let answer = store.record_payment(&order, entry, Some(key.clone())).await;
+            (key, answer)
+        });
+    }
+    let mut refused = Vec::new();
+    let mut refunds = 0;
+    let mut charges = 0;
+    while let Some(result) = tasks.join_next().await {
+        match result.expect("task") {
+            (key, Ok(r)) if key.starts_with("refund") => {
+                assert!(r.created);
+                refunds += 1;
+            }
+            (_, Ok(r)) => charges += usize::from(r.created),
+            (key, Err(StoreError::RefundRefused(_))) => refused.push(key),
+            (_, Err(other)) => panic!("unexpected error {other:?}"),
+        }
+    }
+    assert_eq!(charges, 1);
+    assert_eq!(refunds + refused.len(), 5);
+    let (entries, summary) = summary_of(&store, &order).await;
+    assert_eq!(entries.len(), 1 + refunds);
+    assert_eq!(
+        entries[0].kind,
+        EntryKind::Charge,
+        "refunds only after the charge"
+    );
+    assert!(summary.mismatches.is_empty());
+    assert_eq!(summary.paid, 3200);
+    assert_eq!(summary.refunded, 1000 * refunds as Minor);
+    assert!(summary.refunded <= summary.paid);
+    // The refused refunds come again (a provider redelivers): room for three in all.
+    for key in refused {
+        let again = store
+            .record_payment(&order, refund_of(1000), Some(key))
+            .await;
+        assert!(
+            matches!(
+                again,
+                Ok(Recorded { created: true, .. }) | Err(StoreError::RefundRefused(_))
+            ),
+            "{again:?}"
+        );
+    }
+    let (entries, summary) = summary_of(&store, &order).await;
+    assert_eq!(entries.len(), 4);
+    assert_eq!((summary.paid, summary.refunded), (3200, 3000));
+    assert_eq!(summary.state, PaymentState::PartiallyRefunded);
+}
+
 /// Generates the whole conformance and concurrency suite as `#[tokio::test]`s for
 /// one backend, so every backend runs the identical list. `$fixture` makes a fresh
 /// server or folder; its `open()` (async) returns a fresh store on it.
@@ -1156,7 +1568,10 @@ macro_rules! conformance_suite {
         $crate::conformance_suite!(@each $fixture;
             idempotency, member_uniqueness, status_transitions, slot_capacity,
             order_numbering, atomicity, coupon_limits, api_keys, sold_out_switches,
-            counter_redemptions, marketing_figures, sessions);
+            counter_redemptions, marketing_figures, sessions, payment_ledger,
+            payment_notifications_apply_once, refunds_never_exceed_what_was_paid,
+            a_mismatched_charge_is_recorded_but_not_paid,
+            a_refund_racing_a_late_notification_stays_consistent);
 
         #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
         async fn a_thousand_orders_on_a_budget_of_a_hundred_redeem_a_hundred() {

@@ -2,7 +2,8 @@
 //!
 //! Every invariant of the design (coupon budgets and per-member limits, one
 //! order per idempotency key, one member per phone or email, an order and its
-//! redemption and counters committing together) is the store's job, so each
+//! redemption and counters committing together, a payment event applied once
+//! and a refund within what was paid) is the store's job, so each
 //! backend can use its own best tool: a SQLite `BEGIN IMMEDIATE` transaction,
 //! a DynamoDB `TransactWriteItems` with conditions. The [`conformance`] suite
 //! holds every backend to the same behaviour.
@@ -10,12 +11,14 @@
 pub mod conformance;
 pub mod dynamo;
 pub mod marketing;
+pub mod payments;
 #[cfg(feature = "sqlite")]
 pub mod sqlite;
 
 use std::fmt;
 
 use async_trait::async_trait;
+use catalog::payment::{Entry, Mismatch};
 use catalog::{Cart, Quote, SoldOut};
 use chrono::{DateTime, NaiveDate, Utc};
 use serde::{Deserialize, Serialize};
@@ -53,6 +56,11 @@ pub enum StoreError {
     /// The member an order names does not exist.
     #[error("no member with this id")]
     UnknownMember,
+    /// A refund the ledger cannot take: more than is left to refund (what was paid
+    /// less what was given back), another currency than the order's, or not a
+    /// positive amount. Nothing was recorded.
+    #[error("the refund was refused: {0}")]
+    RefundRefused(Mismatch),
     /// The backend failed (I/O, corruption, a bug); the detail is for logs, not diners.
     #[error("storage failed: {0}")]
     Backend(String),
@@ -178,6 +186,7 @@ pub use marketing::{
     BatchCode, CampaignRow, CounterRedemption, CouponTotal, DishRow, HourRow, MemberExport,
     OrderExport, RedemptionExport, ReportRange, Visit,
 };
+pub use payments::Recorded;
 
 /// A pickup slot the order takes one place of.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
@@ -578,4 +587,34 @@ pub trait Store: Send + Sync {
     /// Removes a member's personal fields (phone, email, name, and the names
     /// and notes of their orders); ids and figures stay so reports stay true.
     async fn erase_member(&self, id: &str, at: DateTime<Utc>) -> Result<(), StoreError>;
+
+    // --- Payments: the order's append-only ledger (see [`payments`]).
+
+    /// Appends `entry` to the ledger of order `order_id`.
+    ///
+    /// With an `event_key` (a provider event's idempotency key, a staff request's
+    /// `Idempotency-Key`) the entry is appended at most once: the key is recorded in
+    /// the same transaction, and a later, concurrent or replayed call with it appends
+    /// nothing and answers with the entry recorded the first time (`created =
+    /// false`) — even when the entry it carries would now be refused. The same key
+    /// for another order is `IdempotencyConflict`.
+    ///
+    /// A refund is checked with [`catalog::payment::check_refund`] against the
+    /// ledger in the same transaction and refused (`RefundRefused`, nothing recorded,
+    /// the key left free for a later delivery) when it would give back more than
+    /// was paid. A charge is always recorded; one that does not match the order
+    /// (amount, currency, already paid) never counts as paid, and
+    /// [`catalog::payment::summarize`] lists it as a mismatch. `NotFound` when there
+    /// is no such order.
+    async fn record_payment(
+        &self,
+        order_id: &str,
+        entry: Entry,
+        event_key: Option<String>,
+    ) -> Result<Recorded, StoreError>;
+
+    /// The ledger of order `order_id`, in append order, for
+    /// [`catalog::payment::summarize`] and [`catalog::payment::state`]. `NotFound`
+    /// when there is no such order.
+    async fn payments(&self, order_id: &str) -> Result<Vec<Entry>, StoreError>;
 }

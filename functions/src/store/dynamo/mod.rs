@@ -7,6 +7,9 @@
 //! pickup-slot place are one `TransactWriteItems`, each item guarded by a
 //! condition. When DynamoDB cancels the transaction it says which item's
 //! condition failed, and that index is mapped to the precise domain error.
+//! A payment is one too: the ledger entry, its event key and the order's
+//! running totals, guarded by the length of the ledger the entry was judged
+//! against (optimistic, like a status change; see `payments.rs`).
 //!
 //! The key schema, the indexes and every access pattern are described in
 //! `docs/dynamodb.md`; the item layout lives in [`schema`].
@@ -25,6 +28,7 @@ mod item;
 mod marketing;
 mod members;
 mod orders;
+mod payments;
 pub mod schema;
 mod sessions;
 mod staff;
@@ -38,12 +42,13 @@ use tokio::sync::{Semaphore, SemaphorePermit};
 use async_trait::async_trait;
 use aws_sdk_dynamodb::types::{CancellationReason, ConditionCheck, Put, TransactWriteItem};
 use aws_sdk_dynamodb::Client;
+use catalog::payment::Entry;
 use catalog::SoldOut;
 use chrono::{DateTime, Utc};
 
 use super::{
     ApiKey, IssuedCode, Member, MemberKey, NewMember, NewOrder, Order, OrderStatus, Placed,
-    SignedUp, SoldOutItem, Store, StoreError,
+    Recorded, SignedUp, SoldOutItem, Store, StoreError,
 };
 
 /// The most budget shards a coupon may be spread over.
@@ -356,6 +361,21 @@ impl Store for DynamoStore {
     ) -> Result<(), StoreError> {
         let _turn = self.turn().await?;
         marketing::erase_member(self, id, at).await
+    }
+
+    async fn record_payment(
+        &self,
+        order_id: &str,
+        entry: Entry,
+        event_key: Option<String>,
+    ) -> Result<Recorded, StoreError> {
+        let _turn = self.turn().await?;
+        payments::record(self, order_id, entry, event_key).await
+    }
+
+    async fn payments(&self, order_id: &str) -> Result<Vec<Entry>, StoreError> {
+        let _turn = self.turn().await?;
+        payments::payments(self, order_id).await
     }
 }
 

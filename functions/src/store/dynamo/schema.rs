@@ -5,6 +5,9 @@
 //! |-------------------------|----------------------------------|-----------------|
 //! | order                   | `ORDER#<id>`                     | `ORDER`         |
 //! | redemption of an order  | `ORDER#<id>`                     | `REDEMPTION`    |
+//! | payment ledger of an order | `ORDER#<id>`                  | `LEDGER`        |
+//! | payment ledger entry    | `ORDER#<id>`                     | `PAY#<seq, 6 digits>` |
+//! | payment event key       | `PAYKEY#<sha256 of key>`         | `PAYKEY`        |
 //! | idempotency key         | `IDEM#<sha256 of key>`           | `IDEM`          |
 //! | order-number counter    | `LOC#<location>`                 | `NUMBER#<day>`  |
 //! | pickup-slot counter     | `LOC#<location>`                 | `SLOT#<start>`  |
@@ -64,6 +67,36 @@ pub(super) fn order(id: &str) -> Item {
 
 pub(super) fn redemption(order_id: &str) -> Item {
     key(format!("ORDER#{order_id}"), "REDEMPTION")
+}
+
+/// The partition of an order and everything kept under it (its redemption, its
+/// payment ledger).
+pub(super) fn order_partition(id: &str) -> String {
+    format!("ORDER#{id}")
+}
+
+/// The running totals of an order's payment ledger and its length.
+pub(super) fn payment_ledger(order_id: &str) -> Item {
+    key(order_partition(order_id), LEDGER_SK)
+}
+
+/// `sk` of an order's payment ledger item.
+pub(super) const LEDGER_SK: &str = "LEDGER";
+
+/// `sk` prefix of an order's payment ledger entries.
+pub(super) const PAYMENT_PREFIX: &str = "PAY#";
+
+/// Entry `seq` (0-based) of an order's payment ledger; the sort key keeps append order.
+pub(super) fn payment_entry(order_id: &str, seq: usize) -> Item {
+    key(
+        order_partition(order_id),
+        format!("{PAYMENT_PREFIX}{seq:06}"),
+    )
+}
+
+/// A payment event key (a provider event, a staff request) that was applied.
+pub(super) fn payment_key(key_hash: &str) -> Item {
+    key(format!("PAYKEY#{key_hash}"), "PAYKEY")
 }
 
 pub(super) fn idempotency(key_hash: &str) -> Item {

@@ -21,6 +21,7 @@ mod coupons;
 mod marketing;
 mod members;
 mod orders;
+mod payments;
 mod schema;
 mod sessions;
 mod staff;
@@ -31,6 +32,7 @@ use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::Arc;
 
 use async_trait::async_trait;
+use catalog::payment::Entry;
 use catalog::SoldOut;
 use chrono::{DateTime, SecondsFormat, Utc};
 use rusqlite::types::FromSql;
@@ -40,8 +42,8 @@ use tokio::sync::Mutex;
 use super::{
     ApiKey, BatchCode, CampaignRow, CounterRedemption, CouponTotal, DishRow, HourRow, IssuedCode,
     Member, MemberExport, MemberKey, NewMember, NewOrder, NewSession, Order, OrderExport,
-    OrderStatus, Placed, RedemptionExport, ReportRange, Session, SignedUp, SoldOutItem, Store,
-    StoreError, Visit,
+    OrderStatus, Placed, Recorded, RedemptionExport, ReportRange, Session, SignedUp, SoldOutItem,
+    Store, StoreError, Visit,
 };
 
 /// How many reader connections the store opens.
@@ -322,5 +324,18 @@ impl Store for SqliteStore {
 
     async fn erase_member(&self, id: &str, at: DateTime<Utc>) -> Result<(), StoreError> {
         marketing::erase_member(self, id, at).await
+    }
+
+    async fn record_payment(
+        &self,
+        order_id: &str,
+        entry: Entry,
+        event_key: Option<String>,
+    ) -> Result<Recorded, StoreError> {
+        payments::record(self, order_id, entry, event_key).await
+    }
+
+    async fn payments(&self, order_id: &str) -> Result<Vec<Entry>, StoreError> {
+        payments::payments(self, order_id).await
     }
 }

@@ -100,6 +100,21 @@ const MIGRATIONS: &[&str] = &[
     ALTER TABLE members ADD COLUMN channel TEXT;
     ALTER TABLE members ADD COLUMN location TEXT;
     CREATE INDEX members_by_created ON members(created_at);",
+    // 5: each order's append-only payment ledger; an entry's event key (a provider
+    // event, a staff request) is unique, so it is applied once.
+    "CREATE TABLE payments (
+        order_id TEXT NOT NULL REFERENCES orders(id),
+        seq INTEGER NOT NULL,
+        kind TEXT NOT NULL,
+        method TEXT NOT NULL,
+        amount INTEGER NOT NULL,
+        currency TEXT NOT NULL,
+        reference TEXT,
+        at TEXT NOT NULL,
+        recorded_by TEXT NOT NULL,
+        event_key TEXT UNIQUE,
+        PRIMARY KEY (order_id, seq)
+    );",
 ];
 
 /// Schema migration 3: the marketing loop.
