@@ -4,6 +4,7 @@
 //! not, and store the order once per idempotency key.
 
 use catalog::attribution::{attribute, Redeemed};
+use catalog::payment::{Entry, Hold};
 use catalog::{price_with, Cart, CouponOutcome, CouponRejection, Diner, Fulfilment, Quote};
 use chrono::{DateTime, Utc};
 
@@ -397,4 +398,89 @@ pub(crate) async fn place(state: &AppState, input: PlaceInput) -> Result<PlacedO
         token,
         created: placed.created,
     })
+}
+
+/// One ledger entry that did not count, for staff to resolve.
+#[derive(Debug, Clone, serde::Serialize, utoipa::ToSchema)]
+pub struct MismatchView {
+    /// Its position in the order's ledger.
+    pub index: usize,
+    /// Why it did not count, in words.
+    pub reason: String,
+}
+
+/// What an order's payment ledger adds up to, as the API shows it (derived with
+/// [`catalog::payment::summarize`], never stored).
+#[derive(Debug, Clone, serde::Serialize, utoipa::ToSchema)]
+pub struct PaymentSummary {
+    /// `unpaid`, `pending`, `paid`, `partially_refunded`, `refunded`, `failed` or `expired`.
+    #[schema(value_type = String)]
+    pub state: catalog::payment::PaymentState,
+    /// The order's currency (ISO 4217).
+    pub currency: String,
+    /// The order's total, in minor units.
+    pub total: i64,
+    /// Matching charges received.
+    pub paid: i64,
+    /// Refunds counted against them.
+    pub refunded: i64,
+    /// Still to pay: `total − paid + refunded`, never negative.
+    pub due: i64,
+    /// What may still be given back.
+    pub refundable: i64,
+    /// Charges and refunds that did not count.
+    pub mismatches: Vec<MismatchView>,
+}
+
+/// The unpaid hold of an order that must be paid online first, read at `now`.
+fn hold_of(order: &Order, site: &catalog::Site, now: DateTime<Utc>) -> Option<Hold> {
+    let policy = &site.location(&order.location)?.payment;
+    if policy.due(&order.cart.fulfilment) != catalog::payment_policy::Due::PayOnlineRequired {
+        return None;
+    }
+    let placed = order.times.received?;
+    Some(Hold {
+        until: placed + chrono::Duration::minutes(i64::from(policy.unpaid_hold_minutes)),
+        now,
+    })
+}
+
+/// The payment summary of `order` with the ledger `entries`, at the state's "now"
+/// (which decides whether an unpaid hold has ended).
+pub(crate) fn payment_summary(
+    state: &AppState,
+    order: &Order,
+    entries: &[Entry],
+) -> PaymentSummary {
+    let catalog = state.catalog();
+    let hold = hold_of(order, &catalog.site, state.now());
+    let total = order.quote.total;
+    let currency = &order.quote.currency;
+    let summary = catalog::payment::summarize(total, currency, entries, hold);
+    PaymentSummary {
+        state: summary.state,
+        currency: currency.clone(),
+        total,
+        paid: summary.paid,
+        refunded: summary.refunded,
+        due: summary.amount_due,
+        refundable: summary.refundable,
+        mismatches: summary
+            .mismatches
+            .into_iter()
+            .map(|f| MismatchView {
+                index: f.index,
+                reason: f.mismatch.to_string(),
+            })
+            .collect(),
+    }
+}
+
+/// Reads the ledger of `order` and sums it up.
+pub(crate) async fn read_payment_summary(
+    state: &AppState,
+    order: &Order,
+) -> Result<PaymentSummary, ApiError> {
+    let entries = state.store.payments(&order.id).await?;
+    Ok(payment_summary(state, order, &entries))
 }

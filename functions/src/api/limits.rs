@@ -172,3 +172,30 @@ pub fn finish(errors: Vec<FieldError>) -> Result<(), ApiError> {
         Err(ApiError::Validation(errors))
     }
 }
+
+/// The header that makes a change safe to retry (placing an order, a counter payment).
+pub const IDEMPOTENCY_KEY: &str = "idempotency-key";
+
+/// The request's `Idempotency-Key`: required, visible ASCII, at most
+/// [`MAX_IDEMPOTENCY_KEY`] characters.
+pub fn idempotency_key(headers: &HeaderMap) -> Result<String, ApiError> {
+    let value = headers
+        .get(IDEMPOTENCY_KEY)
+        .map(|v| v.to_str().map(str::trim))
+        .transpose()
+        .map_err(|_| {
+            ApiError::Validation(vec![FieldError::new(
+                "Idempotency-Key",
+                "must be visible ASCII text",
+            )])
+        })?
+        .filter(|v| !v.is_empty())
+        .ok_or(ApiError::MissingIdempotencyKey)?;
+    if value.len() > MAX_IDEMPOTENCY_KEY {
+        return Err(ApiError::Validation(vec![FieldError::new(
+            "Idempotency-Key",
+            format!("at most {MAX_IDEMPOTENCY_KEY} characters"),
+        )]));
+    }
+    Ok(value.to_owned())
+}

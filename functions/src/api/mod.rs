@@ -17,6 +17,7 @@ pub mod limits;
 pub(crate) mod members;
 pub mod openapi;
 pub(crate) mod orders;
+pub(crate) mod payments;
 pub mod problem;
 pub(crate) mod quote;
 pub(crate) mod redemptions;
@@ -52,6 +53,11 @@ fn staff_routes() -> Router<AppState> {
     Router::new()
         .route("/api/staff/queue", get(staff::queue))
         .route("/api/staff/orders/{id}/status", post(staff::set_status))
+        .route(
+            "/api/staff/orders/{id}/payments",
+            post(payments::take_payment),
+        )
+        .route("/api/staff/orders/{id}/refunds", post(payments::refund))
         .route(
             "/api/staff/sold-out",
             get(staff::get_sold_out).put(staff::put_sold_out),
@@ -108,7 +114,8 @@ pub fn members_router(state: AppState) -> Router {
     finish(members_routes(), state)
 }
 
-/// The staff function: queue, status changes and sold-out switches.
+/// The staff function: queue, status changes, counter payments and refunds, and
+/// sold-out switches.
 pub fn staff_router(state: AppState) -> Router {
     finish(staff_routes(), state)
 }

@@ -6,8 +6,8 @@ use utoipa::openapi::security::{ApiKey, ApiKeyValue, HttpAuthScheme, HttpBuilder
 use utoipa::{Modify, OpenApi};
 
 use crate::api::{
-    auth, events, exports, health, members, orders, problem, quote, redemptions, reports, session,
-    staff, visits,
+    auth, checkout, events, exports, health, members, orders, payments, problem, quote,
+    redemptions, reports, session, staff, visits,
 };
 use crate::store;
 
@@ -51,6 +51,8 @@ impl Modify for ApiKeyScheme {
         members::sign_up,
         staff::queue,
         staff::set_status,
+        payments::take_payment,
+        payments::refund,
         staff::get_sold_out,
         staff::put_sold_out,
         staff::public_sold_out,
@@ -72,6 +74,8 @@ impl Modify for ApiKeyScheme {
     components(schemas(
         problem::ProblemDoc,
         problem::FieldError,
+        checkout::PaymentSummary,
+        checkout::MismatchView,
         store::OrderStatus,
         store::Role,
         store::SoldOutItem,

@@ -9,16 +9,13 @@ use catalog::{Cart, Fulfilment, Quote};
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 
-use crate::api::checkout::{place, PlaceInput};
+use crate::api::checkout::{place, read_payment_summary, PaymentSummary, PlaceInput};
 use crate::api::limits;
-use crate::api::problem::{ApiError, FieldError, ProblemDoc};
+use crate::api::problem::{ApiError, ProblemDoc};
 use crate::keys;
 use crate::pages;
 use crate::state::AppState;
 use crate::store::{Attribution, Order, OrderStatus, StatusTimes, Touch, Touches};
-
-/// The header that makes placing an order safe to retry.
-pub const IDEMPOTENCY_KEY: &str = "idempotency-key";
 
 /// An order as the storefront sends it. No prices: the server prices the cart.
 #[derive(Debug, Clone, Deserialize, Serialize, ToSchema)]
@@ -76,28 +73,29 @@ pub struct OrderView {
     pub times: StatusTimes,
     #[schema(value_type = Object)]
     pub quote: Quote,
+    /// Whether the order is paid, from its payment ledger.
+    pub payment: OrderPayment,
 }
 
-fn idempotency_key(headers: &HeaderMap) -> Result<String, ApiError> {
-    let value = headers
-        .get(IDEMPOTENCY_KEY)
-        .map(|v| v.to_str().map(str::trim))
-        .transpose()
-        .map_err(|_| {
-            ApiError::Validation(vec![FieldError::new(
-                "Idempotency-Key",
-                "must be visible ASCII text",
-            )])
-        })?
-        .filter(|v| !v.is_empty())
-        .ok_or(ApiError::MissingIdempotencyKey)?;
-    if value.len() > limits::MAX_IDEMPOTENCY_KEY {
-        return Err(ApiError::Validation(vec![FieldError::new(
-            "Idempotency-Key",
-            format!("at most {} characters", limits::MAX_IDEMPOTENCY_KEY),
-        )]));
+/// An order's payment as the diner sees it.
+#[derive(Debug, Clone, Serialize, ToSchema)]
+pub struct OrderPayment {
+    /// `unpaid`, `pending`, `paid`, `partially_refunded`, `refunded`, `failed` or `expired`.
+    pub state: String,
+    /// Received and counted, in minor units of the quote's currency.
+    pub paid: i64,
+    /// Still to pay, in minor units.
+    pub due: i64,
+}
+
+impl From<PaymentSummary> for OrderPayment {
+    fn from(summary: PaymentSummary) -> OrderPayment {
+        OrderPayment {
+            state: summary.state.as_str().to_owned(),
+            paid: summary.paid,
+            due: summary.due,
+        }
     }
-    Ok(value.to_owned())
 }
 
 /// Places an order. JSON bodies need an `Idempotency-Key` header; a form-encoded
@@ -130,7 +128,7 @@ pub async fn place_order(
         return Ok(crate::pages::order_form::place_form_order(&state, &headers, body).await);
     }
     limits::require_json(&headers)?;
-    let key = idempotency_key(&headers)?;
+    let key = limits::idempotency_key(&headers)?;
     let bytes = limits::read_body(body).await?;
     let request: OrderRequest = limits::parse_json(&bytes)?;
     // Hash the parsed request, so key order and white space do not count as a change.
@@ -215,10 +213,11 @@ pub async fn order_status(
         let page = pages::status_page(&order, &catalog.site, &lang);
         return Ok(Html(page).into_response());
     }
-    Ok(Json(view(order)).into_response())
+    let payment = read_payment_summary(&state, &order).await?;
+    Ok(Json(view(order, payment.into())).into_response())
 }
 
-pub(crate) fn view(order: Order) -> OrderView {
+pub(crate) fn view(order: Order, payment: OrderPayment) -> OrderView {
     OrderView {
         id: order.id,
         number: order.number,
@@ -227,5 +226,6 @@ pub(crate) fn view(order: Order) -> OrderView {
         fulfilment: order.cart.fulfilment,
         times: order.times,
         quote: order.quote,
+        payment,
     }
 }

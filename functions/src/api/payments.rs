@@ -1,0 +1,321 @@
+//! Payments taken at the counter: `POST /api/staff/orders/{id}/payments` (cash with
+//! change due, the card terminal, the shop's own QR code) and
+//! `POST /api/staff/orders/{id}/refunds`.
+//!
+//! Each is one entry appended to the order's ledger with
+//! [`Store::record_payment`](crate::store::Store::record_payment); the request's
+//! `Idempotency-Key` (prefixed `staff:`) is the entry's event key, so a retried request
+//! appends nothing and answers with the entry recorded the first time. What the ledger
+//! adds up to is computed by [`catalog::payment`] (in
+//! [`checkout::payment_summary`]), never taken from the request.
+
+use axum::body::Body;
+use axum::extract::{Path, State};
+use axum::http::{HeaderMap, StatusCode};
+use axum::response::{IntoResponse, Response};
+use axum::Json;
+use catalog::payment::{Entry, EntryKind, Method};
+use serde::{Deserialize, Serialize};
+use utoipa::ToSchema;
+
+use crate::api::auth::{self, Access};
+use crate::api::checkout::{self, PaymentSummary};
+use crate::api::limits;
+use crate::api::problem::{ApiError, FieldError, ProblemDoc};
+use crate::state::AppState;
+use crate::store::{Role, StoreError};
+
+/// What prefixes a staff request's `Idempotency-Key` in the ledger's event keys, so it
+/// never names the same fact as a provider's event.
+pub const STAFF_EVENT_PREFIX: &str = "staff:";
+
+/// Largest amount a counter entry takes, in minor units (a sanity bound, not a policy).
+pub const MAX_AMOUNT: i64 = 100_000_000;
+
+/// A payment taken at the counter.
+#[derive(Debug, Clone, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct TenderRequest {
+    /// `cash`, `card_terminal` or `counter_qr`.
+    pub method: String,
+    /// The amount charged, in minor units of the order's currency: normally the
+    /// amount due. Another amount is recorded and listed as a mismatch.
+    pub amount: i64,
+    /// Cash only: what the diner handed over, for the change due.
+    #[serde(default)]
+    pub tendered: Option<i64>,
+    /// The terminal slip or QR transaction number, if any.
+    #[serde(default)]
+    pub reference: Option<String>,
+}
+
+/// Money given back at the counter.
+#[derive(Debug, Clone, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct RefundRequest {
+    /// At most what was paid and not yet refunded, in minor units.
+    pub amount: i64,
+    /// `cash`, `card_terminal` or `counter_qr`: how the money goes back.
+    pub method: String,
+    /// Why; kept as the entry's reference.
+    pub reason: String,
+}
+
+/// One ledger entry as the API shows it.
+#[derive(Debug, Clone, Serialize, ToSchema)]
+pub struct EntryView {
+    /// Its position in the order's ledger.
+    pub index: usize,
+    /// `charge`, `refund`, `checkout` or `failure`.
+    #[schema(value_type = String)]
+    pub kind: EntryKind,
+    /// `cash`, `card_terminal`, `counter_qr`, `stripe` or `wechat_pay`.
+    #[schema(value_type = String)]
+    pub method: Method,
+    pub amount: i64,
+    pub currency: String,
+    pub reference: Option<String>,
+    #[schema(value_type = String, format = DateTime)]
+    pub at: chrono::DateTime<chrono::Utc>,
+    /// Who recorded it: the staff key's label and id.
+    pub by: String,
+}
+
+/// A counter payment or refund as recorded, and the order's payment after it.
+#[derive(Debug, Clone, Serialize, ToSchema)]
+pub struct PaymentRecorded {
+    pub order_id: String,
+    pub entry: EntryView,
+    /// Cash only: what to hand back (`tendered − amount`).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub change_due: Option<i64>,
+    pub payment: PaymentSummary,
+}
+
+/// A counter method named in a request, or the field error saying why it is not one.
+fn counter_method(errors: &mut Vec<FieldError>, text: &str) -> Option<Method> {
+    match text.parse::<Method>() {
+        Ok(method) if !method.is_online() => Some(method),
+        Ok(method) => {
+            errors.push(FieldError::new(
+                "method",
+                format!(
+                    "{} payments are recorded from the provider's notification, not at the counter",
+                    method.as_str()
+                ),
+            ));
+            None
+        }
+        Err(_) => {
+            errors.push(FieldError::new(
+                "method",
+                "one of cash, card_terminal, counter_qr",
+            ));
+            None
+        }
+    }
+}
+
+fn check_amount(errors: &mut Vec<FieldError>, field: &str, amount: i64) {
+    if amount <= 0 || amount > MAX_AMOUNT {
+        errors.push(FieldError::new(
+            field,
+            format!("a whole number of minor units from 1 to {MAX_AMOUNT}"),
+        ));
+    }
+}
+
+/// Appends `entry` under the request's key and answers with the order's summary.
+async fn record(
+    state: &AppState,
+    headers: &HeaderMap,
+    id: &str,
+    entry: Entry,
+    change_due: Option<i64>,
+) -> Result<Response, ApiError> {
+    let key = limits::idempotency_key(headers)?;
+    if id.len() > limits::MAX_ID {
+        return Err(ApiError::NotFound);
+    }
+    let order = state.store.get_order(id).await?;
+    let mut entry = entry;
+    entry.currency = order.quote.currency.clone();
+    let recorded = state
+        .store
+        .record_payment(
+            &order.id,
+            entry.clone(),
+            Some(format!("{STAFF_EVENT_PREFIX}{key}")),
+        )
+        .await?;
+    // A retry must be the same request: the same key for another payment is a mistake
+    // the caller should see, not a silent answer about a different entry.
+    let first = &recorded.entry;
+    if !recorded.created
+        && (first.kind != entry.kind
+            || first.method != entry.method
+            || first.amount != entry.amount
+            || first.reference != entry.reference)
+    {
+        return Err(ApiError::Store(StoreError::IdempotencyConflict));
+    }
+    let payment = checkout::read_payment_summary(state, &order).await?;
+    let status = if recorded.created {
+        StatusCode::CREATED
+    } else {
+        StatusCode::OK
+    };
+    let entry = recorded.entry;
+    let body = PaymentRecorded {
+        order_id: order.id,
+        entry: EntryView {
+            index: recorded.index,
+            kind: entry.kind,
+            method: entry.method,
+            amount: entry.amount,
+            currency: entry.currency,
+            reference: entry.reference,
+            at: entry.at,
+            by: entry.by,
+        },
+        change_due,
+        payment,
+    };
+    Ok((status, Json(body)).into_response())
+}
+
+/// Records a payment taken at the counter: cash (with the change due), the card
+/// terminal or the shop's own QR code. The amount is normally the amount due; another
+/// amount, or a payment of an order already paid, is recorded (the money was
+/// received) and listed in `mismatches`, and never marks the order paid.
+#[utoipa::path(
+    post,
+    path = "/api/staff/orders/{id}/payments",
+    tag = "staff",
+    params(
+        ("id" = String, Path, description = "The order id"),
+        ("Idempotency-Key" = String, Header, description = "A random value, the same on every retry of one payment"),
+    ),
+    request_body = TenderRequest,
+    security(("api_key" = []), ("session" = [])),
+    responses(
+        (status = 201, description = "Recorded; the order's payment after it", body = PaymentRecorded),
+        (status = 200, description = "A retry: the entry this key recorded before", body = PaymentRecorded),
+        (status = 400, description = "Malformed body or missing Idempotency-Key", body = ProblemDoc, content_type = "application/problem+json"),
+        (status = 401, description = "No or unknown API key", body = ProblemDoc, content_type = "application/problem+json"),
+        (status = 403, description = "Not a staff key, or a cross-site request", body = ProblemDoc, content_type = "application/problem+json"),
+        (status = 404, description = "No such order", body = ProblemDoc, content_type = "application/problem+json"),
+        (status = 422, description = "`validation-failed` (the field is named), `invalid-body` or `idempotency-conflict`", body = ProblemDoc, content_type = "application/problem+json"),
+    )
+)]
+pub async fn take_payment(
+    State(state): State<AppState>,
+    id: Result<Path<String>, axum::extract::rejection::PathRejection>,
+    headers: HeaderMap,
+    body: Body,
+) -> Result<Response, ApiError> {
+    let caller = auth::authorize(&state, &headers, Role::Staff, Access::Change).await?;
+    let Path(id) = id.map_err(|_| ApiError::NotFound)?;
+    limits::require_json(&headers)?;
+    let bytes = limits::read_body(body).await?;
+    let request: TenderRequest = limits::parse_json(&bytes)?;
+    let mut errors = Vec::new();
+    let method = counter_method(&mut errors, &request.method);
+    check_amount(&mut errors, "amount", request.amount);
+    limits::check_opt_text(
+        &mut errors,
+        "reference",
+        request.reference.as_deref(),
+        limits::MAX_REASON,
+    );
+    let mut change_due = None;
+    if let Some(tendered) = request.tendered {
+        if method.is_some_and(|m| m != Method::Cash) {
+            errors.push(FieldError::new("tendered", "only for cash"));
+        } else if tendered < request.amount || tendered > MAX_AMOUNT {
+            errors.push(FieldError::new(
+                "tendered",
+                format!("at least the amount, at most {MAX_AMOUNT}"),
+            ));
+        } else {
+            change_due = Some(tendered - request.amount);
+        }
+    } else if method == Some(Method::Cash) {
+        change_due = Some(0);
+    }
+    limits::finish(errors)?;
+    let Some(method) = method else {
+        return Err(ApiError::Validation(vec![FieldError::new(
+            "method", "missing",
+        )]));
+    };
+    let entry = Entry {
+        kind: EntryKind::Charge,
+        method,
+        amount: request.amount,
+        currency: String::new(),
+        reference: request.reference.filter(|r| !r.trim().is_empty()),
+        at: state.now(),
+        by: caller.who(),
+    };
+    record(&state, &headers, &id, entry, change_due).await
+}
+
+/// Records money given back at the counter. Never more than was paid and not yet
+/// refunded: a larger refund is refused (409 `refund-refused`) and nothing is recorded.
+#[utoipa::path(
+    post,
+    path = "/api/staff/orders/{id}/refunds",
+    tag = "staff",
+    params(
+        ("id" = String, Path, description = "The order id"),
+        ("Idempotency-Key" = String, Header, description = "A random value, the same on every retry of one refund"),
+    ),
+    request_body = RefundRequest,
+    security(("api_key" = []), ("session" = [])),
+    responses(
+        (status = 201, description = "Recorded; the order's payment after it", body = PaymentRecorded),
+        (status = 200, description = "A retry: the entry this key recorded before", body = PaymentRecorded),
+        (status = 400, description = "Malformed body or missing Idempotency-Key", body = ProblemDoc, content_type = "application/problem+json"),
+        (status = 401, description = "No or unknown API key", body = ProblemDoc, content_type = "application/problem+json"),
+        (status = 403, description = "Not a staff key, or a cross-site request", body = ProblemDoc, content_type = "application/problem+json"),
+        (status = 404, description = "No such order", body = ProblemDoc, content_type = "application/problem+json"),
+        (status = 409, description = "`refund-refused`: more than was paid and not yet refunded", body = ProblemDoc, content_type = "application/problem+json"),
+        (status = 422, description = "`validation-failed` (the field is named), `invalid-body` or `idempotency-conflict`", body = ProblemDoc, content_type = "application/problem+json"),
+    )
+)]
+pub async fn refund(
+    State(state): State<AppState>,
+    id: Result<Path<String>, axum::extract::rejection::PathRejection>,
+    headers: HeaderMap,
+    body: Body,
+) -> Result<Response, ApiError> {
+    let caller = auth::authorize(&state, &headers, Role::Staff, Access::Change).await?;
+    let Path(id) = id.map_err(|_| ApiError::NotFound)?;
+    limits::require_json(&headers)?;
+    let bytes = limits::read_body(body).await?;
+    let request: RefundRequest = limits::parse_json(&bytes)?;
+    let mut errors = Vec::new();
+    check_amount(&mut errors, "amount", request.amount);
+    let method = counter_method(&mut errors, &request.method);
+    if request.reason.trim().is_empty() {
+        errors.push(FieldError::new("reason", "say why the money goes back"));
+    }
+    limits::check_text(&mut errors, "reason", &request.reason, limits::MAX_REASON);
+    limits::finish(errors)?;
+    let Some(method) = method else {
+        return Err(ApiError::Validation(vec![FieldError::new(
+            "method", "missing",
+        )]));
+    };
+    let entry = Entry {
+        kind: EntryKind::Refund,
+        method,
+        amount: request.amount,
+        currency: String::new(),
+        reference: Some(request.reason.trim().to_owned()),
+        at: state.now(),
+        by: caller.who(),
+    };
+    record(&state, &headers, &id, entry, None).await
+}

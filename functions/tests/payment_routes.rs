@@ -1,0 +1,486 @@
+//! Counter payments and refunds through the real router on 127.0.0.1, on a SQLite
+//! store: `POST /api/staff/orders/{id}/payments`, `…/refunds`, and the payment state on
+//! the diner's status (`GET /api/orders/{id}`).
+#![cfg(feature = "sqlite")]
+
+mod common;
+
+use common::{cart_json, fetch_json, fields, send, Fixture};
+use functions::store::Role;
+use reqwest::{Client, Response, StatusCode};
+use serde_json::{json, Value};
+
+/// A placed order: its id, token and total.
+struct Placed {
+    id: String,
+    token: String,
+    total: i64,
+}
+
+async fn place(fx: &Fixture, client: &Client, base: &str) -> Placed {
+    let response = send(
+        client
+            .post(format!("{base}/api/orders"))
+            .header("Idempotency-Key", format!("order-{}", rand_suffix()))
+            .json(&json!({"cart": cart_json(), "version": fx.version()})),
+    )
+    .await;
+    assert_eq!(response.status(), StatusCode::CREATED);
+    let body: Value = response.json().await.unwrap();
+    Placed {
+        id: body["id"].as_str().unwrap().to_owned(),
+        token: body["token"].as_str().unwrap().to_owned(),
+        total: body["quote"]["total"].as_i64().unwrap(),
+    }
+}
+
+fn rand_suffix() -> String {
+    use std::sync::atomic::{AtomicU32, Ordering};
+    static NEXT: AtomicU32 = AtomicU32::new(0);
+    NEXT.fetch_add(1, Ordering::Relaxed).to_string()
+}
+
+/// Posts `body` to the order's `payments` or `refunds` with a staff key and `Idempotency-Key: idem`.
+async fn post(
+    client: &Client,
+    base: &str,
+    what: &str,
+    order: &str,
+    key: &str,
+    idem: Option<&str>,
+    body: &Value,
+) -> Response {
+    let mut request = client
+        .post(format!("{base}/api/staff/orders/{order}/{what}"))
+        .bearer_auth(key)
+        .json(body);
+    if let Some(idem) = idem {
+        request = request.header("Idempotency-Key", idem);
+    }
+    send(request).await
+}
+
+async fn status(client: &Client, base: &str, order: &Placed) -> Value {
+    fetch_json(client.get(format!(
+        "{base}/api/orders/{}?token={}",
+        order.id, order.token
+    )))
+    .await
+}
+
+async fn ledger_len(fx: &Fixture, order: &str) -> usize {
+    fx.store.payments(order).await.unwrap().len()
+}
+
+#[tokio::test]
+async fn cash_with_change_due_is_recorded_once_and_shown_to_the_diner() {
+    let fx = Fixture::new();
+    let base = fx.serve_with_peers().await;
+    let client = Client::new();
+    let staff = fx.key(Role::Staff).await;
+    let order = place(&fx, &client, &base).await;
+
+    let before = status(&client, &base, &order).await;
+    assert_eq!(
+        before["payment"],
+        json!({"state": "unpaid", "paid": 0, "due": order.total})
+    );
+    assert_eq!(before["number"].as_str().map(|n| !n.is_empty()), Some(true));
+
+    let tender = json!({"method": "cash", "amount": order.total, "tendered": order.total + 500});
+    let first = post(
+        &client,
+        &base,
+        "payments",
+        &order.id,
+        &staff,
+        Some("t-1"),
+        &tender,
+    )
+    .await;
+    assert_eq!(first.status(), StatusCode::CREATED);
+    let first: Value = first.json().await.unwrap();
+    assert_eq!(first["change_due"], 500);
+    assert_eq!(first["entry"]["kind"], "charge");
+    assert_eq!(first["entry"]["method"], "cash");
+    assert_eq!(first["entry"]["index"], 0);
+    assert!(first["entry"]["by"]
+        .as_str()
+        .unwrap()
+        .starts_with("staff ("));
+    assert_eq!(first["payment"]["state"], "paid");
+    assert_eq!(first["payment"]["paid"], order.total);
+    assert_eq!(first["payment"]["due"], 0);
+    assert_eq!(first["payment"]["mismatches"], json!([]));
+
+    // The same key again: the same entry, nothing appended, 200.
+    let again = post(
+        &client,
+        &base,
+        "payments",
+        &order.id,
+        &staff,
+        Some("t-1"),
+        &tender,
+    )
+    .await;
+    assert_eq!(again.status(), StatusCode::OK);
+    let again: Value = again.json().await.unwrap();
+    assert_eq!(again["entry"], first["entry"]);
+    assert_eq!(again["payment"], first["payment"]);
+    assert_eq!(ledger_len(&fx, &order.id).await, 1);
+
+    // The same key for another payment is a mistake the caller sees.
+    let other = json!({"method": "card_terminal", "amount": order.total});
+    let conflict = post(
+        &client,
+        &base,
+        "payments",
+        &order.id,
+        &staff,
+        Some("t-1"),
+        &other,
+    )
+    .await;
+    common::problem(
+        conflict,
+        StatusCode::UNPROCESSABLE_ENTITY,
+        "idempotency-conflict",
+    )
+    .await;
+    assert_eq!(ledger_len(&fx, &order.id).await, 1);
+
+    let after = status(&client, &base, &order).await;
+    assert_eq!(
+        after["payment"],
+        json!({"state": "paid", "paid": order.total, "due": 0})
+    );
+    // The existing fields are still there.
+    for field in [
+        "id",
+        "number",
+        "status",
+        "location",
+        "fulfilment",
+        "times",
+        "quote",
+    ] {
+        assert!(!after[field].is_null(), "{field} missing");
+    }
+}
+
+#[tokio::test]
+async fn a_second_payment_is_a_mismatch_and_never_counts() {
+    let fx = Fixture::new();
+    let base = fx.serve().await;
+    let client = Client::new();
+    let staff = fx.key(Role::Staff).await;
+    let order = place(&fx, &client, &base).await;
+
+    let short = json!({"method": "counter_qr", "amount": order.total - 1, "reference": "QR-77"});
+    let response = post(
+        &client,
+        &base,
+        "payments",
+        &order.id,
+        &staff,
+        Some("s-1"),
+        &short,
+    )
+    .await;
+    assert_eq!(response.status(), StatusCode::CREATED);
+    let body: Value = response.json().await.unwrap();
+    assert_eq!(body["payment"]["state"], "unpaid");
+    assert_eq!(body["payment"]["due"], order.total);
+    assert_eq!(body["payment"]["mismatches"][0]["index"], 0);
+    assert_eq!(body["entry"]["reference"], "QR-77");
+    assert!(body.get("change_due").is_none());
+
+    let card = json!({"method": "card_terminal", "amount": order.total});
+    let paid = post(
+        &client,
+        &base,
+        "payments",
+        &order.id,
+        &staff,
+        Some("s-2"),
+        &card,
+    )
+    .await;
+    assert_eq!(paid.status(), StatusCode::CREATED);
+    let paid: Value = paid.json().await.unwrap();
+    assert_eq!(paid["payment"]["state"], "paid");
+    assert_eq!(paid["payment"]["mismatches"].as_array().unwrap().len(), 1);
+}
+
+#[tokio::test]
+async fn refunds_never_exceed_what_was_paid() {
+    let fx = Fixture::new();
+    let base = fx.serve().await;
+    let client = Client::new();
+    let staff = fx.key(Role::Staff).await;
+    let order = place(&fx, &client, &base).await;
+    let refund = |amount: i64| json!({"amount": amount, "method": "cash", "reason": "cold soup"});
+
+    // Nothing paid: nothing to give back, nothing recorded.
+    let early = post(
+        &client,
+        &base,
+        "refunds",
+        &order.id,
+        &staff,
+        Some("r-0"),
+        &refund(100),
+    )
+    .await;
+    common::problem(early, StatusCode::CONFLICT, "refund-refused").await;
+    assert_eq!(ledger_len(&fx, &order.id).await, 0);
+
+    let pay = json!({"method": "card_terminal", "amount": order.total});
+    let paid = post(
+        &client,
+        &base,
+        "payments",
+        &order.id,
+        &staff,
+        Some("p-1"),
+        &pay,
+    )
+    .await;
+    assert_eq!(paid.status(), StatusCode::CREATED);
+
+    let part = post(
+        &client,
+        &base,
+        "refunds",
+        &order.id,
+        &staff,
+        Some("r-1"),
+        &refund(100),
+    )
+    .await;
+    assert_eq!(part.status(), StatusCode::CREATED);
+    let part: Value = part.json().await.unwrap();
+    assert_eq!(part["entry"]["kind"], "refund");
+    assert_eq!(part["entry"]["reference"], "cold soup");
+    assert_eq!(part["payment"]["state"], "partially_refunded");
+    assert_eq!(part["payment"]["refunded"], 100);
+    assert_eq!(part["payment"]["refundable"], order.total - 100);
+
+    // One minor unit more than is left is refused, and the key stays free.
+    let over = refund(order.total - 99);
+    let too_much = post(
+        &client,
+        &base,
+        "refunds",
+        &order.id,
+        &staff,
+        Some("r-2"),
+        &over,
+    )
+    .await;
+    let problem = common::problem(too_much, StatusCode::CONFLICT, "refund-refused").await;
+    assert!(problem["detail"].is_string());
+    assert_eq!(ledger_len(&fx, &order.id).await, 2);
+
+    let rest = refund(order.total - 100);
+    let all = post(
+        &client,
+        &base,
+        "refunds",
+        &order.id,
+        &staff,
+        Some("r-2"),
+        &rest,
+    )
+    .await;
+    assert_eq!(all.status(), StatusCode::CREATED);
+    let all: Value = all.json().await.unwrap();
+    assert_eq!(all["payment"]["state"], "refunded");
+    assert_eq!(all["payment"]["refundable"], 0);
+    let shown = status(&client, &base, &order).await;
+    assert_eq!(shown["payment"]["state"], "refunded");
+}
+
+#[tokio::test]
+async fn only_staff_with_a_key_and_a_valid_request_records_anything() {
+    let fx = Fixture::new();
+    let base = fx.serve().await;
+    let client = Client::new();
+    let staff = fx.key(Role::Staff).await;
+    let marketer = fx.key(Role::Marketer).await;
+    let order = place(&fx, &client, &base).await;
+    let tender = json!({"method": "cash", "amount": order.total});
+    let url = format!("{base}/api/staff/orders/{}/payments", order.id);
+
+    let anonymous = send(
+        client
+            .post(&url)
+            .header("Idempotency-Key", "a-1")
+            .json(&tender),
+    )
+    .await;
+    common::problem(anonymous, StatusCode::UNAUTHORIZED, "unauthorized").await;
+    let wrong_role = post(
+        &client,
+        &base,
+        "payments",
+        &order.id,
+        &marketer,
+        Some("a-2"),
+        &tender,
+    )
+    .await;
+    common::problem(wrong_role, StatusCode::FORBIDDEN, "forbidden").await;
+    let refund = json!({"amount": 1, "method": "cash", "reason": "x"});
+    let wrong_role = post(
+        &client,
+        &base,
+        "refunds",
+        &order.id,
+        &marketer,
+        Some("a-3"),
+        &refund,
+    )
+    .await;
+    common::problem(wrong_role, StatusCode::FORBIDDEN, "forbidden").await;
+    let no_key = post(&client, &base, "payments", &order.id, &staff, None, &tender).await;
+    common::problem(no_key, StatusCode::BAD_REQUEST, "idempotency-key-required").await;
+
+    let invalid = [
+        (
+            json!({"method": "bitcoin", "amount": order.total}),
+            "method",
+        ),
+        (json!({"method": "stripe", "amount": order.total}), "method"),
+        (json!({"method": "cash", "amount": 0}), "amount"),
+        (json!({"method": "cash", "amount": -5}), "amount"),
+        (
+            json!({"method": "card_terminal", "amount": order.total, "tendered": order.total}),
+            "tendered",
+        ),
+        (
+            json!({"method": "cash", "amount": order.total, "tendered": 1}),
+            "tendered",
+        ),
+    ];
+    for (i, (body, field)) in invalid.iter().enumerate() {
+        let idem = format!("v-{i}");
+        let response = post(
+            &client,
+            &base,
+            "payments",
+            &order.id,
+            &staff,
+            Some(&idem),
+            body,
+        )
+        .await;
+        let problem = common::problem(
+            response,
+            StatusCode::UNPROCESSABLE_ENTITY,
+            "validation-failed",
+        )
+        .await;
+        assert_eq!(fields(&problem), vec![field.to_string()], "{body}");
+    }
+    let no_reason = json!({"amount": 1, "method": "cash", "reason": " "});
+    let response = post(
+        &client,
+        &base,
+        "refunds",
+        &order.id,
+        &staff,
+        Some("v-r"),
+        &no_reason,
+    )
+    .await;
+    let problem = common::problem(
+        response,
+        StatusCode::UNPROCESSABLE_ENTITY,
+        "validation-failed",
+    )
+    .await;
+    assert_eq!(fields(&problem), vec!["reason".to_owned()]);
+    let unknown_field = json!({"method": "cash", "amount": 1, "paid": true});
+    let response = post(
+        &client,
+        &base,
+        "payments",
+        &order.id,
+        &staff,
+        Some("v-u"),
+        &unknown_field,
+    )
+    .await;
+    common::problem(response, StatusCode::UNPROCESSABLE_ENTITY, "invalid-body").await;
+    let missing = post(
+        &client,
+        &base,
+        "payments",
+        "ord_nope",
+        &staff,
+        Some("v-m"),
+        &tender,
+    )
+    .await;
+    common::problem(missing, StatusCode::NOT_FOUND, "not-found").await;
+
+    assert_eq!(ledger_len(&fx, &order.id).await, 0);
+}
+
+#[tokio::test]
+async fn the_openapi_document_describes_the_counter_routes() {
+    let fx = Fixture::new();
+    let base = fx.serve().await;
+    let doc = fetch_json(Client::new().get(format!("{base}/api/openapi.json"))).await;
+    common::assert_operations(
+        &doc,
+        &[
+            ("/api/staff/orders/{id}/payments", "post"),
+            ("/api/staff/orders/{id}/refunds", "post"),
+        ],
+    );
+    let view = &doc["components"]["schemas"]["OrderView"]["properties"];
+    assert!(view["payment"].is_object(), "{view}");
+}
+
+#[tokio::test]
+async fn the_console_takes_payments_only_from_its_own_pages() {
+    let fx = Fixture::new();
+    let base = fx.serve_with_peers().await;
+    let client = Client::new();
+    let staff = fx.key(Role::Staff).await;
+    let order = place(&fx, &client, &base).await;
+    let signed_in = send(
+        client
+            .post(format!("{base}/api/staff/session"))
+            .header("Sec-Fetch-Site", "same-origin")
+            .json(&json!({ "key": staff })),
+    )
+    .await;
+    assert_eq!(signed_in.status(), StatusCode::OK);
+    let cookie = common::header(&signed_in, "set-cookie")
+        .split(';')
+        .next()
+        .unwrap()
+        .to_owned();
+    let tender = json!({"method": "cash", "amount": order.total, "tendered": order.total});
+    let url = format!("{base}/api/staff/orders/{}/payments", order.id);
+    let from = |site: &str| {
+        client
+            .post(&url)
+            .header("Cookie", &cookie)
+            .header("Sec-Fetch-Site", site)
+            .header("Idempotency-Key", "c-1")
+            .json(&tender)
+    };
+    let forged = send(from("cross-site")).await;
+    common::problem(forged, StatusCode::FORBIDDEN, "cross-site").await;
+    assert_eq!(ledger_len(&fx, &order.id).await, 0);
+    let taken = send(from("same-origin")).await;
+    assert_eq!(taken.status(), StatusCode::CREATED);
+    let taken: Value = taken.json().await.unwrap();
+    assert_eq!(taken["change_due"], 0);
+    assert!(taken["entry"]["by"].as_str().unwrap().contains("staff"));
+}
