@@ -35,7 +35,8 @@ pub mod store;
 
 pub use api::problem::ApiError;
 pub use api::{
-    marketing_router, members_router, orders_router, quote_router, router, staff_router,
+    marketing_router, members_router, orders_router, payments_router, quote_router, router,
+    staff_router,
 };
 pub use keys::create_key;
 pub use state::{AppState, Catalog, Clock};

@@ -41,10 +41,13 @@ pub struct AppState {
     pub events: crate::events::Events,
     /// Failed staff sign-ins per client address.
     pub sign_in: Arc<crate::limiter::SignInLimiter>,
+    /// The online payment providers set up in the environment; `None` when none is
+    /// (their routes then answer 503 `payments-not-configured`).
+    pub payments: Option<Arc<crate::payments::Providers>>,
 }
 
 impl AppState {
-    /// State on the system clock.
+    /// State on the system clock, with the payment providers the environment sets up.
     pub fn new(catalog: Catalog, store: Arc<dyn Store>) -> AppState {
         AppState {
             catalog: Arc::new(RwLock::new(Arc::new(catalog))),
@@ -52,7 +55,14 @@ impl AppState {
             clock: Arc::new(Utc::now),
             events: crate::events::Events::new(),
             sign_in: Arc::default(),
+            payments: crate::payments::Providers::from_env().map(Arc::new),
         }
+    }
+
+    /// The same state with these payment providers (tests set them up in code).
+    pub fn with_payments(mut self, payments: Option<crate::payments::Providers>) -> AppState {
+        self.payments = payments.map(Arc::new);
+        self
     }
 
     /// The same state reading "now" from `clock`.

@@ -1,11 +1,16 @@
-//! Counter payments and refunds through the real router on 127.0.0.1, on a SQLite
-//! store: `POST /api/staff/orders/{id}/payments`, `…/refunds`, and the payment state on
-//! the diner's status (`GET /api/orders/{id}`).
+//! Payment routes through the real router on 127.0.0.1, on a SQLite store: counter
+//! payments and refunds (`POST /api/staff/orders/{id}/payments`, `…/refunds`), the
+//! payment state on the diner's status (`GET /api/orders/{id}`), and provider
+//! notifications (`POST /api/payments/stripe/webhook`, signed by Stripe's own npm
+//! library; `POST /api/payments/wechat/notify`).
 #![cfg(feature = "sqlite")]
 
 mod common;
+#[path = "payments/support.rs"]
+mod support;
 
-use common::{cart_json, fetch_json, fields, send, Fixture};
+use common::{cart_json, fetch_json, fields, noon, send, Fixture};
+use functions::payments::Providers;
 use functions::store::Role;
 use reqwest::{Client, Response, StatusCode};
 use serde_json::{json, Value};
@@ -483,4 +488,346 @@ async fn the_console_takes_payments_only_from_its_own_pages() {
     let taken: Value = taken.json().await.unwrap();
     assert_eq!(taken["change_due"], 0);
     assert!(taken["entry"]["by"].as_str().unwrap().contains("staff"));
+}
+
+const WEBHOOK_SECRET: &str = "whsec_carte_routes_0123456789abcdef";
+const NPM: &str = "run `npm ci` at the repository root (it installs the npm package `stripe`)";
+
+/// A fixture whose state has Stripe set up (its API on a closed port: never called).
+fn with_stripe() -> Fixture {
+    let mut fx = Fixture::new();
+    let providers = Providers::from_lookup(&|name| match name {
+        "STRIPE_SECRET_KEY" => Some("sk_test_carte_routes".to_owned()),
+        "STRIPE_WEBHOOK_SECRET" => Some(WEBHOOK_SECRET.to_owned()),
+        "STRIPE_API_BASE" => Some("http://127.0.0.1:9".to_owned()),
+        _ => None,
+    });
+    assert!(providers.as_ref().is_some_and(|p| p.stripe.is_some()));
+    fx.state = fx.state.clone().with_payments(providers);
+    fx
+}
+
+/// `Stripe-Signature` values from Stripe's library for each (payload, secret), at the
+/// fixture's "now".
+async fn stripe_sign(cases: &[(&str, &str)]) -> Vec<String> {
+    let input: Vec<Value> = cases
+        .iter()
+        .map(|(payload, secret)| {
+            json!({"payload": payload, "secret": secret, "timestamp": noon().timestamp()})
+        })
+        .collect();
+    serde_json::from_value(support::helper("node", "stripe_sign.js", &json!(input), NPM).await)
+        .unwrap()
+}
+
+/// A Stripe event of `kind` about a Checkout Session for `order`, as Stripe sends it.
+fn session_event(id: &str, kind: &str, order: &Placed, currency: &str) -> String {
+    json!({
+        "id": id,
+        "object": "event",
+        "api_version": "2024-06-20",
+        "created": noon().timestamp(),
+        "livemode": false,
+        "type": kind,
+        "data": {"object": {
+            "id": "cs_test_routes_1",
+            "object": "checkout.session",
+            "amount_total": order.total,
+            "currency": currency,
+            "client_reference_id": order.id,
+            "metadata": {"order_id": order.id},
+            "mode": "payment",
+            "payment_intent": "pi_routes_1",
+            "payment_status": if kind == "checkout.session.async_payment_failed" { "unpaid" } else { "paid" },
+            "status": "complete",
+        }},
+    })
+    .to_string()
+}
+
+/// Stripe's `charge.refunded` with the running total refunded.
+fn refunded_event(id: &str, order: &Placed, currency: &str, refunded: i64) -> String {
+    json!({
+        "id": id,
+        "object": "event",
+        "created": noon().timestamp(),
+        "livemode": false,
+        "type": "charge.refunded",
+        "data": {"object": {
+            "id": "ch_routes_1",
+            "object": "charge",
+            "amount": order.total,
+            "amount_refunded": refunded,
+            "currency": currency,
+            "payment_intent": "pi_routes_1",
+            "metadata": {"order_id": order.id},
+            "refunded": refunded == order.total,
+        }},
+    })
+    .to_string()
+}
+
+async fn deliver(client: &Client, base: &str, payload: &str, signature: &str) -> Response {
+    send(
+        client
+            .post(format!("{base}/api/payments/stripe/webhook"))
+            .header("Stripe-Signature", signature)
+            .header("Content-Type", "application/json")
+            .body(payload.to_owned()),
+    )
+    .await
+}
+
+async fn currency_of(client: &Client, base: &str, order: &Placed) -> String {
+    status(client, base, order).await["quote"]["currency"]
+        .as_str()
+        .unwrap()
+        .to_ascii_lowercase()
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn one_stripe_event_delivered_ten_times_at_once_is_one_entry() {
+    let fx = with_stripe();
+    let base = fx.serve().await;
+    let client = Client::new();
+    let order = place(&fx, &client, &base).await;
+    let currency = currency_of(&client, &base, &order).await;
+    let payload = session_event(
+        "evt_routes_paid",
+        "checkout.session.completed",
+        &order,
+        &currency,
+    );
+    let signature = stripe_sign(&[(&payload, WEBHOOK_SECRET)]).await.remove(0);
+
+    let deliveries: Vec<_> = (0..10)
+        .map(|_| {
+            let (client, base) = (client.clone(), base.clone());
+            let (payload, signature) = (payload.clone(), signature.clone());
+            tokio::spawn(async move {
+                let response = deliver(&client, &base, &payload, &signature).await;
+                assert_eq!(response.status(), StatusCode::OK);
+                response.json::<Value>().await.unwrap()
+            })
+        })
+        .collect();
+    let mut recorded = 0;
+    for delivery in deliveries {
+        let body = delivery.await.unwrap();
+        assert_eq!(body["received"], true);
+        recorded += usize::from(body["recorded"] == true);
+    }
+    assert_eq!(recorded, 1);
+    let ledger = fx.store.payments(&order.id).await.unwrap();
+    assert_eq!(ledger.len(), 1);
+    assert_eq!(ledger[0].by, "stripe");
+    assert_eq!(ledger[0].reference.as_deref(), Some("pi_routes_1"));
+    assert_eq!(
+        status(&client, &base, &order).await["payment"],
+        json!({"state": "paid", "paid": order.total, "due": 0})
+    );
+    // A late repeat, one more time: 200, nothing new.
+    let again = deliver(&client, &base, &payload, &signature).await;
+    assert_eq!(again.status(), StatusCode::OK);
+    assert_eq!(ledger_len(&fx, &order.id).await, 1);
+}
+
+#[tokio::test]
+async fn tampered_or_mis_signed_stripe_events_are_refused_and_change_nothing() {
+    let fx = with_stripe();
+    let base = fx.serve().await;
+    let client = Client::new();
+    let order = place(&fx, &client, &base).await;
+    let currency = currency_of(&client, &base, &order).await;
+    let payload = session_event(
+        "evt_routes_t",
+        "checkout.session.completed",
+        &order,
+        &currency,
+    );
+    let signed = stripe_sign(&[
+        (&payload, WEBHOOK_SECRET),
+        (&payload, "whsec_someone_else_entirely"),
+    ])
+    .await;
+    let tampered = payload.replace(
+        &format!("\"amount_total\":{}", order.total),
+        "\"amount_total\":1",
+    );
+    assert_ne!(tampered, payload);
+
+    let refused = deliver(&client, &base, &tampered, &signed[0]).await;
+    let body = common::problem(refused, StatusCode::BAD_REQUEST, "notification-refused").await;
+    assert!(!body["detail"].as_str().unwrap().contains(WEBHOOK_SECRET));
+    let wrong_secret = deliver(&client, &base, &payload, &signed[1]).await;
+    common::problem(
+        wrong_secret,
+        StatusCode::BAD_REQUEST,
+        "notification-refused",
+    )
+    .await;
+    let unsigned = send(
+        client
+            .post(format!("{base}/api/payments/stripe/webhook"))
+            .body(payload.clone()),
+    )
+    .await;
+    common::problem(unsigned, StatusCode::BAD_REQUEST, "notification-refused").await;
+    assert_eq!(ledger_len(&fx, &order.id).await, 0);
+    assert_eq!(
+        status(&client, &base, &order).await["payment"]["state"],
+        "unpaid"
+    );
+}
+
+#[tokio::test]
+async fn stripe_failures_and_cumulative_refunds_are_applied_once_each() {
+    let fx = with_stripe();
+    let base = fx.serve().await;
+    let client = Client::new();
+    let order = place(&fx, &client, &base).await;
+    let currency = currency_of(&client, &base, &order).await;
+    let failed = session_event(
+        "evt_f",
+        "checkout.session.async_payment_failed",
+        &order,
+        &currency,
+    );
+    let paid = session_event(
+        "evt_p",
+        "checkout.session.async_payment_succeeded",
+        &order,
+        &currency,
+    );
+    let refund_300 = refunded_event("evt_r1", &order, &currency, 300);
+    let refund_500 = refunded_event("evt_r2", &order, &currency, 500);
+    let signed = stripe_sign(&[
+        (&failed, WEBHOOK_SECRET),
+        (&paid, WEBHOOK_SECRET),
+        (&refund_300, WEBHOOK_SECRET),
+        (&refund_500, WEBHOOK_SECRET),
+    ])
+    .await;
+
+    // A refund before its payment is in the ledger: refused, Stripe delivers it again.
+    let early = deliver(&client, &base, &refund_300, &signed[2]).await;
+    common::problem(early, StatusCode::CONFLICT, "refund-refused").await;
+
+    assert_eq!(
+        deliver(&client, &base, &failed, &signed[0]).await.status(),
+        StatusCode::OK
+    );
+    assert_eq!(
+        status(&client, &base, &order).await["payment"]["state"],
+        "failed"
+    );
+    assert_eq!(
+        deliver(&client, &base, &paid, &signed[1]).await.status(),
+        StatusCode::OK
+    );
+    assert_eq!(
+        deliver(&client, &base, &refund_300, &signed[2])
+            .await
+            .status(),
+        StatusCode::OK
+    );
+    // Out of order and repeated: the running total 500 adds 200, the old 300 nothing.
+    assert_eq!(
+        deliver(&client, &base, &refund_500, &signed[3])
+            .await
+            .status(),
+        StatusCode::OK
+    );
+    assert_eq!(
+        deliver(&client, &base, &refund_300, &signed[2])
+            .await
+            .status(),
+        StatusCode::OK
+    );
+    assert_eq!(
+        deliver(&client, &base, &refund_500, &signed[3])
+            .await
+            .status(),
+        StatusCode::OK
+    );
+
+    let ledger = fx.store.payments(&order.id).await.unwrap();
+    let amounts: Vec<(String, i64)> = ledger
+        .iter()
+        .map(|e| (format!("{:?}", e.kind), e.amount))
+        .collect();
+    assert_eq!(
+        amounts,
+        vec![
+            ("Failure".to_owned(), order.total),
+            ("Charge".to_owned(), order.total),
+            ("Refund".to_owned(), 300),
+            ("Refund".to_owned(), 200),
+        ]
+    );
+    let shown = status(&client, &base, &order).await;
+    assert_eq!(shown["payment"]["state"], "partially_refunded");
+    assert_eq!(shown["payment"]["due"], 500);
+}
+
+#[tokio::test]
+async fn provider_routes_without_providers_answer_503() {
+    let fx = Fixture::new();
+    let fx = Fixture {
+        state: fx.state.clone().with_payments(None),
+        ..fx
+    };
+    let base = fx.serve().await;
+    let client = Client::new();
+    let stripe = send(
+        client
+            .post(format!("{base}/api/payments/stripe/webhook"))
+            .header("Stripe-Signature", "t=1,v1=00")
+            .body("{}"),
+    )
+    .await;
+    common::problem(
+        stripe,
+        StatusCode::SERVICE_UNAVAILABLE,
+        "payments-not-configured",
+    )
+    .await;
+    let wechat = send(
+        client
+            .post(format!("{base}/api/payments/wechat/notify"))
+            .body("{}"),
+    )
+    .await;
+    let body = common::problem(
+        wechat,
+        StatusCode::SERVICE_UNAVAILABLE,
+        "payments-not-configured",
+    )
+    .await;
+    // WeChat Pay's documented failure answer, inside the problem.
+    assert_eq!(body["code"], "FAIL");
+    assert!(body["message"].is_string());
+    // Stripe set up, WeChat Pay not: only WeChat Pay's route is off.
+    let fx = with_stripe();
+    let base = fx.serve().await;
+    let wechat = send(
+        client
+            .post(format!("{base}/api/payments/wechat/notify"))
+            .body("{}"),
+    )
+    .await;
+    common::problem(
+        wechat,
+        StatusCode::SERVICE_UNAVAILABLE,
+        "payments-not-configured",
+    )
+    .await;
+    let doc = fetch_json(client.get(format!("{base}/api/openapi.json"))).await;
+    common::assert_operations(
+        &doc,
+        &[
+            ("/api/payments/stripe/webhook", "post"),
+            ("/api/payments/wechat/notify", "post"),
+        ],
+    );
 }

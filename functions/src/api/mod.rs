@@ -77,6 +77,15 @@ fn staff_routes() -> Router<AppState> {
         )
 }
 
+fn payments_routes() -> Router<AppState> {
+    Router::new()
+        .route(
+            "/api/payments/stripe/webhook",
+            post(payments::stripe_webhook),
+        )
+        .route("/api/payments/wechat/notify", post(payments::wechat_notify))
+}
+
 fn marketing_routes() -> Router<AppState> {
     Router::new()
         .route("/api/visits", post(visits::record))
@@ -125,6 +134,12 @@ pub fn marketing_router(state: AppState) -> Router {
     finish(marketing_routes(), state)
 }
 
+/// The payments function: the providers' notifications (Stripe's webhook, WeChat
+/// Pay's notify URL). Not deployed yet: no binary or template resource serves it.
+pub fn payments_router(state: AppState) -> Router {
+    finish(payments_routes(), state)
+}
+
 /// Every function under `/api` in one router, for `carte serve`.
 pub fn router(state: AppState) -> Router {
     let routes = quote_routes()
@@ -132,6 +147,7 @@ pub fn router(state: AppState) -> Router {
         .merge(members_routes())
         .merge(staff_routes())
         .merge(marketing_routes())
+        .merge(payments_routes())
         // Only a long-lived process can hold the event stream open and see every
         // order; the Lambda staff function's consoles poll the queue instead.
         .route("/api/staff/events", get(events::stream))

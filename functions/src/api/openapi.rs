@@ -53,6 +53,8 @@ impl Modify for ApiKeyScheme {
         staff::set_status,
         payments::take_payment,
         payments::refund,
+        payments::stripe_webhook,
+        payments::wechat_notify,
         staff::get_sold_out,
         staff::put_sold_out,
         staff::public_sold_out,
@@ -86,6 +88,7 @@ impl Modify for ApiKeyScheme {
         (name = "orders", description = "Placing orders and following them"),
         (name = "members", description = "Member sign-up"),
         (name = "staff", description = "The counter and kitchen (API key, role staff)"),
+        (name = "payments", description = "Payment providers' notifications (verified by signature, no API key)"),
         (name = "marketing", description = "Visits, campaign and sales reports, CSV exports (role marketer)"),
         (name = "meta", description = "Health and this document"),
     )

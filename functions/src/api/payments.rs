@@ -1,6 +1,12 @@
 //! Payments taken at the counter: `POST /api/staff/orders/{id}/payments` (cash with
 //! change due, the card terminal, the shop's own QR code) and
-//! `POST /api/staff/orders/{id}/refunds`.
+//! `POST /api/staff/orders/{id}/refunds`; and the providers' notifications:
+//! `POST /api/payments/stripe/webhook` and `POST /api/payments/wechat/notify`.
+//!
+//! A notification is verified by its provider ([`crate::payments`]) before anything is
+//! read from it, and recorded under its event's
+//! [`idempotency_key`](crate::payments::ProviderEvent::idempotency_key), so a repeated,
+//! concurrent or replayed delivery changes nothing twice.
 //!
 //! Each is one entry appended to the order's ledger with
 //! [`Store::record_payment`](crate::store::Store::record_payment); the request's
@@ -21,7 +27,8 @@ use utoipa::ToSchema;
 use crate::api::auth::{self, Access};
 use crate::api::checkout::{self, PaymentSummary};
 use crate::api::limits;
-use crate::api::problem::{ApiError, FieldError, ProblemDoc};
+use crate::api::problem::{self, ApiError, FieldError, ProblemDoc};
+use crate::payments::{EventKind, Provider, ProviderEvent, Providers};
 use crate::state::AppState;
 use crate::store::{Role, StoreError};
 
@@ -318,4 +325,163 @@ pub async fn refund(
         by: caller.who(),
     };
     record(&state, &headers, &id, entry, None).await
+}
+
+/// What a provider notification changed.
+#[derive(Debug, Clone, Serialize, ToSchema)]
+pub struct NotificationApplied {
+    /// Always true: the notification was verified and applied (or was applied before).
+    pub received: bool,
+    /// Whether a ledger entry was appended by this delivery (false: a repeat, or an
+    /// event Carte does not record).
+    pub recorded: bool,
+}
+
+fn providers(state: &AppState) -> Option<&Providers> {
+    state.payments.as_deref()
+}
+
+/// Appends what a verified event says to its order's ledger, once.
+async fn apply(
+    state: &AppState,
+    providers: &Providers,
+    event: ProviderEvent,
+) -> Result<bool, ApiError> {
+    // Without Carte's order id there is no ledger to write to: refused, so the provider
+    // delivers it again (and its dashboard shows it) rather than losing it.
+    let order_id = event.order_id.clone().ok_or(ApiError::NotFound)?;
+    if order_id.len() > limits::MAX_ID {
+        return Err(ApiError::NotFound);
+    }
+    let kind = match event.kind {
+        EventKind::Succeeded => EntryKind::Charge,
+        EventKind::Failed => EntryKind::Failure,
+        EventKind::Refunded { .. } => EntryKind::Refund,
+    };
+    let mut entry = Entry {
+        kind,
+        method: event.method,
+        amount: event.amount,
+        currency: event.currency.clone(),
+        reference: Some(event.reference.clone()),
+        at: state.now(),
+        by: event.method.as_str().to_owned(),
+    };
+    let key = event.idempotency_key();
+    if event.kind == (EventKind::Refunded { cumulative: true }) {
+        // `amount` is the running total refunded on the payment: append what the ledger
+        // does not hold yet, one event at a time.
+        let _one_at_a_time = providers.cumulative_refunds.lock().await;
+        let held: i64 = state
+            .store
+            .payments(&order_id)
+            .await?
+            .iter()
+            .filter(|e| e.kind == EntryKind::Refund && e.reference == entry.reference)
+            .map(|e| e.amount)
+            .sum();
+        let delta = event.amount - held;
+        if delta <= 0 {
+            return Ok(false);
+        }
+        entry.amount = delta;
+        let recorded = state
+            .store
+            .record_payment(&order_id, entry, Some(key))
+            .await?;
+        return Ok(recorded.created);
+    }
+    let recorded = state
+        .store
+        .record_payment(&order_id, entry, Some(key))
+        .await?;
+    Ok(recorded.created)
+}
+
+/// Verifies and applies one notification through `provider`.
+async fn notification(
+    state: &AppState,
+    provider: &dyn Provider,
+    headers: &HeaderMap,
+    body: Body,
+) -> Result<NotificationApplied, ApiError> {
+    let providers = providers(state).ok_or(ApiError::PaymentsNotConfigured("payments"))?;
+    let bytes = limits::read_body(body).await?;
+    let event = provider
+        .verify_notification(headers, &bytes, state.now())
+        .map_err(ApiError::Notification)?;
+    let recorded = match event {
+        Some(event) => apply(state, providers, event).await?,
+        None => false,
+    };
+    Ok(NotificationApplied {
+        received: true,
+        recorded,
+    })
+}
+
+/// Stripe's webhook: `checkout.session.completed` (paid), the async payment succeeded
+/// and failed events, and `charge.refunded`. The raw body is verified against the
+/// `Stripe-Signature` header with the endpoint's secret before anything is read.
+#[utoipa::path(
+    post,
+    path = "/api/payments/stripe/webhook",
+    tag = "payments",
+    params(("Stripe-Signature" = String, Header, description = "Stripe's signature of the raw body")),
+    request_body(content = Object, description = "A Stripe event, exactly as Stripe sent it", content_type = "application/json"),
+    responses(
+        (status = 200, description = "Verified and applied (or applied before, or not an event Carte records)", body = NotificationApplied),
+        (status = 400, description = "`notification-refused` (signature, timestamp or mode) or `notification-unreadable`: nothing recorded", body = ProblemDoc, content_type = "application/problem+json"),
+        (status = 404, description = "The event names no order of this shop", body = ProblemDoc, content_type = "application/problem+json"),
+        (status = 409, description = "`refund-refused`: a refund of a payment not in the ledger yet (Stripe delivers it again)", body = ProblemDoc, content_type = "application/problem+json"),
+        (status = 503, description = "`payments-not-configured`: Stripe is not set up", body = ProblemDoc, content_type = "application/problem+json"),
+    )
+)]
+pub async fn stripe_webhook(
+    State(state): State<AppState>,
+    headers: HeaderMap,
+    body: Body,
+) -> Result<Json<NotificationApplied>, ApiError> {
+    let stripe = providers(&state)
+        .and_then(|p| p.stripe.as_ref())
+        .ok_or(ApiError::PaymentsNotConfigured("Stripe"))?;
+    Ok(Json(notification(&state, stripe, &headers, body).await?))
+}
+
+/// WeChat Pay's notification (API v3): verified with the platform public key
+/// (`Wechatpay-Signature`, `-Timestamp`, `-Nonce`, `-Serial`), its resource decrypted
+/// with the APIv3 key. Answered as WeChat Pay documents: 204 with no body when
+/// received; otherwise a 4xx/5xx whose body carries `code: "FAIL"` and a `message`
+/// (inside a problem document), and WeChat Pay sends it again.
+#[utoipa::path(
+    post,
+    path = "/api/payments/wechat/notify",
+    tag = "payments",
+    params(
+        ("Wechatpay-Signature" = String, Header, description = "The platform key's signature"),
+        ("Wechatpay-Timestamp" = String, Header, description = "Unix seconds"),
+        ("Wechatpay-Nonce" = String, Header, description = "A random string"),
+        ("Wechatpay-Serial" = String, Header, description = "The platform public key's id"),
+    ),
+    request_body(content = Object, description = "A WeChat Pay notification, exactly as sent", content_type = "application/json"),
+    responses(
+        (status = 204, description = "Verified and applied (or applied before, or not an event Carte records)"),
+        (status = 400, description = "`notification-refused` or `notification-unreadable`, with `code: FAIL`: nothing recorded", body = ProblemDoc, content_type = "application/problem+json"),
+        (status = 404, description = "The notification names no order of this shop", body = ProblemDoc, content_type = "application/problem+json"),
+        (status = 409, description = "`refund-refused`: a refund of a payment not in the ledger yet", body = ProblemDoc, content_type = "application/problem+json"),
+        (status = 503, description = "`payments-not-configured`: WeChat Pay is not set up", body = ProblemDoc, content_type = "application/problem+json"),
+    )
+)]
+pub async fn wechat_notify(
+    State(state): State<AppState>,
+    headers: HeaderMap,
+    body: Body,
+) -> Response {
+    let Some(wechat) = providers(&state).and_then(|p| p.wechat.as_ref()) else {
+        return problem::wechat_failure(ApiError::PaymentsNotConfigured("WeChat Pay"));
+    };
+    match notification(&state, wechat, &headers, body).await {
+        Ok(_) => StatusCode::NO_CONTENT.into_response(),
+        Err(error) => problem::wechat_failure(error),
+    }
 }

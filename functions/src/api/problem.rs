@@ -8,6 +8,7 @@ use serde_json::{json, Map, Value};
 use thiserror::Error;
 use utoipa::ToSchema;
 
+use crate::payments::PaymentError;
 use crate::store::StoreError;
 
 /// The media type of problem documents.
@@ -92,6 +93,12 @@ pub enum ApiError {
     /// A request signed in by cookie that the browser says came from another site.
     #[error("a signed-in change must come from the staff console's own pages")]
     CrossSite,
+    /// A payment provider's route while that provider is not set up.
+    #[error("{0} is not set up on this server")]
+    PaymentsNotConfigured(&'static str),
+    /// A provider notification that does not verify or cannot be read: nothing recorded.
+    #[error(transparent)]
+    Notification(PaymentError),
 }
 
 impl From<StoreError> for ApiError {
@@ -297,8 +304,65 @@ impl ApiError {
                 "Cross-site request refused",
                 detail,
             ),
+            ApiError::PaymentsNotConfigured(_) => Problem::new(
+                S::SERVICE_UNAVAILABLE,
+                "payments-not-configured",
+                "Payments not configured",
+                detail,
+            ),
+            ApiError::Notification(error) => notification_problem(error, detail),
         }
     }
+}
+
+fn notification_problem(error: &PaymentError, detail: String) -> Problem {
+    use StatusCode as S;
+    match error {
+        PaymentError::Unauthentic(_) => Problem::new(
+            S::BAD_REQUEST,
+            "notification-refused",
+            "Notification not authentic",
+            detail,
+        ),
+        PaymentError::Malformed(_) | PaymentError::Invalid(_) => Problem::new(
+            S::BAD_REQUEST,
+            "notification-unreadable",
+            "Notification cannot be read",
+            detail,
+        ),
+        PaymentError::Config { .. } => Problem::new(
+            S::SERVICE_UNAVAILABLE,
+            "payments-not-configured",
+            "Payments not configured",
+            detail,
+        ),
+        PaymentError::Unreachable(_) | PaymentError::Refused { .. } => Problem::new(
+            S::BAD_GATEWAY,
+            "provider-unavailable",
+            "Payment provider unavailable",
+            detail,
+        ),
+    }
+}
+
+/// A problem answered to WeChat Pay: its documented failure answer (`code: FAIL` and a
+/// `message`) as members of the problem document, so WeChat Pay retries and a person
+/// reading it sees the problem.
+pub fn wechat_failure(error: ApiError) -> Response {
+    let mut problem = error.problem();
+    problem = problem.with("code", json!("FAIL"));
+    let message = problem.detail.clone();
+    problem = problem.with("message", json!(message));
+    let mut response = (problem.status, problem.to_json().to_string()).into_response();
+    response
+        .headers_mut()
+        .insert(header::CONTENT_TYPE, HeaderValue::from_static(PROBLEM_JSON));
+    if matches!(error, ApiError::Store(StoreError::Unavailable(_))) {
+        response
+            .headers_mut()
+            .insert(header::RETRY_AFTER, HeaderValue::from_static("1"));
+    }
+    response
 }
 
 fn store_problem(error: &StoreError, detail: String) -> Problem {

@@ -252,6 +252,78 @@ pub trait Provider: Send + Sync {
     async fn query(&self, query: &PaymentQuery) -> Result<Option<ProviderEvent>, PaymentError>;
 }
 
+/// The providers this process takes payments through, configured once at start-up.
+///
+/// A provider none of whose required settings are present is simply off; one that is
+/// half set up or mis-set is off too, and [`Providers::from_lookup`] says which
+/// variable (never its value) on standard error.
+pub struct Providers {
+    /// Stripe, when `STRIPE_SECRET_KEY` and `STRIPE_WEBHOOK_SECRET` are set.
+    pub stripe: Option<Stripe>,
+    /// WeChat Pay, when its `WECHATPAY_*` settings are set.
+    pub wechat: Option<Wechat>,
+    /// Held while a cumulative refund (Stripe's `charge.refunded`) is turned into a
+    /// ledger entry: the delta against the ledger is read and appended by one event at
+    /// a time in this process.
+    pub cumulative_refunds: tokio::sync::Mutex<()>,
+}
+
+impl std::fmt::Debug for Providers {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Providers")
+            .field("stripe", &self.stripe.is_some())
+            .field("wechat", &self.wechat.is_some())
+            .finish()
+    }
+}
+
+impl Providers {
+    /// The providers set up in the process environment; `None` when none is.
+    pub fn from_env() -> Option<Providers> {
+        Providers::from_lookup(&|name| std::env::var(name).ok())
+    }
+
+    /// The providers set up through `lookup`; `None` when none is.
+    pub fn from_lookup(lookup: &dyn Fn(&str) -> Option<String>) -> Option<Providers> {
+        fn configured<C>(
+            name: &str,
+            missing: Vec<&'static str>,
+            all: usize,
+            config: impl FnOnce() -> Result<C, PaymentError>,
+        ) -> Option<C> {
+            if missing.len() == all {
+                return None;
+            }
+            match config() {
+                Ok(config) => Some(config),
+                Err(error) => {
+                    eprintln!("carte functions: {name} is off: {error}");
+                    None
+                }
+            }
+        }
+        let stripe = configured(
+            "Stripe",
+            StripeConfig::missing(lookup),
+            2, // STRIPE_SECRET_KEY, STRIPE_WEBHOOK_SECRET
+            || StripeConfig::from_lookup(lookup),
+        )
+        .map(Stripe::new);
+        let wechat = configured(
+            "WeChat Pay",
+            WechatConfig::missing(lookup),
+            wechat::REQUIRED.len(),
+            || WechatConfig::from_lookup(lookup),
+        )
+        .map(Wechat::new);
+        (stripe.is_some() || wechat.is_some()).then(|| Providers {
+            stripe,
+            wechat,
+            cumulative_refunds: tokio::sync::Mutex::new(()),
+        })
+    }
+}
+
 /// A secret from the environment: usable, never printed.
 #[derive(Clone)]
 pub(crate) struct Secret(String);

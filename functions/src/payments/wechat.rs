@@ -71,7 +71,7 @@ pub const ENV_API_BASE: &str = "WECHATPAY_API_BASE";
 pub const DEFAULT_API_BASE: &str = "https://api.mch.weixin.qq.com";
 
 /// The settings WeChat Pay cannot work without, for `carte check`.
-const REQUIRED: [&str; 8] = [
+pub(crate) const REQUIRED: [&str; 8] = [
     ENV_MCHID,
     ENV_APPID,
     ENV_MERCHANT_SERIAL_NO,
