@@ -831,3 +831,113 @@ async fn provider_routes_without_providers_answer_503() {
         ],
     );
 }
+
+const PIP: &str = "run `python3 -m pip install wechatpayv3`";
+const WECHAT_MCHID: &str = "1230000109";
+const WECHAT_KEY_ID: &str = "PUB_KEY_ID_0112301230001234567890123456";
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn wechat_pay_notifications_from_wechatpayv3_are_applied_once_and_forged_ones_refused() {
+    let keys = support::helper(
+        "python3",
+        "wechatpay_helper.py",
+        &json!({"op": "keys"}),
+        PIP,
+    )
+    .await;
+    let key = |name: &str| keys[name].as_str().unwrap().to_owned();
+    let settings = std::collections::HashMap::from([
+        ("WECHATPAY_MCHID", WECHAT_MCHID.to_owned()),
+        ("WECHATPAY_APPID", "wxd678efh567hg6787".to_owned()),
+        (
+            "WECHATPAY_MERCHANT_SERIAL_NO",
+            "5157F09EFDC096DE15EBE81A47057A7232F1B8E1".to_owned(),
+        ),
+        ("WECHATPAY_PRIVATE_KEY", key("merchant_private_key")),
+        ("WECHATPAY_PUBLIC_KEY", key("platform_public_key")),
+        ("WECHATPAY_PUBLIC_KEY_ID", WECHAT_KEY_ID.to_owned()),
+        ("WECHATPAY_APIV3_KEY", key("apiv3_key")),
+        (
+            "WECHATPAY_NOTIFY_URL",
+            "https://shop.example/api/payments/wechat/notify".to_owned(),
+        ),
+        ("WECHATPAY_API_BASE", "http://127.0.0.1:9".to_owned()),
+    ]);
+    let providers = Providers::from_lookup(&|name| settings.get(name).cloned());
+    assert!(providers
+        .as_ref()
+        .is_some_and(|p| p.wechat.is_some() && p.stripe.is_none()));
+    let mut fx = Fixture::new();
+    fx.state = fx.state.clone().with_payments(providers);
+    let base = fx.serve().await;
+    let client = Client::new();
+    let order = place(&fx, &client, &base).await;
+    // wechatpayv3 signs at the real time; the notification is read then too.
+    fx.clock.set(chrono::Utc::now());
+
+    let notice = support::helper(
+        "python3",
+        "wechatpay_helper.py",
+        &json!({
+            "op": "notify",
+            "platform_private_key": key("platform_private_key"),
+            "public_key": key("platform_public_key"),
+            "public_key_id": WECHAT_KEY_ID,
+            "apiv3_key": key("apiv3_key"),
+            "id": "EV-2018022511223320873",
+            "event_type": "TRANSACTION.SUCCESS",
+            "resource": {
+                "amount": {"currency": "CNY", "payer_currency": "CNY", "payer_total": order.total, "total": order.total},
+                "appid": "wxd678efh567hg6787",
+                "mchid": WECHAT_MCHID,
+                "out_trade_no": order.id,
+                "success_time": "2025-03-01T12:03:00+08:00",
+                "trade_state": "SUCCESS",
+                "trade_type": "NATIVE",
+                "transaction_id": "4200000985202103031441826014",
+            },
+        }),
+        PIP,
+    )
+    .await;
+    let body = notice["body"].as_str().unwrap().to_owned();
+    let headers: Vec<(String, String)> = notice["headers"]
+        .as_object()
+        .unwrap()
+        .iter()
+        .map(|(k, v)| (k.clone(), v.as_str().unwrap().to_owned()))
+        .collect();
+    let status_base = base.clone();
+    let notify = move |client: Client, body: String| {
+        let mut request = client
+            .post(format!("{base}/api/payments/wechat/notify"))
+            .header("Content-Type", "application/json")
+            .body(body);
+        for (name, value) in &headers {
+            request = request.header(name, value);
+        }
+        send(request)
+    };
+
+    // A forged body under the real headers: refused as WeChat Pay documents, nothing recorded.
+    let forged = notify(client.clone(), body.replace("EV-2018", "EV-2019")).await;
+    let problem = common::problem(forged, StatusCode::BAD_REQUEST, "notification-refused").await;
+    assert_eq!(problem["code"], "FAIL");
+    assert_eq!(ledger_len(&fx, &order.id).await, 0);
+
+    let deliveries: Vec<_> = (0..10)
+        .map(|_| tokio::spawn(notify(client.clone(), body.clone())))
+        .collect();
+    for delivery in deliveries {
+        let response = delivery.await.unwrap();
+        assert_eq!(response.status(), StatusCode::NO_CONTENT);
+        assert_eq!(response.text().await.unwrap(), "");
+    }
+    let ledger = fx.store.payments(&order.id).await.unwrap();
+    assert_eq!(ledger.len(), 1);
+    assert_eq!(ledger[0].by, "wechat_pay");
+    assert_eq!(
+        status(&client, &status_base, &order).await["payment"]["state"],
+        "paid"
+    );
+}

@@ -390,3 +390,39 @@ pub(crate) fn fresh(sent: i64, now: DateTime<Utc>) -> bool {
         .checked_sub(sent)
         .is_some_and(|age| age.abs() <= TOLERANCE_SECONDS)
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn lookup(pairs: &'static [(&'static str, &'static str)]) -> impl Fn(&str) -> Option<String> {
+        move |name| {
+            pairs
+                .iter()
+                .find(|(n, _)| *n == name)
+                .map(|(_, v)| (*v).to_owned())
+        }
+    }
+
+    #[test]
+    fn providers_are_on_only_when_set_up_whole() {
+        assert!(Providers::from_lookup(&lookup(&[])).is_none());
+        // Half set up, or a publishable key: off, and no provider at all.
+        assert!(Providers::from_lookup(&lookup(&[("STRIPE_SECRET_KEY", "sk_test_x")])).is_none());
+        assert!(Providers::from_lookup(&lookup(&[
+            ("STRIPE_SECRET_KEY", "pk_test_x"),
+            ("STRIPE_WEBHOOK_SECRET", "whsec_x"),
+        ]))
+        .is_none());
+        let stripe = Providers::from_lookup(&lookup(&[
+            ("STRIPE_SECRET_KEY", "sk_test_x"),
+            ("STRIPE_WEBHOOK_SECRET", "whsec_x"),
+        ]))
+        .expect("Stripe is set up");
+        assert!(stripe.stripe.is_some() && stripe.wechat.is_none());
+        assert_eq!(
+            format!("{stripe:?}"),
+            "Providers { stripe: true, wechat: false }"
+        );
+    }
+}
