@@ -9,7 +9,9 @@ use catalog::{Cart, Fulfilment, Quote};
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 
-use crate::api::checkout::{place, read_payment_summary, PaymentSummary, PlaceInput};
+use crate::api::checkout::{
+    expire_if_unpaid, place, read_payment_summary_settled, PaymentSummary, PlaceInput,
+};
 use crate::api::limits;
 use crate::api::problem::{ApiError, ProblemDoc};
 use crate::keys;
@@ -213,7 +215,8 @@ pub async fn order_status(
         let page = pages::status_page(&order, &catalog.site, &lang);
         return Ok(Html(page).into_response());
     }
-    let payment = read_payment_summary(&state, &order).await?;
+    let payment = read_payment_summary_settled(&state, &order).await?;
+    let order = expire_if_unpaid(&state, order, &payment).await?;
     Ok(Json(view(order, payment.into())).into_response())
 }
 

@@ -14,6 +14,7 @@ use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 
 use crate::api::auth::{self, Access};
+use crate::api::checkout;
 use crate::api::extract::query_param;
 use crate::api::limits;
 use crate::api::problem::{ApiError, FieldError, ProblemDoc};
@@ -194,8 +195,13 @@ pub async fn queue(
     };
     limits::finish(errors)?;
     let orders = state.store.queue(&location, &statuses, limit).await?;
+    // Orders to pay first wait out of the queue until paid (and expire after their hold).
+    let working = checkout::working_queue(&state, orders).await?;
     let queue = QueueResponse {
-        orders: orders.into_iter().map(StaffOrder::from).collect(),
+        orders: working
+            .into_iter()
+            .map(|(order, _)| StaffOrder::from(order))
+            .collect(),
     };
     Ok(etagged(&headers, &queue, "private, no-cache"))
 }
@@ -498,6 +504,11 @@ pub async fn board(
             limits::MAX_QUEUE,
         )
         .await?;
+    let open: Vec<Order> = checkout::working_queue(&state, open)
+        .await?
+        .into_iter()
+        .map(|(order, _)| order)
+        .collect();
     let since = state.now() - chrono::Duration::hours(BOARD_HOURS);
     // The board calls pickup numbers; dine-in orders are carried to their table.
     let recent = |o: &&Order| {

@@ -373,6 +373,16 @@ impl Store for DynamoStore {
         payments::record(self, order_id, entry, event_key).await
     }
 
+    async fn record_refund_total(
+        &self,
+        order_id: &str,
+        total: Entry,
+        event_key: String,
+    ) -> Result<Option<Recorded>, StoreError> {
+        let _turn = self.turn().await?;
+        payments::record_total(self, order_id, total, event_key).await
+    }
+
     async fn payments(&self, order_id: &str) -> Result<Vec<Entry>, StoreError> {
         let _turn = self.turn().await?;
         payments::payments(self, order_id).await

@@ -36,7 +36,7 @@ use super::item::{json, n, opt_number, opt_text, parse_ts, put_opt, s, text, ts,
 use super::schema::{self, PK, SK};
 use super::DynamoStore;
 use crate::keys;
-use crate::store::payments::{as_stored, kind_name, parse_kind};
+use crate::store::payments::{as_stored, kind_name, parse_kind, refund_delta};
 use crate::store::{Recorded, StoreError};
 
 /// How many times an append is tried while other appends to the same order win
@@ -232,11 +232,50 @@ pub(super) async fn record(
     entry: Entry,
     event_key: Option<String>,
 ) -> Result<Recorded, StoreError> {
-    let entry = as_stored(entry);
+    append(store, order_id, entry, event_key, false)
+        .await?
+        .ok_or_else(|| corrupt("an entry judged to append nothing"))
+}
+
+/// Appends the part of a running refund total the ledger does not hold yet
+/// ([`refund_delta`]), judged against the same read of the ledger the append is
+/// guarded by: a concurrent append makes it read and judge again.
+pub(super) async fn record_total(
+    store: &DynamoStore,
+    order_id: &str,
+    total: Entry,
+    event_key: String,
+) -> Result<Option<Recorded>, StoreError> {
+    append(store, order_id, total, Some(event_key), true).await
+}
+
+/// Appends `entry` (with `cumulative`, the part of its running total not held yet).
+async fn append(
+    store: &DynamoStore,
+    order_id: &str,
+    entry: Entry,
+    event_key: Option<String>,
+    cumulative: bool,
+) -> Result<Option<Recorded>, StoreError> {
+    let given = as_stored(entry);
     let key_hash = event_key.as_deref().map(keys::sha256_hex);
     let key = event_key.as_deref().zip(key_hash.as_deref());
     for attempt in 1..=APPEND_ATTEMPTS {
         let ledger = read(store, order_id).await?;
+        let entry = if cumulative {
+            match refund_delta(&given, &ledger.entries) {
+                Some(delta) => delta,
+                None => {
+                    // Nothing left to append: a repeat of an applied key says so.
+                    return match &key_hash {
+                        Some(hash) => replay(store, order_id, hash, None).await,
+                        None => Ok(None),
+                    };
+                }
+            }
+        } else {
+            given.clone()
+        };
         if entry.kind == EntryKind::Refund {
             let quote = &ledger.quote;
             let checked = payment::check_refund(
@@ -250,7 +289,7 @@ pub(super) async fn record(
                 // A repeated delivery is answered, never refused.
                 if let Some(hash) = &key_hash {
                     if let Some(recorded) = replay(store, order_id, hash, None).await? {
-                        return Ok(recorded);
+                        return Ok(Some(recorded));
                     }
                 }
                 return Err(StoreError::RefundRefused(mismatch));
@@ -258,16 +297,17 @@ pub(super) async fn record(
         }
         let (items, guards) = transaction(store, order_id, &entry, key, &ledger)?;
         let Some(reasons) = store.transact(items).await? else {
-            return Ok(Recorded {
+            return Ok(Some(Recorded {
                 entry,
                 index: ledger.entries.len(),
                 created: true,
-            });
+            }));
         };
         let refused = |guard: Guard| failed(&guards, &reasons, guard);
         if let (Some(reason), Some(hash)) = (refused(Guard::EventKey), &key_hash) {
             return replay(store, order_id, hash, reason.item())
                 .await?
+                .map(Some)
                 .ok_or_else(|| corrupt("a payment key refused but not found"));
         }
         let moved = refused(Guard::Ledger).is_some();

@@ -69,6 +69,11 @@ pub(super) fn redemption(order_id: &str) -> Item {
     key(format!("ORDER#{order_id}"), "REDEMPTION")
 }
 
+/// A cancelled order's redemption, given back to its coupon's budget.
+pub(super) fn returned_redemption(order_id: &str) -> Item {
+    key(format!("ORDER#{order_id}"), "REDEMPTION_RETURNED")
+}
+
 /// The partition of an order and everything kept under it (its redemption, its
 /// payment ledger).
 pub(super) fn order_partition(id: &str) -> String {

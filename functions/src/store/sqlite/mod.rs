@@ -335,6 +335,15 @@ impl Store for SqliteStore {
         payments::record(self, order_id, entry, event_key).await
     }
 
+    async fn record_refund_total(
+        &self,
+        order_id: &str,
+        total: Entry,
+        event_key: String,
+    ) -> Result<Option<Recorded>, StoreError> {
+        payments::record_total(self, order_id, total, event_key).await
+    }
+
     async fn payments(&self, order_id: &str) -> Result<Vec<Entry>, StoreError> {
         payments::payments(self, order_id).await
     }

@@ -12,7 +12,7 @@ use catalog::{Minor, Quote};
 use rusqlite::{params, Connection, OptionalExtension, Row};
 
 use super::{backend, col, parse_ts, query_rows, ts, SqliteStore};
-use crate::store::payments::{as_stored, kind_name, parse_kind};
+use crate::store::payments::{as_stored, kind_name, parse_kind, refund_delta};
 use crate::store::{Recorded, StoreError};
 
 const ENTRY_COLUMNS: &str = "kind, method, amount, currency, reference, at, recorded_by";
@@ -139,6 +139,28 @@ pub(super) async fn record(
     let order_id = order_id.to_owned();
     store
         .write(move |tx| record_in(tx, &order_id, entry, event_key))
+        .await
+}
+
+pub(super) async fn record_total(
+    store: &SqliteStore,
+    order_id: &str,
+    total: Entry,
+    event_key: String,
+) -> Result<Option<Recorded>, StoreError> {
+    let order_id = order_id.to_owned();
+    store
+        .write(move |tx| {
+            if recorded_with(tx, &event_key)?.is_some() {
+                return record_in(tx, &order_id, total, Some(event_key)).map(Some);
+            }
+            priced(tx, &order_id)?;
+            let entries = ledger(tx, &order_id)?;
+            match refund_delta(&total, &entries) {
+                Some(delta) => record_in(tx, &order_id, delta, Some(event_key)).map(Some),
+                None => Ok(None),
+            }
+        })
         .await
 }
 
