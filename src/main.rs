@@ -174,8 +174,8 @@ fn main() -> ExitCode {
         Command::Keys { dir, action } => cmd::keys::run(&dir, action, &store),
         Command::Report {
             dir,
-            from,
-            to,
+            from: _,
+            to: _,
             location,
             json,
             view: Some(cmd::report::ReportView::Settlement { date }),

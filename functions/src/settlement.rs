@@ -39,8 +39,13 @@ impl ByMethod {
 
     /// The net money of `method`.
     pub fn get(&self, method: Method) -> Minor {
-        let mut copy = *self;
-        *copy.slot(method)
+        match method {
+            Method::Cash => self.cash,
+            Method::CardTerminal => self.card_terminal,
+            Method::CounterQr => self.counter_qr,
+            Method::Stripe => self.stripe,
+            Method::WechatPay => self.wechat_pay,
+        }
     }
 
     /// Adds `amount` (negative for a refund) to `method`.
