@@ -249,7 +249,10 @@ pub async fn export_csv(
                     opt(&entry.reference),
                     entry.by.clone(),
                     if j.counted() { "yes" } else { "no" }.to_owned(),
-                    j.mismatch.as_ref().map(ToString::to_string).unwrap_or_default(),
+                    j.mismatch
+                        .as_ref()
+                        .map(ToString::to_string)
+                        .unwrap_or_default(),
                     opt(&row.campaign),
                     opt(&row.channel),
                 ]);

@@ -180,14 +180,10 @@ pub async fn entries_recorded(
     store: &dyn Store,
     range: &ReportRange,
 ) -> Result<Vec<Judged>, StoreError> {
-    let mut entries: Vec<Judged> = judge(
-        store
-            .payment_rows(range, LedgerWindow::Recorded)
-            .await?,
-    )
-    .into_iter()
-    .filter(|j| j.row.entry.at >= range.start && j.row.entry.at < range.end)
-    .collect();
+    let mut entries: Vec<Judged> = judge(store.payment_rows(range, LedgerWindow::Recorded).await?)
+        .into_iter()
+        .filter(|j| j.row.entry.at >= range.start && j.row.entry.at < range.end)
+        .collect();
     entries.sort_by(|a, b| {
         (a.row.entry.at, &a.row.order_id, a.row.seq).cmp(&(
             b.row.entry.at,
@@ -425,7 +421,10 @@ mod tests {
             money.add(entry);
             takings.add(entry);
         }
-        assert_eq!((money.paid, money.refunded, money.net()), (9000, 1000, 8000));
+        assert_eq!(
+            (money.paid, money.refunded, money.net()),
+            (9000, 1000, 8000)
+        );
         assert_eq!(
             money.by_method,
             ByMethod {

@@ -324,14 +324,15 @@ pub fn settlement(
 ) -> anyhow::Result<ExitCode> {
     let runtime = super::runtime()?;
     let (site, store) = open(dir, choice, &runtime)?;
-    let day = SettlementDay::parse(&site, date, location, chrono::Utc::now()).map_err(|errors| {
-        let field = |f: &str| if f == "date" { "--date" } else { "--location" };
-        let lines: Vec<String> = errors
-            .iter()
-            .map(|e| format!("{}: {}", field(&e.field), e.reason))
-            .collect();
-        anyhow::anyhow!(lines.join("\n"))
-    })?;
+    let day =
+        SettlementDay::parse(&site, date, location, chrono::Utc::now()).map_err(|errors| {
+            let field = |f: &str| if f == "date" { "--date" } else { "--location" };
+            let lines: Vec<String> = errors
+                .iter()
+                .map(|e| format!("{}: {}", field(&e.field), e.reason))
+                .collect();
+            anyhow::anyhow!(lines.join("\n"))
+        })?;
     let report = runtime.block_on(settlement::settlement(store.as_ref(), &site, &day))?;
     if json {
         println!("{}", serde_json::to_string_pretty(&report)?);

@@ -524,7 +524,10 @@ pub(super) async fn locations(store: &DynamoStore) -> Result<BTreeSet<String>, S
 }
 
 /// Orders placed in `range` (every status), oldest first (ties by id).
-pub(super) async fn orders_in(store: &DynamoStore, range: &ReportRange) -> Result<Vec<OrderRow>, StoreError> {
+pub(super) async fn orders_in(
+    store: &DynamoStore,
+    range: &ReportRange,
+) -> Result<Vec<OrderRow>, StoreError> {
     let places = match &range.location {
         Some(location) => BTreeSet::from([location.clone()]),
         None => locations(store).await?,

@@ -372,9 +372,7 @@ pub(super) async fn payment_rows(
     for ledger in ledgers {
         rows.extend(ledger?);
     }
-    rows.sort_by(|a, b| {
-        (a.placed_at, &a.order_id, a.seq).cmp(&(b.placed_at, &b.order_id, b.seq))
-    });
+    rows.sort_by(|a, b| (a.placed_at, &a.order_id, a.seq).cmp(&(b.placed_at, &b.order_id, b.seq)));
     Ok(rows)
 }
 
@@ -389,7 +387,11 @@ async fn rows_of(
         return Ok(Vec::new());
     }
     let order = marketing::order_row(&ledger.order)?;
-    if range.location.as_ref().is_some_and(|l| *l != order.location) {
+    if range
+        .location
+        .as_ref()
+        .is_some_and(|l| *l != order.location)
+    {
         return Ok(Vec::new());
     }
     let number = match order.number {

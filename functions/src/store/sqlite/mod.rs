@@ -41,9 +41,9 @@ use tokio::sync::Mutex;
 
 use super::{
     ApiKey, BatchCode, CampaignRow, CounterRedemption, CouponTotal, DishRow, HourRow, IssuedCode,
-    LedgerWindow, Member, MemberExport, MemberKey, NewMember, NewOrder, NewSession, Order, OrderExport,
-    OrderStatus, PaymentRow, Placed, Recorded, RedemptionExport, ReportRange, Session, SignedUp, SoldOutItem,
-    Store, StoreError, Visit,
+    LedgerWindow, Member, MemberExport, MemberKey, NewMember, NewOrder, NewSession, Order,
+    OrderExport, OrderStatus, PaymentRow, Placed, Recorded, RedemptionExport, ReportRange, Session,
+    SignedUp, SoldOutItem, Store, StoreError, Visit,
 };
 
 /// How many reader connections the store opens.
