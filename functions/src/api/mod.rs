@@ -93,6 +93,7 @@ fn marketing_routes() -> Router<AppState> {
         .route("/api/visits", post(visits::record))
         .route("/api/reports/campaigns", get(reports::campaigns))
         .route("/api/reports/sales", get(reports::sales))
+        .route("/api/reports/settlement", get(reports::settlement))
         .route("/api/exports/{file}", get(exports::export))
 }
 

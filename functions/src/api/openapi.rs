@@ -70,6 +70,7 @@ impl Modify for ApiKeyScheme {
         visits::record,
         reports::campaigns,
         reports::sales,
+        reports::settlement,
         exports::export,
         health::health,
         openapi_json,

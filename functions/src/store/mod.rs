@@ -183,8 +183,8 @@ pub struct Touches {
 }
 
 pub use marketing::{
-    BatchCode, CampaignRow, CounterRedemption, CouponTotal, DishRow, HourRow, MemberExport,
-    OrderExport, RedemptionExport, ReportRange, Visit,
+    BatchCode, CampaignRow, CounterRedemption, CouponTotal, DishRow, HourRow, LedgerWindow,
+    MemberExport, OrderExport, PaymentRow, RedemptionExport, ReportRange, Visit,
 };
 pub use payments::Recorded;
 
@@ -633,4 +633,16 @@ pub trait Store: Send + Sync {
     /// [`catalog::payment::summarize`] and [`catalog::payment::state`]. `NotFound`
     /// when there is no such order.
     async fn payments(&self, order_id: &str) -> Result<Vec<Entry>, StoreError>;
+
+    // --- Payments in reports
+
+    /// Every entry of the payment ledgers of the orders `window` picks in `range` (at its
+    /// location, if any): orders placed in it, or orders with an entry recorded in it.
+    /// Whole ledgers either way (entries outside the range included), ordered by the
+    /// order's `placed_at` and id, then by `seq`.
+    async fn payment_rows(
+        &self,
+        range: &ReportRange,
+        window: LedgerWindow,
+    ) -> Result<Vec<PaymentRow>, StoreError>;
 }

@@ -47,8 +47,8 @@ use catalog::SoldOut;
 use chrono::{DateTime, Utc};
 
 use super::{
-    ApiKey, IssuedCode, Member, MemberKey, NewMember, NewOrder, Order, OrderStatus, Placed,
-    Recorded, SignedUp, SoldOutItem, Store, StoreError,
+    ApiKey, IssuedCode, LedgerWindow, Member, MemberKey, NewMember, NewOrder, Order, OrderStatus,
+    PaymentRow, Placed, Recorded, ReportRange, SignedUp, SoldOutItem, Store, StoreError,
 };
 
 /// The most budget shards a coupon may be spread over.
@@ -386,6 +386,17 @@ impl Store for DynamoStore {
     async fn payments(&self, order_id: &str) -> Result<Vec<Entry>, StoreError> {
         let _turn = self.turn().await?;
         payments::payments(self, order_id).await
+    }
+
+    // --- Payments in reports
+
+    async fn payment_rows(
+        &self,
+        range: &ReportRange,
+        window: LedgerWindow,
+    ) -> Result<Vec<PaymentRow>, StoreError> {
+        let _turn = self.turn().await?;
+        payments::payment_rows(self, range, window).await
     }
 }
 

@@ -186,6 +186,12 @@ pub(super) fn api_key_entry(id: &str) -> Item {
     key(KEY_DIRECTORY_PK.to_owned(), format!("KEY#{id}"))
 }
 
+/// `gsi1pk` of a payment ledger entry: the order's location (`gsi1sk`:
+/// `<at>#<order id>#<seq>`), so a day's entries are one range read per location.
+pub(super) fn paid_at(location: &str) -> String {
+    format!("PAID#{location}")
+}
+
 /// `gsi1pk` of an order: its location.
 pub(super) fn by_location(location: &str) -> String {
     format!("LOC#{location}")

@@ -41,9 +41,9 @@ use tokio::sync::Mutex;
 
 use super::{
     ApiKey, BatchCode, CampaignRow, CounterRedemption, CouponTotal, DishRow, HourRow, IssuedCode,
-    Member, MemberExport, MemberKey, NewMember, NewOrder, NewSession, Order, OrderExport,
-    OrderStatus, Placed, Recorded, RedemptionExport, ReportRange, Session, SignedUp, SoldOutItem,
-    Store, StoreError, Visit,
+    LedgerWindow, Member, MemberExport, MemberKey, NewMember, NewOrder, NewSession, Order,
+    OrderExport, OrderStatus, PaymentRow, Placed, Recorded, RedemptionExport, ReportRange, Session,
+    SignedUp, SoldOutItem, Store, StoreError, Visit,
 };
 
 /// How many reader connections the store opens.
@@ -346,5 +346,15 @@ impl Store for SqliteStore {
 
     async fn payments(&self, order_id: &str) -> Result<Vec<Entry>, StoreError> {
         payments::payments(self, order_id).await
+    }
+
+    // --- Payments in reports
+
+    async fn payment_rows(
+        &self,
+        range: &ReportRange,
+        window: LedgerWindow,
+    ) -> Result<Vec<PaymentRow>, StoreError> {
+        payments::payment_rows(self, range, window).await
     }
 }

@@ -116,7 +116,8 @@ const MIGRATIONS: &[&str] = &[
         PRIMARY KEY (order_id, seq)
     );",
     // 6: a cancelled (or expired) order gives its coupon redemption back to the
-    // budget; the redemption moves here, so nothing about it is lost.
+    // budget; the redemption moves here, so nothing about it is lost. And ledger
+    // entries by the time they were recorded, for settlement and the payments export.
     "CREATE TABLE returned_redemptions (
         id TEXT PRIMARY KEY,
         order_id TEXT REFERENCES orders(id),
@@ -132,7 +133,8 @@ const MIGRATIONS: &[&str] = &[
         by_label TEXT,
         at TEXT NOT NULL,
         returned_at TEXT NOT NULL
-    );",
+    );
+    CREATE INDEX payments_by_at ON payments(at);",
 ];
 
 /// Schema migration 3: the marketing loop.
