@@ -1581,24 +1581,28 @@ where
         start: at(90),
         capacity: 1,
     };
-    let budgeted = |key: &str| {
+    // Each refusal below is one limit at a time: with several failing at once, the
+    // backends may name any of them.
+    let budgeted = |key: &str, slot: Option<SlotClaim>| {
         let mut order = sample_order("alpha", key);
         order.member_id = Some(member.clone());
+        // The member's count is kept for every redemption (limited or not): it is the
+        // allowance a `per_member` coupon checks.
         order.redemption = Some(RedemptionClaim {
             budget_amount: Some(500),
-            ..claim("ONCE", Some(1), Some(1))
+            ..claim("ONCE", Some(1), None)
         });
-        order.slot = Some(slot);
+        order.slot = slot;
         order
     };
     let first = store
-        .place_order(budgeted("ret1"))
+        .place_order(budgeted("ret1", Some(slot)))
         .await
         .expect("first")
         .order;
     assert_eq!(store.redemption_count("ONCE").await.expect("count"), 1);
     assert_eq!(
-        store.place_order(budgeted("ret2")).await.err(),
+        store.place_order(budgeted("ret2", None)).await.err(),
         Some(StoreError::BudgetExhausted)
     );
     let mut coded = sample_order("alpha", "ret-code1");
@@ -1661,11 +1665,11 @@ where
 
     // Budget, allowance, code and slot place are all there to take again, once.
     store
-        .place_order(budgeted("ret3"))
+        .place_order(budgeted("ret3", Some(slot)))
         .await
         .expect("budget back");
     assert_eq!(
-        store.place_order(budgeted("ret4")).await.err(),
+        store.place_order(budgeted("ret4", None)).await.err(),
         Some(StoreError::BudgetExhausted)
     );
     let mut again = sample_order("alpha", "ret-code2");

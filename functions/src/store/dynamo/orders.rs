@@ -783,12 +783,17 @@ pub(super) async fn set_status(
                     .map_err(build)?,
             );
         }
+        let mut returned = None;
         if to == OrderStatus::Cancelled {
             if let Some(redemption) = store.get(schema::redemption(id)).await? {
+                returned = Some(text(&redemption, "coupon")?.to_owned());
                 return_redemption(store, &mut tx, id, redemption, at)?;
             }
         }
         let Some(reasons) = store.transact(tx.items).await? else {
+            if let Some(coupon) = returned {
+                coupons::forget_exhausted(store, &coupon);
+            }
             return Ok(order);
         };
         // Changed under us (condition) or contended: read again and retry.
