@@ -71,13 +71,12 @@ pub fn unseal_token(sealed: &str, idempotency_key: &str) -> Option<String> {
 /// Whether `token` is the one whose hash is stored. Compares hashes, so the
 /// time taken says nothing about the stored token.
 pub fn token_matches(token: &str, stored_hash: &str) -> bool {
-    let given = sha256_hex(token);
-    given.len() == stored_hash.len()
-        && given
-            .bytes()
-            .zip(stored_hash.bytes())
-            .fold(0u8, |acc, (a, b)| acc | (a ^ b))
-            == 0
+    constant_time_eq(sha256_hex(token).as_bytes(), stored_hash.as_bytes())
+}
+
+/// Whether `a` and `b` are equal, in a time that does not depend on where they differ.
+pub fn constant_time_eq(a: &[u8], b: &[u8]) -> bool {
+    a.len() == b.len() && a.iter().zip(b).fold(0u8, |acc, (x, y)| acc | (x ^ y)) == 0
 }
 
 /// Creates an API key with `role`, stores its hash, and returns the key itself:

@@ -12,8 +12,8 @@ use catalog::{Cart, CartLine, Fulfilment, Minor, Quote};
 use chrono::{DateTime, Duration, NaiveDate, TimeZone, Utc};
 
 use super::{
-    ApiKey, IssuedCode, MemberKey, NewMember, NewOrder, OrderStatus, Recorded, RedemptionClaim,
-    Role, SlotClaim, SoldOutItem, Store, StoreError,
+    ApiKey, CodeCheck, IssuedCode, MemberKey, NewCode, NewMember, NewMemberSession, NewOrder,
+    OrderStatus, Recorded, RedemptionClaim, Role, SlotClaim, SoldOutItem, Store, StoreError,
 };
 use crate::keys;
 
@@ -1744,6 +1744,177 @@ where
     );
 }
 
+/// One-time codes: counted per address and hour, the right code proves once (also
+/// when tried many times at once), wrong tries are limited, and a code expires.
+pub async fn one_time_codes<F, Fut>(make: F)
+where
+    F: Fn() -> Fut,
+    Fut: Future<Output = DynStore>,
+{
+    use super::proofs::code_hash;
+    let store = make().await;
+    let address = "email:li@example.com";
+    let code = |digits: &str, minute: i64| NewCode {
+        address: address.to_owned(),
+        code_hash: code_hash(address, digits),
+        created_at: at(minute),
+        expires_at: at(minute + 10),
+    };
+    for (n, digits) in ["111111", "222222", "333333"].iter().enumerate() {
+        assert!(store
+            .issue_code(code(digits, n as i64), 3)
+            .await
+            .expect("issue"));
+    }
+    assert!(
+        !store.issue_code(code("444444", 3), 3).await.expect("issue"),
+        "a fourth code in the hour is refused"
+    );
+    // Only the latest code is live.
+    let old = store
+        .redeem_code(address, &code_hash(address, "111111"), at(4), 5)
+        .await
+        .expect("try");
+    assert_eq!(old, CodeCheck::Wrong { tries_left: 4 });
+    // 20 racing tries of the right code: one proves it.
+    let mut racing = Vec::new();
+    for _ in 0..20 {
+        let store = store.clone();
+        racing.push(tokio::spawn(async move {
+            store
+                .redeem_code(address, &code_hash(address, "333333"), at(4), 5)
+                .await
+        }));
+    }
+    let mut proven = 0;
+    for task in racing {
+        if task.await.expect("task").expect("try") == CodeCheck::Proven {
+            proven += 1;
+        }
+    }
+    assert_eq!(proven, 1);
+    assert_eq!(
+        store
+            .redeem_code(address, &code_hash(address, "333333"), at(5), 5)
+            .await
+            .expect("try"),
+        CodeCheck::Spent,
+        "a used code proves nothing again"
+    );
+
+    // The next hour: five wrong tries spend the code, the right one then fails.
+    let other = "phone:+8613800138000";
+    let fresh = NewCode {
+        address: other.to_owned(),
+        code_hash: code_hash(other, "654321"),
+        created_at: at(70),
+        expires_at: at(80),
+    };
+    assert!(store.issue_code(fresh.clone(), 3).await.expect("issue"));
+    for left in (0..5).rev() {
+        assert_eq!(
+            store
+                .redeem_code(other, &code_hash(other, "000000"), at(71), 5)
+                .await
+                .expect("try"),
+            CodeCheck::Wrong { tries_left: left }
+        );
+    }
+    assert_eq!(
+        store
+            .redeem_code(other, &code_hash(other, "654321"), at(71), 5)
+            .await
+            .expect("try"),
+        CodeCheck::Spent
+    );
+    // An expired code proves nothing.
+    let late = NewCode {
+        created_at: at(72),
+        expires_at: at(82),
+        ..fresh
+    };
+    assert!(store.issue_code(late, 3).await.expect("issue"));
+    assert_eq!(
+        store
+            .redeem_code(other, &code_hash(other, "654321"), at(83), 5)
+            .await
+            .expect("try"),
+        CodeCheck::Spent
+    );
+}
+
+/// Member sessions: only for a member, found while live, ended by sign-out or expiry.
+pub async fn member_sessions<F, Fut>(make: F)
+where
+    F: Fn() -> Fut,
+    Fut: Future<Output = DynStore>,
+{
+    let store = make().await;
+    let member = store
+        .sign_up(sample_member("+8613900139000"))
+        .await
+        .expect("member")
+        .member;
+    let session = |hash: &str, member_id: &str| NewMemberSession {
+        hash: hash.to_owned(),
+        member_id: member_id.to_owned(),
+        created_at: at(0),
+        expires_at: at(60),
+    };
+    assert_eq!(
+        store
+            .create_member_session(session("h-nobody", "mem_nobody"))
+            .await
+            .err(),
+        Some(StoreError::UnknownMember)
+    );
+    store
+        .create_member_session(session("h-1", &member.id))
+        .await
+        .expect("session");
+    let found = store
+        .find_member_session("h-1", at(30))
+        .await
+        .expect("find")
+        .expect("live");
+    assert_eq!(found.member.id, member.id);
+    assert_eq!(found.expires_at, at(60));
+    assert!(store
+        .find_member_session("h-1", at(61))
+        .await
+        .expect("find")
+        .is_none());
+    assert!(store
+        .find_member_session("h-unknown", at(30))
+        .await
+        .expect("find")
+        .is_none());
+    store
+        .revoke_member_session("h-1", at(31))
+        .await
+        .expect("out");
+    store
+        .revoke_member_session("h-unknown", at(31))
+        .await
+        .expect("ignored");
+    assert!(store
+        .find_member_session("h-1", at(32))
+        .await
+        .expect("find")
+        .is_none());
+    // Erasing the member ends their sessions.
+    store
+        .create_member_session(session("h-2", &member.id))
+        .await
+        .expect("session");
+    store.erase_member(&member.id, at(33)).await.expect("erase");
+    assert!(store
+        .find_member_session("h-2", at(34))
+        .await
+        .expect("find")
+        .is_none());
+}
+
 /// Generates the whole conformance and concurrency suite as `#[tokio::test]`s for
 /// one backend, so every backend runs the identical list. `$fixture` makes a fresh
 /// server or folder; its `open()` (async) returns a fresh store on it.
@@ -1757,7 +1928,8 @@ macro_rules! conformance_suite {
             payment_notifications_apply_once, refunds_never_exceed_what_was_paid,
             a_mismatched_charge_is_recorded_but_not_paid,
             a_refund_racing_a_late_notification_stays_consistent,
-            cancelling_returns_the_redemption, refund_totals_append_the_difference);
+            cancelling_returns_the_redemption, refund_totals_append_the_difference,
+            one_time_codes, member_sessions);
 
         #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
         async fn a_thousand_orders_on_a_budget_of_a_hundred_redeem_a_hundred() {

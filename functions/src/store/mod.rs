@@ -12,6 +12,7 @@ pub mod conformance;
 pub mod dynamo;
 pub mod marketing;
 pub mod payments;
+pub mod proofs;
 #[cfg(feature = "sqlite")]
 pub mod sqlite;
 
@@ -187,6 +188,7 @@ pub use marketing::{
     MemberExport, OrderExport, PaymentRow, RedemptionExport, ReportRange, Visit,
 };
 pub use payments::Recorded;
+pub use proofs::{CodeCheck, MemberSession, NewCode, NewMemberSession};
 
 /// A pickup slot the order takes one place of.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
@@ -645,4 +647,37 @@ pub trait Store: Send + Sync {
         range: &ReportRange,
         window: LedgerWindow,
     ) -> Result<Vec<PaymentRow>, StoreError>;
+
+    // --- Members who prove who they are (see [`proofs`]).
+
+    /// Stores a one-time code for its address, replacing the address's earlier code,
+    /// unless the address had `per_hour` codes in the clock hour of `created_at`
+    /// already: then nothing is stored and the answer is `false`.
+    async fn issue_code(&self, code: NewCode, per_hour: u32) -> Result<bool, StoreError>;
+
+    /// Tries `code_hash` against the address's live code at `at`, counting the try:
+    /// the right code is used up (`Proven`, once, however many try it at once); a wrong
+    /// one leaves `max_tries` less the tries so far; after `max_tries` wrong tries, or
+    /// once expired or used, the code is `Spent`.
+    async fn redeem_code(
+        &self,
+        address: &str,
+        code_hash: &str,
+        at: DateTime<Utc>,
+        max_tries: u32,
+    ) -> Result<CodeCheck, StoreError>;
+
+    /// Stores a member session; `UnknownMember` when the member does not exist.
+    async fn create_member_session(&self, session: NewMemberSession) -> Result<(), StoreError>;
+
+    /// The member session with this token hash if it is live at `at` (not signed out,
+    /// not expired, its member not erased).
+    async fn find_member_session(
+        &self,
+        hash: &str,
+        at: DateTime<Utc>,
+    ) -> Result<Option<MemberSession>, StoreError>;
+
+    /// Ends a member session (sign-out, or rotation); unknown hashes are ignored.
+    async fn revoke_member_session(&self, hash: &str, at: DateTime<Utc>) -> Result<(), StoreError>;
 }

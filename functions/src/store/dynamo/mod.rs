@@ -29,6 +29,7 @@ mod marketing;
 mod members;
 mod orders;
 mod payments;
+mod proofs;
 pub mod schema;
 mod sessions;
 mod staff;
@@ -47,8 +48,9 @@ use catalog::SoldOut;
 use chrono::{DateTime, Utc};
 
 use super::{
-    ApiKey, IssuedCode, LedgerWindow, Member, MemberKey, NewMember, NewOrder, Order, OrderStatus,
-    PaymentRow, Placed, Recorded, ReportRange, SignedUp, SoldOutItem, Store, StoreError,
+    ApiKey, CodeCheck, IssuedCode, LedgerWindow, Member, MemberKey, MemberSession, NewCode,
+    NewMember, NewMemberSession, NewOrder, Order, OrderStatus, PaymentRow, Placed, Recorded,
+    ReportRange, SignedUp, SoldOutItem, Store, StoreError,
 };
 
 /// The most budget shards a coupon may be spread over.
@@ -397,6 +399,43 @@ impl Store for DynamoStore {
     ) -> Result<Vec<PaymentRow>, StoreError> {
         let _turn = self.turn().await?;
         payments::payment_rows(self, range, window).await
+    }
+
+    // --- Members who prove who they are
+
+    async fn issue_code(&self, code: NewCode, per_hour: u32) -> Result<bool, StoreError> {
+        let _turn = self.turn().await?;
+        proofs::issue(self, code, per_hour).await
+    }
+
+    async fn redeem_code(
+        &self,
+        address: &str,
+        code_hash: &str,
+        at: DateTime<Utc>,
+        max_tries: u32,
+    ) -> Result<CodeCheck, StoreError> {
+        let _turn = self.turn().await?;
+        proofs::redeem(self, address, code_hash, at, max_tries).await
+    }
+
+    async fn create_member_session(&self, session: NewMemberSession) -> Result<(), StoreError> {
+        let _turn = self.turn().await?;
+        proofs::create_session(self, session).await
+    }
+
+    async fn find_member_session(
+        &self,
+        hash: &str,
+        at: DateTime<Utc>,
+    ) -> Result<Option<MemberSession>, StoreError> {
+        let _turn = self.turn().await?;
+        proofs::find_session(self, hash, at).await
+    }
+
+    async fn revoke_member_session(&self, hash: &str, at: DateTime<Utc>) -> Result<(), StoreError> {
+        let _turn = self.turn().await?;
+        proofs::revoke_session(self, hash, at).await
     }
 }
 

@@ -22,6 +22,7 @@ mod marketing;
 mod members;
 mod orders;
 mod payments;
+mod proofs;
 mod schema;
 mod sessions;
 mod staff;
@@ -40,10 +41,11 @@ use rusqlite::{Connection, Row};
 use tokio::sync::Mutex;
 
 use super::{
-    ApiKey, BatchCode, CampaignRow, CounterRedemption, CouponTotal, DishRow, HourRow, IssuedCode,
-    LedgerWindow, Member, MemberExport, MemberKey, NewMember, NewOrder, NewSession, Order,
-    OrderExport, OrderStatus, PaymentRow, Placed, Recorded, RedemptionExport, ReportRange, Session,
-    SignedUp, SoldOutItem, Store, StoreError, Visit,
+    ApiKey, BatchCode, CampaignRow, CodeCheck, CounterRedemption, CouponTotal, DishRow, HourRow,
+    IssuedCode, LedgerWindow, Member, MemberExport, MemberKey, MemberSession, NewCode, NewMember,
+    NewMemberSession, NewOrder, NewSession, Order, OrderExport, OrderStatus, PaymentRow, Placed,
+    Recorded, RedemptionExport, ReportRange, Session, SignedUp, SoldOutItem, Store, StoreError,
+    Visit,
 };
 
 /// How many reader connections the store opens.
@@ -356,5 +358,37 @@ impl Store for SqliteStore {
         window: LedgerWindow,
     ) -> Result<Vec<PaymentRow>, StoreError> {
         payments::payment_rows(self, range, window).await
+    }
+
+    // --- Members who prove who they are
+
+    async fn issue_code(&self, code: NewCode, per_hour: u32) -> Result<bool, StoreError> {
+        proofs::issue(self, code, per_hour).await
+    }
+
+    async fn redeem_code(
+        &self,
+        address: &str,
+        code_hash: &str,
+        at: DateTime<Utc>,
+        max_tries: u32,
+    ) -> Result<CodeCheck, StoreError> {
+        proofs::redeem(self, address, code_hash, at, max_tries).await
+    }
+
+    async fn create_member_session(&self, session: NewMemberSession) -> Result<(), StoreError> {
+        proofs::create_session(self, session).await
+    }
+
+    async fn find_member_session(
+        &self,
+        hash: &str,
+        at: DateTime<Utc>,
+    ) -> Result<Option<MemberSession>, StoreError> {
+        proofs::find_session(self, hash, at).await
+    }
+
+    async fn revoke_member_session(&self, hash: &str, at: DateTime<Utc>) -> Result<(), StoreError> {
+        proofs::revoke_session(self, hash, at).await
     }
 }

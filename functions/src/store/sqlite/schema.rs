@@ -135,6 +135,25 @@ const MIGRATIONS: &[&str] = &[
         returned_at TEXT NOT NULL
     );
     CREATE INDEX payments_by_at ON payments(at);",
+    // 7: what diners prove: one-time codes (hashed, counted per address and hour)
+    // and member sessions (the hash of the cookie's token).
+    "CREATE TABLE proof_codes (
+        address TEXT NOT NULL,
+        code_hash TEXT NOT NULL,
+        created_at TEXT NOT NULL,
+        expires_at TEXT NOT NULL,
+        tries INTEGER NOT NULL,
+        spent INTEGER NOT NULL
+    );
+    CREATE INDEX proof_codes_by_address ON proof_codes(address, created_at);
+    CREATE TABLE member_sessions (
+        hash TEXT PRIMARY KEY,
+        member_id TEXT NOT NULL REFERENCES members(id),
+        created_at TEXT NOT NULL,
+        expires_at TEXT NOT NULL,
+        revoked_at TEXT
+    );
+    CREATE INDEX member_sessions_by_member ON member_sessions(member_id);",
 ];
 
 /// Schema migration 3: the marketing loop.
