@@ -92,6 +92,7 @@ pub fn claim(coupon: &str, budget: Option<u32>, per_member: Option<u32>) -> Rede
         budget,
         per_member,
         budget_amount: None,
+        first_order_only: false,
     }
 }
 
