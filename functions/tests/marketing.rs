@@ -722,7 +722,10 @@ async fn a_welcome_code_is_refused_on_anyone_elses_order_online_and_at_the_count
         body
     };
     let refused_as = |value: &Value, reason: &str| {
-        assert_eq!(value["type"], "urn:carte:problem:coupon-rejected", "{value}");
+        assert_eq!(
+            value["type"], "urn:carte:problem:coupon-rejected",
+            "{value}"
+        );
         assert_eq!(value["reason"]["reason"], reason, "{value}");
         assert_eq!(value["errors"][0]["field"], "coupon", "{value}");
     };
@@ -744,7 +747,11 @@ async fn a_welcome_code_is_refused_on_anyone_elses_order_online_and_at_the_count
     // B's order, an anonymous order and the plain HTML form are refused.
     let (status, refused) = place(
         state,
-        with(order(state, "alpha", Some(&code)), "member_id", b["id"].clone()),
+        with(
+            order(state, "alpha", Some(&code)),
+            "member_id",
+            b["id"].clone(),
+        ),
     )
     .await;
     assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY);
@@ -781,7 +788,11 @@ async fn a_welcome_code_is_refused_on_anyone_elses_order_online_and_at_the_count
     // Nothing was redeemed: A still has it, and uses it once.
     let mine = placed(
         state,
-        with(order(state, "alpha", Some(&code)), "member_id", a["id"].clone()),
+        with(
+            order(state, "alpha", Some(&code)),
+            "member_id",
+            a["id"].clone(),
+        ),
     )
     .await;
     assert_eq!(mine["quote"]["discount"], 800, "{mine}");

@@ -441,15 +441,13 @@ fn store_problem(error: &StoreError, detail: String) -> Problem {
         StoreError::BudgetExhausted
         | StoreError::PerMemberLimit
         | StoreError::CodeAlreadyUsed
-        | StoreError::CouponRefused(_) => {
-            Problem::new(
-                S::UNPROCESSABLE_ENTITY,
-                "coupon-rejected",
-                "The coupon cannot be used",
-                detail,
-            )
-            .with_errors(vec![FieldError::new("coupon", error.to_string())])
-        }
+        | StoreError::CouponRefused(_) => Problem::new(
+            S::UNPROCESSABLE_ENTITY,
+            "coupon-rejected",
+            "The coupon cannot be used",
+            detail,
+        )
+        .with_errors(vec![FieldError::new("coupon", error.to_string())]),
         StoreError::Unavailable(cause) => {
             // Throttled, contended or unreachable: the same request may succeed shortly.
             eprintln!("carte functions: storage unavailable: {cause}");

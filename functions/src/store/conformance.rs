@@ -1977,7 +1977,10 @@ where
     }
     // Which commit came first is not observable (DynamoDB numbers an order after
     // its commit), but every plain order went through and one discount at most.
-    assert_eq!(placed.iter().filter(|o| o.coupon.is_none()).count(), attempts / 2);
+    assert_eq!(
+        placed.iter().filter(|o| o.coupon.is_none()).count(),
+        attempts / 2
+    );
     let discounted: Vec<_> = placed.iter().filter(|o| o.coupon.is_some()).collect();
     assert!(discounted.len() <= 1, "{discounted:?}");
 }

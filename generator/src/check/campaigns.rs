@@ -359,9 +359,8 @@ impl Checker<'_> {
         }
         // A per-member limit needs a member, so it silently makes the coupon
         // members-only; say so unless the content already does (or implies it).
-        let members_implied = k.members_only
-            || k.first_order_only
-            || k.issue == Some(catalog::Issue::OnSignUp);
+        let members_implied =
+            k.members_only || k.first_order_only || k.issue == Some(catalog::Issue::OnSignUp);
         if k.per_member.is_some_and(|n| n > 0) && !members_implied {
             self.warn(
                 Problem::new(

@@ -19,9 +19,7 @@
 
 use std::collections::{BTreeMap, BTreeSet, HashMap, HashSet};
 
-use aws_sdk_dynamodb::types::{
-    Delete, Select, TransactWriteItem, Update,
-};
+use aws_sdk_dynamodb::types::{Delete, Select, TransactWriteItem, Update};
 use catalog::Minor;
 use chrono::{DateTime, NaiveDateTime, Utc};
 use serde_json::Value;

@@ -307,7 +307,10 @@ fn transaction(
         tx.check(Guard::Member, store.member_exists(member)?);
         // Every order of a member is counted, so a first-order coupon is refused
         // even when the order racing it carries no coupon.
-        let first_order_only = order.redemption.as_ref().is_some_and(|c| c.first_order_only);
+        let first_order_only = order
+            .redemption
+            .as_ref()
+            .is_some_and(|c| c.first_order_only);
         tx.update(
             Guard::FirstOrder,
             counter_update(
