@@ -172,6 +172,8 @@ pub enum CouponRejection {
     FirstOrderOnly,
     #[error("add more dishes covered by the coupon: it needs {needed}, the cart has {have}")]
     NotEnoughItems { needed: u32, have: u32 },
+    #[error("this code was issued to another member")]
+    IssuedToAnotherMember,
 }
 
 /// Why a coupon's own code is refused when it is only redeemed through issued
@@ -182,6 +184,25 @@ pub fn own_code_refusal(coupon: &Coupon) -> Option<CouponRejection> {
         crate::campaign::Issue::OnSignUp => Some(CouponRejection::MembersOnly),
         crate::campaign::Issue::Batch => Some(CouponRejection::PrintedCodesOnly),
         crate::campaign::Issue::Shared => None,
+    }
+}
+
+/// Why an issued single-use code is refused to `diner` (the member the order
+/// or counter redemption is for, if any), or `None` when they may use it.
+///
+/// `holder` is the code's `member_id`: a welcome code belongs to the member it
+/// was issued to and is refused on anyone else's order (`MembersOnly` for an
+/// anonymous diner, who may be that member not signed in); a printed batch
+/// code (empty `holder`) is anyone's. The checkout, the counter and both
+/// stores' transactions all ask this one rule.
+pub fn issued_code_refusal(holder: &str, diner: Option<&str>) -> Option<CouponRejection> {
+    if holder.is_empty() {
+        return None;
+    }
+    match diner {
+        None => Some(CouponRejection::MembersOnly),
+        Some(member) if member == holder => None,
+        Some(_) => Some(CouponRejection::IssuedToAnotherMember),
     }
 }
 

@@ -302,3 +302,27 @@ fn counter_grants_honour_location_and_window() {
         Err(CouponRejection::Expired)
     );
 }
+
+#[test]
+fn a_welcome_code_is_its_members_alone_and_a_batch_code_is_anyones() {
+    use catalog::pricing::issued_code_refusal;
+    // A welcome code: its member may use it, nobody else.
+    assert_eq!(issued_code_refusal("mem_a", Some("mem_a")), None);
+    assert_eq!(
+        issued_code_refusal("mem_a", Some("mem_b")),
+        Some(CouponRejection::IssuedToAnotherMember)
+    );
+    assert_eq!(
+        issued_code_refusal("mem_a", None),
+        Some(CouponRejection::MembersOnly)
+    );
+    // A printed batch code: anyone, member or not.
+    assert_eq!(issued_code_refusal("", None), None);
+    assert_eq!(issued_code_refusal("", Some("mem_b")), None);
+}
+
+#[test]
+fn the_refusal_of_another_members_code_reads_the_same_everywhere() {
+    let json = serde_json::to_value(CouponRejection::IssuedToAnotherMember).expect("json");
+    assert_eq!(json["reason"], "issued_to_another_member");
+}

@@ -698,3 +698,105 @@ async fn budgets_hold_under_a_thousand_concurrent_attempts() {
         "budget_exhausted"
     );
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn a_welcome_code_is_refused_on_anyone_elses_order_online_and_at_the_counter() {
+    let fx = marketing_fixture();
+    let state = &fx.state;
+    let staff = fx.key(Role::Staff).await;
+    let sign_up = |email: &'static str| async move {
+        let (status, text) = post(
+            state,
+            "/api/members",
+            json!({"email": email, "consent": true}),
+        )
+        .await;
+        assert_eq!(status, StatusCode::CREATED, "{text}");
+        json_of(&text)
+    };
+    let a = sign_up("a@b.example").await;
+    let b = sign_up("b@b.example").await;
+    let code = a["welcome_code"]["code"].as_str().expect("code").to_owned();
+    let with = |mut body: Value, key: &str, value: Value| {
+        body[key] = value;
+        body
+    };
+    let refused_as = |value: &Value, reason: &str| {
+        assert_eq!(
+            value["type"], "urn:carte:problem:coupon-rejected",
+            "{value}"
+        );
+        assert_eq!(value["reason"]["reason"], reason, "{value}");
+        assert_eq!(value["errors"][0]["field"], "coupon", "{value}");
+    };
+    // The quote shows B why not, and prices the cart without it.
+    let (status, text) = post(
+        state,
+        "/api/quote",
+        json!({"cart": cart("alpha", Some(&code)), "member_id": b["id"]}),
+    )
+    .await;
+    assert_eq!(status, StatusCode::OK, "{text}");
+    let quote = json_of(&text);
+    assert_eq!(quote["quote"]["coupon"]["status"], "rejected", "{quote}");
+    assert_eq!(
+        quote["quote"]["coupon"]["reason"]["reason"], "issued_to_another_member",
+        "{quote}"
+    );
+    assert_eq!(quote["quote"]["discount"], 0);
+    // B's order, an anonymous order and the plain HTML form are refused.
+    let (status, refused) = place(
+        state,
+        with(
+            order(state, "alpha", Some(&code)),
+            "member_id",
+            b["id"].clone(),
+        ),
+    )
+    .await;
+    assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY);
+    refused_as(&refused, "issued_to_another_member");
+    let (status, refused) = place(state, order(state, "alpha", Some(&code))).await;
+    assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY);
+    refused_as(&refused, "members_only");
+    let form = format!(
+        "location=alpha&mode=dine_in&table=1&qty.dumplings=2&coupon={code}&idempotency_key=form-w"
+    );
+    let request = Request::builder()
+        .method(Method::POST)
+        .uri("/api/orders")
+        .header("content-type", "application/x-www-form-urlencoded")
+        .body(Body::from(form))
+        .expect("request");
+    let response = functions::router(state.clone())
+        .oneshot(request)
+        .await
+        .expect("response");
+    assert_eq!(response.status(), StatusCode::UNPROCESSABLE_ENTITY);
+    // At the counter, staff naming B are refused the same way.
+    let (status, text) = call(
+        state,
+        Method::POST,
+        "/api/staff/redemptions",
+        Some(&staff),
+        Some(json!({"code": code, "location": "alpha", "amount": 2000, "member_id": b["id"]})),
+        &[],
+    )
+    .await;
+    assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY, "{text}");
+    refused_as(&json_of(&text), "issued_to_another_member");
+    // Nothing was redeemed: A still has it, and uses it once.
+    let mine = placed(
+        state,
+        with(
+            order(state, "alpha", Some(&code)),
+            "member_id",
+            a["id"].clone(),
+        ),
+    )
+    .await;
+    assert_eq!(mine["quote"]["discount"], 800, "{mine}");
+    let (status, refused) = redeem(state, &staff, &code, 2000).await;
+    assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY);
+    refused_as(&refused, "already_used");
+}

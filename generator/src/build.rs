@@ -63,9 +63,14 @@ pub enum BuildError {
     Io(#[from] WriteError),
 }
 
-/// Loads and checks the site at `root` without writing anything (`carte check`).
+/// Loads and checks the site at `root` without writing anything.
 pub fn check(root: &Path) -> Result<Project, Diagnostics> {
     crate::load_site(root)
+}
+
+/// Like [`check`], with the content warnings (`carte check`).
+pub fn check_with_warnings(root: &Path) -> Result<(Project, Diagnostics), Diagnostics> {
+    crate::load::load_site_with_warnings(root)
 }
 
 /// The folder of theme `name` for the site at `root`: `<root>/themes/<name>`, else

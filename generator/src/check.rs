@@ -34,7 +34,19 @@ pub const MAX_ID_LEN: usize = 64;
 
 /// Checks loaded content: the site, or every problem (the load problems included).
 pub fn check(loaded: &Loaded) -> Result<Site, Vec<Problem>> {
+    check_with_warnings(loaded).0
+}
+
+/// Like [`check`], and also what is allowed but may not mean what the merchant
+/// thinks (a warning each, with a hint), whether or not there are errors.
+pub fn check_with_warnings(loaded: &Loaded) -> (Result<Site, Vec<Problem>>, Vec<Problem>) {
     let mut checker = Checker::new(loaded);
+    let result = check_in(&mut checker);
+    (result, std::mem::take(&mut checker.warnings))
+}
+
+fn check_in(checker: &mut Checker<'_>) -> Result<Site, Vec<Problem>> {
+    let loaded = checker.loaded;
     checker.problems.extend(loaded.problems.iter().cloned());
     let settings = loaded.site.as_ref().and_then(|p| checker.settings(p));
     let menus = checker.menus();
@@ -49,7 +61,7 @@ pub fn check(loaded: &Loaded) -> Result<Site, Vec<Problem>> {
                 "site.yaml could not be read",
             ));
         }
-        return Err(checker.problems);
+        return Err(std::mem::take(&mut checker.problems));
     };
     let site = Site {
         settings,
@@ -64,7 +76,7 @@ pub fn check(loaded: &Loaded) -> Result<Site, Vec<Problem>> {
     if checker.problems.is_empty() && settings_ok {
         Ok(site)
     } else {
-        Err(checker.problems)
+        Err(std::mem::take(&mut checker.problems))
     }
 }
 
@@ -72,6 +84,8 @@ pub fn check(loaded: &Loaded) -> Result<Site, Vec<Problem>> {
 pub(crate) struct Checker<'a> {
     loaded: &'a Loaded,
     problems: Vec<Problem>,
+    /// What is allowed but may not mean what it says.
+    warnings: Vec<Problem>,
     /// The site's languages, once site.yaml named them; `None` accepts any.
     languages: Option<Vec<String>>,
     /// The currency, once site.yaml named a known one; `None` skips amount checks.
@@ -92,6 +106,7 @@ impl<'a> Checker<'a> {
         Checker {
             loaded,
             problems: Vec::new(),
+            warnings: Vec::new(),
             languages: None,
             currency: None,
             timezone: Tz::UTC,
@@ -107,6 +122,7 @@ impl<'a> Checker<'a> {
         Checker {
             loaded: self.loaded,
             problems: Vec::new(),
+            warnings: Vec::new(),
             languages: self.languages.clone(),
             currency: self.currency.clone(),
             timezone: self.timezone,
@@ -119,6 +135,11 @@ impl<'a> Checker<'a> {
     /// Records a problem.
     fn report(&mut self, problem: Problem) {
         self.problems.push(problem);
+    }
+
+    /// Records a warning: allowed, but worth saying what it means.
+    fn warn(&mut self, problem: Problem) {
+        self.warnings.push(problem);
     }
 
     /// The default language (the first of site.yaml), `en` until known.

@@ -104,6 +104,25 @@ pub fn load_site_cached(
     }
 }
 
+/// Like [`load_site`], and also the content warnings (allowed, but worth a word),
+/// located like errors: what `carte check` prints.
+pub fn load_site_with_warnings(root: &Path) -> Result<(Project, Diagnostics), Diagnostics> {
+    let loaded = load_cached(root, None);
+    let (checked, warnings) = crate::check::check_with_warnings(&loaded);
+    match checked {
+        Ok(site) => Ok((
+            Project {
+                root: root.to_owned(),
+                version: catalog::catalog_version(&site),
+                site,
+                images: loaded.images,
+            },
+            locate::resolve(warnings, &loaded.sources).sorted(),
+        )),
+        Err(problems) => Err(locate::resolve(problems, &loaded.sources)),
+    }
+}
+
 /// Reads and parses every content file under `root`.
 pub fn load(root: &Path) -> Loaded {
     load_cached(root, None)

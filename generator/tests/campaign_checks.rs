@@ -115,3 +115,42 @@ fn bad_buy_x_get_y_fields_are_located() {
         "{text}"
     );
 }
+
+#[test]
+fn per_member_without_members_only_is_a_warning_that_says_what_it_means() {
+    let (_dir, root) = site_with(
+        "campaigns:
+  - id: spring
+    name: Spring
+    coupons:
+      - code: TWICE
+        kind: amount_off
+        value: \"5\"
+        per_member: 2
+      - code: SAID
+        kind: amount_off
+        value: \"5\"
+        per_member: 2
+        members_only: true
+      - code: FIRST
+        kind: amount_off
+        value: \"5\"
+        per_member: 1
+        first_order_only: true
+",
+    );
+    let (project, warnings) =
+        generator::build::check_with_warnings(&root).unwrap_or_else(|d| panic!("{d}"));
+    // A warning, not an error: the coupon still loads, members-only as before.
+    assert!(project.site.coupon("TWICE").is_some());
+    assert_eq!(warnings.len(), 1, "{warnings:?}");
+    let text = warnings.0[0].as_warning().to_string();
+    assert!(
+        text.starts_with("warning: per_member makes this coupon members-only"),
+        "{text}"
+    );
+    assert!(text.contains("campaigns.yaml:8:9"), "{text}");
+    assert!(text.contains("add `members_only: true`"), "{text}");
+    // `load_site` (build, serve) stays quiet about it.
+    assert!(load_site(&root).is_ok());
+}

@@ -36,8 +36,11 @@ pub fn build(dir: &Path, output: Option<PathBuf>) -> anyhow::Result<ExitCode> {
 /// Checks the content of `dir` without writing anything.
 pub fn check(dir: &Path) -> anyhow::Result<ExitCode> {
     let started = std::time::Instant::now();
-    match generator::build::check(dir) {
-        Ok(project) => {
+    match generator::build::check_with_warnings(dir) {
+        Ok((project, warnings)) => {
+            for warning in &warnings.0 {
+                eprintln!("{}", warning.as_warning());
+            }
             let site = &project.site;
             let dishes: usize = site.menus.iter().map(|m| m.dishes().count()).sum();
             println!(

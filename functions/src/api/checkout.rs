@@ -7,6 +7,7 @@
 
 use catalog::attribution::{attribute, Redeemed};
 use catalog::payment::{Entry, EntryKind, Hold, Method};
+use catalog::pricing::issued_code_refusal;
 use catalog::{price_with, Cart, CouponOutcome, CouponRejection, Diner, Fulfilment, Quote};
 use chrono::{DateTime, Utc};
 
@@ -54,8 +55,8 @@ pub(crate) async fn diner_facts(
 }
 
 /// Prices `cart` with the live sold-out switches, resolving issued single-use
-/// codes and checking the coupon's budget and per-member limit (without
-/// redeeming). A coupon the store refuses leaves the cart priced without it and
+/// codes (refused to anyone but the member a welcome code was issued to) and
+/// checking the coupon's budget and per-member limit (without redeeming). A coupon the store refuses leaves the cart priced without it and
 /// the refusal in `quote.coupon`, so every figure still comes from `price`.
 pub(crate) async fn price_cart(
     state: &AppState,
@@ -84,9 +85,12 @@ pub(crate) async fn price_cart(
             Some(_) => {}
             None => {
                 if let Some(issued) = state.store.find_issued_code(code).await? {
-                    if issued.used_by.is_some() {
-                        refusal = Some(CouponRejection::AlreadyUsed);
-                    }
+                    refusal = if issued.used_by.is_some() {
+                        Some(CouponRejection::AlreadyUsed)
+                    } else {
+                        // A welcome code is its member's alone; the store checks it again.
+                        issued_code_refusal(&issued.member_id, member_id)
+                    };
                     priced_cart.coupon = Some(issued.coupon.clone());
                     issued_code = Some(issued.code);
                     code_channel = issued.channel;
@@ -151,6 +155,7 @@ pub(crate) async fn price_cart(
                 budget: coupon.budget,
                 per_member: coupon.per_member,
                 budget_amount: coupon.budget_amount,
+                first_order_only: coupon.first_order_only,
             });
         }
     }

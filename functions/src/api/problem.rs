@@ -126,6 +126,10 @@ impl From<StoreError> for ApiError {
                 code: String::new(),
                 reason: CouponRejection::AlreadyUsed,
             },
+            StoreError::CouponRefused(reason) => ApiError::CouponRejected {
+                code: String::new(),
+                reason,
+            },
             StoreError::NotFound => ApiError::NotFound,
             other => ApiError::Store(other),
         }
@@ -434,15 +438,16 @@ fn store_problem(error: &StoreError, detail: String) -> Problem {
             Problem::new(S::CONFLICT, "refund-refused", "Refund refused", detail)
         }
         // Converted to coupon-rejected in `From<StoreError>`; kept total here.
-        StoreError::BudgetExhausted | StoreError::PerMemberLimit | StoreError::CodeAlreadyUsed => {
-            Problem::new(
-                S::UNPROCESSABLE_ENTITY,
-                "coupon-rejected",
-                "The coupon cannot be used",
-                detail,
-            )
-            .with_errors(vec![FieldError::new("coupon", error.to_string())])
-        }
+        StoreError::BudgetExhausted
+        | StoreError::PerMemberLimit
+        | StoreError::CodeAlreadyUsed
+        | StoreError::CouponRefused(_) => Problem::new(
+            S::UNPROCESSABLE_ENTITY,
+            "coupon-rejected",
+            "The coupon cannot be used",
+            detail,
+        )
+        .with_errors(vec![FieldError::new("coupon", error.to_string())]),
         StoreError::Unavailable(cause) => {
             // Throttled, contended or unreachable: the same request may succeed shortly.
             eprintln!("carte functions: storage unavailable: {cause}");

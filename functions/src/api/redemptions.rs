@@ -10,7 +10,7 @@ use axum::extract::State;
 use axum::http::{HeaderMap, StatusCode};
 use axum::response::{IntoResponse, Response};
 use axum::Json;
-use catalog::pricing::counter_grant;
+use catalog::pricing::{counter_grant, issued_code_refusal};
 use catalog::{CouponKind, CouponRejection, Diner, Minor};
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
@@ -154,11 +154,20 @@ pub async fn redeem(
         .coupon(&coupon.code)
         .map(|(c, _)| c.id.clone())
         .unwrap_or_default();
-    let member = issued
+    // The member staff name; without one, a welcome code shown on a phone stands
+    // for the member it was issued to.
+    let member = request.member_id.clone().or_else(|| {
+        issued
+            .as_ref()
+            .map(|i| i.member_id.clone())
+            .filter(|m| !m.is_empty())
+    });
+    if let Some(reason) = issued
         .as_ref()
-        .map(|i| i.member_id.clone())
-        .filter(|m| !m.is_empty())
-        .or_else(|| request.member_id.clone());
+        .and_then(|i| issued_code_refusal(&i.member_id, member.as_deref()))
+    {
+        return Err(rejected(reason));
+    }
     let diner = match &member {
         None => Diner::default(),
         Some(id) => {

@@ -92,6 +92,7 @@ pub fn claim(coupon: &str, budget: Option<u32>, per_member: Option<u32>) -> Rede
         budget,
         per_member,
         budget_amount: None,
+        first_order_only: false,
     }
 }
 
@@ -1915,6 +1916,246 @@ where
         .is_none());
 }
 
+/// A claim of the first-order coupon `FIRST`.
+fn first_order_claim() -> RedemptionClaim {
+    RedemptionClaim {
+        first_order_only: true,
+        ..claim("FIRST", None, None)
+    }
+}
+
+/// A welcome code is its member's alone, checked in the transaction online and
+/// at the counter; a printed batch code is anyone's, once. A first-order coupon
+/// is refused once the member has an order, cancelled ones included.
+pub async fn coupons_bound_to_the_person<F, Fut>(make: F)
+where
+    F: Fn() -> Fut,
+    Fut: Future<Output = DynStore>,
+{
+    use catalog::CouponRejection as R;
+    let store = make().await;
+    let mut new_a = sample_member("+8613800138000");
+    new_a.welcome = Some(IssuedCode {
+        code: "WELCOME-AAAA".into(),
+        coupon: "WELCOME".into(),
+        member_id: new_a.id.clone(),
+        used_by: None,
+        channel: None,
+    });
+    let a = store.sign_up(new_a).await.expect("a").member.id;
+    let b = store
+        .sign_up(sample_member("+8613900139000"))
+        .await
+        .expect("b")
+        .member
+        .id;
+    let welcome = |key: &str, member: Option<&String>| {
+        let mut order = sample_order("alpha", key);
+        order.member_id = member.cloned();
+        order.redemption = Some(RedemptionClaim {
+            issued_code: Some("WELCOME-AAAA".into()),
+            ..claim("WELCOME", None, None)
+        });
+        order
+    };
+    assert_eq!(
+        store.place_order(welcome("w-b", Some(&b))).await.err(),
+        Some(StoreError::CouponRefused(R::IssuedToAnotherMember))
+    );
+    assert_eq!(
+        store.place_order(welcome("w-anon", None)).await.err(),
+        Some(StoreError::CouponRefused(R::MembersOnly))
+    );
+    let at_counter = super::CounterRedemption {
+        member_id: Some(b.clone()),
+        issued_code: Some("WELCOME-AAAA".into()),
+        ..counter("w-c", "WELCOME", 800)
+    };
+    assert_eq!(
+        store.redeem_at_counter(at_counter).await,
+        Err(StoreError::CouponRefused(R::IssuedToAnotherMember))
+    );
+    // Refused attempts took nothing: the code is still A's to use, once.
+    assert_eq!(
+        store
+            .find_issued_code("WELCOME-AAAA")
+            .await
+            .expect("find")
+            .and_then(|c| c.used_by),
+        None
+    );
+    let used = store
+        .place_order(welcome("w-a", Some(&a)))
+        .await
+        .expect("A's own code");
+    assert_eq!(used.order.coupon.as_deref(), Some("WELCOME"));
+    assert_eq!(
+        store.place_order(welcome("w-a2", Some(&a))).await.err(),
+        Some(StoreError::CodeAlreadyUsed)
+    );
+
+    // A printed batch code belongs to no one: B uses it, then nobody can.
+    let batch = super::BatchCode {
+        code: "BATCHCODE234".into(),
+        coupon: "PRINT".into(),
+        campaign: "spring".into(),
+        batch: "batch_1".into(),
+        channel: None,
+        created_at: at(0),
+    };
+    store.issue_codes(vec![batch]).await.expect("issue");
+    let printed = |key: &str, member: Option<&String>| {
+        let mut order = sample_order("alpha", key);
+        order.member_id = member.cloned();
+        order.redemption = Some(RedemptionClaim {
+            issued_code: Some("BATCHCODE234".into()),
+            ..claim("PRINT", None, None)
+        });
+        order
+    };
+    store
+        .place_order(printed("p-b", Some(&b)))
+        .await
+        .expect("a batch code is anyone's");
+    assert_eq!(
+        store.place_order(printed("p-anon", None)).await.err(),
+        Some(StoreError::CodeAlreadyUsed)
+    );
+
+    // B has an order now: a first-order coupon is refused, even after it is cancelled.
+    let first = |key: &str, member: Option<&String>| {
+        let mut order = sample_order("alpha", key);
+        order.member_id = member.cloned();
+        order.redemption = Some(first_order_claim());
+        order
+    };
+    assert_eq!(
+        store.place_order(first("f-b", Some(&b))).await.err(),
+        Some(StoreError::CouponRefused(R::FirstOrderOnly))
+    );
+    assert_eq!(
+        store.place_order(first("f-anon", None)).await.err(),
+        Some(StoreError::CouponRefused(R::MembersOnly))
+    );
+    let c = store
+        .sign_up(sample_member("+8613700137000"))
+        .await
+        .expect("c")
+        .member
+        .id;
+    let plain = {
+        let mut order = sample_order("alpha", "f-c0");
+        order.member_id = Some(c.clone());
+        order
+    };
+    let plain = store.place_order(plain).await.expect("C's first order");
+    store
+        .set_status(
+            &plain.order.id,
+            OrderStatus::Cancelled,
+            "staff",
+            None,
+            at(1),
+        )
+        .await
+        .expect("cancel");
+    assert_eq!(
+        store.place_order(first("f-c1", Some(&c))).await.err(),
+        Some(StoreError::CouponRefused(R::FirstOrderOnly))
+    );
+    let d = store
+        .sign_up(sample_member("+8613600136000"))
+        .await
+        .expect("d")
+        .member
+        .id;
+    store
+        .place_order(first("f-d", Some(&d)))
+        .await
+        .expect("D's first order");
+    assert_eq!(
+        store.place_order(first("f-d2", Some(&d))).await.err(),
+        Some(StoreError::CouponRefused(R::FirstOrderOnly))
+    );
+}
+
+/// `attempts` concurrent first orders of one member with a first-order coupon:
+/// exactly one is placed with its discount. Then, for another member, half as
+/// many with the coupon racing as many without: every plain order is placed, and
+/// at most one gets the discount.
+pub async fn concurrent_first_orders<F, Fut>(make: F, attempts: usize)
+where
+    F: Fn() -> Fut,
+    Fut: Future<Output = DynStore>,
+{
+    let store = make().await;
+    let member = store
+        .sign_up(sample_member("+8613800138000"))
+        .await
+        .expect("member")
+        .member
+        .id;
+    let mut tasks = tokio::task::JoinSet::new();
+    for index in 0..attempts {
+        let store = store.clone();
+        let member = member.clone();
+        tasks.spawn(async move {
+            let mut order = sample_order("alpha", &format!("first-{index}"));
+            order.member_id = Some(member);
+            order.redemption = Some(first_order_claim());
+            store.place_order(order).await
+        });
+    }
+    let mut discounted = Vec::new();
+    while let Some(result) = tasks.join_next().await {
+        match result.expect("task") {
+            Ok(placed) => discounted.push(placed.order),
+            Err(StoreError::CouponRefused(catalog::CouponRejection::FirstOrderOnly)) => {}
+            Err(other) => panic!("unexpected error {other:?}"),
+        }
+    }
+    assert_eq!(discounted.len(), 1, "{discounted:?}");
+    assert_eq!(store.redemption_count("FIRST").await.expect("count"), 1);
+    assert_eq!(store.member_order_count(&member).await.expect("orders"), 1);
+
+    // Racing a plain order: the discount goes only to an order that really was first.
+    let other = store
+        .sign_up(sample_member("+8613900139000"))
+        .await
+        .expect("member")
+        .member
+        .id;
+    let mut tasks = tokio::task::JoinSet::new();
+    for index in 0..attempts {
+        let store = store.clone();
+        let member = other.clone();
+        tasks.spawn(async move {
+            let mut order = sample_order("alpha", &format!("race-{index}"));
+            order.member_id = Some(member);
+            if index % 2 == 0 {
+                order.redemption = Some(first_order_claim());
+            }
+            store.place_order(order).await
+        });
+    }
+    let mut placed = Vec::new();
+    while let Some(result) = tasks.join_next().await {
+        match result.expect("task") {
+            Ok(done) => placed.push(done.order),
+            Err(StoreError::CouponRefused(catalog::CouponRejection::FirstOrderOnly)) => {}
+            Err(other) => panic!("unexpected error {other:?}"),
+        }
+    }
+    // Which commit came first is not observable (DynamoDB numbers an order after
+    // its commit), but every plain order went through and one discount at most.
+    assert_eq!(
+        placed.iter().filter(|o| o.coupon.is_none()).count(),
+        attempts / 2
+    );
+    let discounted: Vec<_> = placed.iter().filter(|o| o.coupon.is_some()).collect();
+    assert!(discounted.len() <= 1, "{discounted:?}");
+}
+
 /// Generates the whole conformance and concurrency suite as `#[tokio::test]`s for
 /// one backend, so every backend runs the identical list. `$fixture` makes a fresh
 /// server or folder; its `open()` (async) returns a fresh store on it.
@@ -1929,7 +2170,7 @@ macro_rules! conformance_suite {
             a_mismatched_charge_is_recorded_but_not_paid,
             a_refund_racing_a_late_notification_stays_consistent,
             cancelling_returns_the_redemption, refund_totals_append_the_difference,
-            one_time_codes, member_sessions);
+            one_time_codes, member_sessions, coupons_bound_to_the_person);
 
         #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
         async fn a_thousand_orders_on_a_budget_of_a_hundred_redeem_a_hundred() {
@@ -1951,6 +2192,12 @@ macro_rules! conformance_suite {
         async fn fifty_sign_ups_with_one_phone_make_one_member() {
             let fixture = $fixture;
             $crate::store::conformance::concurrent_sign_up(|| fixture.open(), 50).await;
+        }
+
+        #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+        async fn thirty_first_orders_of_one_member_get_one_first_order_discount() {
+            let fixture = $fixture;
+            $crate::store::conformance::concurrent_first_orders(|| fixture.open(), 30).await;
         }
 
         #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

@@ -42,6 +42,11 @@ pub enum StoreError {
     /// A single-use code was redeemed already.
     #[error("the coupon code has already been used")]
     CodeAlreadyUsed,
+    /// A coupon rule only the transaction can decide refused it: an issued code
+    /// used for another member than its own ([`catalog::pricing::issued_code_refusal`]),
+    /// or a first-order coupon on a member who has an order already.
+    #[error("{0}")]
+    CouponRefused(catalog::CouponRejection),
     /// The pickup slot holds as many orders as its capacity.
     #[error("the pickup slot is full")]
     SlotFull,
@@ -162,6 +167,11 @@ pub struct RedemptionClaim {
     pub per_member: Option<u32>,
     /// Total discount allowed across all redemptions (minor units).
     pub budget_amount: Option<catalog::Minor>,
+    /// Only the member's first order may redeem it: the store refuses it
+    /// (`CouponRefused(FirstOrderOnly)`) when the member has an order, cancelled
+    /// ones included, in the order's own transaction.
+    #[serde(default)]
+    pub first_order_only: bool,
 }
 
 /// A campaign touch: a visit through a campaign's channel, as the storefront remembers it.

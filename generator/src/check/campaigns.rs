@@ -357,6 +357,20 @@ impl Checker<'_> {
                 );
             }
         }
+        // A per-member limit needs a member, so it silently makes the coupon
+        // members-only; say so unless the content already does (or implies it).
+        let members_implied =
+            k.members_only || k.first_order_only || k.issue == Some(catalog::Issue::OnSignUp);
+        if k.per_member.is_some_and(|n| n > 0) && !members_implied {
+            self.warn(
+                Problem::new(
+                    file,
+                    At::Key(path.key("per_member")),
+                    "per_member makes this coupon members-only: anonymous diners are refused",
+                )
+                .hint("add `members_only: true` to say so, or remove `per_member` to let anyone use it"),
+            );
+        }
         let budget_amount = k
             .budget_amount
             .as_ref()

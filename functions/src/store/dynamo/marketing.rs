@@ -19,9 +19,7 @@
 
 use std::collections::{BTreeMap, BTreeSet, HashMap, HashSet};
 
-use aws_sdk_dynamodb::types::{
-    Delete, ReturnValuesOnConditionCheckFailure, Select, TransactWriteItem, Update,
-};
+use aws_sdk_dynamodb::types::{Delete, Select, TransactWriteItem, Update};
 use catalog::Minor;
 use chrono::{DateTime, NaiveDateTime, Utc};
 use serde_json::Value;
@@ -238,19 +236,12 @@ fn counter_transaction(
             .table_name(&store.table)
             .set_key(Some(schema::issued_code(code)))
             .update_expression("SET #used_by = :by, #used_at = :at, #used_via = :via")
-            .condition_expression(
-                "attribute_exists(#pk) AND #coupon = :coupon AND attribute_not_exists(#used_by)",
-            )
-            .expression_attribute_names("#pk", PK)
-            .expression_attribute_names("#coupon", "coupon")
-            .expression_attribute_names("#used_by", "used_by")
             .expression_attribute_names("#used_at", "used_at")
             .expression_attribute_names("#used_via", "used_via")
             .expression_attribute_values(":by", s(&r.id))
             .expression_attribute_values(":at", s(ts(r.at)))
-            .expression_attribute_values(":via", s("counter"))
-            .expression_attribute_values(":coupon", s(&r.coupon))
-            .return_values_on_condition_check_failure(ReturnValuesOnConditionCheckFailure::AllOld)
+            .expression_attribute_values(":via", s("counter"));
+        let update = orders::code_condition(update, &r.coupon, r.member_id.as_deref())
             .build()
             .map_err(build)?;
         items.push(TransactWriteItem::builder().update(update).build());
@@ -281,6 +272,8 @@ pub(super) async fn redeem_at_counter(
         budget: r.budget,
         per_member: r.per_member,
         budget_amount: r.budget_amount,
+        // A counter redemption is not an order: "first order" is judged by the caller.
+        first_order_only: false,
     };
     let shards = match coupons::plan(store, Some(&claim)) {
         Plan::Shards(shards) => shards,
@@ -315,7 +308,8 @@ pub(super) async fn redeem_at_counter(
                 return Err(StoreError::PerMemberLimit);
             }
             if let Some(reason) = failed(Guard::Code) {
-                return Err(orders::code_refusal(store, reason, &claim).await?);
+                let member = r.member_id.as_deref();
+                return Err(orders::code_refusal(store, reason, &claim, member).await?);
             }
             if let Some(reason) = failed(Guard::Budget) {
                 coupons::shard_refused(store, &claim.coupon, shard, reason)?;

@@ -10,16 +10,17 @@
 //! | 0 | order (Put)            | `attribute_not_exists(pk)`                      | (id clash: a bug)     |
 //! | 1 | idempotency key (Put)  | `attribute_not_exists(pk) OR expires_at < now`  | replay / conflict     |
 //! | 2 | member (check)         | `attribute_exists(pk)`                          | `UnknownMember`       |
+//! | 2a | member's order counter (ADD 1) | `attribute_not_exists(orders) OR orders < 1` for a first-order coupon (none otherwise) | `CouponRefused(FirstOrderOnly)` |
 //! | 3 | redemption (Put)       | `attribute_not_exists(pk)`                      | (id clash: a bug)     |
 //! | 4 | budget shard (ADD 1, ADD discount) | `used < share` and/or `given <= money share - discount` | next shard, at last `BudgetExhausted` |
 //! | 5 | member counter (ADD 1) | `attribute_not_exists(used) OR used < limit`    | `PerMemberLimit`      |
-//! | 6 | single-use code (SET)  | exists, same coupon, `attribute_not_exists(used_by)` | `CodeAlreadyUsed` / `NotFound` |
+//! | 6 | single-use code (SET)  | exists, same coupon, `attribute_not_exists(used_by)`, `member_id` absent, empty or the order's member | `CodeAlreadyUsed` / `NotFound` / `CouponRefused` |
 //! | 7 | slot counter (ADD 1)   | `attribute_not_exists(taken) OR taken < capacity` | `SlotFull`          |
 //!
 //! Items 2–7 are present only when the order needs them; each item's role is
 //! remembered next to it, so a cancellation reason at index *i* maps back to
 //! its domain error. Several failed conditions are ranked like the SQLite
-//! store checks them (key first, then member, limits, code, slot).
+//! store checks them (key first, then member, first order, limits, code, slot).
 //!
 //! # Numbering
 //!
@@ -60,6 +61,7 @@ enum Guard {
     Order,
     Idempotency,
     Member,
+    FirstOrder,
     Budget,
     PerMember,
     Code,
@@ -303,6 +305,21 @@ fn transaction(
 
     if let Some(member) = &order.member_id {
         tx.check(Guard::Member, store.member_exists(member)?);
+        // Every order of a member is counted, so a first-order coupon is refused
+        // even when the order racing it carries no coupon.
+        let first_order_only = order
+            .redemption
+            .as_ref()
+            .is_some_and(|c| c.first_order_only);
+        tx.update(
+            Guard::FirstOrder,
+            counter_update(
+                store,
+                schema::member_order_counter(member),
+                "orders",
+                first_order_only.then_some(1),
+            )?,
+        );
     }
 
     if let (Some(claim), Some(shard)) = (&order.redemption, shard) {
@@ -361,23 +378,14 @@ fn transaction(
         }
 
         if let Some(code) = &claim.issued_code {
+            let update = Update::builder()
+                .table_name(&store.table)
+                .set_key(Some(schema::issued_code(code)))
+                .update_expression("SET #used_by = :by")
+                .expression_attribute_values(":by", s(&order.id));
             tx.update(
                 Guard::Code,
-                Update::builder()
-                    .table_name(&store.table)
-                    .set_key(Some(schema::issued_code(code)))
-                    .update_expression("SET #used_by = :order")
-                    .condition_expression(
-                        "attribute_exists(#pk) AND #coupon = :coupon AND attribute_not_exists(#used_by)",
-                    )
-                    .expression_attribute_names("#pk", PK)
-                    .expression_attribute_names("#coupon", "coupon")
-                    .expression_attribute_names("#used_by", "used_by")
-                    .expression_attribute_values(":order", s(&order.id))
-                    .expression_attribute_values(":coupon", s(&claim.coupon))
-                    .return_values_on_condition_check_failure(
-                        ReturnValuesOnConditionCheckFailure::AllOld,
-                    )
+                code_condition(update, &claim.coupon, order.member_id.as_deref())
                     .build()
                     .map_err(build)?,
             );
@@ -411,11 +419,42 @@ async fn refuse(
     }
 }
 
-/// What a single-use code's failed condition means, from the item as it was.
+/// Conditions taking an issued single-use code (the update sets `used_by`
+/// to `:by`): it exists for `coupon`, is unused, and is a printed batch code
+/// (no or an empty `member_id`) or `member`'s own — the store's side of
+/// [`catalog::pricing::issued_code_refusal`]. The item as it was comes back on
+/// failure for [`code_refusal`].
+pub(super) fn code_condition(
+    update: aws_sdk_dynamodb::types::builders::UpdateBuilder,
+    coupon: &str,
+    member: Option<&str>,
+) -> aws_sdk_dynamodb::types::builders::UpdateBuilder {
+    let mut holder = "attribute_not_exists(#holder) OR #holder = :nobody".to_owned();
+    let mut update = update;
+    if let Some(member) = member {
+        holder.push_str(" OR #holder = :member");
+        update = update.expression_attribute_values(":member", s(member));
+    }
+    update
+        .condition_expression(format!(
+            "attribute_exists(#pk) AND #coupon = :coupon AND attribute_not_exists(#used_by) AND ({holder})"
+        ))
+        .expression_attribute_names("#pk", PK)
+        .expression_attribute_names("#coupon", "coupon")
+        .expression_attribute_names("#used_by", "used_by")
+        .expression_attribute_names("#holder", "member_id")
+        .expression_attribute_values(":coupon", s(coupon))
+        .expression_attribute_values(":nobody", s(""))
+        .return_values_on_condition_check_failure(ReturnValuesOnConditionCheckFailure::AllOld)
+}
+
+/// What a single-use code's failed condition means, from the item as it was,
+/// for a redemption by `member`.
 pub(super) async fn code_refusal(
     store: &DynamoStore,
     reason: &CancellationReason,
     claim: &RedemptionClaim,
+    member: Option<&str>,
 ) -> Result<StoreError, StoreError> {
     let Some(code) = &claim.issued_code else {
         return Err(corrupt("code condition without a code"));
@@ -430,7 +469,13 @@ pub(super) async fn code_refusal(
             StoreError::NotFound
         }
         Some(item) if item.contains_key("used_by") => StoreError::CodeAlreadyUsed,
-        Some(_) => return Err(corrupt("an unused code refused by its condition")),
+        Some(item) => {
+            let holder = opt_text(&item, "member_id").unwrap_or_default();
+            match catalog::pricing::issued_code_refusal(&holder, member) {
+                Some(reason) => StoreError::CouponRefused(reason),
+                None => return Err(corrupt("an unused code refused by its condition")),
+            }
+        }
     })
 }
 
@@ -442,6 +487,10 @@ pub(super) async fn place(store: &DynamoStore, order: NewOrder) -> Result<Placed
         if claim.per_member == Some(0) || (claim.per_member.is_some() && order.member_id.is_none())
         {
             return refuse(store, &order, StoreError::PerMemberLimit).await;
+        }
+        if claim.first_order_only && order.member_id.is_none() {
+            let members_only = StoreError::CouponRefused(catalog::CouponRejection::MembersOnly);
+            return refuse(store, &order, members_only).await;
         }
     }
     if order.slot.is_some_and(|slot| slot.capacity == 0) {
@@ -472,13 +521,17 @@ pub(super) async fn place(store: &DynamoStore, order: NewOrder) -> Result<Placed
             if tx.failed(&reasons, Guard::Member).is_some() {
                 return refuse(store, &order, StoreError::UnknownMember).await;
             }
+            if tx.failed(&reasons, Guard::FirstOrder).is_some() {
+                let taken = StoreError::CouponRefused(catalog::CouponRejection::FirstOrderOnly);
+                return refuse(store, &order, taken).await;
+            }
             if tx.failed(&reasons, Guard::PerMember).is_some() {
                 return refuse(store, &order, StoreError::PerMemberLimit).await;
             }
             if let (Some(reason), Some(claim)) =
                 (tx.failed(&reasons, Guard::Code), &order.redemption)
             {
-                let error = code_refusal(store, reason, claim).await?;
+                let error = code_refusal(store, reason, claim, order.member_id.as_deref()).await?;
                 return refuse(store, &order, error).await;
             }
             if tx.failed(&reasons, Guard::Slot).is_some() {

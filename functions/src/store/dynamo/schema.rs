@@ -13,6 +13,7 @@
 //! | pickup-slot counter     | `LOC#<location>`                 | `SLOT#<start>`  |
 //! | coupon budget shard     | `COUPON#<code>#<shard>`          | `COUNT`         |
 //! | member's coupon counter | `COUPON#<code>#MEMBER#<member>`  | `COUNT`         |
+//! | member's order counter  | `MEMBER#<id>#ORDERS`             | `COUNT`         |
 //! | member                  | `MEMBER#<id>`                    | `MEMBER`        |
 //! | phone / email claim     | `MEMBER#PHONE#<e164>` / `MEMBER#EMAIL#<email>` | `MEMBER` |
 //! | issued single-use code  | `CODE#<CODE IN UPPER CASE>`      | `CODE`          |
@@ -122,6 +123,12 @@ pub(super) fn coupon_shard(coupon: &str, shard: u32) -> Item {
 
 pub(super) fn member_counter(coupon: &str, member_id: &str) -> Item {
     key(format!("COUPON#{coupon}#MEMBER#{member_id}"), "COUNT")
+}
+
+/// Counts a member's orders in their transactions, so a first-order coupon
+/// can be conditioned on none before it.
+pub(super) fn member_order_counter(member_id: &str) -> Item {
+    key(format!("MEMBER#{member_id}#ORDERS"), "COUNT")
 }
 
 pub(super) fn member(id: &str) -> Item {

@@ -2,7 +2,8 @@
 //! single-use checks shared by orders and counter redemptions, and the
 //! redemption counts reports read.
 
-use catalog::Minor;
+use catalog::pricing::issued_code_refusal;
+use catalog::{CouponRejection, Minor};
 use chrono::{DateTime, Utc};
 use rusqlite::{params, Connection, OptionalExtension};
 
@@ -18,10 +19,13 @@ pub(super) struct Limits<'a> {
     pub per_member: Option<u32>,
     pub member: Option<&'a str>,
     pub issued_code: Option<&'a str>,
+    /// Only a member without any order (cancelled ones included) may redeem it.
+    pub first_order_only: bool,
 }
 
-/// Checks budgets (count and money), the per-member limit and single use,
-/// inside the caller's write transaction.
+/// Checks budgets (count and money), the per-member limit, a first-order
+/// coupon, single use and who an issued code belongs to, inside the caller's
+/// write transaction.
 pub(super) fn check_claim(tx: &Connection, limits: &Limits<'_>) -> Result<(), StoreError> {
     if limits.budget.is_some() || limits.budget_amount.is_some() {
         let (used, given): (i64, i64) = tx
@@ -54,19 +58,40 @@ pub(super) fn check_claim(tx: &Connection, limits: &Limits<'_>) -> Result<(), St
             return Err(StoreError::PerMemberLimit);
         }
     }
+    if limits.first_order_only {
+        // Counted here, in the writer's transaction, so two first orders of one
+        // member placed at once cannot both be the first.
+        let member = limits
+            .member
+            .ok_or(StoreError::CouponRefused(CouponRejection::MembersOnly))?;
+        let orders = count(
+            tx,
+            "SELECT COUNT(*) FROM orders WHERE member_id = ?1",
+            [member],
+        )?;
+        if orders > 0 {
+            return Err(StoreError::CouponRefused(CouponRejection::FirstOrderOnly));
+        }
+    }
     if let Some(code) = limits.issued_code {
-        let used_by: Option<Option<String>> = tx
+        let found: Option<(Option<String>, Option<String>)> = tx
             .query_row(
-                "SELECT used_by FROM issued_codes WHERE code = ?1 AND coupon = ?2",
+                "SELECT used_by, member_id FROM issued_codes WHERE code = ?1 AND coupon = ?2",
                 params![code, limits.coupon],
-                |r| r.get(0),
+                |r| Ok((r.get(0)?, r.get(1)?)),
             )
             .optional()
             .map_err(backend)?;
-        match used_by {
+        match found {
             None => return Err(StoreError::NotFound),
-            Some(Some(_)) => return Err(StoreError::CodeAlreadyUsed),
-            Some(None) => {}
+            Some((Some(_), _)) => return Err(StoreError::CodeAlreadyUsed),
+            Some((None, holder)) => {
+                if let Some(reason) =
+                    issued_code_refusal(holder.as_deref().unwrap_or_default(), limits.member)
+                {
+                    return Err(StoreError::CouponRefused(reason));
+                }
+            }
         }
     }
     Ok(())

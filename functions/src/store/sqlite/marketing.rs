@@ -52,6 +52,8 @@ fn redeem_at_counter_in(tx: &Connection, r: &CounterRedemption) -> Result<(), St
             per_member: r.per_member,
             member: r.member_id.as_deref(),
             issued_code: r.issued_code.as_deref(),
+            // A counter redemption is not an order: "first order" is judged by the caller.
+            first_order_only: false,
         },
     )?;
     tx.execute(

@@ -144,6 +144,7 @@ fn place_in(tx: &Connection, order: NewOrder) -> Result<Placed, StoreError> {
                 per_member: claim.per_member,
                 member: order.member_id.as_deref(),
                 issued_code: claim.issued_code.as_deref(),
+                first_order_only: claim.first_order_only,
             },
         )?;
     }
