@@ -14,6 +14,7 @@ use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 
 use crate::api::auth::{self, Access};
+use crate::api::checkout::{self, PaymentSummary};
 use crate::api::extract::query_param;
 use crate::api::limits;
 use crate::api::problem::{ApiError, FieldError, ProblemDoc};
@@ -103,10 +104,19 @@ pub struct StaffOrder {
     pub member_id: Option<String>,
     pub times: StatusTimes,
     pub history: Vec<StatusChange>,
+    /// What the order's payment ledger adds up to now (PAID / UNPAID / MISMATCH
+    /// on the console's cards and tickets).
+    pub payment: PaymentSummary,
 }
 
-impl From<Order> for StaffOrder {
-    fn from(order: Order) -> StaffOrder {
+impl StaffOrder {
+    /// The order with its payment summary read from its ledger.
+    pub(crate) async fn read(state: &AppState, order: Order) -> Result<StaffOrder, ApiError> {
+        let payment = checkout::read_payment_summary(state, &order).await?;
+        Ok(StaffOrder::new(order, payment))
+    }
+
+    fn new(order: Order, payment: PaymentSummary) -> StaffOrder {
         StaffOrder {
             id: order.id,
             number: order.number,
@@ -121,6 +131,7 @@ impl From<Order> for StaffOrder {
             member_id: order.member_id,
             times: order.times,
             history: order.history,
+            payment,
         }
     }
 }
@@ -194,8 +205,12 @@ pub async fn queue(
     };
     limits::finish(errors)?;
     let orders = state.store.queue(&location, &statuses, limit).await?;
+    let mut staff_orders = Vec::with_capacity(orders.len());
+    for order in orders {
+        staff_orders.push(StaffOrder::read(&state, order).await?);
+    }
     let queue = QueueResponse {
-        orders: orders.into_iter().map(StaffOrder::from).collect(),
+        orders: staff_orders,
     };
     Ok(etagged(&headers, &queue, "private, no-cache"))
 }
@@ -261,7 +276,7 @@ pub async fn set_status(
         )
         .await?;
     state.events.publish(StaffEvent::status(&order));
-    Ok(Json(order.into()))
+    Ok(Json(StaffOrder::read(&state, order).await?))
 }
 
 /// The staff's sold-out switches (dishes, and `dish/group/choice` keys), sorted.
@@ -458,6 +473,16 @@ pub struct BoardView {
     pub preparing: Vec<String>,
     /// Ready to collect, most recently ready first.
     pub ready: Vec<String>,
+    /// Which of those numbers still have to be paid (a marker on the board; no
+    /// amounts: the board faces the room).
+    pub unpaid: Vec<String>,
+}
+
+/// Whether an order in this payment state still waits for its money (refunded
+/// orders were paid once: they are settled, not waiting).
+fn awaits_payment(state: catalog::payment::PaymentState) -> bool {
+    use catalog::payment::PaymentState::*;
+    matches!(state, Unpaid | Pending | Failed | Expired)
 }
 
 /// How far back the board looks: an order left open since yesterday is not
@@ -516,10 +541,18 @@ pub async fn board(
         .filter(|o| o.status != Ready)
         .collect();
     preparing.sort_by_key(|o| o.times.received);
+    let mut unpaid = Vec::new();
+    for order in ready.iter().chain(preparing.iter()) {
+        let payment = checkout::read_payment_summary(&state, order).await?;
+        if awaits_payment(payment.state) {
+            unpaid.push(order.number.clone());
+        }
+    }
     let view = BoardView {
         location,
         preparing: preparing.iter().map(|o| o.number.clone()).collect(),
         ready: ready.iter().map(|o| o.number.clone()).collect(),
+        unpaid,
     };
     Ok(etagged(&headers, &view, "no-cache"))
 }
