@@ -90,7 +90,7 @@ test('a_counter_payment_taken_in_the_staff_console_shows_paid_on_the_diners_stat
   const diner = await (await phone(browser)).newPage();
   const dinerErrors = watchConsole(diner);
   await diner.goto(site.base + statusPath(order));
-  await diner.locator('#pay-state', { hasText: 'Not paid yet' }).waitFor();
+  await diner.locator('#pay-state', { hasText: /^Not paid yet$/ }).waitFor();
   assert.equal((await diner.locator('#pay-due').textContent()).trim(), `To pay: ${yuan(total)}`);
   assert.equal(await diner.locator('#pay-buttons button').count(), 0);
 
@@ -123,7 +123,7 @@ test('a_counter_payment_taken_in_the_staff_console_shows_paid_on_the_diners_stat
   assert.equal(await card.getByRole('button', { name: 'Take payment…' }).count(), 0);
 
   // The diner sees it without reloading; the page without JavaScript says so too.
-  await diner.locator('#pay-state', { hasText: 'Paid' }).waitFor({ timeout: 8000 });
+  await diner.locator('#pay-state', { hasText: /^Paid$/ }).waitFor({ timeout: 8000 });
   assert.equal((await diner.locator('#pay-due').textContent()).trim(), '');
   const html = await fetch(`${site.base}${order.status_url}&lang=en`, { headers: { accept: 'text/html' } }).then((r) => r.text());
   assert.match(html, /data-state="paid">Paid</);
@@ -146,7 +146,7 @@ test('a_counter_payment_taken_in_the_staff_console_shows_paid_on_the_diners_stat
   assert.equal(await refund.isVisible(), true, 'the dialog stays open on a refusal');
   await refund.getByRole('button', { name: 'Back' }).click();
   await card.locator('.pay[data-pay="refunded"]', { hasText: 'REFUNDED' }).waitFor({ timeout: 25_000 });
-  await diner.locator('#pay-state', { hasText: 'Refunded' }).waitFor({ timeout: 25_000 });
+  await diner.locator('#pay-state', { hasText: /^Refunded$/ }).waitFor({ timeout: 25_000 });
   assert.deepEqual(errors.filter((e) => !/status of 409/.test(e)), []);
   assert.deepEqual(dinerErrors, []);
   await context.close();
