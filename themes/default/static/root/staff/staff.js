@@ -795,8 +795,7 @@ function renderKitchen() {
       const key = optionsText(l);
       const v = d.variants.get(key) || { label: key, qty: 0, orders: [] };
       v.qty += l.quantity;
-      const tag = o.number + (awaitsPayment(o.payment) ? ` (${t('pay_' + o.payment.state)})` : '');
-      if (!v.orders.includes(tag)) v.orders.push(tag);
+      if (!v.orders.includes(o.number)) v.orders.push(o.number);
       d.variants.set(key, v);
       dishes.set(l.dish, d);
     }
