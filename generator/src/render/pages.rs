@@ -868,9 +868,10 @@ impl<'a> Model<'a> {
         ctx.insert("payment_policies", &policies);
         // The status page has its own small script (status, payment, "Pay now"),
         // so neither page carries the other's code.
+        // (`page_js` replaces `app_js` in base.html; the shared context keeps `app_js`.)
         if slug == "status" {
             if let Some(status_js) = self.assets.url("status.js") {
-                ctx.insert("app_js", status_js);
+                ctx.insert("page_js", status_js);
             }
         }
         ctx.insert("qr_js", &self.assets.url("qr.js"));
