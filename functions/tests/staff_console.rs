@@ -412,7 +412,8 @@ async fn the_queue_and_board_show_each_orders_payment_and_change_when_it_is_paid
     )
     .await;
     assert_eq!(paid.status(), StatusCode::CREATED);
-    let changed = send(console(client.get(&queue_url), &cookie).header("If-None-Match", &etag)).await;
+    let changed =
+        send(console(client.get(&queue_url), &cookie).header("If-None-Match", &etag)).await;
     assert_eq!(changed.status(), StatusCode::OK);
     let queue: Value = changed.json().await.expect("queue");
     assert_eq!(queue["orders"][0]["payment"]["state"], "paid");
@@ -557,5 +558,8 @@ async fn the_openapi_document_describes_the_console_routes() {
     assert!(schemas["StaffOrder"]["required"]
         .as_array()
         .is_some_and(|r| r.contains(&json!("payment"))));
-    assert_eq!(schemas["BoardView"]["properties"]["unpaid"]["type"], "array");
+    assert_eq!(
+        schemas["BoardView"]["properties"]["unpaid"]["type"],
+        "array"
+    );
 }

@@ -260,7 +260,9 @@ pub(crate) async fn place_form_order(
                 StatusCode::OK
             };
             // A fresh order's ledger is empty; a retried form's may not be.
-            let payment = checkout::read_payment_summary(state, &placed.order).await.ok();
+            let payment = checkout::read_payment_summary(state, &placed.order)
+                .await
+                .ok();
             let page = pages::confirmation_page(
                 &placed.order,
                 &placed.status_url(),

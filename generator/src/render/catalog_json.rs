@@ -4,11 +4,11 @@
 //! Prices stay integers of the currency's minor unit; the cart formats them with the
 //! currency exponent given here, and the server prices every order again itself.
 
+use catalog::payment_policy::PaymentPolicy;
 use catalog::{
     Campaign, Charges, Coupon, CouponKind, Currency, Issue, Localized, Location, Menu, Minor,
     Pickup, Scope, Site, Window,
 };
-use catalog::payment_policy::PaymentPolicy;
 use std::borrow::Cow;
 
 use chrono::{DateTime, Utc};
