@@ -49,7 +49,7 @@ def need(kind, count):
     if found != count:
         sys.exit("SAM translation: expected %d %s, found %d" % (count, kind, found))
 
-need("AWS::Lambda::Function", 5)
+need("AWS::Lambda::Function", 6)
 need("AWS::ApiGatewayV2::Api", 1)
 need("AWS::DynamoDB::Table", 1)
 need("AWS::CloudFront::Distribution", 1)

@@ -9,7 +9,7 @@
 # no bundled SQLite, no SSO/STS credential chain, one TLS stack (rustls on ring).
 set -euo pipefail
 cd "$(dirname "$0")/.."
-bins=(-p functions --no-default-features --bin quote --bin orders --bin members --bin staff --bin marketing)
+bins=(-p functions --no-default-features --bin quote --bin orders --bin members --bin staff --bin marketing --bin payments)
 runs="${RUNS:-5}"
 
 cargo lambda build --profile release-small --arm64 "${bins[@]}"
@@ -31,7 +31,7 @@ PY
 printf '%-8s %-8s %12s %12s\n' function arch binary zip
 for dir in target/lambda target/lambda-x86_64; do
   arch=arm64; [ "$dir" = target/lambda-x86_64 ] && arch=x86_64
-  for name in quote orders members staff marketing; do
+  for name in quote orders members staff marketing payments; do
     bin="$dir/$name/bootstrap"
     printf '%-8s %-8s %12s %12s\n' "$name" "$arch" "$(stat -c %s "$bin")" "$(zipped "$bin")"
   done

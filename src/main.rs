@@ -84,10 +84,10 @@ enum Command {
         #[command(subcommand)]
         action: cmd::keys::KeysAction,
     },
-    /// Campaign, redemption and sales figures as tables.
+    /// Campaign, redemption and sales figures as tables; `settlement` for a day's money.
     Report {
         /// The site folder.
-        #[arg(long, default_value = ".")]
+        #[arg(long, default_value = ".", global = true)]
         dir: PathBuf,
         /// First day (YYYY-MM-DD, site timezone) [default: 30 days before --to].
         #[arg(long)]
@@ -96,13 +96,15 @@ enum Command {
         #[arg(long)]
         to: Option<String>,
         /// One location [default: all, with totals per location].
-        #[arg(long)]
+        #[arg(long, global = true)]
         location: Option<String>,
-        /// Print both reports as the JSON the dashboard's API serves.
-        #[arg(long)]
+        /// Print the report as the JSON the dashboard's API serves.
+        #[arg(long, global = true)]
         json: bool,
+        #[command(subcommand)]
+        view: Option<cmd::report::ReportView>,
     },
-    /// Export orders, members (with consent) or redemptions as CSV.
+    /// Export orders, members (with consent), redemptions or payments as CSV.
     Export {
         #[arg(value_enum)]
         kind: cmd::export::KindArg,
@@ -172,10 +174,19 @@ fn main() -> ExitCode {
         Command::Keys { dir, action } => cmd::keys::run(&dir, action, &store),
         Command::Report {
             dir,
+            from: _,
+            to: _,
+            location,
+            json,
+            view: Some(cmd::report::ReportView::Settlement { date }),
+        } => cmd::report::settlement(&dir, &store, date.as_deref(), location.as_deref(), json),
+        Command::Report {
+            dir,
             from,
             to,
             location,
             json,
+            view: None,
         } => cmd::report::run(
             &dir,
             &store,

@@ -38,7 +38,7 @@ fn the_deploy_template_passes_cfn_lint_and_sam_translation() {
         "deploy/check.sh failed:\n{}",
         text(&output)
     );
-    assert!(text(&output).contains("5 functions"), "{}", text(&output));
+    assert!(text(&output).contains("6 functions"), "{}", text(&output));
 }
 
 #[test]

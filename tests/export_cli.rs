@@ -192,7 +192,8 @@ fn report_and_exports_tell_the_campaign_to_the_fen() {
     let to = (today + Duration::days(1)).to_string();
     let (code, report, err) = run_carte(&["report", "--dir", &dir, "--from", &from, "--to", &to]);
     assert_eq!(code, 0, "{err}");
-    //                     visits orders revenue discount online counter new repeat
+    // Nothing was paid through the ledgers here: ROI is the counter spend alone.
+    //                     visits orders ordered paid refunds discount online counter new repeat
     assert_eq!(
         cells(&report, "noodle-festival"),
         [
@@ -201,25 +202,27 @@ fn report_and_exports_tell_the_campaign_to_the_fen() {
             "3",
             "3",
             "75.60",
+            "0.00",
+            "0.00",
             "10.00",
             "0",
             "1",
             "0",
             "0.00%",
             "2.50",
-            "15.56"
+            "8.00"
         ]
     );
     #[rustfmt::skip]
     let rows = [
-        //               visits orders revenue discount online counter new repeat cost/order roi
-        ("table-tent",   ["2", "1", "18.90", "0.00", "0", "0", "0", "0.00%", "0.00", "-"]),
-        ("wechat-group", ["0", "1", "37.80", "0.00", "0", "0", "0", "0.00%", "0.00", "-"]),
-        ("street-flyer", ["1", "1", "18.90", "0.00", "0", "0", "0", "0.00%", "0.00", "-"]),
-        ("counter",      ["0", "0", "0.00", "10.00", "0", "1", "0", "0.00%", "10.00", "8.00"]),
-        ("TOTAL",        ["3", "3", "75.60", "10.00", "0", "1", "0", "0.00%", "2.50", "15.56"]),
-        ("chunxi",       ["2", "3", "75.60", "10.00", "0", "1", "0", "0.00%", "2.50", "15.56"]),
-        ("kuanzhai",     ["1", "0", "0.00", "0.00", "0", "0", "0", "0.00%", "-", "-"]),
+        //               visits orders ordered paid refunds discount online counter new repeat cost/order roi
+        ("table-tent",   ["2", "1", "18.90", "0.00", "0.00", "0.00", "0", "0", "0", "0.00%", "0.00", "-"]),
+        ("wechat-group", ["0", "1", "37.80", "0.00", "0.00", "0.00", "0", "0", "0", "0.00%", "0.00", "-"]),
+        ("street-flyer", ["1", "1", "18.90", "0.00", "0.00", "0.00", "0", "0", "0", "0.00%", "0.00", "-"]),
+        ("counter",      ["0", "0", "0.00", "0.00", "0.00", "10.00", "0", "1", "0", "0.00%", "10.00", "8.00"]),
+        ("TOTAL",        ["3", "3", "75.60", "0.00", "0.00", "10.00", "0", "1", "0", "0.00%", "2.50", "8.00"]),
+        ("chunxi",       ["2", "3", "75.60", "0.00", "0.00", "10.00", "0", "1", "0", "0.00%", "2.50", "8.00"]),
+        ("kuanzhai",     ["1", "0", "0.00", "0.00", "0.00", "0.00", "0", "0", "0", "0.00%", "-", "-"]),
     ];
     for (first, want) in rows {
         assert_eq!(cells(&report, first)[1..], want, "{first}");

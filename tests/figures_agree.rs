@@ -6,7 +6,11 @@
 //! counter), a cancelled order, and a member who joined through a table tent.
 //! Then the dashboard's API, `carte report --json` and the CSV exports must tell
 //! the same figures to the fen, and each figure must be the one the attribution
-//! rule of `docs/marketing.md` gives. Run on the SQLite file and on a DynamoDB
+//! rule of `docs/marketing.md` gives. Then money: payments recorded in the
+//! orders' ledgers (several methods, a refund, a mismatch, a cancelled order paid
+//! and refunded) must give the same paid money, refunds and money per method in
+//! the reports, `carte report settlement` and the payments export, each equal to
+//! the totals computed here by hand. Run on the SQLite file and on a DynamoDB
 //! table (Dynoxide on loopback, started here).
 
 mod common;
@@ -15,8 +19,12 @@ use std::collections::BTreeMap;
 use std::path::Path;
 use std::process::Stdio;
 
+use std::sync::Arc;
+
+use catalog::payment::{Entry, EntryKind, Method};
 use chrono::{Duration as Days, Utc};
 use common::{carte, catalog_version, client, demo_copy, Dynoxide, Server};
+use functions::store::{DynamoStore, SqliteStore, Store};
 use serde_json::{json, Value};
 
 /// Where the orders, members and redemptions of one run live.
@@ -45,6 +53,28 @@ impl Backend {
         match self {
             Backend::Sqlite => vec![],
             Backend::Dynamo(server) => server.env(),
+        }
+    }
+
+    /// The store of the run, opened in this process (next to `carte serve`).
+    fn open(&self, site: &Path) -> Arc<dyn Store> {
+        match self {
+            Backend::Sqlite => Arc::new(
+                SqliteStore::open(site.join(".carte").join("carte.db")).expect("sqlite store"),
+            ),
+            Backend::Dynamo(server) => {
+                use aws_sdk_dynamodb::config::{Builder, Credentials, Region};
+                let base = functions::aws::sdk_config_from_env_vars();
+                let config = Builder::from(&base)
+                    .endpoint_url(&server.endpoint)
+                    .region(Region::new("us-east-1"))
+                    .credentials_provider(Credentials::new("test", "test", None, None, "test"))
+                    .build();
+                Arc::new(DynamoStore::new(
+                    aws_sdk_dynamodb::Client::from_conf(config),
+                    "carte-figures".to_owned(),
+                ))
+            }
         }
     }
 
@@ -194,6 +224,57 @@ fn sums_from_report(report: &Value) -> BTreeMap<(String, String), Sums> {
     sums
 }
 
+/// Money received, by hand or as a surface tells it.
+#[derive(Debug, Default, PartialEq, Eq, Clone)]
+struct Paid {
+    paid: i64,
+    refunded: i64,
+    by_method: BTreeMap<String, i64>,
+}
+
+impl Paid {
+    fn charge(&mut self, method: Method, amount: i64) {
+        self.paid += amount;
+        *self.by_method.entry(method.as_str().into()).or_default() += amount;
+    }
+
+    fn refund(&mut self, method: Method, amount: i64) {
+        self.refunded += amount;
+        *self.by_method.entry(method.as_str().into()).or_default() -= amount;
+    }
+
+    /// As a report's figures tell it (`paid`, `refunded`, `by_method`), checking `net_paid`.
+    fn of(figures: &Value) -> Paid {
+        let n = |v: &Value| v.as_i64().unwrap_or_else(|| panic!("money in {figures}"));
+        let paid = Paid {
+            paid: n(&figures["paid"]),
+            refunded: n(&figures["refunded"]),
+            by_method: figures["by_method"]
+                .as_object()
+                .expect("by_method")
+                .iter()
+                .map(|(m, v)| (m.clone(), n(v)))
+                .filter(|(_, v)| *v != 0)
+                .collect(),
+        };
+        assert_eq!(n(&figures["net_paid"]), paid.paid - paid.refunded);
+        paid
+    }
+}
+
+/// A ledger entry recorded now.
+fn entry(kind: EntryKind, method: Method, amount: i64) -> Entry {
+    Entry {
+        kind,
+        method,
+        amount,
+        currency: "CNY".into(),
+        reference: (method != Method::Cash).then(|| format!("ref-{amount}")),
+        at: Utc::now(),
+        by: "figures-test".into(),
+    }
+}
+
 /// Starts `carte serve` on the backend, waiting for its address.
 fn serve(backend: &Backend, site: &Path) -> Server {
     let mut args = vec!["--no-watch"];
@@ -314,6 +395,8 @@ fn scenario(backend: &Backend) {
         ),
     ];
     let mut expected: BTreeMap<(String, String), Sums> = BTreeMap::new();
+    // (idempotency key, order id, total, campaign, channel)
+    let mut placed_orders = Vec::new();
     for (idem, cart, last_touch, (campaign, channel)) in orders {
         let mut body = json!({"cart": cart, "version": version});
         if let Some(t) = last_touch {
@@ -321,6 +404,13 @@ fn scenario(backend: &Backend) {
         }
         let (status, placed) = post(&server, "/api/orders", None, body, idem);
         assert_eq!(status, 201, "{idem}: {placed}");
+        placed_orders.push((
+            idem,
+            placed["id"].as_str().expect("id").to_owned(),
+            placed["quote"]["total"].as_i64().expect("total"),
+            campaign,
+            channel,
+        ));
         if idem == "o7" {
             let path = format!(
                 "/api/staff/orders/{}/status",
@@ -373,6 +463,64 @@ fn scenario(backend: &Backend) {
     );
     assert_eq!(status, 201, "{member}");
 
+    // Money in the ledgers, through the store itself: (order, entries, paid by hand).
+    let store = backend.open(&site);
+    let runtime = tokio::runtime::Runtime::new().expect("runtime");
+    let mut paid_by_channel: BTreeMap<(String, String), Paid> = BTreeMap::new();
+    let mut paid_total = Paid::default();
+    let (mut entries, mut mismatches) = (0usize, 0u64);
+    for (idem, id, total, campaign, channel) in &placed_orders {
+        use EntryKind::{Charge, Refund};
+        let ledger: Vec<(Entry, bool)> = match *idem {
+            // Cash at the counter.
+            "o1" => vec![(entry(Charge, Method::Cash, *total), true)],
+            // Stripe, then 5.00 given back.
+            "o2" => vec![
+                (entry(Charge, Method::Stripe, *total), true),
+                (entry(Refund, Method::Stripe, 500), true),
+            ],
+            "o3" => vec![(entry(Charge, Method::WechatPay, *total), true)],
+            // 1.00 short on the card terminal (a mismatch), then the shop's QR code.
+            "o4" => vec![
+                (entry(Charge, Method::CardTerminal, *total - 100), false),
+                (entry(Charge, Method::CounterQr, *total), true),
+            ],
+            // o5 is not paid.
+            "o6" => vec![(entry(Charge, Method::CardTerminal, *total), true)],
+            // The cancelled order: paid in cash and given it all back.
+            "o7" => vec![
+                (entry(Charge, Method::Cash, *total), true),
+                (entry(Refund, Method::Cash, *total), true),
+            ],
+            _ => vec![],
+        };
+        let money = paid_by_channel
+            .entry((campaign.to_string(), channel.to_string()))
+            .or_default();
+        for (e, counts) in ledger {
+            entries += 1;
+            match (counts, e.kind) {
+                (false, _) => mismatches += 1,
+                (true, Charge) => {
+                    money.charge(e.method, e.amount);
+                    paid_total.charge(e.method, e.amount);
+                }
+                (true, _) => {
+                    money.refund(e.method, e.amount);
+                    paid_total.refund(e.method, e.amount);
+                }
+            }
+            runtime
+                .block_on(store.record_payment(id, e, None))
+                .expect("recorded");
+        }
+    }
+    paid_total.by_method.retain(|_, v| *v != 0);
+    for money in paid_by_channel.values_mut() {
+        money.by_method.retain(|_, v| *v != 0);
+    }
+    paid_by_channel.retain(|_, m| *m != Paid::default());
+
     // The shop's days around now (Chengdu, UTC+8).
     let today = (Utc::now() + Days::hours(8)).date_naive();
     let (from, to) = (
@@ -393,7 +541,116 @@ fn scenario(backend: &Backend) {
     let export =
         |kind: &str| backend.run(&["export", kind, "--dir", dir, "--from", &from, "--to", &to]);
     let (orders_csv, redemptions_csv) = (export("orders"), export("redemptions"));
+    let payments_csv = export("payments");
+    let today_text = today.to_string();
+    let api_settlement = get(
+        &server,
+        &format!("/api/reports/settlement?date={today_text}"),
+        &marketer,
+    );
+    let cli_settlement: Value = serde_json::from_str(&backend.run(&[
+        "report",
+        "settlement",
+        "--dir",
+        dir,
+        "--date",
+        &today_text,
+        "--json",
+    ]))
+    .expect("settlement json");
+    let api_payments_csv = client()
+        .get(server.url(&format!("/api/exports/payments.csv{query}")))
+        .bearer_auth(&marketer)
+        .send()
+        .expect("request")
+        .text()
+        .expect("csv");
     drop(server);
+
+    // Money: the sales report (every order) and the campaign report (per channel) say
+    // what was computed here by hand.
+    assert_eq!(Paid::of(&api_sales), paid_total);
+    let mut from_channels: BTreeMap<(String, String), Paid> = BTreeMap::new();
+    for campaign in api_campaigns["campaigns"].as_array().expect("campaigns") {
+        for channel in campaign["channels"].as_array().expect("channels") {
+            let money = Paid::of(channel);
+            if money != Paid::default() {
+                let key = (
+                    campaign["campaign"].as_str().expect("id").to_owned(),
+                    channel["channel"].as_str().expect("id").to_owned(),
+                );
+                from_channels.insert(key, money);
+            }
+        }
+    }
+    assert_eq!(from_channels, paid_by_channel);
+    // The settlement of today (CLI and API alike) holds the same money, method by method.
+    assert_eq!(cli_settlement, api_settlement);
+    let totals = &api_settlement["totals"];
+    let charges = placed_orders.len() as i64 - 1; // o5 unpaid; o4 counts once
+    assert_eq!(
+        (
+            totals["charges"].as_i64(),
+            totals["charged"].as_i64(),
+            totals["refunds"].as_i64(),
+            totals["refunded"].as_i64(),
+            totals["net"].as_i64(),
+            totals["mismatches"].as_u64(),
+        ),
+        (
+            Some(charges),
+            Some(paid_total.paid),
+            Some(2),
+            Some(paid_total.refunded),
+            Some(paid_total.paid - paid_total.refunded),
+            Some(mismatches),
+        )
+    );
+    let settled: BTreeMap<String, i64> = api_settlement["methods"]
+        .as_array()
+        .expect("methods")
+        .iter()
+        .map(|m| {
+            (
+                m["method"].as_str().expect("method").to_owned(),
+                m["net"].as_i64().expect("net"),
+            )
+        })
+        .filter(|(_, net)| *net != 0)
+        .collect();
+    assert_eq!(settled, paid_total.by_method);
+    // The payments export: one row per entry, the same in the CLI and over HTTP; its
+    // counted rows add up to the settlement and to each channel's money.
+    assert_eq!(api_payments_csv, payments_csv);
+    let rows = csv_rows(&payments_csv);
+    assert_eq!(rows.len(), entries);
+    let mut from_csv: BTreeMap<(String, String), Paid> = BTreeMap::new();
+    let mut csv_total = Paid::default();
+    for row in &rows {
+        if row["counted"] != "yes" {
+            assert!(!row["mismatch"].is_empty(), "{row:?}");
+            continue;
+        }
+        let method: Method = row["method"].parse().expect("method");
+        let amount = minor(&row["amount"]);
+        let money = from_csv
+            .entry((row["campaign"].clone(), row["channel"].clone()))
+            .or_default();
+        if row["kind"] == "charge" {
+            money.charge(method, amount);
+            csv_total.charge(method, amount);
+        } else {
+            money.refund(method, amount);
+            csv_total.refund(method, amount);
+        }
+    }
+    csv_total.by_method.retain(|_, v| *v != 0);
+    for money in from_csv.values_mut() {
+        money.by_method.retain(|_, v| *v != 0);
+    }
+    from_csv.retain(|_, m| *m != Paid::default());
+    assert_eq!(csv_total, paid_total);
+    assert_eq!(from_csv, paid_by_channel);
 
     // The dashboard and `carte report` are the same figures.
     assert_eq!(cli["campaigns"], api_campaigns);
@@ -436,7 +693,8 @@ fn scenario(backend: &Backend) {
         channel(festival, "coupon")["names"]["en"],
         "Coupon only (no link)"
     );
-    // Discount, cost per sale and revenue per unit of discount of the campaign.
+    // Discount, cost per sale and money received per unit of discount of the campaign:
+    // paid money net of refunds, and the counter's spend, never money only ordered.
     let total_discount: i64 = expected
         .iter()
         .filter(|((c, _), _)| c == "noodle-festival")
@@ -448,6 +706,15 @@ fn scenario(backend: &Backend) {
     assert_eq!(
         festival["cost_per_order"].as_i64(),
         Some((2 * total_discount + sales) / (2 * sales))
+    );
+    let festival_net: i64 = paid_by_channel
+        .iter()
+        .filter(|((c, _), _)| c == "noodle-festival")
+        .map(|(_, m)| m.paid - m.refunded)
+        .sum();
+    assert_eq!(
+        festival["roi_bp"].as_i64(),
+        Some((festival_net + 8000) * 10_000 / total_discount)
     );
     let club = api_campaigns["campaigns"]
         .as_array()

@@ -1,5 +1,9 @@
-//! CSV exports of the merchant's data: orders, members and redemptions (served by
-//! `GET /api/exports/{kind}.csv` and `carte export`).
+//! CSV exports of the merchant's data: orders, members, redemptions and payments
+//! (served by `GET /api/exports/{kind}.csv` and `carte export`).
+//!
+//! The payments export has one row per ledger entry *recorded* in the period (as a
+//! day's settlement counts them), judged against its order's whole ledger: `counted`
+//! says whether it moved money that counts, `mismatch` why not.
 //!
 //! CSV is RFC 4180: comma-separated, CRLF line ends, fields quoted when they
 //! hold a comma, quote, CR or LF, quotes doubled; UTF-8 without a byte-order
@@ -10,6 +14,7 @@ use catalog::Currency;
 use chrono::{DateTime, SecondsFormat, Utc};
 
 use crate::figures::Period;
+use crate::settlement::{entries_recorded, provider};
 use crate::store::{Store, StoreError};
 
 /// What can be exported.
@@ -18,15 +23,17 @@ pub enum ExportKind {
     Orders,
     Members,
     Redemptions,
+    Payments,
 }
 
 impl ExportKind {
-    /// Reads `orders`, `members` or `redemptions`.
+    /// Reads `orders`, `members`, `redemptions` or `payments`.
     pub fn parse(text: &str) -> Option<ExportKind> {
         match text {
             "orders" => Some(ExportKind::Orders),
             "members" => Some(ExportKind::Members),
             "redemptions" => Some(ExportKind::Redemptions),
+            "payments" => Some(ExportKind::Payments),
             _ => None,
         }
     }
@@ -37,6 +44,7 @@ impl ExportKind {
             ExportKind::Orders => "orders",
             ExportKind::Members => "members",
             ExportKind::Redemptions => "redemptions",
+            ExportKind::Payments => "payments",
         }
     }
 }
@@ -198,6 +206,55 @@ pub async fn export_csv(
                     currency.code.clone(),
                     money(r.amount, currency),
                     money(r.discount, currency),
+                ]);
+            }
+        }
+        ExportKind::Payments => {
+            csv.row(&[
+                "order_id",
+                "number",
+                "location",
+                "order_status",
+                "placed_at",
+                "seq",
+                "at",
+                "kind",
+                "method",
+                "provider",
+                "currency",
+                "amount",
+                "reference",
+                "by",
+                "counted",
+                "mismatch",
+                "campaign",
+                "channel",
+            ]);
+            for j in entries_recorded(store, &range).await? {
+                let (row, entry) = (&j.row, &j.row.entry);
+                csv.row(&[
+                    row.order_id.clone(),
+                    row.number.clone(),
+                    row.location.clone(),
+                    row.status.clone(),
+                    when(row.placed_at),
+                    row.seq.to_string(),
+                    when(entry.at),
+                    crate::store::payments::kind_name(entry.kind).to_owned(),
+                    entry.method.as_str().to_owned(),
+                    provider(entry.method).to_owned(),
+                    entry.currency.clone(),
+                    // In the entry's currency, with the site currency's decimals.
+                    money(entry.amount, currency),
+                    opt(&entry.reference),
+                    entry.by.clone(),
+                    if j.counted() { "yes" } else { "no" }.to_owned(),
+                    j.mismatch
+                        .as_ref()
+                        .map(ToString::to_string)
+                        .unwrap_or_default(),
+                    opt(&row.campaign),
+                    opt(&row.channel),
                 ]);
             }
         }

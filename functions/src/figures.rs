@@ -3,8 +3,10 @@
 //!
 //! The store returns fine-grained rows (aggregated in SQL on SQLite); this
 //! module folds them into totals — across locations and per location — and
-//! adds what only the content knows: names, budgets and budgets left. The
-//! same builders serve `GET /api/reports/*` and `carte report`.
+//! adds what only the content knows: names, budgets and budgets left. Money
+//! received comes from the orders' payment ledgers, judged by
+//! [`crate::settlement`]. The same builders serve `GET /api/reports/*` and
+//! `carte report`.
 use std::collections::BTreeMap;
 
 use catalog::attribution::{COUNTER, COUPON_ONLY};
@@ -14,6 +16,7 @@ use serde::Serialize;
 use utoipa::ToSchema;
 
 use crate::api::problem::FieldError;
+use crate::settlement::{money_of_orders, ByMethod, Money};
 use crate::store::{CampaignRow, ReportRange, Store, StoreError};
 
 /// Days a report covers when `from` is not given.
@@ -27,8 +30,17 @@ pub struct Figures {
     pub visits: u64,
     /// Orders attributed here by the one rule of `catalog::attribution`, not cancelled.
     pub orders: u64,
-    /// What those orders' diners paid, minor units.
+    /// What those orders cost (ordered money, shown as "Ordered"), minor units.
     pub revenue: Minor,
+    /// Money received for the orders placed here in the period (cancelled ones
+    /// included): charges that counted as paid in their ledgers, minor units.
+    pub paid: Minor,
+    /// Refunds of those orders that counted, minor units.
+    pub refunded: Minor,
+    /// `paid − refunded`.
+    pub net_paid: Minor,
+    /// `net_paid` per payment method.
+    pub by_method: ByMethod,
     /// Discount given online and at the counter, minor units.
     pub discount: Minor,
     pub redemptions_online: u64,
@@ -47,8 +59,8 @@ pub struct Figures {
     /// units, rounded; absent without sales.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub cost_per_order: Option<Minor>,
-    /// Revenue (orders and counter spend) per unit of discount, in basis points
-    /// (25000 = 2.50 of revenue for every 1.00 given away); absent without discount.
+    /// Money received (`net_paid` and counter spend) per unit of discount, in basis
+    /// points (25000 = 2.50 received for every 1.00 given away); absent without discount.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub roi_bp: Option<u64>,
     /// `orders / visits` in basis points: the channel's funnel; absent without visits.
@@ -56,8 +68,16 @@ pub struct Figures {
     pub conversion_bp: Option<u64>,
 }
 
+/// A store row of campaign figures with the money its orders' ledgers received.
+#[derive(Debug, Clone, Default)]
+struct Row {
+    counts: CampaignRow,
+    money: Money,
+}
+
 impl Figures {
-    fn add(&mut self, row: &CampaignRow) {
+    fn add(&mut self, both: &Row) {
+        let row = &both.counts;
         self.visits += row.visits;
         self.orders += row.orders;
         self.revenue = self.revenue.saturating_add(row.revenue);
@@ -65,6 +85,10 @@ impl Figures {
         self.redemptions_online += row.redemptions_online;
         self.redemptions_counter += row.redemptions_counter;
         self.counter_spend = self.counter_spend.saturating_add(row.counter_spend);
+        self.paid = self.paid.saturating_add(both.money.paid);
+        self.refunded = self.refunded.saturating_add(both.money.refunded);
+        self.net_paid = self.paid.saturating_sub(self.refunded);
+        self.by_method.merge(&both.money.by_method);
         self.new_members += row.new_members;
         self.members += row.members;
         self.repeat_members += row.repeat_members;
@@ -73,7 +97,8 @@ impl Figures {
             .map_or(0, |bp| u32::try_from(bp).unwrap_or(10_000));
         let sales = self.orders + self.redemptions_counter;
         self.cost_per_order = (sales > 0).then(|| ratio(self.discount, sales));
-        let earned = self.revenue.saturating_add(self.counter_spend);
+        // Money received, not money ordered: an unpaid or refunded order earns nothing.
+        let earned = self.net_paid.saturating_add(self.counter_spend);
         self.roi_bp = u64::try_from(self.discount)
             .ok()
             .filter(|d| *d > 0)
@@ -81,7 +106,7 @@ impl Figures {
         self.conversion_bp = (self.visits > 0).then(|| basis_points(self.orders, self.visits));
     }
 
-    fn of<'a>(rows: impl IntoIterator<Item = &'a CampaignRow>) -> Figures {
+    fn of<'a>(rows: impl IntoIterator<Item = &'a Row>) -> Figures {
         let mut figures = Figures::default();
         for row in rows {
             figures.add(row);
@@ -214,8 +239,19 @@ pub struct SalesReport {
     #[serde(skip_serializing_if = "Option::is_none")]
     pub location: Option<String>,
     pub currency: String,
+    /// Orders placed, not cancelled.
     pub orders: u64,
+    /// What they cost (ordered money), minor units.
     pub revenue: Minor,
+    /// Money received for every order placed in the period (cancelled ones included):
+    /// charges that counted as paid in their ledgers, minor units.
+    pub paid: Minor,
+    /// Refunds of those orders that counted, minor units.
+    pub refunded: Minor,
+    /// `paid − refunded`.
+    pub net_paid: Minor,
+    /// `net_paid` per payment method.
+    pub by_method: ByMethod,
     pub by_dish: Vec<DishSales>,
     /// All 24 hours, in order.
     pub by_hour: Vec<HourSales>,
@@ -340,10 +376,12 @@ fn unlisted_channel(channel: &str) -> Localized {
     [("en", en), ("zh", zh)].into_iter().collect()
 }
 
-fn group_locations<'a>(rows: impl IntoIterator<Item = &'a CampaignRow>) -> Vec<LocationFigures> {
-    let mut by: BTreeMap<&str, Vec<&CampaignRow>> = BTreeMap::new();
+fn group_locations<'a>(rows: impl IntoIterator<Item = &'a Row>) -> Vec<LocationFigures> {
+    let mut by: BTreeMap<&str, Vec<&Row>> = BTreeMap::new();
     for row in rows {
-        by.entry(row.location.as_str()).or_default().push(row);
+        by.entry(row.counts.location.as_str())
+            .or_default()
+            .push(row);
     }
     by.into_iter()
         .map(|(location, rows)| LocationFigures {
@@ -353,32 +391,76 @@ fn group_locations<'a>(rows: impl IntoIterator<Item = &'a CampaignRow>) -> Vec<L
         .collect()
 }
 
+/// `rows` with the money received for their orders: the ledgers of the orders placed
+/// in `range` that the attribution rule gives a campaign and channel, as the store's
+/// order counts do (a row is added for money of an order no count covers, such as a
+/// cancelled one not yet refunded).
+async fn with_money(
+    store: &dyn Store,
+    range: &ReportRange,
+    rows: Vec<CampaignRow>,
+) -> Result<Vec<Row>, StoreError> {
+    let mut keyed: BTreeMap<(String, String, String), Row> = rows
+        .into_iter()
+        .map(|counts| {
+            let key = (
+                counts.campaign.clone(),
+                counts.channel.clone(),
+                counts.location.clone(),
+            );
+            let row = Row {
+                counts,
+                money: Money::default(),
+            };
+            (key, row)
+        })
+        .collect();
+    for (order, money) in money_of_orders(store, range).await? {
+        let (Some(campaign), Some(channel)) = (order.campaign, order.channel) else {
+            continue;
+        };
+        let key = (campaign, channel, order.location);
+        let row = keyed.entry(key.clone()).or_insert_with(|| Row {
+            counts: CampaignRow {
+                campaign: key.0,
+                channel: key.1,
+                location: key.2,
+                ..CampaignRow::default()
+            },
+            money: Money::default(),
+        });
+        row.money.merge(&money);
+    }
+    Ok(keyed.into_values().collect())
+}
+
 /// The campaign report of `period`.
 pub async fn campaign_report(
     store: &dyn Store,
     site: &Site,
     period: &Period,
 ) -> Result<CampaignReport, StoreError> {
-    let rows = store.campaign_rows(&period.range(site)).await?;
+    let range = period.range(site);
+    let rows = with_money(store, &range, store.campaign_rows(&range).await?).await?;
     let totals = store.coupon_totals().await?;
     let lang = site.default_language();
     let mut campaigns = Vec::new();
     // Campaigns of the content first, in content order; then any only the store knows.
     let mut ids: Vec<String> = site.campaigns.iter().map(|c| c.id.clone()).collect();
     for row in &rows {
-        if !ids.contains(&row.campaign) {
-            ids.push(row.campaign.clone());
+        if !ids.contains(&row.counts.campaign) {
+            ids.push(row.counts.campaign.clone());
         }
     }
     for id in ids {
         let content = site.campaign(&id);
-        let own: Vec<&CampaignRow> = rows.iter().filter(|r| r.campaign == id).collect();
+        let own: Vec<&Row> = rows.iter().filter(|r| r.counts.campaign == id).collect();
         let mut channel_ids: Vec<String> = content
             .map(|c| c.channels.iter().map(|h| h.id.clone()).collect())
             .unwrap_or_default();
         for row in &own {
-            if !channel_ids.contains(&row.channel) {
-                channel_ids.push(row.channel.clone());
+            if !channel_ids.contains(&row.counts.channel) {
+                channel_ids.push(row.counts.channel.clone());
             }
         }
         let channels = channel_ids
@@ -391,7 +473,9 @@ pub async fn campaign_report(
                 let name = names.get(lang, "en").to_owned();
                 ChannelFigures {
                     names,
-                    figures: Figures::of(own.iter().copied().filter(|r| r.channel == channel)),
+                    figures: Figures::of(
+                        own.iter().copied().filter(|r| r.counts.channel == channel),
+                    ),
                     channel,
                     name,
                 }
@@ -468,6 +552,10 @@ pub async fn sales_report(
     let hours = store.hourly_sales(&range).await?;
     let before = period.previous();
     let earlier = store.hourly_sales(&before.range(site)).await?;
+    let mut money = Money::default();
+    for (_, order) in money_of_orders(store, &range).await? {
+        money.merge(&order);
+    }
     let tz = site.settings.timezone;
     let mut by_day: Vec<DaySales> = period
         .from
@@ -507,6 +595,10 @@ pub async fn sales_report(
         currency: site.settings.currency.code.clone(),
         orders: hours.iter().map(|h| h.orders).sum(),
         revenue: hours.iter().map(|h| h.revenue).sum(),
+        paid: money.paid,
+        refunded: money.refunded,
+        net_paid: money.net(),
+        by_method: money.by_method,
         by_dish: dishes
             .into_iter()
             .map(|d| DishSales {

@@ -244,6 +244,7 @@ fn binary(name: &str) -> PathBuf {
         "orders" => env!("CARGO_BIN_EXE_orders"),
         "members" => env!("CARGO_BIN_EXE_members"),
         "marketing" => env!("CARGO_BIN_EXE_marketing"),
+        "payments" => env!("CARGO_BIN_EXE_payments"),
         _ => env!("CARGO_BIN_EXE_staff"),
     };
     match std::env::var_os("CARTE_LAMBDA_BIN_DIR") {
@@ -445,6 +446,7 @@ async fn every_binary_starts_on_the_runtime_api_and_answers_its_own_routes() {
         ("members", "quote.json", 404),
         ("staff", "staff_queue.json", 401),
         ("marketing", "staff_queue.json", 404),
+        ("payments", "quote.json", 404),
     ] {
         let (mut emulator, mut child) = deployment.start(name).await;
         let (status, _, body) = api_response(emulator.invoke(&event(file)).await);

@@ -1,4 +1,4 @@
-//! `carte export orders|members|redemptions`: CSV (RFC 4180, UTF-8).
+//! `carte export orders|members|redemptions|payments`: CSV (RFC 4180, UTF-8).
 
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
@@ -12,6 +12,8 @@ pub enum KindArg {
     Orders,
     Members,
     Redemptions,
+    /// One row per payment ledger entry recorded in the period.
+    Payments,
 }
 
 impl From<KindArg> for ExportKind {
@@ -20,6 +22,7 @@ impl From<KindArg> for ExportKind {
             KindArg::Orders => ExportKind::Orders,
             KindArg::Members => ExportKind::Members,
             KindArg::Redemptions => ExportKind::Redemptions,
+            KindArg::Payments => ExportKind::Payments,
         }
     }
 }

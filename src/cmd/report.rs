@@ -1,14 +1,30 @@
-//! `carte report`: the campaign and sales reports as tables.
+//! `carte report`: the campaign and sales reports as tables; `carte report
+//! settlement`: a day's money by payment method.
 
 use std::path::Path;
 use std::process::ExitCode;
 
+use catalog::payment::Method;
 use catalog::Currency;
+use clap::Subcommand;
 use functions::figures::{self, Figures, Period};
+use functions::settlement::{self, ByMethod, SettlementDay, Takings};
 use functions::store::Store;
 use std::sync::Arc;
 
 use super::store::StoreArgs;
+
+/// A report other than the campaign and sales figures.
+#[derive(Debug, Clone, Subcommand)]
+pub enum ReportView {
+    /// A day's charges, refunds, net and mismatches per payment method, by the time
+    /// each ledger entry was recorded (site timezone).
+    Settlement {
+        /// The day (YYYY-MM-DD, site timezone) [default: today].
+        #[arg(long)]
+        date: Option<String>,
+    },
+}
 
 /// Opens the site's content and the chosen store, for the marketing commands.
 pub fn open(
@@ -77,6 +93,8 @@ fn figures_cells(f: &Figures, money: &Currency) -> Vec<String> {
         f.visits.to_string(),
         f.orders.to_string(),
         money.format(f.revenue),
+        money.format(f.net_paid),
+        money.format(f.refunded),
         money.format(f.discount),
         f.redemptions_online.to_string(),
         f.redemptions_counter.to_string(),
@@ -89,10 +107,13 @@ fn figures_cells(f: &Figures, money: &Currency) -> Vec<String> {
     ]
 }
 
-const FIGURE_HEADER: [&str; 10] = [
+/// `paid` is net of refunds; `ordered` is what the orders cost.
+const FIGURE_HEADER: [&str; 12] = [
     "visits",
     "orders",
-    "revenue",
+    "ordered",
+    "paid",
+    "refunds",
     "discount",
     "online",
     "counter",
@@ -170,6 +191,14 @@ pub fn run(
         print!("{}", table(&header, &rows));
     }
     println!();
+    print!(
+        "{}",
+        table(
+            &["paid by", "", "net"],
+            &method_rows(&campaigns.totals.by_method, &money)
+        )
+    );
+    println!();
     let mut budget_rows = Vec::new();
     for c in &campaigns.campaigns {
         for k in &c.coupons {
@@ -209,6 +238,23 @@ pub fn run(
         money.format(sales.previous.revenue),
         money.code
     );
+    println!(
+        "Paid: {} {} received, {} {} refunded, {} {} net",
+        money.format(sales.paid),
+        money.code,
+        money.format(sales.refunded),
+        money.code,
+        money.format(sales.net_paid),
+        money.code
+    );
+    print!(
+        "{}",
+        table(
+            &["paid by", "", "net"],
+            &method_rows(&sales.by_method, &money)
+        )
+    );
+    println!();
     let dish_rows: Vec<Vec<String>> = sales
         .by_dish
         .iter()
@@ -240,5 +286,105 @@ pub fn run(
         })
         .collect();
     print!("{}", table(&["hour", "", "orders", "revenue"], &hour_rows));
+    Ok(ExitCode::SUCCESS)
+}
+
+/// One row per payment method: its name and net money.
+fn method_rows(by: &ByMethod, money: &Currency) -> Vec<Vec<String>> {
+    Method::ALL
+        .into_iter()
+        .map(|m| {
+            vec![
+                m.as_str().to_owned(),
+                String::new(),
+                money.format(by.get(m)),
+            ]
+        })
+        .collect()
+}
+
+fn takings_cells(t: &Takings, money: &Currency) -> Vec<String> {
+    vec![
+        t.charges.to_string(),
+        money.format(t.charged),
+        t.refunds.to_string(),
+        money.format(t.refunded),
+        money.format(t.net),
+        t.mismatches.to_string(),
+    ]
+}
+
+/// Prints the settlement of `date` (the entries recorded that local day).
+pub fn settlement(
+    dir: &Path,
+    choice: &StoreArgs,
+    date: Option<&str>,
+    location: Option<&str>,
+    json: bool,
+) -> anyhow::Result<ExitCode> {
+    let runtime = super::runtime()?;
+    let (site, store) = open(dir, choice, &runtime)?;
+    let day =
+        SettlementDay::parse(&site, date, location, chrono::Utc::now()).map_err(|errors| {
+            let field = |f: &str| if f == "date" { "--date" } else { "--location" };
+            let lines: Vec<String> = errors
+                .iter()
+                .map(|e| format!("{}: {}", field(&e.field), e.reason))
+                .collect();
+            anyhow::anyhow!(lines.join("\n"))
+        })?;
+    let report = runtime.block_on(settlement::settlement(store.as_ref(), &site, &day))?;
+    if json {
+        println!("{}", serde_json::to_string_pretty(&report)?);
+        return Ok(ExitCode::SUCCESS);
+    }
+    let money = site.settings.currency.clone();
+    println!(
+        "Settlement {}{} ({}, {})",
+        report.date,
+        report
+            .location
+            .as_deref()
+            .map(|l| format!(" at {l}"))
+            .unwrap_or_default(),
+        report.timezone,
+        money.code
+    );
+    println!();
+    let mut rows: Vec<Vec<String>> = report
+        .methods
+        .iter()
+        .map(|m| {
+            let mut row = vec![m.method.as_str().to_owned(), m.provider.clone()];
+            row.extend(takings_cells(&m.takings, &money));
+            row
+        })
+        .collect();
+    let mut total = vec!["TOTAL".to_owned(), String::new()];
+    total.extend(takings_cells(&report.totals, &money));
+    rows.push(total);
+    print!(
+        "{}",
+        table(
+            &[
+                "method",
+                "provider",
+                "charges",
+                "charged",
+                "refunds",
+                "refunded",
+                "net",
+                "mismatches"
+            ],
+            &rows
+        )
+    );
+    if report.totals.mismatches > 0 {
+        println!();
+        println!(
+            "{} payment(s) did not count: see `carte export payments --from {} --to {}`.",
+            report.totals.mismatches, report.date, report.date
+        );
+    }
     Ok(ExitCode::SUCCESS)
 }

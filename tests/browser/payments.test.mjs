@@ -153,12 +153,14 @@ test('a_counter_payment_taken_in_the_staff_console_shows_paid_on_the_diners_stat
 });
 
 test('staff_see_paid_unpaid_and_mismatch_on_the_queue_kitchen_board_and_tickets', { timeout: 120_000 }, async () => {
-  // A pickup order that must be paid online first, and one paid with the wrong amount.
-  const pickup = await placeOrder('chunxi', { slot: tomorrow('11:00') });
+  // Paid at the counter later: unpaid on the queue meanwhile; one paid with the wrong amount.
+  const later = await placeOrder('chunxi', { table: '6' });
   const odd = await placeOrder('chunxi', { table: '8' });
   const wrong = await api.call('POST', `/api/staff/orders/${odd.id}/payments`, { method: 'card_terminal', amount: odd.quote.total - 100 }, { 'idempotency-key': crypto.randomUUID() });
   assert.equal(wrong.status, 201, JSON.stringify(wrong.data));
   assert.equal(wrong.data.payment.mismatches.length, 1);
+  // A pickup to pay online first waits out of the queue until it is paid.
+  const prepay = await placeOrder('chunxi', { slot: tomorrow('11:00') });
 
   const context = await tablet();
   const page = await context.newPage();
@@ -169,29 +171,38 @@ test('staff_see_paid_unpaid_and_mismatch_on_the_queue_kitchen_board_and_tickets'
   await oddCard.locator('.pay[data-pay="mismatch"]', { hasText: 'MISMATCH' }).waitFor();
   assert.equal(await oddCard.locator('.pay[data-pay="unpaid"]').count(), 1, 'still unpaid: the amount did not match');
   assert.match(await oddCard.locator('.mismatch').textContent(), /did not count/);
-  await page.locator(`.order[data-number="${pickup.number}"] .pay[data-pay="unpaid"]`).waitFor();
+  await page.locator(`.order[data-number="${later.number}"] .pay[data-pay="unpaid"]`).waitFor();
+  assert.equal(await page.locator(`.order[data-number="${prepay.number}"]`).count(), 0, 'not in the kitchen before it is paid');
 
   // Its ticket carries the badge and what is due.
   await page.evaluate(() => { window.print = () => {}; });
-  await page.locator(`.order[data-number="${pickup.number}"]`).getByRole('button', { name: 'Print' }).click();
-  assert.match(await page.locator('.ticket .pay-line').textContent(), new RegExp(`UNPAID To pay ${yuan(pickup.quote.total).replace('.', '\\.')}`));
+  await page.locator(`.order[data-number="${later.number}"]`).getByRole('button', { name: 'Print' }).click();
+  assert.match(await page.locator('.ticket .pay-line').textContent(), new RegExp(`UNPAID To pay ${yuan(later.quote.total).replace('.', '\\.')}`));
+
+  // Paid at the counter (the shop's QR code), the pickup joins the queue as PAID.
+  const paidFirst = await api.call('POST', `/api/staff/orders/${prepay.id}/payments`, { method: 'counter_qr', amount: prepay.quote.total, reference: 'QR-1' }, { 'idempotency-key': crypto.randomUUID() });
+  assert.equal(paidFirst.status, 201, JSON.stringify(paidFirst.data));
+  await page.locator(`.order[data-number="${prepay.number}"] .pay[data-pay="paid"]`).waitFor({ timeout: 25_000 });
 
   // The kitchen lists what still waits for its money.
   await page.goto(site.base + '/staff/kitchen.html');
   await page.locator('#app').waitFor();
-  await page.locator(`#kitchen-pay-list li[data-number="${pickup.number}"]`, { hasText: 'UNPAID' }).waitFor();
+  await page.locator(`#kitchen-pay-list li[data-number="${later.number}"]`, { hasText: 'UNPAID' }).waitFor();
   await page.locator(`#kitchen-pay-list li[data-number="${odd.number}"]`, { hasText: 'MISMATCH' }).waitFor();
+  assert.equal(await page.locator(`#kitchen-pay-list li[data-number="${prepay.number}"]`).count(), 0);
 
-  // The public board: a marker on unpaid numbers, no amounts; it goes once paid.
+  // The public board (a pickup shop paid online or at the counter): a marker on unpaid
+  // numbers, no amounts; it goes once paid.
+  const pickup = await placeOrder('kuanzhai', { slot: tomorrow('11:30') });
   const board = await (await browser.newContext()).newPage();
-  await board.goto(site.base + '/staff/board.html?location=chunxi');
+  await board.goto(site.base + '/staff/board.html?location=kuanzhai');
   const item = board.locator('#preparing li', { hasText: pickup.number });
   await item.locator('.unpaid', { hasText: 'Pay at the counter' }).waitFor();
   assert.doesNotMatch(await board.locator('main').textContent(), /¥|\d+\.\d\d/);
-  const paid = await api.call('POST', `/api/staff/orders/${pickup.id}/payments`, { method: 'counter_qr', amount: pickup.quote.total, reference: 'QR-1' }, { 'idempotency-key': crypto.randomUUID() });
+  const paid = await api.call('POST', `/api/staff/orders/${pickup.id}/payments`, { method: 'cash', amount: pickup.quote.total }, { 'idempotency-key': crypto.randomUUID() });
   assert.equal(paid.status, 201);
-  await board.locator('#preparing li', { hasText: pickup.number }).and(board.locator(':not([data-unpaid])')).waitFor();
-  const boardJson = await fetch(`${site.base}/api/staff/board?location=chunxi`).then((r) => r.json());
+  await board.locator('#preparing li:not([data-unpaid])', { hasText: pickup.number }).waitFor();
+  const boardJson = await fetch(`${site.base}/api/staff/board?location=kuanzhai`).then((r) => r.json());
   assert.ok(!boardJson.unpaid.includes(pickup.number));
   await advance(api, pickup.id, 'completed');
   assert.deepEqual(errors, []);
@@ -212,7 +223,7 @@ test('the_status_page_offers_pay_now_where_the_policy_takes_payment_online', { t
   const sent = page.waitForRequest('**/api/payments/checkout');
   await button.click();
   const body = JSON.parse((await sent).postData());
-  assert.deepEqual(body, { order_id: order.id, token: order.token, method: 'wechat_pay', surface: 'mobile_browser' });
+  assert.deepEqual(body, { order_id: order.id, token: order.token, method: 'wechat_pay', surface: 'mobile_browser', lang: 'en' });
   await page.locator('#pay-qr svg').waitFor();
   assert.equal(await page.locator('#pay-qr a').getAttribute('href'), 'weixin://wxpay/bizpayurl?pr=abc123');
 

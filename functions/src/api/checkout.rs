@@ -1,16 +1,19 @@
 //! The one path from a cart to a stored order, shared by `POST /api/quote`,
 //! `POST /api/orders` and the plain HTML form: price the cart on the server
 //! against one catalog snapshot and the store's live state, check what pricing does
-//! not, and store the order once per idempotency key.
+//! not, and store the order once per idempotency key. And what an order's payment
+//! ledger adds up to, with the provider events applied to it, shared by the diner's
+//! status, the staff's payment routes and the providers' notifications.
 
 use catalog::attribution::{attribute, Redeemed};
-use catalog::payment::{Entry, Hold};
+use catalog::payment::{Entry, EntryKind, Hold, Method};
 use catalog::{price_with, Cart, CouponOutcome, CouponRejection, Diner, Fulfilment, Quote};
 use chrono::{DateTime, Utc};
 
 use crate::api::limits;
 use crate::api::problem::{ApiError, FieldError};
 use crate::keys;
+use crate::payments::{EventKind, PaymentQuery, ProviderEvent};
 use crate::state::{AppState, Catalog};
 use crate::store::{Attribution, NewOrder, Order, RedemptionClaim, SlotClaim, Touch, Touches};
 
@@ -483,4 +486,176 @@ pub(crate) async fn read_payment_summary(
 ) -> Result<PaymentSummary, ApiError> {
     let entries = state.store.payments(&order.id).await?;
     Ok(payment_summary(state, order, &entries))
+}
+
+/// Appends what a verified event says to its order's ledger, once.
+pub(crate) async fn apply_event(state: &AppState, event: ProviderEvent) -> Result<bool, ApiError> {
+    // Without Carte's order id there is no ledger to write to: refused, so the provider
+    // delivers it again (and its dashboard shows it) rather than losing it.
+    let order_id = event.order_id.clone().ok_or(ApiError::NotFound)?;
+    if order_id.len() > crate::api::limits::MAX_ID {
+        return Err(ApiError::NotFound);
+    }
+    let kind = match event.kind {
+        EventKind::Succeeded => EntryKind::Charge,
+        EventKind::Failed => EntryKind::Failure,
+        EventKind::Refunded { .. } => EntryKind::Refund,
+    };
+    let entry = Entry {
+        kind,
+        method: event.method,
+        amount: event.amount,
+        currency: event.currency.clone(),
+        reference: Some(event.reference.clone()),
+        at: state.now(),
+        by: event.method.as_str().to_owned(),
+    };
+    let key = event.idempotency_key();
+    if event.kind == (EventKind::Refunded { cumulative: true }) {
+        // `amount` is the running total refunded on the payment: the store appends what
+        // the ledger does not hold yet, in the transaction that judges it.
+        let recorded = state
+            .store
+            .record_refund_total(&order_id, entry, key)
+            .await?;
+        return Ok(recorded.is_some_and(|r| r.created));
+    }
+    let recorded = state
+        .store
+        .record_payment(&order_id, entry, Some(key))
+        .await?;
+    Ok(recorded.created)
+}
+
+/// The provider's name in messages.
+pub(crate) fn provider_name(method: Method) -> &'static str {
+    match method {
+        Method::Stripe => "Stripe",
+        Method::WechatPay => "WeChat Pay",
+        _ => "payments",
+    }
+}
+
+/// How long after a checkout started a payment still pending is asked of its provider
+/// (its notification is late by then).
+pub(crate) const QUERY_AFTER_SECONDS: i64 = 20;
+
+/// [`read_payment_summary`] for the diner's status: a payment still pending
+/// [`QUERY_AFTER_SECONDS`] after its checkout started is asked of the provider (at most
+/// once per [`crate::payments::QUERY_INTERVAL`] per order), and what it says is applied
+/// exactly like its notification would be. A provider that cannot answer changes nothing.
+pub(crate) async fn read_payment_summary_settled(
+    state: &AppState,
+    order: &Order,
+) -> Result<PaymentSummary, ApiError> {
+    let entries = state.store.payments(&order.id).await?;
+    let summary = payment_summary(state, order, &entries);
+    if summary.state != catalog::payment::PaymentState::Pending {
+        return Ok(summary);
+    }
+    let Some(providers) = state.payments.as_deref() else {
+        return Ok(summary);
+    };
+    let Some(started) = entries.iter().rev().find(|e| e.kind == EntryKind::Checkout) else {
+        return Ok(summary);
+    };
+    let late = state.now() - started.at >= chrono::Duration::seconds(QUERY_AFTER_SECONDS);
+    let Some(provider) = providers.provider(started.method) else {
+        return Ok(summary);
+    };
+    if !late || !providers.may_query(&order.id) {
+        return Ok(summary);
+    }
+    let query = PaymentQuery {
+        order_id: order.id.clone(),
+        checkout_reference: started.reference.clone(),
+    };
+    match provider.query(&query).await {
+        Ok(Some(event)) => match apply_event(state, event).await {
+            Ok(_) => read_payment_summary(state, order).await,
+            Err(error) => {
+                eprintln!(
+                    "carte functions: applying the {} query of order {}: {error}",
+                    provider_name(started.method),
+                    order.id
+                );
+                Ok(summary)
+            }
+        },
+        Ok(None) => Ok(summary),
+        Err(error) => {
+            eprintln!(
+                "carte functions: asking {} about order {}: {error}",
+                provider_name(started.method),
+                order.id
+            );
+            Ok(summary)
+        }
+    }
+}
+
+/// Who the history names when an order's unpaid hold ends.
+pub(crate) const HOLD_EXPIRED_BY: &str = "unpaid-hold";
+
+/// Cancels `order` when it had to be paid online first and its unpaid hold ended
+/// unpaid (`summary` says `expired`), which gives its coupon redemption and pickup
+/// place back; answers the order as it is now. An order staff already accepted, or a
+/// cancellation another request made first, is left as it is.
+pub(crate) async fn expire_if_unpaid(
+    state: &AppState,
+    order: Order,
+    summary: &PaymentSummary,
+) -> Result<Order, ApiError> {
+    if summary.state != catalog::payment::PaymentState::Expired
+        || order.status != crate::store::OrderStatus::Received
+    {
+        return Ok(order);
+    }
+    let cancelled = state
+        .store
+        .set_status(
+            &order.id,
+            crate::store::OrderStatus::Cancelled,
+            HOLD_EXPIRED_BY,
+            Some("not paid within the unpaid hold".to_owned()),
+            state.now(),
+        )
+        .await;
+    match cancelled {
+        Ok(order) => Ok(order),
+        Err(crate::store::StoreError::InvalidTransition { .. }) => {
+            Ok(state.store.get_order(&order.id).await?)
+        }
+        Err(error) => Err(error.into()),
+    }
+}
+
+/// The orders of a queue the kitchen works on, each with its payment summary. An order
+/// its location wants paid online first is held back while unpaid (it reaches the
+/// kitchen once paid), and cancelled when its unpaid hold ends (see
+/// [`expire_if_unpaid`]).
+pub(crate) async fn working_queue(
+    state: &AppState,
+    orders: Vec<Order>,
+) -> Result<Vec<(Order, PaymentSummary)>, ApiError> {
+    let catalog = state.catalog();
+    let now = state.now();
+    let mut working = Vec::with_capacity(orders.len());
+    for order in orders {
+        let payment = read_payment_summary(state, &order).await?;
+        let prepay = hold_of(&order, &catalog.site, now).is_some();
+        if prepay && order.status == crate::store::OrderStatus::Received {
+            use catalog::payment::PaymentState as P;
+            match payment.state {
+                P::Paid | P::PartiallyRefunded | P::Refunded => {}
+                P::Expired => {
+                    expire_if_unpaid(state, order, &payment).await?;
+                    continue;
+                }
+                _ => continue,
+            }
+        }
+        working.push((order, payment));
+    }
+    Ok(working)
 }

@@ -12,13 +12,14 @@ use crate::csv::{export_csv, ExportKind};
 use crate::state::AppState;
 use crate::store::Role;
 
-/// Orders, members (with consent) or redemptions as CSV.
+/// Orders, members (with consent), redemptions or payments (one row per ledger entry
+/// recorded in the period) as CSV.
 #[utoipa::path(
     get,
     path = "/api/exports/{file}",
     tag = "marketing",
     params(
-        ("file" = String, Path, description = "`orders.csv`, `members.csv` or `redemptions.csv`"),
+        ("file" = String, Path, description = "`orders.csv`, `members.csv`, `redemptions.csv` or `payments.csv`"),
         ("from" = Option<String>, Query, description = "First day (YYYY-MM-DD, site timezone)"),
         ("to" = Option<String>, Query, description = "Last day included"),
         ("location" = Option<String>, Query, description = "One location; default all"),

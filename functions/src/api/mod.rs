@@ -17,6 +17,7 @@ pub mod limits;
 pub(crate) mod members;
 pub mod openapi;
 pub(crate) mod orders;
+pub(crate) mod pay;
 pub(crate) mod payments;
 pub mod problem;
 pub(crate) mod quote;
@@ -79,6 +80,7 @@ fn staff_routes() -> Router<AppState> {
 
 fn payments_routes() -> Router<AppState> {
     Router::new()
+        .route("/api/payments/checkout", post(pay::start_checkout))
         .route(
             "/api/payments/stripe/webhook",
             post(payments::stripe_webhook),
@@ -91,6 +93,7 @@ fn marketing_routes() -> Router<AppState> {
         .route("/api/visits", post(visits::record))
         .route("/api/reports/campaigns", get(reports::campaigns))
         .route("/api/reports/sales", get(reports::sales))
+        .route("/api/reports/settlement", get(reports::settlement))
         .route("/api/exports/{file}", get(exports::export))
 }
 
@@ -134,8 +137,8 @@ pub fn marketing_router(state: AppState) -> Router {
     finish(marketing_routes(), state)
 }
 
-/// The payments function: the providers' notifications (Stripe's webhook, WeChat
-/// Pay's notify URL). Not deployed yet: no binary or template resource serves it.
+/// The payments function: the diner's online checkout and the providers'
+/// notifications (Stripe's webhook, WeChat Pay's notify URL).
 pub fn payments_router(state: AppState) -> Router {
     finish(payments_routes(), state)
 }

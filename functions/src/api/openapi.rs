@@ -6,7 +6,7 @@ use utoipa::openapi::security::{ApiKey, ApiKeyValue, HttpAuthScheme, HttpBuilder
 use utoipa::{Modify, OpenApi};
 
 use crate::api::{
-    auth, checkout, events, exports, health, members, orders, payments, problem, quote,
+    auth, checkout, events, exports, health, members, orders, pay, payments, problem, quote,
     redemptions, reports, session, staff, visits,
 };
 use crate::store;
@@ -51,6 +51,7 @@ impl Modify for ApiKeyScheme {
         members::sign_up,
         staff::queue,
         staff::set_status,
+        pay::start_checkout,
         payments::take_payment,
         payments::refund,
         payments::stripe_webhook,
@@ -69,6 +70,7 @@ impl Modify for ApiKeyScheme {
         visits::record,
         reports::campaigns,
         reports::sales,
+        reports::settlement,
         exports::export,
         health::health,
         openapi_json,
@@ -88,7 +90,7 @@ impl Modify for ApiKeyScheme {
         (name = "orders", description = "Placing orders and following them"),
         (name = "members", description = "Member sign-up"),
         (name = "staff", description = "The counter and kitchen (API key, role staff)"),
-        (name = "payments", description = "Payment providers' notifications (verified by signature, no API key)"),
+        (name = "payments", description = "Paying online (the order's token) and the providers' notifications (verified by signature, no API key)"),
         (name = "marketing", description = "Visits, campaign and sales reports, CSV exports (role marketer)"),
         (name = "meta", description = "Health and this document"),
     )

@@ -9,7 +9,9 @@ use catalog::{Cart, Fulfilment, Quote};
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 
-use crate::api::checkout::{place, read_payment_summary, PaymentSummary, PlaceInput};
+use crate::api::checkout::{
+    expire_if_unpaid, place, read_payment_summary_settled, PaymentSummary, PlaceInput,
+};
 use crate::api::limits;
 use crate::api::problem::{ApiError, ProblemDoc};
 use crate::keys;
@@ -205,7 +207,8 @@ pub async fn order_status(
     if !keys::token_matches(&token, &order.token_hash) {
         return Err(ApiError::NotFound);
     }
-    let payment = read_payment_summary(&state, &order).await?;
+    let payment = read_payment_summary_settled(&state, &order).await?;
+    let order = expire_if_unpaid(&state, order, &payment).await?;
     let accept = headers.get(header::ACCEPT).and_then(|v| v.to_str().ok());
     if pages::prefers_html(accept) {
         let catalog = state.catalog();

@@ -28,7 +28,7 @@ use crate::api::auth::{self, Access};
 use crate::api::checkout::{self, PaymentSummary};
 use crate::api::limits;
 use crate::api::problem::{self, ApiError, FieldError, ProblemDoc};
-use crate::payments::{EventKind, Provider, ProviderEvent, Providers};
+use crate::payments::{Provider, Providers, RefundStatus};
 use crate::state::AppState;
 use crate::store::{Role, StoreError};
 
@@ -62,7 +62,8 @@ pub struct TenderRequest {
 pub struct RefundRequest {
     /// At most what was paid and not yet refunded, in minor units.
     pub amount: i64,
-    /// `cash`, `card_terminal` or `counter_qr`: how the money goes back.
+    /// `cash`, `card_terminal` or `counter_qr`: how the money goes back at the counter;
+    /// `stripe` or `wechat_pay`: through the provider that took the payment.
     pub method: String,
     /// Why; kept as the entry's reference.
     pub reason: String,
@@ -283,10 +284,12 @@ pub async fn take_payment(
     responses(
         (status = 201, description = "Recorded; the order's payment after it", body = PaymentRecorded),
         (status = 200, description = "A retry: the entry this key recorded before", body = PaymentRecorded),
+        (status = 202, description = "The provider accepted the refund and will confirm it (its notification records it)", body = RefundPending),
         (status = 400, description = "Malformed body or missing Idempotency-Key", body = ProblemDoc, content_type = "application/problem+json"),
         (status = 401, description = "No or unknown API key", body = ProblemDoc, content_type = "application/problem+json"),
         (status = 403, description = "Not a staff key, or a cross-site request", body = ProblemDoc, content_type = "application/problem+json"),
         (status = 404, description = "No such order", body = ProblemDoc, content_type = "application/problem+json"),
+        (status = 502, description = "`payment-provider-failed`: the provider refused the refund", body = ProblemDoc, content_type = "application/problem+json"),
         (status = 409, description = "`refund-refused`: more than was paid and not yet refunded", body = ProblemDoc, content_type = "application/problem+json"),
         (status = 422, description = "`validation-failed` (the field is named), `invalid-body` or `idempotency-conflict`", body = ProblemDoc, content_type = "application/problem+json"),
     )
@@ -304,7 +307,15 @@ pub async fn refund(
     let request: RefundRequest = limits::parse_json(&bytes)?;
     let mut errors = Vec::new();
     check_amount(&mut errors, "amount", request.amount);
-    let method = counter_method(&mut errors, &request.method);
+    let online = request
+        .method
+        .parse::<Method>()
+        .ok()
+        .filter(|m| m.is_online());
+    let method = match online {
+        Some(method) => Some(method),
+        None => counter_method(&mut errors, &request.method),
+    };
     if request.reason.trim().is_empty() {
         errors.push(FieldError::new("reason", "say why the money goes back"));
     }
@@ -315,6 +326,15 @@ pub async fn refund(
             "method", "missing",
         )]));
     };
+    if method.is_online() {
+        let refund = ProviderRefund {
+            method,
+            amount: request.amount,
+            reason: request.reason.trim().to_owned(),
+            by: caller.who(),
+        };
+        return provider_refund(&state, &headers, &id, refund).await;
+    }
     let entry = Entry {
         kind: EntryKind::Refund,
         method,
@@ -325,6 +345,174 @@ pub async fn refund(
         by: caller.who(),
     };
     record(&state, &headers, &id, entry, None).await
+}
+
+/// A refund to give back through the provider that took the payment.
+struct ProviderRefund {
+    method: Method,
+    amount: i64,
+    reason: String,
+    by: String,
+}
+
+/// A refund the provider accepted but has not finished: its notification records it.
+#[derive(Debug, Clone, Serialize, ToSchema)]
+pub struct RefundPending {
+    pub order_id: String,
+    /// The provider's refund id.
+    pub reference: String,
+    pub amount: i64,
+    /// The order's payment now (the refund is not in it yet).
+    pub payment: PaymentSummary,
+}
+
+/// Gives money back through Stripe or WeChat Pay: checked against the ledger first
+/// (never more than was paid and not yet refunded), asked of the provider with an id
+/// derived from the request's `Idempotency-Key` (so a retry is the same refund there
+/// too), and recorded under the same event key the provider's own notification of it
+/// carries, so the notification arriving later appends nothing. A refund the provider
+/// has not finished (202) is recorded by that notification.
+async fn provider_refund(
+    state: &AppState,
+    headers: &HeaderMap,
+    id: &str,
+    refund: ProviderRefund,
+) -> Result<Response, ApiError> {
+    let key = limits::idempotency_key(headers)?;
+    if id.len() > limits::MAX_ID {
+        return Err(ApiError::NotFound);
+    }
+    let providers = providers(state).ok_or(ApiError::PaymentsNotConfigured("payments"))?;
+    let provider = providers
+        .provider(refund.method)
+        .ok_or(ApiError::PaymentsNotConfigured(checkout::provider_name(
+            refund.method,
+        )))?;
+    let order = state.store.get_order(id).await?;
+    let entries = state.store.payments(&order.id).await?;
+    let currency = order.quote.currency.clone();
+    let charge = entries
+        .iter()
+        .rev()
+        .find(|e| e.kind == EntryKind::Charge && e.method == refund.method && e.reference.is_some())
+        .ok_or_else(|| {
+            ApiError::Validation(vec![FieldError::new(
+                "method",
+                format!(
+                    "this order has no {} payment to refund",
+                    refund.method.as_str()
+                ),
+            )])
+        })?;
+    catalog::payment::check_refund(
+        order.quote.total,
+        &currency,
+        &entries,
+        refund.amount,
+        &currency,
+    )
+    .map_err(|m| ApiError::Store(StoreError::RefundRefused(m)))?;
+    let payment_reference = charge.reference.clone().unwrap_or_default();
+    // WeChat Pay's `out_refund_no` takes at most 64 characters of [0-9A-Za-z_-|*@].
+    let refund_id = format!(
+        "rf{}",
+        &crate::keys::sha256_hex(format!("{}:{key}", order.id))[..40]
+    );
+    let accepted = provider
+        .refund(&crate::payments::RefundRequest {
+            order_id: order.id.clone(),
+            payment_reference: payment_reference.clone(),
+            refund_id,
+            amount: refund.amount,
+            payment_amount: charge.amount,
+            currency: currency.clone(),
+            reason: Some(refund.reason.clone()),
+        })
+        .await
+        .map_err(ApiError::Provider)?;
+    if accepted.status == RefundStatus::Pending {
+        let payment = checkout::read_payment_summary(state, &order).await?;
+        let body = RefundPending {
+            order_id: order.id,
+            reference: accepted.reference,
+            amount: accepted.amount,
+            payment,
+        };
+        return Ok((StatusCode::ACCEPTED, Json(body)).into_response());
+    }
+    // The entry's reference and event key are those the provider's notification of
+    // this refund yields (see `payments::ProviderEvent::idempotency_key`): Stripe's
+    // running total is counted per PaymentIntent, WeChat Pay's refunds by refund id.
+    let mut entry = Entry {
+        kind: EntryKind::Refund,
+        method: refund.method,
+        amount: accepted.amount,
+        currency,
+        reference: Some(accepted.reference.clone()),
+        at: state.now(),
+        by: refund.by,
+    };
+    let recorded = if refund.method == Method::Stripe {
+        // Stripe's `charge.refunded` reports the running total per PaymentIntent: record
+        // this refund as that total, under the key that event will carry, so whichever
+        // comes first appends it and the other appends nothing.
+        let held: i64 = entries
+            .iter()
+            .filter(|e| {
+                e.kind == EntryKind::Refund
+                    && e.method == Method::Stripe
+                    && e.reference.as_deref() == Some(payment_reference.as_str())
+            })
+            .map(|e| e.amount)
+            .sum();
+        let total = held + accepted.amount;
+        entry.amount = total;
+        entry.reference = Some(payment_reference.clone());
+        let key = format!("stripe:refunded:{payment_reference}:{total}");
+        match state
+            .store
+            .record_refund_total(&order.id, entry, key)
+            .await?
+        {
+            Some(recorded) => recorded,
+            None => {
+                // The webhook was first: it holds this refund already.
+                let payment = checkout::read_payment_summary(state, &order).await?;
+                let body = RefundPending {
+                    order_id: order.id,
+                    reference: accepted.reference,
+                    amount: accepted.amount,
+                    payment,
+                };
+                return Ok((StatusCode::OK, Json(body)).into_response());
+            }
+        }
+    } else {
+        // WeChat Pay's refund notification names the refund by its `refund_id`.
+        let key = format!("wechat_pay:refund:{}", accepted.reference);
+        state
+            .store
+            .record_payment(&order.id, entry, Some(key))
+            .await?
+    };
+    let payment = checkout::read_payment_summary(state, &order).await?;
+    let entry = recorded.entry;
+    let body = PaymentRecorded {
+        order_id: order.id,
+        entry: EntryView {
+            index: recorded.index,
+            kind: entry.kind,
+            method: entry.method,
+            amount: entry.amount,
+            currency: entry.currency,
+            reference: entry.reference,
+            at: entry.at,
+            by: entry.by,
+        },
+        change_due: None,
+        payment,
+    };
+    Ok((StatusCode::CREATED, Json(body)).into_response())
 }
 
 /// What a provider notification changed.
@@ -341,63 +529,6 @@ fn providers(state: &AppState) -> Option<&Providers> {
     state.payments.as_deref()
 }
 
-/// Appends what a verified event says to its order's ledger, once.
-async fn apply(
-    state: &AppState,
-    providers: &Providers,
-    event: ProviderEvent,
-) -> Result<bool, ApiError> {
-    // Without Carte's order id there is no ledger to write to: refused, so the provider
-    // delivers it again (and its dashboard shows it) rather than losing it.
-    let order_id = event.order_id.clone().ok_or(ApiError::NotFound)?;
-    if order_id.len() > limits::MAX_ID {
-        return Err(ApiError::NotFound);
-    }
-    let kind = match event.kind {
-        EventKind::Succeeded => EntryKind::Charge,
-        EventKind::Failed => EntryKind::Failure,
-        EventKind::Refunded { .. } => EntryKind::Refund,
-    };
-    let mut entry = Entry {
-        kind,
-        method: event.method,
-        amount: event.amount,
-        currency: event.currency.clone(),
-        reference: Some(event.reference.clone()),
-        at: state.now(),
-        by: event.method.as_str().to_owned(),
-    };
-    let key = event.idempotency_key();
-    if event.kind == (EventKind::Refunded { cumulative: true }) {
-        // `amount` is the running total refunded on the payment: append what the ledger
-        // does not hold yet, one event at a time.
-        let _one_at_a_time = providers.cumulative_refunds.lock().await;
-        let held: i64 = state
-            .store
-            .payments(&order_id)
-            .await?
-            .iter()
-            .filter(|e| e.kind == EntryKind::Refund && e.reference == entry.reference)
-            .map(|e| e.amount)
-            .sum();
-        let delta = event.amount - held;
-        if delta <= 0 {
-            return Ok(false);
-        }
-        entry.amount = delta;
-        let recorded = state
-            .store
-            .record_payment(&order_id, entry, Some(key))
-            .await?;
-        return Ok(recorded.created);
-    }
-    let recorded = state
-        .store
-        .record_payment(&order_id, entry, Some(key))
-        .await?;
-    Ok(recorded.created)
-}
-
 /// Verifies and applies one notification through `provider`.
 async fn notification(
     state: &AppState,
@@ -405,13 +536,13 @@ async fn notification(
     headers: &HeaderMap,
     body: Body,
 ) -> Result<NotificationApplied, ApiError> {
-    let providers = providers(state).ok_or(ApiError::PaymentsNotConfigured("payments"))?;
+    providers(state).ok_or(ApiError::PaymentsNotConfigured("payments"))?;
     let bytes = limits::read_body(body).await?;
     let event = provider
         .verify_notification(headers, &bytes, state.now())
         .map_err(ApiError::Notification)?;
     let recorded = match event {
-        Some(event) => apply(state, providers, event).await?,
+        Some(event) => checkout::apply_event(state, event).await?,
         None => false,
     };
     Ok(NotificationApplied {

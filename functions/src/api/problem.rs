@@ -99,6 +99,15 @@ pub enum ApiError {
     /// A provider notification that does not verify or cannot be read: nothing recorded.
     #[error(transparent)]
     Notification(PaymentError),
+    /// An online payment of an order with nothing left to pay.
+    #[error("the order is paid: nothing is due")]
+    AlreadyPaid,
+    /// A payment for an order that no longer takes one (named: its status, or `expired`).
+    #[error("the order is {0}: it takes no payment")]
+    OrderClosed(&'static str),
+    /// The payment provider refused a request or could not be reached.
+    #[error(transparent)]
+    Provider(PaymentError),
 }
 
 impl From<StoreError> for ApiError {
@@ -311,6 +320,29 @@ impl ApiError {
                 detail,
             ),
             ApiError::Notification(error) => notification_problem(error, detail),
+            ApiError::AlreadyPaid => {
+                Problem::new(S::CONFLICT, "already-paid", "Already paid", detail)
+            }
+            ApiError::OrderClosed(_) => Problem::new(
+                S::CONFLICT,
+                "order-closed",
+                "The order takes no payment",
+                detail,
+            ),
+            ApiError::Provider(error) => {
+                let status = match error {
+                    PaymentError::Unreachable(_) | PaymentError::Config { .. } => {
+                        S::SERVICE_UNAVAILABLE
+                    }
+                    _ => S::BAD_GATEWAY,
+                };
+                Problem::new(
+                    status,
+                    "payment-provider-failed",
+                    "The payment provider did not take the request",
+                    detail,
+                )
+            }
         }
     }
 }

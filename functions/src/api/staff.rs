@@ -205,12 +205,13 @@ pub async fn queue(
     };
     limits::finish(errors)?;
     let orders = state.store.queue(&location, &statuses, limit).await?;
-    let mut staff_orders = Vec::with_capacity(orders.len());
-    for order in orders {
-        staff_orders.push(StaffOrder::read(&state, order).await?);
-    }
+    // Orders to pay first wait out of the queue until paid (and expire after their hold).
+    let working = checkout::working_queue(&state, orders).await?;
     let queue = QueueResponse {
-        orders: staff_orders,
+        orders: working
+            .into_iter()
+            .map(|(order, payment)| StaffOrder::new(order, payment))
+            .collect(),
     };
     Ok(etagged(&headers, &queue, "private, no-cache"))
 }
@@ -523,6 +524,14 @@ pub async fn board(
             limits::MAX_QUEUE,
         )
         .await?;
+    let working = checkout::working_queue(&state, open).await?;
+    // Still to pay: a marker on the board, never an amount.
+    let unpaid_ids: std::collections::HashSet<&str> = working
+        .iter()
+        .filter(|(_, payment)| awaits_payment(payment.state))
+        .map(|(order, _)| order.id.as_str())
+        .collect();
+    let open: Vec<&Order> = working.iter().map(|(order, _)| order).collect();
     let since = state.now() - chrono::Duration::hours(BOARD_HOURS);
     // The board calls pickup numbers; dine-in orders are carried to their table.
     let recent = |o: &&Order| {
@@ -531,23 +540,24 @@ pub async fn board(
     };
     let mut ready: Vec<&Order> = open
         .iter()
+        .copied()
         .filter(recent)
         .filter(|o| o.status == Ready)
         .collect();
     ready.sort_by_key(|o| std::cmp::Reverse(o.times.ready));
     let mut preparing: Vec<&Order> = open
         .iter()
+        .copied()
         .filter(recent)
         .filter(|o| o.status != Ready)
         .collect();
     preparing.sort_by_key(|o| o.times.received);
-    let mut unpaid = Vec::new();
-    for order in ready.iter().chain(preparing.iter()) {
-        let payment = checkout::read_payment_summary(&state, order).await?;
-        if awaits_payment(payment.state) {
-            unpaid.push(order.number.clone());
-        }
-    }
+    let unpaid = ready
+        .iter()
+        .chain(preparing.iter())
+        .filter(|o| unpaid_ids.contains(o.id.as_str()))
+        .map(|o| o.number.clone())
+        .collect();
     let view = BoardView {
         location,
         preparing: preparing.iter().map(|o| o.number.clone()).collect(),

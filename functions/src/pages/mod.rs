@@ -5,6 +5,7 @@
 //! passes through [`escape`].
 
 pub(crate) mod order_form;
+pub(crate) mod pay;
 
 use std::fmt::Write;
 

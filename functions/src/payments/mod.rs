@@ -262,10 +262,8 @@ pub struct Providers {
     pub stripe: Option<Stripe>,
     /// WeChat Pay, when its `WECHATPAY_*` settings are set.
     pub wechat: Option<Wechat>,
-    /// Held while a cumulative refund (Stripe's `charge.refunded`) is turned into a
-    /// ledger entry: the delta against the ledger is read and appended by one event at
-    /// a time in this process.
-    pub cumulative_refunds: tokio::sync::Mutex<()>,
+    /// When each order's payment was last asked of its provider (see [`Providers::may_query`]).
+    queried: std::sync::Mutex<std::collections::HashMap<String, std::time::Instant>>,
 }
 
 impl std::fmt::Debug for Providers {
@@ -277,7 +275,38 @@ impl std::fmt::Debug for Providers {
     }
 }
 
+/// How often one order's payment is asked of its provider, at most, in one process.
+pub const QUERY_INTERVAL: std::time::Duration = std::time::Duration::from_secs(15);
+
 impl Providers {
+    /// The provider behind an online method, if it is set up.
+    pub fn provider(&self, method: Method) -> Option<&dyn Provider> {
+        match method {
+            Method::Stripe => self.stripe.as_ref().map(|p| p as &dyn Provider),
+            Method::WechatPay => self.wechat.as_ref().map(|p| p as &dyn Provider),
+            _ => None,
+        }
+    }
+
+    /// Whether order `order_id`'s payment may be asked of its provider now: at most once
+    /// per [`QUERY_INTERVAL`], however often the diner's status page asks.
+    pub fn may_query(&self, order_id: &str) -> bool {
+        let now = std::time::Instant::now();
+        let Ok(mut queried) = self.queried.lock() else {
+            return false;
+        };
+        if queried.len() > 10_000 {
+            queried.retain(|_, at| now.duration_since(*at) < QUERY_INTERVAL);
+        }
+        match queried.get(order_id) {
+            Some(at) if now.duration_since(*at) < QUERY_INTERVAL => false,
+            _ => {
+                queried.insert(order_id.to_owned(), now);
+                true
+            }
+        }
+    }
+
     /// The providers set up in the process environment; `None` when none is.
     pub fn from_env() -> Option<Providers> {
         Providers::from_lookup(&|name| std::env::var(name).ok())
@@ -319,7 +348,7 @@ impl Providers {
         (stripe.is_some() || wechat.is_some()).then(|| Providers {
             stripe,
             wechat,
-            cumulative_refunds: tokio::sync::Mutex::new(()),
+            queried: Default::default(),
         })
     }
 }

@@ -1559,6 +1559,191 @@ where
     assert_eq!(summary.state, PaymentState::PartiallyRefunded);
 }
 
+/// A cancelled order gives its coupon redemption back (budget count and money, the
+/// member's allowance, the single-use code) and its pickup place; the order keeps its
+/// coupon as placed, and cancelling again changes nothing.
+pub async fn cancelling_returns_the_redemption<F, Fut>(make: F)
+where
+    F: Fn() -> Fut,
+    Fut: Future<Output = DynStore>,
+{
+    let store = make().await;
+    let mut new_member = sample_member("+8613800138111");
+    new_member.welcome = Some(IssuedCode {
+        code: "WELCOME-RRRR".into(),
+        coupon: "WELCOME".into(),
+        member_id: new_member.id.clone(),
+        used_by: None,
+        channel: None,
+    });
+    let member = store.sign_up(new_member).await.expect("member").member.id;
+    let slot = SlotClaim {
+        start: at(90),
+        capacity: 1,
+    };
+    // Each refusal below is one limit at a time: with several failing at once, the
+    // backends may name any of them.
+    let budgeted = |key: &str, slot: Option<SlotClaim>| {
+        let mut order = sample_order("alpha", key);
+        order.member_id = Some(member.clone());
+        // The member's count is kept for every redemption (limited or not): it is the
+        // allowance a `per_member` coupon checks.
+        order.redemption = Some(RedemptionClaim {
+            budget_amount: Some(500),
+            ..claim("ONCE", Some(1), None)
+        });
+        order.slot = slot;
+        order
+    };
+    let first = store
+        .place_order(budgeted("ret1", Some(slot)))
+        .await
+        .expect("first")
+        .order;
+    assert_eq!(store.redemption_count("ONCE").await.expect("count"), 1);
+    assert_eq!(
+        store.place_order(budgeted("ret2", None)).await.err(),
+        Some(StoreError::BudgetExhausted)
+    );
+    let mut coded = sample_order("alpha", "ret-code1");
+    coded.member_id = Some(member.clone());
+    coded.redemption = Some(RedemptionClaim {
+        issued_code: Some("WELCOME-RRRR".into()),
+        ..claim("WELCOME", None, None)
+    });
+    let coded = store.place_order(coded).await.expect("code").order;
+
+    for id in [&first.id, &coded.id] {
+        let cancelled = store
+            .set_status(
+                id,
+                OrderStatus::Cancelled,
+                "counter",
+                Some("no-show".into()),
+                at(2),
+            )
+            .await
+            .expect("cancel");
+        assert_eq!(cancelled.status, OrderStatus::Cancelled);
+    }
+    assert_eq!(store.redemption_count("ONCE").await.expect("count"), 0);
+    assert_eq!(
+        store
+            .member_redemption_count("ONCE", &member)
+            .await
+            .expect("member count"),
+        0
+    );
+    let totals = store.coupon_totals().await.expect("totals");
+    let once = totals.iter().find(|t| t.coupon == "ONCE");
+    assert!(
+        once.is_none_or(|t| t.redemptions == 0 && t.discount == 0),
+        "{once:?}"
+    );
+    let code = store
+        .find_issued_code("WELCOME-RRRR")
+        .await
+        .expect("find")
+        .expect("issued");
+    assert_eq!(code.used_by, None, "the code is free again");
+    let kept = store.get_order(&first.id).await.expect("order");
+    assert_eq!(
+        kept.coupon.as_deref(),
+        Some("ONCE"),
+        "the order keeps its coupon"
+    );
+    assert_eq!(
+        store
+            .set_status(&first.id, OrderStatus::Cancelled, "counter", None, at(3))
+            .await
+            .err(),
+        Some(StoreError::InvalidTransition {
+            from: OrderStatus::Cancelled,
+            to: OrderStatus::Cancelled
+        })
+    );
+
+    // Budget, allowance, code and slot place are all there to take again, once.
+    store
+        .place_order(budgeted("ret3", Some(slot)))
+        .await
+        .expect("budget back");
+    assert_eq!(
+        store.place_order(budgeted("ret4", None)).await.err(),
+        Some(StoreError::BudgetExhausted)
+    );
+    let mut again = sample_order("alpha", "ret-code2");
+    again.member_id = Some(member.clone());
+    again.redemption = Some(RedemptionClaim {
+        issued_code: Some("WELCOME-RRRR".into()),
+        ..claim("WELCOME", None, None)
+    });
+    store.place_order(again).await.expect("code back");
+    assert_eq!(store.redemption_count("ONCE").await.expect("count"), 1);
+}
+
+/// Running refund totals (Stripe's `charge.refunded`) append only what the ledger
+/// does not hold, whatever order they arrive in and however often, also when racing.
+pub async fn refund_totals_append_the_difference<F, Fut>(make: F)
+where
+    F: Fn() -> Fut,
+    Fut: Future<Output = DynStore>,
+{
+    let store = make().await;
+    let id = order_of(&store, "totals", 3200).await;
+    store
+        .record_payment(
+            &id,
+            charge_of(3200, "CNY"),
+            Some("stripe:succeeded:pi_3Pabc".into()),
+        )
+        .await
+        .expect("charge");
+    let total_of = |amount: Minor| Entry {
+        kind: EntryKind::Refund,
+        ..charge_of(amount, "CNY")
+    };
+    let key = |amount: Minor| format!("stripe:refunded:pi_3Pabc:{amount}");
+    // 20 deliveries of the totals 500, 1200 and 2000 at once, in any order.
+    let mut racing = Vec::new();
+    for round in 0..20 {
+        let amount = [500, 1200, 2000][round % 3];
+        let store = store.clone();
+        let id = id.clone();
+        let total = total_of(amount);
+        let key = key(amount);
+        racing.push(tokio::spawn(async move {
+            store.record_refund_total(&id, total, key).await
+        }));
+    }
+    for task in racing {
+        task.await
+            .expect("task")
+            .expect("recorded or nothing to add");
+    }
+    let (entries, summary) = summary_of(&store, &id).await;
+    assert_eq!(summary.refunded, 2000, "{entries:?}");
+    assert_eq!(summary.state, PaymentState::PartiallyRefunded);
+    // An older total, delivered late, adds nothing; the full total adds the rest.
+    assert!(store
+        .record_refund_total(&id, total_of(500), key(500))
+        .await
+        .expect("late")
+        .is_none_or(|r| !r.created));
+    let last = store
+        .record_refund_total(&id, total_of(3200), key(3200))
+        .await
+        .expect("full")
+        .expect("appended");
+    assert!(last.created);
+    assert_eq!(last.entry.amount, 1200);
+    let (_, summary) = summary_of(&store, &id).await;
+    assert_eq!(
+        (summary.refunded, summary.state),
+        (3200, PaymentState::Refunded)
+    );
+}
+
 /// Generates the whole conformance and concurrency suite as `#[tokio::test]`s for
 /// one backend, so every backend runs the identical list. `$fixture` makes a fresh
 /// server or folder; its `open()` (async) returns a fresh store on it.
@@ -1571,7 +1756,8 @@ macro_rules! conformance_suite {
             counter_redemptions, marketing_figures, sessions, payment_ledger,
             payment_notifications_apply_once, refunds_never_exceed_what_was_paid,
             a_mismatched_charge_is_recorded_but_not_paid,
-            a_refund_racing_a_late_notification_stays_consistent);
+            a_refund_racing_a_late_notification_stays_consistent,
+            cancelling_returns_the_redemption, refund_totals_append_the_difference);
 
         #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
         async fn a_thousand_orders_on_a_budget_of_a_hundred_redeem_a_hundred() {

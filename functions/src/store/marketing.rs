@@ -218,3 +218,36 @@ pub struct RedemptionExport {
     pub amount: Minor,
     pub discount: Minor,
 }
+
+/// Which orders' payment ledgers a read of [`Store::payment_rows`](super::Store::payment_rows)
+/// covers.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum LedgerWindow {
+    /// Orders placed in the range: the money of the orders a report counts.
+    Placed,
+    /// Orders with at least one entry recorded (`at`) in the range: a day's takings,
+    /// whenever the orders were placed.
+    Recorded,
+}
+
+/// One entry of an order's payment ledger with the order it belongs to, for reports,
+/// settlement and CSV export. A read returns whole ledgers, so each order's entries can
+/// be judged with [`catalog::payment::summarize`].
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct PaymentRow {
+    pub order_id: String,
+    pub number: String,
+    pub location: String,
+    /// The order's status now (`cancelled` included).
+    pub status: String,
+    pub placed_at: DateTime<Utc>,
+    /// What the order costs, minor units of `order_currency`.
+    pub total: Minor,
+    pub order_currency: String,
+    pub campaign: Option<String>,
+    pub channel: Option<String>,
+    /// The entry's position in the ledger (0-based, append order).
+    pub seq: usize,
+    pub entry: catalog::payment::Entry,
+}

@@ -183,8 +183,8 @@ pub struct Touches {
 }
 
 pub use marketing::{
-    BatchCode, CampaignRow, CounterRedemption, CouponTotal, DishRow, HourRow, MemberExport,
-    OrderExport, RedemptionExport, ReportRange, Visit,
+    BatchCode, CampaignRow, CounterRedemption, CouponTotal, DishRow, HourRow, LedgerWindow,
+    MemberExport, OrderExport, PaymentRow, RedemptionExport, ReportRange, Visit,
 };
 pub use payments::Recorded;
 
@@ -613,8 +613,36 @@ pub trait Store: Send + Sync {
         event_key: Option<String>,
     ) -> Result<Recorded, StoreError>;
 
+    /// Appends the part of a running refund total that the ledger does not hold yet.
+    ///
+    /// `total` is a refund entry whose amount is everything refunded so far on the
+    /// payment named by its `reference` (Stripe's `charge.refunded` carries only that).
+    /// In one transaction with the ledger it is judged against, the store subtracts the
+    /// refunds the ledger holds for that method and reference and appends the rest as
+    /// with [`Store::record_payment`], under `event_key`; `Ok(None)` when nothing is left
+    /// to append (an older total delivered late, or this one applied before by another
+    /// key). Racing totals of one payment thus never add up to more than the largest.
+    async fn record_refund_total(
+        &self,
+        order_id: &str,
+        total: Entry,
+        event_key: String,
+    ) -> Result<Option<Recorded>, StoreError>;
+
     /// The ledger of order `order_id`, in append order, for
     /// [`catalog::payment::summarize`] and [`catalog::payment::state`]. `NotFound`
     /// when there is no such order.
     async fn payments(&self, order_id: &str) -> Result<Vec<Entry>, StoreError>;
+
+    // --- Payments in reports
+
+    /// Every entry of the payment ledgers of the orders `window` picks in `range` (at its
+    /// location, if any): orders placed in it, or orders with an entry recorded in it.
+    /// Whole ledgers either way (entries outside the range included), ordered by the
+    /// order's `placed_at` and id, then by `seq`.
+    async fn payment_rows(
+        &self,
+        range: &ReportRange,
+        window: LedgerWindow,
+    ) -> Result<Vec<PaymentRow>, StoreError>;
 }

@@ -36,6 +36,27 @@ pub struct Recorded {
     pub created: bool,
 }
 
+/// What a running refund total adds to a ledger: `total` is a refund entry whose
+/// amount is everything refunded so far on the payment `total.reference` (Stripe's
+/// `charge.refunded`); the entry to append carries the part the ledger does not hold
+/// yet, `None` when it holds that much already (an older total delivered late).
+pub(crate) fn refund_delta(total: &Entry, entries: &[Entry]) -> Option<Entry> {
+    let held: i64 = entries
+        .iter()
+        .filter(|e| {
+            e.kind == EntryKind::Refund
+                && e.method == total.method
+                && e.reference == total.reference
+        })
+        .map(|e| e.amount)
+        .fold(0i64, i64::saturating_add);
+    let delta = total.amount.saturating_sub(held);
+    (delta > 0).then(|| Entry {
+        amount: delta,
+        ..total.clone()
+    })
+}
+
 /// The ledger name of an entry kind (`charge`, `refund`, `checkout`, `failure`).
 pub(crate) fn kind_name(kind: EntryKind) -> &'static str {
     match kind {

@@ -100,7 +100,7 @@ function orderStatus() {
     payProblem(t('opening_payment'));
     const surface = method === 'wechat_pay' && !matchMedia('(pointer: coarse)').matches ? 'qr_code' : 'mobile_browser';
     try {
-      const r = await api('/api/payments/checkout', { order_id: id, token, method, surface });
+      const r = await api('/api/payments/checkout', { order_id: id, token, method, surface, lang });
       const next = r.ok && r.data.next;
       if (next?.action === 'redirect' && /^https?:/i.test(next.url)) { location.assign(next.url); return; }
       if (next?.action === 'qr_code' && next.url) {

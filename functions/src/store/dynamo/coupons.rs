@@ -23,6 +23,10 @@ use crate::store::{RedemptionClaim, StoreError};
 /// Above this many remembered full shards the memory is cleared (it is only a shortcut).
 const EXHAUSTED_MEMORY: usize = 10_000;
 
+/// How long a shard seen full is skipped without asking. A cancelled order gives its
+/// place back (in any process), so "full" is only trusted this long.
+pub(super) const EXHAUSTED_FOR: std::time::Duration = std::time::Duration::from_secs(5);
+
 /// One budget counter an order may take a place in.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub(super) struct Shard {
@@ -95,9 +99,9 @@ pub(super) fn plan(store: &DynamoStore, claim: Option<&RedemptionClaim>) -> Plan
             let room = shard.limit.is_none_or(|limit| limit > 0)
                 && shard.amount_limit.is_none_or(|cap| claim.discount <= cap);
             let full = match (&known_full, shard.limit) {
-                (Some(full), Some(limit)) => {
-                    full.contains(&(claim.coupon.clone(), shard.index, limit))
-                }
+                (Some(full), Some(limit)) => full
+                    .get(&(claim.coupon.clone(), shard.index, limit))
+                    .is_some_and(|seen| seen.elapsed() < EXHAUSTED_FOR),
                 _ => false,
             };
             room && !full
@@ -121,7 +125,17 @@ pub(super) fn mark_exhausted(store: &DynamoStore, coupon: &str, shard: Shard) {
         if full.len() >= EXHAUSTED_MEMORY {
             full.clear();
         }
-        full.insert((coupon.to_owned(), shard.index, limit));
+        full.insert(
+            (coupon.to_owned(), shard.index, limit),
+            std::time::Instant::now(),
+        );
+    }
+}
+
+/// Forgets every shard of `coupon` seen full: a redemption of it was given back.
+pub(super) fn forget_exhausted(store: &DynamoStore, coupon: &str) {
+    if let Ok(mut full) = store.exhausted.lock() {
+        full.retain(|(c, _, _), _| c != coupon);
     }
 }
 

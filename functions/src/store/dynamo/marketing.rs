@@ -454,21 +454,21 @@ async fn directory(
 }
 
 /// `BETWEEN` bounds of `<ts>#<id>` sort keys for instants in `[start, end)`.
-fn instants(range: &ReportRange) -> (String, String) {
+pub(super) fn instants(range: &ReportRange) -> (String, String) {
     (ts(range.start), ts(range.end))
 }
 
 /// One order, as reports read it.
-struct OrderRow {
-    id: String,
-    number: Option<String>,
-    location: String,
-    status: String,
-    placed_at: String,
-    total: Minor,
+pub(super) struct OrderRow {
+    pub(super) id: String,
+    pub(super) number: Option<String>,
+    pub(super) location: String,
+    pub(super) status: String,
+    pub(super) placed_at: String,
+    pub(super) total: Minor,
     member_id: Option<String>,
-    campaign: Option<String>,
-    channel: Option<String>,
+    pub(super) campaign: Option<String>,
+    pub(super) channel: Option<String>,
     coupon: Option<String>,
     cart: Value,
     quote: Value,
@@ -488,7 +488,7 @@ fn json_value(item: &Item, name: &str) -> Result<Value, StoreError> {
     }
 }
 
-fn order_row(item: &Item) -> Result<OrderRow, StoreError> {
+pub(super) fn order_row(item: &Item) -> Result<OrderRow, StoreError> {
     Ok(OrderRow {
         id: text(item, "id")?,
         number: opt_text(item, "number"),
@@ -507,7 +507,7 @@ fn order_row(item: &Item) -> Result<OrderRow, StoreError> {
 }
 
 /// Every location that has orders (from the number counters' directory).
-async fn locations(store: &DynamoStore) -> Result<BTreeSet<String>, StoreError> {
+pub(super) async fn locations(store: &DynamoStore) -> Result<BTreeSet<String>, StoreError> {
     let entries = index_items(
         store,
         schema::GSI3,
@@ -524,7 +524,10 @@ async fn locations(store: &DynamoStore) -> Result<BTreeSet<String>, StoreError> 
 }
 
 /// Orders placed in `range` (every status), oldest first (ties by id).
-async fn orders_in(store: &DynamoStore, range: &ReportRange) -> Result<Vec<OrderRow>, StoreError> {
+pub(super) async fn orders_in(
+    store: &DynamoStore,
+    range: &ReportRange,
+) -> Result<Vec<OrderRow>, StoreError> {
     let places = match &range.location {
         Some(location) => BTreeSet::from([location.clone()]),
         None => locations(store).await?,

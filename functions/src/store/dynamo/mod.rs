@@ -33,7 +33,7 @@ pub mod schema;
 mod sessions;
 mod staff;
 
-use std::collections::HashSet;
+use std::collections::HashMap;
 use std::sync::Mutex;
 use std::time::Duration;
 
@@ -47,8 +47,8 @@ use catalog::SoldOut;
 use chrono::{DateTime, Utc};
 
 use super::{
-    ApiKey, IssuedCode, Member, MemberKey, NewMember, NewOrder, Order, OrderStatus, Placed,
-    Recorded, SignedUp, SoldOutItem, Store, StoreError,
+    ApiKey, IssuedCode, LedgerWindow, Member, MemberKey, NewMember, NewOrder, Order, OrderStatus,
+    PaymentRow, Placed, Recorded, ReportRange, SignedUp, SoldOutItem, Store, StoreError,
 };
 
 /// The most budget shards a coupon may be spread over.
@@ -69,10 +69,10 @@ pub struct DynamoStore {
     table: String,
     coupon_shards: u32,
     idempotency_ttl: Duration,
-    /// Budget shards seen full, as `(coupon, shard, shard budget)`: a counter
-    /// never goes down, so a shard once full stays full for that budget, and
-    /// later orders skip it instead of paying a cancelled transaction.
-    exhausted: Mutex<HashSet<(String, u32, u32)>>,
+    /// Budget shards seen full, as `(coupon, shard, shard budget)`, and when: later
+    /// orders skip such a shard for a few seconds instead of paying a cancelled
+    /// transaction (a cancelled order may give a place back, so not for longer).
+    exhausted: Mutex<HashMap<(String, u32, u32), std::time::Instant>>,
     /// Bounds the operations in flight: a burst waits here, as parked tasks,
     /// instead of opening a connection per request and timing out in a queue.
     in_flight: Semaphore,
@@ -86,7 +86,7 @@ impl DynamoStore {
             table: table.into(),
             coupon_shards: 1,
             idempotency_ttl: DEFAULT_IDEMPOTENCY_TTL,
-            exhausted: Mutex::new(HashSet::new()),
+            exhausted: Mutex::new(HashMap::new()),
             in_flight: Semaphore::new(DEFAULT_MAX_IN_FLIGHT),
         }
     }
@@ -373,9 +373,30 @@ impl Store for DynamoStore {
         payments::record(self, order_id, entry, event_key).await
     }
 
+    async fn record_refund_total(
+        &self,
+        order_id: &str,
+        total: Entry,
+        event_key: String,
+    ) -> Result<Option<Recorded>, StoreError> {
+        let _turn = self.turn().await?;
+        payments::record_total(self, order_id, total, event_key).await
+    }
+
     async fn payments(&self, order_id: &str) -> Result<Vec<Entry>, StoreError> {
         let _turn = self.turn().await?;
         payments::payments(self, order_id).await
+    }
+
+    // --- Payments in reports
+
+    async fn payment_rows(
+        &self,
+        range: &ReportRange,
+        window: LedgerWindow,
+    ) -> Result<Vec<PaymentRow>, StoreError> {
+        let _turn = self.turn().await?;
+        payments::payment_rows(self, range, window).await
     }
 }
 

@@ -34,8 +34,8 @@ use std::collections::HashSet;
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
 use aws_sdk_dynamodb::types::{
-    CancellationReason, ConditionCheck, Put, ReturnValue, ReturnValuesOnConditionCheckFailure,
-    TransactWriteItem, Update,
+    CancellationReason, ConditionCheck, Delete, Put, ReturnValue,
+    ReturnValuesOnConditionCheckFailure, TransactWriteItem, Update,
 };
 use chrono::{DateTime, NaiveDate, Utc};
 
@@ -83,6 +83,12 @@ impl Transaction {
     fn update(&mut self, guard: Guard, update: Update) {
         self.items
             .push(TransactWriteItem::builder().update(update).build());
+        self.guards.push(guard);
+    }
+
+    fn delete(&mut self, guard: Guard, delete: Delete) {
+        self.items
+            .push(TransactWriteItem::builder().delete(delete).build());
         self.guards.push(guard);
     }
 
@@ -777,7 +783,17 @@ pub(super) async fn set_status(
                     .map_err(build)?,
             );
         }
+        let mut returned = None;
+        if to == OrderStatus::Cancelled {
+            if let Some(redemption) = store.get(schema::redemption(id)).await? {
+                returned = Some(text(&redemption, "coupon")?.to_owned());
+                return_redemption(store, &mut tx, id, redemption, at)?;
+            }
+        }
         let Some(reasons) = store.transact(tx.items).await? else {
+            if let Some(coupon) = returned {
+                coupons::forget_exhausted(store, &coupon);
+            }
             return Ok(order);
         };
         // Changed under us (condition) or contended: read again and retry.
@@ -786,6 +802,93 @@ pub(super) async fn set_status(
         }
     }
     Err(still_contended("changing an order's status"))
+}
+
+/// Adds to `tx` what gives a cancelled order's coupon redemption back: its budget
+/// shard counts it no more (`ADD used -1, given -discount`), nor the member's counter,
+/// its single-use code is free again, and the redemption item moves to
+/// `ORDER#<id>` / `REDEMPTION_RETURNED` (off the report indexes, with `returned_at`).
+/// The order keeps its coupon and discount as placed.
+fn return_redemption(
+    store: &DynamoStore,
+    tx: &mut Transaction,
+    order_id: &str,
+    redemption: Item,
+    at: DateTime<Utc>,
+) -> Result<(), StoreError> {
+    let coupon = text(&redemption, "coupon")?.to_owned();
+    let discount: i64 = opt_number(&redemption, "discount")?.unwrap_or(0);
+    let shard: u32 = opt_number(&redemption, "shard")?.unwrap_or(0);
+    let member = opt_text(&redemption, "member_id");
+    let code = opt_text(&redemption, "issued_code");
+
+    let mut returned = redemption.clone();
+    for index_key in ["gsi1pk", "gsi1sk", "gsi2pk", "gsi2sk"] {
+        returned.remove(index_key);
+    }
+    returned.extend(schema::returned_redemption(order_id));
+    returned.insert("returned_at".into(), s(ts(at)));
+    tx.put(
+        Guard::Order,
+        Put::builder()
+            .table_name(&store.table)
+            .set_item(Some(returned))
+            .build()
+            .map_err(build)?,
+    );
+    tx.delete(
+        Guard::Order,
+        Delete::builder()
+            .table_name(&store.table)
+            .set_key(Some(schema::redemption(order_id)))
+            .condition_expression("attribute_exists(#pk)")
+            .expression_attribute_names("#pk", PK)
+            .build()
+            .map_err(build)?,
+    );
+    tx.update(
+        Guard::Budget,
+        Update::builder()
+            .table_name(&store.table)
+            .set_key(Some(schema::coupon_shard(&coupon, shard)))
+            .update_expression("ADD #used :minus_one, #given :minus_discount")
+            .expression_attribute_names("#used", "used")
+            .expression_attribute_names("#given", "given")
+            .expression_attribute_values(":minus_one", n(-1))
+            .expression_attribute_values(":minus_discount", n(-discount))
+            .build()
+            .map_err(build)?,
+    );
+    if let Some(member) = &member {
+        tx.update(
+            Guard::PerMember,
+            Update::builder()
+                .table_name(&store.table)
+                .set_key(Some(schema::member_counter(&coupon, member)))
+                .update_expression("ADD #used :minus_one")
+                .expression_attribute_names("#used", "used")
+                .expression_attribute_values(":minus_one", n(-1))
+                .build()
+                .map_err(build)?,
+        );
+    }
+    if let Some(code) = &code {
+        tx.update(
+            Guard::Code,
+            Update::builder()
+                .table_name(&store.table)
+                .set_key(Some(schema::issued_code(code)))
+                .update_expression("REMOVE #used_by, #used_at, #used_via")
+                .condition_expression("#used_by = :order")
+                .expression_attribute_names("#used_by", "used_by")
+                .expression_attribute_names("#used_at", "used_at")
+                .expression_attribute_names("#used_via", "used_via")
+                .expression_attribute_values(":order", s(order_id))
+                .build()
+                .map_err(build)?,
+        );
+    }
+    Ok(())
 }
 
 /// Links an order to a member, if it has none yet.

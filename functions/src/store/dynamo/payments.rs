@@ -33,11 +33,15 @@ use catalog::Quote;
 
 use super::error::{back_off, build, contended, corrupt, failed, still_contended};
 use super::item::{json, n, opt_number, opt_text, parse_ts, put_opt, s, text, ts, Item};
+use std::collections::BTreeSet;
+
+use futures_util::{stream, StreamExt};
+
 use super::schema::{self, PK, SK};
-use super::DynamoStore;
+use super::{marketing, orders, DynamoStore};
 use crate::keys;
-use crate::store::payments::{as_stored, kind_name, parse_kind};
-use crate::store::{Recorded, StoreError};
+use crate::store::payments::{as_stored, kind_name, parse_kind, refund_delta};
+use crate::store::{LedgerWindow, PaymentRow, Recorded, ReportRange, StoreError};
 
 /// How many times an append is tried while other appends to the same order win
 /// the race (each loser reads the ledger again and judges anew).
@@ -57,12 +61,26 @@ enum Guard {
 
 /// An order's ledger as one consistent read found it.
 struct Ledger {
+    /// The order item.
+    order: Item,
     quote: Quote,
     entries: Vec<Entry>,
 }
 
-fn entry_item(order_id: &str, seq: usize, entry: &Entry, event_key: Option<&str>) -> Item {
+fn entry_item(
+    order_id: &str,
+    location: &str,
+    seq: usize,
+    entry: &Entry,
+    event_key: Option<&str>,
+) -> Item {
     let mut item = schema::payment_entry(order_id, seq);
+    // Listed per location by the time it was recorded, for a day's settlement.
+    item.insert("gsi1pk".into(), s(schema::paid_at(location)));
+    item.insert(
+        "gsi1sk".into(),
+        s(format!("{}#{order_id}#{seq:06}", ts(entry.at))),
+    );
     item.insert("order_id".into(), s(order_id));
     item.insert("seq".into(), n(seq));
     item.insert("kind".into(), s(kind_name(entry.kind)));
@@ -114,6 +132,7 @@ async fn read(store: &DynamoStore, order_id: &str) -> Result<Ledger, StoreError>
         if in_sequence && entries.len() == length {
             return Ok(Ledger {
                 quote: json(order, "quote")?,
+                order: order.clone(),
                 entries,
             });
         }
@@ -180,7 +199,14 @@ fn transaction(
         items.push(TransactWriteItem::builder().put(put).build());
         guards.push(Guard::EventKey);
     }
-    let put = store.put_if_new(entry_item(order_id, seen, entry, event_key.map(|(k, _)| k)))?;
+    let location = text(&ledger.order, "location")?;
+    let put = store.put_if_new(entry_item(
+        order_id,
+        &location,
+        seen,
+        entry,
+        event_key.map(|(k, _)| k),
+    ))?;
     items.push(TransactWriteItem::builder().put(put).build());
     guards.push(Guard::Ledger);
 
@@ -232,11 +258,50 @@ pub(super) async fn record(
     entry: Entry,
     event_key: Option<String>,
 ) -> Result<Recorded, StoreError> {
-    let entry = as_stored(entry);
+    append(store, order_id, entry, event_key, false)
+        .await?
+        .ok_or_else(|| corrupt("an entry judged to append nothing"))
+}
+
+/// Appends the part of a running refund total the ledger does not hold yet
+/// ([`refund_delta`]), judged against the same read of the ledger the append is
+/// guarded by: a concurrent append makes it read and judge again.
+pub(super) async fn record_total(
+    store: &DynamoStore,
+    order_id: &str,
+    total: Entry,
+    event_key: String,
+) -> Result<Option<Recorded>, StoreError> {
+    append(store, order_id, total, Some(event_key), true).await
+}
+
+/// Appends `entry` (with `cumulative`, the part of its running total not held yet).
+async fn append(
+    store: &DynamoStore,
+    order_id: &str,
+    entry: Entry,
+    event_key: Option<String>,
+    cumulative: bool,
+) -> Result<Option<Recorded>, StoreError> {
+    let given = as_stored(entry);
     let key_hash = event_key.as_deref().map(keys::sha256_hex);
     let key = event_key.as_deref().zip(key_hash.as_deref());
     for attempt in 1..=APPEND_ATTEMPTS {
         let ledger = read(store, order_id).await?;
+        let entry = if cumulative {
+            match refund_delta(&given, &ledger.entries) {
+                Some(delta) => delta,
+                None => {
+                    // Nothing left to append: a repeat of an applied key says so.
+                    return match &key_hash {
+                        Some(hash) => replay(store, order_id, hash, None).await,
+                        None => Ok(None),
+                    };
+                }
+            }
+        } else {
+            given.clone()
+        };
         if entry.kind == EntryKind::Refund {
             let quote = &ledger.quote;
             let checked = payment::check_refund(
@@ -250,7 +315,7 @@ pub(super) async fn record(
                 // A repeated delivery is answered, never refused.
                 if let Some(hash) = &key_hash {
                     if let Some(recorded) = replay(store, order_id, hash, None).await? {
-                        return Ok(recorded);
+                        return Ok(Some(recorded));
                     }
                 }
                 return Err(StoreError::RefundRefused(mismatch));
@@ -258,16 +323,17 @@ pub(super) async fn record(
         }
         let (items, guards) = transaction(store, order_id, &entry, key, &ledger)?;
         let Some(reasons) = store.transact(items).await? else {
-            return Ok(Recorded {
+            return Ok(Some(Recorded {
                 entry,
                 index: ledger.entries.len(),
                 created: true,
-            });
+            }));
         };
         let refused = |guard: Guard| failed(&guards, &reasons, guard);
         if let (Some(reason), Some(hash)) = (refused(Guard::EventKey), &key_hash) {
             return replay(store, order_id, hash, reason.item())
                 .await?
+                .map(Some)
                 .ok_or_else(|| corrupt("a payment key refused but not found"));
         }
         let moved = refused(Guard::Ledger).is_some();
@@ -288,4 +354,108 @@ pub(super) async fn payments(
     order_id: &str,
 ) -> Result<Vec<Entry>, StoreError> {
     Ok(read(store, order_id).await?.entries)
+}
+
+// --- Payments in reports -------------------------------------------------------
+
+/// How many ledgers a report reads at once.
+const LEDGER_READS: usize = 8;
+
+/// Whole ledgers of the orders `window` picks in `range`: see `docs/dynamodb.md`.
+///
+/// `Placed`: the orders placed in the range (by location on `gsi1`), then one strongly
+/// consistent `Query` of each order's partition. `Recorded`: the entries recorded in the
+/// range (`PAID#<location>` on `gsi1`), then the partition of each order they belong to.
+pub(super) async fn payment_rows(
+    store: &DynamoStore,
+    range: &ReportRange,
+    window: LedgerWindow,
+) -> Result<Vec<PaymentRow>, StoreError> {
+    let ids: Vec<String> = match window {
+        LedgerWindow::Placed => marketing::orders_in(store, range)
+            .await?
+            .into_iter()
+            .map(|o| o.id)
+            .collect(),
+        LedgerWindow::Recorded => {
+            let places = match &range.location {
+                Some(location) => BTreeSet::from([location.clone()]),
+                None => marketing::locations(store).await?,
+            };
+            let (start, end) = marketing::instants(range);
+            let mut ids = BTreeSet::new();
+            for location in places {
+                let entries = marketing::index_items(
+                    store,
+                    schema::GSI1,
+                    ("gsi1pk", "gsi1sk"),
+                    schema::paid_at(&location),
+                    Some((start.clone(), end.clone())),
+                )
+                .await?;
+                for item in &entries {
+                    let at = text(item, "at")?;
+                    if at >= start && at < end {
+                        ids.insert(text(item, "order_id")?);
+                    }
+                }
+            }
+            ids.into_iter().collect()
+        }
+    };
+    let ledgers: Vec<Result<Vec<PaymentRow>, StoreError>> = stream::iter(ids)
+        .map(|id| async move { rows_of(store, &id, range).await })
+        .buffered(LEDGER_READS)
+        .collect()
+        .await;
+    let mut rows = Vec::new();
+    for ledger in ledgers {
+        rows.extend(ledger?);
+    }
+    rows.sort_by(|a, b| (a.placed_at, &a.order_id, a.seq).cmp(&(b.placed_at, &b.order_id, b.seq)));
+    Ok(rows)
+}
+
+/// The ledger of one order as report rows (none without entries or at another location).
+async fn rows_of(
+    store: &DynamoStore,
+    order_id: &str,
+    range: &ReportRange,
+) -> Result<Vec<PaymentRow>, StoreError> {
+    let ledger = read(store, order_id).await?;
+    if ledger.entries.is_empty() {
+        return Ok(Vec::new());
+    }
+    let order = marketing::order_row(&ledger.order)?;
+    if range
+        .location
+        .as_ref()
+        .is_some_and(|l| *l != order.location)
+    {
+        return Ok(Vec::new());
+    }
+    let number = match order.number {
+        Some(number) => number,
+        // Committed but not numbered yet: reading it numbers it.
+        None => orders::get(store, order_id).await?.number,
+    };
+    let placed_at = parse_ts(&order.placed_at)?;
+    Ok(ledger
+        .entries
+        .into_iter()
+        .enumerate()
+        .map(|(seq, entry)| PaymentRow {
+            order_id: order.id.clone(),
+            number: number.clone(),
+            location: order.location.clone(),
+            status: order.status.clone(),
+            placed_at,
+            total: ledger.quote.total,
+            order_currency: ledger.quote.currency.clone(),
+            campaign: order.campaign.clone(),
+            channel: order.channel.clone(),
+            seq,
+            entry,
+        })
+        .collect())
 }

@@ -69,6 +69,11 @@ pub(super) fn redemption(order_id: &str) -> Item {
     key(format!("ORDER#{order_id}"), "REDEMPTION")
 }
 
+/// A cancelled order's redemption, given back to its coupon's budget.
+pub(super) fn returned_redemption(order_id: &str) -> Item {
+    key(format!("ORDER#{order_id}"), "REDEMPTION_RETURNED")
+}
+
 /// The partition of an order and everything kept under it (its redemption, its
 /// payment ledger).
 pub(super) fn order_partition(id: &str) -> String {
@@ -179,6 +184,12 @@ pub(super) const KEY_DIRECTORY_PK: &str = "KEYS";
 
 pub(super) fn api_key_entry(id: &str) -> Item {
     key(KEY_DIRECTORY_PK.to_owned(), format!("KEY#{id}"))
+}
+
+/// `gsi1pk` of a payment ledger entry: the order's location (`gsi1sk`:
+/// `<at>#<order id>#<seq>`), so a day's entries are one range read per location.
+pub(super) fn paid_at(location: &str) -> String {
+    format!("PAID#{location}")
 }
 
 /// `gsi1pk` of an order: its location.

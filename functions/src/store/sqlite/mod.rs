@@ -41,9 +41,9 @@ use tokio::sync::Mutex;
 
 use super::{
     ApiKey, BatchCode, CampaignRow, CounterRedemption, CouponTotal, DishRow, HourRow, IssuedCode,
-    Member, MemberExport, MemberKey, NewMember, NewOrder, NewSession, Order, OrderExport,
-    OrderStatus, Placed, Recorded, RedemptionExport, ReportRange, Session, SignedUp, SoldOutItem,
-    Store, StoreError, Visit,
+    LedgerWindow, Member, MemberExport, MemberKey, NewMember, NewOrder, NewSession, Order,
+    OrderExport, OrderStatus, PaymentRow, Placed, Recorded, RedemptionExport, ReportRange, Session,
+    SignedUp, SoldOutItem, Store, StoreError, Visit,
 };
 
 /// How many reader connections the store opens.
@@ -335,7 +335,26 @@ impl Store for SqliteStore {
         payments::record(self, order_id, entry, event_key).await
     }
 
+    async fn record_refund_total(
+        &self,
+        order_id: &str,
+        total: Entry,
+        event_key: String,
+    ) -> Result<Option<Recorded>, StoreError> {
+        payments::record_total(self, order_id, total, event_key).await
+    }
+
     async fn payments(&self, order_id: &str) -> Result<Vec<Entry>, StoreError> {
         payments::payments(self, order_id).await
+    }
+
+    // --- Payments in reports
+
+    async fn payment_rows(
+        &self,
+        range: &ReportRange,
+        window: LedgerWindow,
+    ) -> Result<Vec<PaymentRow>, StoreError> {
+        payments::payment_rows(self, range, window).await
     }
 }

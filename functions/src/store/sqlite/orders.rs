@@ -376,9 +376,43 @@ pub(super) async fn set_status(
                 ],
             )
             .map_err(backend)?;
+            if to == OrderStatus::Cancelled {
+                return_redemption(tx, &id, at)?;
+            }
             Ok(order)
         })
         .await
+}
+
+/// Gives a cancelled order's coupon redemption back: the budget (count and money) and
+/// the member's allowance count it no more, its single-use code can be used again,
+/// and the redemption moves to `returned_redemptions` with the time it was returned.
+/// The order keeps its coupon and discount as placed. (Its pickup-slot place is free
+/// already: a slot counts the orders not cancelled.)
+fn return_redemption(tx: &Connection, order_id: &str, at: DateTime<Utc>) -> Result<(), StoreError> {
+    let moved = tx
+        .execute(
+            "INSERT INTO returned_redemptions
+                 (id, order_id, source, coupon, campaign, channel, location, member_id,
+                  issued_code, amount, discount, by_label, at, returned_at)
+             SELECT id, order_id, source, coupon, campaign, channel, location, member_id,
+                    issued_code, amount, discount, by_label, at, ?2
+             FROM redemptions WHERE order_id = ?1",
+            params![order_id, ts(at)],
+        )
+        .map_err(backend)?;
+    if moved == 0 {
+        return Ok(());
+    }
+    tx.execute("DELETE FROM redemptions WHERE order_id = ?1", [order_id])
+        .map_err(backend)?;
+    tx.execute(
+        "UPDATE issued_codes SET used_by = NULL, used_at = NULL, used_via = NULL
+         WHERE used_by = ?1",
+        [order_id],
+    )
+    .map_err(backend)?;
+    Ok(())
 }
 
 pub(super) async fn link(

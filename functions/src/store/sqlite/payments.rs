@@ -12,8 +12,78 @@ use catalog::{Minor, Quote};
 use rusqlite::{params, Connection, OptionalExtension, Row};
 
 use super::{backend, col, parse_ts, query_rows, ts, SqliteStore};
-use crate::store::payments::{as_stored, kind_name, parse_kind};
-use crate::store::{Recorded, StoreError};
+use crate::store::payments::{as_stored, kind_name, parse_kind, refund_delta};
+use crate::store::{LedgerWindow, PaymentRow, Recorded, ReportRange, StoreError};
+
+/// The orders a ledger read picks: `?1` start, `?2` end, `?3` location or NULL.
+fn picked(window: LedgerWindow) -> &'static str {
+    match window {
+        LedgerWindow::Placed => "o.placed_at >= ?1 AND o.placed_at < ?2",
+        // `payments_by_at` (migration 6) finds the entries recorded in the range.
+        LedgerWindow::Recorded => {
+            "o.id IN (SELECT order_id FROM payments WHERE at >= ?1 AND at < ?2)"
+        }
+    }
+}
+
+/// Whole ledgers of the orders `window` picks in `range`, with their orders.
+fn payment_rows_in(
+    conn: &Connection,
+    range: &ReportRange,
+    window: LedgerWindow,
+) -> Result<Vec<PaymentRow>, StoreError> {
+    query_rows(
+        conn,
+        &format!(
+            "SELECT o.id, o.number, o.location, o.status, o.placed_at, o.total,
+                 json_extract(o.quote, '$.currency'), o.campaign, o.channel, p.seq,
+                 p.kind, p.method, p.amount, p.currency, p.reference, p.at, p.recorded_by
+             FROM payments p JOIN orders o ON o.id = p.order_id
+             WHERE {} AND (?3 IS NULL OR o.location = ?3)
+             ORDER BY o.placed_at, o.id, p.seq",
+            picked(window)
+        ),
+        params![ts(range.start), ts(range.end), range.location],
+        |r| {
+            let kind: String = col(r, 10)?;
+            let method: String = col(r, 11)?;
+            Ok(PaymentRow {
+                order_id: col(r, 0)?,
+                number: col(r, 1)?,
+                location: col(r, 2)?,
+                status: col(r, 3)?,
+                placed_at: parse_ts(&col::<String>(r, 4)?)?,
+                total: col(r, 5)?,
+                order_currency: col::<Option<String>>(r, 6)?.unwrap_or_default(),
+                campaign: col(r, 7)?,
+                channel: col(r, 8)?,
+                seq: usize::try_from(col::<i64>(r, 9)?).map_err(backend)?,
+                entry: Entry {
+                    kind: parse_kind(&kind).ok_or_else(|| {
+                        StoreError::Backend(format!("unknown payment kind `{kind}`"))
+                    })?,
+                    method: method.parse().map_err(backend)?,
+                    amount: col(r, 12)?,
+                    currency: col(r, 13)?,
+                    reference: col(r, 14)?,
+                    at: parse_ts(&col::<String>(r, 15)?)?,
+                    by: col(r, 16)?,
+                },
+            })
+        },
+    )
+}
+
+pub(super) async fn payment_rows(
+    store: &SqliteStore,
+    range: &ReportRange,
+    window: LedgerWindow,
+) -> Result<Vec<PaymentRow>, StoreError> {
+    let range = range.clone();
+    store
+        .read(move |conn| payment_rows_in(conn, &range, window))
+        .await
+}
 
 const ENTRY_COLUMNS: &str = "kind, method, amount, currency, reference, at, recorded_by";
 
@@ -139,6 +209,28 @@ pub(super) async fn record(
     let order_id = order_id.to_owned();
     store
         .write(move |tx| record_in(tx, &order_id, entry, event_key))
+        .await
+}
+
+pub(super) async fn record_total(
+    store: &SqliteStore,
+    order_id: &str,
+    total: Entry,
+    event_key: String,
+) -> Result<Option<Recorded>, StoreError> {
+    let order_id = order_id.to_owned();
+    store
+        .write(move |tx| {
+            if recorded_with(tx, &event_key)?.is_some() {
+                return record_in(tx, &order_id, total, Some(event_key)).map(Some);
+            }
+            priced(tx, &order_id)?;
+            let entries = ledger(tx, &order_id)?;
+            match refund_delta(&total, &entries) {
+                Some(delta) => record_in(tx, &order_id, delta, Some(event_key)).map(Some),
+                None => Ok(None),
+            }
+        })
         .await
 }
 

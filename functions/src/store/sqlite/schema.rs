@@ -115,6 +115,26 @@ const MIGRATIONS: &[&str] = &[
         event_key TEXT UNIQUE,
         PRIMARY KEY (order_id, seq)
     );",
+    // 6: a cancelled (or expired) order gives its coupon redemption back to the
+    // budget; the redemption moves here, so nothing about it is lost. And ledger
+    // entries by the time they were recorded, for settlement and the payments export.
+    "CREATE TABLE returned_redemptions (
+        id TEXT PRIMARY KEY,
+        order_id TEXT REFERENCES orders(id),
+        source TEXT NOT NULL,
+        coupon TEXT NOT NULL,
+        campaign TEXT NOT NULL,
+        channel TEXT,
+        location TEXT,
+        member_id TEXT,
+        issued_code TEXT,
+        amount INTEGER NOT NULL,
+        discount INTEGER NOT NULL,
+        by_label TEXT,
+        at TEXT NOT NULL,
+        returned_at TEXT NOT NULL
+    );
+    CREATE INDEX payments_by_at ON payments(at);",
 ];
 
 /// Schema migration 3: the marketing loop.

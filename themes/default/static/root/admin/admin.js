@@ -23,21 +23,24 @@ const STRINGS = {
     coupons_h: 'Coupons and budgets', coupon: 'Coupon', redeemed: 'Redeemed', given: 'Given away', left_n: 'Redemptions left', left_money: 'Money left',
     dish: 'Dish', quantity: 'Quantity',
     t_campaigns: 'Figures per campaign', t_channels: 'Figures per channel', t_coupons: 'Coupon budgets', t_dishes: 'Sales per dish', t_locations: 'Figures per location',
-    chart_revenue: 'Revenue per campaign', chart_channels: 'Orders per channel of {name}', chart_hours: 'Orders per hour of the day',
+    chart_revenue: 'Paid per campaign (net of refunds)', chart_channels: 'Orders per channel of {name}', chart_hours: 'Orders per hour of the day',
     orders_1: '{n} order', orders_n: '{n} orders', at_counter: '{n} at the counter', no_data: 'Nothing in this period.',
-    dl_orders: 'Download orders', dl_members: 'Download members', dl_redemptions: 'Download redemptions',
+    dl_orders: 'Download orders', dl_members: 'Download members', dl_redemptions: 'Download redemptions', dl_payments: 'Download payments',
     downloaded: 'Downloaded {kind}.', dl_failed: 'Could not download {kind}: {why}',
     ch_counter: 'At the counter', ch_direct: 'Direct (no channel)', colon: ': ', comma: ', ',
-    f_visits: 'Visits', f_orders: 'Orders', f_revenue: 'Revenue', f_discount: 'Discount given', f_redemptions_online: 'Redeemed online',
+    f_visits: 'Visits', f_orders: 'Orders', f_revenue: 'Ordered', f_net_paid: 'Paid (net of refunds)', f_refunded: 'Refunds', f_discount: 'Discount given', f_redemptions_online: 'Redeemed online',
     f_redemptions_counter: 'Redeemed at the counter', f_new_members: 'New members', f_repeat_rate_bp: 'Repeat rate',
-    c_visits: 'Visits', c_orders: 'Orders', c_revenue: 'Revenue', c_discount: 'Discount', c_redemptions_online: 'Online',
+    c_visits: 'Visits', c_orders: 'Orders', c_revenue: 'Ordered', c_net_paid: 'Paid', c_refunded: 'Refunds', c_discount: 'Discount', c_redemptions_online: 'Online',
     c_redemptions_counter: 'Counter', c_new_members: 'New members', c_repeat_rate_bp: 'Repeat',
-    f_cost_per_order: 'Discount per sale', f_roi_bp: 'Revenue per 1.00 of discount (ROI)', f_conversion_bp: 'Conversion (orders per visit)',
+    f_cost_per_order: 'Discount per sale', f_roi_bp: 'Paid per 1.00 of discount (ROI)', f_conversion_bp: 'Conversion (orders per visit)',
     c_cost_per_order: 'Cost per order', c_roi_bp: 'ROI', c_conversion_bp: 'Conversion', ch_coupon: 'Coupon only (no link)',
     burn: 'Discount given per day in this period: {amount}', trend_h: 'Totals over time',
     vs_previous: 'vs previous {n} days ({from} – {to}): {orders}, {revenue}', vs_previous_1: 'vs the day before ({from}): {orders}, {revenue}',
     change: 'Change: {v}', no_change: 'no change', chart_day_orders: 'Orders per day (highest: {max})', chart_day_revenue: 'Revenue per day (highest: {max})',
     each_day: 'Each day', hours_h: 'Hours and dishes', t_days: 'Orders and revenue per day', c_day: 'Day',
+    f_paid: 'Received', money_h: 'Money received', money_note: 'For the orders placed in this period, by the ledger of each order; “Ordered” is what they cost.',
+    by_method_h: 'Paid by method', t_methods: 'Net paid per payment method', c_method: 'Method', c_net: 'Net paid',
+    m_cash: 'Cash', m_card_terminal: 'Card terminal', m_counter_qr: 'Shop QR code', m_stripe: 'Stripe', m_wechat_pay: 'WeChat Pay',
   },
   zh: {
     title: '营销活动 · 营销', site: 'Carte · 营销', skip: '跳到内容', language: '语言', h1: '营销活动',
@@ -51,21 +54,24 @@ const STRINGS = {
     coupons_h: '优惠券与预算', coupon: '优惠券', redeemed: '已核销', given: '已优惠', left_n: '剩余次数', left_money: '剩余金额',
     dish: '菜品', quantity: '数量',
     t_campaigns: '各活动数据', t_channels: '各渠道数据', t_coupons: '优惠券预算', t_dishes: '各菜品销售', t_locations: '各门店数据',
-    chart_revenue: '各活动收入', chart_channels: '{name} 各渠道订单', chart_hours: '各时段订单',
+    chart_revenue: '各活动实收（扣除退款）', chart_channels: '{name} 各渠道订单', chart_hours: '各时段订单',
     orders_1: '{n} 单', orders_n: '{n} 单', at_counter: '到店 {n} 次', no_data: '此期间没有数据。',
-    dl_orders: '下载订单', dl_members: '下载会员', dl_redemptions: '下载核销记录',
+    dl_orders: '下载订单', dl_members: '下载会员', dl_redemptions: '下载核销记录', dl_payments: '下载支付记录',
     downloaded: '已下载 {kind}。', dl_failed: '无法下载 {kind}：{why}',
     ch_counter: '到店核销', ch_direct: '直接（无渠道）', colon: '：', comma: '，',
-    f_visits: '访问', f_orders: '订单', f_revenue: '收入', f_discount: '优惠金额', f_redemptions_online: '线上核销',
+    f_visits: '访问', f_orders: '订单', f_revenue: '下单金额', f_net_paid: '实收（扣除退款）', f_refunded: '退款', f_discount: '优惠金额', f_redemptions_online: '线上核销',
     f_redemptions_counter: '到店核销', f_new_members: '新会员', f_repeat_rate_bp: '复购率',
-    c_visits: '访问', c_orders: '订单', c_revenue: '收入', c_discount: '优惠', c_redemptions_online: '线上',
+    c_visits: '访问', c_orders: '订单', c_revenue: '下单金额', c_net_paid: '实收', c_refunded: '退款', c_discount: '优惠', c_redemptions_online: '线上',
     c_redemptions_counter: '到店', c_new_members: '新会员', c_repeat_rate_bp: '复购',
-    f_cost_per_order: '单均优惠成本', f_roi_bp: '投入产出比（收入 ÷ 优惠）', f_conversion_bp: '转化率（订单 ÷ 访问）',
+    f_cost_per_order: '单均优惠成本', f_roi_bp: '投入产出比（实收 ÷ 优惠）', f_conversion_bp: '转化率（订单 ÷ 访问）',
     c_cost_per_order: '单均优惠', c_roi_bp: '投入产出比', c_conversion_bp: '转化率', ch_coupon: '仅优惠码（无链接）',
     burn: '本期日均优惠：{amount}', trend_h: '总计走势',
     vs_previous: '对比前 {n} 天（{from} 至 {to}）：{orders}，{revenue}', vs_previous_1: '对比前一天（{from}）：{orders}，{revenue}',
     change: '变化：{v}', no_change: '持平', chart_day_orders: '每日订单（最高 {max}）', chart_day_revenue: '每日收入（最高 {max}）',
     each_day: '每日明细', hours_h: '时段与菜品', t_days: '每日订单与收入', c_day: '日期',
+    f_paid: '已收款', money_h: '收款', money_note: '本期下单的订单按各自支付记录统计；“下单金额”为订单应付金额。',
+    by_method_h: '按支付方式', t_methods: '各支付方式实收', c_method: '支付方式', c_net: '实收',
+    m_cash: '现金', m_card_terminal: '刷卡', m_counter_qr: '店内收款码', m_stripe: 'Stripe', m_wechat_pay: '微信支付',
   },
 };
 
@@ -170,11 +176,18 @@ function barChart(figure, title, rows, cls = 'a') {
   figure.replaceChildren(el('figcaption', {}, title), items.length ? el('ul', { class: 'bars' }, ...items) : el('p', { class: 'hint' }, t('no_data')));
 }
 
+// Table columns: the first six keep their places (tests and habits count on them).
 const FIGURES = [
   ['visits', count], ['orders', count], ['revenue', money], ['discount', money],
-  ['redemptions_online', count], ['redemptions_counter', count], ['new_members', count], ['repeat_rate_bp', percent],
-  ['cost_per_order', money], ['roi_bp', roi], ['conversion_bp', percent],
+  ['redemptions_online', count], ['redemptions_counter', count], ['net_paid', money], ['refunded', money],
+  ['new_members', count], ['repeat_rate_bp', percent], ['cost_per_order', money], ['roi_bp', roi], ['conversion_bp', percent],
 ];
+// Tiles: money received first, what was ordered beside it.
+const TILES = [
+  ['net_paid', money], ['revenue', money], ['refunded', money],
+  ...FIGURES.filter(([k]) => !['net_paid', 'revenue', 'refunded'].includes(k)),
+];
+const METHODS = ['cash', 'card_terminal', 'counter_qr', 'stripe', 'wechat_pay'];
 const figureCells = (f) => FIGURES.map(([k, fmt]) => el('td', { 'data-figure': k }, fmt(f[k])));
 const figureHeads = () => FIGURES.map(([k]) => t(`c_${k}`));
 const rowHead = (n) => el('th', { scope: 'row', lang: langOf(n) }, n.text);
@@ -188,7 +201,7 @@ function table(id, label, heads, rows) {
 
 function renderTotals() {
   const { totals, locations } = report;
-  $('#totals').replaceChildren(...FIGURES.map(([k, fmt]) =>
+  $('#totals').replaceChildren(...TILES.map(([k, fmt]) =>
     el('div', {}, el('dt', {}, t(`f_${k}`)), el('dd', { 'data-figure': k }, fmt(totals[k])))));
   const box = $('#locations');
   box.replaceChildren();
@@ -206,7 +219,7 @@ function renderCampaigns() {
     return el('tr', { 'data-campaign': c.campaign }, rowHead(name), ...figureCells(c), el('td', {}, button));
   });
   $('#campaigns-box').replaceChildren(table('campaigns', t('t_campaigns'), [t('campaign'), ...figureHeads(), el('span', { class: 'vh' }, t('details'))], rows));
-  barChart($('#campaign-chart'), t('chart_revenue'), report.campaigns.map((c) => ({ label: named(c), value: c.revenue, text: money(c.revenue) })));
+  barChart($('#campaign-chart'), t('chart_revenue'), report.campaigns.map((c) => ({ label: named(c), value: c.net_paid, text: `${money(c.net_paid)} / ${money(c.revenue)}` })));
 }
 
 const ordersText = (n) => t(n === 1 ? 'orders_1' : 'orders_n', { n });
@@ -266,8 +279,18 @@ function renderTrend() {
     days.map((d) => el('tr', { 'data-day': d.day }, rowHead({ text: shortDay(d.day), lang }), el('td', {}, count(d.orders)), el('td', {}, money(d.revenue))))));
 }
 
+/** Money received for the period's orders: paid, refunds, net, and net per method. */
+function renderMoney() {
+  $('#money').replaceChildren(...[['paid', money], ['refunded', money], ['net_paid', money], ['revenue', money]].map(([k, fmt]) =>
+    el('div', {}, el('dt', {}, t(`f_${k}`)), el('dd', { 'data-figure': k }, fmt(sales[k])))));
+  const by = sales.by_method || {};
+  $('#methods-box').replaceChildren(table('methods', t('t_methods'), [t('c_method'), t('c_net')],
+    METHODS.map((m) => el('tr', { 'data-method': m }, rowHead({ text: t(`m_${m}`), lang }), el('td', {}, money(by[m] ?? 0))))));
+}
+
 function renderSales() {
   renderTrend();
+  renderMoney();
   barChart($('#hour-chart'), t('chart_hours'), sales.by_hour.filter((h) => h.orders > 0).map((h) => ({
     label: { text: `${String(h.hour).padStart(2, '0')}:00`, lang }, value: h.orders, text: `${ordersText(h.orders)} · ${money(h.revenue)}`,
   })), 'b');
