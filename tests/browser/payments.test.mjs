@@ -6,13 +6,44 @@
 import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { appendFileSync } from 'node:fs';
+import { createServer } from 'node:http';
 import { join } from 'node:path';
+import Stripe from 'stripe';
 import { advance, apiClient, launch, menuReady, phone, startSite, watchConsole } from './helpers.mjs';
 
 let site;
 let browser;
 let api;
+let stripeApi;
 const version = {};
+
+// Stripe's API as Carte calls it, on 127.0.0.1: Checkout Sessions are recorded and
+// answered with a payment page here; the webhook is signed by Stripe's own library.
+const WEBHOOK_SECRET = 'whsec_browser_tests';
+const sessions = [];
+function startStripe() {
+  const server = createServer((req, res) => {
+    let body = '';
+    req.on('data', (d) => { body += d; });
+    req.on('end', () => {
+      const { port } = server.address();
+      if (req.method === 'POST' && req.url === '/v1/checkout/sessions') {
+        const form = Object.fromEntries(new URLSearchParams(body));
+        const id = `cs_test_${sessions.length + 1}`;
+        sessions.push({ id, form, auth: req.headers.authorization, key: req.headers['idempotency-key'] });
+        res.writeHead(200, { 'content-type': 'application/json' });
+        res.end(JSON.stringify({ id, object: 'checkout.session', url: `http://127.0.0.1:${port}/pay/${id}` }));
+      } else if (req.method === 'GET' && req.url.startsWith('/pay/')) {
+        res.writeHead(200, { 'content-type': 'text/html' });
+        res.end('<!doctype html><link rel="icon" href="data:,"><title>Stripe test payment page</title><h1>Stripe test payment page</h1>');
+      } else {
+        res.writeHead(404, { 'content-type': 'application/json' });
+        res.end(JSON.stringify({ error: { message: 'not in this stand-in' } }));
+      }
+    });
+  });
+  return new Promise((ok) => server.listen(0, '127.0.0.1', () => ok(server)));
+}
 
 // Chunxi: dine-in paid at the counter, pickup paid online first. Kuanzhai: online if the diner likes.
 const POLICIES = {
@@ -21,6 +52,12 @@ const POLICIES = {
 };
 
 before(async () => {
+  stripeApi = await startStripe();
+  // `carte serve` sets its providers up from the environment it inherits.
+  Object.assign(process.env, {
+    STRIPE_SECRET_KEY: 'sk_test_browser', STRIPE_WEBHOOK_SECRET: WEBHOOK_SECRET,
+    STRIPE_API_BASE: `http://127.0.0.1:${stripeApi.address().port}`,
+  });
   [site, browser] = await Promise.all([
     startSite({ edit: (dir) => { for (const [file, text] of Object.entries(POLICIES)) appendFileSync(join(dir, 'locations', file), text); } }),
     launch(),
@@ -31,6 +68,7 @@ before(async () => {
 after(async () => {
   await browser?.close();
   await site?.stop();
+  stripeApi?.close();
 });
 
 async function tablet() {
@@ -242,4 +280,41 @@ test('the_status_page_offers_pay_now_where_the_policy_takes_payment_online', { t
   assert.match(html, new RegExp(`name="order_id" value="${order.id}"`));
   assert.match(html, /<button type="submit" name="method" value="wechat_pay">Pay now<\/button>/);
   assert.match(html, /Pay now online or at the counter/);
+});
+
+test('a_diner_pays_online_by_card_and_the_status_page_turns_paid', { timeout: 120_000 }, async () => {
+  // Pickup at Chunxi is paid online first: card (Stripe) or WeChat Pay.
+  const order = await placeOrder('chunxi', { slot: tomorrow('12:00') });
+  const page = await (await phone(browser)).newPage();
+  const errors = watchConsole(page);
+  await page.goto(site.base + statusPath(order));
+  await page.locator('#pay-state', { hasText: /^Not paid yet$/ }).waitFor();
+  assert.deepEqual(await page.locator('#pay-buttons button').allTextContents(), ['Pay now by card', 'Pay now with WeChat Pay']);
+
+  // "Pay now" by card: a Checkout Session for the amount due, and off to its page.
+  await page.getByRole('button', { name: 'Pay now by card' }).click();
+  await page.waitForURL(/127\.0\.0\.1:\d+\/pay\/cs_test_/);
+  const session = sessions.at(-1);
+  assert.equal(session.form.client_reference_id, order.id);
+  assert.equal(Number(session.form['line_items[0][price_data][unit_amount]']), order.quote.total);
+  assert.equal(session.form['line_items[0][price_data][currency]'], 'cny');
+  assert.equal(session.auth, 'Bearer sk_test_browser');
+
+  // Back on the status page: pending, then paid once Stripe's webhook arrives, without a reload.
+  await page.goto(site.base + statusPath(order));
+  await page.locator('#pay-state', { hasText: /^Payment in progress…$/ }).waitFor();
+  const payload = JSON.stringify({
+    id: 'evt_browser_1', object: 'event', type: 'checkout.session.completed', livemode: false,
+    data: { object: { id: session.id, object: 'checkout.session', client_reference_id: order.id, metadata: { order_id: order.id }, payment_intent: 'pi_browser_1', payment_status: 'paid', amount_total: order.quote.total, currency: 'cny' } },
+  });
+  const signature = new Stripe('sk_test_browser').webhooks.generateTestHeaderString({ payload, secret: WEBHOOK_SECRET });
+  const hook = await fetch(`${site.base}/api/payments/stripe/webhook`, { method: 'POST', headers: { 'content-type': 'application/json', 'stripe-signature': signature }, body: payload });
+  assert.equal(hook.status, 200, await hook.text());
+  await page.locator('#pay-state', { hasText: /^Paid$/ }).waitFor({ timeout: 8000 });
+  assert.equal(await page.locator('#pay-buttons button').count(), 0, 'nothing left to pay');
+  assert.deepEqual(errors, []);
+
+  // Paid, the order reaches the kitchen's queue with its badge.
+  const queued = (await api.queue('chunxi')).find((o) => o.id === order.id);
+  assert.equal(queued?.payment.state, 'paid');
 });
