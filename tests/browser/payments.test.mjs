@@ -307,6 +307,12 @@ test('a_diner_pays_online_by_card_and_the_status_page_turns_paid', { timeout: 12
     id: 'evt_browser_1', object: 'event', type: 'checkout.session.completed', livemode: false,
     data: { object: { id: session.id, object: 'checkout.session', client_reference_id: order.id, metadata: { order_id: order.id }, payment_intent: 'pi_browser_1', payment_status: 'paid', amount_total: order.quote.total, currency: 'cny' } },
   });
+  // The console is open meanwhile: the order to pay first is not in its queue yet.
+  const console_ = await (await tablet()).newPage();
+  const consoleErrors = watchConsole(console_);
+  await console_.goto(site.base + '/staff/');
+  await signIn(console_);
+  assert.equal(await console_.locator(`.order[data-number="${order.number}"]`).count(), 0);
   const signature = new Stripe('sk_test_browser').webhooks.generateTestHeaderString({ payload, secret: WEBHOOK_SECRET });
   const hook = await fetch(`${site.base}/api/payments/stripe/webhook`, { method: 'POST', headers: { 'content-type': 'application/json', 'stripe-signature': signature }, body: payload });
   assert.equal(hook.status, 200, await hook.text());
@@ -314,7 +320,10 @@ test('a_diner_pays_online_by_card_and_the_status_page_turns_paid', { timeout: 12
   assert.equal(await page.locator('#pay-buttons button').count(), 0, 'nothing left to pay');
   assert.deepEqual(errors, []);
 
-  // Paid, the order reaches the kitchen's queue with its badge.
+  // Paid, the order reaches the kitchen's queue with its badge: at once, by the stream's
+  // `payment` event (the periodic refresh would take up to 20 s).
+  await console_.locator(`.order[data-number="${order.number}"] .pay[data-pay="paid"]`).waitFor({ timeout: 3000 });
   const queued = (await api.queue('chunxi')).find((o) => o.id === order.id);
   assert.equal(queued?.payment.state, 'paid');
+  assert.deepEqual(consoleErrors, []);
 });
