@@ -57,7 +57,8 @@ const STRINGS = {
     pay_refunded: 'REFUNDED', pay_partially_refunded: 'PART REFUNDED', pay_mismatch: 'MISMATCH', to_pay: 'To pay {a}',
     take_payment: 'Take payment…', refund: 'Refund…', pay_title: 'Payment for order {n}', refund_title: 'Refund on order {n}',
     due_line: 'Due {a} of {total}', refundable_line: 'Refundable {a}', method: 'Method', m_cash: 'Cash', m_card_terminal: 'Card terminal',
-    m_counter_qr: "Shop's QR code", p_amount: 'Amount', tendered: 'Handed over (cash)', change_due: 'Change to give: {a}',
+    m_counter_qr: "Shop's QR code", m_stripe: 'Card online (Stripe), back to the card', m_wechat_pay: 'WeChat Pay, back to the payer',
+    refund_asked: 'Order {n}: refund of {a} asked of the provider; it shows once confirmed.', p_amount: 'Amount', tendered: 'Handed over (cash)', change_due: 'Change to give: {a}',
     reference: 'Reference (slip or transaction number, optional)', reason: 'Reason', record_payment: 'Record payment', record_refund: 'Record refund',
     amount_money: 'Type an amount such as {eg}.', tendered_short: 'Less than the amount.', over_refundable: 'At most {a}.',
     paid_ok: 'Order {n}: {a} recorded.', paid_change: 'Order {n}: {a} recorded. Give {c} change.', refunded_ok: 'Order {n}: {a} refunded.',
@@ -98,7 +99,8 @@ const STRINGS = {
     pay_refunded: '已退款', pay_partially_refunded: '部分退款', pay_mismatch: '金额不符', to_pay: '待付 {a}',
     take_payment: '收款…', refund: '退款…', pay_title: '订单 {n} 收款', refund_title: '订单 {n} 退款',
     due_line: '应付 {a}（合计 {total}）', refundable_line: '可退 {a}', method: '方式', m_cash: '现金', m_card_terminal: '刷卡',
-    m_counter_qr: '门店收款码', p_amount: '金额', tendered: '实收（现金）', change_due: '找零：{a}',
+    m_counter_qr: '门店收款码', m_stripe: '在线银行卡（Stripe），原路退回', m_wechat_pay: '微信支付，原路退回',
+    refund_asked: '订单 {n}：已向支付平台申请退款 {a}，确认后显示。', p_amount: '金额', tendered: '实收（现金）', change_due: '找零：{a}',
     reference: '凭证号（小票或交易号，选填）', reason: '原因', record_payment: '确认收款', record_refund: '确认退款',
     amount_money: '请输入金额，例如 {eg}。', tendered_short: '少于金额。', over_refundable: '最多 {a}。',
     paid_ok: '订单 {n}：已收 {a}。', paid_change: '订单 {n}：已收 {a}，请找零 {c}。', refunded_ok: '订单 {n}：已退 {a}。',
@@ -691,10 +693,11 @@ async function record(kind, body, button) {
   // A refusal may mean the card is stale (another till took or refunded money): fetch it again.
   if (!r.ok) { showProblem(kind, r); if (r.status) refresh(); return; }
   dialog.close();
-  o.payment = r.data.payment;
-  const a = money(r.data.entry.amount);
-  const done = kind === 'refund' ? t('refunded_ok', { n: o.number, a })
-    : r.data.change_due ? t('paid_change', { n: o.number, a, c: money(r.data.change_due) }) : t('paid_ok', { n: o.number, a });
+  if (r.data?.payment) o.payment = r.data.payment;
+  const a = money(body.amount);
+  // 202: a provider accepted the refund and has not finished it; its notification records it.
+  const done = kind === 'refund' ? t(r.status === 202 ? 'refund_asked' : 'refunded_ok', { n: o.number, a })
+    : r.data?.change_due ? t('paid_change', { n: o.number, a, c: money(r.data.change_due) }) : t('paid_ok', { n: o.number, a });
   $('#announce').textContent = done;
   noticeBox(done);
   render();
