@@ -64,9 +64,9 @@ try {
   const gz = (f) => gzipSync(readFileSync(join(ROOT, 'themes/default/static', f)), { level: 9 }).length;
   const js = Object.fromEntries(['app.js', 'status.js', 'qr.js', 'root/sw.js'].map((f) => [f, gz(f)]));
   for (const [f, n] of Object.entries(js)) console.log(`${f}: ${n} B gzipped`);
-  const pages = { menu: js['app.js'] + js['root/sw.js'], status: js['status.js'] + js['root/sw.js'], 'status with a QR code': js['status.js'] + js['qr.js'] + js['root/sw.js'] };
-  for (const [p, n] of Object.entries(pages)) console.log(`JS total, ${p} page: ${n} B gzipped`);
-  console.log(`JS total: ${Math.max(...Object.values(pages))} B gzipped (the heaviest page)`);
+  const perPage = { menu: js['app.js'] + js['root/sw.js'], status: js['status.js'] + js['root/sw.js'], 'status with a QR code': js['status.js'] + js['qr.js'] + js['root/sw.js'] };
+  for (const [p, n] of Object.entries(perPage)) console.log(`JS total, ${p} page: ${n} B gzipped`);
+  console.log(`JS total: ${Math.max(...Object.values(perPage))} B gzipped (the heaviest page)`);
 
   // Phone screenshots: menu, options dialog, cart (checkout) and status.
   if (process.env.LH_NO_SHOTS) throw Object.assign(new Error('no screenshots'), { skip: true });
