@@ -33,6 +33,12 @@ pub enum StaffEvent {
         number: String,
         status: OrderStatus,
     },
+    /// A payment or refund was recorded in an order's ledger.
+    Payment {
+        location: String,
+        order: String,
+        number: String,
+    },
     /// A sold-out switch was set or cleared (every location's menu may change).
     SoldOut,
 }
@@ -57,11 +63,20 @@ impl StaffEvent {
         }
     }
 
+    /// The event of an order whose payment ledger grew (a payment or a refund).
+    pub fn payment(order: &Order) -> StaffEvent {
+        StaffEvent::Payment {
+            location: order.location.clone(),
+            order: order.id.clone(),
+            number: order.number.clone(),
+        }
+    }
+
     pub(crate) fn concerns(&self, location: &str) -> bool {
         match self {
-            StaffEvent::Placed { location: l, .. } | StaffEvent::Status { location: l, .. } => {
-                l == location
-            }
+            StaffEvent::Placed { location: l, .. }
+            | StaffEvent::Status { location: l, .. }
+            | StaffEvent::Payment { location: l, .. } => l == location,
             StaffEvent::SoldOut => true,
         }
     }
@@ -70,6 +85,7 @@ impl StaffEvent {
         match self {
             StaffEvent::Placed { .. } => "placed",
             StaffEvent::Status { .. } => "status",
+            StaffEvent::Payment { .. } => "payment",
             StaffEvent::SoldOut => "sold_out",
         }
     }

@@ -208,7 +208,8 @@ async fn staff_routes_need_a_session_or_key_and_the_staff_role() {
 
     // The console's configuration and the pickup board are public, and the
     // board says nothing but numbers: of pickup orders only (the dine-in order
-    // placed above goes to its table, not to the board).
+    // placed above goes to its table, not to the board), and which of them are
+    // still to pay (numbers again: no amounts face the room).
     let pickup = place_cart(&client, &base, &fx, "order-pickup", pickup_cart()).await;
     let config = fetch_json(client.get(format!("{base}/api/staff/config"))).await;
     assert_eq!(config["currency"]["exponent"], 2);
@@ -217,7 +218,7 @@ async fn staff_routes_need_a_session_or_key_and_the_staff_role() {
     let board = fetch_json(client.get(format!("{base}/api/staff/board?location=alpha"))).await;
     assert_eq!(
         board,
-        json!({"location": "alpha", "preparing": [pickup["number"]], "ready": []})
+        json!({"location": "alpha", "preparing": [pickup["number"]], "ready": [], "unpaid": [pickup["number"]]})
     );
 }
 
@@ -378,6 +379,61 @@ async fn polling_the_queue_and_board_answers_304_while_nothing_changed() {
     }
 }
 
+#[tokio::test]
+async fn the_queue_and_board_show_each_orders_payment_and_change_when_it_is_paid() {
+    let fx = Fixture::new();
+    let base = fx.serve_with_peers().await;
+    let client = Client::new();
+    let staff = fx.key(Role::Staff).await;
+    let cookie = session(&client, &base, &staff).await;
+    let order = place_cart(&client, &base, &fx, "order-paid", pickup_cart()).await;
+    let (id, number) = (order["id"].as_str().unwrap(), order["number"].clone());
+    let total = order["quote"]["total"].as_i64().unwrap();
+    let queue_url = format!("{base}/api/staff/queue?location=alpha");
+    let board_url = format!("{base}/api/staff/board?location=alpha");
+    let queue = send(console(client.get(&queue_url), &cookie)).await;
+    let etag = header(&queue, "etag");
+    let queue: Value = queue.json().await.expect("queue");
+    let payment = &queue["orders"][0]["payment"];
+    assert_eq!(payment["state"], "unpaid");
+    assert_eq!(payment["due"], total);
+    assert_eq!(payment["mismatches"], json!([]));
+    let board = fetch_json(client.get(&board_url)).await;
+    assert_eq!(board["unpaid"], json!([number]));
+
+    // Cash at the counter: the next poll of the queue is a new answer, paid; the board drops the marker.
+    let paid = send(
+        console(
+            client.post(format!("{base}/api/staff/orders/{id}/payments")),
+            &cookie,
+        )
+        .header("Idempotency-Key", "counter-1")
+        .json(&json!({"method": "cash", "amount": total})),
+    )
+    .await;
+    assert_eq!(paid.status(), StatusCode::CREATED);
+    let changed =
+        send(console(client.get(&queue_url), &cookie).header("If-None-Match", &etag)).await;
+    assert_eq!(changed.status(), StatusCode::OK);
+    let queue: Value = changed.json().await.expect("queue");
+    assert_eq!(queue["orders"][0]["payment"]["state"], "paid");
+    assert_eq!(queue["orders"][0]["payment"]["due"], 0);
+    let board = fetch_json(client.get(&board_url)).await;
+    assert_eq!(board["preparing"], json!([number]));
+    assert_eq!(board["unpaid"], json!([]));
+
+    // A status change answers with the order and its payment too.
+    let moved = fetch_json(
+        console(
+            client.post(format!("{base}/api/staff/orders/{id}/status")),
+            &cookie,
+        )
+        .json(&json!({"status": "accepted"})),
+    )
+    .await;
+    assert_eq!(moved["payment"]["state"], "paid");
+}
+
 /// Reads the event stream until `want` appears in it, or panics after `limit`.
 async fn read_until(response: &mut Response, seen: &mut String, want: &str, limit: Duration) {
     let deadline = Instant::now() + limit;
@@ -492,5 +548,18 @@ async fn the_openapi_document_describes_the_console_routes() {
     assert_eq!(
         doc["components"]["securitySchemes"]["session"]["in"],
         "cookie"
+    );
+    // Queue orders carry their payment summary; the board its unpaid numbers.
+    let schemas = &doc["components"]["schemas"];
+    assert_eq!(
+        schemas["StaffOrder"]["properties"]["payment"]["$ref"],
+        "#/components/schemas/PaymentSummary"
+    );
+    assert!(schemas["StaffOrder"]["required"]
+        .as_array()
+        .is_some_and(|r| r.contains(&json!("payment"))));
+    assert_eq!(
+        schemas["BoardView"]["properties"]["unpaid"]["type"],
+        "array"
     );
 }

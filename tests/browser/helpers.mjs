@@ -46,9 +46,10 @@ export function copySite() {
   return dir;
 }
 
-/** Starts `carte serve` on a copy of the demo site; resolves once it answers. */
-export async function startSite() {
+/** Starts `carte serve` on a copy of the demo site (changed by `edit(dir)` first, if given); resolves once it answers. */
+export async function startSite({ edit } = {}) {
   const dir = copySite();
+  edit?.(dir);
   const key = execFileSync(CARTE, ['keys', '--dir', dir, 'create', '--role', 'staff'], { encoding: 'utf8', timeout: 30_000 })
     .split(/\s+/).find((w) => w.length >= 20 && /^[\w-]+$/.test(w));
   const port = await freePort();

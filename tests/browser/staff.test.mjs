@@ -154,7 +154,9 @@ test('new orders appear on the open queue within a second; staff move one to rea
   assert.equal(await board.page.locator('.numbers li', { hasText: placed[0].number }).count(), 0, 'no dine-in number');
   assert.ok(!(await board.page.locator('body').textContent()).includes('coriander'));
   const boardApi = await fetch(`${site.base}/api/staff/board?location=chunxi`).then((r) => r.json());
-  assert.deepEqual(Object.keys(boardApi).sort(), ['location', 'preparing', 'ready']);
+  assert.deepEqual(Object.keys(boardApi).sort(), ['location', 'preparing', 'ready', 'unpaid']);
+  // Numbers only, also for what is still to pay.
+  assert.ok(boardApi.unpaid.every((n) => typeof n === 'string' && [...boardApi.ready, ...boardApi.preparing].includes(n)));
   // A number made ready elsewhere shows up on the open board.
   const later = await placeOrder([line('zhong-dumplings', 1)], { slot: slot('10:15') });
   await advance(api, later.id, 'ready');

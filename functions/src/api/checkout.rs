@@ -523,13 +523,30 @@ pub(crate) async fn apply_event(state: &AppState, event: ProviderEvent) -> Resul
             .store
             .record_refund_total(&order_id, entry, key)
             .await?;
-        return Ok(recorded.is_some_and(|r| r.created));
+        let created = recorded.is_some_and(|r| r.created);
+        if created {
+            announce_payment(state, &order_id).await;
+        }
+        return Ok(created);
     }
     let recorded = state
         .store
         .record_payment(&order_id, entry, Some(key))
         .await?;
+    if recorded.created {
+        announce_payment(state, &order_id).await;
+    }
     Ok(recorded.created)
+}
+
+/// Tells open staff screens that an order's ledger grew (a `payment` event), so its
+/// badge changes at once. Best effort: the next queue refresh shows it anyway.
+async fn announce_payment(state: &AppState, order_id: &str) {
+    if let Ok(order) = state.store.get_order(order_id).await {
+        state
+            .events
+            .publish(crate::events::StaffEvent::payment(&order));
+    }
 }
 
 /// The provider's name in messages.

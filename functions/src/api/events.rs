@@ -32,7 +32,7 @@ fn sse_event(event: &StaffEvent) -> Event {
 
 /// The live event stream of one location for staff screens.
 ///
-/// Starts with a `ready` event; then `placed`, `status` and `sold_out` events as
+/// Starts with a `ready` event; then `placed`, `status`, `payment` and `sold_out` events as
 /// they happen, `resync` when this listener fell behind (fetch the queue again),
 /// and `ended` just before the stream closes because the session or key ended.
 #[utoipa::path(

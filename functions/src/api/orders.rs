@@ -207,16 +207,16 @@ pub async fn order_status(
     if !keys::token_matches(&token, &order.token_hash) {
         return Err(ApiError::NotFound);
     }
+    let payment = read_payment_summary_settled(&state, &order).await?;
+    let order = expire_if_unpaid(&state, order, &payment).await?;
     let accept = headers.get(header::ACCEPT).and_then(|v| v.to_str().ok());
     if pages::prefers_html(accept) {
         let catalog = state.catalog();
         let lang = query_param(query.as_deref(), "lang")
             .unwrap_or_else(|| catalog.site.default_language().to_owned());
-        let page = pages::status_page(&order, &catalog.site, &lang);
+        let page = pages::status_page(&order, &catalog.site, &lang, &token, Some(&payment));
         return Ok(Html(page).into_response());
     }
-    let payment = read_payment_summary_settled(&state, &order).await?;
-    let order = expire_if_unpaid(&state, order, &payment).await?;
     Ok(Json(view(order, payment.into())).into_response())
 }
 

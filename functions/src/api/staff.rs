@@ -14,7 +14,7 @@ use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 
 use crate::api::auth::{self, Access};
-use crate::api::checkout;
+use crate::api::checkout::{self, PaymentSummary};
 use crate::api::extract::query_param;
 use crate::api::limits;
 use crate::api::problem::{ApiError, FieldError, ProblemDoc};
@@ -104,10 +104,19 @@ pub struct StaffOrder {
     pub member_id: Option<String>,
     pub times: StatusTimes,
     pub history: Vec<StatusChange>,
+    /// What the order's payment ledger adds up to now (PAID / UNPAID / MISMATCH
+    /// on the console's cards and tickets).
+    pub payment: PaymentSummary,
 }
 
-impl From<Order> for StaffOrder {
-    fn from(order: Order) -> StaffOrder {
+impl StaffOrder {
+    /// The order with its payment summary read from its ledger.
+    pub(crate) async fn read(state: &AppState, order: Order) -> Result<StaffOrder, ApiError> {
+        let payment = checkout::read_payment_summary(state, &order).await?;
+        Ok(StaffOrder::new(order, payment))
+    }
+
+    fn new(order: Order, payment: PaymentSummary) -> StaffOrder {
         StaffOrder {
             id: order.id,
             number: order.number,
@@ -122,6 +131,7 @@ impl From<Order> for StaffOrder {
             member_id: order.member_id,
             times: order.times,
             history: order.history,
+            payment,
         }
     }
 }
@@ -200,7 +210,7 @@ pub async fn queue(
     let queue = QueueResponse {
         orders: working
             .into_iter()
-            .map(|(order, _)| StaffOrder::from(order))
+            .map(|(order, payment)| StaffOrder::new(order, payment))
             .collect(),
     };
     Ok(etagged(&headers, &queue, "private, no-cache"))
@@ -267,7 +277,7 @@ pub async fn set_status(
         )
         .await?;
     state.events.publish(StaffEvent::status(&order));
-    Ok(Json(order.into()))
+    Ok(Json(StaffOrder::read(&state, order).await?))
 }
 
 /// The staff's sold-out switches (dishes, and `dish/group/choice` keys), sorted.
@@ -464,6 +474,16 @@ pub struct BoardView {
     pub preparing: Vec<String>,
     /// Ready to collect, most recently ready first.
     pub ready: Vec<String>,
+    /// Which of those numbers still have to be paid (a marker on the board; no
+    /// amounts: the board faces the room).
+    pub unpaid: Vec<String>,
+}
+
+/// Whether an order in this payment state still waits for its money (refunded
+/// orders were paid once: they are settled, not waiting).
+fn awaits_payment(state: catalog::payment::PaymentState) -> bool {
+    use catalog::payment::PaymentState::*;
+    matches!(state, Unpaid | Pending | Failed | Expired)
 }
 
 /// How far back the board looks: an order left open since yesterday is not
@@ -504,11 +524,14 @@ pub async fn board(
             limits::MAX_QUEUE,
         )
         .await?;
-    let open: Vec<Order> = checkout::working_queue(&state, open)
-        .await?
-        .into_iter()
-        .map(|(order, _)| order)
+    let working = checkout::working_queue(&state, open).await?;
+    // Still to pay: a marker on the board, never an amount.
+    let unpaid_ids: std::collections::HashSet<&str> = working
+        .iter()
+        .filter(|(_, payment)| awaits_payment(payment.state))
+        .map(|(order, _)| order.id.as_str())
         .collect();
+    let open: Vec<&Order> = working.iter().map(|(order, _)| order).collect();
     let since = state.now() - chrono::Duration::hours(BOARD_HOURS);
     // The board calls pickup numbers; dine-in orders are carried to their table.
     let recent = |o: &&Order| {
@@ -517,20 +540,29 @@ pub async fn board(
     };
     let mut ready: Vec<&Order> = open
         .iter()
+        .copied()
         .filter(recent)
         .filter(|o| o.status == Ready)
         .collect();
     ready.sort_by_key(|o| std::cmp::Reverse(o.times.ready));
     let mut preparing: Vec<&Order> = open
         .iter()
+        .copied()
         .filter(recent)
         .filter(|o| o.status != Ready)
         .collect();
     preparing.sort_by_key(|o| o.times.received);
+    let unpaid = ready
+        .iter()
+        .chain(preparing.iter())
+        .filter(|o| unpaid_ids.contains(o.id.as_str()))
+        .map(|o| o.number.clone())
+        .collect();
     let view = BoardView {
         location,
         preparing: preparing.iter().map(|o| o.number.clone()).collect(),
         ready: ready.iter().map(|o| o.number.clone()).collect(),
+        unpaid,
     };
     Ok(etagged(&headers, &view, "no-cache"))
 }

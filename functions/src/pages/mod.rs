@@ -11,6 +11,7 @@ use std::fmt::Write;
 
 use catalog::{Fulfilment, Quote, Site};
 
+use crate::api::checkout::PaymentSummary;
 use crate::api::problem::Problem;
 use crate::store::{Order, OrderStatus};
 
@@ -52,6 +53,18 @@ pub struct Words {
     statuses: [&'static str; 6],
     /// What each status means for the diner, in [`OrderStatus`] order.
     meanings: [&'static str; 6],
+    payment: &'static str,
+    /// The payment states, in [`payment_index`] order.
+    payment_states: [&'static str; 7],
+    /// `{}` is the amount.
+    to_pay: &'static str,
+    pay_at_counter: &'static str,
+    pay_online_optional: &'static str,
+    /// `{}` is the unpaid hold in minutes.
+    pay_online_required: &'static str,
+    pay_now: &'static str,
+    pay_with_stripe: &'static str,
+    pay_with_wechat_pay: &'static str,
 }
 
 const ENGLISH: Words = Words {
@@ -84,6 +97,23 @@ const ENGLISH: Words = Words {
         "Completed",
         "Cancelled",
     ],
+    payment: "Payment",
+    payment_states: [
+        "Not paid yet",
+        "Payment in progress",
+        "Paid",
+        "Paid, partly refunded",
+        "Refunded",
+        "The payment did not go through. Try again or pay at the counter.",
+        "Not paid in time: the order has lapsed.",
+    ],
+    to_pay: "To pay: {}",
+    pay_at_counter: "Pay at the counter",
+    pay_online_optional: "Pay now online or at the counter",
+    pay_online_required: "Pay online to confirm — the order is held {} minutes",
+    pay_now: "Pay now",
+    pay_with_stripe: "Pay now by card",
+    pay_with_wechat_pay: "Pay now with WeChat Pay",
 };
 
 const CHINESE: Words = Words {
@@ -109,6 +139,23 @@ const CHINESE: Words = Words {
         "已完成",
         "已取消",
     ],
+    payment: "付款",
+    payment_states: [
+        "尚未付款",
+        "正在付款",
+        "已付款",
+        "已付款，部分退款",
+        "已退款",
+        "付款未成功，请重试或到柜台付款。",
+        "未在规定时间内付款，订单已失效。",
+    ],
+    to_pay: "待付：{}",
+    pay_at_counter: "请到柜台付款",
+    pay_online_optional: "可立即在线支付，也可到柜台付款",
+    pay_online_required: "在线支付后订单才确认——订单保留 {} 分钟",
+    pay_now: "立即支付",
+    pay_with_stripe: "银行卡支付",
+    pay_with_wechat_pay: "微信支付",
 };
 
 impl Words {
@@ -127,6 +174,19 @@ impl Words {
 
     fn meaning(&self, status: OrderStatus) -> &'static str {
         self.meanings[status_index(status)]
+    }
+}
+
+fn payment_index(state: catalog::payment::PaymentState) -> usize {
+    use catalog::payment::PaymentState::*;
+    match state {
+        Unpaid => 0,
+        Pending => 1,
+        Paid => 2,
+        PartiallyRefunded => 3,
+        Refunded => 4,
+        Failed => 5,
+        Expired => 6,
     }
 }
 
@@ -264,8 +324,98 @@ fn fulfilment_line(order: &Order, site: &Site, words: &Words) -> String {
     }
 }
 
+/// The order's payment: its state and what is due, when to pay by the location's
+/// policy, and a plain form posting to `POST /api/payments/checkout` (one button
+/// per online method) where the policy takes payment online and something is due.
+fn payment_block(
+    out: &mut String,
+    order: &Order,
+    site: &Site,
+    lang: &str,
+    token: &str,
+    payment: Option<&PaymentSummary>,
+) {
+    use catalog::payment::PaymentState::*;
+    use catalog::payment_policy::Due;
+    let words = Words::of(lang);
+    let Some(location) = site.location(&order.location) else {
+        return;
+    };
+    let policy = &location.payment;
+    let due = policy.due(&order.cart.fulfilment);
+    let (state, amount) = match payment {
+        Some(p) => (p.state, p.due),
+        None => (Unpaid, order.quote.total),
+    };
+    let open = amount > 0
+        && matches!(state, Unpaid | Pending | Failed)
+        && order.status != OrderStatus::Cancelled;
+    out.push_str("<section class=\"payment\">\n");
+    let _ = write!(
+        out,
+        "<p>{}: <strong id=\"payment-state\" data-state=\"{}\">{}</strong>",
+        words.payment,
+        state.as_str(),
+        words.payment_states[payment_index(state)]
+    );
+    if open {
+        let _ = write!(
+            out,
+            " · {}",
+            words.to_pay.replace("{}", &money(site, amount))
+        );
+    }
+    out.push_str("</p>\n");
+    if !open {
+        out.push_str("</section>\n");
+        return;
+    }
+    let when = match due {
+        Due::PayAtCounter => words.pay_at_counter.to_owned(),
+        Due::PayOnlineOptional => words.pay_online_optional.to_owned(),
+        Due::PayOnlineRequired => words
+            .pay_online_required
+            .replace("{}", &policy.unpaid_hold_minutes.to_string()),
+    };
+    let _ = writeln!(out, "<p>{when}</p>");
+    let online: Vec<catalog::payment::Method> = policy.online_methods().collect();
+    if due.online() && !online.is_empty() {
+        let _ = write!(
+            out,
+            "<form method=\"post\" action=\"/api/payments/checkout\">\n\
+             <input type=\"hidden\" name=\"order_id\" value=\"{}\">\n\
+             <input type=\"hidden\" name=\"token\" value=\"{}\">\n\
+             <input type=\"hidden\" name=\"lang\" value=\"{}\">\n",
+            escape(&order.id),
+            escape(token),
+            safe_lang(lang)
+        );
+        for method in &online {
+            let label = match (online.len(), method) {
+                (1, _) => words.pay_now,
+                (_, catalog::payment::Method::WechatPay) => words.pay_with_wechat_pay,
+                _ => words.pay_with_stripe,
+            };
+            let _ = writeln!(
+                out,
+                "<button type=\"submit\" name=\"method\" value=\"{}\">{label}</button>",
+                method.as_str()
+            );
+        }
+        out.push_str("</form>\n");
+    }
+    out.push_str("</section>\n");
+}
+
 /// The page answering a form-posted order.
-pub fn confirmation_page(order: &Order, status_url: &str, site: &Site, lang: &str) -> String {
+pub fn confirmation_page(
+    order: &Order,
+    status_url: &str,
+    token: &str,
+    payment: Option<&PaymentSummary>,
+    site: &Site,
+    lang: &str,
+) -> String {
     let words = Words::of(lang);
     let mut body = String::new();
     let _ = writeln!(body, "<h1>{}</h1>", words.thank_you);
@@ -287,6 +437,7 @@ pub fn confirmation_page(order: &Order, status_url: &str, site: &Site, lang: &st
     if let Some(note) = &order.note {
         let _ = writeln!(body, "<p>{}: {}</p>", words.note, escape(note));
     }
+    payment_block(&mut body, order, site, lang, token, payment);
     let _ = writeln!(
         body,
         "<p><a href=\"{}&amp;lang={}\">{}</a></p>",
@@ -302,8 +453,15 @@ pub fn confirmation_page(order: &Order, status_url: &str, site: &Site, lang: &st
     )
 }
 
-/// The no-JS status page; it refreshes itself every 10 s until the order is done.
-pub fn status_page(order: &Order, site: &Site, lang: &str) -> String {
+/// The no-JS status page; it refreshes itself every 10 s until the order is done
+/// and, while a payment is in progress, until it is settled.
+pub fn status_page(
+    order: &Order,
+    site: &Site,
+    lang: &str,
+    token: &str,
+    payment: Option<&PaymentSummary>,
+) -> String {
     let words = Words::of(lang);
     let mut body = String::new();
     let _ = writeln!(
@@ -334,11 +492,14 @@ pub fn status_page(order: &Order, site: &Site, lang: &str) -> String {
         }
     }
     body.push_str("</ul>\n");
+    payment_block(&mut body, order, site, lang, token, payment);
     quote_table(&mut body, &order.quote, site, lang);
-    let refresh = matches!(
-        order.status,
-        OrderStatus::Received | OrderStatus::Accepted | OrderStatus::Preparing
-    )
+    let paying = payment.is_some_and(|p| p.state == catalog::payment::PaymentState::Pending);
+    let refresh = (paying
+        || matches!(
+            order.status,
+            OrderStatus::Received | OrderStatus::Accepted | OrderStatus::Preparing
+        ))
     .then_some(10);
     page(
         lang,

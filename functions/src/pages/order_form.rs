@@ -17,7 +17,7 @@ use chrono_tz::Tz;
 use serde::Serialize;
 use utoipa::ToSchema;
 
-use crate::api::checkout::{place, PlaceInput};
+use crate::api::checkout::{self, place, PlaceInput};
 use crate::api::limits;
 use crate::api::problem::{ApiError, FieldError};
 use crate::keys;
@@ -259,8 +259,18 @@ pub(crate) async fn place_form_order(
             } else {
                 StatusCode::OK
             };
-            let page =
-                pages::confirmation_page(&placed.order, &placed.status_url(), &catalog.site, &lang);
+            // A fresh order's ledger is empty; a retried form's may not be.
+            let payment = checkout::read_payment_summary(state, &placed.order)
+                .await
+                .ok();
+            let page = pages::confirmation_page(
+                &placed.order,
+                &placed.status_url(),
+                &placed.token,
+                payment.as_ref(),
+                &catalog.site,
+                &lang,
+            );
             (status, Html(page)).into_response()
         }
         Err(error) => error_response(error, back.as_deref(), &lang),

@@ -4,6 +4,7 @@
 //! Prices stay integers of the currency's minor unit; the cart formats them with the
 //! currency exponent given here, and the server prices every order again itself.
 
+use catalog::payment_policy::PaymentPolicy;
 use catalog::{
     Campaign, Charges, Coupon, CouponKind, Currency, Issue, Localized, Location, Menu, Minor,
     Pickup, Scope, Site, Window,
@@ -49,6 +50,9 @@ pub struct LocationInfo {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub pickup: Option<Pickup>,
     pub order_prefix: String,
+    /// The methods offered and when dine-in and pickup orders are paid.
+    #[serde(default)]
+    pub payment: PaymentPolicy,
 }
 
 /// What a diner may know about a coupon before using it.
@@ -137,6 +141,7 @@ pub fn location_catalog<'a>(
             tables: location.tables.clone(),
             pickup: location.pickup,
             order_prefix: location.order_prefix.clone(),
+            payment: location.payment.clone(),
         },
         fulfilment,
         menu,

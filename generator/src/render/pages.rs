@@ -858,6 +858,23 @@ impl<'a> Model<'a> {
             })
             .collect();
         ctx.insert("locations", &locations);
+        // The status page offers "Pay now" by the policy of the order's location.
+        let policies: Vec<PolicyFacts> = self
+            .site
+            .locations
+            .iter()
+            .map(|l| PolicyFacts::new(&l.id, &l.payment))
+            .collect();
+        ctx.insert("payment_policies", &policies);
+        // The status page has its own small script (status, payment, "Pay now"),
+        // so neither page carries the other's code.
+        // (`page_js` replaces `app_js` in base.html; the shared context keeps `app_js`.)
+        if slug == "status" {
+            if let Some(status_js) = self.assets.url("status.js") {
+                ctx.insert("page_js", status_js);
+            }
+        }
+        ctx.insert("qr_js", &self.assets.url("qr.js"));
         self.render(template, &ctx, &path)
     }
 
@@ -1164,6 +1181,8 @@ impl<'a> Model<'a> {
             pickup: bool,
             /// Local `HH:MM` slot starts in opening hours, for the form without JavaScript.
             pickup_times: Vec<String>,
+            /// When and how diners pay here, in words.
+            payment: PaymentView,
         }
         let view = LocationView {
             id: location.id.clone(),
@@ -1185,6 +1204,7 @@ impl<'a> Model<'a> {
             },
             pickup: location.pickup.is_some(),
             pickup_times: pickup_times(location),
+            payment: PaymentView::new(&location.payment, &lm.t),
         };
         let meta = Meta {
             alternates: self.alternates(|l| urls::location(l, &location.id)),
@@ -1728,4 +1748,64 @@ fn pickup_times(location: &catalog::Location) -> Vec<String> {
         .into_iter()
         .map(|m| format!("{:02}:{:02}", m / 60, m % 60))
         .collect()
+}
+
+/// A location's payment policy as the checkout says it: when payment is due for
+/// dine-in and for pickup, and which methods the shop takes.
+#[derive(Debug, Clone, Serialize)]
+struct PaymentView {
+    /// `pay_at_counter`, `pay_online_optional` or `pay_online_required`.
+    dine_in: &'static str,
+    pickup: &'static str,
+    /// The same, in the page's words ("Pay at the counter"…).
+    dine_in_text: String,
+    pickup_text: String,
+    /// The methods offered, in the page's words, joined.
+    methods: String,
+}
+
+impl PaymentView {
+    fn new(
+        policy: &catalog::payment_policy::PaymentPolicy,
+        t: &BTreeMap<String, String>,
+    ) -> PaymentView {
+        let word = |key: &str| t.get(key).cloned().unwrap_or_else(|| key.to_owned());
+        let due_text = |due: catalog::payment_policy::Due| {
+            word(due.as_str()).replace("{n}", &policy.unpaid_hold_minutes.to_string())
+        };
+        let methods: Vec<String> = policy
+            .methods
+            .iter()
+            .map(|m| word(&format!("pm_{}", m.as_str())))
+            .collect();
+        PaymentView {
+            dine_in: policy.dine_in.as_str(),
+            pickup: policy.pickup.as_str(),
+            dine_in_text: due_text(policy.dine_in),
+            pickup_text: due_text(policy.pickup),
+            methods: methods.join(", "),
+        }
+    }
+}
+
+/// What the status page's script needs of a location's payment policy to offer
+/// "Pay now": when payment is due, and the online methods.
+#[derive(Debug, Clone, Serialize)]
+struct PolicyFacts {
+    id: String,
+    dine_in: &'static str,
+    pickup: &'static str,
+    /// `stripe` and/or `wechat_pay`.
+    online: Vec<&'static str>,
+}
+
+impl PolicyFacts {
+    fn new(id: &str, policy: &catalog::payment_policy::PaymentPolicy) -> PolicyFacts {
+        PolicyFacts {
+            id: id.to_owned(),
+            dine_in: policy.dine_in.as_str(),
+            pickup: policy.pickup.as_str(),
+            online: policy.online_methods().map(|m| m.as_str()).collect(),
+        }
+    }
 }

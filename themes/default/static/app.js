@@ -1,6 +1,6 @@
-// Carte storefront: cart, options, checkout, order status and sign-up.
+// Carte storefront: cart, options, checkout and sign-up (the status page has status.js).
 // Every page works without this file (the menu is a plain order form); this
-// adds the cart, the options dialog, live quotes and the status view on top.
+// adds the cart, the options dialog and live quotes on top.
 // Text from the catalog, the API or the diner only ever goes in via textContent.
 
 const $ = (s, r = document) => r.querySelector(s);
@@ -513,72 +513,4 @@ function menu(form) {
   else ['pointerdown', 'keydown', 'focusin'].forEach((type) => addEventListener(type, catalog, { once: true, passive: true }));
 }
 
-// The status page: the order number large, its status polled with backoff.
-const statusRoot = $('[data-status]');
-if (statusRoot) orderStatus();
 document.documentElement.dataset.ready = '1';
-
-async function orderStatus() {
-  const id = query.get('id');
-  const token = query.get('token');
-  const state = $('#state');
-  if (!id || !token) { state.textContent = t('status_missing'); return; }
-  if (query.get('new')) {
-    $('#thanks').hidden = false;
-    history.replaceState(null, '', location.pathname + `?id=${encodeURIComponent(id)}&token=${encodeURIComponent(token)}`);
-  }
-  const steps = ['received', 'accepted', 'preparing', 'ready', 'completed'];
-  let last = null;
-  let delay = 2000;
-  let timer = 0;
-  const render = (o) => {
-    $('#number').textContent = o.number;
-    state.textContent = t('s_' + o.status);
-    const at = steps.indexOf(o.status);
-    $$('#steps li').forEach((li, i) => {
-      li.classList.toggle('done', i <= at);
-      if (i === at) li.setAttribute('aria-current', 'step'); else li.removeAttribute('aria-current');
-    });
-    statusRoot.dataset.state = o.status;
-    const f = o.fulfilment;
-    $('#where-s').textContent = f.mode === 'dine_in' ? t('table_n', { n: f.table })
-      : `${t('pickup_time')}: ${new Date(f.slot).toLocaleString(lang, { weekday: 'short', hour: '2-digit', minute: '2-digit' })}`;
-    const q = o.quote;
-    const line = (a, b, cls = '') => el('tr', { className: cls }, el('td', { textContent: a }), el('td', { className: 'price', textContent: money(b, q.currency) }));
-    $('#summary').replaceChildren(el('table', {}, el('tbody', {},
-      ...q.lines.map((l) => line(`${l.quantity} × ${l.name}${l.options.length ? ` (${l.options.map((x) => x.name).join(', ')})` : ''}`, l.total)),
-      q.discount ? line(t('discount'), -q.discount, 'discount') : null,
-      q.service_charge ? line(t('service_charge'), q.service_charge) : null,
-      line(t('total'), q.total, 'total'))));
-    $('#checked').textContent = t('updated_at', { time: new Date().toLocaleTimeString(lang) });
-  };
-  const poll = async () => {
-    clearTimeout(timer);
-    try {
-      const r = await api(`/api/orders/${encodeURIComponent(id)}?token=${encodeURIComponent(token)}`);
-      if (r.status === 404) { state.textContent = t('status_missing'); return; }
-      if (r.ok) {
-        if (r.data.status !== last) delay = 2000;
-        last = r.data.status;
-        render(r.data);
-        if (last === 'completed' || last === 'cancelled') return;
-        if (last === 'ready') delay = 30000;
-      }
-    } catch { /* offline: try again later */ }
-    timer = setTimeout(poll, delay);
-    delay = Math.min(delay * 1.5, 20000);
-  };
-  document.addEventListener('visibilitychange', () => { if (!document.hidden && last !== 'completed') poll(); });
-  addEventListener('online', poll);
-  $('#share').addEventListener('click', async () => {
-    const url = location.href;
-    const shared = $('#shared');
-    try {
-      if (navigator.share) await navigator.share({ url, title: document.title });
-      else { await navigator.clipboard.writeText(url); shared.textContent = t('link_copied'); }
-    } catch {
-      shared.replaceChildren(el('a', { href: url, textContent: url }));
-    }
-  });
-  poll();
-}

@@ -53,6 +53,16 @@ const STRINGS = {
     r_members_only: 'This coupon is for members only.', r_printed_codes_only: 'Scan or type one of the printed codes, not the coupon name.', r_first_order_only: "This coupon is for a member's first order only.",
     r_expired: 'The coupon has expired.', r_not_yet_valid: 'The coupon is not valid yet.', r_outside_hours: 'The coupon cannot be used at this time of day.',
     r_wrong_location: 'The coupon is not valid at this location.', r_below_minimum: "The spend is below the coupon's minimum.",
+    pay_paid: 'PAID', pay_unpaid: 'UNPAID', pay_pending: 'PENDING', pay_failed: 'UNPAID (failed)', pay_expired: 'EXPIRED',
+    pay_refunded: 'REFUNDED', pay_partially_refunded: 'PART REFUNDED', pay_mismatch: 'MISMATCH', to_pay: 'To pay {a}',
+    take_payment: 'Take payment…', refund: 'Refund…', pay_title: 'Payment for order {n}', refund_title: 'Refund on order {n}',
+    due_line: 'Due {a} of {total}', refundable_line: 'Refundable {a}', method: 'Method', m_cash: 'Cash', m_card_terminal: 'Card terminal',
+    m_counter_qr: "Shop's QR code", m_stripe: 'Card online (Stripe), back to the card', m_wechat_pay: 'WeChat Pay, back to the payer',
+    refund_asked: 'Order {n}: refund of {a} asked of the provider; it shows once confirmed.', p_amount: 'Amount', tendered: 'Handed over (cash)', change_due: 'Change to give: {a}',
+    reference: 'Reference (slip or transaction number, optional)', reason: 'Reason', record_payment: 'Record payment', record_refund: 'Record refund',
+    amount_money: 'Type an amount such as {eg}.', tendered_short: 'Less than the amount.', over_refundable: 'At most {a}.',
+    paid_ok: 'Order {n}: {a} recorded.', paid_change: 'Order {n}: {a} recorded. Give {c} change.', refunded_ok: 'Order {n}: {a} refunded.',
+    mismatch_hint: 'Money received that did not count ({why}). Check and refund it.', board_unpaid: 'Pay at the counter', payment_h: 'Not paid yet',
   },
   zh: {
     skip: '跳到内容', queue: '订单', kitchen: '后厨', soldout: '沽清', board: '取餐屏',
@@ -85,6 +95,16 @@ const STRINGS = {
     r_members_only: '此优惠券仅限会员使用。', r_printed_codes_only: '请扫描或输入印制的券码，而不是优惠券名称。', r_first_order_only: '此优惠券仅限会员首单使用。',
     r_expired: '此优惠券已过期。', r_not_yet_valid: '此优惠券尚未生效。', r_outside_hours: '此优惠券在当前时段不可用。',
     r_wrong_location: '此优惠券不适用于本门店。', r_below_minimum: '消费金额未达到此优惠券的最低消费。',
+    pay_paid: '已付', pay_unpaid: '未付', pay_pending: '付款中', pay_failed: '未付（失败）', pay_expired: '已过期',
+    pay_refunded: '已退款', pay_partially_refunded: '部分退款', pay_mismatch: '金额不符', to_pay: '待付 {a}',
+    take_payment: '收款…', refund: '退款…', pay_title: '订单 {n} 收款', refund_title: '订单 {n} 退款',
+    due_line: '应付 {a}（合计 {total}）', refundable_line: '可退 {a}', method: '方式', m_cash: '现金', m_card_terminal: '刷卡',
+    m_counter_qr: '门店收款码', m_stripe: '在线银行卡（Stripe），原路退回', m_wechat_pay: '微信支付，原路退回',
+    refund_asked: '订单 {n}：已向支付平台申请退款 {a}，确认后显示。', p_amount: '金额', tendered: '实收（现金）', change_due: '找零：{a}',
+    reference: '凭证号（小票或交易号，选填）', reason: '原因', record_payment: '确认收款', record_refund: '确认退款',
+    amount_money: '请输入金额，例如 {eg}。', tendered_short: '少于金额。', over_refundable: '最多 {a}。',
+    paid_ok: '订单 {n}：已收 {a}。', paid_change: '订单 {n}：已收 {a}，请找零 {c}。', refunded_ok: '订单 {n}：已退 {a}。',
+    mismatch_hint: '收到的款项未计入（{why}）。请核对并退款。', board_unpaid: '请到柜台付款', payment_h: '尚未付款',
   },
 };
 const LANG_NAMES = { zh: '中文', en: 'English' };
@@ -111,10 +131,11 @@ export const t = (key, vars = {}) => ((STRINGS[S.lang] || STRINGS.en)[key] ?? ST
   .replace(/\{(\w+)\}/g, (_, n) => vars[n] ?? '');
 export const loc = (text) => (text && (text[S.lang] ?? text[S.config.languages[0]] ?? Object.values(text)[0])) || '';
 
-export async function api(path, { method = 'GET', body, etag } = {}) {
+export async function api(path, { method = 'GET', body, etag, key } = {}) {
   const headers = { accept: 'application/json' };
   if (body) headers['content-type'] = 'application/json';
   if (etag) headers['if-none-match'] = etag;
+  if (key) headers['idempotency-key'] = key;
   const r = await fetch(path, { method, headers, body: body && JSON.stringify(body), cache: 'no-store', credentials: 'same-origin' });
   const data = r.status === 204 || r.status === 304 ? null : await r.json().catch(() => null);
   return { ok: r.ok, status: r.status, data, etag: r.headers.get('etag'), retryAfter: r.headers.get('retry-after') };
@@ -358,7 +379,7 @@ function connect() {
   live.source = source;
   let opened = false;
   source.addEventListener('ready', () => { opened = true; S.retry = 0; S.conn = 'live'; setConn('live'); refresh(); });
-  for (const kind of ['placed', 'status', 'resync']) source.addEventListener(kind, () => refresh());
+  for (const kind of ['placed', 'status', 'payment', 'resync']) source.addEventListener(kind, () => refresh());
   source.addEventListener('sold_out', () => { if (S.view === 'soldout') loadSoldOut(); });
   source.addEventListener('ended', () => { source.close(); sessionEnded(); });
   source.onerror = async () => {
@@ -467,7 +488,7 @@ function card(o, fresh) {
   const { amber, red } = S.config.age_warnings;
   const age = el('span', { class: `age${open && mins >= red ? ' red' : open && mins >= amber ? ' amber' : ''}`, 'data-age': mins, text: t('minutes', { n: mins }) });
   const head = el('header', {}, el('h3', { id: `o-${o.id}`, text: o.number }), el('span', { class: 'where', text: where(o) }), age,
-    el('p', { class: 'state', text: t('st_' + o.status) }));
+    el('p', { class: 'state', text: t('st_' + o.status) }, ...payBadges(o.payment)));
   const lines = el('ul', {}, ...o.quote.lines.map((l) => el('li', {},
     el('span', { class: 'qty', text: `${l.quantity}×` }), el('span', { class: 'dish-name', text: dishName(l) }),
     l.options.length ? el('span', { class: 'opts', text: optionsText(l) }) : null)));
@@ -482,14 +503,21 @@ function card(o, fresh) {
     actions.append(el('button', { type: 'button', class: 'primary next', 'data-to': NEXT[o.status], text: t('do_' + NEXT[o.status]),
       'aria-describedby': `o-${o.id}`, onclick: (e) => change(o, NEXT[o.status], null, e.currentTarget) }));
   }
+  const p = o.payment;
+  if (p && p.due > 0 && o.status !== 'cancelled' && !['paid', 'partially_refunded', 'refunded'].includes(p.state)) {
+    actions.append(el('button', { type: 'button', class: 'take-payment', text: t('take_payment'), 'aria-describedby': `o-${o.id}`, onclick: () => askPayment(o) }));
+  }
+  if (p && p.refundable > 0) actions.append(el('button', { type: 'button', class: 'refund', text: t('refund'), 'aria-describedby': `o-${o.id}`, onclick: () => askRefund(o) }));
   if (open) actions.append(el('button', { type: 'button', class: 'danger cancel', text: t('do_cancel'), 'aria-describedby': `o-${o.id}`, onclick: () => askCancel(o) }));
   actions.append(el('button', { type: 'button', class: 'print', text: t('print'), 'aria-describedby': `o-${o.id}`, onclick: () => printTickets([o]) }));
-  return el('article', { class: `order st-${o.status}${fresh.has(o.id) ? ' fresh' : ''}`, 'aria-labelledby': `o-${o.id}`, 'data-id': o.id, 'data-number': o.number, 'data-status': o.status },
+  return el('article', { class: `order st-${o.status}${fresh.has(o.id) ? ' fresh' : ''}`, 'aria-labelledby': `o-${o.id}`, 'data-id': o.id, 'data-number': o.number, 'data-status': o.status, 'data-payment': p?.state },
     head, lines,
     o.note ? el('p', { class: 'note', text: `${t('note')}: ${o.note}` }) : null,
     o.name ? el('p', { class: 'meta', text: `${t('name')}: ${o.name}` }) : null,
     coupon,
-    el('p', { class: 'meta total', text: `${t('total')} ${money(o.quote.total)}` }),
+    el('p', { class: 'meta total', text: `${t('total')} ${money(o.quote.total)}` },
+      awaitsPayment(p) && p.due > 0 ? el('span', { class: 'due', text: ` · ${t('to_pay', { a: money(p.due) })}` }) : null),
+    p?.mismatches.length ? el('p', { class: 'meta mismatch', text: t('mismatch_hint', { why: p.mismatches.map((m) => m.reason).join('; ') }) }) : null,
     by, actions);
 }
 
@@ -502,7 +530,7 @@ function renderQueue(fresh) {
   };
   // Re-rendering must not throw a keyboard user's focus away.
   const active = document.activeElement;
-  const kept = active?.closest?.('.order') ? { id: active.closest('.order').dataset.id, cls: ['next', 'cancel', 'print'].find((c) => active.classList.contains(c)) } : null;
+  const kept = active?.closest?.('.order') ? { id: active.closest('.order').dataset.id, cls: ['next', 'take-payment', 'refund', 'cancel', 'print'].find((c) => active.classList.contains(c)) } : null;
   for (const [col, orders] of Object.entries(cols)) {
     $(`#count-${col}`).textContent = String(orders.length);
     $(`#cards-${col}`).replaceChildren(...orders.map((o) => card(o, fresh)));
@@ -568,6 +596,164 @@ function setUpCancel() {
   });
 }
 
+// ---- payments -----------------------------------------------------------------
+
+// Whether an order still waits for its money (refunded orders were paid once).
+const awaitsPayment = (p) => !!p && ['unpaid', 'pending', 'failed', 'expired'].includes(p.state);
+// PAID / UNPAID / PENDING / REFUNDED / EXPIRED, and MISMATCH beside it when money came
+// in that did not count. Words and a class, never colour alone.
+function payBadges(p) {
+  if (!p) return [];
+  const badge = (kind, key) => el('span', { class: `pay pay-${kind}`, 'data-pay': kind, text: t('pay_' + key) });
+  const kind = { partially_refunded: 'refunded', failed: 'unpaid' }[p.state] || p.state;
+  return [badge(kind, p.state), p.mismatches.length ? badge('mismatch', 'mismatch') : null].filter(Boolean);
+}
+
+// Minor units from a typed amount ("48", "48.5", "48,50"), or null.
+function minorOf(text) {
+  const { exponent } = S.config.currency;
+  const m = /^\s*(\d{1,9})(?:[.,](\d*))?\s*$/.exec(text || '');
+  if (!m || (m[2] || '').length > exponent) return null;
+  return Number(m[1]) * 10 ** exponent + Number((m[2] || '').padEnd(exponent, '0') || 0);
+}
+const typed = (minor) => (minor / 10 ** S.config.currency.exponent).toFixed(S.config.currency.exponent);
+const newKey = () => crypto.randomUUID?.() || [...crypto.getRandomValues(new Uint8Array(16))].map((b) => b.toString(16).padStart(2, '0')).join('');
+
+// Problem details beside the fields they name; the rest under the form.
+function showProblem(prefix, r) {
+  $$(`[id^="${prefix}-"][id$="-error"]`).forEach((e) => { e.textContent = ''; });
+  $$(`[id^="${prefix}-"][aria-invalid]`).forEach((e) => e.removeAttribute('aria-invalid'));
+  let rest = [];
+  for (const e of r.data?.errors || []) {
+    const box = $(`#${prefix}-${e.field}-error`);
+    if (box) {
+      box.textContent = e.reason;
+      $(`#${prefix}-${e.field}`)?.setAttribute('aria-invalid', 'true');
+    } else rest.push(`${e.field}: ${e.reason}`);
+  }
+  if (!r.data?.errors?.length) rest = [why(r)];
+  $(`#${prefix}-error`).textContent = rest.join(' · ');
+  const first = $(`[id^="${prefix}-"][aria-invalid]`);
+  if (first) first.focus();
+}
+
+function askPayment(o) {
+  const dialog = $('#pay-dialog');
+  const p = o.payment;
+  dialog.dataset.id = o.id;
+  // One Idempotency-Key per attempt: a retry after a lost answer records nothing twice.
+  dialog.dataset.key = newKey();
+  $('#pay-h').textContent = t('pay_title', { n: o.number });
+  $('#pay-due-line').textContent = t('due_line', { a: money(p.due), total: money(p.total) });
+  $('#pay-form').reset();
+  $('#pay-amount').value = typed(p.due);
+  showProblem('pay', { data: { errors: [] } });
+  $('#pay-error').textContent = '';
+  payFields();
+  dialog.showModal();
+  $('#pay-tendered').focus();
+}
+
+const payMethod = () => $('#pay-form').elements['pay-method'].value;
+function payFields() {
+  const cash = payMethod() === 'cash';
+  $('#pay-cash').hidden = !cash;
+  $('#pay-ref').hidden = cash;
+  const amount = minorOf($('#pay-amount').value);
+  const tendered = minorOf($('#pay-tendered').value);
+  $('#pay-change').textContent = cash && amount != null && tendered != null && tendered >= amount ? t('change_due', { a: money(tendered - amount) }) : '';
+}
+
+function askRefund(o) {
+  const dialog = $('#refund-dialog');
+  const p = o.payment;
+  dialog.dataset.id = o.id;
+  dialog.dataset.key = newKey();
+  $('#refund-h').textContent = t('refund_title', { n: o.number });
+  $('#refund-line').textContent = t('refundable_line', { a: money(p.refundable) });
+  $('#refund-form').reset();
+  $('#refund-amount').value = typed(p.refundable);
+  showProblem('refund', { data: { errors: [] } });
+  $('#refund-error').textContent = '';
+  dialog.showModal();
+  $('#refund-amount').focus();
+}
+
+// Sends a payment or refund with the dialog's key; the answer's summary updates the card at once.
+async function record(kind, body, button) {
+  const dialog = $(`#${kind}-dialog`);
+  const o = S.orders.find((x) => x.id === dialog.dataset.id);
+  if (!o) { dialog.close(); return; }
+  button.disabled = true;
+  let r;
+  const path = `/api/staff/orders/${encodeURIComponent(o.id)}/${kind === 'pay' ? 'payments' : 'refunds'}`;
+  try { r = await api(path, { method: 'POST', body, key: dialog.dataset.key }); } catch { r = { ok: false, status: 0, data: { detail: t('offline') } }; }
+  button.disabled = false;
+  if (r.status === 401) { dialog.close(); sessionEnded(); return; }
+  // A refusal may mean the card is stale (another till took or refunded money): fetch it again.
+  if (!r.ok) { showProblem(kind, r); if (r.status) refresh(); return; }
+  dialog.close();
+  if (r.data?.payment) o.payment = r.data.payment;
+  const a = money(body.amount);
+  // 202: a provider accepted the refund and has not finished it; its notification records it.
+  const done = kind === 'refund' ? t(r.status === 202 ? 'refund_asked' : 'refunded_ok', { n: o.number, a })
+    : r.data?.change_due ? t('paid_change', { n: o.number, a, c: money(r.data.change_due) }) : t('paid_ok', { n: o.number, a });
+  $('#announce').textContent = done;
+  noticeBox(done);
+  render();
+  refresh();
+}
+
+function noticeBox(text) {
+  let box = $('#action-done');
+  if (!box) {
+    box = el('p', { id: 'action-done', class: 'done-note', role: 'status' });
+    $('#app').prepend(box);
+  }
+  box.textContent = text;
+  clearTimeout(noticeBox.timer);
+  noticeBox.timer = setTimeout(() => { box.textContent = ''; }, 15000);
+}
+
+function setUpPayments() {
+  const dialog = $('#pay-dialog');
+  if (!dialog) return;
+  $('#pay-back').addEventListener('click', () => dialog.close());
+  $('#pay-form').addEventListener('input', payFields);
+  $('#pay-form').addEventListener('submit', (e) => {
+    e.preventDefault();
+    const method = payMethod();
+    const amount = minorOf($('#pay-amount').value);
+    const eg = typed(1234);
+    const errors = [];
+    if (!amount) errors.push({ field: 'amount', reason: t('amount_money', { eg }) });
+    const body = { method, amount };
+    if (method === 'cash' && $('#pay-tendered').value.trim()) {
+      body.tendered = minorOf($('#pay-tendered').value);
+      if (body.tendered == null) errors.push({ field: 'tendered', reason: t('amount_money', { eg }) });
+      else if (amount && body.tendered < amount) errors.push({ field: 'tendered', reason: t('tendered_short') });
+    }
+    const reference = $('#pay-reference').value.trim();
+    if (method !== 'cash' && reference) body.reference = reference;
+    if (errors.length) { showProblem('pay', { data: { errors } }); return; }
+    record('pay', body, $('#pay-confirm'));
+  });
+  const refund = $('#refund-dialog');
+  $('#refund-back').addEventListener('click', () => refund.close());
+  $('#refund-form').addEventListener('submit', (e) => {
+    e.preventDefault();
+    const o = S.orders.find((x) => x.id === refund.dataset.id);
+    const amount = minorOf($('#refund-amount').value);
+    const reason = $('#refund-reason').value.trim();
+    const errors = [];
+    if (!amount) errors.push({ field: 'amount', reason: t('amount_money', { eg: typed(1234) }) });
+    else if (o && amount > o.payment.refundable) errors.push({ field: 'amount', reason: t('over_refundable', { a: money(o.payment.refundable) }) });
+    if (!reason) errors.push({ field: 'reason', reason: t('reason_needed') });
+    if (errors.length) { showProblem('refund', { data: { errors } }); return; }
+    record('refund', { amount, method: $('#refund-method').value, reason }, $('#refund-confirm'));
+  });
+}
+
 // ---- tickets ----------------------------------------------------------------
 
 function ticket(o) {
@@ -588,7 +774,9 @@ function ticket(o) {
     row(t('subtotal'), money(q.subtotal)),
     q.coupon?.status === 'applied' ? row(t('coupon', { c: q.coupon.code }), `−${money(q.discount)}`) : null,
     q.service_charge ? row(t('service'), money(q.service_charge)) : null,
-    row(t('total'), money(q.total), 'total'));
+    row(t('total'), money(q.total), 'total'),
+    o.payment ? el('p', { class: 'center pay-line' }, ...payBadges(o.payment),
+      awaitsPayment(o.payment) && o.payment.due > 0 ? document.createTextNode(` ${t('to_pay', { a: money(o.payment.due) })}`) : null) : null);
 }
 
 function printTickets(orders) {
@@ -624,6 +812,13 @@ function renderKitchen() {
   const notes = cooking.filter((o) => o.note);
   $('#notes').hidden = !notes.length;
   $('#notes-list').replaceChildren(...notes.map((o) => el('li', {}, el('strong', { text: `${o.number}: ` }), document.createTextNode(o.note))));
+  // Which open orders still wait for their money, with their badges.
+  const waiting = cooking.filter((o) => awaitsPayment(o.payment) || o.payment?.mismatches.length);
+  const box = $('#kitchen-pay');
+  if (box) {
+    box.hidden = !waiting.length;
+    $('#kitchen-pay-list').replaceChildren(...waiting.map((o) => el('li', { 'data-number': o.number, 'data-payment': o.payment.state }, el('strong', { text: `${o.number} ` }), ...payBadges(o.payment))));
+  }
 }
 
 // ---- sold out -----------------------------------------------------------------
@@ -690,13 +885,19 @@ function pickupBoard(orders) {
   return {
     ready: shown.filter((o) => o.status === 'ready').sort((a, b) => at(b, 'ready').localeCompare(at(a, 'ready'))).map((o) => o.number),
     preparing: shown.filter((o) => o.status !== 'ready').sort((a, b) => at(a, 'received').localeCompare(at(b, 'received'))).map((o) => o.number),
+    unpaid: shown.filter((o) => awaitsPayment(o.payment)).map((o) => o.number),
   };
 }
 
+// A number still to be paid carries a marker in every language of the site (no amounts: the board faces the room).
 function renderBoard() {
-  const b = S.board || { ready: [], preparing: [] };
-  $('#ready').replaceChildren(...b.ready.map((n) => el('li', { text: n })));
-  $('#preparing').replaceChildren(...b.preparing.map((n) => el('li', { text: n })));
+  const b = S.board || { ready: [], preparing: [], unpaid: [] };
+  const unpaid = new Set(b.unpaid || []);
+  const langs = S.config.languages.filter((l) => STRINGS[l]);
+  const mark = [...new Set(langs.map((l) => STRINGS[l].board_unpaid))].join(' · ');
+  const item = (n) => el('li', { 'data-unpaid': unpaid.has(n) }, document.createTextNode(n), unpaid.has(n) ? el('span', { class: 'unpaid', text: mark }) : null);
+  $('#ready').replaceChildren(...b.ready.map(item));
+  $('#preparing').replaceChildren(...b.preparing.map(item));
 }
 
 // ---- start --------------------------------------------------------------------
@@ -731,6 +932,7 @@ async function start() {
   }
   $('#signin-form').addEventListener('submit', signIn);
   setUpCancel();
+  setUpPayments();
   $('#show-done')?.addEventListener('change', () => render());
   $('#print-all')?.addEventListener('click', () => printTickets(S.orders.filter((o) => OPEN.includes(o.status))));
   const paper = $('#paper');
@@ -738,8 +940,9 @@ async function start() {
     paper.value = document.body.dataset.paper;
     paper.addEventListener('change', () => { document.body.dataset.paper = paper.value; saved.set('paper', paper.value); });
   }
-  // Ages move on without new data.
-  setInterval(() => { if (S.signedIn && S.view === 'queue') render(); }, 20000);
+  // Ages move on without new data; the queue is asked again too (a 304 while
+  // nothing changed), so a payment shows even where no event announces it.
+  setInterval(() => { if (S.signedIn && S.view === 'queue') { render(); if (S.live?.mode === 'sse') refresh(); } }, 20000);
   // Ask who is signed in only when this device signed in last time: a signed-out
   // device shows the form without a 401 (which browsers log as a console error).
   let me = null;

@@ -1,0 +1,166 @@
+// Carte order status page: the order number large, its status and payment polled,
+// and "Pay now" where the location's policy takes payment online. The page loads
+// this file instead of app.js. Text from the API only goes in via textContent.
+
+const $ = (s, r = document) => r.querySelector(s);
+const $$ = (s, r = document) => [...r.querySelectorAll(s)];
+const T = JSON.parse($('#t')?.textContent || '{}');
+const t = (k, v = {}) => (T[k] || k).replace(/\{(\w+)\}/g, (_, n) => v[n] ?? '');
+const lang = document.documentElement.lang;
+const el = (tag, props, ...kids) => {
+  const e = Object.assign(document.createElement(tag), props);
+  e.append(...kids.filter((k) => k != null && k !== false));
+  return e;
+};
+const api = async (path, body) => {
+  const r = await fetch(path, {
+    method: body ? 'POST' : 'GET',
+    headers: { accept: 'application/json', ...(body ? { 'content-type': 'application/json' } : {}) },
+    body: body && JSON.stringify(body),
+    cache: 'no-store',
+  });
+  return { ok: r.ok, status: r.status, data: await r.json().catch(() => ({})) };
+};
+const money = (n, code) => {
+  const f = new Intl.NumberFormat(lang, { style: 'currency', currency: code, currencyDisplay: 'narrowSymbol' });
+  return f.format(n / 10 ** f.resolvedOptions().maximumFractionDigits);
+};
+try { localStorage.setItem('carte:lang', JSON.stringify(lang)); } catch { /* private mode */ }
+const sw = $('script[data-sw]')?.dataset.sw;
+if (sw && 'serviceWorker' in navigator) addEventListener('load', () => navigator.serviceWorker.register(sw).catch(() => {}), { once: true });
+
+const query = new URLSearchParams(location.search);
+const policies = JSON.parse($('#pay-policies')?.textContent || '[]');
+const root = $('[data-status]');
+if (root) orderStatus();
+document.documentElement.dataset.ready = '1';
+
+function orderStatus() {
+  const id = query.get('id');
+  const token = query.get('token');
+  const state = $('#state');
+  if (!id || !token) { state.textContent = t('status_missing'); return; }
+  if (query.get('new')) {
+    $('#thanks').hidden = false;
+    history.replaceState(null, '', location.pathname + `?id=${encodeURIComponent(id)}&token=${encodeURIComponent(token)}`);
+  }
+  const steps = ['received', 'accepted', 'preparing', 'ready', 'completed'];
+  let last = null;
+  let paid = null;
+  let delay = 2000;
+  let timer = 0;
+  let shownButtons = '';
+  const payProblem = (text) => { $('#pay-problem').textContent = text || ''; };
+  const render = (o) => {
+    $('#number').textContent = o.number;
+    state.textContent = t('s_' + o.status);
+    const at = steps.indexOf(o.status);
+    $$('#steps li').forEach((li, i) => {
+      li.classList.toggle('done', i <= at);
+      if (i === at) li.setAttribute('aria-current', 'step'); else li.removeAttribute('aria-current');
+    });
+    root.dataset.state = o.status;
+    const f = o.fulfilment;
+    $('#where-s').textContent = f.mode === 'dine_in' ? t('table_n', { n: f.table })
+      : `${t('pickup_time')}: ${new Date(f.slot).toLocaleString(lang, { weekday: 'short', hour: '2-digit', minute: '2-digit' })}`;
+    const q = o.quote;
+    const line = (a, b, cls = '') => el('tr', { className: cls }, el('td', { textContent: a }), el('td', { className: 'price', textContent: money(b, q.currency) }));
+    $('#summary').replaceChildren(el('table', {}, el('tbody', {},
+      ...q.lines.map((l) => line(`${l.quantity} × ${l.name}${l.options.length ? ` (${l.options.map((x) => x.name).join(', ')})` : ''}`, l.total)),
+      q.discount ? line(t('discount'), -q.discount, 'discount') : null,
+      q.service_charge ? line(t('service_charge'), q.service_charge) : null,
+      line(t('total'), q.total, 'total'))));
+    renderPayment(o);
+    $('#checked').textContent = t('updated_at', { time: new Date().toLocaleTimeString(lang) });
+  };
+  // The payment: its state, what is due, and "Pay now" when the location takes payment online.
+  const renderPayment = (o) => {
+    const p = o.payment;
+    if (!p) return;
+    $('#pay').hidden = false;
+    root.dataset.payment = p.state;
+    $('#pay-state').textContent = t('p_' + p.state);
+    const open = p.due > 0 && !['paid', 'refunded', 'partially_refunded', 'expired'].includes(p.state) && o.status !== 'cancelled';
+    $('#pay-due').textContent = open ? t('to_pay', { amount: money(p.due, o.quote.currency) }) : '';
+    const policy = policies.find((x) => x.id === o.location);
+    const due = policy?.[o.fulfilment.mode];
+    const online = open && due && due !== 'pay_at_counter' ? policy.online : [];
+    const key = online.join();
+    if (key === shownButtons) return;
+    shownButtons = key;
+    $('#pay-buttons').replaceChildren(...online.map((m) => el('button', {
+      type: 'button', className: 'button pay', textContent: online.length > 1 ? t('pay_with_' + m) : t('pay_now'),
+      onclick: (e) => pay(m, e.currentTarget),
+    })));
+    if (!online.length) $('#pay-qr').replaceChildren();
+  };
+  // Starts a checkout with the provider: off to its page, or its QR code shown here.
+  const pay = async (method, button) => {
+    button.disabled = true;
+    payProblem(t('opening_payment'));
+    const surface = method === 'wechat_pay' && !matchMedia('(pointer: coarse)').matches ? 'qr_code' : 'mobile_browser';
+    try {
+      const r = await api('/api/payments/checkout', { order_id: id, token, method, surface, lang });
+      const next = r.ok && r.data.next;
+      if (next?.action === 'redirect' && /^https?:/i.test(next.url)) { location.assign(next.url); return; }
+      if (next?.action === 'qr_code' && next.url) {
+        payProblem('');
+        await showQr(next.url);
+      } else {
+        const type = (r.data.type || '').split(/[/:]/).pop();
+        payProblem(type === 'already-paid' ? t('already_paid') : type === 'payments-not-configured' ? t('pay_unavailable')
+          : [r.data.detail || r.data.title, ...(r.data.errors || []).map((e) => e.reason)].filter(Boolean).join(' · '));
+      }
+      poll(4000);
+    } catch {
+      payProblem(t('pay_offline'));
+    }
+    button.disabled = false;
+  };
+  const showQr = async (url) => {
+    const box = $('#pay-qr');
+    // WeChat's code_url (weixin://…) opens WeChat on a phone that has it.
+    const link = /^(https?|weixin):/i.test(url) ? el('a', { href: url, textContent: t('open_payment') }) : null;
+    box.replaceChildren(el('p', { textContent: t('scan_to_pay') }), link);
+    try {
+      const { qrSvg } = await import($('#pay-qr').dataset.qr);
+      // The SVG is made here of numbers only, never of the URL's text.
+      box.insertBefore(el('div', { className: 'qr', innerHTML: qrSvg(url) }), link);
+    } catch { /* the link still opens it */ }
+  };
+  const poll = async (soon) => {
+    clearTimeout(timer);
+    if (soon) delay = soon;
+    try {
+      const r = await api(`/api/orders/${encodeURIComponent(id)}?token=${encodeURIComponent(token)}`);
+      if (r.status === 404) { state.textContent = t('status_missing'); return; }
+      if (r.ok) {
+        if (r.data.status !== last) delay = 2000;
+        last = r.data.status;
+        render(r.data);
+        paid = r.data.payment?.state;
+        const waiting = ['unpaid', 'pending'].includes(paid) && last !== 'cancelled';
+        // Waiting for a payment: every few seconds while the page is seen.
+        if (waiting) delay = Math.min(delay, 4000);
+        else if (last === 'completed' || last === 'cancelled') return;
+        else if (last === 'ready') delay = 30000;
+      }
+    } catch { /* offline: try again later */ }
+    if (document.hidden) return;
+    timer = setTimeout(poll, delay);
+    delay = Math.min(delay * 1.5, 20000);
+  };
+  document.addEventListener('visibilitychange', () => { if (!document.hidden) poll(2000); });
+  addEventListener('online', () => poll());
+  $('#share').addEventListener('click', async () => {
+    const url = location.href;
+    const shared = $('#shared');
+    try {
+      if (navigator.share) await navigator.share({ url, title: document.title });
+      else { await navigator.clipboard.writeText(url); shared.textContent = t('link_copied'); }
+    } catch {
+      shared.replaceChildren(el('a', { href: url, textContent: url }));
+    }
+  });
+  poll();
+}
