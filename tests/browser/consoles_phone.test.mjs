@@ -249,7 +249,10 @@ test('admin_on_a_phone_in_english_and_chinese_with_the_shops_period', { timeout:
   const redeemed = await api.call('POST', '/api/staff/redemptions', { code: codes[1], location: 'chunxi', amount: 8000 });
   assert.equal(redeemed.status, 201, JSON.stringify(redeemed.data));
   // SAVE10 typed in without the campaign's link: the campaign's "coupon only" channel.
-  await placeOrder({ coupon: 'SAVE10', lines: [{ dish: 'smashed-cucumber', quantity: 7, options: [] }] });
+  const saved = await placeOrder({ coupon: 'SAVE10', lines: [{ dish: 'smashed-cucumber', quantity: 7, options: [] }] });
+  // ROI counts money received: the diner pays it in cash at the counter.
+  const paid = await api.call('POST', `/api/staff/orders/${saved.id}/payments`, { method: 'cash', amount: saved.quote.total }, { 'idempotency-key': crypto.randomUUID() });
+  assert.equal(paid.status, 201, JSON.stringify(paid.data));
   // The server's default period, and what the shop calls today.
   const report = (path) => fetch(`${site.base}/api/reports/${path}`, { headers: { authorization: `Bearer ${marketerKey}` } }).then((r) => r.json());
   const defaults = await report('campaigns');
@@ -309,7 +312,8 @@ test('admin_on_a_phone_in_english_and_chinese_with_the_shops_period', { timeout:
   assert.equal((await page.locator('#channels tr[data-channel="coupon"] th').textContent()).trim(), 'Coupon only (no link)');
   assert.equal(await cell('channels', 'data-channel="coupon"', 'orders'), '1');
   assert.equal(await cell('channels', 'data-channel="coupon"', 'cost_per_order'), '¥10.00');
-  assert.equal(await cell('channels', 'data-channel="coupon"', 'roi_bp'), `${(coupon.revenue / 1000).toFixed(2)}×`);
+  assert.equal(coupon.net_paid, coupon.revenue, 'paid in full');
+  assert.equal(await cell('channels', 'data-channel="coupon"', 'roi_bp'), `${(coupon.net_paid / 1000).toFixed(2)}×`);
   assert.equal(await cell('channels', 'data-channel="coupon"', 'conversion_bp'), '—');
   // The burn rate beside the coupons: the campaign's discount over the 30 days, rounded.
   assert.equal(festivalFigures.discount_per_day, Math.round(festivalFigures.discount / 30));

@@ -167,6 +167,11 @@ async fn record(
     {
         return Err(ApiError::Store(StoreError::IdempotencyConflict));
     }
+    if recorded.created {
+        state
+            .events
+            .publish(crate::events::StaffEvent::payment(&order));
+    }
     let payment = checkout::read_payment_summary(state, &order).await?;
     let status = if recorded.created {
         StatusCode::CREATED
