@@ -30,6 +30,7 @@ pub mod lambda;
 pub(crate) mod limiter;
 pub(crate) mod pages;
 pub mod payments;
+pub mod senders;
 pub mod settlement;
 pub mod state;
 pub mod store;

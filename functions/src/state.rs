@@ -44,6 +44,10 @@ pub struct AppState {
     /// The online payment providers set up in the environment; `None` when none is
     /// (their routes then answer 503 `payments-not-configured`).
     pub payments: Option<Arc<crate::payments::Providers>>,
+    /// Who sends one-time codes (email, SMS, or the console of `carte serve`).
+    pub senders: crate::senders::Senders,
+    /// One-time codes asked for per client address (every request counts).
+    pub code_requests: Arc<crate::limiter::SignInLimiter>,
 }
 
 impl AppState {
@@ -56,7 +60,16 @@ impl AppState {
             events: crate::events::Events::new(),
             sign_in: Arc::default(),
             payments: crate::payments::Providers::from_env().map(Arc::new),
+            senders: crate::senders::Senders::from_env(false),
+            code_requests: Arc::default(),
         }
+    }
+
+    /// The same state with these code senders (`carte serve` lets the console show
+    /// codes; tests send through their own mail server).
+    pub fn with_senders(mut self, senders: crate::senders::Senders) -> AppState {
+        self.senders = senders;
+        self
     }
 
     /// The same state with these payment providers (tests set them up in code).

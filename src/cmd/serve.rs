@@ -71,7 +71,9 @@ pub async fn run(opts: ServeOptions) -> anyhow::Result<()> {
             version: project.version.clone(),
         },
         store,
-    );
+    )
+    // One machine without a mail server: one-time codes are shown on this console.
+    .with_senders(functions::senders::Senders::from_env(true));
     let live = LiveReload::default();
     let app = app(&out, state.clone(), live.clone(), opts.watch);
 

@@ -9,6 +9,7 @@
 
 pub(crate) mod auth;
 pub(crate) mod checkout;
+pub(crate) mod contact;
 pub mod events;
 pub(crate) mod exports;
 pub(crate) mod extract;
@@ -20,6 +21,7 @@ pub(crate) mod orders;
 pub(crate) mod pay;
 pub(crate) mod payments;
 pub mod problem;
+pub(crate) mod proof;
 pub(crate) mod quote;
 pub(crate) mod redemptions;
 pub(crate) mod reports;
@@ -47,7 +49,15 @@ fn orders_routes() -> Router<AppState> {
 }
 
 fn members_routes() -> Router<AppState> {
-    Router::new().route("/api/members", post(members::sign_up))
+    Router::new()
+        .route("/api/members", post(members::sign_up))
+        .route("/api/members/code", post(proof::send_code))
+        .route("/api/members/verify", post(proof::verify))
+        .route("/api/members/me", get(proof::me))
+        .route(
+            "/api/members/session",
+            axum::routing::delete(proof::sign_out),
+        )
 }
 
 fn staff_routes() -> Router<AppState> {

@@ -6,7 +6,7 @@ use utoipa::openapi::security::{ApiKey, ApiKeyValue, HttpAuthScheme, HttpBuilder
 use utoipa::{Modify, OpenApi};
 
 use crate::api::{
-    auth, checkout, events, exports, health, members, orders, pay, payments, problem, quote,
+    auth, checkout, events, exports, health, members, orders, pay, payments, problem, proof, quote,
     redemptions, reports, session, staff, visits,
 };
 use crate::store;
@@ -49,6 +49,10 @@ impl Modify for ApiKeyScheme {
         orders::place_order,
         orders::order_status,
         members::sign_up,
+        proof::send_code,
+        proof::verify,
+        proof::me,
+        proof::sign_out,
         staff::queue,
         staff::set_status,
         pay::start_checkout,

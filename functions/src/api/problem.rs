@@ -108,6 +108,9 @@ pub enum ApiError {
     /// The payment provider refused a request or could not be reached.
     #[error(transparent)]
     Provider(PaymentError),
+    /// A one-time code could not be sent.
+    #[error(transparent)]
+    Sender(crate::senders::SendError),
 }
 
 impl From<StoreError> for ApiError {
@@ -333,6 +336,20 @@ impl ApiError {
                 "The order takes no payment",
                 detail,
             ),
+            ApiError::Sender(error) => match error {
+                crate::senders::SendError::Failed(_) => Problem::new(
+                    S::BAD_GATEWAY,
+                    "code-not-sent",
+                    "The code could not be sent",
+                    detail,
+                ),
+                _ => Problem::new(
+                    S::SERVICE_UNAVAILABLE,
+                    "sender-not-configured",
+                    "Codes cannot be sent to this kind of address",
+                    detail,
+                ),
+            },
             ApiError::Provider(error) => {
                 let status = match error {
                     PaymentError::Unreachable(_) | PaymentError::Config { .. } => {

@@ -1,0 +1,128 @@
+//! Who a diner is, as the member routes read it: phone numbers and email addresses
+//! normalized, orders proven by their tokens, and the welcome code a new member gets.
+//! Shared by the sign-up (`members`) and the proof of an address (`proof`).
+
+use catalog::{Issue, Site};
+use serde::{Deserialize, Serialize};
+use utoipa::ToSchema;
+
+use crate::store::IssuedCode;
+
+/// An order placed before signing up, proven by its token.
+#[derive(Debug, Clone, Deserialize, Serialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct OrderRef {
+    pub id: String,
+    pub token: String,
+}
+
+/// A single-use welcome code.
+#[derive(Debug, Clone, Serialize, ToSchema)]
+pub struct WelcomeCode {
+    /// The code to type at checkout or show at the counter.
+    pub code: String,
+    /// The campaign coupon it redeems.
+    pub coupon: String,
+}
+
+/// The country calling code for national numbers, read from the site's currency.
+///
+/// A site has one currency and, for the restaurants Carte serves, that names
+/// its country well enough; euro sites (many countries) have no default and
+/// need numbers with `+`.
+pub fn default_calling_code(currency: &str) -> Option<&'static str> {
+    Some(match currency {
+        "CNY" => "86",
+        "HKD" => "852",
+        "MOP" => "853",
+        "TWD" => "886",
+        "JPY" => "81",
+        "KRW" => "82",
+        "SGD" => "65",
+        "MYR" => "60",
+        "THB" => "66",
+        "VND" => "84",
+        "PHP" => "63",
+        "IDR" => "62",
+        "INR" => "91",
+        "USD" | "CAD" => "1",
+        "GBP" => "44",
+        "AUD" => "61",
+        "NZD" => "64",
+        "CHF" => "41",
+        "SEK" => "46",
+        "NOK" => "47",
+        "DKK" => "45",
+        "MXN" => "52",
+        "BRL" => "55",
+        _ => return None,
+    })
+}
+
+/// Normalizes a phone number to E.164 (`+8613800138000`).
+///
+/// Spaces, dashes, dots and parentheses are dropped. `+` or `00` starts an
+/// international number; otherwise the number is national, its one leading
+/// trunk `0` is dropped, and `calling_code` is put in front. The result must
+/// have 8 to 15 digits.
+pub fn normalize_phone(input: &str, calling_code: Option<&str>) -> Result<String, &'static str> {
+    let compact: String = input
+        .chars()
+        .filter(|c| !matches!(c, ' ' | '-' | '.' | '(' | ')' | '\u{a0}'))
+        .collect();
+    let digits = if let Some(rest) = compact.strip_prefix('+') {
+        rest.to_owned()
+    } else if let Some(rest) = compact.strip_prefix("00") {
+        rest.to_owned()
+    } else {
+        let code = calling_code.ok_or("start the number with + and the country code")?;
+        let national = compact.strip_prefix('0').unwrap_or(&compact);
+        format!("{code}{national}")
+    };
+    if digits.is_empty() || !digits.bytes().all(|b| b.is_ascii_digit()) {
+        return Err("use digits only, e.g. +86 138 0013 8000");
+    }
+    if digits.starts_with('0') || !(8..=15).contains(&digits.len()) {
+        return Err("this is not a complete phone number");
+    }
+    Ok(format!("+{digits}"))
+}
+
+/// Lower-cases and checks an email address: one `@`, a dot in the domain, no spaces.
+pub fn normalize_email(input: &str) -> Result<String, &'static str> {
+    let email = input.trim().to_lowercase();
+    let Some((local, domain)) = email.split_once('@') else {
+        return Err("an email address has an @");
+    };
+    let ok = !local.is_empty()
+        && !domain.contains('@')
+        && domain.contains('.')
+        && !domain.starts_with('.')
+        && !domain.ends_with('.')
+        && !email
+            .chars()
+            .any(|c| c.is_whitespace() || c.is_control() || c == '<' || c == '>');
+    if ok {
+        Ok(email)
+    } else {
+        Err("this is not an email address")
+    }
+}
+
+pub(crate) fn welcome_for(site: &Site, member_id: &str) -> Option<IssuedCode> {
+    let coupon = site
+        .campaigns
+        .iter()
+        .flat_map(|c| c.coupons.iter())
+        .find(|c| c.issue == Issue::OnSignUp)?;
+    // Unguessable and without look-alikes (see `codes::new_code`); the primary
+    // key guards uniqueness. Without randomness there is no welcome code.
+    let suffix = crate::codes::new_code().ok()?;
+    Some(IssuedCode {
+        code: format!("{}-{suffix}", coupon.code.to_uppercase()),
+        coupon: coupon.code.clone(),
+        member_id: member_id.to_owned(),
+        used_by: None,
+        channel: None,
+    })
+}

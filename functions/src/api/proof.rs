@@ -1,0 +1,570 @@
+//! A diner proves their phone or email: `POST /api/members/code` sends a one-time code,
+//! `POST /api/members/verify` checks it and opens a member session (signing the diner
+//! up on first proof, with consent), `GET /api/members/me` says who the session is, and
+//! `DELETE /api/members/session` signs out.
+//!
+//! Asking for a code answers the same whether or not the address belongs to a member,
+//! and nothing about a member is shown before the code is proven. A code is 6 digits,
+//! valid [`CODE_MINUTES`], at most [`MAX_TRIES`] tries, stored hashed; an address gets
+//! at most [`CODES_PER_HOUR`] codes an hour, a client address [`crate::limiter`]'s
+//! budget a minute. The session is an HttpOnly, SameSite=Lax cookie (Secure over
+//! HTTPS) holding a random token whose SHA-256 is stored; it lives
+//! [`SESSION_DAYS`] days and is rotated once a day when used.
+
+use axum::body::Body;
+use axum::extract::{Request, State};
+use axum::http::{header, HeaderMap, HeaderValue, StatusCode};
+use axum::response::{IntoResponse, Response};
+use axum::Json;
+use chrono::{DateTime, Utc};
+use serde::{Deserialize, Serialize};
+use utoipa::ToSchema;
+
+use crate::api::checkout::known_touch;
+use crate::api::limits;
+use crate::api::problem::{ApiError, FieldError, ProblemDoc};
+use crate::keys;
+use crate::senders::Address;
+use crate::state::AppState;
+use crate::store::proofs::code_hash;
+use crate::store::{
+    Attribution, CodeCheck, MemberKey, MemberSession, NewCode, NewMember, NewMemberSession, Touch,
+};
+
+/// How long a code is valid.
+pub const CODE_MINUTES: i64 = 10;
+/// Wrong tries a code takes before it is spent.
+pub const MAX_TRIES: u32 = 5;
+/// Codes one address may be sent in a clock hour.
+pub const CODES_PER_HOUR: u32 = 5;
+/// How long a member session lives.
+pub const SESSION_DAYS: i64 = 180;
+/// A session older than this is given a new token when it is used.
+pub const ROTATE_AFTER_HOURS: i64 = 24;
+/// The member session cookie.
+pub const COOKIE: &str = "carte_member";
+
+/// Where to send a code: a phone number or an email address.
+#[derive(Debug, Clone, Deserialize, Serialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct CodeRequest {
+    #[serde(default)]
+    pub phone: Option<String>,
+    #[serde(default)]
+    pub email: Option<String>,
+}
+
+/// A code was sent (or, for an address that asked too often, was not: the answer is the same
+/// for members and strangers).
+#[derive(Debug, Clone, Serialize, ToSchema)]
+pub struct CodeSent {
+    /// `phone` or `email`.
+    pub sent_to: String,
+    /// How long the code is valid.
+    pub expires_in_seconds: i64,
+}
+
+/// A code to prove, and the sign-up details used when the address is new.
+#[derive(Debug, Clone, Deserialize, Serialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct VerifyRequest {
+    #[serde(default)]
+    pub phone: Option<String>,
+    #[serde(default)]
+    pub email: Option<String>,
+    /// The 6 digits received.
+    pub code: String,
+    /// Consent to be contacted and to have orders linked; needed to become a member.
+    #[serde(default)]
+    pub consent: bool,
+    #[serde(default)]
+    pub name: Option<String>,
+    /// Orders of this browser to link to the member, each proven by its token.
+    #[serde(default)]
+    pub order_ids: Vec<crate::api::contact::OrderRef>,
+    /// The campaign channel the diner last arrived through.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub last_touch: Option<Touch>,
+    /// The location whose storefront the diner signed up on.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub location: Option<String>,
+}
+
+/// The signed-in member.
+#[derive(Debug, Clone, Serialize, ToSchema)]
+pub struct MemberView {
+    pub id: String,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub phone: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub email: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub name: Option<String>,
+    #[schema(value_type = String, format = DateTime)]
+    pub consent_at: DateTime<Utc>,
+}
+
+/// A proven code: the member, signed in.
+#[derive(Debug, Clone, Serialize, ToSchema)]
+pub struct Verified {
+    pub member: MemberView,
+    /// True when the proof made a new member.
+    pub created: bool,
+    /// Issued to a new member when a campaign has a sign-up coupon.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub welcome_code: Option<crate::api::contact::WelcomeCode>,
+    /// Ids of the orders now linked to the member.
+    pub linked_orders: Vec<String>,
+}
+
+fn view(member: crate::store::Member) -> MemberView {
+    MemberView {
+        id: member.id,
+        phone: member.phone,
+        email: member.email,
+        name: member.name,
+        consent_at: member.consent_at,
+    }
+}
+
+/// The one address a request names, or the field errors saying why not.
+fn address_of(
+    state: &AppState,
+    phone: Option<&str>,
+    email: Option<&str>,
+    errors: &mut Vec<FieldError>,
+) -> Option<Address> {
+    let phone = phone.map(str::trim).filter(|p| !p.is_empty());
+    let email = email.map(str::trim).filter(|e| !e.is_empty());
+    let currency = state.catalog().site.settings.currency.code.clone();
+    match (phone, email) {
+        (Some(_), Some(_)) => {
+            errors.push(FieldError::new(
+                "email",
+                "give a phone number or an email address, not both",
+            ));
+            None
+        }
+        (None, None) => {
+            errors.push(FieldError::new(
+                "phone",
+                "give a phone number or an email address",
+            ));
+            None
+        }
+        (Some(p), None) if p.chars().count() > limits::MAX_PHONE => {
+            errors.push(FieldError::new(
+                "phone",
+                format!("at most {} characters", limits::MAX_PHONE),
+            ));
+            None
+        }
+        (Some(p), None) => crate::api::contact::normalize_phone(
+            p,
+            crate::api::contact::default_calling_code(&currency),
+        )
+        .map(Address::Phone)
+        .map_err(|reason| errors.push(FieldError::new("phone", reason)))
+        .ok(),
+        (None, Some(e)) if e.chars().count() > limits::MAX_EMAIL => {
+            errors.push(FieldError::new(
+                "email",
+                format!("at most {} characters", limits::MAX_EMAIL),
+            ));
+            None
+        }
+        (None, Some(e)) => crate::api::contact::normalize_email(e)
+            .map(Address::Email)
+            .map_err(|reason| errors.push(FieldError::new("email", reason)))
+            .ok(),
+    }
+}
+
+/// The client's address for per-client limits: the first `X-Forwarded-For` hop, else
+/// the connection's peer, else one shared bucket.
+fn client_of(request: &Request) -> String {
+    if let Some(forwarded) = request
+        .headers()
+        .get("x-forwarded-for")
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.split(',').next())
+    {
+        return forwarded.trim().to_owned();
+    }
+    request
+        .extensions()
+        .get::<axum::extract::ConnectInfo<std::net::SocketAddr>>()
+        .map(|info| info.0.ip().to_string())
+        .unwrap_or_else(|| "unknown".to_owned())
+}
+
+/// Six random digits.
+fn new_code() -> Result<String, ApiError> {
+    use rand::Rng;
+    let mut rng = rand::rng();
+    Ok(format!("{:06}", rng.random_range(0..1_000_000u32)))
+}
+
+/// Sends a one-time code to a phone or email address.
+#[utoipa::path(
+    post,
+    path = "/api/members/code",
+    tag = "members",
+    request_body = CodeRequest,
+    responses(
+        (status = 202, description = "A code is on its way (the same answer for members and strangers)", body = CodeSent),
+        (status = 422, description = "`validation-failed`: the phone or email named", body = ProblemDoc, content_type = "application/problem+json"),
+        (status = 429, description = "Too many codes asked from this client; see Retry-After", body = ProblemDoc, content_type = "application/problem+json"),
+        (status = 503, description = "`sender-not-configured`: no way to send to this kind of address", body = ProblemDoc, content_type = "application/problem+json"),
+    )
+)]
+pub async fn send_code(
+    State(state): State<AppState>,
+    request: Request,
+) -> Result<Response, ApiError> {
+    let client = client_of(&request);
+    state
+        .code_requests
+        .check(&client)
+        .map_err(|retry_after| ApiError::TooManyRequests { retry_after })?;
+    let (parts, body) = request.into_parts();
+    limits::require_json(&parts.headers)?;
+    let bytes = limits::read_body(body).await?;
+    let asked: CodeRequest = limits::parse_json(&bytes)?;
+    let mut errors = Vec::new();
+    let address = address_of(
+        &state,
+        asked.phone.as_deref(),
+        asked.email.as_deref(),
+        &mut errors,
+    );
+    limits::finish(errors)?;
+    let Some(address) = address else {
+        return Err(ApiError::Validation(vec![FieldError::new(
+            "phone", "missing",
+        )]));
+    };
+    state.code_requests.fail(&client);
+    let sender = state
+        .senders
+        .for_address(&address)
+        .map_err(ApiError::Sender)?;
+    let now = state.now();
+    let code = new_code()?;
+    let issued = state
+        .store
+        .issue_code(
+            NewCode {
+                address: address.key(),
+                code_hash: code_hash(&address.key(), &code),
+                created_at: now,
+                expires_at: now + chrono::Duration::minutes(CODE_MINUTES),
+            },
+            CODES_PER_HOUR,
+        )
+        .await?;
+    if issued {
+        let catalog = state.catalog();
+        let site = &catalog.site;
+        let shop = site
+            .settings
+            .name
+            .get(site.default_language(), site.default_language());
+        sender
+            .send(&address, &code, shop)
+            .await
+            .map_err(ApiError::Sender)?;
+    }
+    let sent = CodeSent {
+        sent_to: match address {
+            Address::Phone(_) => "phone".into(),
+            Address::Email(_) => "email".into(),
+        },
+        expires_in_seconds: CODE_MINUTES * 60,
+    };
+    Ok((StatusCode::ACCEPTED, Json(sent)).into_response())
+}
+
+fn is_https(headers: &HeaderMap) -> bool {
+    headers
+        .get("x-forwarded-proto")
+        .and_then(|v| v.to_str().ok())
+        .is_some_and(|v| v.eq_ignore_ascii_case("https"))
+}
+
+fn session_cookie(token: &str, max_age: i64, secure: bool) -> HeaderValue {
+    let secure = if secure { "; Secure" } else { "" };
+    HeaderValue::from_str(&format!(
+        "{COOKIE}={token}; Path=/; Max-Age={max_age}; HttpOnly; SameSite=Lax{secure}"
+    ))
+    .unwrap_or_else(|_| HeaderValue::from_static("carte_member=; Path=/; Max-Age=0"))
+}
+
+/// Opens a session for `member_id` and answers with its cookie.
+async fn open_session(state: &AppState, member_id: &str) -> Result<(String, i64), ApiError> {
+    let token = keys::new_token();
+    let now = state.now();
+    state
+        .store
+        .create_member_session(NewMemberSession {
+            hash: keys::sha256_hex(&token),
+            member_id: member_id.to_owned(),
+            created_at: now,
+            expires_at: now + chrono::Duration::days(SESSION_DAYS),
+        })
+        .await?;
+    Ok((token, SESSION_DAYS * 86_400))
+}
+
+/// The member session the request's cookie names, if it is live.
+pub(crate) async fn member_session(
+    state: &AppState,
+    headers: &HeaderMap,
+) -> Result<Option<(String, MemberSession)>, ApiError> {
+    let Some(token) = cookie_value(headers, COOKIE) else {
+        return Ok(None);
+    };
+    if token.len() > 128 {
+        return Ok(None);
+    }
+    let hash = keys::sha256_hex(&token);
+    Ok(state
+        .store
+        .find_member_session(&hash, state.now())
+        .await?
+        .map(|session| (token, session)))
+}
+
+fn cookie_value(headers: &HeaderMap, name: &str) -> Option<String> {
+    headers
+        .get_all(header::COOKIE)
+        .iter()
+        .filter_map(|v| v.to_str().ok())
+        .flat_map(|v| v.split(';'))
+        .filter_map(|pair| pair.trim().split_once('='))
+        .find(|(n, _)| *n == name)
+        .map(|(_, v)| v.to_owned())
+}
+
+/// Proves a code: signs the member in (and up, with consent, when the address is new).
+#[utoipa::path(
+    post,
+    path = "/api/members/verify",
+    tag = "members",
+    request_body = VerifyRequest,
+    responses(
+        (status = 200, description = "Proven: the member, signed in (cookie `carte_member`)", body = Verified),
+        (status = 201, description = "Proven: a new member, signed in", body = Verified),
+        (status = 422, description = "`validation-failed`: `code` wrong (tries left said) or spent, `consent` needed for a new member, or the address named", body = ProblemDoc, content_type = "application/problem+json"),
+    )
+)]
+pub async fn verify(
+    State(state): State<AppState>,
+    headers: HeaderMap,
+    body: Body,
+) -> Result<Response, ApiError> {
+    limits::require_json(&headers)?;
+    let bytes = limits::read_body(body).await?;
+    let request: VerifyRequest = limits::parse_json(&bytes)?;
+    let mut errors = Vec::new();
+    let address = address_of(
+        &state,
+        request.phone.as_deref(),
+        request.email.as_deref(),
+        &mut errors,
+    );
+    let code = request.code.trim();
+    if code.len() != 6 || !code.bytes().all(|b| b.is_ascii_digit()) {
+        errors.push(FieldError::new("code", "the 6 digits of the code"));
+    }
+    limits::check_opt_text(
+        &mut errors,
+        "name",
+        request.name.as_deref(),
+        limits::MAX_NAME,
+    );
+    if request.order_ids.len() > limits::MAX_LINKED_ORDERS {
+        errors.push(FieldError::new(
+            "order_ids",
+            format!("at most {} orders", limits::MAX_LINKED_ORDERS),
+        ));
+    }
+    limits::finish(errors)?;
+    let Some(address) = address else {
+        return Err(ApiError::Validation(vec![FieldError::new(
+            "phone", "missing",
+        )]));
+    };
+    let key = match &address {
+        Address::Phone(p) => MemberKey::Phone(p.clone()),
+        Address::Email(e) => MemberKey::Email(e.clone()),
+    };
+    // A new member needs consent: said before the code is spent, so it can be given.
+    let known = state.store.find_member(key.clone()).await?;
+    if known.is_none() && !request.consent {
+        return Err(ApiError::Validation(vec![FieldError::new(
+            "consent",
+            "consent is needed to become a member",
+        )]));
+    }
+    let now = state.now();
+    match state
+        .store
+        .redeem_code(
+            &address.key(),
+            &code_hash(&address.key(), code),
+            now,
+            MAX_TRIES,
+        )
+        .await?
+    {
+        CodeCheck::Proven => {}
+        CodeCheck::Wrong { tries_left } => {
+            return Err(ApiError::Validation(vec![FieldError::new(
+                "code",
+                format!("not the code sent; {tries_left} tries left"),
+            )]))
+        }
+        CodeCheck::Spent => {
+            return Err(ApiError::Validation(vec![FieldError::new(
+                "code",
+                "this code is no longer valid: ask for a new one",
+            )]))
+        }
+    }
+    // Orders to link, each proven by its token.
+    let mut linked = Vec::new();
+    for order in &request.order_ids {
+        let owned = order.id.len() <= limits::MAX_ID
+            && order.token.len() <= 128
+            && match state.store.get_order(&order.id).await {
+                Ok(stored) => keys::token_matches(&order.token, &stored.token_hash),
+                Err(crate::store::StoreError::NotFound) => false,
+                Err(other) => return Err(other.into()),
+            };
+        if owned {
+            linked.push(order.id.clone());
+        }
+    }
+    let catalog = state.catalog();
+    let site = &catalog.site;
+    let (member, created, welcome) = match known {
+        Some(member) => (member, false, None),
+        None => {
+            let id = keys::new_id("mem");
+            let (phone, email) = match &address {
+                Address::Phone(p) => (Some(p.clone()), None),
+                Address::Email(e) => (None, Some(e.clone())),
+            };
+            let signed = state
+                .store
+                .sign_up(NewMember {
+                    id: id.clone(),
+                    phone,
+                    email,
+                    name: request.name.clone().filter(|n| !n.trim().is_empty()),
+                    consent_at: now,
+                    welcome: crate::api::contact::welcome_for(site, &id),
+                    attribution: known_touch(request.last_touch.clone(), site).map(|t| {
+                        Attribution {
+                            campaign: t.campaign,
+                            channel: t.channel,
+                        }
+                    }),
+                    location: request
+                        .location
+                        .clone()
+                        .filter(|l| site.location(l).is_some()),
+                })
+                .await?;
+            (signed.member, signed.created, signed.welcome)
+        }
+    };
+    for order in &linked {
+        state.store.link_order(order, &member.id).await?;
+    }
+    let (token, max_age) = open_session(&state, &member.id).await?;
+    let body = Verified {
+        member: view(member),
+        created,
+        welcome_code: welcome.map(|w| crate::api::contact::WelcomeCode {
+            code: w.code,
+            coupon: w.coupon,
+        }),
+        linked_orders: linked,
+    };
+    let status = if created {
+        StatusCode::CREATED
+    } else {
+        StatusCode::OK
+    };
+    let mut response = (status, Json(body)).into_response();
+    response.headers_mut().insert(
+        header::SET_COOKIE,
+        session_cookie(&token, max_age, is_https(&headers)),
+    );
+    response
+        .headers_mut()
+        .insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
+    Ok(response)
+}
+
+/// The signed-in member; a session older than a day gets a new token (cookie) now.
+#[utoipa::path(
+    get,
+    path = "/api/members/me",
+    tag = "members",
+    responses(
+        (status = 200, description = "The member of the session", body = MemberView),
+        (status = 401, description = "No live member session", body = ProblemDoc, content_type = "application/problem+json"),
+    )
+)]
+pub async fn me(State(state): State<AppState>, headers: HeaderMap) -> Result<Response, ApiError> {
+    let Some((_, session)) = member_session(&state, &headers).await? else {
+        return Err(ApiError::Unauthorized);
+    };
+    let now = state.now();
+    let rotate = now - session.created_at >= chrono::Duration::hours(ROTATE_AFTER_HOURS);
+    let member_id = session.member.id.clone();
+    let mut response = Json(view(session.member)).into_response();
+    if rotate {
+        let (token, max_age) = open_session(&state, &member_id).await?;
+        state
+            .store
+            .revoke_member_session(&session.hash, now)
+            .await?;
+        response.headers_mut().insert(
+            header::SET_COOKIE,
+            session_cookie(&token, max_age, is_https(&headers)),
+        );
+    }
+    response
+        .headers_mut()
+        .insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
+    Ok(response)
+}
+
+/// Signs the member out: the session ends and the cookie is cleared.
+#[utoipa::path(
+    delete,
+    path = "/api/members/session",
+    tag = "members",
+    responses((status = 204, description = "Signed out (also when no session was live)"))
+)]
+pub async fn sign_out(
+    State(state): State<AppState>,
+    headers: HeaderMap,
+) -> Result<Response, ApiError> {
+    if let Some(token) = cookie_value(&headers, COOKIE).filter(|t| t.len() <= 128) {
+        state
+            .store
+            .revoke_member_session(&keys::sha256_hex(&token), state.now())
+            .await?;
+    }
+    let mut response = StatusCode::NO_CONTENT.into_response();
+    response.headers_mut().insert(
+        header::SET_COOKIE,
+        session_cookie("", 0, is_https(&headers)),
+    );
+    Ok(response)
+}
