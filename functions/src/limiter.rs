@@ -13,12 +13,27 @@ pub const FAILURE_WINDOW: Duration = Duration::from_secs(60);
 const MAX_TRACKED: usize = 10_000;
 
 /// Failed sign-ins per client address, in memory.
-#[derive(Debug, Default)]
+#[derive(Debug)]
 pub struct SignInLimiter {
     failures: Mutex<HashMap<String, VecDeque<Instant>>>,
+    max: usize,
+}
+
+impl Default for SignInLimiter {
+    fn default() -> SignInLimiter {
+        SignInLimiter::with_max(MAX_FAILURES)
+    }
 }
 
 impl SignInLimiter {
+    /// A limiter allowing `max` counted attempts per client per [`FAILURE_WINDOW`].
+    pub fn with_max(max: usize) -> SignInLimiter {
+        SignInLimiter {
+            failures: Mutex::default(),
+            max: max.max(1),
+        }
+    }
+
     fn lock(&self) -> std::sync::MutexGuard<'_, HashMap<String, VecDeque<Instant>>> {
         // The map holds only counters: a panic elsewhere cannot leave it torn.
         self.failures
@@ -40,7 +55,7 @@ impl SignInLimiter {
         {
             times.pop_front();
         }
-        if times.len() < MAX_FAILURES {
+        if times.len() < self.max {
             return Ok(());
         }
         let oldest = times.front().copied().unwrap_or(now);
@@ -61,7 +76,7 @@ impl SignInLimiter {
         }
         let times = failures.entry(client.to_owned()).or_default();
         times.push_back(now);
-        while times.len() > MAX_FAILURES {
+        while times.len() > self.max {
             times.pop_front();
         }
     }

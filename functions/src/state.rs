@@ -61,7 +61,9 @@ impl AppState {
             sign_in: Arc::default(),
             payments: crate::payments::Providers::from_env().map(Arc::new),
             senders: crate::senders::Senders::from_env(false),
-            code_requests: Arc::default(),
+            code_requests: Arc::new(crate::limiter::SignInLimiter::with_max(
+                crate::api::proof::CODE_REQUESTS_PER_MINUTE,
+            )),
         }
     }
 

@@ -6,8 +6,8 @@
 //! Asking for a code answers the same whether or not the address belongs to a member,
 //! and nothing about a member is shown before the code is proven. A code is 6 digits,
 //! valid [`CODE_MINUTES`], at most [`MAX_TRIES`] tries, stored hashed; an address gets
-//! at most [`CODES_PER_HOUR`] codes an hour, a client address [`crate::limiter`]'s
-//! budget a minute. The session is an HttpOnly, SameSite=Lax cookie (Secure over
+//! at most [`CODES_PER_HOUR`] codes an hour, a client address
+//! [`CODE_REQUESTS_PER_MINUTE`] requests a minute. The session is an HttpOnly, SameSite=Lax cookie (Secure over
 //! HTTPS) holding a random token whose SHA-256 is stored; it lives
 //! [`SESSION_DAYS`] days and is rotated once a day when used.
 
@@ -35,6 +35,9 @@ use crate::store::{
 pub const CODE_MINUTES: i64 = 10;
 /// Wrong tries a code takes before it is spent.
 pub const MAX_TRIES: u32 = 5;
+/// Code requests one client address may make a minute (a restaurant's guests may share
+/// one address behind its Wi-Fi).
+pub const CODE_REQUESTS_PER_MINUTE: usize = 20;
 /// Codes one address may be sent in a clock hour.
 pub const CODES_PER_HOUR: u32 = 5;
 /// How long a member session lives.
