@@ -64,6 +64,10 @@ async fn health_and_openapi_describe_every_endpoint() {
             ("/api/orders", "post"),
             ("/api/orders/{id}", "get"),
             ("/api/members", "post"),
+            ("/api/members/code", "post"),
+            ("/api/members/verify", "post"),
+            ("/api/members/me", "get"),
+            ("/api/members/session", "delete"),
             ("/api/staff/queue", "get"),
             ("/api/staff/orders/{id}/status", "post"),
             ("/api/staff/sold-out", "get"),
@@ -367,7 +371,7 @@ async fn a_full_pickup_slot_is_refused() {
 }
 
 #[tokio::test]
-async fn members_sign_up_once_and_redeem_their_welcome_code_once() {
+async fn members_prove_their_phone_and_redeem_their_welcome_code_once() {
     let fx = Fixture::new();
     let base = fx.serve().await;
     let client = Client::new();
@@ -378,29 +382,50 @@ async fn members_sign_up_once_and_redeem_their_welcome_code_once() {
         .json()
         .await
         .expect("json");
-    let response = send(client.post(&url).json(
-        &json!({"phone": "+86 138-0013-8000", "consent": true, "name": "Li",
-                  "order_ids": [{"id": placed["id"], "token": placed["token"]}]}),
-    ))
+    // Signing up sends a code: nothing about the member, the same for a known number.
+    let sent = send(
+        client
+            .post(&url)
+            .json(&json!({"phone": "+86 138-0013-8000", "consent": true, "name": "Li"})),
+    )
     .await;
-    assert_eq!(response.status(), StatusCode::CREATED);
-    let member: Value = response.json().await.expect("json");
-    assert_eq!(member["phone"], "+8613800138000");
+    assert_eq!(sent.status(), StatusCode::ACCEPTED);
+    let sent: Value = sent.json().await.expect("json");
+    assert_eq!(sent, json!({"sent_to": "phone", "expires_in_seconds": 600}));
+    let code = fx.codes.last_for("phone:+8613800138000").expect("a code");
+    let verify = format!("{base}/api/members/verify");
+    let proven = send(client.post(&verify).json(&json!({
+        "phone": "13800138000", "code": code, "consent": true, "name": "Li",
+        "order_ids": [{"id": placed["id"], "token": placed["token"]}],
+    })))
+    .await;
+    assert_eq!(proven.status(), StatusCode::CREATED);
+    let cookie = proven.headers()["set-cookie"]
+        .to_str()
+        .expect("cookie")
+        .split(';')
+        .next()
+        .expect("pair")
+        .to_owned();
+    let member: Value = proven.json().await.expect("json");
+    assert_eq!(member["member"]["phone"], "+8613800138000");
     assert_eq!(member["linked_orders"][0], placed["id"]);
-    let code = member["welcome_code"]["code"]
+    let member_id = member["member"]["id"].as_str().expect("id").to_owned();
+    let welcome = member["welcome_code"]["code"]
         .as_str()
         .expect("code")
         .to_owned();
-    assert!(code.starts_with("WELCOME-"));
+    assert!(welcome.starts_with("WELCOME-"));
     let again = fetch_json(
         client
             .post(&url)
             .json(&json!({"phone": "13800138000", "consent": true})),
     )
     .await;
-    assert_eq!(again["created"], false);
-    assert_eq!(again["id"], member["id"]);
-    assert!(again.get("welcome_code").is_none() && again.get("name").is_none());
+    assert_eq!(
+        again, sent,
+        "a known number gets the same answer as a new one"
+    );
     let no_consent = send(
         client
             .post(&url)
@@ -420,17 +445,41 @@ async fn members_sign_up_once_and_redeem_their_welcome_code_once() {
     ))
     .await;
     let body = problem(bad, StatusCode::UNPROCESSABLE_ENTITY, "validation-failed").await;
-    assert_eq!(fields(&body), ["phone", "email"]);
-    // The welcome code works once, for the member.
+    assert_eq!(fields(&body), ["email"]);
+    // The welcome code works once, for the member of the session; a member id in a
+    // body is refused, naming the field.
     let mut cart = cart_json();
-    cart["coupon"] = json!(code.to_lowercase());
-    let request = json!({"cart": cart, "version": fx.version(), "member_id": member["id"],
+    cart["coupon"] = json!(welcome.to_lowercase());
+    let request = json!({"cart": cart, "version": fx.version(),
                          "attribution": {"campaign": "spring", "channel": "flyer"}});
-    let response = order(&client, &base, "welcome-1", &request).await;
+    let mut impersonating = request.clone();
+    impersonating["member_id"] = json!(member_id);
+    let refused = send(
+        client
+            .post(format!("{base}/api/orders"))
+            .header("Idempotency-Key", "welcome-0")
+            .json(&impersonating),
+    )
+    .await;
+    let body = problem(
+        refused,
+        StatusCode::UNPROCESSABLE_ENTITY,
+        "validation-failed",
+    )
+    .await;
+    assert_eq!(fields(&body), ["member_id"]);
+    let as_member = |key: &str| {
+        client
+            .post(format!("{base}/api/orders"))
+            .header("Idempotency-Key", key)
+            .header("cookie", &cookie)
+            .json(&request)
+    };
+    let response = send(as_member("welcome-1")).await;
     assert_eq!(response.status(), StatusCode::CREATED);
     let used: Value = response.json().await.expect("json");
     assert_eq!(used["quote"]["discount"], 800);
-    let body = coupon_rejected(order(&client, &base, "welcome-2", &request).await).await;
+    let body = coupon_rejected(send(as_member("welcome-2")).await).await;
     assert_eq!(body["reason"]["reason"], "already_used");
     // The sign-up coupon's own code is not a public code.
     cart["coupon"] = json!("WELCOME");
@@ -440,7 +489,7 @@ async fn members_sign_up_once_and_redeem_their_welcome_code_once() {
         .get_order(used["id"].as_str().unwrap_or_default())
         .await
         .expect("stored");
-    assert_eq!(stored.member_id.as_deref(), member["id"].as_str());
+    assert_eq!(stored.member_id.as_deref(), Some(member_id.as_str()));
     assert_eq!(
         stored.attribution.map(|a| a.channel).as_deref(),
         Some("flyer")
@@ -450,7 +499,7 @@ async fn members_sign_up_once_and_redeem_their_welcome_code_once() {
         .get_order(placed["id"].as_str().unwrap_or_default())
         .await
         .expect("linked");
-    assert_eq!(linked.member_id.as_deref(), member["id"].as_str());
+    assert_eq!(linked.member_id.as_deref(), Some(member_id.as_str()));
 }
 
 #[tokio::test]

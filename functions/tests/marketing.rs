@@ -148,6 +148,30 @@ async fn place(state: &AppState, body: Value) -> (StatusCode, Value) {
     (status, json_of(&text))
 }
 
+/// A POST of `body` to `/api/orders` as the signed-in member with session `cookie`.
+async fn place_as(state: &AppState, body: Value, cookie: &str) -> (StatusCode, Value) {
+    let n = KEYS.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+    let (status, text) = call(
+        state,
+        Method::POST,
+        "/api/orders",
+        None,
+        Some(body),
+        &[
+            ("idempotency-key", format!("order-{n}")),
+            ("cookie", cookie.to_owned()),
+        ],
+    )
+    .await;
+    (status, json_of(&text))
+}
+
+async fn placed_as(state: &AppState, body: Value, cookie: &str) -> Value {
+    let (status, value) = place_as(state, body, cookie).await;
+    assert_eq!(status, StatusCode::CREATED, "{value}");
+    value
+}
+
 fn order(state: &AppState, location: &str, coupon: Option<&str>) -> Value {
     json!({
         "cart": cart(location, coupon),
@@ -278,50 +302,36 @@ async fn a_campaign_through_three_channels_and_the_counter_adds_up() {
     .await;
     // 3 and 4: a member who signed up through chat at alpha (a new member of
     // chat), then ordered through chat again with TEN.
-    let (status, text) = post(
+    let member = common::sign_in(
         state,
-        "/api/members",
-        json!({"phone": "13800138000", "consent": true, "name": "Li Lei",
-               "last_touch": chat.clone(), "location": "alpha"}),
+        &fx.codes,
+        json!({"phone": "13800138000"}),
+        json!({"name": "Li Lei", "last_touch": chat.clone(), "location": "alpha"}),
     )
     .await;
-    assert_eq!(status, StatusCode::CREATED, "{text}");
-    let member = json_of(&text)["id"].as_str().expect("id").to_owned();
+    assert_eq!(member.answer["created"], true);
     // FIRST is for a member's first order: anonymous diners are refused.
     let (status, refused) = place(state, order(state, "alpha", Some("FIRST"))).await;
     assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY);
     assert_eq!(refused["reason"]["reason"], "members_only", "{refused}");
-    placed(
+    placed_as(
         state,
-        with(
-            with(order(state, "alpha", None), "attribution", chat.clone()),
-            "member_id",
-            json!(member),
-        ),
+        with(order(state, "alpha", None), "attribution", chat.clone()),
+        &member.cookie,
     )
     .await;
-    let (status, refused) = place(
-        state,
-        with(
-            order(state, "alpha", Some("FIRST")),
-            "member_id",
-            json!(member),
-        ),
-    )
-    .await;
+    let (status, refused) =
+        place_as(state, order(state, "alpha", Some("FIRST")), &member.cookie).await;
     assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY);
     assert_eq!(refused["reason"]["reason"], "first_order_only", "{refused}");
-    placed(
+    placed_as(
         state,
         with(
-            with(
-                order(state, "alpha", Some("TEN")),
-                "attribution",
-                chat.clone(),
-            ),
-            "member_id",
-            json!(member),
+            order(state, "alpha", Some("TEN")),
+            "attribution",
+            chat.clone(),
         ),
+        &member.cookie,
     )
     .await;
     // 5: table at beta, TEN: 28.60.
@@ -532,14 +542,10 @@ async fn welcome_codes_are_issued_once_and_redeemed_once() {
     let fx = marketing_fixture();
     let state = &fx.state;
     let staff = fx.key(Role::Staff).await;
-    let (status, text) = post(
-        state,
-        "/api/members",
-        json!({"email": "a@b.example", "consent": true}),
-    )
-    .await;
-    assert_eq!(status, StatusCode::CREATED);
-    let signed = json_of(&text);
+    let member =
+        common::sign_in(state, &fx.codes, json!({"email": "a@b.example"}), json!({})).await;
+    assert_eq!(member.answer["created"], true);
+    let signed = member.answer.clone();
     let code = signed["welcome_code"]["code"]
         .as_str()
         .expect("code")
@@ -549,20 +555,21 @@ async fn welcome_codes_are_issued_once_and_redeemed_once() {
     assert!(suffix
         .bytes()
         .all(|b| functions::codes::CODE_ALPHABET.contains(&b)));
-    // Signing up again issues nothing new.
-    let (status, text) = post(
-        state,
-        "/api/members",
-        json!({"email": "A@b.example", "consent": true}),
-    )
-    .await;
-    assert_eq!(status, StatusCode::OK);
-    assert!(json_of(&text).get("welcome_code").is_none());
+    // Signing in again issues nothing new.
+    let again = common::sign_in(state, &fx.codes, json!({"email": "A@b.example"}), json!({})).await;
+    assert_eq!(again.answer["created"], false);
+    assert_eq!(again.id, member.id);
+    assert!(again.answer.get("welcome_code").is_none());
     // Redeemed at the counter (8.00 off a 20.00 spend), then refused online.
     let (status, grant) = redeem(state, &staff, &code.to_lowercase(), 2000).await;
     assert_eq!(status, StatusCode::CREATED, "{grant}");
     assert_eq!(grant["discount"], 800);
-    let (status, refused) = place(state, json!({"cart": cart("alpha", Some(&code)), "version": state.catalog().version, "member_id": signed["id"]})).await;
+    let (status, refused) = place_as(
+        state,
+        json!({"cart": cart("alpha", Some(&code)), "version": state.catalog().version}),
+        &member.cookie,
+    )
+    .await;
     assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY);
     assert_eq!(refused["reason"]["reason"], "already_used");
 }
@@ -704,23 +711,12 @@ async fn a_welcome_code_is_refused_on_anyone_elses_order_online_and_at_the_count
     let fx = marketing_fixture();
     let state = &fx.state;
     let staff = fx.key(Role::Staff).await;
-    let sign_up = |email: &'static str| async move {
-        let (status, text) = post(
-            state,
-            "/api/members",
-            json!({"email": email, "consent": true}),
-        )
-        .await;
-        assert_eq!(status, StatusCode::CREATED, "{text}");
-        json_of(&text)
-    };
-    let a = sign_up("a@b.example").await;
-    let b = sign_up("b@b.example").await;
-    let code = a["welcome_code"]["code"].as_str().expect("code").to_owned();
-    let with = |mut body: Value, key: &str, value: Value| {
-        body[key] = value;
-        body
-    };
+    let a = common::sign_in(state, &fx.codes, json!({"email": "a@b.example"}), json!({})).await;
+    let b = common::sign_in(state, &fx.codes, json!({"email": "b@b.example"}), json!({})).await;
+    let code = a.answer["welcome_code"]["code"]
+        .as_str()
+        .expect("code")
+        .to_owned();
     let refused_as = |value: &Value, reason: &str| {
         assert_eq!(
             value["type"], "urn:carte:problem:coupon-rejected",
@@ -730,10 +726,13 @@ async fn a_welcome_code_is_refused_on_anyone_elses_order_online_and_at_the_count
         assert_eq!(value["errors"][0]["field"], "coupon", "{value}");
     };
     // The quote shows B why not, and prices the cart without it.
-    let (status, text) = post(
+    let (status, text) = call(
         state,
+        Method::POST,
         "/api/quote",
-        json!({"cart": cart("alpha", Some(&code)), "member_id": b["id"]}),
+        None,
+        Some(json!({"cart": cart("alpha", Some(&code))})),
+        &[("cookie", b.cookie.clone())],
     )
     .await;
     assert_eq!(status, StatusCode::OK, "{text}");
@@ -745,15 +744,7 @@ async fn a_welcome_code_is_refused_on_anyone_elses_order_online_and_at_the_count
     );
     assert_eq!(quote["quote"]["discount"], 0);
     // B's order, an anonymous order and the plain HTML form are refused.
-    let (status, refused) = place(
-        state,
-        with(
-            order(state, "alpha", Some(&code)),
-            "member_id",
-            b["id"].clone(),
-        ),
-    )
-    .await;
+    let (status, refused) = place_as(state, order(state, "alpha", Some(&code)), &b.cookie).await;
     assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY);
     refused_as(&refused, "issued_to_another_member");
     let (status, refused) = place(state, order(state, "alpha", Some(&code))).await;
@@ -779,22 +770,14 @@ async fn a_welcome_code_is_refused_on_anyone_elses_order_online_and_at_the_count
         Method::POST,
         "/api/staff/redemptions",
         Some(&staff),
-        Some(json!({"code": code, "location": "alpha", "amount": 2000, "member_id": b["id"]})),
+        Some(json!({"code": code, "location": "alpha", "amount": 2000, "member_id": b.id})),
         &[],
     )
     .await;
     assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY, "{text}");
     refused_as(&json_of(&text), "issued_to_another_member");
     // Nothing was redeemed: A still has it, and uses it once.
-    let mine = placed(
-        state,
-        with(
-            order(state, "alpha", Some(&code)),
-            "member_id",
-            a["id"].clone(),
-        ),
-    )
-    .await;
+    let mine = placed_as(state, order(state, "alpha", Some(&code)), &a.cookie).await;
     assert_eq!(mine["quote"]["discount"], 800, "{mine}");
     let (status, refused) = redeem(state, &staff, &code, 2000).await;
     assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY);

@@ -500,3 +500,52 @@ impl Drop for Dynoxide {
         let _ = self.child.wait();
     }
 }
+
+/// Proves `address` (`{"phone": …}` or `{"email": …}`) through `carte serve`'s routes,
+/// reading the one-time code from its console (no mail server is configured, so
+/// `carte serve` prints it), with `extra` sign-up fields (`consent` is added). Answers
+/// what `POST /api/members/verify` said.
+pub fn sign_in(server: &Server, address: Value, extra: Value) -> Value {
+    let http = client();
+    let asked = http
+        .post(server.url("/api/members/code"))
+        .json(&address)
+        .send()
+        .expect("ask for a code");
+    assert_eq!(asked.status().as_u16(), 202, "{:?}", asked.text());
+    let deadline = Instant::now() + Duration::from_secs(10);
+    let code = loop {
+        let printed = server.stderr();
+        let found = printed.rfind("one-time code for ").and_then(|at| {
+            let rest = &printed[at..];
+            let digits = &rest[rest.find("): ")? + 3..];
+            digits
+                .get(..6)
+                .filter(|d| d.bytes().all(|b| b.is_ascii_digit()))
+                .map(str::to_owned)
+        });
+        if let Some(code) = found {
+            break code;
+        }
+        assert!(
+            Instant::now() < deadline,
+            "no code on the console:\n{printed}"
+        );
+        thread::sleep(Duration::from_millis(20));
+    };
+    let mut body = address;
+    body["code"] = Value::from(code);
+    body["consent"] = Value::from(true);
+    if let Value::Object(fields) = extra {
+        for (name, value) in fields {
+            body[name] = value;
+        }
+    }
+    let verified = http
+        .post(server.url("/api/members/verify"))
+        .json(&body)
+        .send()
+        .expect("verify");
+    assert!(verified.status().is_success(), "{:?}", verified.status());
+    verified.json().expect("json")
+}

@@ -6,7 +6,17 @@ use catalog::{Issue, Site};
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 
-use crate::store::IssuedCode;
+use crate::api::limits;
+use crate::api::problem::{ApiError, FieldError};
+use crate::senders::Address;
+use crate::state::AppState;
+use crate::store::proofs::code_hash;
+use crate::store::{IssuedCode, NewCode};
+
+/// How long a code is valid.
+pub const CODE_MINUTES: i64 = 10;
+/// Codes one address may be sent in a clock hour.
+pub const CODES_PER_HOUR: u32 = 5;
 
 /// An order placed before signing up, proven by its token.
 #[derive(Debug, Clone, Deserialize, Serialize, ToSchema)]
@@ -125,4 +135,121 @@ pub(crate) fn welcome_for(site: &Site, member_id: &str) -> Option<IssuedCode> {
         used_by: None,
         channel: None,
     })
+}
+
+/// A code was sent (or, for an address that asked too often, was not: the answer is the same
+/// for members and strangers).
+#[derive(Debug, Clone, Serialize, ToSchema)]
+pub struct CodeSent {
+    /// `phone` or `email`.
+    pub sent_to: String,
+    /// How long the code is valid.
+    pub expires_in_seconds: i64,
+}
+
+/// The one address a request names, or the field errors saying why not.
+fn address_of(
+    state: &AppState,
+    phone: Option<&str>,
+    email: Option<&str>,
+    errors: &mut Vec<FieldError>,
+) -> Option<Address> {
+    let phone = phone.map(str::trim).filter(|p| !p.is_empty());
+    let email = email.map(str::trim).filter(|e| !e.is_empty());
+    let currency = state.catalog().site.settings.currency.code.clone();
+    match (phone, email) {
+        (Some(_), Some(_)) => {
+            errors.push(FieldError::new(
+                "email",
+                "give a phone number or an email address, not both",
+            ));
+            None
+        }
+        (None, None) => {
+            errors.push(FieldError::new(
+                "phone",
+                "give a phone number or an email address",
+            ));
+            None
+        }
+        (Some(p), None) if p.chars().count() > limits::MAX_PHONE => {
+            errors.push(FieldError::new(
+                "phone",
+                format!("at most {} characters", limits::MAX_PHONE),
+            ));
+            None
+        }
+        (Some(p), None) => crate::api::contact::normalize_phone(
+            p,
+            crate::api::contact::default_calling_code(&currency),
+        )
+        .map(Address::Phone)
+        .map_err(|reason| errors.push(FieldError::new("phone", reason)))
+        .ok(),
+        (None, Some(e)) if e.chars().count() > limits::MAX_EMAIL => {
+            errors.push(FieldError::new(
+                "email",
+                format!("at most {} characters", limits::MAX_EMAIL),
+            ));
+            None
+        }
+        (None, Some(e)) => crate::api::contact::normalize_email(e)
+            .map(Address::Email)
+            .map_err(|reason| errors.push(FieldError::new("email", reason)))
+            .ok(),
+    }
+}
+
+/// Six random digits.
+fn new_code() -> Result<String, ApiError> {
+    use rand::Rng;
+    let mut rng = rand::rng();
+    Ok(format!("{:06}", rng.random_range(0..1_000_000u32)))
+}
+
+/// Sends a one-time code to `address` (at most [`CODES_PER_HOUR`] an hour: beyond, the
+/// same answer and no code), the same answer for members and strangers.
+pub(crate) async fn send_code_to(
+    state: &AppState,
+    address: &Address,
+) -> Result<CodeSent, ApiError> {
+    let address = address.clone();
+    let sender = state
+        .senders
+        .for_address(&address)
+        .map_err(ApiError::Sender)?;
+    let now = state.now();
+    let code = new_code()?;
+    let issued = state
+        .store
+        .issue_code(
+            NewCode {
+                address: address.key(),
+                code_hash: code_hash(&address.key(), &code),
+                created_at: now,
+                expires_at: now + chrono::Duration::minutes(CODE_MINUTES),
+            },
+            CODES_PER_HOUR,
+        )
+        .await?;
+    if issued {
+        let catalog = state.catalog();
+        let site = &catalog.site;
+        let shop = site
+            .settings
+            .name
+            .get(site.default_language(), site.default_language());
+        sender
+            .send(&address, &code, shop)
+            .await
+            .map_err(ApiError::Sender)?;
+    }
+    let sent = CodeSent {
+        sent_to: match address {
+            Address::Phone(_) => "phone".into(),
+            Address::Email(_) => "email".into(),
+        },
+        expires_in_seconds: CODE_MINUTES * 60,
+    };
+    Ok(sent)
 }

@@ -1,5 +1,6 @@
-//! `POST /api/members`: sign-up with consent, the welcome code, and linking
-//! the orders placed earlier in the same browser session.
+//! `POST /api/members`: sign-up, which starts by sending a one-time code (the member is
+//! made when `POST /api/members/verify` proves it, see `proof`), and staff erasing a
+//! member's personal data.
 
 use axum::body::Body;
 use axum::extract::{Path, State};
@@ -12,9 +13,7 @@ use utoipa::ToSchema;
 
 use crate::api::auth::{self, Access};
 use crate::api::checkout::known_touch;
-use crate::api::contact::{
-    default_calling_code, normalize_email, normalize_phone, welcome_for, OrderRef, WelcomeCode,
-};
+use crate::api::contact::{address_of, send_code_to, CodeSent, OrderRef};
 use crate::api::limits;
 use crate::api::problem::{ApiError, FieldError, ProblemDoc};
 use crate::keys;
@@ -47,41 +46,22 @@ pub struct SignUpRequest {
     pub location: Option<String>,
 }
 
-/// The member signed up (or found again).
-#[derive(Debug, Clone, Serialize, ToSchema)]
-pub struct SignUpResponse {
-    pub id: String,
-    /// False when the phone or email belonged to a member already.
-    pub created: bool,
-    /// E.164.
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub phone: Option<String>,
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub email: Option<String>,
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub name: Option<String>,
-    #[schema(value_type = String, format = DateTime)]
-    pub consent_at: DateTime<Utc>,
-    /// Issued to new members when a campaign has a sign-up coupon.
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub welcome_code: Option<WelcomeCode>,
-    /// Ids of the orders now linked to the member.
-    pub linked_orders: Vec<String>,
-}
-
-/// Signs a diner up as a member (phone or email, with consent). A new member
-/// gets a single-use welcome code when a campaign has a sign-up coupon; a
-/// second sign-up with the same phone or email finds the member again.
+/// Signs a diner up — which starts with proof: checks the sign-up (consent, the phone
+/// or email, the orders' tokens) and sends a one-time code to the address, answering
+/// exactly like `POST /api/members/code`. Nothing is stored about the diner and no
+/// member is named until `POST /api/members/verify` proves the code (with the same
+/// details, `consent` included): only then is a new member created and given a welcome
+/// code.
 #[utoipa::path(
     post,
     path = "/api/members",
     tag = "members",
     request_body = SignUpRequest,
     responses(
-        (status = 201, description = "A new member", body = SignUpResponse),
-        (status = 200, description = "The phone or email belongs to a member already", body = SignUpResponse),
+        (status = 202, description = "A code is on its way to the phone or email (the same answer for members and strangers)", body = CodeSent),
         (status = 400, description = "Malformed JSON", body = ProblemDoc, content_type = "application/problem+json"),
         (status = 422, description = "`invalid-body` or `validation-failed` (consent, phone, email, order_ids)", body = ProblemDoc, content_type = "application/problem+json"),
+        (status = 503, description = "`sender-not-configured`: no way to send to this kind of address", body = ProblemDoc, content_type = "application/problem+json"),
     )
 )]
 pub async fn sign_up(
@@ -98,48 +78,12 @@ pub async fn sign_up(
     if !request.consent {
         errors.push(FieldError::new("consent", "consent is needed to sign up"));
     }
-    let phone_in = request
-        .phone
-        .as_deref()
-        .map(str::trim)
-        .filter(|p| !p.is_empty());
-    let email_in = request
-        .email
-        .as_deref()
-        .map(str::trim)
-        .filter(|e| !e.is_empty());
-    if phone_in.is_none() && email_in.is_none() {
-        errors.push(FieldError::new(
-            "phone",
-            "give a phone number or an email address",
-        ));
-    }
-    let phone = match phone_in {
-        Some(p) if p.chars().count() > limits::MAX_PHONE => {
-            errors.push(FieldError::new(
-                "phone",
-                format!("at most {} characters", limits::MAX_PHONE),
-            ));
-            None
-        }
-        Some(p) => normalize_phone(p, default_calling_code(&site.settings.currency.code))
-            .map_err(|reason| errors.push(FieldError::new("phone", reason)))
-            .ok(),
-        None => None,
-    };
-    let email = match email_in {
-        Some(e) if e.chars().count() > limits::MAX_EMAIL => {
-            errors.push(FieldError::new(
-                "email",
-                format!("at most {} characters", limits::MAX_EMAIL),
-            ));
-            None
-        }
-        Some(e) => normalize_email(e)
-            .map_err(|reason| errors.push(FieldError::new("email", reason)))
-            .ok(),
-        None => None,
-    };
+    let address = address_of(
+        &state,
+        request.phone.as_deref(),
+        request.email.as_deref(),
+        &mut errors,
+    );
     limits::check_opt_text(
         &mut errors,
         "name",
@@ -158,82 +102,13 @@ pub async fn sign_up(
         ));
     }
     limits::finish(errors)?;
-    // Check every order's token before anything is written.
-    let mut errors = Vec::new();
-    for (index, order) in request.order_ids.iter().enumerate() {
-        let owned = order.id.len() <= limits::MAX_ID
-            && order.token.len() <= 128
-            && match state.store.get_order(&order.id).await {
-                Ok(stored) => keys::token_matches(&order.token, &stored.token_hash),
-                Err(crate::store::StoreError::NotFound) => false,
-                Err(other) => return Err(other.into()),
-            };
-        if !owned {
-            errors.push(FieldError::new(
-                format!("order_ids[{index}]"),
-                "no order with this id and token",
-            ));
-        }
-    }
-    limits::finish(errors)?;
-    let now = state.now();
-    let id = keys::new_id("mem");
-    let signed = state
-        .store
-        .sign_up(NewMember {
-            id: id.clone(),
-            phone: phone.clone(),
-            email: email.clone(),
-            name: request.name.clone().filter(|n| !n.trim().is_empty()),
-            consent_at: now,
-            welcome: welcome_for(site, &id),
-            attribution: known_touch(request.last_touch.clone(), site).map(|t| Attribution {
-                campaign: t.campaign,
-                channel: t.channel,
-            }),
-            location: request.location.clone(),
-        })
-        .await?;
-    let mut linked = Vec::new();
-    for order in &request.order_ids {
-        state.store.link_order(&order.id, &signed.member.id).await?;
-        linked.push(order.id.clone());
-    }
-    let member = signed.member;
-    // A found-again member is described only by what the caller sent: knowing
-    // a phone number must not reveal the name or email behind it.
-    let response = if signed.created {
-        SignUpResponse {
-            id: member.id,
-            created: true,
-            phone: member.phone,
-            email: member.email,
-            name: member.name,
-            consent_at: member.consent_at,
-            welcome_code: signed.welcome.map(|w| WelcomeCode {
-                code: w.code,
-                coupon: w.coupon,
-            }),
-            linked_orders: linked,
-        }
-    } else {
-        SignUpResponse {
-            id: member.id,
-            created: false,
-            phone,
-            email,
-            name: None,
-            consent_at: member.consent_at,
-            welcome_code: None,
-            linked_orders: linked,
-        }
+    let Some(address) = address else {
+        return Err(ApiError::Validation(vec![FieldError::new(
+            "phone", "missing",
+        )]));
     };
-    let status = if response.created {
-        StatusCode::CREATED
-    } else {
-        StatusCode::OK
-    };
-    Ok((status, Json(response)).into_response())
+    let sent = send_code_to(&state, &address).await?;
+    Ok((StatusCode::ACCEPTED, Json(sent)).into_response())
 }
 
 /// Erases a member's personal data (phone, email, name, and the names and

@@ -9,6 +9,7 @@ use catalog::{Cart, Fulfilment, Quote};
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 
+use crate::api::auth;
 use crate::api::checkout::{
     expire_if_unpaid, place, read_payment_summary_settled, PaymentSummary, PlaceInput,
 };
@@ -33,6 +34,8 @@ pub struct OrderRequest {
     /// The name to call out at the counter.
     #[serde(default)]
     pub name: Option<String>,
+    /// Refused when sent: the order's member is the one signed in here (the member
+    /// session cookie).
     #[serde(default)]
     pub member_id: Option<String>,
     /// The campaign and channel the diner came from.
@@ -133,8 +136,15 @@ pub async fn place_order(
     let key = limits::idempotency_key(&headers)?;
     let bytes = limits::read_body(body).await?;
     let request: OrderRequest = limits::parse_json(&bytes)?;
-    // Hash the parsed request, so key order and white space do not count as a change.
-    let canonical = serde_json::to_vec(&request).map_err(|e| ApiError::Malformed(e.to_string()))?;
+    auth::refuse_member_id(request.member_id.as_deref())?;
+    let member = auth::member_session(&state, &headers)
+        .await?
+        .map(|session| session.member.id);
+    // Hash the parsed request and its member, so key order and white space do not count
+    // as a change, and the same key from another member's session does.
+    let mut canonical =
+        serde_json::to_vec(&request).map_err(|e| ApiError::Malformed(e.to_string()))?;
+    canonical.extend(member.as_deref().unwrap_or("").as_bytes());
     let placed = place(
         &state,
         PlaceInput {
@@ -142,7 +152,7 @@ pub async fn place_order(
             version: Some(request.version),
             note: request.note,
             name: request.name,
-            member_id: request.member_id,
+            member_id: member,
             attribution: request.attribution,
             touches: Touches {
                 first: request.first_touch,

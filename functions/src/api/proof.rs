@@ -21,6 +21,7 @@ use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 
 use crate::api::checkout::known_touch;
+use crate::api::contact::{self, CodeSent};
 use crate::api::limits;
 use crate::api::problem::{ApiError, FieldError, ProblemDoc};
 use crate::keys;
@@ -28,24 +29,21 @@ use crate::senders::Address;
 use crate::state::AppState;
 use crate::store::proofs::code_hash;
 use crate::store::{
-    Attribution, CodeCheck, MemberKey, MemberSession, NewCode, NewMember, NewMemberSession, Touch,
+    Attribution, CodeCheck, MemberKey, NewCode, NewMember, NewMemberSession, Touch,
 };
 
-/// How long a code is valid.
-pub const CODE_MINUTES: i64 = 10;
+pub use crate::api::contact::{CODES_PER_HOUR, CODE_MINUTES};
 /// Wrong tries a code takes before it is spent.
 pub const MAX_TRIES: u32 = 5;
 /// Code requests one client address may make a minute (a restaurant's guests may share
 /// one address behind its Wi-Fi).
 pub const CODE_REQUESTS_PER_MINUTE: usize = 20;
-/// Codes one address may be sent in a clock hour.
-pub const CODES_PER_HOUR: u32 = 5;
 /// How long a member session lives.
 pub const SESSION_DAYS: i64 = 180;
 /// A session older than this is given a new token when it is used.
 pub const ROTATE_AFTER_HOURS: i64 = 24;
 /// The member session cookie.
-pub const COOKIE: &str = "carte_member";
+pub const COOKIE: &str = crate::api::auth::MEMBER_COOKIE;
 
 /// Where to send a code: a phone number or an email address.
 #[derive(Debug, Clone, Deserialize, Serialize, ToSchema)]
@@ -55,16 +53,6 @@ pub struct CodeRequest {
     pub phone: Option<String>,
     #[serde(default)]
     pub email: Option<String>,
-}
-
-/// A code was sent (or, for an address that asked too often, was not: the answer is the same
-/// for members and strangers).
-#[derive(Debug, Clone, Serialize, ToSchema)]
-pub struct CodeSent {
-    /// `phone` or `email`.
-    pub sent_to: String,
-    /// How long the code is valid.
-    pub expires_in_seconds: i64,
 }
 
 /// A code to prove, and the sign-up details used when the address is new.
@@ -130,59 +118,6 @@ fn view(member: crate::store::Member) -> MemberView {
     }
 }
 
-/// The one address a request names, or the field errors saying why not.
-fn address_of(
-    state: &AppState,
-    phone: Option<&str>,
-    email: Option<&str>,
-    errors: &mut Vec<FieldError>,
-) -> Option<Address> {
-    let phone = phone.map(str::trim).filter(|p| !p.is_empty());
-    let email = email.map(str::trim).filter(|e| !e.is_empty());
-    let currency = state.catalog().site.settings.currency.code.clone();
-    match (phone, email) {
-        (Some(_), Some(_)) => {
-            errors.push(FieldError::new(
-                "email",
-                "give a phone number or an email address, not both",
-            ));
-            None
-        }
-        (None, None) => {
-            errors.push(FieldError::new(
-                "phone",
-                "give a phone number or an email address",
-            ));
-            None
-        }
-        (Some(p), None) if p.chars().count() > limits::MAX_PHONE => {
-            errors.push(FieldError::new(
-                "phone",
-                format!("at most {} characters", limits::MAX_PHONE),
-            ));
-            None
-        }
-        (Some(p), None) => crate::api::contact::normalize_phone(
-            p,
-            crate::api::contact::default_calling_code(&currency),
-        )
-        .map(Address::Phone)
-        .map_err(|reason| errors.push(FieldError::new("phone", reason)))
-        .ok(),
-        (None, Some(e)) if e.chars().count() > limits::MAX_EMAIL => {
-            errors.push(FieldError::new(
-                "email",
-                format!("at most {} characters", limits::MAX_EMAIL),
-            ));
-            None
-        }
-        (None, Some(e)) => crate::api::contact::normalize_email(e)
-            .map(Address::Email)
-            .map_err(|reason| errors.push(FieldError::new("email", reason)))
-            .ok(),
-    }
-}
-
 /// The client's address for per-client limits: the first `X-Forwarded-For` hop, else
 /// the connection's peer, else one shared bucket.
 fn client_of(request: &Request) -> String {
@@ -199,13 +134,6 @@ fn client_of(request: &Request) -> String {
         .get::<axum::extract::ConnectInfo<std::net::SocketAddr>>()
         .map(|info| info.0.ip().to_string())
         .unwrap_or_else(|| "unknown".to_owned())
-}
-
-/// Six random digits.
-fn new_code() -> Result<String, ApiError> {
-    use rand::Rng;
-    let mut rng = rand::rng();
-    Ok(format!("{:06}", rng.random_range(0..1_000_000u32)))
 }
 
 /// Sends a one-time code to a phone or email address.
@@ -248,43 +176,7 @@ pub async fn send_code(
         )]));
     };
     state.code_requests.fail(&client);
-    let sender = state
-        .senders
-        .for_address(&address)
-        .map_err(ApiError::Sender)?;
-    let now = state.now();
-    let code = new_code()?;
-    let issued = state
-        .store
-        .issue_code(
-            NewCode {
-                address: address.key(),
-                code_hash: code_hash(&address.key(), &code),
-                created_at: now,
-                expires_at: now + chrono::Duration::minutes(CODE_MINUTES),
-            },
-            CODES_PER_HOUR,
-        )
-        .await?;
-    if issued {
-        let catalog = state.catalog();
-        let site = &catalog.site;
-        let shop = site
-            .settings
-            .name
-            .get(site.default_language(), site.default_language());
-        sender
-            .send(&address, &code, shop)
-            .await
-            .map_err(ApiError::Sender)?;
-    }
-    let sent = CodeSent {
-        sent_to: match address {
-            Address::Phone(_) => "phone".into(),
-            Address::Email(_) => "email".into(),
-        },
-        expires_in_seconds: CODE_MINUTES * 60,
-    };
+    let sent = contact::send_code_to(&state, &address).await?;
     Ok((StatusCode::ACCEPTED, Json(sent)).into_response())
 }
 
@@ -317,36 +209,6 @@ async fn open_session(state: &AppState, member_id: &str) -> Result<(String, i64)
         })
         .await?;
     Ok((token, SESSION_DAYS * 86_400))
-}
-
-/// The member session the request's cookie names, if it is live.
-pub(crate) async fn member_session(
-    state: &AppState,
-    headers: &HeaderMap,
-) -> Result<Option<(String, MemberSession)>, ApiError> {
-    let Some(token) = cookie_value(headers, COOKIE) else {
-        return Ok(None);
-    };
-    if token.len() > 128 {
-        return Ok(None);
-    }
-    let hash = keys::sha256_hex(&token);
-    Ok(state
-        .store
-        .find_member_session(&hash, state.now())
-        .await?
-        .map(|session| (token, session)))
-}
-
-fn cookie_value(headers: &HeaderMap, name: &str) -> Option<String> {
-    headers
-        .get_all(header::COOKIE)
-        .iter()
-        .filter_map(|v| v.to_str().ok())
-        .flat_map(|v| v.split(';'))
-        .filter_map(|pair| pair.trim().split_once('='))
-        .find(|(n, _)| *n == name)
-        .map(|(_, v)| v.to_owned())
 }
 
 /// Proves a code: signs the member in (and up, with consent, when the address is new).
@@ -523,7 +385,7 @@ pub async fn verify(
     )
 )]
 pub async fn me(State(state): State<AppState>, headers: HeaderMap) -> Result<Response, ApiError> {
-    let Some((_, session)) = member_session(&state, &headers).await? else {
+    let Some(session) = crate::api::auth::member_session(&state, &headers).await? else {
         return Err(ApiError::Unauthorized);
     };
     let now = state.now();
@@ -558,7 +420,7 @@ pub async fn sign_out(
     State(state): State<AppState>,
     headers: HeaderMap,
 ) -> Result<Response, ApiError> {
-    if let Some(token) = cookie_value(&headers, COOKIE).filter(|t| t.len() <= 128) {
+    if let Some(token) = crate::api::auth::member_token(&headers) {
         state
             .store
             .revoke_member_session(&keys::sha256_hex(&token), state.now())

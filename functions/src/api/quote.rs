@@ -9,6 +9,7 @@ use catalog::{Cart, Quote};
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 
+use crate::api::auth;
 use crate::api::checkout::price_cart;
 use crate::api::limits;
 use crate::api::problem::{ApiError, ProblemDoc};
@@ -24,7 +25,8 @@ pub struct QuoteRequest {
     /// The catalog version the storefront priced with, if it knows one.
     #[serde(default)]
     pub version: Option<String>,
-    /// The member ordering, so per-member coupon limits can be checked.
+    /// Refused when sent: the member is the one signed in here (the member session
+    /// cookie), whose per-member coupon limits the quote checks.
     #[serde(default)]
     pub member_id: Option<String>,
 }
@@ -73,19 +75,17 @@ pub async fn quote(
         request.version.as_deref(),
         limits::MAX_ID,
     );
-    limits::check_opt_text(
-        &mut errors,
-        "member_id",
-        request.member_id.as_deref(),
-        limits::MAX_ID,
-    );
     limits::finish(errors)?;
+    auth::refuse_member_id(request.member_id.as_deref())?;
+    let member = auth::member_session(&state, &headers)
+        .await?
+        .map(|session| session.member.id);
     let catalog = state.catalog();
     let priced = price_cart(
         &state,
         &catalog,
         &request.cart,
-        request.member_id.as_deref(),
+        member.as_deref(),
         state.now(),
     )
     .await?;

@@ -231,13 +231,19 @@ pub(crate) async fn place_form_order(
     let Some(cart) = form.cart else {
         return error_response(ApiError::Validation(Vec::new()), back.as_deref(), &lang);
     };
-    let body_hash = keys::sha256_hex(&bytes);
+    // The member is the one signed in in this browser, if any.
+    let member = match crate::api::auth::member_session(state, headers).await {
+        Ok(session) => session.map(|s| s.member.id),
+        Err(error) => return error_response(error, back.as_deref(), &lang),
+    };
+    let body_hash =
+        keys::sha256_hex([&bytes[..], member.as_deref().unwrap_or("").as_bytes()].concat());
     let input = PlaceInput {
         cart,
         version: None,
         note: form.note,
         name: form.name,
-        member_id: None,
+        member_id: member,
         attribution: None,
         touches: Default::default(),
         idempotency_key: form

@@ -257,6 +257,121 @@ pub struct Fixture {
     pub state: AppState,
     pub store: Arc<dyn Store>,
     pub clock: TestClock,
+    /// The one-time codes the server sent (see [`KeptCodes`]).
+    pub codes: Arc<KeptCodes>,
+}
+
+/// Keeps the one-time codes the server asks to send, for tests whose subject is not
+/// their delivery (`tests/member_proof.rs` delivers them through a real SMTP server).
+#[derive(Debug, Default)]
+pub struct KeptCodes(Mutex<Vec<(String, String)>>);
+
+#[async_trait::async_trait]
+impl functions::senders::CodeSender for KeptCodes {
+    async fn send(
+        &self,
+        to: &functions::senders::Address,
+        code: &str,
+        _shop: &str,
+    ) -> Result<(), functions::senders::SendError> {
+        self.0
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .push((to.key(), code.to_owned()));
+        Ok(())
+    }
+}
+
+impl KeptCodes {
+    /// The last code sent, to any address.
+    pub fn last(&self) -> Option<String> {
+        self.0
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .last()
+            .map(|(_, code)| code.clone())
+    }
+
+    /// The last code sent to `address` (`phone:+86…`, `email:…`).
+    pub fn last_for(&self, address: &str) -> Option<String> {
+        self.0
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .iter()
+            .rev()
+            .find(|(to, _)| to == address)
+            .map(|(_, code)| code.clone())
+    }
+}
+
+/// A member signed in through the code flow: their id and the session cookie to send.
+#[derive(Debug, Clone)]
+pub struct SignedIn {
+    pub id: String,
+    /// `carte_member=…`, for a `Cookie` header.
+    pub cookie: String,
+    /// What `POST /api/members/verify` answered.
+    pub answer: Value,
+}
+
+/// Proves `address` (`{"phone": …}` or `{"email": …}`) through the real routes, with
+/// `extra` sign-up fields (`consent` is added): asks for a code, reads the last code
+/// `codes` kept, verifies it.
+#[cfg(feature = "sqlite")]
+pub async fn sign_in(
+    state: &AppState,
+    codes: &KeptCodes,
+    address: Value,
+    extra: Value,
+) -> SignedIn {
+    use tower::ServiceExt;
+    let call = |uri: &str, body: Value| {
+        axum::http::Request::builder()
+            .method("POST")
+            .uri(uri)
+            .header("content-type", "application/json")
+            .body(axum::body::Body::from(body.to_string()))
+            .expect("request")
+    };
+    let asked = functions::router(state.clone())
+        .oneshot(call("/api/members/code", address.clone()))
+        .await
+        .expect("response");
+    assert_eq!(asked.status(), StatusCode::ACCEPTED);
+    let code = codes.last().expect("a code was sent");
+    let mut body = address;
+    body["code"] = Value::from(code);
+    body["consent"] = Value::from(true);
+    if let Value::Object(fields) = extra {
+        for (name, value) in fields {
+            body[name] = value;
+        }
+    }
+    let verified = functions::router(state.clone())
+        .oneshot(call("/api/members/verify", body))
+        .await
+        .expect("response");
+    assert!(
+        verified.status().is_success(),
+        "verify: {}",
+        verified.status()
+    );
+    let cookie = verified
+        .headers()
+        .get("set-cookie")
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.split(';').next())
+        .expect("a session cookie")
+        .to_owned();
+    let bytes = axum::body::to_bytes(verified.into_body(), 1 << 20)
+        .await
+        .expect("body");
+    let answer: Value = serde_json::from_slice(&bytes).expect("json");
+    SignedIn {
+        id: answer["member"]["id"].as_str().expect("id").to_owned(),
+        cookie,
+        answer,
+    }
 }
 
 #[cfg(feature = "sqlite")]
@@ -271,11 +386,19 @@ impl Fixture {
             AppState::new(Catalog::new(site()), store.clone()).with_clock(Arc::new(move || {
                 *reader.0.lock().unwrap_or_else(|p| p.into_inner())
             }));
+        let codes = Arc::new(KeptCodes::default());
+        let sender: Arc<dyn functions::senders::CodeSender> = codes.clone();
+        let state = state.with_senders(functions::senders::Senders {
+            email: Some(sender.clone()),
+            sms: Some(sender),
+            console: false,
+        });
         Fixture {
             dir,
             state,
             store,
             clock,
+            codes,
         }
     }
 

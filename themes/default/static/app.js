@@ -65,26 +65,39 @@ if (sw && 'serviceWorker' in navigator) {
   if (document.readyState === 'complete') install(); else addEventListener('load', install, { once: true });
 }
 
-// Member sign-up, on the join page and in checkout.
+// Member sign-up, on the join page and in checkout: a code to the phone or email, then
+// the code proves it and the server keeps the member in its session cookie.
 function join(root, joined) {
   const out = $('#j-out', root);
+  const say = (text, cls = 'problem') => out.append(el('p', { className: cls, textContent: text }));
+  const who = () => ({ phone: $('#j-phone', root).value.trim() || null, email: $('#j-email', root).value.trim() || null });
   $('#j-go', root).addEventListener('click', async () => {
-    const phone = $('#j-phone', root).value.trim();
-    const email = $('#j-email', root).value.trim();
+    const { phone, email } = who();
     out.replaceChildren();
-    const say = (text, cls = 'problem') => out.append(el('p', { className: cls, textContent: text }));
     if (!phone && !email) return say(t('phone_or_email'));
     if (!$('#j-consent', root).checked) return say(t('consent_needed'));
-    const orders = (store.get('orders') || []).slice(-20).map(({ id, token }) => ({ id, token }));
     try {
-      const r = await api('/api/members', { phone: phone || null, email: email || null, consent: true, order_ids: orders, last_touch: store.get('attr') || null, location: $('#order')?.dataset.location || null });
+      const r = await api('/api/members/code', phone ? { phone } : { email });
       if (!r.ok) return say(problemText(r.data));
-      store.set('member', { id: r.data.id });
+      say(t('code_sent'), 'ok');
+      $('#j-code-field', root).hidden = $('#j-confirm-row', root).hidden = false;
+      $('#j-code', root).focus();
+    } catch {
+      say(t('offline'));
+    }
+  });
+  $('#j-confirm', root).addEventListener('click', async () => {
+    const { phone, email } = who();
+    const orders = (store.get('orders') || []).slice(-20).map(({ id, token }) => ({ id, token }));
+    out.replaceChildren();
+    try {
+      const r = await api('/api/members/verify', { ...(phone ? { phone } : { email }), code: $('#j-code', root).value.trim(), consent: $('#j-consent', root).checked, order_ids: orders, last_touch: store.get('attr') || null, location: $('#order')?.dataset.location || null });
+      if (!r.ok) return say(problemText(r.data));
+      store.set('member', { id: r.data.member.id });
+      $('#j-code-field', root).hidden = $('#j-confirm-row', root).hidden = true;
       say(t(r.data.created ? 'joined' : 'already_member'), 'ok');
       const code = r.data.welcome_code?.code;
-      if (code) {
-        out.append(el('p', { textContent: t('welcome_code') }), el('p', { className: 'code', textContent: code }));
-      }
+      if (code) out.append(el('p', { textContent: t('welcome_code') }), el('p', { className: 'code', textContent: code }));
       joined?.(code);
     } catch {
       say(t('offline'));
@@ -368,7 +381,7 @@ function menu(form) {
     if (!c) return box.replaceChildren(cart.lines.length ? el('p', { className: 'muted', textContent: t('total_note') }) : '');
     const seq = ++quoteSeq;
     try {
-      const r = await api('/api/quote', { cart: c, version: cat.version, member_id: member?.id });
+      const r = await api('/api/quote', { cart: c, version: cat.version });
       if (seq !== quoteSeq) return;
       if (!r.ok) { box.replaceChildren(); return problem(problemText(r.data)); }
       problem('');
@@ -423,7 +436,6 @@ function menu(form) {
     const body = {
       cart: c, version: cat.version,
       note: form.note.value.trim() || null, name: form.name.value.trim() || null,
-      member_id: member?.id || null,
       attribution: attr && cat.coupons.some((k) => k.campaign === attr.campaign) ? attr : null,
       first_touch: store.get('first'), last_touch: attr,
     };
