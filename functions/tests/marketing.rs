@@ -310,6 +310,7 @@ async fn a_campaign_through_three_channels_and_the_counter_adds_up() {
     )
     .await;
     assert_eq!(member.answer["created"], true);
+    let member_id = member.id.clone();
     // FIRST is for a member's first order: anonymous diners are refused.
     let (status, refused) = place(state, order(state, "alpha", Some("FIRST"))).await;
     assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY);
@@ -512,13 +513,13 @@ async fn a_campaign_through_three_channels_and_the_counter_adds_up() {
     assert_eq!(
         csv,
         format!("id,phone,email,name,consent,consent_at,created_at,erased_at,orders,currency,spent\r\n\
-                 {member},+8613800138000,,Li Lei,yes,2026-03-02T04:00:00Z,2026-03-02T04:00:00Z,,2,CNY,68.20\r\n")
+                 {member_id},+8613800138000,,Li Lei,yes,2026-03-02T04:00:00Z,2026-03-02T04:00:00Z,,2,CNY,68.20\r\n")
     );
     let (status, _) = get(state, "/api/exports/secrets.csv", &marketer).await;
     assert_eq!(status, StatusCode::NOT_FOUND);
 
     // Erasure keeps the figures and drops the person.
-    let (status, _) = delete(state, &format!("/api/staff/members/{member}"), &staff).await;
+    let (status, _) = delete(state, &format!("/api/staff/members/{member_id}"), &staff).await;
     assert_eq!(status, StatusCode::NO_CONTENT);
     let (_, csv) = get(
         state,
@@ -526,7 +527,7 @@ async fn a_campaign_through_three_channels_and_the_counter_adds_up() {
         &marketer,
     )
     .await;
-    assert!(csv.contains(&format!("{member},,,,no,2026-03-02T04:00:00Z,2026-03-02T04:00:00Z,2026-03-02T04:00:00Z,2,CNY,68.20")), "{csv}");
+    assert!(csv.contains(&format!("{member_id},,,,no,2026-03-02T04:00:00Z,2026-03-02T04:00:00Z,2026-03-02T04:00:00Z,2,CNY,68.20")), "{csv}");
     let (_, text) = get(state, report_uri, &marketer).await;
     assert_eq!(json_of(&text)["totals"], report["totals"]);
     let (status, _) = delete(state, "/api/staff/members/mem_nobody", &staff).await;

@@ -179,6 +179,51 @@ pub async fn authorize(
     Ok(caller)
 }
 
+/// The member session cookie (see `api::proof`).
+pub const MEMBER_COOKIE: &str = "carte_member";
+
+/// The member session token in the request's cookies, if any.
+pub fn member_token(headers: &HeaderMap) -> Option<&str> {
+    headers
+        .get_all(header::COOKIE)
+        .iter()
+        .filter_map(|v| v.to_str().ok())
+        .flat_map(|v| v.split(';'))
+        .filter_map(|pair| pair.trim().split_once('='))
+        .find(|(name, _)| *name == MEMBER_COOKIE)
+        .map(|(_, value)| value.trim())
+        .filter(|v| !v.is_empty() && v.len() <= 128)
+}
+
+/// The live member session the request's cookie names, if any: the only way an order,
+/// a quote or a sign-up link knows its member.
+pub(crate) async fn member_session(
+    state: &AppState,
+    headers: &HeaderMap,
+) -> Result<Option<crate::store::MemberSession>, ApiError> {
+    let Some(token) = member_token(headers) else {
+        return Ok(None);
+    };
+    Ok(state
+        .store
+        .find_member_session(&keys::sha256_hex(token), state.now())
+        .await?)
+}
+
+/// A `member_id` sent in a request body: refused, naming the field, because the member
+/// is who proved it in this browser (the session), never what a body says.
+pub(crate) fn refuse_member_id(member_id: Option<&str>) -> Result<(), ApiError> {
+    match member_id {
+        None => Ok(()),
+        Some(_) => Err(ApiError::Validation(
+            vec![crate::api::problem::FieldError::new(
+            "member_id",
+            "the member is the one signed in here (POST /api/members/verify), never a body field",
+        )],
+        )),
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use axum::http::HeaderValue;
@@ -223,50 +268,5 @@ mod tests {
         assert!(check_same_origin(&other, Access::Change).is_err());
         assert!(check_same_origin(&HeaderMap::new(), Access::Read).is_ok());
         assert!(check_same_origin(&HeaderMap::new(), Access::Change).is_err());
-    }
-}
-
-/// The member session cookie (see `api::proof`).
-pub const MEMBER_COOKIE: &str = "carte_member";
-
-/// The member session token in the request's cookies, if any.
-pub fn member_token(headers: &HeaderMap) -> Option<&str> {
-    headers
-        .get_all(header::COOKIE)
-        .iter()
-        .filter_map(|v| v.to_str().ok())
-        .flat_map(|v| v.split(';'))
-        .filter_map(|pair| pair.trim().split_once('='))
-        .find(|(name, _)| *name == MEMBER_COOKIE)
-        .map(|(_, value)| value.trim())
-        .filter(|v| !v.is_empty() && v.len() <= 128)
-}
-
-/// The live member session the request's cookie names, if any: the only way an order,
-/// a quote or a sign-up link knows its member.
-pub(crate) async fn member_session(
-    state: &AppState,
-    headers: &HeaderMap,
-) -> Result<Option<crate::store::MemberSession>, ApiError> {
-    let Some(token) = member_token(headers) else {
-        return Ok(None);
-    };
-    Ok(state
-        .store
-        .find_member_session(&keys::sha256_hex(token), state.now())
-        .await?)
-}
-
-/// A `member_id` sent in a request body: refused, naming the field, because the member
-/// is who proved it in this browser (the session), never what a body says.
-pub(crate) fn refuse_member_id(member_id: Option<&str>) -> Result<(), ApiError> {
-    match member_id {
-        None => Ok(()),
-        Some(_) => Err(ApiError::Validation(
-            vec![crate::api::problem::FieldError::new(
-            "member_id",
-            "the member is the one signed in here (POST /api/members/verify), never a body field",
-        )],
-        )),
     }
 }

@@ -148,7 +148,7 @@ pub struct CodeSent {
 }
 
 /// The one address a request names, or the field errors saying why not.
-fn address_of(
+pub(crate) fn address_of(
     state: &AppState,
     phone: Option<&str>,
     email: Option<&str>,
@@ -201,7 +201,7 @@ fn address_of(
 }
 
 /// Six random digits.
-fn new_code() -> Result<String, ApiError> {
+pub(crate) fn new_code() -> Result<String, ApiError> {
     use rand::Rng;
     let mut rng = rand::rng();
     Ok(format!("{:06}", rng.random_range(0..1_000_000u32)))

@@ -7,18 +7,15 @@ use axum::extract::{Path, State};
 use axum::http::{HeaderMap, StatusCode};
 use axum::response::{IntoResponse, Response};
 use axum::Json;
-use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 
 use crate::api::auth::{self, Access};
-use crate::api::checkout::known_touch;
 use crate::api::contact::{address_of, send_code_to, CodeSent, OrderRef};
 use crate::api::limits;
 use crate::api::problem::{ApiError, FieldError, ProblemDoc};
-use crate::keys;
 use crate::state::AppState;
-use crate::store::{Attribution, NewMember, Role, Touch};
+use crate::store::{Role, Touch};
 
 /// A sign-up.
 #[derive(Debug, Clone, Deserialize, Serialize, ToSchema)]

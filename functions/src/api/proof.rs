@@ -5,8 +5,8 @@
 //!
 //! Asking for a code answers the same whether or not the address belongs to a member,
 //! and nothing about a member is shown before the code is proven. A code is 6 digits,
-//! valid [`CODE_MINUTES`], at most [`MAX_TRIES`] tries, stored hashed; an address gets
-//! at most [`CODES_PER_HOUR`] codes an hour, a client address
+//! valid [`CODE_MINUTES`](contact::CODE_MINUTES), at most [`MAX_TRIES`] tries, stored hashed; an address gets
+//! at most [`CODES_PER_HOUR`](contact::CODES_PER_HOUR) codes an hour, a client address
 //! [`CODE_REQUESTS_PER_MINUTE`] requests a minute. The session is an HttpOnly, SameSite=Lax cookie (Secure over
 //! HTTPS) holding a random token whose SHA-256 is stored; it lives
 //! [`SESSION_DAYS`] days and is rotated once a day when used.
@@ -28,11 +28,8 @@ use crate::keys;
 use crate::senders::Address;
 use crate::state::AppState;
 use crate::store::proofs::code_hash;
-use crate::store::{
-    Attribution, CodeCheck, MemberKey, NewCode, NewMember, NewMemberSession, Touch,
-};
+use crate::store::{Attribution, CodeCheck, MemberKey, NewMember, NewMemberSession, Touch};
 
-pub use crate::api::contact::{CODES_PER_HOUR, CODE_MINUTES};
 /// Wrong tries a code takes before it is spent.
 pub const MAX_TRIES: u32 = 5;
 /// Code requests one client address may make a minute (a restaurant's guests may share
@@ -163,7 +160,7 @@ pub async fn send_code(
     let bytes = limits::read_body(body).await?;
     let asked: CodeRequest = limits::parse_json(&bytes)?;
     let mut errors = Vec::new();
-    let address = address_of(
+    let address = contact::address_of(
         &state,
         asked.phone.as_deref(),
         asked.email.as_deref(),
@@ -232,7 +229,7 @@ pub async fn verify(
     let bytes = limits::read_body(body).await?;
     let request: VerifyRequest = limits::parse_json(&bytes)?;
     let mut errors = Vec::new();
-    let address = address_of(
+    let address = contact::address_of(
         &state,
         request.phone.as_deref(),
         request.email.as_deref(),
@@ -423,7 +420,7 @@ pub async fn sign_out(
     if let Some(token) = crate::api::auth::member_token(&headers) {
         state
             .store
-            .revoke_member_session(&keys::sha256_hex(&token), state.now())
+            .revoke_member_session(&keys::sha256_hex(token), state.now())
             .await?;
     }
     let mut response = StatusCode::NO_CONTENT.into_response();
