@@ -62,8 +62,11 @@ for name in by_type.get("AWS::IAM::Role", []):
     for policy in resources[name]["Properties"].get("Policies", []):
         for statement in policy["PolicyDocument"]["Statement"]:
             text = repr(statement.get("Resource"))
+            # Text messages: SNS cannot scope Publish to phone numbers (docs/members.md).
+            if statement.get("Action") == "sns:Publish":
+                continue
             if "Table" not in text and "private/site.json" not in text:
                 sys.exit("%s: a statement reaches beyond the table and the catalog: %s" % (name, statement))
-print("SAM translation: %d resources, %d functions, roles limited to the table and private/site.json"
+print("SAM translation: %d resources, %d functions, roles limited to the table, private/site.json and SNS text messages"
       % (len(resources), len(by_type["AWS::Lambda::Function"])))
 PY

@@ -1,6 +1,7 @@
 //! Sending a one-time code to the phone or email address a diner gave: email over SMTP
-//! ([`SmtpSender`], with `lettre`), or — for `carte serve` on one machine without a
-//! configured sender — the server's console ([`ConsoleSender`]).
+//! ([`SmtpSender`], with `lettre`), text messages through AWS SNS ([`SnsSender`]), or —
+//! for `carte serve` on one machine without a configured sender — the server's console
+//! ([`ConsoleSender`]).
 //!
 //! The sender's settings and password come from the environment only (never the
 //! content), and no message names them.
@@ -12,6 +13,9 @@ use lettre::message::Mailbox;
 use lettre::transport::smtp::authentication::Credentials;
 use lettre::{AsyncSmtpTransport, AsyncTransport, Message, Tokio1Executor};
 use thiserror::Error;
+
+mod sns;
+pub use sns::SnsSender;
 
 /// Where a code goes.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -238,9 +242,16 @@ impl Senders {
                 None
             }
         };
+        let sms = match SnsSender::from_lookup(&|name| std::env::var(name).ok()) {
+            Ok(sender) => sender.map(|s| Arc::new(s) as Arc<dyn CodeSender>),
+            Err(error) => {
+                eprintln!("carte functions: text-message codes are off: {error}");
+                None
+            }
+        };
         Senders {
             email,
-            sms: None,
+            sms,
             console,
         }
     }
