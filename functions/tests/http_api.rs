@@ -500,6 +500,24 @@ async fn members_prove_their_phone_and_redeem_their_welcome_code_once() {
         .await
         .expect("linked");
     assert_eq!(linked.member_id.as_deref(), Some(member_id.as_str()));
+    // At the counter, staff look the member up by the number the diner says.
+    let staff = fx.key(functions::store::Role::Staff).await;
+    let found = fetch_json(
+        client
+            .get(format!("{base}/api/staff/members?phone=138%200013%208000"))
+            .bearer_auth(&staff),
+    )
+    .await;
+    assert_eq!(found["id"], member_id.as_str());
+    let unknown = send(
+        client
+            .get(format!("{base}/api/staff/members?email=nobody@example.com"))
+            .bearer_auth(&staff),
+    )
+    .await;
+    assert_eq!(unknown.status(), StatusCode::NOT_FOUND);
+    let anonymous = send(client.get(format!("{base}/api/staff/members?email=a@b.cn"))).await;
+    assert_eq!(anonymous.status(), StatusCode::UNAUTHORIZED);
 }
 
 #[tokio::test]

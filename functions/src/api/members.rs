@@ -3,7 +3,7 @@
 //! member's personal data.
 
 use axum::body::Body;
-use axum::extract::{Path, State};
+use axum::extract::{Path, RawQuery, State};
 use axum::http::{HeaderMap, StatusCode};
 use axum::response::{IntoResponse, Response};
 use axum::Json;
@@ -12,10 +12,12 @@ use utoipa::ToSchema;
 
 use crate::api::auth::{self, Access};
 use crate::api::contact::{address_of, send_code_to, CodeSent, OrderRef};
+use crate::api::extract::query_param;
 use crate::api::limits;
 use crate::api::problem::{ApiError, FieldError, ProblemDoc};
+use crate::senders::Address;
 use crate::state::AppState;
-use crate::store::{Role, Touch};
+use crate::store::{MemberKey, Role, Touch};
 
 /// A sign-up.
 #[derive(Debug, Clone, Deserialize, Serialize, ToSchema)]
@@ -106,6 +108,70 @@ pub async fn sign_up(
     };
     let sent = send_code_to(&state, &address).await?;
     Ok((StatusCode::ACCEPTED, Json(sent)).into_response())
+}
+
+/// A member looked up at the counter, by phone or email (staff only).
+#[derive(Debug, Clone, Serialize, ToSchema)]
+pub struct MemberFound {
+    pub id: String,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub phone: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub email: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub name: Option<String>,
+}
+
+/// Looks a member up by phone (`?phone=`) or email (`?email=`), for staff linking a
+/// counter redemption to them.
+#[utoipa::path(
+    get,
+    path = "/api/staff/members",
+    tag = "staff",
+    params(
+        ("phone" = Option<String>, Query, description = "A phone number, as a diner would give it"),
+        ("email" = Option<String>, Query, description = "An email address"),
+    ),
+    security(("api_key" = []), ("session" = [])),
+    responses(
+        (status = 200, description = "The member", body = MemberFound),
+        (status = 401, description = "No or unknown API key", body = ProblemDoc, content_type = "application/problem+json"),
+        (status = 403, description = "Not a staff key", body = ProblemDoc, content_type = "application/problem+json"),
+        (status = 404, description = "No member with this phone or email", body = ProblemDoc, content_type = "application/problem+json"),
+        (status = 422, description = "`validation-failed`: the phone or email named", body = ProblemDoc, content_type = "application/problem+json"),
+    )
+)]
+pub async fn find_member(
+    State(state): State<AppState>,
+    RawQuery(query): RawQuery,
+    headers: HeaderMap,
+) -> Result<Json<MemberFound>, ApiError> {
+    auth::authorize(&state, &headers, Role::Staff, Access::Read).await?;
+    let query = query.as_deref();
+    let mut errors = Vec::new();
+    let address = address_of(
+        &state,
+        query_param(query, "phone").as_deref(),
+        query_param(query, "email").as_deref(),
+        &mut errors,
+    );
+    limits::finish(errors)?;
+    let key = match address {
+        Some(Address::Phone(phone)) => MemberKey::Phone(phone),
+        Some(Address::Email(email)) => MemberKey::Email(email),
+        None => return Err(ApiError::NotFound),
+    };
+    let member = state
+        .store
+        .find_member(key)
+        .await?
+        .ok_or(ApiError::NotFound)?;
+    Ok(Json(MemberFound {
+        id: member.id,
+        phone: member.phone,
+        email: member.email,
+        name: member.name,
+    }))
 }
 
 /// Erases a member's personal data (phone, email, name, and the names and

@@ -82,6 +82,7 @@ fn staff_routes() -> Router<AppState> {
         .route("/api/staff/config", get(staff::config))
         .route("/api/staff/board", get(staff::board))
         .route("/api/staff/redemptions", post(redemptions::redeem))
+        .route("/api/staff/members", get(members::find_member))
         .route(
             "/api/staff/members/{id}",
             axum::routing::delete(members::erase_member),

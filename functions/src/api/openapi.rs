@@ -70,6 +70,7 @@ impl Modify for ApiKeyScheme {
         session::sign_out,
         events::stream,
         redemptions::redeem,
+        members::find_member,
         members::erase_member,
         visits::record,
         reports::campaigns,
