@@ -100,6 +100,33 @@ pub struct PaymentRecorded {
     pub payment: PaymentSummary,
 }
 
+impl PaymentRecorded {
+    /// The answer about an entry the store recorded (or had recorded before).
+    fn of(
+        order_id: String,
+        recorded: crate::store::Recorded,
+        change_due: Option<i64>,
+        payment: PaymentSummary,
+    ) -> PaymentRecorded {
+        let entry = recorded.entry;
+        PaymentRecorded {
+            order_id,
+            entry: EntryView {
+                index: recorded.index,
+                kind: entry.kind,
+                method: entry.method,
+                amount: entry.amount,
+                currency: entry.currency,
+                reference: entry.reference,
+                at: entry.at,
+                by: entry.by,
+            },
+            change_due,
+            payment,
+        }
+    }
+}
+
 /// A counter method named in a request, or the field error saying why it is not one.
 fn counter_method(errors: &mut Vec<FieldError>, text: &str) -> Option<Method> {
     match text.parse::<Method>() {
@@ -178,22 +205,7 @@ async fn record(
     } else {
         StatusCode::OK
     };
-    let entry = recorded.entry;
-    let body = PaymentRecorded {
-        order_id: order.id,
-        entry: EntryView {
-            index: recorded.index,
-            kind: entry.kind,
-            method: entry.method,
-            amount: entry.amount,
-            currency: entry.currency,
-            reference: entry.reference,
-            at: entry.at,
-            by: entry.by,
-        },
-        change_due,
-        payment,
-    };
+    let body = PaymentRecorded::of(order.id, recorded, change_due, payment);
     Ok((status, Json(body)).into_response())
 }
 
@@ -501,22 +513,7 @@ async fn provider_refund(
             .await?
     };
     let payment = checkout::read_payment_summary(state, &order).await?;
-    let entry = recorded.entry;
-    let body = PaymentRecorded {
-        order_id: order.id,
-        entry: EntryView {
-            index: recorded.index,
-            kind: entry.kind,
-            method: entry.method,
-            amount: entry.amount,
-            currency: entry.currency,
-            reference: entry.reference,
-            at: entry.at,
-            by: entry.by,
-        },
-        change_due: None,
-        payment,
-    };
+    let body = PaymentRecorded::of(order.id, recorded, None, payment);
     Ok((StatusCode::CREATED, Json(body)).into_response())
 }
 
