@@ -9,6 +9,9 @@ use std::time::{Duration, Instant};
 pub const MAX_FAILURES: usize = 5;
 /// The window failed sign-ins are counted in.
 pub const FAILURE_WINDOW: Duration = Duration::from_secs(60);
+/// One-time code requests one client address may make per [`FAILURE_WINDOW`] (a
+/// restaurant's guests may share one address behind its Wi-Fi).
+pub const CODE_REQUESTS_PER_MINUTE: usize = 20;
 /// Addresses remembered at most; beyond it, addresses with no recent failure are dropped.
 const MAX_TRACKED: usize = 10_000;
 

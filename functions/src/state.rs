@@ -62,7 +62,7 @@ impl AppState {
             payments: crate::payments::Providers::from_env().map(Arc::new),
             senders: crate::senders::Senders::from_env(false),
             code_requests: Arc::new(crate::limiter::SignInLimiter::with_max(
-                crate::api::proof::CODE_REQUESTS_PER_MINUTE,
+                crate::limiter::CODE_REQUESTS_PER_MINUTE,
             )),
         }
     }

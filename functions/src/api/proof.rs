@@ -7,7 +7,7 @@
 //! and nothing about a member is shown before the code is proven. A code is 6 digits,
 //! valid [`CODE_MINUTES`](contact::CODE_MINUTES), at most [`MAX_TRIES`] tries, stored hashed; an address gets
 //! at most [`CODES_PER_HOUR`](contact::CODES_PER_HOUR) codes an hour, a client address
-//! [`CODE_REQUESTS_PER_MINUTE`] requests a minute. The session is an HttpOnly, SameSite=Lax cookie (Secure over
+//! [`CODE_REQUESTS_PER_MINUTE`](crate::limiter::CODE_REQUESTS_PER_MINUTE) requests a minute. The session is an HttpOnly, SameSite=Lax cookie (Secure over
 //! HTTPS) holding a random token whose SHA-256 is stored; it lives
 //! [`SESSION_DAYS`] days and is rotated once a day when used.
 
@@ -32,9 +32,6 @@ use crate::store::{Attribution, CodeCheck, MemberKey, NewMember, NewMemberSessio
 
 /// Wrong tries a code takes before it is spent.
 pub const MAX_TRIES: u32 = 5;
-/// Code requests one client address may make a minute (a restaurant's guests may share
-/// one address behind its Wi-Fi).
-pub const CODE_REQUESTS_PER_MINUTE: usize = 20;
 /// How long a member session lives.
 pub const SESSION_DAYS: i64 = 180;
 /// A session older than this is given a new token when it is used.
