@@ -357,15 +357,8 @@ pub async fn verify(
     } else {
         StatusCode::OK
     };
-    let mut response = (status, Json(body)).into_response();
-    response.headers_mut().insert(
-        header::SET_COOKIE,
-        session_cookie(&token, max_age, is_https(&headers)),
-    );
-    response
-        .headers_mut()
-        .insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
-    Ok(response)
+    let cookie = session_cookie(&token, max_age, is_https(&headers));
+    Ok(private((status, Json(body)).into_response(), Some(cookie)))
 }
 
 /// The signed-in member; a session older than a day gets a new token (cookie) now.
@@ -385,22 +378,27 @@ pub async fn me(State(state): State<AppState>, headers: HeaderMap) -> Result<Res
     let now = state.now();
     let rotate = now - session.created_at >= chrono::Duration::hours(ROTATE_AFTER_HOURS);
     let member_id = session.member.id.clone();
-    let mut response = Json(view(session.member)).into_response();
+    let mut cookie = None;
     if rotate {
         let (token, max_age) = open_session(&state, &member_id).await?;
         state
             .store
             .revoke_member_session(&session.hash, now)
             .await?;
-        response.headers_mut().insert(
-            header::SET_COOKIE,
-            session_cookie(&token, max_age, is_https(&headers)),
-        );
+        cookie = Some(session_cookie(&token, max_age, is_https(&headers)));
+    }
+    Ok(private(Json(view(session.member)).into_response(), cookie))
+}
+
+/// A member's own answer: never cached, with the session cookie when one is (re)set.
+fn private(mut response: Response, cookie: Option<HeaderValue>) -> Response {
+    if let Some(cookie) = cookie {
+        response.headers_mut().insert(header::SET_COOKIE, cookie);
     }
     response
         .headers_mut()
         .insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
-    Ok(response)
+    response
 }
 
 /// Signs the member out: the session ends and the cookie is cleared.
