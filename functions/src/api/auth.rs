@@ -7,13 +7,14 @@
 //! without either is refused. `SameSite=Strict` already keeps the cookie off cross-site
 //! requests; this is the second lock.
 
-use axum::http::{header, HeaderMap};
+use axum::http::{header, HeaderMap, HeaderValue};
+use axum::response::Response;
 use chrono::{DateTime, Utc};
 
 use crate::api::problem::ApiError;
 use crate::keys;
 use crate::state::AppState;
-use crate::store::{ApiKey, Role};
+use crate::store::{ApiKey, NewMemberSession, Role};
 
 /// The session cookie's name.
 pub const COOKIE: &str = "carte_staff";
@@ -224,10 +225,104 @@ pub(crate) fn refuse_member_id(member_id: Option<&str>) -> Result<(), ApiError> 
     }
 }
 
+/// How long a member session lives.
+pub const SESSION_DAYS: i64 = 180;
+
+/// The client's address for per-client limits: the first `X-Forwarded-For` hop, else
+/// the connection's peer, else one shared bucket.
+pub(crate) fn client_address(request: &axum::extract::Request) -> String {
+    if let Some(forwarded) = request
+        .headers()
+        .get("x-forwarded-for")
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.split(',').next())
+    {
+        return forwarded.trim().to_owned();
+    }
+    request
+        .extensions()
+        .get::<axum::extract::ConnectInfo<std::net::SocketAddr>>()
+        .map(|info| info.0.ip().to_string())
+        .unwrap_or_else(|| "unknown".to_owned())
+}
+
+/// Whether the request came over HTTPS (as the proxy in front says).
+pub(crate) fn is_https(headers: &HeaderMap) -> bool {
+    headers
+        .get("x-forwarded-proto")
+        .and_then(|v| v.to_str().ok())
+        .is_some_and(|v| v.eq_ignore_ascii_case("https"))
+}
+
+/// The member session cookie: HttpOnly, SameSite=Lax, Secure over HTTPS.
+pub(crate) fn member_cookie(token: &str, max_age: i64, secure: bool) -> HeaderValue {
+    let secure = if secure { "; Secure" } else { "" };
+    HeaderValue::from_str(&format!(
+        "{MEMBER_COOKIE}={token}; Path=/; Max-Age={max_age}; HttpOnly; SameSite=Lax{secure}"
+    ))
+    .unwrap_or_else(|_| HeaderValue::from_static("carte_member=; Path=/; Max-Age=0"))
+}
+
+/// Opens a session for `member_id`: its token (for the cookie) and lifetime in seconds.
+pub(crate) async fn open_member_session(
+    state: &AppState,
+    member_id: &str,
+) -> Result<(String, i64), ApiError> {
+    let token = keys::new_token();
+    let now = state.now();
+    state
+        .store
+        .create_member_session(NewMemberSession {
+            hash: keys::sha256_hex(&token),
+            member_id: member_id.to_owned(),
+            created_at: now,
+            expires_at: now + chrono::Duration::days(SESSION_DAYS),
+        })
+        .await?;
+    Ok((token, SESSION_DAYS * 86_400))
+}
+
+/// A member's own answer: never cached, with the session cookie when one is (re)set.
+pub(crate) fn private(mut response: Response, cookie: Option<HeaderValue>) -> Response {
+    if let Some(cookie) = cookie {
+        response.headers_mut().insert(header::SET_COOKIE, cookie);
+    }
+    response
+        .headers_mut()
+        .insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
+    response
+}
+
+/// The shop's public origin (payment return links, the passkeys' relying party):
+/// `CARTE_PUBLIC_URL` when
+/// set (behind a CDN, where the request's host is the API's), else the request's host.
+pub(crate) fn public_origin(headers: &HeaderMap) -> String {
+    if let Ok(url) = std::env::var("CARTE_PUBLIC_URL") {
+        let url = url.trim().trim_end_matches('/');
+        if !url.is_empty() {
+            return url.to_owned();
+        }
+    }
+    let value = |name: &str| {
+        headers
+            .get(name)
+            .and_then(|v| v.to_str().ok())
+            .and_then(|v| v.split(',').next())
+            .map(|v| v.trim().to_owned())
+            .filter(|v| !v.is_empty())
+    };
+    let host = value("x-forwarded-host")
+        .or_else(|| value("host"))
+        .unwrap_or_else(|| "localhost".to_owned());
+    let local =
+        host.starts_with("127.0.0.1") || host.starts_with("localhost") || host.starts_with("[::1]");
+    let scheme = value("x-forwarded-proto")
+        .unwrap_or_else(|| if local { "http" } else { "https" }.to_owned());
+    format!("{scheme}://{host}")
+}
+
 #[cfg(test)]
 mod tests {
-    use axum::http::HeaderValue;
-
     use super::*;
 
     fn headers(pairs: &[(&'static str, &'static str)]) -> HeaderMap {

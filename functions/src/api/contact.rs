@@ -3,6 +3,7 @@
 //! Shared by the sign-up (`members`) and the proof of an address (`proof`).
 
 use catalog::{Issue, Site};
+use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 
@@ -252,4 +253,29 @@ pub(crate) async fn send_code_to(
         expires_in_seconds: CODE_MINUTES * 60,
     };
     Ok(sent)
+}
+
+/// The signed-in member.
+#[derive(Debug, Clone, Serialize, ToSchema)]
+pub struct MemberView {
+    pub id: String,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub phone: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub email: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub name: Option<String>,
+    #[schema(value_type = String, format = DateTime)]
+    pub consent_at: DateTime<Utc>,
+}
+
+/// What a member sees of themselves.
+pub fn member_view(member: crate::store::Member) -> MemberView {
+    MemberView {
+        id: member.id,
+        phone: member.phone,
+        email: member.email,
+        name: member.name,
+        consent_at: member.consent_at,
+    }
 }

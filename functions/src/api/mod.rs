@@ -18,6 +18,7 @@ pub mod limits;
 pub(crate) mod members;
 pub mod openapi;
 pub(crate) mod orders;
+pub(crate) mod passkeys;
 pub(crate) mod pay;
 pub(crate) mod payments;
 pub mod problem;
@@ -58,6 +59,23 @@ fn members_routes() -> Router<AppState> {
             "/api/members/session",
             axum::routing::delete(proof::sign_out),
         )
+        .route(
+            "/api/members/passkeys",
+            get(passkeys::list).post(passkeys::register),
+        )
+        .route(
+            "/api/members/passkeys/options",
+            post(passkeys::registration_options),
+        )
+        .route(
+            "/api/members/passkeys/{id}",
+            axum::routing::delete(passkeys::remove),
+        )
+        .route(
+            "/api/members/passkey/options",
+            post(passkeys::sign_in_options),
+        )
+        .route("/api/members/passkey/verify", post(passkeys::sign_in))
 }
 
 fn staff_routes() -> Router<AppState> {

@@ -6,8 +6,8 @@ use utoipa::openapi::security::{ApiKey, ApiKeyValue, HttpAuthScheme, HttpBuilder
 use utoipa::{Modify, OpenApi};
 
 use crate::api::{
-    auth, checkout, events, exports, health, members, orders, pay, payments, problem, proof, quote,
-    redemptions, reports, session, staff, visits,
+    auth, checkout, events, exports, health, members, orders, passkeys, pay, payments, problem,
+    proof, quote, redemptions, reports, session, staff, visits,
 };
 use crate::store;
 
@@ -53,6 +53,12 @@ impl Modify for ApiKeyScheme {
         proof::verify,
         proof::me,
         proof::sign_out,
+        passkeys::registration_options,
+        passkeys::register,
+        passkeys::list,
+        passkeys::remove,
+        passkeys::sign_in_options,
+        passkeys::sign_in,
         staff::queue,
         staff::set_status,
         pay::start_checkout,
@@ -93,7 +99,7 @@ impl Modify for ApiKeyScheme {
     tags(
         (name = "quote", description = "Pricing carts"),
         (name = "orders", description = "Placing orders and following them"),
-        (name = "members", description = "Member sign-up"),
+        (name = "members", description = "Members: proof by one-time code or passkey, member sessions"),
         (name = "staff", description = "The counter and kitchen (API key, role staff)"),
         (name = "payments", description = "Paying online (the order's token) and the providers' notifications (verified by signature, no API key)"),
         (name = "marketing", description = "Visits, campaign and sales reports, CSV exports (role marketer)"),

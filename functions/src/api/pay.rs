@@ -122,33 +122,6 @@ fn surface_of(errors: &mut Vec<FieldError>, text: Option<&str>, headers: &Header
     }
 }
 
-/// The shop's public origin, for the provider's return links: `CARTE_PUBLIC_URL` when
-/// set (behind a CDN, where the request's host is the API's), else the request's host.
-fn origin(headers: &HeaderMap) -> String {
-    if let Ok(url) = std::env::var("CARTE_PUBLIC_URL") {
-        let url = url.trim().trim_end_matches('/');
-        if !url.is_empty() {
-            return url.to_owned();
-        }
-    }
-    let value = |name: &str| {
-        headers
-            .get(name)
-            .and_then(|v| v.to_str().ok())
-            .and_then(|v| v.split(',').next())
-            .map(|v| v.trim().to_owned())
-            .filter(|v| !v.is_empty())
-    };
-    let host = value("x-forwarded-host")
-        .or_else(|| value("host"))
-        .unwrap_or_else(|| "localhost".to_owned());
-    let local =
-        host.starts_with("127.0.0.1") || host.starts_with("localhost") || host.starts_with("[::1]");
-    let scheme = value("x-forwarded-proto")
-        .unwrap_or_else(|| if local { "http" } else { "https" }.to_owned());
-    format!("{scheme}://{host}")
-}
-
 /// The diner's address, when a proxy in front says it (WeChat Pay H5 needs it).
 fn client_ip(headers: &HeaderMap) -> Option<String> {
     headers
@@ -209,7 +182,7 @@ async fn start(
         .unwrap_or_else(|| catalog.site.default_language().to_owned());
     let status_url = format!(
         "{}/api/orders/{}?token={}&lang={lang}",
-        origin(headers),
+        crate::api::auth::public_origin(headers),
         order.id,
         request.token
     );

@@ -9,17 +9,17 @@
 //! at most [`CODES_PER_HOUR`](contact::CODES_PER_HOUR) codes an hour, a client address
 //! [`CODE_REQUESTS_PER_MINUTE`](crate::limiter::CODE_REQUESTS_PER_MINUTE) requests a minute. The session is an HttpOnly, SameSite=Lax cookie (Secure over
 //! HTTPS) holding a random token whose SHA-256 is stored; it lives
-//! [`SESSION_DAYS`] days and is rotated once a day when used.
+//! [`SESSION_DAYS`](auth::SESSION_DAYS) days and is rotated once a day when used.
 
 use axum::body::Body;
 use axum::extract::{Request, State};
-use axum::http::{header, HeaderMap, HeaderValue, StatusCode};
+use axum::http::{header, HeaderMap, StatusCode};
 use axum::response::{IntoResponse, Response};
 use axum::Json;
-use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 
+use crate::api::auth;
 use crate::api::checkout::known_touch;
 use crate::api::contact::{self, CodeSent};
 use crate::api::limits;
@@ -28,16 +28,12 @@ use crate::keys;
 use crate::senders::Address;
 use crate::state::AppState;
 use crate::store::proofs::code_hash;
-use crate::store::{Attribution, CodeCheck, MemberKey, NewMember, NewMemberSession, Touch};
+use crate::store::{Attribution, CodeCheck, MemberKey, NewMember, Touch};
 
 /// Wrong tries a code takes before it is spent.
 pub const MAX_TRIES: u32 = 5;
-/// How long a member session lives.
-pub const SESSION_DAYS: i64 = 180;
 /// A session older than this is given a new token when it is used.
 pub const ROTATE_AFTER_HOURS: i64 = 24;
-/// The member session cookie.
-pub const COOKIE: &str = crate::api::auth::MEMBER_COOKIE;
 
 /// Where to send a code: a phone number or an email address.
 #[derive(Debug, Clone, Deserialize, Serialize, ToSchema)]
@@ -75,24 +71,10 @@ pub struct VerifyRequest {
     pub location: Option<String>,
 }
 
-/// The signed-in member.
-#[derive(Debug, Clone, Serialize, ToSchema)]
-pub struct MemberView {
-    pub id: String,
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub phone: Option<String>,
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub email: Option<String>,
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub name: Option<String>,
-    #[schema(value_type = String, format = DateTime)]
-    pub consent_at: DateTime<Utc>,
-}
-
 /// A proven code: the member, signed in.
 #[derive(Debug, Clone, Serialize, ToSchema)]
 pub struct Verified {
-    pub member: MemberView,
+    pub member: contact::MemberView,
     /// True when the proof made a new member.
     pub created: bool,
     /// Issued to a new member when a campaign has a sign-up coupon.
@@ -100,34 +82,6 @@ pub struct Verified {
     pub welcome_code: Option<crate::api::contact::WelcomeCode>,
     /// Ids of the orders now linked to the member.
     pub linked_orders: Vec<String>,
-}
-
-fn view(member: crate::store::Member) -> MemberView {
-    MemberView {
-        id: member.id,
-        phone: member.phone,
-        email: member.email,
-        name: member.name,
-        consent_at: member.consent_at,
-    }
-}
-
-/// The client's address for per-client limits: the first `X-Forwarded-For` hop, else
-/// the connection's peer, else one shared bucket.
-fn client_of(request: &Request) -> String {
-    if let Some(forwarded) = request
-        .headers()
-        .get("x-forwarded-for")
-        .and_then(|v| v.to_str().ok())
-        .and_then(|v| v.split(',').next())
-    {
-        return forwarded.trim().to_owned();
-    }
-    request
-        .extensions()
-        .get::<axum::extract::ConnectInfo<std::net::SocketAddr>>()
-        .map(|info| info.0.ip().to_string())
-        .unwrap_or_else(|| "unknown".to_owned())
 }
 
 /// Sends a one-time code to a phone or email address.
@@ -147,7 +101,7 @@ pub async fn send_code(
     State(state): State<AppState>,
     request: Request,
 ) -> Result<Response, ApiError> {
-    let client = client_of(&request);
+    let client = auth::client_address(&request);
     state
         .code_requests
         .check(&client)
@@ -172,37 +126,6 @@ pub async fn send_code(
     state.code_requests.fail(&client);
     let sent = contact::send_code_to(&state, &address).await?;
     Ok((StatusCode::ACCEPTED, Json(sent)).into_response())
-}
-
-fn is_https(headers: &HeaderMap) -> bool {
-    headers
-        .get("x-forwarded-proto")
-        .and_then(|v| v.to_str().ok())
-        .is_some_and(|v| v.eq_ignore_ascii_case("https"))
-}
-
-fn session_cookie(token: &str, max_age: i64, secure: bool) -> HeaderValue {
-    let secure = if secure { "; Secure" } else { "" };
-    HeaderValue::from_str(&format!(
-        "{COOKIE}={token}; Path=/; Max-Age={max_age}; HttpOnly; SameSite=Lax{secure}"
-    ))
-    .unwrap_or_else(|_| HeaderValue::from_static("carte_member=; Path=/; Max-Age=0"))
-}
-
-/// Opens a session for `member_id` and answers with its cookie.
-async fn open_session(state: &AppState, member_id: &str) -> Result<(String, i64), ApiError> {
-    let token = keys::new_token();
-    let now = state.now();
-    state
-        .store
-        .create_member_session(NewMemberSession {
-            hash: keys::sha256_hex(&token),
-            member_id: member_id.to_owned(),
-            created_at: now,
-            expires_at: now + chrono::Duration::days(SESSION_DAYS),
-        })
-        .await?;
-    Ok((token, SESSION_DAYS * 86_400))
 }
 
 /// Proves a code: signs the member in (and up, with consent, when the address is new).
@@ -342,9 +265,9 @@ pub async fn verify(
     for order in &linked {
         state.store.link_order(order, &member.id).await?;
     }
-    let (token, max_age) = open_session(&state, &member.id).await?;
+    let (token, max_age) = auth::open_member_session(&state, &member.id).await?;
     let body = Verified {
-        member: view(member),
+        member: contact::member_view(member),
         created,
         welcome_code: welcome.map(|w| crate::api::contact::WelcomeCode {
             code: w.code,
@@ -357,8 +280,11 @@ pub async fn verify(
     } else {
         StatusCode::OK
     };
-    let cookie = session_cookie(&token, max_age, is_https(&headers));
-    Ok(private((status, Json(body)).into_response(), Some(cookie)))
+    let cookie = auth::member_cookie(&token, max_age, auth::is_https(&headers));
+    Ok(auth::private(
+        (status, Json(body)).into_response(),
+        Some(cookie),
+    ))
 }
 
 /// The signed-in member; a session older than a day gets a new token (cookie) now.
@@ -367,7 +293,7 @@ pub async fn verify(
     path = "/api/members/me",
     tag = "members",
     responses(
-        (status = 200, description = "The member of the session", body = MemberView),
+        (status = 200, description = "The member of the session", body = contact::MemberView),
         (status = 401, description = "No live member session", body = ProblemDoc, content_type = "application/problem+json"),
     )
 )]
@@ -380,25 +306,21 @@ pub async fn me(State(state): State<AppState>, headers: HeaderMap) -> Result<Res
     let member_id = session.member.id.clone();
     let mut cookie = None;
     if rotate {
-        let (token, max_age) = open_session(&state, &member_id).await?;
+        let (token, max_age) = auth::open_member_session(&state, &member_id).await?;
         state
             .store
             .revoke_member_session(&session.hash, now)
             .await?;
-        cookie = Some(session_cookie(&token, max_age, is_https(&headers)));
+        cookie = Some(auth::member_cookie(
+            &token,
+            max_age,
+            auth::is_https(&headers),
+        ));
     }
-    Ok(private(Json(view(session.member)).into_response(), cookie))
-}
-
-/// A member's own answer: never cached, with the session cookie when one is (re)set.
-fn private(mut response: Response, cookie: Option<HeaderValue>) -> Response {
-    if let Some(cookie) = cookie {
-        response.headers_mut().insert(header::SET_COOKIE, cookie);
-    }
-    response
-        .headers_mut()
-        .insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
-    response
+    Ok(auth::private(
+        Json(contact::member_view(session.member)).into_response(),
+        cookie,
+    ))
 }
 
 /// Signs the member out: the session ends and the cookie is cleared.
@@ -421,7 +343,7 @@ pub async fn sign_out(
     let mut response = StatusCode::NO_CONTENT.into_response();
     response.headers_mut().insert(
         header::SET_COOKIE,
-        session_cookie("", 0, is_https(&headers)),
+        auth::member_cookie("", 0, auth::is_https(&headers)),
     );
     Ok(response)
 }

@@ -12,8 +12,9 @@ use catalog::{Cart, CartLine, Fulfilment, Minor, Quote};
 use chrono::{DateTime, Duration, NaiveDate, TimeZone, Utc};
 
 use super::{
-    ApiKey, CodeCheck, IssuedCode, MemberKey, NewCode, NewMember, NewMemberSession, NewOrder,
-    OrderStatus, Recorded, RedemptionClaim, Role, SlotClaim, SoldOutItem, Store, StoreError,
+    ApiKey, Ceremony, CodeCheck, IssuedCode, MemberKey, NewCode, NewMember, NewMemberSession,
+    NewOrder, OrderStatus, Recorded, RedemptionClaim, Role, SlotClaim, SoldOutItem, Store,
+    StoreError, StoredPasskey,
 };
 use crate::keys;
 
@@ -1916,6 +1917,117 @@ where
         .is_none());
 }
 
+/// Passkeys: a credential id belongs to one member, is found while its member is live,
+/// keeps its counter, and goes with the member's erasure; a ceremony is taken once,
+/// however many try at once, and never after it expired.
+pub async fn passkeys<F, Fut>(make: F)
+where
+    F: Fn() -> Fut,
+    Fut: Future<Output = DynStore>,
+{
+    let store = make().await;
+    let a = store
+        .sign_up(sample_member("+8613900139001"))
+        .await
+        .expect("member")
+        .member;
+    let b = store
+        .sign_up(sample_member("+8613900139002"))
+        .await
+        .expect("member")
+        .member;
+    let key = |id: &str, member_id: &str| StoredPasskey {
+        credential_id: id.to_owned(),
+        member_id: member_id.to_owned(),
+        passkey: format!("{{\"cred\":\"{id}\",\"counter\":0}}"),
+        created_at: at(0),
+        last_used_at: None,
+    };
+    assert_eq!(store.add_passkey(key("cred-1", &a.id)).await, Ok(true));
+    assert_eq!(store.add_passkey(key("cred-1", &b.id)).await, Ok(false));
+    assert_eq!(
+        store.add_passkey(key("cred-x", "mem_nobody")).await,
+        Err(StoreError::UnknownMember)
+    );
+    assert_eq!(
+        store.find_passkey("cred-1").await.expect("find"),
+        Some(key("cred-1", &a.id))
+    );
+    assert_eq!(store.find_passkey("cred-2").await.expect("find"), None);
+    store
+        .touch_passkey("cred-1", "{\"counter\":7}".into(), at(5))
+        .await
+        .expect("touch");
+    let touched = store
+        .find_passkey("cred-1")
+        .await
+        .expect("find")
+        .expect("kept");
+    assert_eq!(touched.passkey, "{\"counter\":7}");
+    assert_eq!(touched.last_used_at, Some(at(5)));
+    assert_eq!(store.add_passkey(key("cred-2", &a.id)).await, Ok(true));
+    let ids = |keys: Vec<StoredPasskey>| {
+        keys.into_iter()
+            .map(|k| k.credential_id)
+            .collect::<Vec<_>>()
+    };
+    assert_eq!(
+        ids(store.member_passkeys(&a.id).await.expect("list")),
+        ["cred-1", "cred-2"]
+    );
+    assert!(store.member_passkeys(&b.id).await.expect("list").is_empty());
+    // Only its member removes a passkey.
+    assert_eq!(store.remove_passkey(&b.id, "cred-2").await, Ok(false));
+    assert_eq!(store.remove_passkey(&a.id, "cred-2").await, Ok(true));
+    assert_eq!(store.find_passkey("cred-2").await.expect("find"), None);
+    // Erasure takes the member's passkeys with it.
+    store.erase_member(&a.id, at(10)).await.expect("erase");
+    assert_eq!(store.find_passkey("cred-1").await.expect("find"), None);
+    assert!(store.member_passkeys(&a.id).await.expect("list").is_empty());
+
+    // Ceremonies.
+    let ceremony = |id: &str| Ceremony {
+        id: id.to_owned(),
+        member_id: Some(b.id.clone()),
+        state: "{\"challenge\":\"c\"}".into(),
+        expires_at: at(20),
+    };
+    store.save_ceremony(ceremony("c-1")).await.expect("save");
+    assert_eq!(
+        store.take_ceremony("c-1", at(19)).await.expect("take"),
+        Some(ceremony("c-1"))
+    );
+    assert_eq!(
+        store.take_ceremony("c-1", at(19)).await.expect("take"),
+        None
+    );
+    store.save_ceremony(ceremony("c-2")).await.expect("save");
+    assert_eq!(
+        store.take_ceremony("c-2", at(20)).await.expect("take"),
+        None
+    );
+    store
+        .save_ceremony(Ceremony {
+            member_id: None,
+            ..ceremony("c-3")
+        })
+        .await
+        .expect("save");
+    let mut tasks = tokio::task::JoinSet::new();
+    for _ in 0..10 {
+        let store = Arc::clone(&store);
+        tasks.spawn(async move { store.take_ceremony("c-3", at(1)).await });
+    }
+    let mut taken = Vec::new();
+    while let Some(result) = tasks.join_next().await {
+        if let Some(ceremony) = result.expect("task").expect("take") {
+            taken.push(ceremony);
+        }
+    }
+    assert_eq!(taken.len(), 1, "{taken:?}");
+    assert_eq!(taken[0].member_id, None);
+}
+
 /// A claim of the first-order coupon `FIRST`.
 fn first_order_claim() -> RedemptionClaim {
     RedemptionClaim {
@@ -2170,7 +2282,7 @@ macro_rules! conformance_suite {
             a_mismatched_charge_is_recorded_but_not_paid,
             a_refund_racing_a_late_notification_stays_consistent,
             cancelling_returns_the_redemption, refund_totals_append_the_difference,
-            one_time_codes, member_sessions, coupons_bound_to_the_person);
+            one_time_codes, member_sessions, coupons_bound_to_the_person, passkeys);
 
         #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
         async fn a_thousand_orders_on_a_budget_of_a_hundred_redeem_a_hundred() {

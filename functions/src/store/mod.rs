@@ -11,6 +11,7 @@
 pub mod conformance;
 pub mod dynamo;
 pub mod marketing;
+pub mod passkeys;
 pub mod payments;
 pub mod proofs;
 #[cfg(feature = "sqlite")]
@@ -197,6 +198,7 @@ pub use marketing::{
     BatchCode, CampaignRow, CounterRedemption, CouponTotal, DishRow, HourRow, LedgerWindow,
     MemberExport, OrderExport, PaymentRow, RedemptionExport, ReportRange, Visit,
 };
+pub use passkeys::{Ceremony, StoredPasskey};
 pub use payments::Recorded;
 pub use proofs::{CodeCheck, MemberSession, NewCode, NewMemberSession};
 
@@ -690,4 +692,42 @@ pub trait Store: Send + Sync {
 
     /// Ends a member session (sign-out, or rotation); unknown hashes are ignored.
     async fn revoke_member_session(&self, hash: &str, at: DateTime<Utc>) -> Result<(), StoreError>;
+
+    // --- Passkeys (see [`passkeys`]).
+
+    /// Keeps a ceremony's state until it is taken or expires.
+    async fn save_ceremony(&self, ceremony: Ceremony) -> Result<(), StoreError>;
+
+    /// Takes the ceremony `id` once: `None` when there is none, it was taken already,
+    /// or it expired before `at`. Of racing takes, one gets it.
+    async fn take_ceremony(
+        &self,
+        id: &str,
+        at: DateTime<Utc>,
+    ) -> Result<Option<Ceremony>, StoreError>;
+
+    /// Stores a member's new passkey: `Ok(false)` when its credential id is registered
+    /// already (to anyone), `UnknownMember` when the member does not exist or was erased.
+    async fn add_passkey(&self, passkey: StoredPasskey) -> Result<bool, StoreError>;
+
+    /// The passkey with this credential id, unless its member was erased.
+    async fn find_passkey(&self, credential_id: &str) -> Result<Option<StoredPasskey>, StoreError>;
+
+    /// A member's passkeys, oldest first.
+    async fn member_passkeys(&self, member_id: &str) -> Result<Vec<StoredPasskey>, StoreError>;
+
+    /// Records a sign-in with a passkey: its updated state (the counter) and when.
+    async fn touch_passkey(
+        &self,
+        credential_id: &str,
+        passkey: String,
+        at: DateTime<Utc>,
+    ) -> Result<(), StoreError>;
+
+    /// Removes one of a member's passkeys; `false` when the member has no such passkey.
+    async fn remove_passkey(
+        &self,
+        member_id: &str,
+        credential_id: &str,
+    ) -> Result<bool, StoreError>;
 }

@@ -875,6 +875,13 @@ impl<'a> Model<'a> {
             }
         }
         ctx.insert("qr_js", &self.assets.url("qr.js"));
+        // Passkeys are offered on the join page only, by their own small script.
+        let passkey_js = if slug == "join" {
+            self.assets.url("passkey.js")
+        } else {
+            None
+        };
+        ctx.insert("passkey_js", &passkey_js);
         self.render(template, &ctx, &path)
     }
 

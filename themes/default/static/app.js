@@ -99,6 +99,7 @@ function join(root, joined) {
       const code = r.data.welcome_code?.code;
       if (code) out.append(el('p', { textContent: t('welcome_code') }), el('p', { className: 'code', textContent: code }));
       joined?.(code);
+      dispatchEvent(new Event('carte:joined'));
     } catch {
       say(t('offline'));
     }
@@ -106,6 +107,18 @@ function join(root, joined) {
 }
 const joinRoot = $('[data-join]');
 if (joinRoot && !$('#order')) join(joinRoot);
+
+// Passkeys on the join page (their own script): sign in with one, or add one once proven.
+const keysBox = $('[data-passkeys]');
+if (keysBox) import(keysBox.dataset.src).then((pk) => {
+  if (!pk.usable()) return;
+  const say = (text, cls = 'problem') => $('#j-passkey-out').replaceChildren(el('p', { className: cls, textContent: text }));
+  const step = (added) => { $('#j-passkey-row').hidden = true; $('#j-passkey-add-row').hidden = added; };
+  keysBox.hidden = false;
+  $('#j-passkey').addEventListener('click', () => pk.signIn().then((r) => { store.set('member', { id: r.member.id }); step(true); say(t('signed_in'), 'ok'); }, () => say(t('passkey_failed'))));
+  $('#j-passkey-add').addEventListener('click', () => pk.register().then(() => { step(true); say(t('passkey_added'), 'ok'); }, () => say(t('passkey_failed'))));
+  addEventListener('carte:joined', () => step(false));
+}).catch(() => {});
 
 // The menu page: cart, options dialog, filters, sold-out state and checkout.
 // Little work at start: the catalog comes on the first touch, lists when opened.

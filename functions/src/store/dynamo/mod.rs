@@ -28,6 +28,7 @@ mod item;
 mod marketing;
 mod members;
 mod orders;
+mod passkeys;
 mod payments;
 mod proofs;
 pub mod schema;
@@ -48,9 +49,9 @@ use catalog::SoldOut;
 use chrono::{DateTime, Utc};
 
 use super::{
-    ApiKey, CodeCheck, IssuedCode, LedgerWindow, Member, MemberKey, MemberSession, NewCode,
-    NewMember, NewMemberSession, NewOrder, Order, OrderStatus, PaymentRow, Placed, Recorded,
-    ReportRange, SignedUp, SoldOutItem, Store, StoreError,
+    ApiKey, Ceremony, CodeCheck, IssuedCode, LedgerWindow, Member, MemberKey, MemberSession,
+    NewCode, NewMember, NewMemberSession, NewOrder, Order, OrderStatus, PaymentRow, Placed,
+    Recorded, ReportRange, SignedUp, SoldOutItem, Store, StoreError, StoredPasskey,
 };
 
 /// The most budget shards a coupon may be spread over.
@@ -362,7 +363,8 @@ impl Store for DynamoStore {
         at: chrono::DateTime<chrono::Utc>,
     ) -> Result<(), StoreError> {
         let _turn = self.turn().await?;
-        marketing::erase_member(self, id, at).await
+        marketing::erase_member(self, id, at).await?;
+        passkeys::remove_all(self, id).await
     }
 
     async fn record_payment(
@@ -436,6 +438,54 @@ impl Store for DynamoStore {
     async fn revoke_member_session(&self, hash: &str, at: DateTime<Utc>) -> Result<(), StoreError> {
         let _turn = self.turn().await?;
         proofs::revoke_session(self, hash, at).await
+    }
+
+    async fn save_ceremony(&self, ceremony: Ceremony) -> Result<(), StoreError> {
+        let _turn = self.turn().await?;
+        passkeys::save_ceremony(self, ceremony).await
+    }
+
+    async fn take_ceremony(
+        &self,
+        id: &str,
+        at: DateTime<Utc>,
+    ) -> Result<Option<Ceremony>, StoreError> {
+        let _turn = self.turn().await?;
+        passkeys::take_ceremony(self, id, at).await
+    }
+
+    async fn add_passkey(&self, passkey: StoredPasskey) -> Result<bool, StoreError> {
+        let _turn = self.turn().await?;
+        passkeys::add(self, passkey).await
+    }
+
+    async fn find_passkey(&self, credential_id: &str) -> Result<Option<StoredPasskey>, StoreError> {
+        let _turn = self.turn().await?;
+        passkeys::find(self, credential_id).await
+    }
+
+    async fn member_passkeys(&self, member_id: &str) -> Result<Vec<StoredPasskey>, StoreError> {
+        let _turn = self.turn().await?;
+        passkeys::of_member(self, member_id).await
+    }
+
+    async fn touch_passkey(
+        &self,
+        credential_id: &str,
+        passkey: String,
+        at: DateTime<Utc>,
+    ) -> Result<(), StoreError> {
+        let _turn = self.turn().await?;
+        passkeys::touch(self, credential_id, passkey, at).await
+    }
+
+    async fn remove_passkey(
+        &self,
+        member_id: &str,
+        credential_id: &str,
+    ) -> Result<bool, StoreError> {
+        let _turn = self.turn().await?;
+        passkeys::remove(self, member_id, credential_id).await
     }
 }
 

@@ -454,6 +454,8 @@ fn erase_member_in(tx: &Connection, id: &str, at: DateTime<Utc>) -> Result<(), S
         [id],
     )
     .map_err(backend)?;
+    tx.execute("DELETE FROM passkeys WHERE member_id = ?1", [id])
+        .map_err(backend)?;
     Ok(())
 }
 

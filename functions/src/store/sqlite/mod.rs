@@ -21,6 +21,7 @@ mod coupons;
 mod marketing;
 mod members;
 mod orders;
+mod passkeys;
 mod payments;
 mod proofs;
 mod schema;
@@ -41,11 +42,11 @@ use rusqlite::{Connection, Row};
 use tokio::sync::Mutex;
 
 use super::{
-    ApiKey, BatchCode, CampaignRow, CodeCheck, CounterRedemption, CouponTotal, DishRow, HourRow,
-    IssuedCode, LedgerWindow, Member, MemberExport, MemberKey, MemberSession, NewCode, NewMember,
-    NewMemberSession, NewOrder, NewSession, Order, OrderExport, OrderStatus, PaymentRow, Placed,
-    Recorded, RedemptionExport, ReportRange, Session, SignedUp, SoldOutItem, Store, StoreError,
-    Visit,
+    ApiKey, BatchCode, CampaignRow, Ceremony, CodeCheck, CounterRedemption, CouponTotal, DishRow,
+    HourRow, IssuedCode, LedgerWindow, Member, MemberExport, MemberKey, MemberSession, NewCode,
+    NewMember, NewMemberSession, NewOrder, NewSession, Order, OrderExport, OrderStatus, PaymentRow,
+    Placed, Recorded, RedemptionExport, ReportRange, Session, SignedUp, SoldOutItem, Store,
+    StoreError, StoredPasskey, Visit,
 };
 
 /// How many reader connections the store opens.
@@ -390,5 +391,46 @@ impl Store for SqliteStore {
 
     async fn revoke_member_session(&self, hash: &str, at: DateTime<Utc>) -> Result<(), StoreError> {
         proofs::revoke_session(self, hash, at).await
+    }
+
+    async fn save_ceremony(&self, ceremony: Ceremony) -> Result<(), StoreError> {
+        passkeys::save_ceremony(self, ceremony).await
+    }
+
+    async fn take_ceremony(
+        &self,
+        id: &str,
+        at: DateTime<Utc>,
+    ) -> Result<Option<Ceremony>, StoreError> {
+        passkeys::take_ceremony(self, id, at).await
+    }
+
+    async fn add_passkey(&self, passkey: StoredPasskey) -> Result<bool, StoreError> {
+        passkeys::add(self, passkey).await
+    }
+
+    async fn find_passkey(&self, credential_id: &str) -> Result<Option<StoredPasskey>, StoreError> {
+        passkeys::find(self, credential_id).await
+    }
+
+    async fn member_passkeys(&self, member_id: &str) -> Result<Vec<StoredPasskey>, StoreError> {
+        passkeys::of_member(self, member_id).await
+    }
+
+    async fn touch_passkey(
+        &self,
+        credential_id: &str,
+        passkey: String,
+        at: DateTime<Utc>,
+    ) -> Result<(), StoreError> {
+        passkeys::touch(self, credential_id, passkey, at).await
+    }
+
+    async fn remove_passkey(
+        &self,
+        member_id: &str,
+        credential_id: &str,
+    ) -> Result<bool, StoreError> {
+        passkeys::remove(self, member_id, credential_id).await
     }
 }

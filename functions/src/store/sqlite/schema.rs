@@ -154,6 +154,22 @@ const MIGRATIONS: &[&str] = &[
         revoked_at TEXT
     );
     CREATE INDEX member_sessions_by_member ON member_sessions(member_id);",
+    // 8: passkeys members registered (public keys and counters, never a secret), and
+    // the WebAuthn ceremonies in flight.
+    "CREATE TABLE passkeys (
+        credential_id TEXT PRIMARY KEY,
+        member_id TEXT NOT NULL REFERENCES members(id),
+        passkey TEXT NOT NULL,
+        created_at TEXT NOT NULL,
+        last_used_at TEXT
+    );
+    CREATE INDEX passkeys_by_member ON passkeys(member_id, created_at);
+    CREATE TABLE passkey_ceremonies (
+        id TEXT PRIMARY KEY,
+        member_id TEXT,
+        state TEXT NOT NULL,
+        expires_at TEXT NOT NULL
+    );",
 ];
 
 /// Schema migration 3: the marketing loop.
