@@ -182,6 +182,9 @@ pub async fn redeem(
                     "no member with this id",
                 )]));
             }
+            // Read here for a quick answer, as online; the store decides it again
+            // inside the redemption's transaction (`first_order_only` below), so an
+            // order placed in between cannot slip past it.
             Diner {
                 member: true,
                 first_order: state.store.member_order_count(id).await? == 0,
@@ -216,6 +219,7 @@ pub async fn redeem(
             budget: coupon.budget,
             budget_amount: coupon.budget_amount,
             per_member: coupon.per_member,
+            first_order_only: coupon.first_order_only,
             by: caller.who(),
             at: now,
         })

@@ -153,6 +153,11 @@ pub(super) fn member_orders(member_id: &str) -> String {
     format!("MORDERS#{member_id}")
 }
 
+/// `gsi3pk` of the single-use codes issued to a member (`gsi3sk`: the code).
+pub(super) fn member_codes(member_id: &str) -> String {
+    format!("MCODES#{member_id}")
+}
+
 /// The partition of [`GSI3`] that lists members (`<created_at>#<id>`).
 pub(super) const MEMBER_DIRECTORY: &str = "MEMBERS";
 

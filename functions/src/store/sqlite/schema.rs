@@ -154,6 +154,13 @@ const MIGRATIONS: &[&str] = &[
         revoked_at TEXT
     );
     CREATE INDEX member_sessions_by_member ON member_sessions(member_id);",
+    // 8: the member's own data (the "my account" page): a withdrawal of consent, and
+    // the member's orders and issued codes read by member.
+    "ALTER TABLE members ADD COLUMN consent_withdrawn_at TEXT;
+    CREATE INDEX orders_by_member_placed ON orders(member_id, placed_at)
+        WHERE member_id IS NOT NULL;
+    CREATE INDEX issued_codes_by_member ON issued_codes(member_id)
+        WHERE member_id IS NOT NULL;",
 ];
 
 /// Schema migration 3: the marketing loop.
