@@ -84,6 +84,60 @@ pub struct Coupon {
     pub members_only: bool,
 }
 
+impl Coupon {
+    /// What the coupon gives, in `lang` (Chinese for `zh…`, else English), for a
+    /// printed sheet or the diner's account page: "10.00 off orders of 60.00 or more",
+    /// "满 60.00 立减 10.00".
+    pub fn offer(&self, site: &crate::Site, lang: &str) -> String {
+        let zh = lang.starts_with("zh");
+        let money = |m: Minor| site.settings.currency.format(m);
+        let text = match &self.kind {
+            CouponKind::PercentOff { percent } => {
+                let shown = format!("{}%", f64::from(*percent) / 100.0);
+                if zh {
+                    format!("{shown} 折扣")
+                } else {
+                    format!("{shown} off")
+                }
+            }
+            CouponKind::AmountOff { amount } => {
+                if zh {
+                    format!("立减 {}", money(*amount))
+                } else {
+                    format!("{} off", money(*amount))
+                }
+            }
+            CouponKind::FreeItem { dish } => {
+                let name = site
+                    .dish(dish)
+                    .map(|(_, d)| d.name.get(lang, site.default_language()).to_owned())
+                    .unwrap_or_else(|| dish.clone());
+                if zh {
+                    format!("赠送 {name}")
+                } else {
+                    format!("a free {name}")
+                }
+            }
+            CouponKind::BuyXGetY { buy, get, .. } => {
+                if zh {
+                    format!("买 {buy} 送 {get}")
+                } else {
+                    format!("buy {buy}, get {get} free")
+                }
+            }
+        };
+        if self.min_spend > 0 {
+            if zh {
+                format!("满 {} {text}", money(self.min_spend))
+            } else {
+                format!("{text} orders of {} or more", money(self.min_spend))
+            }
+        } else {
+            text
+        }
+    }
+}
+
 /// What a coupon takes off.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case", tag = "type")]

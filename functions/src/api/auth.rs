@@ -7,7 +7,7 @@
 //! without either is refused. `SameSite=Strict` already keeps the cookie off cross-site
 //! requests; this is the second lock.
 
-use axum::http::{header, HeaderMap};
+use axum::http::{header, HeaderMap, HeaderValue};
 use chrono::{DateTime, Utc};
 
 use crate::api::problem::ApiError;
@@ -181,6 +181,79 @@ pub async fn authorize(
 
 /// The member session cookie (see `api::proof`).
 pub const MEMBER_COOKIE: &str = "carte_member";
+/// How long a member session lives.
+pub const MEMBER_SESSION_DAYS: i64 = 180;
+
+/// Whether the request reached the shop over HTTPS (the CDN says so).
+pub(crate) fn is_https(headers: &HeaderMap) -> bool {
+    headers
+        .get("x-forwarded-proto")
+        .and_then(|v| v.to_str().ok())
+        .is_some_and(|v| v.eq_ignore_ascii_case("https"))
+}
+
+/// The member session cookie carrying `token` for `max_age` seconds (0 clears it).
+pub(crate) fn member_cookie(token: &str, max_age: i64, secure: bool) -> HeaderValue {
+    let secure = if secure { "; Secure" } else { "" };
+    HeaderValue::from_str(&format!(
+        "{MEMBER_COOKIE}={token}; Path=/; Max-Age={max_age}; HttpOnly; SameSite=Lax{secure}"
+    ))
+    .unwrap_or_else(|_| HeaderValue::from_static("carte_member=; Path=/; Max-Age=0"))
+}
+
+/// Opens a session for `member_id`: its token (for the cookie) and lifetime in seconds.
+pub(crate) async fn open_member_session(
+    state: &AppState,
+    member_id: &str,
+) -> Result<(String, i64), ApiError> {
+    let token = keys::new_token();
+    let now = state.now();
+    state
+        .store
+        .create_member_session(crate::store::NewMemberSession {
+            hash: keys::sha256_hex(&token),
+            member_id: member_id.to_owned(),
+            created_at: now,
+            expires_at: now + chrono::Duration::days(MEMBER_SESSION_DAYS),
+        })
+        .await?;
+    Ok((token, MEMBER_SESSION_DAYS * 86_400))
+}
+
+/// Refuses a plain HTML form post that a browser says came from another site: a
+/// `Sec-Fetch-Site` other than `same-origin`, or an `Origin` (else a `Referer`) naming
+/// another host. Without any of them the post is let through: the member cookie is
+/// `SameSite=Lax`, so a cross-site form post does not carry it anyway.
+pub(crate) fn check_form_origin(headers: &HeaderMap) -> Result<(), ApiError> {
+    if let Some(site) = first_header(headers, "sec-fetch-site") {
+        return match site {
+            "same-origin" => Ok(()),
+            _ => Err(ApiError::CrossSite),
+        };
+    }
+    if let Some(origin) = first_header(headers, header::ORIGIN.as_str()) {
+        return if same_host(headers, origin) {
+            Ok(())
+        } else {
+            Err(ApiError::CrossSite)
+        };
+    }
+    if let Some(referer) = first_header(headers, header::REFERER.as_str()) {
+        let origin = match referer.split_once("://") {
+            Some((scheme, rest)) => {
+                let host = rest.split(['/', '?', '#']).next().unwrap_or("");
+                format!("{scheme}://{host}")
+            }
+            None => String::new(),
+        };
+        return if same_host(headers, &origin) {
+            Ok(())
+        } else {
+            Err(ApiError::CrossSite)
+        };
+    }
+    Ok(())
+}
 
 /// The member session token in the request's cookies, if any.
 pub fn member_token(headers: &HeaderMap) -> Option<&str> {
@@ -268,5 +341,30 @@ mod tests {
         assert!(check_same_origin(&other, Access::Change).is_err());
         assert!(check_same_origin(&HeaderMap::new(), Access::Read).is_ok());
         assert!(check_same_origin(&HeaderMap::new(), Access::Change).is_err());
+    }
+
+    #[test]
+    fn form_posts_from_another_site_are_refused() {
+        assert!(check_form_origin(&HeaderMap::new()).is_ok());
+        let same = headers(&[("sec-fetch-site", "same-origin")]);
+        assert!(check_form_origin(&same).is_ok());
+        let cross = headers(&[("sec-fetch-site", "cross-site")]);
+        assert!(check_form_origin(&cross).is_err());
+        let origin = headers(&[("origin", "https://shop.test"), ("host", "shop.test")]);
+        assert!(check_form_origin(&origin).is_ok());
+        let other = headers(&[("origin", "https://evil.test"), ("host", "shop.test")]);
+        assert!(check_form_origin(&other).is_err());
+        let opaque = headers(&[("origin", "null"), ("host", "shop.test")]);
+        assert!(check_form_origin(&opaque).is_err());
+        let referer = headers(&[
+            ("referer", "https://shop.test/api/members/account?lang=en"),
+            ("host", "shop.test"),
+        ]);
+        assert!(check_form_origin(&referer).is_ok());
+        let elsewhere = headers(&[
+            ("referer", "https://evil.test/shop.test"),
+            ("host", "shop.test"),
+        ]);
+        assert!(check_form_origin(&elsewhere).is_err());
     }
 }
