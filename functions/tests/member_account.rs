@@ -134,7 +134,9 @@ async fn signed_out_the_account_page_signs_in_with_a_code_through_plain_forms() 
     .await;
     assert_eq!(asked.status, StatusCode::OK, "{}", asked.text);
     assert_private_page(&asked);
-    assert!(asked.text.contains("action=\"/api/members/account/verify\""));
+    assert!(asked
+        .text
+        .contains("action=\"/api/members/account/verify\""));
     let code = fx.codes.last_for("email:li@example.com").expect("a code");
     // A stranger's address gets the very same page.
     let stranger = post(
@@ -146,7 +148,10 @@ async fn signed_out_the_account_page_signs_in_with_a_code_through_plain_forms() 
     .await;
     assert_eq!(
         stranger.text.replace("nobody@example.com", "X"),
-        asked.text.replace(" Li@Example.com ", "X").replace("Li@Example.com", "X")
+        asked
+            .text
+            .replace(" Li@Example.com ", "X")
+            .replace("Li@Example.com", "X")
     );
     let bad = post(
         &base,
@@ -179,7 +184,11 @@ async fn signed_out_the_account_page_signs_in_with_a_code_through_plain_forms() 
         &base,
         "/api/members/account/verify",
         None,
-        &[("address", "li@example.com"), ("code", &code), ("lang", "en")],
+        &[
+            ("address", "li@example.com"),
+            ("code", &code),
+            ("lang", "en"),
+        ],
     )
     .await;
     assert_eq!(no_consent.status, StatusCode::UNPROCESSABLE_ENTITY);
@@ -201,13 +210,20 @@ async fn signed_out_the_account_page_signs_in_with_a_code_through_plain_forms() 
     assert_eq!(signed.header("location"), "/api/members/account?lang=en");
     let set = signed.header("set-cookie");
     assert!(set.starts_with("carte_member="), "{set}");
-    assert!(set.contains("HttpOnly") && set.contains("SameSite=Lax"), "{set}");
+    assert!(
+        set.contains("HttpOnly") && set.contains("SameSite=Lax"),
+        "{set}"
+    );
     let cookie = signed.cookie();
 
     let mine = get(&base, "/api/members/account?lang=en", Some(&cookie)).await;
     assert_eq!(mine.status, StatusCode::OK);
     assert_private_page(&mine);
-    assert!(mine.text.contains("Signed in as li@example.com"), "{}", mine.text);
+    assert!(
+        mine.text.contains("Signed in as li@example.com"),
+        "{}",
+        mine.text
+    );
     assert!(mine.text.contains("No orders yet."));
     // The welcome code minted on sign-up, unused.
     let member = fx
@@ -219,7 +235,11 @@ async fn signed_out_the_account_page_signs_in_with_a_code_through_plain_forms() 
     let codes = fx.store.member_codes(&member.id).await.expect("codes");
     assert_eq!(codes.len(), 1);
     assert!(mine.text.contains(&codes[0].code), "{}", mine.text);
-    assert!(mine.text.contains("8.00 off · not used yet"), "{}", mine.text);
+    assert!(
+        mine.text.contains("8.00 off · not used yet"),
+        "{}",
+        mine.text
+    );
     assert!(mine.text.contains("action=\"/api/members/account/erase\""));
 }
 
@@ -275,12 +295,14 @@ async fn the_account_shows_my_orders_newest_first_and_what_is_left_of_my_coupons
     assert!(page.text.contains(&link), "{}", page.text);
     // The welcome code is used now; MEMBER10 (one per member) is used up.
     assert!(
-        page.text.contains(&format!("{welcome}</code></strong> — 8.00 off · used")),
+        page.text
+            .contains(&format!("{welcome}</code></strong> — 8.00 off · used")),
         "{}",
         page.text
     );
     assert!(
-        page.text.contains("MEMBER10</code></strong> — 10% off · used 1 of 1"),
+        page.text
+            .contains("MEMBER10</code></strong> — 10% off · used 1 of 1, 0 left"),
         "{}",
         page.text
     );
@@ -320,7 +342,10 @@ async fn the_account_shows_my_orders_newest_first_and_what_is_left_of_my_coupons
         .collect();
     assert_eq!(
         ids,
-        [second["id"].as_str().unwrap(), first["id"].as_str().unwrap()]
+        [
+            second["id"].as_str().unwrap(),
+            first["id"].as_str().unwrap()
+        ]
     );
     assert_eq!(listed["orders"][0]["currency"], "CNY");
     let anonymous = client()
@@ -343,7 +368,9 @@ async fn withdrawing_consent_is_recorded_and_a_post_from_another_site_is_refused
     )
     .await;
     let page = get(&base, "/api/members/account", Some(&me.cookie)).await;
-    assert!(page.text.contains("action=\"/api/members/account/consent\""));
+    assert!(page
+        .text
+        .contains("action=\"/api/members/account/consent\""));
 
     let forged = client()
         .post(format!("{base}/api/members/account/consent"))
@@ -389,7 +416,9 @@ async fn withdrawing_consent_is_recorded_and_a_post_from_another_site_is_refused
         "{}",
         page.text
     );
-    assert!(!page.text.contains("action=\"/api/members/account/consent\""));
+    assert!(!page
+        .text
+        .contains("action=\"/api/members/account/consent\""));
     // The members export says so.
     let marketer = fx.key(functions::store::Role::Marketer).await;
     let csv = client()
@@ -456,7 +485,13 @@ async fn the_account_speaks_the_sites_languages() {
 async fn deleting_my_data(state: &AppState, codes: &KeptCodes, store: Arc<dyn Store>, base: &str) {
     let me = sign_in(state, codes, json!({"email": "li@example.com"}), json!({})).await;
     let again = sign_in(state, codes, json!({"email": "li@example.com"}), json!({})).await;
-    let other = sign_in(state, codes, json!({"email": "wang@example.com"}), json!({})).await;
+    let other = sign_in(
+        state,
+        codes,
+        json!({"email": "wang@example.com"}),
+        json!({}),
+    )
+    .await;
     let gone = || async {
         store
             .find_member(MemberKey::Email("li@example.com".into()))
@@ -508,7 +543,9 @@ async fn deleting_my_data(state: &AppState, codes: &KeptCodes, store: Arc<dyn St
     assert!(sent
         .text
         .contains("action=\"/api/members/account/erase/confirm\""));
-    let code = codes.last_for("email:li@example.com").expect("an erasure code");
+    let code = codes
+        .last_for("email:li@example.com")
+        .expect("an erasure code");
     assert_ne!(code, sign_in_code);
     let wrong = if code == "000000" { "111111" } else { "000000" };
     let refused = post(
@@ -640,12 +677,8 @@ async fn a_first_order_coupon_at_the_counter_sees_orders_linked_to_the_member() 
         .send()
         .await
         .expect("send");
-    let problem = common::problem(
-        refused,
-        StatusCode::UNPROCESSABLE_ENTITY,
-        "coupon-rejected",
-    )
-    .await;
+    let problem =
+        common::problem(refused, StatusCode::UNPROCESSABLE_ENTITY, "coupon-rejected").await;
     assert_eq!(problem["reason"]["reason"], "first_order_only", "{problem}");
     // A member without orders redeems it.
     let fresh = sign_in(

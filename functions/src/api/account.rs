@@ -208,10 +208,7 @@ pub async fn account(
 }
 
 /// A typed address: an email address when it has an `@`, else a phone number.
-fn typed_address(
-    state: &AppState,
-    typed: &str,
-) -> Result<Address, ApiError> {
+fn typed_address(state: &AppState, typed: &str) -> Result<Address, ApiError> {
     let mut errors = Vec::new();
     let (phone, email) = if typed.contains('@') {
         (None, Some(typed))
@@ -341,7 +338,11 @@ pub async fn verify(State(state): State<AppState>, headers: HeaderMap, body: Bod
     let catalog = state.catalog();
     let site = &catalog.site;
     let typed = field(&pairs, "address").unwrap_or_default();
-    let sent_to = if typed.contains('@') { "email" } else { "phone" };
+    let sent_to = if typed.contains('@') {
+        "email"
+    } else {
+        "phone"
+    };
     let again = |error: ApiError| {
         let problem = error.problem();
         let html = page::code_page(site, &lang, &typed, sent_to, Some(&problem));
@@ -363,7 +364,11 @@ pub async fn verify(State(state): State<AppState>, headers: HeaderMap, body: Bod
     match contact::sign_in_with_code(&state, proof).await {
         Ok(signed) => back_to_account(
             &lang,
-            Some(member_cookie(&signed.token, signed.max_age, is_https(&headers))),
+            Some(member_cookie(
+                &signed.token,
+                signed.max_age,
+                is_https(&headers),
+            )),
         ),
         Err(error @ ApiError::Validation(_)) => again(error),
         Err(error) => problem_response(error, &lang),
@@ -543,10 +548,9 @@ pub async fn confirm_erase(
         return problem_response(error.into(), &lang);
     }
     let mut response = private_page(StatusCode::OK, page::erased_page(&lang));
-    response.headers_mut().insert(
-        header::SET_COOKIE,
-        member_cookie("", 0, is_https(&headers)),
-    );
+    response
+        .headers_mut()
+        .insert(header::SET_COOKIE, member_cookie("", 0, is_https(&headers)));
     response
 }
 

@@ -388,7 +388,10 @@ pub(crate) async fn sign_in_with_code(
                             campaign: t.campaign,
                             channel: t.channel,
                         }),
-                    location: proof.location.clone().filter(|l| site.location(l).is_some()),
+                    location: proof
+                        .location
+                        .clone()
+                        .filter(|l| site.location(l).is_some()),
                 })
                 .await?;
             (signed.member, signed.created, signed.welcome)

@@ -6,8 +6,8 @@ use utoipa::openapi::security::{ApiKey, ApiKeyValue, HttpAuthScheme, HttpBuilder
 use utoipa::{Modify, OpenApi};
 
 use crate::api::{
-    account, auth, checkout, events, exports, health, members, orders, pay, payments, problem, proof, quote,
-    redemptions, reports, session, staff, visits,
+    account, auth, checkout, events, exports, health, members, orders, pay, payments, problem,
+    proof, quote, redemptions, reports, session, staff, visits,
 };
 use crate::store;
 

@@ -287,9 +287,8 @@ pub async fn sign_out(
             .await?;
     }
     let mut response = StatusCode::NO_CONTENT.into_response();
-    response.headers_mut().insert(
-        header::SET_COOKIE,
-        member_cookie("", 0, is_https(&headers)),
-    );
+    response
+        .headers_mut()
+        .insert(header::SET_COOKIE, member_cookie("", 0, is_https(&headers)));
     Ok(response)
 }

@@ -47,7 +47,7 @@ pub struct AccountWords {
     no_coupons: &'static str,
     unused: &'static str,
     used: &'static str,
-    /// `{used}` and `{limit}`.
+    /// `{used}`, `{limit}` and `{left}`.
     allowance: &'static str,
     /// `{}` is the last valid day.
     valid_until: &'static str,
@@ -97,7 +97,7 @@ const ENGLISH: AccountWords = AccountWords {
     no_coupons: "No coupons for you right now.",
     unused: "not used yet",
     used: "used",
-    allowance: "used {used} of {limit}",
+    allowance: "used {used} of {limit}, {left} left",
     valid_until: "valid until {}",
     consent: "My consent",
     consent_given: "You gave your consent on {}.",
@@ -141,7 +141,7 @@ const CHINESE: AccountWords = AccountWords {
     no_coupons: "目前没有可用的优惠券。",
     unused: "未使用",
     used: "已使用",
-    allowance: "已用 {used} 次，共 {limit} 次",
+    allowance: "已用 {used} 次，共 {limit} 次，还剩 {left} 次",
     valid_until: "有效期至 {}",
     consent: "我的同意",
     consent_given: "您于 {} 同意。",
@@ -394,7 +394,11 @@ fn coupons_block(out: &mut String, site: &Site, lang: &str, account: &Account<'_
         let used = words
             .allowance
             .replace("{used}", &allowance.used.to_string())
-            .replace("{limit}", &allowance.limit.to_string());
+            .replace("{limit}", &allowance.limit.to_string())
+            .replace(
+                "{left}",
+                &allowance.limit.saturating_sub(allowance.used).to_string(),
+            );
         let _ = writeln!(
             out,
             "<li class=\"allowance\"><strong><code>{}</code></strong> — {} · {}{}</li>",
@@ -459,8 +463,8 @@ pub fn account_page(site: &Site, lang: &str, account: &Account<'_>) -> String {
     consent_block(&mut body, site, lang, member);
     let _ = write!(
         body,
-        "<section id=\"sign-out\">\n<form method=\"post\" action=\"{ACCOUNT_PATH}/sign-out\">\n{}\
-         <p><button type=\"submit\">{}</button></p>\n</form>\n</section>\n\
+        "<div id=\"sign-out\">\n<form method=\"post\" action=\"{ACCOUNT_PATH}/sign-out\">\n{}\
+         <p><button type=\"submit\">{}</button></p>\n</form>\n</div>\n\
          <section id=\"erase\">\n<h2>{}</h2>\n<p>{}</p>\n\
          <form method=\"post\" action=\"{ACCOUNT_PATH}/erase\">\n{}\
          <p><button type=\"submit\">{}</button></p>\n</form>\n</section>\n\
