@@ -220,10 +220,24 @@ pub(crate) async fn open_member_session(
     Ok((token, MEMBER_SESSION_DAYS * 86_400))
 }
 
+/// Whether `origin` (`scheme://host[:port]`) is the shop's: the host the request was
+/// sent to, or the public address `CARTE_PUBLIC_URL` names (behind the CDN the request's
+/// host is the API's own, not the shop's).
+fn shop_origin(headers: &HeaderMap, origin: &str) -> bool {
+    if same_host(headers, origin) {
+        return true;
+    }
+    std::env::var("CARTE_PUBLIC_URL").is_ok_and(|public| {
+        let public = public.trim().trim_end_matches('/');
+        !public.is_empty() && public.eq_ignore_ascii_case(origin)
+    })
+}
+
 /// Refuses a plain HTML form post that a browser says came from another site: a
 /// `Sec-Fetch-Site` other than `same-origin`, or an `Origin` (else a `Referer`) naming
-/// another host. Without any of them the post is let through: the member cookie is
-/// `SameSite=Lax`, so a cross-site form post does not carry it anyway.
+/// another origin than the shop's ([`shop_origin`]). Without any of them the post is
+/// let through: the member cookie is `SameSite=Lax`, so a cross-site form post does not
+/// carry it anyway.
 pub(crate) fn check_form_origin(headers: &HeaderMap) -> Result<(), ApiError> {
     if let Some(site) = first_header(headers, "sec-fetch-site") {
         return match site {
@@ -232,7 +246,7 @@ pub(crate) fn check_form_origin(headers: &HeaderMap) -> Result<(), ApiError> {
         };
     }
     if let Some(origin) = first_header(headers, header::ORIGIN.as_str()) {
-        return if same_host(headers, origin) {
+        return if shop_origin(headers, origin) {
             Ok(())
         } else {
             Err(ApiError::CrossSite)
@@ -246,7 +260,7 @@ pub(crate) fn check_form_origin(headers: &HeaderMap) -> Result<(), ApiError> {
             }
             None => String::new(),
         };
-        return if same_host(headers, &origin) {
+        return if shop_origin(headers, &origin) {
             Ok(())
         } else {
             Err(ApiError::CrossSite)
