@@ -725,3 +725,30 @@ async fn the_openapi_document_describes_the_account_routes() {
         ],
     );
 }
+
+#[tokio::test]
+async fn a_day_old_session_gets_a_new_cookie_on_the_account_page() {
+    let fx = Fixture::new();
+    let base = fx.serve().await;
+    let me = sign_in(
+        &fx.state,
+        &fx.codes,
+        json!({"email": "li@example.com"}),
+        json!({}),
+    )
+    .await;
+    let fresh = get(&base, "/api/members/account", Some(&me.cookie)).await;
+    assert!(fresh.header("set-cookie").is_empty());
+    fx.clock.set(common::noon() + chrono::Duration::hours(25));
+    let rotated = get(&base, "/api/members/account", Some(&me.cookie)).await;
+    assert!(rotated.text.contains("Signed in as li@example.com"));
+    let cookie = rotated.cookie();
+    assert!(
+        cookie.starts_with("carte_member=") && cookie != me.cookie,
+        "{cookie}"
+    );
+    let old = get(&base, "/api/members/account", Some(&me.cookie)).await;
+    assert!(old.text.contains("action=\"/api/members/account/code\""));
+    let new = get(&base, "/api/members/account", Some(&cookie)).await;
+    assert!(new.text.contains("Signed in as li@example.com"));
+}

@@ -193,15 +193,23 @@ pub async fn account(
     let Some(session) = session else {
         return private_page(StatusCode::OK, page::sign_in_page(&lang, "", None));
     };
-    match account_of(&state, &session.member, &lang).await {
-        Ok((orders, codes, allowances)) => {
+    let shown = async {
+        let cookie = auth::rotate_member_session(&state, &session, &headers).await?;
+        Ok::<_, ApiError>((account_of(&state, &session.member, &lang).await?, cookie))
+    };
+    match shown.await {
+        Ok(((orders, codes, allowances), cookie)) => {
             let view = Account {
                 member: &session.member,
                 orders: &orders,
                 codes,
                 allowances,
             };
-            private_page(StatusCode::OK, page::account_page(site, &lang, &view))
+            let mut response = private_page(StatusCode::OK, page::account_page(site, &lang, &view));
+            if let Some(cookie) = cookie {
+                response.headers_mut().insert(header::SET_COOKIE, cookie);
+            }
+            response
         }
         Err(error) => problem_response(error, &lang),
     }

@@ -220,6 +220,28 @@ pub(crate) async fn open_member_session(
     Ok((token, MEMBER_SESSION_DAYS * 86_400))
 }
 
+/// A member session older than this is given a new token when it is used.
+pub const MEMBER_ROTATE_AFTER_HOURS: i64 = 24;
+
+/// Rotates `session` when it is older than [`MEMBER_ROTATE_AFTER_HOURS`]: a new session
+/// for its member, the old one ended, and the new cookie to set (`None`: kept as it is).
+pub(crate) async fn rotate_member_session(
+    state: &AppState,
+    session: &crate::store::MemberSession,
+    headers: &HeaderMap,
+) -> Result<Option<HeaderValue>, ApiError> {
+    let now = state.now();
+    if now - session.created_at < chrono::Duration::hours(MEMBER_ROTATE_AFTER_HOURS) {
+        return Ok(None);
+    }
+    let (token, max_age) = open_member_session(state, &session.member.id).await?;
+    state
+        .store
+        .revoke_member_session(&session.hash, now)
+        .await?;
+    Ok(Some(member_cookie(&token, max_age, is_https(headers))))
+}
+
 /// Whether `origin` (`scheme://host[:port]`) is the shop's: the host the request was
 /// sent to, or the public address `CARTE_PUBLIC_URL` names (behind the CDN the request's
 /// host is the API's own, not the shop's).

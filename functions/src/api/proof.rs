@@ -20,16 +20,13 @@ use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 
-use crate::api::auth::{is_https, member_cookie, open_member_session};
+use crate::api::auth::{is_https, member_cookie};
 use crate::api::contact::{self, CodeSent};
 use crate::api::limits;
 use crate::api::problem::{ApiError, FieldError, ProblemDoc};
 use crate::keys;
 use crate::state::AppState;
 use crate::store::Touch;
-
-/// A session older than this is given a new token when it is used.
-pub const ROTATE_AFTER_HOURS: i64 = 24;
 
 /// Where to send a code: a phone number or an email address.
 #[derive(Debug, Clone, Deserialize, Serialize, ToSchema)]
@@ -243,18 +240,7 @@ pub async fn me(State(state): State<AppState>, headers: HeaderMap) -> Result<Res
     let Some(session) = crate::api::auth::member_session(&state, &headers).await? else {
         return Err(ApiError::Unauthorized);
     };
-    let now = state.now();
-    let rotate = now - session.created_at >= chrono::Duration::hours(ROTATE_AFTER_HOURS);
-    let member_id = session.member.id.clone();
-    let mut cookie = None;
-    if rotate {
-        let (token, max_age) = open_member_session(&state, &member_id).await?;
-        state
-            .store
-            .revoke_member_session(&session.hash, now)
-            .await?;
-        cookie = Some(member_cookie(&token, max_age, is_https(&headers)));
-    }
+    let cookie = crate::api::auth::rotate_member_session(&state, &session, &headers).await?;
     Ok(private(Json(view(session.member)).into_response(), cookie))
 }
 
