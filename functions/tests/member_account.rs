@@ -419,6 +419,16 @@ async fn withdrawing_consent_is_recorded_and_a_post_from_another_site_is_refused
     assert!(!page
         .text
         .contains("action=\"/api/members/account/consent\""));
+    let me_now: Value = client()
+        .get(format!("{base}/api/members/me"))
+        .header("cookie", &me.cookie)
+        .send()
+        .await
+        .expect("send")
+        .json()
+        .await
+        .expect("json");
+    assert!(me_now["consent_withdrawn_at"].is_string(), "{me_now}");
     // The members export says so.
     let marketer = fx.key(functions::store::Role::Marketer).await;
     let csv = client()
@@ -724,6 +734,29 @@ async fn the_openapi_document_describes_the_account_routes() {
             ("/api/members/me/orders", "get"),
         ],
     );
+    // Every schema the routes name is in the document.
+    let text = doc.to_string();
+    let mut rest = text.as_str();
+    while let Some(at) = rest.find("#/components/schemas/") {
+        rest = &rest[at + "#/components/schemas/".len()..];
+        let name: String = rest
+            .chars()
+            .take_while(|c| c.is_ascii_alphanumeric() || *c == '_')
+            .collect();
+        assert!(
+            doc["components"]["schemas"][&name].is_object(),
+            "schema {name} is named but missing"
+        );
+    }
+    for form in [
+        "AddressForm",
+        "CodeForm",
+        "LangForm",
+        "ConfirmForm",
+        "MemberOrders",
+    ] {
+        assert!(doc["components"]["schemas"][form].is_object(), "{form}");
+    }
 }
 
 #[tokio::test]

@@ -76,6 +76,10 @@ pub struct MemberView {
     pub name: Option<String>,
     #[schema(value_type = String, format = DateTime)]
     pub consent_at: DateTime<Utc>,
+    /// When the member withdrew their consent (the account page), if they did.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    #[schema(value_type = Option<String>, format = DateTime)]
+    pub consent_withdrawn_at: Option<DateTime<Utc>>,
 }
 
 /// A proven code: the member, signed in.
@@ -98,6 +102,7 @@ fn view(member: crate::store::Member) -> MemberView {
         email: member.email,
         name: member.name,
         consent_at: member.consent_at,
+        consent_withdrawn_at: member.consent_withdrawn_at,
     }
 }
 

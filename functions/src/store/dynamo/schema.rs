@@ -20,6 +20,9 @@
 //! | sold-out switch         | `SOLDOUT`                        | `DISH#…` / `CHOICE#…` |
 //! | API key                 | `KEY#<sha256 of key>`            | `KEY`           |
 //! | API key directory entry | `KEYS`                           | `KEY#<id>`      |
+//!
+//! A member's orders are also on `gsi3` under `MORDERS#<member>` and a welcome code
+//! under `MCODES#<member>`: what the account page reads without a scan.
 
 use std::time::Duration;
 
