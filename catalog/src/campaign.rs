@@ -85,6 +85,18 @@ pub struct Coupon {
 }
 
 impl Coupon {
+    /// Redemptions allowed per member: `per_member`, and at most one for a first-order
+    /// coupon. A member has one first order; at the counter, where a redemption is not
+    /// an order, this keeps a first-order coupon to one use too, online and in the shop
+    /// together.
+    pub fn per_member_limit(&self) -> Option<u32> {
+        if self.first_order_only {
+            Some(self.per_member.map_or(1, |n| n.min(1)))
+        } else {
+            self.per_member
+        }
+    }
+
     /// What the coupon gives, in `lang` (Chinese for `zh…`, else English), for a
     /// printed sheet or the diner's account page: "10.00 off orders of 60.00 or more",
     /// "满 60.00 立减 10.00".
@@ -208,5 +220,30 @@ impl Campaign {
     /// The channel with this id.
     pub fn channel(&self, id: &str) -> Option<&Channel> {
         self.channels.iter().find(|c| c.id == id)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn coupon(per_member: Option<u32>, first_order_only: bool) -> Coupon {
+        Coupon {
+            per_member,
+            first_order_only,
+            ..serde_json::from_value(serde_json::json!({
+                "code": "C", "kind": {"type": "amount_off", "amount": 100}
+            }))
+            .expect("a coupon")
+        }
+    }
+
+    #[test]
+    fn a_first_order_coupon_is_one_use_per_member() {
+        assert_eq!(coupon(None, false).per_member_limit(), None);
+        assert_eq!(coupon(Some(3), false).per_member_limit(), Some(3));
+        assert_eq!(coupon(None, true).per_member_limit(), Some(1));
+        assert_eq!(coupon(Some(3), true).per_member_limit(), Some(1));
+        assert_eq!(coupon(Some(0), true).per_member_limit(), Some(0));
     }
 }

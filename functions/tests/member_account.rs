@@ -706,6 +706,26 @@ async fn a_first_order_coupon_at_the_counter_sees_orders_linked_to_the_member() 
         .await
         .expect("send");
     assert_eq!(redeemed.status(), StatusCode::CREATED);
+    // Once: a first-order coupon is one use per member, in the shop as online.
+    let again = client()
+        .post(format!("{base}/api/staff/redemptions"))
+        .bearer_auth(&staff)
+        .json(&json!({"code": "FIRST", "location": "alpha", "amount": 2000, "member_id": fresh.id}))
+        .send()
+        .await
+        .expect("send");
+    let problem = common::problem(again, StatusCode::UNPROCESSABLE_ENTITY, "coupon-rejected").await;
+    assert_eq!(problem["reason"]["reason"], "per_member_limit", "{problem}");
+    // The account shows it used up while the member has no order, and not at all after.
+    let page = get(&base, "/api/members/account", Some(&fresh.cookie)).await;
+    assert!(
+        page.text
+            .contains("FIRST</code></strong> — 3.00 off · used 1 of 1, 0 left"),
+        "{}",
+        page.text
+    );
+    let page = get(&base, "/api/members/account", Some(&me.cookie)).await;
+    assert!(!page.text.contains("FIRST</code>"), "{}", page.text);
 }
 
 #[tokio::test]

@@ -113,12 +113,14 @@ fn problem_response(error: ApiError, lang: &str) -> Response {
 }
 
 /// The coupons of the site with a per-member allowance the member can still see:
-/// shared codes (issued ones show as the member's codes), not expired at `now`.
-fn allowance_coupons(site: &Site, now: DateTime<Utc>) -> Vec<&Coupon> {
+/// shared codes (issued ones show as the member's codes), not expired at `now`, and
+/// first-order coupons only while the member has no order.
+fn allowance_coupons(site: &Site, now: DateTime<Utc>, has_orders: bool) -> Vec<&Coupon> {
     site.campaigns
         .iter()
         .flat_map(|c| c.coupons.iter())
-        .filter(|c| c.per_member.is_some() && !c.uses_issued_codes())
+        .filter(|c| c.per_member_limit().is_some() && !c.uses_issued_codes())
+        .filter(|c| !(c.first_order_only && has_orders))
         .filter(|c| c.valid_until.is_none_or(|until| until > now))
         .collect()
 }
@@ -148,8 +150,8 @@ async fn account_of(
         })
         .collect();
     let mut allowances = Vec::new();
-    for coupon in allowance_coupons(site, state.now()) {
-        let Some(limit) = coupon.per_member else {
+    for coupon in allowance_coupons(site, state.now(), !orders.is_empty()) {
+        let Some(limit) = coupon.per_member_limit() else {
             continue;
         };
         let used = state

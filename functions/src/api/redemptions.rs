@@ -201,7 +201,7 @@ pub async fn redeem(
         &diner,
     )
     .map_err(rejected)?;
-    if coupon.per_member.is_some() && member.is_none() {
+    if coupon.per_member_limit().is_some() && member.is_none() {
         return Err(rejected(CouponRejection::MembersOnly));
     }
     let id = keys::new_id("red");
@@ -218,7 +218,7 @@ pub async fn redeem(
             discount: grant.discount,
             budget: coupon.budget,
             budget_amount: coupon.budget_amount,
-            per_member: coupon.per_member,
+            per_member: coupon.per_member_limit(),
             first_order_only: coupon.first_order_only,
             by: caller.who(),
             at: now,
