@@ -66,6 +66,8 @@ pub struct Words {
     pay_now: &'static str,
     pay_with_stripe: &'static str,
     pay_with_wechat_pay: &'static str,
+    /// Shown instead of the pay buttons where the page was opened without the order's token.
+    pay_from_order_link: &'static str,
 }
 
 const ENGLISH: Words = Words {
@@ -115,6 +117,7 @@ const ENGLISH: Words = Words {
     pay_now: "Pay now",
     pay_with_stripe: "Pay now by card",
     pay_with_wechat_pay: "Pay now with WeChat Pay",
+    pay_from_order_link: "To pay online, open the link you got with the order.",
 };
 
 const CHINESE: Words = Words {
@@ -157,6 +160,7 @@ const CHINESE: Words = Words {
     pay_now: "立即支付",
     pay_with_stripe: "银行卡支付",
     pay_with_wechat_pay: "微信支付",
+    pay_from_order_link: "如需在线支付，请打开下单时收到的订单链接。",
 };
 
 impl Words {
@@ -383,6 +387,9 @@ fn payment_block(
     let online: Vec<catalog::payment::Method> = policy.online_methods().collect();
     // Paying online needs the order's token (the diner's own link); the account page
     // shows the order without it.
+    if due.online() && !online.is_empty() && token.is_none() {
+        let _ = writeln!(out, "<p>{}</p>", words.pay_from_order_link);
+    }
     if let (true, false, Some(token)) = (due.online(), online.is_empty(), token) {
         let _ = write!(
             out,
