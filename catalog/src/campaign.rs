@@ -84,6 +84,72 @@ pub struct Coupon {
     pub members_only: bool,
 }
 
+impl Coupon {
+    /// Redemptions allowed per member: `per_member`, and at most one for a first-order
+    /// coupon. A member has one first order; at the counter, where a redemption is not
+    /// an order, this keeps a first-order coupon to one use too, online and in the shop
+    /// together.
+    pub fn per_member_limit(&self) -> Option<u32> {
+        if self.first_order_only {
+            Some(self.per_member.map_or(1, |n| n.min(1)))
+        } else {
+            self.per_member
+        }
+    }
+
+    /// What the coupon gives, in `lang` (Chinese for `zh…`, else English), for a
+    /// printed sheet or the diner's account page: "10.00 off orders of 60.00 or more",
+    /// "满 60.00 立减 10.00".
+    pub fn offer(&self, site: &crate::Site, lang: &str) -> String {
+        let zh = lang.starts_with("zh");
+        let money = |m: Minor| site.settings.currency.format(m);
+        let text = match &self.kind {
+            CouponKind::PercentOff { percent } => {
+                let shown = format!("{}%", f64::from(*percent) / 100.0);
+                if zh {
+                    format!("{shown} 折扣")
+                } else {
+                    format!("{shown} off")
+                }
+            }
+            CouponKind::AmountOff { amount } => {
+                if zh {
+                    format!("立减 {}", money(*amount))
+                } else {
+                    format!("{} off", money(*amount))
+                }
+            }
+            CouponKind::FreeItem { dish } => {
+                let name = site
+                    .dish(dish)
+                    .map(|(_, d)| d.name.get(lang, site.default_language()).to_owned())
+                    .unwrap_or_else(|| dish.clone());
+                if zh {
+                    format!("赠送 {name}")
+                } else {
+                    format!("a free {name}")
+                }
+            }
+            CouponKind::BuyXGetY { buy, get, .. } => {
+                if zh {
+                    format!("买 {buy} 送 {get}")
+                } else {
+                    format!("buy {buy}, get {get} free")
+                }
+            }
+        };
+        if self.min_spend > 0 {
+            if zh {
+                format!("满 {} {text}", money(self.min_spend))
+            } else {
+                format!("{text} orders of {} or more", money(self.min_spend))
+            }
+        } else {
+            text
+        }
+    }
+}
+
 /// What a coupon takes off.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case", tag = "type")]
@@ -154,5 +220,30 @@ impl Campaign {
     /// The channel with this id.
     pub fn channel(&self, id: &str) -> Option<&Channel> {
         self.channels.iter().find(|c| c.id == id)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn coupon(per_member: Option<u32>, first_order_only: bool) -> Coupon {
+        Coupon {
+            per_member,
+            first_order_only,
+            ..serde_json::from_value(serde_json::json!({
+                "code": "C", "kind": {"type": "amount_off", "amount": 100}
+            }))
+            .expect("a coupon")
+        }
+    }
+
+    #[test]
+    fn a_first_order_coupon_is_one_use_per_member() {
+        assert_eq!(coupon(None, false).per_member_limit(), None);
+        assert_eq!(coupon(Some(3), false).per_member_limit(), Some(3));
+        assert_eq!(coupon(None, true).per_member_limit(), Some(1));
+        assert_eq!(coupon(Some(3), true).per_member_limit(), Some(1));
+        assert_eq!(coupon(Some(0), true).per_member_limit(), Some(0));
     }
 }

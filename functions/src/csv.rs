@@ -164,8 +164,14 @@ pub async fn export_csv(
                     opt(&m.phone),
                     opt(&m.email),
                     opt(&m.name),
-                    // Consent is required to sign up; an erased member's is void.
-                    if m.erased_at.is_some() { "no" } else { "yes" }.to_owned(),
+                    // Consent is required to sign up; an erased member's is void, and a
+                    // member may withdraw it (the "my account" page).
+                    if m.erased_at.is_some() || m.consent_withdrawn_at.is_some() {
+                        "no"
+                    } else {
+                        "yes"
+                    }
+                    .to_owned(),
                     when(m.consent_at),
                     when(m.created_at),
                     m.erased_at.map(when).unwrap_or_default(),

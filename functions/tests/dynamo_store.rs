@@ -251,3 +251,41 @@ async fn a_money_budget_takes_a_smaller_discount_that_still_fits() {
     );
     assert_eq!(store.redemption_count("MONEY").await.expect("count"), 3);
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn orders_placed_before_the_member_order_counter_existed_still_count_for_first_orders() {
+    use aws_sdk_dynamodb::types::AttributeValue;
+    let server = Dynoxide::start();
+    let store = server.store_with(1).await;
+    let member = store
+        .sign_up(conformance::sample_member("+8613800138000"))
+        .await
+        .expect("member")
+        .member
+        .id;
+    let mut plain = sample_order("alpha", "legacy-0");
+    plain.member_id = Some(member.clone());
+    store.place_order(plain).await.expect("order");
+    // A table from before the counter: the order is on the member's index partition only.
+    server
+        .client()
+        .delete_item()
+        .table_name(store.table())
+        .key("pk", AttributeValue::S(format!("MEMBER#{member}#ORDERS")))
+        .key("sk", AttributeValue::S("COUNT".into()))
+        .send()
+        .await
+        .expect("delete the counter");
+    let mut first = sample_order("alpha", "legacy-1");
+    first.member_id = Some(member.clone());
+    first.redemption = Some(functions::store::RedemptionClaim {
+        first_order_only: true,
+        ..claim("FIRST", None, None)
+    });
+    assert_eq!(
+        store.place_order(first).await.err(),
+        Some(StoreError::CouponRefused(
+            catalog::CouponRejection::FirstOrderOnly
+        ))
+    );
+}

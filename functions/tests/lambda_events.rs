@@ -230,3 +230,43 @@ fn the_site_json_carte_publish_writes_is_the_catalog_the_functions_load() {
     assert_eq!(catalog.version, project.version);
     assert_eq!(catalog.site, project.site);
 }
+
+#[tokio::test]
+async fn the_account_pages_form_is_served_by_the_members_function() {
+    let fx = Fixture::new();
+    let me = common::sign_in(
+        &fx.state,
+        &fx.codes,
+        json!({"email": "li@example.com"}),
+        json!({}),
+    )
+    .await;
+    let token = me.cookie.trim_start_matches("carte_member=");
+    // A browser's plain form post through CloudFront and API Gateway: cookies apart,
+    // the body base64-encoded, the host the API's own (Sec-Fetch-Site says same-origin).
+    let event = fixture("account_consent_form.json").replace("MEMBER_TOKEN", token);
+    let response = functions::members_router(fx.state.clone())
+        .oneshot(request(&event))
+        .await
+        .expect("infallible");
+    assert_eq!(response.status(), StatusCode::SEE_OTHER);
+    assert_eq!(
+        response.headers()[header::LOCATION],
+        "/api/members/account?lang=en"
+    );
+    let member = fx
+        .store
+        .find_member(functions::store::MemberKey::Id(me.id.clone()))
+        .await
+        .expect("find")
+        .expect("member");
+    assert_eq!(member.consent_withdrawn_at, Some(common::noon()));
+    // Without Sec-Fetch-Site, the Origin is the shop's, not the API's host: refused
+    // unless the function knows the shop's address (CARTE_PUBLIC_URL), as on AWS.
+    let older = event.replace("\"sec-fetch-site\": \"same-origin\",", "");
+    let response = functions::members_router(fx.state.clone())
+        .oneshot(request(&older))
+        .await
+        .expect("infallible");
+    assert_eq!(response.status(), StatusCode::FORBIDDEN);
+}

@@ -574,6 +574,11 @@ fn links_and_images_point_at_files_that_exist() -> TestResult {
                 None => continue, // tel:, external links
             };
             let path = local.split(['?', '#']).next().unwrap_or_default();
+            if path.starts_with("/api/") {
+                // Served by the functions on the same origin (the account page), not a file.
+                assert_eq!(path, "/api/members/account", "{}", file.display());
+                continue;
+            }
             let rel = page_file(path);
             assert!(
                 f.out.join(&rel).is_file(),
@@ -1070,6 +1075,26 @@ fn shops_sharing_a_menu_each_list_every_dish() -> TestResult {
             .map(|s| s["hasMenuItem"].as_array().map_or(0, Vec::len))
             .sum();
         assert_eq!(items, dishes.len(), "a MenuItem per listed dish");
+    }
+    Ok(())
+}
+
+#[test]
+fn the_join_page_and_the_footer_lead_to_the_account_page_in_each_language() -> TestResult {
+    let f = fixture();
+    for (lang, words) in [("zh", "我的账户"), ("en", "My account")] {
+        let join = read(&f.out, &format!("{lang}/join/index.html"))?;
+        let link =
+            format!("<a href=\"/api/members/account?lang={lang}\" rel=\"nofollow\">{words}</a>");
+        assert!(
+            join.contains(&format!("<p class=\"account-link\">{link}")),
+            "{join}"
+        );
+        let menu = read(&f.out, &format!("{lang}/index.html"))?;
+        assert!(
+            menu.contains(&link),
+            "{lang}/index.html has no account link"
+        );
     }
     Ok(())
 }

@@ -84,53 +84,7 @@ pub const CODES_PER_SHEET: usize = 400;
 
 /// What the coupon gives, in the site's default language: "10.00 off orders of 60.00".
 fn offer(site: &catalog::Site, coupon: &catalog::Coupon) -> String {
-    let lang = site.default_language();
-    let zh = lang.starts_with("zh");
-    let money = |m: catalog::Minor| site.settings.currency.format(m);
-    let text = match &coupon.kind {
-        catalog::CouponKind::PercentOff { percent } => {
-            let shown = format!("{}%", f64::from(*percent) / 100.0);
-            if zh {
-                format!("{shown} 折扣")
-            } else {
-                format!("{shown} off")
-            }
-        }
-        catalog::CouponKind::AmountOff { amount } => {
-            if zh {
-                format!("立减 {}", money(*amount))
-            } else {
-                format!("{} off", money(*amount))
-            }
-        }
-        catalog::CouponKind::FreeItem { dish } => {
-            let name = site
-                .dish(dish)
-                .map(|(_, d)| d.name.get(lang, lang).to_owned())
-                .unwrap_or_else(|| dish.clone());
-            if zh {
-                format!("赠送 {name}")
-            } else {
-                format!("a free {name}")
-            }
-        }
-        catalog::CouponKind::BuyXGetY { buy, get, .. } => {
-            if zh {
-                format!("买 {buy} 送 {get}")
-            } else {
-                format!("buy {buy}, get {get} free")
-            }
-        }
-    };
-    if coupon.min_spend > 0 {
-        if zh {
-            format!("满 {} {text}", money(coupon.min_spend))
-        } else {
-            format!("{text} orders of {} or more", money(coupon.min_spend))
-        }
-    } else {
-        text
-    }
+    coupon.offer(site, site.default_language())
 }
 
 /// The printable sheets of a batch: at most [`CODES_PER_SHEET`] codes each, every

@@ -8,13 +8,12 @@
 //! requests; this is the second lock.
 
 use axum::http::{header, HeaderMap, HeaderValue};
-use axum::response::Response;
 use chrono::{DateTime, Utc};
 
 use crate::api::problem::ApiError;
 use crate::keys;
 use crate::state::AppState;
-use crate::store::{ApiKey, NewMemberSession, Role};
+use crate::store::{ApiKey, Role};
 
 /// The session cookie's name.
 pub const COOKIE: &str = "carte_staff";
@@ -182,6 +181,115 @@ pub async fn authorize(
 
 /// The member session cookie (see `api::proof`).
 pub const MEMBER_COOKIE: &str = "carte_member";
+/// How long a member session lives.
+pub const MEMBER_SESSION_DAYS: i64 = 180;
+
+/// Whether the request reached the shop over HTTPS (the CDN says so).
+pub(crate) fn is_https(headers: &HeaderMap) -> bool {
+    headers
+        .get("x-forwarded-proto")
+        .and_then(|v| v.to_str().ok())
+        .is_some_and(|v| v.eq_ignore_ascii_case("https"))
+}
+
+/// The member session cookie carrying `token` for `max_age` seconds (0 clears it).
+pub(crate) fn member_cookie(token: &str, max_age: i64, secure: bool) -> HeaderValue {
+    let secure = if secure { "; Secure" } else { "" };
+    HeaderValue::from_str(&format!(
+        "{MEMBER_COOKIE}={token}; Path=/; Max-Age={max_age}; HttpOnly; SameSite=Lax{secure}"
+    ))
+    .unwrap_or_else(|_| HeaderValue::from_static("carte_member=; Path=/; Max-Age=0"))
+}
+
+/// Opens a session for `member_id`: its token (for the cookie) and lifetime in seconds.
+pub(crate) async fn open_member_session(
+    state: &AppState,
+    member_id: &str,
+) -> Result<(String, i64), ApiError> {
+    let token = keys::new_token();
+    let now = state.now();
+    state
+        .store
+        .create_member_session(crate::store::NewMemberSession {
+            hash: keys::sha256_hex(&token),
+            member_id: member_id.to_owned(),
+            created_at: now,
+            expires_at: now + chrono::Duration::days(MEMBER_SESSION_DAYS),
+        })
+        .await?;
+    Ok((token, MEMBER_SESSION_DAYS * 86_400))
+}
+
+/// A member session older than this is given a new token when it is used.
+pub const MEMBER_ROTATE_AFTER_HOURS: i64 = 24;
+
+/// Rotates `session` when it is older than [`MEMBER_ROTATE_AFTER_HOURS`]: a new session
+/// for its member, the old one ended, and the new cookie to set (`None`: kept as it is).
+pub(crate) async fn rotate_member_session(
+    state: &AppState,
+    session: &crate::store::MemberSession,
+    headers: &HeaderMap,
+) -> Result<Option<HeaderValue>, ApiError> {
+    let now = state.now();
+    if now - session.created_at < chrono::Duration::hours(MEMBER_ROTATE_AFTER_HOURS) {
+        return Ok(None);
+    }
+    let (token, max_age) = open_member_session(state, &session.member.id).await?;
+    state
+        .store
+        .revoke_member_session(&session.hash, now)
+        .await?;
+    Ok(Some(member_cookie(&token, max_age, is_https(headers))))
+}
+
+/// Whether `origin` (`scheme://host[:port]`) is the shop's: the host the request was
+/// sent to, or the public address `CARTE_PUBLIC_URL` names (behind the CDN the request's
+/// host is the API's own, not the shop's).
+fn shop_origin(headers: &HeaderMap, origin: &str) -> bool {
+    if same_host(headers, origin) {
+        return true;
+    }
+    std::env::var("CARTE_PUBLIC_URL").is_ok_and(|public| {
+        let public = public.trim().trim_end_matches('/');
+        !public.is_empty() && public.eq_ignore_ascii_case(origin)
+    })
+}
+
+/// Refuses a plain HTML form post that a browser says came from another site: a
+/// `Sec-Fetch-Site` other than `same-origin`, or an `Origin` (else a `Referer`) naming
+/// another origin than the shop's ([`shop_origin`]). Without any of them the post is
+/// let through: the member cookie is `SameSite=Lax`, so a cross-site form post does not
+/// carry it anyway.
+pub(crate) fn check_form_origin(headers: &HeaderMap) -> Result<(), ApiError> {
+    if let Some(site) = first_header(headers, "sec-fetch-site") {
+        return match site {
+            "same-origin" => Ok(()),
+            _ => Err(ApiError::CrossSite),
+        };
+    }
+    if let Some(origin) = first_header(headers, header::ORIGIN.as_str()) {
+        return if shop_origin(headers, origin) {
+            Ok(())
+        } else {
+            Err(ApiError::CrossSite)
+        };
+    }
+    if let Some(referer) = first_header(headers, header::REFERER.as_str()) {
+        let origin = match referer.split_once("://") {
+            Some((scheme, rest)) => {
+                let host = rest.split(['/', '?', '#']).next().unwrap_or("");
+                format!("{scheme}://{host}")
+            }
+            None => String::new(),
+        };
+        return if shop_origin(headers, &origin) {
+            Ok(())
+        } else {
+            Err(ApiError::CrossSite)
+        };
+    }
+    Ok(())
+}
 
 /// The member session token in the request's cookies, if any.
 pub fn member_token(headers: &HeaderMap) -> Option<&str> {
@@ -225,65 +333,11 @@ pub(crate) fn refuse_member_id(member_id: Option<&str>) -> Result<(), ApiError> 
     }
 }
 
-/// How long a member session lives.
-pub const SESSION_DAYS: i64 = 180;
-
-/// The client's address for per-client limits: the first `X-Forwarded-For` hop, else
-/// the connection's peer, else one shared bucket.
-pub(crate) fn client_address(request: &axum::extract::Request) -> String {
-    if let Some(forwarded) = request
-        .headers()
-        .get("x-forwarded-for")
-        .and_then(|v| v.to_str().ok())
-        .and_then(|v| v.split(',').next())
-    {
-        return forwarded.trim().to_owned();
-    }
-    request
-        .extensions()
-        .get::<axum::extract::ConnectInfo<std::net::SocketAddr>>()
-        .map(|info| info.0.ip().to_string())
-        .unwrap_or_else(|| "unknown".to_owned())
-}
-
-/// Whether the request came over HTTPS (as the proxy in front says).
-pub(crate) fn is_https(headers: &HeaderMap) -> bool {
-    headers
-        .get("x-forwarded-proto")
-        .and_then(|v| v.to_str().ok())
-        .is_some_and(|v| v.eq_ignore_ascii_case("https"))
-}
-
-/// The member session cookie: HttpOnly, SameSite=Lax, Secure over HTTPS.
-pub(crate) fn member_cookie(token: &str, max_age: i64, secure: bool) -> HeaderValue {
-    let secure = if secure { "; Secure" } else { "" };
-    HeaderValue::from_str(&format!(
-        "{MEMBER_COOKIE}={token}; Path=/; Max-Age={max_age}; HttpOnly; SameSite=Lax{secure}"
-    ))
-    .unwrap_or_else(|_| HeaderValue::from_static("carte_member=; Path=/; Max-Age=0"))
-}
-
-/// Opens a session for `member_id`: its token (for the cookie) and lifetime in seconds.
-pub(crate) async fn open_member_session(
-    state: &AppState,
-    member_id: &str,
-) -> Result<(String, i64), ApiError> {
-    let token = keys::new_token();
-    let now = state.now();
-    state
-        .store
-        .create_member_session(NewMemberSession {
-            hash: keys::sha256_hex(&token),
-            member_id: member_id.to_owned(),
-            created_at: now,
-            expires_at: now + chrono::Duration::days(SESSION_DAYS),
-        })
-        .await?;
-    Ok((token, SESSION_DAYS * 86_400))
-}
-
 /// A member's own answer: never cached, with the session cookie when one is (re)set.
-pub(crate) fn private(mut response: Response, cookie: Option<HeaderValue>) -> Response {
+pub(crate) fn private(
+    mut response: axum::response::Response,
+    cookie: Option<HeaderValue>,
+) -> axum::response::Response {
     if let Some(cookie) = cookie {
         response.headers_mut().insert(header::SET_COOKIE, cookie);
     }
@@ -294,8 +348,7 @@ pub(crate) fn private(mut response: Response, cookie: Option<HeaderValue>) -> Re
 }
 
 /// The shop's public origin (payment return links, the passkeys' relying party):
-/// `CARTE_PUBLIC_URL` when
-/// set (behind a CDN, where the request's host is the API's), else the request's host.
+/// `CARTE_PUBLIC_URL` when set (behind a CDN, where the request's host is the API's), else the request's host.
 pub(crate) fn public_origin(headers: &HeaderMap) -> String {
     if let Ok(url) = std::env::var("CARTE_PUBLIC_URL") {
         let url = url.trim().trim_end_matches('/');
@@ -323,6 +376,8 @@ pub(crate) fn public_origin(headers: &HeaderMap) -> String {
 
 #[cfg(test)]
 mod tests {
+    use axum::http::HeaderValue;
+
     use super::*;
 
     fn headers(pairs: &[(&'static str, &'static str)]) -> HeaderMap {
@@ -363,5 +418,30 @@ mod tests {
         assert!(check_same_origin(&other, Access::Change).is_err());
         assert!(check_same_origin(&HeaderMap::new(), Access::Read).is_ok());
         assert!(check_same_origin(&HeaderMap::new(), Access::Change).is_err());
+    }
+
+    #[test]
+    fn form_posts_from_another_site_are_refused() {
+        assert!(check_form_origin(&HeaderMap::new()).is_ok());
+        let same = headers(&[("sec-fetch-site", "same-origin")]);
+        assert!(check_form_origin(&same).is_ok());
+        let cross = headers(&[("sec-fetch-site", "cross-site")]);
+        assert!(check_form_origin(&cross).is_err());
+        let origin = headers(&[("origin", "https://shop.test"), ("host", "shop.test")]);
+        assert!(check_form_origin(&origin).is_ok());
+        let other = headers(&[("origin", "https://evil.test"), ("host", "shop.test")]);
+        assert!(check_form_origin(&other).is_err());
+        let opaque = headers(&[("origin", "null"), ("host", "shop.test")]);
+        assert!(check_form_origin(&opaque).is_err());
+        let referer = headers(&[
+            ("referer", "https://shop.test/api/members/account?lang=en"),
+            ("host", "shop.test"),
+        ]);
+        assert!(check_form_origin(&referer).is_ok());
+        let elsewhere = headers(&[
+            ("referer", "https://evil.test/shop.test"),
+            ("host", "shop.test"),
+        ]);
+        assert!(check_form_origin(&elsewhere).is_err());
     }
 }

@@ -133,7 +133,7 @@ pub(crate) async fn price_cart(
                     refusal = Some(CouponRejection::BudgetExhausted);
                 }
             }
-            if let (None, Some(limit)) = (&refusal, coupon.per_member) {
+            if let (None, Some(limit)) = (&refusal, coupon.per_member_limit()) {
                 match member_id {
                     None => refusal = Some(CouponRejection::MembersOnly),
                     Some(member) => {
@@ -153,7 +153,7 @@ pub(crate) async fn price_cart(
                 discount: *discount,
                 issued_code: issued_code.clone(),
                 budget: coupon.budget,
-                per_member: coupon.per_member,
+                per_member: coupon.per_member_limit(),
                 budget_amount: coupon.budget_amount,
                 first_order_only: coupon.first_order_only,
             });

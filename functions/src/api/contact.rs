@@ -12,7 +12,9 @@ use crate::api::problem::{ApiError, FieldError};
 use crate::senders::Address;
 use crate::state::AppState;
 use crate::store::proofs::code_hash;
-use crate::store::{IssuedCode, NewCode};
+use crate::store::{
+    Attribution, CodeCheck, IssuedCode, Member, MemberKey, NewCode, NewMember, Touch,
+};
 
 /// How long a code is valid.
 pub const CODE_MINUTES: i64 = 10;
@@ -214,6 +216,22 @@ pub(crate) async fn send_code_to(
     state: &AppState,
     address: &Address,
 ) -> Result<CodeSent, ApiError> {
+    send_code_for(state, address, &address.key()).await
+}
+
+/// What a one-time code proves is kept apart by the key it is stored under: signing
+/// in uses the address itself ([`Address::key`]), confirming an erasure this key, so a
+/// code sent for one cannot be spent on the other.
+pub(crate) fn erasure_key(address: &Address) -> String {
+    format!("erase:{}", address.key())
+}
+
+/// Sends a one-time code to `address`, stored under `key` (see [`erasure_key`]).
+pub(crate) async fn send_code_for(
+    state: &AppState,
+    address: &Address,
+    key: &str,
+) -> Result<CodeSent, ApiError> {
     let address = address.clone();
     let sender = state
         .senders
@@ -225,8 +243,8 @@ pub(crate) async fn send_code_to(
         .store
         .issue_code(
             NewCode {
-                address: address.key(),
-                code_hash: code_hash(&address.key(), &code),
+                address: key.to_owned(),
+                code_hash: code_hash(key, &code),
                 created_at: now,
                 expires_at: now + chrono::Duration::minutes(CODE_MINUTES),
             },
@@ -255,6 +273,145 @@ pub(crate) async fn send_code_to(
     Ok(sent)
 }
 
+/// Tries `code` (as typed) against the live code stored under `key`, spending it when
+/// right: a wrong, malformed or spent code is a validation error naming `code`.
+pub(crate) async fn check_code(state: &AppState, key: &str, code: &str) -> Result<(), ApiError> {
+    let code = code.trim();
+    if code.len() != 6 || !code.bytes().all(|b| b.is_ascii_digit()) {
+        return Err(ApiError::Validation(vec![FieldError::new(
+            "code",
+            "the 6 digits of the code",
+        )]));
+    }
+    match state
+        .store
+        .redeem_code(key, &code_hash(key, code), state.now(), MAX_TRIES)
+        .await?
+    {
+        CodeCheck::Proven => Ok(()),
+        CodeCheck::Wrong { tries_left } => Err(ApiError::Validation(vec![FieldError::new(
+            "code",
+            format!("not the code sent; {tries_left} tries left"),
+        )])),
+        CodeCheck::Spent => Err(ApiError::Validation(vec![FieldError::new(
+            "code",
+            "this code is no longer valid: ask for a new one",
+        )])),
+    }
+}
+
+/// Wrong tries a code takes before it is spent.
+pub const MAX_TRIES: u32 = 5;
+
+/// A proof of an address, with the sign-up details used when the address is new.
+#[derive(Debug, Clone)]
+pub(crate) struct Proof {
+    pub address: Address,
+    /// The digits as typed.
+    pub code: String,
+    pub consent: bool,
+    pub name: Option<String>,
+    /// Orders of this browser to link to the member, each proven by its token.
+    pub order_ids: Vec<OrderRef>,
+    pub last_touch: Option<Touch>,
+    pub location: Option<String>,
+}
+
+/// A proven address: the member, signed in with a new session.
+#[derive(Debug, Clone)]
+pub(crate) struct SignedIn {
+    pub member: Member,
+    /// True when the proof made a new member.
+    pub created: bool,
+    pub welcome: Option<IssuedCode>,
+    /// Ids of the orders now linked to the member.
+    pub linked: Vec<String>,
+    /// The new session's token, for the cookie, and its lifetime in seconds.
+    pub token: String,
+    pub max_age: i64,
+}
+
+/// Proves a code and signs the member in, signing them up (with consent) when the
+/// address is new: the one path of the JSON proof and the account page's form.
+pub(crate) async fn sign_in_with_code(
+    state: &AppState,
+    proof: Proof,
+) -> Result<SignedIn, ApiError> {
+    let key = match &proof.address {
+        Address::Phone(p) => MemberKey::Phone(p.clone()),
+        Address::Email(e) => MemberKey::Email(e.clone()),
+    };
+    // A new member needs consent: said before the code is spent, so it can be given.
+    let known = state.store.find_member(key).await?;
+    if known.is_none() && !proof.consent {
+        return Err(ApiError::Validation(vec![FieldError::new(
+            "consent",
+            "consent is needed to become a member",
+        )]));
+    }
+    check_code(state, &proof.address.key(), &proof.code).await?;
+    let now = state.now();
+    // Orders to link, each proven by its token.
+    let mut linked = Vec::new();
+    for order in &proof.order_ids {
+        let owned = order.id.len() <= limits::MAX_ID
+            && order.token.len() <= 128
+            && match state.store.get_order(&order.id).await {
+                Ok(stored) => crate::keys::token_matches(&order.token, &stored.token_hash),
+                Err(crate::store::StoreError::NotFound) => false,
+                Err(other) => return Err(other.into()),
+            };
+        if owned {
+            linked.push(order.id.clone());
+        }
+    }
+    let catalog = state.catalog();
+    let site = &catalog.site;
+    let (member, created, welcome) = match known {
+        Some(member) => (member, false, None),
+        None => {
+            let id = crate::keys::new_id("mem");
+            let (phone, email) = match &proof.address {
+                Address::Phone(p) => (Some(p.clone()), None),
+                Address::Email(e) => (None, Some(e.clone())),
+            };
+            let signed = state
+                .store
+                .sign_up(NewMember {
+                    id: id.clone(),
+                    phone,
+                    email,
+                    name: proof.name.clone().filter(|n| !n.trim().is_empty()),
+                    consent_at: now,
+                    welcome: welcome_for(site, &id),
+                    attribution: crate::api::checkout::known_touch(proof.last_touch.clone(), site)
+                        .map(|t| Attribution {
+                            campaign: t.campaign,
+                            channel: t.channel,
+                        }),
+                    location: proof
+                        .location
+                        .clone()
+                        .filter(|l| site.location(l).is_some()),
+                })
+                .await?;
+            (signed.member, signed.created, signed.welcome)
+        }
+    };
+    for order in &linked {
+        state.store.link_order(order, &member.id).await?;
+    }
+    let (token, max_age) = crate::api::auth::open_member_session(state, &member.id).await?;
+    Ok(SignedIn {
+        member,
+        created,
+        welcome,
+        linked,
+        token,
+        max_age,
+    })
+}
+
 /// The signed-in member.
 #[derive(Debug, Clone, Serialize, ToSchema)]
 pub struct MemberView {
@@ -267,6 +424,10 @@ pub struct MemberView {
     pub name: Option<String>,
     #[schema(value_type = String, format = DateTime)]
     pub consent_at: DateTime<Utc>,
+    /// When the member withdrew their consent (the account page), if they did.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    #[schema(value_type = Option<String>, format = DateTime)]
+    pub consent_withdrawn_at: Option<DateTime<Utc>>,
 }
 
 /// What a member sees of themselves.
@@ -277,5 +438,6 @@ pub fn member_view(member: crate::store::Member) -> MemberView {
         email: member.email,
         name: member.name,
         consent_at: member.consent_at,
+        consent_withdrawn_at: member.consent_withdrawn_at,
     }
 }

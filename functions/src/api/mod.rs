@@ -7,6 +7,7 @@
 //! A handler module never imports another handler module: what two need moves down
 //! to `auth`, `extract`, `limits`, `problem` or `checkout`.
 
+pub(crate) mod account;
 pub(crate) mod auth;
 pub(crate) mod checkout;
 pub(crate) mod contact;
@@ -76,6 +77,22 @@ fn members_routes() -> Router<AppState> {
             post(passkeys::sign_in_options),
         )
         .route("/api/members/passkey/verify", post(passkeys::sign_in))
+        // The diner's own data: the "my account" pages (plain forms) and their orders.
+        .route("/api/members/account", get(account::account))
+        .route("/api/members/account/code", post(account::send_code))
+        .route("/api/members/account/verify", post(account::verify))
+        .route(
+            "/api/members/account/consent",
+            post(account::withdraw_consent),
+        )
+        .route("/api/members/account/sign-out", post(account::sign_out))
+        .route("/api/members/account/erase", post(account::erase))
+        .route(
+            "/api/members/account/erase/confirm",
+            post(account::confirm_erase),
+        )
+        .route("/api/members/account/orders/{id}", get(account::order))
+        .route("/api/members/me/orders", get(account::my_orders))
 }
 
 fn staff_routes() -> Router<AppState> {
@@ -150,7 +167,8 @@ pub fn orders_router(state: AppState) -> Router {
     finish(orders_routes(), state)
 }
 
-/// The members function: `POST /api/members`.
+/// The members function: sign-up, one-time codes, member sessions and the diner's
+/// account pages (`/api/members/…`).
 pub fn members_router(state: AppState) -> Router {
     finish(members_routes(), state)
 }

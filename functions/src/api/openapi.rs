@@ -6,8 +6,8 @@ use utoipa::openapi::security::{ApiKey, ApiKeyValue, HttpAuthScheme, HttpBuilder
 use utoipa::{Modify, OpenApi};
 
 use crate::api::{
-    auth, checkout, events, exports, health, members, orders, passkeys, pay, payments, problem,
-    proof, quote, redemptions, reports, session, staff, visits,
+    account, auth, checkout, events, exports, health, members, orders, passkeys, pay, payments,
+    problem, proof, quote, redemptions, reports, session, staff, visits,
 };
 use crate::store;
 
@@ -59,6 +59,15 @@ impl Modify for ApiKeyScheme {
         passkeys::remove,
         passkeys::sign_in_options,
         passkeys::sign_in,
+        account::account,
+        account::send_code,
+        account::verify,
+        account::withdraw_consent,
+        account::sign_out,
+        account::erase,
+        account::confirm_erase,
+        account::order,
+        account::my_orders,
         staff::queue,
         staff::set_status,
         pay::start_checkout,
@@ -99,7 +108,7 @@ impl Modify for ApiKeyScheme {
     tags(
         (name = "quote", description = "Pricing carts"),
         (name = "orders", description = "Placing orders and following them"),
-        (name = "members", description = "Members: proof by one-time code or passkey, member sessions"),
+        (name = "members", description = "Member sign-up, one-time codes, passkeys, member sessions, and the diner's own account pages (HTML forms that work without JavaScript)"),
         (name = "staff", description = "The counter and kitchen (API key, role staff)"),
         (name = "payments", description = "Paying online (the order's token) and the providers' notifications (verified by signature, no API key)"),
         (name = "marketing", description = "Visits, campaign and sales reports, CSV exports (role marketer)"),

@@ -224,7 +224,7 @@ pub async fn order_status(
         let catalog = state.catalog();
         let lang = query_param(query.as_deref(), "lang")
             .unwrap_or_else(|| catalog.site.default_language().to_owned());
-        let page = pages::status_page(&order, &catalog.site, &lang, &token, Some(&payment));
+        let page = pages::status_page(&order, &catalog.site, &lang, Some(&token), Some(&payment));
         return Ok(Html(page).into_response());
     }
     Ok(Json(view(order, payment.into())).into_response())

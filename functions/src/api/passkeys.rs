@@ -341,7 +341,7 @@ pub async fn sign_in_options(
     State(state): State<AppState>,
     request: Request,
 ) -> Result<Response, ApiError> {
-    let client = auth::client_address(&request);
+    let client = limits::client_of(&request);
     state
         .code_requests
         .check(&client)

@@ -5,11 +5,11 @@
 //!
 //! Asking for a code answers the same whether or not the address belongs to a member,
 //! and nothing about a member is shown before the code is proven. A code is 6 digits,
-//! valid [`CODE_MINUTES`](contact::CODE_MINUTES), at most [`MAX_TRIES`] tries, stored hashed; an address gets
+//! valid [`CODE_MINUTES`](contact::CODE_MINUTES), at most [`MAX_TRIES`](contact::MAX_TRIES) tries, stored hashed; an address gets
 //! at most [`CODES_PER_HOUR`](contact::CODES_PER_HOUR) codes an hour, a client address
 //! [`CODE_REQUESTS_PER_MINUTE`](crate::limiter::CODE_REQUESTS_PER_MINUTE) requests a minute. The session is an HttpOnly, SameSite=Lax cookie (Secure over
 //! HTTPS) holding a random token whose SHA-256 is stored; it lives
-//! [`SESSION_DAYS`](auth::SESSION_DAYS) days and is rotated once a day when used.
+//! [`MEMBER_SESSION_DAYS`](crate::api::auth::MEMBER_SESSION_DAYS) days and is rotated once a day when used.
 
 use axum::body::Body;
 use axum::extract::{Request, State};
@@ -19,21 +19,13 @@ use axum::Json;
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 
-use crate::api::auth;
-use crate::api::checkout::known_touch;
+use crate::api::auth::{is_https, member_cookie};
 use crate::api::contact::{self, CodeSent};
 use crate::api::limits;
 use crate::api::problem::{ApiError, FieldError, ProblemDoc};
 use crate::keys;
-use crate::senders::Address;
 use crate::state::AppState;
-use crate::store::proofs::code_hash;
-use crate::store::{Attribution, CodeCheck, MemberKey, NewMember, Touch};
-
-/// Wrong tries a code takes before it is spent.
-pub const MAX_TRIES: u32 = 5;
-/// A session older than this is given a new token when it is used.
-pub const ROTATE_AFTER_HOURS: i64 = 24;
+use crate::store::Touch;
 
 /// Where to send a code: a phone number or an email address.
 #[derive(Debug, Clone, Deserialize, Serialize, ToSchema)]
@@ -101,7 +93,7 @@ pub async fn send_code(
     State(state): State<AppState>,
     request: Request,
 ) -> Result<Response, ApiError> {
-    let client = auth::client_address(&request);
+    let client = limits::client_of(&request);
     state
         .code_requests
         .check(&client)
@@ -177,111 +169,36 @@ pub async fn verify(
             "phone", "missing",
         )]));
     };
-    let key = match &address {
-        Address::Phone(p) => MemberKey::Phone(p.clone()),
-        Address::Email(e) => MemberKey::Email(e.clone()),
-    };
-    // A new member needs consent: said before the code is spent, so it can be given.
-    let known = state.store.find_member(key.clone()).await?;
-    if known.is_none() && !request.consent {
-        return Err(ApiError::Validation(vec![FieldError::new(
-            "consent",
-            "consent is needed to become a member",
-        )]));
-    }
-    let now = state.now();
-    match state
-        .store
-        .redeem_code(
-            &address.key(),
-            &code_hash(&address.key(), code),
-            now,
-            MAX_TRIES,
-        )
-        .await?
-    {
-        CodeCheck::Proven => {}
-        CodeCheck::Wrong { tries_left } => {
-            return Err(ApiError::Validation(vec![FieldError::new(
-                "code",
-                format!("not the code sent; {tries_left} tries left"),
-            )]))
-        }
-        CodeCheck::Spent => {
-            return Err(ApiError::Validation(vec![FieldError::new(
-                "code",
-                "this code is no longer valid: ask for a new one",
-            )]))
-        }
-    }
-    // Orders to link, each proven by its token.
-    let mut linked = Vec::new();
-    for order in &request.order_ids {
-        let owned = order.id.len() <= limits::MAX_ID
-            && order.token.len() <= 128
-            && match state.store.get_order(&order.id).await {
-                Ok(stored) => keys::token_matches(&order.token, &stored.token_hash),
-                Err(crate::store::StoreError::NotFound) => false,
-                Err(other) => return Err(other.into()),
-            };
-        if owned {
-            linked.push(order.id.clone());
-        }
-    }
-    let catalog = state.catalog();
-    let site = &catalog.site;
-    let (member, created, welcome) = match known {
-        Some(member) => (member, false, None),
-        None => {
-            let id = keys::new_id("mem");
-            let (phone, email) = match &address {
-                Address::Phone(p) => (Some(p.clone()), None),
-                Address::Email(e) => (None, Some(e.clone())),
-            };
-            let signed = state
-                .store
-                .sign_up(NewMember {
-                    id: id.clone(),
-                    phone,
-                    email,
-                    name: request.name.clone().filter(|n| !n.trim().is_empty()),
-                    consent_at: now,
-                    welcome: crate::api::contact::welcome_for(site, &id),
-                    attribution: known_touch(request.last_touch.clone(), site).map(|t| {
-                        Attribution {
-                            campaign: t.campaign,
-                            channel: t.channel,
-                        }
-                    }),
-                    location: request
-                        .location
-                        .clone()
-                        .filter(|l| site.location(l).is_some()),
-                })
-                .await?;
-            (signed.member, signed.created, signed.welcome)
-        }
-    };
-    for order in &linked {
-        state.store.link_order(order, &member.id).await?;
-    }
-    let (token, max_age) = auth::open_member_session(&state, &member.id).await?;
+    let signed = contact::sign_in_with_code(
+        &state,
+        contact::Proof {
+            address,
+            code: code.to_owned(),
+            consent: request.consent,
+            name: request.name,
+            order_ids: request.order_ids,
+            last_touch: request.last_touch,
+            location: request.location,
+        },
+    )
+    .await?;
+    let created = signed.created;
     let body = Verified {
-        member: contact::member_view(member),
+        member: contact::member_view(signed.member),
         created,
-        welcome_code: welcome.map(|w| crate::api::contact::WelcomeCode {
+        welcome_code: signed.welcome.map(|w| crate::api::contact::WelcomeCode {
             code: w.code,
             coupon: w.coupon,
         }),
-        linked_orders: linked,
+        linked_orders: signed.linked,
     };
     let status = if created {
         StatusCode::CREATED
     } else {
         StatusCode::OK
     };
-    let cookie = auth::member_cookie(&token, max_age, auth::is_https(&headers));
-    Ok(auth::private(
+    let cookie = member_cookie(&signed.token, signed.max_age, is_https(&headers));
+    Ok(crate::api::auth::private(
         (status, Json(body)).into_response(),
         Some(cookie),
     ))
@@ -301,23 +218,8 @@ pub async fn me(State(state): State<AppState>, headers: HeaderMap) -> Result<Res
     let Some(session) = crate::api::auth::member_session(&state, &headers).await? else {
         return Err(ApiError::Unauthorized);
     };
-    let now = state.now();
-    let rotate = now - session.created_at >= chrono::Duration::hours(ROTATE_AFTER_HOURS);
-    let member_id = session.member.id.clone();
-    let mut cookie = None;
-    if rotate {
-        let (token, max_age) = auth::open_member_session(&state, &member_id).await?;
-        state
-            .store
-            .revoke_member_session(&session.hash, now)
-            .await?;
-        cookie = Some(auth::member_cookie(
-            &token,
-            max_age,
-            auth::is_https(&headers),
-        ));
-    }
-    Ok(auth::private(
+    let cookie = crate::api::auth::rotate_member_session(&state, &session, &headers).await?;
+    Ok(crate::api::auth::private(
         Json(contact::member_view(session.member)).into_response(),
         cookie,
     ))
@@ -341,9 +243,8 @@ pub async fn sign_out(
             .await?;
     }
     let mut response = StatusCode::NO_CONTENT.into_response();
-    response.headers_mut().insert(
-        header::SET_COOKIE,
-        auth::member_cookie("", 0, auth::is_https(&headers)),
-    );
+    response
+        .headers_mut()
+        .insert(header::SET_COOKIE, member_cookie("", 0, is_https(&headers)));
     Ok(response)
 }

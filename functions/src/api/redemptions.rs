@@ -182,6 +182,9 @@ pub async fn redeem(
                     "no member with this id",
                 )]));
             }
+            // Read here for a quick answer, as online; the store decides it again
+            // inside the redemption's transaction (`first_order_only` below), so an
+            // order placed in between cannot slip past it.
             Diner {
                 member: true,
                 first_order: state.store.member_order_count(id).await? == 0,
@@ -198,7 +201,7 @@ pub async fn redeem(
         &diner,
     )
     .map_err(rejected)?;
-    if coupon.per_member.is_some() && member.is_none() {
+    if coupon.per_member_limit().is_some() && member.is_none() {
         return Err(rejected(CouponRejection::MembersOnly));
     }
     let id = keys::new_id("red");
@@ -215,7 +218,8 @@ pub async fn redeem(
             discount: grant.discount,
             budget: coupon.budget,
             budget_amount: coupon.budget_amount,
-            per_member: coupon.per_member,
+            per_member: coupon.per_member_limit(),
+            first_order_only: coupon.first_order_only,
             by: caller.who(),
             at: now,
         })

@@ -4,6 +4,7 @@
 //! [`Words`]). Every piece of text that came from a request or the store
 //! passes through [`escape`].
 
+pub(crate) mod account;
 pub(crate) mod order_form;
 pub(crate) mod pay;
 
@@ -65,6 +66,8 @@ pub struct Words {
     pay_now: &'static str,
     pay_with_stripe: &'static str,
     pay_with_wechat_pay: &'static str,
+    /// Shown instead of the pay buttons where the page was opened without the order's token.
+    pay_from_order_link: &'static str,
 }
 
 const ENGLISH: Words = Words {
@@ -114,6 +117,7 @@ const ENGLISH: Words = Words {
     pay_now: "Pay now",
     pay_with_stripe: "Pay now by card",
     pay_with_wechat_pay: "Pay now with WeChat Pay",
+    pay_from_order_link: "To pay online, open the link you got with the order.",
 };
 
 const CHINESE: Words = Words {
@@ -156,6 +160,7 @@ const CHINESE: Words = Words {
     pay_now: "立即支付",
     pay_with_stripe: "银行卡支付",
     pay_with_wechat_pay: "微信支付",
+    pay_from_order_link: "如需在线支付，请打开下单时收到的订单链接。",
 };
 
 impl Words {
@@ -223,7 +228,8 @@ fn page(lang: &str, title: &str, refresh_seconds: Option<u32>, body: &str) -> St
          <meta name=\"robots\" content=\"noindex\">\n{refresh}<title>{title}</title>\n\
          <style>body{{font-family:system-ui,sans-serif;max-width:32rem;margin:1rem auto;padding:0 1rem;line-height:1.5}}\
          .number{{font-size:3rem;font-weight:700;margin:.5rem 0}}table{{width:100%;border-collapse:collapse}}\
-         td{{padding:.25rem 0}}td.amount{{text-align:right}}.total td{{font-weight:700;border-top:1px solid}}</style>\n\
+         td{{padding:.25rem 0}}td.amount,th.amount{{text-align:right}}th{{text-align:left}}\
+         .total td{{font-weight:700;border-top:1px solid}}.problem{{border-left:4px solid #b3261e;padding-left:.75rem}}</style>\n\
          </head>\n<body>\n<main>\n{body}</main>\n</body>\n</html>\n",
         lang = safe_lang(lang),
         title = escape(title),
@@ -332,7 +338,7 @@ fn payment_block(
     order: &Order,
     site: &Site,
     lang: &str,
-    token: &str,
+    token: Option<&str>,
     payment: Option<&PaymentSummary>,
 ) {
     use catalog::payment::PaymentState::*;
@@ -379,7 +385,12 @@ fn payment_block(
     };
     let _ = writeln!(out, "<p>{when}</p>");
     let online: Vec<catalog::payment::Method> = policy.online_methods().collect();
-    if due.online() && !online.is_empty() {
+    // Paying online needs the order's token (the diner's own link); the account page
+    // shows the order without it.
+    if due.online() && !online.is_empty() && token.is_none() {
+        let _ = writeln!(out, "<p>{}</p>", words.pay_from_order_link);
+    }
+    if let (true, false, Some(token)) = (due.online(), online.is_empty(), token) {
         let _ = write!(
             out,
             "<form method=\"post\" action=\"/api/payments/checkout\">\n\
@@ -437,7 +448,7 @@ pub fn confirmation_page(
     if let Some(note) = &order.note {
         let _ = writeln!(body, "<p>{}: {}</p>", words.note, escape(note));
     }
-    payment_block(&mut body, order, site, lang, token, payment);
+    payment_block(&mut body, order, site, lang, Some(token), payment);
     let _ = writeln!(
         body,
         "<p><a href=\"{}&amp;lang={}\">{}</a></p>",
@@ -454,12 +465,13 @@ pub fn confirmation_page(
 }
 
 /// The no-JS status page; it refreshes itself every 10 s until the order is done
-/// and, while a payment is in progress, until it is settled.
+/// and, while a payment is in progress, until it is settled. Without the order's
+/// token (a member reading their own order) it offers no online payment.
 pub fn status_page(
     order: &Order,
     site: &Site,
     lang: &str,
-    token: &str,
+    token: Option<&str>,
     payment: Option<&PaymentSummary>,
 ) -> String {
     let words = Words::of(lang);
@@ -540,6 +552,35 @@ pub fn error_page(problem: &Problem, back: Option<&str>, lang: &str) -> String {
         Words::of(lang).back
     );
     page(lang, problem.title, None, &body)
+}
+
+/// The `Content-Security-Policy` of the member's own pages: nothing but their inline
+/// style, forms posting to this origin only, never framed.
+pub const PRIVATE_PAGE_CSP: &str = "default-src 'none'; style-src 'unsafe-inline'; \
+     form-action 'self'; frame-ancestors 'none'; base-uri 'none'";
+
+/// A page about one person (the account pages): HTML, never cached or framed, no
+/// scripts, the referrer kept to this origin (so a form post names its page).
+pub fn private_page(status: axum::http::StatusCode, html: String) -> axum::response::Response {
+    use axum::http::{header, HeaderValue};
+    use axum::response::IntoResponse;
+    let mut response = (status, axum::response::Html(html)).into_response();
+    let headers = response.headers_mut();
+    headers.insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
+    headers.insert(
+        header::CONTENT_SECURITY_POLICY,
+        HeaderValue::from_static(PRIVATE_PAGE_CSP),
+    );
+    headers.insert(
+        header::X_CONTENT_TYPE_OPTIONS,
+        HeaderValue::from_static("nosniff"),
+    );
+    headers.insert(header::X_FRAME_OPTIONS, HeaderValue::from_static("DENY"));
+    headers.insert(
+        header::REFERRER_POLICY,
+        HeaderValue::from_static("same-origin"),
+    );
+    response
 }
 
 /// Whether the request's `Accept` header prefers HTML to JSON.

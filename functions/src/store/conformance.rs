@@ -835,6 +835,7 @@ fn counter(id: &str, coupon: &str, discount: catalog::Minor) -> super::CounterRe
         budget: None,
         budget_amount: None,
         per_member: None,
+        first_order_only: false,
         by: "counter tablet".into(),
         at: at(5),
     }
@@ -2268,6 +2269,221 @@ where
     assert!(discounted.len() <= 1, "{discounted:?}");
 }
 
+/// The member's own data: their orders newest first (linked ones included, nobody
+/// else's), the codes issued to them and whether used, and a withdrawal of consent
+/// that is recorded once and shows in the member and the export.
+pub async fn members_own_data<F, Fut>(make: F)
+where
+    F: Fn() -> Fut,
+    Fut: Future<Output = DynStore>,
+{
+    let store = make().await;
+    let mut new_a = sample_member("+8613800138000");
+    new_a.welcome = Some(IssuedCode {
+        code: "WELCOME-OWN1".into(),
+        coupon: "WELCOME".into(),
+        member_id: new_a.id.clone(),
+        used_by: None,
+        channel: None,
+    });
+    let a = store.sign_up(new_a).await.expect("a").member.id;
+    let b = store
+        .sign_up(sample_member("+8613900139000"))
+        .await
+        .expect("b")
+        .member
+        .id;
+    assert!(store
+        .member_orders(&a, 10)
+        .await
+        .expect("no orders")
+        .is_empty());
+    // An order placed before signing up, then linked.
+    let mut earlier = sample_order("alpha", "own-0");
+    earlier.placed_at = at(-10);
+    let earlier = store.place_order(earlier).await.expect("anonymous").order;
+    store.link_order(&earlier.id, &a).await.expect("link");
+    let mut ids = Vec::new();
+    for minute in 1..=3 {
+        let mut order = sample_order("alpha", &format!("own-{minute}"));
+        order.member_id = Some(a.clone());
+        order.placed_at = at(minute);
+        if minute == 2 {
+            order.redemption = Some(RedemptionClaim {
+                issued_code: Some("WELCOME-OWN1".into()),
+                ..claim("WELCOME", None, None)
+            });
+        }
+        ids.push(store.place_order(order).await.expect("order").order.id);
+    }
+    let mut theirs = sample_order("alpha", "own-b");
+    theirs.member_id = Some(b.clone());
+    theirs.placed_at = at(4);
+    let theirs = store.place_order(theirs).await.expect("b's order").order;
+    let mine: Vec<String> = store
+        .member_orders(&a, 10)
+        .await
+        .expect("orders")
+        .into_iter()
+        .map(|o| o.id)
+        .collect();
+    assert_eq!(
+        mine,
+        vec![
+            ids[2].clone(),
+            ids[1].clone(),
+            ids[0].clone(),
+            earlier.id.clone()
+        ]
+    );
+    let newest: Vec<String> = store
+        .member_orders(&a, 2)
+        .await
+        .expect("orders")
+        .into_iter()
+        .map(|o| o.id)
+        .collect();
+    assert_eq!(newest, vec![ids[2].clone(), ids[1].clone()]);
+    let b_orders = store.member_orders(&b, 10).await.expect("b's orders");
+    assert_eq!(b_orders.len(), 1);
+    assert_eq!(b_orders[0].id, theirs.id);
+    assert_eq!(b_orders[0].number, theirs.number);
+    assert!(store
+        .member_orders("mem_nobody", 10)
+        .await
+        .expect("none")
+        .is_empty());
+
+    // Codes: A's welcome code, used by the second order; B has none.
+    let codes = store.member_codes(&a).await.expect("codes");
+    assert_eq!(codes.len(), 1, "{codes:?}");
+    assert_eq!(codes[0].code, "WELCOME-OWN1");
+    assert_eq!(codes[0].coupon, "WELCOME");
+    assert_eq!(codes[0].member_id, a);
+    assert_eq!(codes[0].used_by.as_deref(), Some(ids[1].as_str()));
+    assert!(store.member_codes(&b).await.expect("codes").is_empty());
+
+    // Consent: withdrawn once, the first time stands.
+    let found = |id: &str| {
+        let store = store.clone();
+        let id = id.to_owned();
+        async move {
+            store
+                .find_member(MemberKey::Id(id))
+                .await
+                .expect("find")
+                .expect("member")
+        }
+    };
+    assert_eq!(found(&a).await.consent_withdrawn_at, None);
+    store.withdraw_consent(&a, at(5)).await.expect("withdraw");
+    store.withdraw_consent(&a, at(6)).await.expect("again");
+    assert_eq!(found(&a).await.consent_withdrawn_at, Some(at(5)));
+    assert_eq!(found(&b).await.consent_withdrawn_at, None);
+    assert_eq!(
+        store.withdraw_consent("mem_nobody", at(5)).await,
+        Err(StoreError::NotFound)
+    );
+    let range = super::ReportRange {
+        start: at(-60),
+        end: at(60),
+        first_day: day(1),
+        last_day: day(3),
+        location: None,
+    };
+    let exported = store.export_members(&range).await.expect("export");
+    let row = exported.iter().find(|m| m.id == a).expect("a exported");
+    assert_eq!(row.consent_withdrawn_at, Some(at(5)));
+
+    // Erased: not found by phone any more; orders stay, without names.
+    store.erase_member(&a, at(7)).await.expect("erase");
+    assert_eq!(
+        store
+            .find_member(MemberKey::Phone("+8613800138000".into()))
+            .await
+            .expect("find"),
+        None
+    );
+    assert_eq!(store.member_orders(&a, 10).await.expect("orders").len(), 4);
+}
+
+/// A first-order coupon sees every order of the member: one linked after it was
+/// placed counts like one placed signed in, and at the counter the rule is decided
+/// inside the redemption's transaction, as online.
+pub async fn first_orders_count_linked_orders_and_the_counter<F, Fut>(make: F)
+where
+    F: Fn() -> Fut,
+    Fut: Future<Output = DynStore>,
+{
+    use catalog::CouponRejection as R;
+    let store = make().await;
+    let linked = store
+        .sign_up(sample_member("+8613800138000"))
+        .await
+        .expect("member")
+        .member
+        .id;
+    let anonymous = store
+        .place_order(sample_order("alpha", "l-0"))
+        .await
+        .expect("anonymous")
+        .order;
+    store
+        .link_order(&anonymous.id, &linked)
+        .await
+        .expect("link");
+    assert_eq!(store.member_order_count(&linked).await.expect("count"), 1);
+    let mut first = sample_order("alpha", "l-1");
+    first.member_id = Some(linked.clone());
+    first.redemption = Some(first_order_claim());
+    assert_eq!(
+        store.place_order(first).await.err(),
+        Some(StoreError::CouponRefused(R::FirstOrderOnly))
+    );
+    let at_counter = |id: &str, member: Option<&String>| super::CounterRedemption {
+        member_id: member.cloned(),
+        first_order_only: true,
+        ..counter(id, "FIRST", 500)
+    };
+    assert_eq!(
+        store
+            .redeem_at_counter(at_counter("fc-1", Some(&linked)))
+            .await,
+        Err(StoreError::CouponRefused(R::FirstOrderOnly))
+    );
+    assert_eq!(
+        store.redeem_at_counter(at_counter("fc-2", None)).await,
+        Err(StoreError::CouponRefused(R::MembersOnly))
+    );
+    // A member without orders redeems it at the counter; one with an order (placed
+    // signed in, then cancelled) does not.
+    let fresh = store
+        .sign_up(sample_member("+8613900139000"))
+        .await
+        .expect("member")
+        .member
+        .id;
+    store
+        .redeem_at_counter(at_counter("fc-3", Some(&fresh)))
+        .await
+        .expect("no order yet");
+    let mut plain = sample_order("alpha", "l-2");
+    plain.member_id = Some(fresh.clone());
+    let plain = store.place_order(plain).await.expect("order").order;
+    store
+        .set_status(&plain.id, OrderStatus::Cancelled, "staff", None, at(1))
+        .await
+        .expect("cancel");
+    assert_eq!(
+        store
+            .redeem_at_counter(at_counter("fc-4", Some(&fresh)))
+            .await,
+        Err(StoreError::CouponRefused(R::FirstOrderOnly))
+    );
+    // Refused attempts took nothing from the budget.
+    assert_eq!(store.redemption_count("FIRST").await.expect("count"), 1);
+}
+
 /// Generates the whole conformance and concurrency suite as `#[tokio::test]`s for
 /// one backend, so every backend runs the identical list. `$fixture` makes a fresh
 /// server or folder; its `open()` (async) returns a fresh store on it.
@@ -2282,7 +2498,8 @@ macro_rules! conformance_suite {
             a_mismatched_charge_is_recorded_but_not_paid,
             a_refund_racing_a_late_notification_stays_consistent,
             cancelling_returns_the_redemption, refund_totals_append_the_difference,
-            one_time_codes, member_sessions, coupons_bound_to_the_person, passkeys);
+            one_time_codes, member_sessions, coupons_bound_to_the_person, passkeys,
+            members_own_data, first_orders_count_linked_orders_and_the_counter);
 
         #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
         async fn a_thousand_orders_on_a_budget_of_a_hundred_redeem_a_hundred() {

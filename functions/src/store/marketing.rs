@@ -46,6 +46,10 @@ pub struct CounterRedemption {
     pub budget: Option<u32>,
     pub budget_amount: Option<Minor>,
     pub per_member: Option<u32>,
+    /// Only a member without any order (cancelled ones included) may redeem it:
+    /// decided inside the redemption's transaction, as for an order. The counter
+    /// redemption itself is not an order and does not count as one.
+    pub first_order_only: bool,
     /// Label of the staff key that redeemed it.
     pub by: String,
     pub at: DateTime<Utc>,
@@ -194,6 +198,8 @@ pub struct MemberExport {
     pub email: Option<String>,
     pub name: Option<String>,
     pub consent_at: DateTime<Utc>,
+    /// When the member withdrew their consent, if they did.
+    pub consent_withdrawn_at: Option<DateTime<Utc>>,
     pub created_at: DateTime<Utc>,
     pub erased_at: Option<DateTime<Utc>>,
     pub orders: u64,

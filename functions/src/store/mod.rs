@@ -345,6 +345,8 @@ pub struct Member {
     pub name: Option<String>,
     pub consent_at: DateTime<Utc>,
     pub created_at: DateTime<Utc>,
+    /// When the member withdrew their consent (the "my account" page), if they did.
+    pub consent_withdrawn_at: Option<DateTime<Utc>>,
 }
 
 /// The result of [`Store::sign_up`].
@@ -730,4 +732,17 @@ pub trait Store: Send + Sync {
         member_id: &str,
         credential_id: &str,
     ) -> Result<bool, StoreError>;
+
+    // --- The member's own data: what the "my account" page reads and changes.
+
+    /// The member's orders, newest first (by `placed_at`), at most `limit`, every
+    /// status; orders linked after they were placed included.
+    async fn member_orders(&self, member_id: &str, limit: u32) -> Result<Vec<Order>, StoreError>;
+
+    /// The single-use codes issued to the member (welcome codes), used or not, by code.
+    async fn member_codes(&self, member_id: &str) -> Result<Vec<IssuedCode>, StoreError>;
+
+    /// Records that the member withdrew their consent at `at` (the first withdrawal
+    /// stands when repeated); `NotFound` when there is no such member.
+    async fn withdraw_consent(&self, member_id: &str, at: DateTime<Utc>) -> Result<(), StoreError>;
 }

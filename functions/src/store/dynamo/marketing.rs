@@ -19,7 +19,7 @@
 
 use std::collections::{BTreeMap, BTreeSet, HashMap, HashSet};
 
-use aws_sdk_dynamodb::types::{Delete, Select, TransactWriteItem, Update};
+use aws_sdk_dynamodb::types::{ConditionCheck, Delete, Select, TransactWriteItem, Update};
 use catalog::Minor;
 use chrono::{DateTime, NaiveDateTime, Utc};
 use serde_json::Value;
@@ -167,6 +167,7 @@ pub(super) async fn issue_codes(
 enum Guard {
     FreshId,
     Member,
+    FirstOrder,
     Budget,
     PerMember,
     Code,
@@ -217,6 +218,20 @@ fn counter_transaction(
         let check = store.member_exists(member)?;
         items.push(TransactWriteItem::builder().condition_check(check).build());
         guards.push(Guard::Member);
+        if r.first_order_only {
+            // The member's order counter, as an order's first-order coupon reads it,
+            // checked in this transaction: an order committing meanwhile conflicts.
+            let check = ConditionCheck::builder()
+                .table_name(&store.table)
+                .set_key(Some(schema::member_order_counter(member)))
+                .condition_expression("attribute_not_exists(#orders) OR #orders < :one")
+                .expression_attribute_names("#orders", "orders")
+                .expression_attribute_values(":one", n(1))
+                .build()
+                .map_err(build)?;
+            items.push(TransactWriteItem::builder().condition_check(check).build());
+            guards.push(Guard::FirstOrder);
+        }
     }
     let update = orders::shard_update(store, claim, shard)?;
     items.push(TransactWriteItem::builder().update(update).build());
@@ -264,6 +279,11 @@ pub(super) async fn redeem_at_counter(
         }
         return Err(StoreError::PerMemberLimit);
     }
+    if r.first_order_only && r.member_id.is_none() {
+        return Err(StoreError::CouponRefused(
+            catalog::CouponRejection::MembersOnly,
+        ));
+    }
     let claim = RedemptionClaim {
         coupon: r.coupon.clone(),
         campaign: r.campaign.clone(),
@@ -272,9 +292,13 @@ pub(super) async fn redeem_at_counter(
         budget: r.budget,
         per_member: r.per_member,
         budget_amount: r.budget_amount,
-        // A counter redemption is not an order: "first order" is judged by the caller.
-        first_order_only: false,
+        first_order_only: r.first_order_only,
     };
+    if r.first_order_only {
+        if let Some(member) = &r.member_id {
+            orders::count_earlier_orders(store, member).await?;
+        }
+    }
     let shards = match coupons::plan(store, Some(&claim)) {
         Plan::Shards(shards) => shards,
         Plan::NoCoupon | Plan::Exhausted => {
@@ -303,6 +327,11 @@ pub(super) async fn redeem_at_counter(
             }
             if failed(Guard::Member).is_some() {
                 return Err(StoreError::UnknownMember);
+            }
+            if failed(Guard::FirstOrder).is_some() {
+                return Err(StoreError::CouponRefused(
+                    catalog::CouponRejection::FirstOrderOnly,
+                ));
             }
             if failed(Guard::PerMember).is_some() {
                 return Err(StoreError::PerMemberLimit);
@@ -980,6 +1009,7 @@ pub(super) async fn export_members(
                 email: opt_text(item, "email"),
                 name: opt_text(item, "name"),
                 consent_at: parse_ts(&text(item, "consent_at")?)?,
+                consent_withdrawn_at: opt_time(item, "consent_withdrawn_at")?,
                 created_at: parse_ts(&created)?,
                 erased_at: opt_time(item, "erased_at")?,
                 orders: kept.len() as u64,

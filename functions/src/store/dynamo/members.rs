@@ -8,7 +8,7 @@
 use aws_sdk_dynamodb::types::{Put, ReturnValuesOnConditionCheckFailure, TransactWriteItem};
 
 use super::error::{back_off, build, contended, corrupt, still_contended, CONTENTION_ATTEMPTS};
-use super::item::{opt_text, parse_ts, put_opt, s, text, ts, Item};
+use super::item::{opt_text, opt_time, parse_ts, put_opt, s, text, ts, Item};
 use super::schema::{self, PK};
 use super::DynamoStore;
 use crate::store::{IssuedCode, Member, MemberKey, NewMember, SignedUp, StoreError};
@@ -65,6 +65,7 @@ fn decode_member(item: &Item) -> Result<Member, StoreError> {
         name: opt_text(item, "name"),
         consent_at: parse_ts(&text(item, "consent_at")?)?,
         created_at: parse_ts(&text(item, "created_at")?)?,
+        consent_withdrawn_at: opt_time(item, "consent_withdrawn_at")?,
     })
 }
 
@@ -93,6 +94,9 @@ pub(super) async fn sign_up(
             issued.insert("code".into(), s(&code.code));
             issued.insert("coupon".into(), s(&code.coupon));
             issued.insert("member_id".into(), s(&member.id));
+            // The member's codes, for their account page (keys only).
+            issued.insert("gsi3pk".into(), s(schema::member_codes(&member.id)));
+            issued.insert("gsi3sk".into(), s(&code.code));
             items.push(guarded_put(store, issued)?);
             claims.push(Claim::Code);
         }

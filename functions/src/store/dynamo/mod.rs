@@ -22,6 +22,7 @@
 //! numbering leaves an unnumbered order that the next read numbers (see
 //! `orders.rs`).
 
+mod account;
 mod coupons;
 mod error;
 mod item;
@@ -486,6 +487,23 @@ impl Store for DynamoStore {
     ) -> Result<bool, StoreError> {
         let _turn = self.turn().await?;
         passkeys::remove(self, member_id, credential_id).await
+    }
+
+    // --- The member's own data
+
+    async fn member_orders(&self, member_id: &str, limit: u32) -> Result<Vec<Order>, StoreError> {
+        let _turn = self.turn().await?;
+        account::member_orders(self, member_id, limit).await
+    }
+
+    async fn member_codes(&self, member_id: &str) -> Result<Vec<IssuedCode>, StoreError> {
+        let _turn = self.turn().await?;
+        account::member_codes(self, member_id).await
+    }
+
+    async fn withdraw_consent(&self, member_id: &str, at: DateTime<Utc>) -> Result<(), StoreError> {
+        let _turn = self.turn().await?;
+        account::withdraw_consent(self, member_id, at).await
     }
 }
 

@@ -496,6 +496,11 @@ pub(super) async fn place(store: &DynamoStore, order: NewOrder) -> Result<Placed
     if order.slot.is_some_and(|slot| slot.capacity == 0) {
         return refuse(store, &order, StoreError::SlotFull).await;
     }
+    if let (Some(member), Some(claim)) = (&order.member_id, &order.redemption) {
+        if claim.first_order_only {
+            count_earlier_orders(store, member).await?;
+        }
+    }
     let shards = match coupons::plan(store, order.redemption.as_ref()) {
         Plan::NoCoupon => vec![None],
         Plan::Shards(shards) => shards.into_iter().map(Some).collect(),
@@ -646,7 +651,10 @@ async fn assign_number(
 }
 
 /// The order of `item`, numbering it if its placer did not (after a short wait).
-async fn numbered_order(store: &DynamoStore, mut item: Item) -> Result<Order, StoreError> {
+pub(super) async fn numbered_order(
+    store: &DynamoStore,
+    mut item: Item,
+) -> Result<Order, StoreError> {
     for _ in 0..NUMBER_WAITS {
         if let Some(order) = decode_order(&item)? {
             return Ok(order);
@@ -944,6 +952,51 @@ fn return_redemption(
     Ok(())
 }
 
+/// Gives a member's order counter the orders placed before the table had such
+/// counters (they are on the `MORDERS#<member>` index partition only), so a
+/// first-order condition sees them: when the counter is missing and the member has
+/// orders, it is created with their number, on condition that it is still missing
+/// (an order placed meanwhile created it at 1 or more, which a first-order check
+/// reads the same). Nothing happens once the counter exists.
+pub(super) async fn count_earlier_orders(
+    store: &DynamoStore,
+    member_id: &str,
+) -> Result<(), StoreError> {
+    if store
+        .get(schema::member_order_counter(member_id))
+        .await?
+        .is_some()
+    {
+        return Ok(());
+    }
+    let earlier = super::marketing::member_order_count(store, member_id).await?;
+    if earlier == 0 {
+        return Ok(());
+    }
+    let mut counter = schema::member_order_counter(member_id);
+    counter.insert("orders".into(), n(earlier));
+    let sent = store
+        .client
+        .put_item()
+        .table_name(&store.table)
+        .set_item(Some(counter))
+        .condition_expression("attribute_not_exists(#pk)")
+        .expression_attribute_names("#pk", PK)
+        .send()
+        .await;
+    match sent {
+        Ok(_) => Ok(()),
+        Err(error)
+            if error
+                .as_service_error()
+                .is_some_and(|e| e.is_conditional_check_failed_exception()) =>
+        {
+            Ok(())
+        }
+        Err(error) => Err(sdk("PutItem", error)),
+    }
+}
+
 /// Links an order to a member, if it has none yet.
 pub(super) async fn link(
     store: &DynamoStore,
@@ -969,6 +1022,17 @@ pub(super) async fn link(
                 .expression_attribute_values(":member", s(member_id))
                 .build()
                 .map_err(build)?,
+        );
+        // A linked order is one of the member's orders like any other: the counter
+        // that first-order coupons are conditioned on counts it in the same write.
+        tx.update(
+            Guard::FirstOrder,
+            counter_update(
+                store,
+                schema::member_order_counter(member_id),
+                "orders",
+                None,
+            )?,
         );
         let Some(reasons) = store.transact(tx.items.clone()).await? else {
             return Ok(());

@@ -20,6 +20,9 @@
 //! | sold-out switch         | `SOLDOUT`                        | `DISH#…` / `CHOICE#…` |
 //! | API key                 | `KEY#<sha256 of key>`            | `KEY`           |
 //! | API key directory entry | `KEYS`                           | `KEY#<id>`      |
+//!
+//! A member's orders are also on `gsi3` under `MORDERS#<member>` and a welcome code
+//! under `MCODES#<member>`: what the account page reads without a scan.
 
 use std::time::Duration;
 
@@ -151,6 +154,11 @@ pub(super) fn issued_code(code: &str) -> Item {
 /// `gsi3pk` of a member's orders (`gsi3sk`: the order's `placed_at`).
 pub(super) fn member_orders(member_id: &str) -> String {
     format!("MORDERS#{member_id}")
+}
+
+/// `gsi3pk` of the single-use codes issued to a member (`gsi3sk`: the code).
+pub(super) fn member_codes(member_id: &str) -> String {
+    format!("MCODES#{member_id}")
 }
 
 /// The partition of [`GSI3`] that lists members (`<created_at>#<id>`).

@@ -52,8 +52,8 @@ fn redeem_at_counter_in(tx: &Connection, r: &CounterRedemption) -> Result<(), St
             per_member: r.per_member,
             member: r.member_id.as_deref(),
             issued_code: r.issued_code.as_deref(),
-            // A counter redemption is not an order: "first order" is judged by the caller.
-            first_order_only: false,
+            // Counted in this transaction, like an order's first-order coupon.
+            first_order_only: r.first_order_only,
         },
     )?;
     tx.execute(
@@ -384,6 +384,7 @@ fn export_members_in(
     query_rows(
         conn,
         "SELECT m.id, m.phone, m.email, m.name, m.consent_at, m.created_at, m.erased_at,
+                 m.consent_withdrawn_at,
                  (SELECT COUNT(*) FROM orders o WHERE o.member_id = m.id AND o.status != 'cancelled'),
                  (SELECT COALESCE(SUM(total), 0) FROM orders o
                   WHERE o.member_id = m.id AND o.status != 'cancelled')
@@ -400,8 +401,9 @@ fn export_members_in(
                 consent_at: parse_ts(&col::<String>(r, 4)?)?,
                 created_at: parse_ts(&col::<String>(r, 5)?)?,
                 erased_at: parse_opt_ts(col(r, 6)?)?,
-                orders: u64_of(col(r, 7)?),
-                spent: col(r, 8)?,
+                consent_withdrawn_at: parse_opt_ts(col(r, 7)?)?,
+                orders: u64_of(col(r, 8)?),
+                spent: col(r, 9)?,
             })
         },
     )

@@ -6,7 +6,9 @@ use rusqlite::{params, Connection, OptionalExtension, Row};
 use super::{backend, parse_ts, ts, SqliteStore};
 use crate::store::{IssuedCode, Member, MemberKey, NewMember, SignedUp, StoreError};
 
-fn member_from_row(row: &Row<'_>) -> rusqlite::Result<(Member, String, String)> {
+type RawMember = (Member, String, String, Option<String>);
+
+fn member_from_row(row: &Row<'_>) -> rusqlite::Result<RawMember> {
     Ok((
         Member {
             id: row.get(0)?,
@@ -16,9 +18,11 @@ fn member_from_row(row: &Row<'_>) -> rusqlite::Result<(Member, String, String)> 
             // Filled in by the caller after parsing the text columns below.
             consent_at: DateTime::<Utc>::UNIX_EPOCH,
             created_at: DateTime::<Utc>::UNIX_EPOCH,
+            consent_withdrawn_at: None,
         },
         row.get(4)?,
         row.get(5)?,
+        row.get(6)?,
     ))
 }
 
@@ -32,7 +36,8 @@ pub(super) fn find_in(conn: &Connection, key: &MemberKey) -> Result<Option<Membe
     let found = conn
         .query_row(
             &format!(
-                "SELECT id, phone, email, name, consent_at, created_at FROM members WHERE {column} = ?1"
+                "SELECT id, phone, email, name, consent_at, created_at, consent_withdrawn_at
+                 FROM members WHERE {column} = ?1"
             ),
             [value],
             member_from_row,
@@ -40,9 +45,10 @@ pub(super) fn find_in(conn: &Connection, key: &MemberKey) -> Result<Option<Membe
         .optional()
         .map_err(backend)?;
     found
-        .map(|(mut member, consent, created)| {
+        .map(|(mut member, consent, created, withdrawn)| {
             member.consent_at = parse_ts(&consent)?;
             member.created_at = parse_ts(&created)?;
+            member.consent_withdrawn_at = super::parse_opt_ts(withdrawn)?;
             Ok(member)
         })
         .transpose()

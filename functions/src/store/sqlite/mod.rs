@@ -17,6 +17,7 @@
 //! Blocking reads run on `spawn_blocking` while the task holds the
 //! connection's guard, so at most one blocking thread per connection is busy.
 
+mod account;
 mod coupons;
 mod marketing;
 mod members;
@@ -432,5 +433,19 @@ impl Store for SqliteStore {
         credential_id: &str,
     ) -> Result<bool, StoreError> {
         passkeys::remove(self, member_id, credential_id).await
+    }
+
+    // --- The member's own data
+
+    async fn member_orders(&self, member_id: &str, limit: u32) -> Result<Vec<Order>, StoreError> {
+        account::member_orders(self, member_id, limit).await
+    }
+
+    async fn member_codes(&self, member_id: &str) -> Result<Vec<IssuedCode>, StoreError> {
+        account::member_codes(self, member_id).await
+    }
+
+    async fn withdraw_consent(&self, member_id: &str, at: DateTime<Utc>) -> Result<(), StoreError> {
+        account::withdraw_consent(self, member_id, at).await
     }
 }

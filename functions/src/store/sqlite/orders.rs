@@ -11,10 +11,11 @@ use crate::store::{
     StatusTimes, StoreError, Touch,
 };
 
-const ORDER_COLUMNS: &str = "id, number, location, status, cart, quote, note, name, member_id,
+pub(super) const ORDER_COLUMNS: &str =
+    "id, number, location, status, cart, quote, note, name, member_id,
     campaign, channel, coupon, slot, token_hash, times, history";
 
-fn order_from_row(row: &Row<'_>) -> rusqlite::Result<RawOrder> {
+pub(super) fn order_from_row(row: &Row<'_>) -> rusqlite::Result<RawOrder> {
     Ok(RawOrder {
         id: row.get(0)?,
         number: row.get(1)?,
@@ -36,7 +37,7 @@ fn order_from_row(row: &Row<'_>) -> rusqlite::Result<RawOrder> {
 }
 
 /// An order row before its JSON and enum columns are decoded.
-struct RawOrder {
+pub(super) struct RawOrder {
     id: String,
     number: String,
     location: String,
@@ -56,7 +57,7 @@ struct RawOrder {
 }
 
 impl RawOrder {
-    fn decode(self) -> Result<Order, StoreError> {
+    pub(super) fn decode(self) -> Result<Order, StoreError> {
         let status = OrderStatus::parse(&self.status)
             .ok_or_else(|| StoreError::Backend(format!("unknown status `{}`", self.status)))?;
         let attribution = match (self.campaign, self.channel) {

@@ -170,6 +170,13 @@ const MIGRATIONS: &[&str] = &[
         state TEXT NOT NULL,
         expires_at TEXT NOT NULL
     );",
+    // 9: the member's own data (the "my account" page): a withdrawal of consent, and
+    // the member's orders and issued codes read by member.
+    "ALTER TABLE members ADD COLUMN consent_withdrawn_at TEXT;
+    CREATE INDEX orders_by_member_placed ON orders(member_id, placed_at)
+        WHERE member_id IS NOT NULL;
+    CREATE INDEX issued_codes_by_member ON issued_codes(member_id)
+        WHERE member_id IS NOT NULL;",
 ];
 
 /// Schema migration 3: the marketing loop.
