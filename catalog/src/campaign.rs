@@ -148,6 +148,17 @@ impl Coupon {
     pub fn uses_issued_codes(&self) -> bool {
         matches!(self.issue, Issue::OnSignUp | Issue::Batch)
     }
+
+    /// Whether any diner may type its code: a shared code without a member condition
+    /// (`members_only`, `first_order_only` or a `per_member` limit, which all need a
+    /// signed-in member). Only such codes are published in the storefront's catalog;
+    /// the others reach members another way and stay on the server.
+    pub fn code_is_public(&self) -> bool {
+        self.issue == Issue::Shared
+            && !self.members_only
+            && !self.first_order_only
+            && self.per_member.is_none()
+    }
 }
 
 impl Campaign {

@@ -1015,6 +1015,22 @@ fn builds_the_demo_restaurant() -> TestResult {
             project.site.settings.currency.format(first.price)
         );
     }
+    // Only codes any diner may type are published: NOODLE20 and PLUMTIME are for
+    // members, WELCOME8 is issued one per member.
+    for loc in &project.site.locations {
+        let text = read(&out, &format!("catalog/{}.json", loc.id))?;
+        for kept in ["NOODLE20", "PLUMTIME", "WELCOME8"] {
+            assert!(!text.contains(kept), "{kept} is in catalog/{}.json", loc.id);
+        }
+        let cat: LocationCatalog = serde_json::from_str(&text)?;
+        for coupon in cat.coupons.iter().filter(|c| c.code.is_some()) {
+            let code = coupon.code.as_deref().unwrap_or_default();
+            let (_, rules) = project.site.coupon(code).ok_or("an unknown code")?;
+            assert!(rules.code_is_public(), "{code} is published");
+        }
+    }
+    let chunxi = read(&out, "catalog/chunxi.json")?;
+    assert!(chunxi.contains("SAVE10"), "the public code is kept");
     let first_loc = project.site.locations.first().ok_or("no location")?;
     let menu_page = page_file(&urls::location(
         project.site.default_language(),
