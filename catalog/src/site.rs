@@ -107,6 +107,35 @@ pub struct Pickup {
     pub capacity: u32,
     /// The earliest slot starts at least this many minutes from now.
     pub lead_minutes: u32,
+    /// Slots are offered and taken for today and this many days after it (in the
+    /// site's timezone), never further ahead: 1, today and tomorrow, by default.
+    #[serde(default = "Pickup::default_days_ahead")]
+    pub days_ahead: u32,
+}
+
+impl Pickup {
+    /// Today and tomorrow, what the storefront has always offered.
+    pub const DEFAULT_DAYS_AHEAD: u32 = 1;
+    /// The furthest a location may take pickup orders ahead (a month).
+    pub const MAX_DAYS_AHEAD: u32 = 30;
+
+    fn default_days_ahead() -> u32 {
+        Pickup::DEFAULT_DAYS_AHEAD
+    }
+
+    /// Whether `slot` falls on today (the local day of `now` in `tz`) or one of the
+    /// [`Pickup::days_ahead`] days after it.
+    pub fn within_horizon(
+        &self,
+        slot: chrono::DateTime<chrono::Utc>,
+        now: chrono::DateTime<chrono::Utc>,
+        tz: chrono_tz::Tz,
+    ) -> bool {
+        let today = now.with_timezone(&tz).date_naive();
+        let day = slot.with_timezone(&tz).date_naive();
+        let ahead = day.signed_duration_since(today).num_days();
+        ahead <= i64::from(self.days_ahead.min(Pickup::MAX_DAYS_AHEAD))
+    }
 }
 
 /// A Markdown page (about, news…), rendered per language.

@@ -271,6 +271,7 @@ fn sample_site() -> Site {
             slot_minutes: 15,
             capacity: 6,
             lead_minutes: 20,
+            days_ahead: 1,
         }),
         menu: "main".into(),
         order_prefix: "H".into(),
