@@ -17,9 +17,11 @@ use tokio::sync::mpsc;
 use tower_http::compression::CompressionLayer;
 use tower_http::services::{ServeDir, ServeFile};
 use tower_http::set_status::SetStatus;
+use tower_http::timeout::RequestBodyTimeoutLayer;
 
 use generator::build::{BuildError, BuildReport, Session};
 
+use super::listen::Limits;
 use super::livereload::{self, LiveReload, Signal};
 
 /// How long the files must stay quiet after a change before the rebuild starts.
@@ -38,6 +40,8 @@ pub struct ServeOptions {
     pub watch: bool,
     /// Where orders live: the embedded SQLite file by default.
     pub store: super::store::StoreArgs,
+    /// Connection timeouts and cap.
+    pub limits: Limits,
 }
 
 /// Builds, serves and watches until Ctrl-C or SIGTERM.
@@ -75,7 +79,7 @@ pub async fn run(opts: ServeOptions) -> anyhow::Result<()> {
     // One machine without a mail server: one-time codes are shown on this console.
     .with_senders(functions::senders::Senders::from_env(true));
     let live = LiveReload::default();
-    let app = app(&out, state.clone(), live.clone(), opts.watch);
+    let app = app(&out, state.clone(), live.clone(), opts.watch, opts.limits);
 
     let listener = tokio::net::TcpListener::bind(SocketAddr::new(opts.bind, opts.port))
         .await
@@ -106,12 +110,8 @@ pub async fn run(opts: ServeOptions) -> anyhow::Result<()> {
     } else {
         None
     };
-    // The peer address is what the staff sign-in rate limit counts by.
-    axum::serve(
-        listener,
-        app.into_make_service_with_connect_info::<SocketAddr>(),
-    )
-    .with_graceful_shutdown(async move {
+    // Each request carries its peer address: what per-client limits count by.
+    super::listen::serve(listener, app, opts.limits, async move {
         shutdown_signal().await;
         // Open pages hold their event stream forever: end them, or the
         // graceful shutdown would wait for every browser tab to close.
@@ -123,8 +123,15 @@ pub async fn run(opts: ServeOptions) -> anyhow::Result<()> {
     Ok(())
 }
 
-/// The whole local app: the API, the live-reload stream and the built site.
-pub fn app(out: &Path, state: functions::AppState, live: LiveReload, inject: bool) -> Router {
+/// The whole local app: the API, the live-reload stream and the built site; a
+/// request body must arrive within `limits.body_read`.
+pub fn app(
+    out: &Path,
+    state: functions::AppState,
+    live: LiveReload,
+    inject: bool,
+    limits: Limits,
+) -> Router {
     let not_found = SetStatus::new(ServeFile::new(out.join("404.html")), StatusCode::NOT_FOUND);
     let mut site = Router::new().fallback_service(ServeDir::new(out).not_found_service(not_found));
     if inject {
@@ -145,10 +152,12 @@ pub fn app(out: &Path, state: functions::AppState, live: LiveReload, inject: boo
         )
         .fallback_service(site)
         .layer(CompressionLayer::new())
+        .layer(RequestBodyTimeoutLayer::new(limits.body_read))
 }
 
 /// Sets the same Cache-Control as production for every static file; the 404
-/// page is never cached, so a page added later shows on the next visit.
+/// page is never cached, so a page added later shows on the next visit. And the
+/// security headers production's CDN adds.
 async fn cache_headers(request: Request, next: Next) -> Response {
     let path = request.uri().path().to_owned();
     let mut response = next.run(request).await;
@@ -161,6 +170,20 @@ async fn cache_headers(request: Request, next: Next) -> Response {
         response
             .headers_mut()
             .insert(header::CACHE_CONTROL, HeaderValue::from_static(value));
+    }
+    // What the CDN's security headers policy adds in production (AWS's managed
+    // SecurityHeadersPolicy in deploy/template.yaml), but HSTS, which means nothing on
+    // a plain-HTTP preview.
+    for (name, value) in [
+        (header::X_CONTENT_TYPE_OPTIONS, "nosniff"),
+        (header::X_FRAME_OPTIONS, "SAMEORIGIN"),
+        (header::REFERRER_POLICY, "strict-origin-when-cross-origin"),
+    ] {
+        if !response.headers().contains_key(&name) {
+            response
+                .headers_mut()
+                .insert(name, HeaderValue::from_static(value));
+        }
     }
     response
 }
