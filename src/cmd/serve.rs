@@ -196,7 +196,17 @@ fn build_in(
     root: &Path,
     out: &Path,
 ) -> anyhow::Result<Result<(generator::Project, BuildReport), String>> {
-    match session.build(root, out, &super::build_options(root)?) {
+    rebuild_in(session, root, out, &mut |_| {})
+}
+
+/// [`build_in`], calling `checked` with the checked project before any page is written.
+fn rebuild_in(
+    session: &mut Session,
+    root: &Path,
+    out: &Path,
+    checked: &mut dyn FnMut(&generator::Project),
+) -> anyhow::Result<Result<(generator::Project, BuildReport), String>> {
+    match session.build_with(root, out, &super::build_options(root)?, checked) {
         Ok(built) => Ok(Ok(built)),
         Err(BuildError::Content(diagnostics)) => Ok(Err(diagnostics.to_string())),
         Err(other) => Err(other.into()),
@@ -245,24 +255,37 @@ fn watch(
             let started = Instant::now();
             let (r, o) = (root.clone(), out.clone());
             let mut held = session.take().unwrap_or_default();
+            // The API prices with the new catalog before the first new page is
+            // written: a diner may see an old page priced anew (`menu-changed` says
+            // so), never a new price the API does not charge yet.
+            let before = state.catalog();
+            let swapping = state.clone();
             let Ok((held, built)) = tokio::task::spawn_blocking(move || {
-                let built = build_in(&mut held, &r, &o);
+                let built = rebuild_in(&mut held, &r, &o, &mut |project| {
+                    swapping.set_catalog(functions::Catalog {
+                        site: project.site.clone(),
+                        version: project.version.clone(),
+                    });
+                });
                 (held, built)
             })
             .await
             else {
-                // The build panicked: start again from nothing next time.
+                // The build panicked: start again from nothing next time, on the
+                // catalog of the pages that were served.
+                state.set_catalog((*before).clone());
                 continue;
             };
             session = Some(held);
+            if !matches!(built, Ok(Ok(_))) {
+                // Nothing new was written whole: the pages served are the last good
+                // build's, so is the catalog.
+                state.set_catalog((*before).clone());
+            }
+            drop(before);
             match built {
-                Ok(Ok((project, report))) => {
-                    let old = state.set_catalog(functions::Catalog {
-                        site: project.site,
-                        version: project.version,
-                    });
+                Ok(Ok((_, report))) => {
                     live.send(Signal::Reload);
-                    drop(old);
                     println!(
                         "Rebuilt in {} ms ({} changed; {} of {} pages rendered, {} files written)",
                         started.elapsed().as_millis(),

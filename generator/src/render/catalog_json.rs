@@ -61,7 +61,7 @@ pub struct PublicCoupon {
     pub campaign: String,
     pub campaign_name: Localized,
     /// The shared code when any diner may type it ([`Coupon::code_is_public`]); `None`
-    /// for codes issued one per member, printed in batches, or kept for members.
+    /// for codes issued one per member, printed in batches, or members-only.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub code: Option<String>,
     pub issue: Issue,
