@@ -20,6 +20,19 @@ pub const CODE_REQUESTS_PER_MINUTE: usize = 20;
 pub const PICKUP_ORDERS_PER_HOUR: usize = 4;
 /// The window pickup orders are counted in.
 pub const PICKUP_WINDOW: Duration = Duration::from_secs(60 * 60);
+/// Sets another number of pickup orders per client and hour (a shop taking office
+/// orders from one address; a test filling a slot from 127.0.0.1).
+pub const PICKUP_ORDERS_ENV: &str = "CARTE_PICKUP_ORDERS_PER_HOUR";
+
+/// The pickup orders per client and hour: [`PICKUP_ORDERS_ENV`] when set to a
+/// positive number, else [`PICKUP_ORDERS_PER_HOUR`].
+pub fn pickup_orders_per_hour() -> usize {
+    std::env::var(PICKUP_ORDERS_ENV)
+        .ok()
+        .and_then(|v| v.trim().parse::<usize>().ok())
+        .filter(|n| *n > 0)
+        .unwrap_or(PICKUP_ORDERS_PER_HOUR)
+}
 /// Addresses remembered at most; beyond it, addresses with no recent failure are dropped.
 const MAX_TRACKED: usize = 10_000;
 

@@ -67,7 +67,7 @@ impl AppState {
                 crate::limiter::CODE_REQUESTS_PER_MINUTE,
             )),
             pickup_orders: Arc::new(crate::limiter::SignInLimiter::with_max_per(
-                crate::limiter::PICKUP_ORDERS_PER_HOUR,
+                crate::limiter::pickup_orders_per_hour(),
                 crate::limiter::PICKUP_WINDOW,
             )),
         }
