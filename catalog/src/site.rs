@@ -205,3 +205,39 @@ impl Location {
         self.hours.iter().any(|w| w.is_open(at, tz))
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use chrono::{TimeZone, Utc};
+
+    use super::Pickup;
+
+    #[test]
+    fn the_horizon_counts_local_days_from_today() {
+        let tz = chrono_tz::Asia::Shanghai;
+        let pickup = Pickup {
+            slot_minutes: 15,
+            capacity: 6,
+            lead_minutes: 15,
+            days_ahead: 1,
+        };
+        // 23:30 in Shanghai on 2 March.
+        let now = Utc.with_ymd_and_hms(2026, 3, 2, 15, 30, 0).unwrap();
+        let local = |d: u32, h: u32| tz.with_ymd_and_hms(2026, 3, d, h, 0, 0).unwrap().to_utc();
+        assert!(pickup.within_horizon(local(2, 23), now, tz));
+        // Tomorrow is the whole of 3 March, though it starts in half an hour.
+        assert!(pickup.within_horizon(local(3, 22), now, tz));
+        assert!(!pickup.within_horizon(local(4, 8), now, tz));
+        let today_only = Pickup {
+            days_ahead: 0,
+            ..pickup
+        };
+        assert!(!today_only.within_horizon(local(3, 8), now, tz));
+        let far = Utc.with_ymd_and_hms(9999, 12, 31, 15, 45, 0).unwrap();
+        let month = Pickup {
+            days_ahead: u32::MAX,
+            ..pickup
+        };
+        assert!(!month.within_horizon(far, now, tz), "capped at a month");
+    }
+}
