@@ -526,7 +526,7 @@ pub(super) async fn place(store: &DynamoStore, order: NewOrder) -> Result<Placed
             };
             if let Some(reason) = tx.failed(&reasons, Guard::Idempotency) {
                 match replay_after_clash(store, &order, reason).await? {
-                    Clash::Replayed(placed) => return Ok(placed),
+                    Clash::Replayed(placed) => return Ok(*placed),
                     // The key's order was cancelled: place this one in its stead.
                     Clash::Cancelled(id) if attempt < CONTENTION_ATTEMPTS => {
                         replacing = Some(id);
@@ -577,7 +577,7 @@ pub(super) async fn place(store: &DynamoStore, order: NewOrder) -> Result<Placed
 /// What a live idempotency record found by a refused transaction means.
 enum Clash {
     /// The same request: its order.
-    Replayed(Placed),
+    Replayed(Box<Placed>),
     /// The key placed this order, since cancelled: the key is free again.
     Cancelled(String),
 }
@@ -607,7 +607,7 @@ async fn replay_after_clash(
     let id = text(&before, "order_id")?;
     Ok(
         match replay_from(store, &before, &order.request_hash).await? {
-            Some(placed) => Clash::Replayed(placed),
+            Some(placed) => Clash::Replayed(Box::new(placed)),
             None => Clash::Cancelled(id),
         },
     )
