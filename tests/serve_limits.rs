@@ -97,8 +97,8 @@ fn idle_and_slow_connections_are_closed_within_the_timeouts() {
     assert!(health.status().is_success());
 }
 
-/// `carte serve` under a limit of `files` open files, with at most `cap`
-/// connections; killed when dropped.
+/// `carte serve` under a limit of `files` open files (its connection cap at its
+/// default, fitted under them); killed when dropped.
 struct Limited {
     child: Child,
     base: String,
@@ -111,7 +111,7 @@ impl Drop for Limited {
     }
 }
 
-fn serve_limited(site: &std::path::Path, files: u32, cap: u32) -> Limited {
+fn serve_limited(site: &std::path::Path, files: u32) -> Limited {
     let mut child = Command::new("sh")
         .arg("-c")
         .arg(format!("ulimit -n {files} && exec \"$0\" \"$@\""))
@@ -119,7 +119,6 @@ fn serve_limited(site: &std::path::Path, files: u32, cap: u32) -> Limited {
         .arg("serve")
         .arg(site)
         .args(["--port", "0", "--no-watch"])
-        .env("CARTE_SERVE_MAX_CONNECTIONS", cap.to_string())
         .stdin(Stdio::null())
         .stdout(Stdio::piped())
         .stderr(Stdio::null())
@@ -151,9 +150,10 @@ fn serve_limited(site: &std::path::Path, files: u32, cap: u32) -> Limited {
 #[test]
 fn sockets_held_open_without_a_request_do_not_stop_health_from_answering() {
     let (_dir, site) = demo_copy();
-    // 256 open files for the server, 64 connections: the 400 idle sockets below
-    // would take every file it may open if it accepted them all.
-    let server = serve_limited(&site, 256, 64);
+    // 128 open files for the server: its default cap fits under them (64
+    // connections), where the 400 idle sockets below would take every file it may
+    // open if it accepted them all.
+    let server = serve_limited(&site, 128);
     let addr = server.base.trim_start_matches("http://").to_owned();
     // A new connection for every request, as a new visitor makes.
     let http = reqwest::blocking::Client::builder()

@@ -19,7 +19,9 @@
 //!   one that has not sent a whole request yet (a client holding sockets open
 //!   without using them loses them first, and a real request gets in at once);
 //!   when every open connection has served a request, the new one is closed and
-//!   its client tries again (those close within the idle timeout).
+//!   its client tries again (those close within the idle timeout). The cap is
+//!   lowered to fit under the process's open-file limit where the system tells
+//!   it (macOS allows 256 by default, Linux often 1,024).
 //!
 //! Answers themselves are not timed: the live-reload and staff event streams are
 //! long answers on purpose, and end when the server stops.
@@ -64,6 +66,38 @@ impl Limits {
     /// screens and a room of diners with room to spare, and stays well below the
     /// usual limit of 1,024 open files per process.
     pub const MAX_CONNECTIONS: usize = 512;
+}
+
+/// Open files kept for the store, the site's files and the process itself when the
+/// connection cap is fitted under the open-file limit.
+const RESERVED_FILES: usize = 64;
+
+impl Limits {
+    /// These limits with the connection cap lowered, if need be, to fit under a
+    /// process limit of `open_files` (keeping [`RESERVED_FILES`] for the rest, and
+    /// at least 16 connections): past the limit the server could accept nobody.
+    pub fn within_open_files(self, open_files: Option<usize>) -> Limits {
+        let Some(files) = open_files else {
+            return self;
+        };
+        let room = files.saturating_sub(RESERVED_FILES).max(16);
+        Limits {
+            max_connections: self.max_connections.min(room),
+            ..self
+        }
+    }
+}
+
+/// The soft limit of open files of this process, where the system tells it
+/// (`/proc/self/limits` on Linux); `None` elsewhere or when unlimited.
+pub fn open_file_limit() -> Option<usize> {
+    let limits = std::fs::read_to_string("/proc/self/limits").ok()?;
+    let line = limits.lines().find(|l| l.starts_with("Max open files"))?;
+    line.trim_start_matches("Max open files")
+        .split_whitespace()
+        .next()?
+        .parse()
+        .ok()
 }
 
 impl Default for Limits {
@@ -223,6 +257,18 @@ mod tests {
     use super::*;
     use axum::routing::get;
     use tokio::io::{AsyncReadExt, AsyncWriteExt};
+
+    #[test]
+    fn the_cap_fits_under_the_open_file_limit() {
+        let limits = Limits::default();
+        assert_eq!(limits.within_open_files(None), limits);
+        assert_eq!(limits.within_open_files(Some(20_000)), limits);
+        assert_eq!(limits.within_open_files(Some(256)).max_connections, 192);
+        assert_eq!(limits.within_open_files(Some(10)).max_connections, 16);
+        if cfg!(target_os = "linux") {
+            assert!(open_file_limit().is_some_and(|n| n > 0));
+        }
+    }
 
     #[test]
     fn past_the_cap_the_oldest_unused_connection_makes_room() {

@@ -79,7 +79,10 @@ pub async fn run(opts: ServeOptions) -> anyhow::Result<()> {
     // One machine without a mail server: one-time codes are shown on this console.
     .with_senders(functions::senders::Senders::from_env(true));
     let live = LiveReload::default();
-    let app = app(&out, state.clone(), live.clone(), opts.watch, opts.limits);
+    let limits = opts
+        .limits
+        .within_open_files(super::listen::open_file_limit());
+    let app = app(&out, state.clone(), live.clone(), opts.watch, limits);
 
     let listener = tokio::net::TcpListener::bind(SocketAddr::new(opts.bind, opts.port))
         .await
@@ -111,7 +114,7 @@ pub async fn run(opts: ServeOptions) -> anyhow::Result<()> {
         None
     };
     // Each request carries its peer address: what per-client limits count by.
-    super::listen::serve(listener, app, opts.limits, async move {
+    super::listen::serve(listener, app, limits, async move {
         shutdown_signal().await;
         // Open pages hold their event stream forever: end them, or the
         // graceful shutdown would wait for every browser tab to close.
