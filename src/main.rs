@@ -61,6 +61,16 @@ enum Command {
         /// Do not watch files or inject the live-reload script.
         #[arg(long)]
         no_watch: bool,
+        /// Seconds a client has to send a request's headers, and to send the next
+        /// request on an idle kept-alive connection.
+        #[arg(long, env = "CARTE_SERVE_HEADER_TIMEOUT", default_value_t = cmd::listen::Limits::HEADER_READ.as_secs(), hide = true)]
+        header_timeout: u64,
+        /// Seconds a client has to send a request's body.
+        #[arg(long, env = "CARTE_SERVE_BODY_TIMEOUT", default_value_t = cmd::listen::Limits::BODY_READ.as_secs(), hide = true)]
+        body_timeout: u64,
+        /// Connections served at once; more wait until one closes.
+        #[arg(long, env = "CARTE_SERVE_MAX_CONNECTIONS", default_value_t = cmd::listen::Limits::MAX_CONNECTIONS, hide = true)]
+        max_connections: usize,
     },
     /// Build, then upload the storefront and the private catalog to S3 (only what changed).
     Publish {
@@ -148,6 +158,9 @@ fn main() -> ExitCode {
             port,
             bind,
             no_watch,
+            header_timeout,
+            body_timeout,
+            max_connections,
         } => cmd::runtime().and_then(|rt| {
             rt.block_on(cmd::serve::run(cmd::serve::ServeOptions {
                 root: dir,
@@ -155,6 +168,11 @@ fn main() -> ExitCode {
                 port,
                 watch: !no_watch,
                 store,
+                limits: cmd::listen::Limits {
+                    header_read: std::time::Duration::from_secs(header_timeout.max(1)),
+                    body_read: std::time::Duration::from_secs(body_timeout.max(1)),
+                    max_connections: max_connections.max(1),
+                },
             }))
             .map(|()| ExitCode::SUCCESS)
         }),

@@ -64,6 +64,14 @@ fn serves_the_storefront_like_production() {
         );
         assert_eq!(header(&r, "cache-control"), HTML_CACHE, "{path}");
         assert!(r.headers().get("last-modified").is_none(), "{path}");
+        // The security headers the CDN's managed policy adds in production.
+        assert_eq!(header(&r, "x-content-type-options"), "nosniff", "{path}");
+        assert_eq!(header(&r, "x-frame-options"), "SAMEORIGIN", "{path}");
+        assert_eq!(
+            header(&r, "referrer-policy"),
+            "strict-origin-when-cross-origin",
+            "{path}"
+        );
         let html = r.text().unwrap();
         assert!(html.contains("/__carte/events"), "{path}: no live reload");
         assert!(html.trim_end().ends_with("</html>"), "{path}");

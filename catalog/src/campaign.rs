@@ -214,6 +214,19 @@ impl Coupon {
     pub fn uses_issued_codes(&self) -> bool {
         matches!(self.issue, Issue::OnSignUp | Issue::Batch)
     }
+
+    /// Whether any diner may type its code: a shared code that is not for members
+    /// only — `members_only`, and also `per_member` and `first_order_only`, which
+    /// refuse anonymous diners the same way (`docs/marketing.md`). Only such codes
+    /// are published in the storefront's catalog (a campaign link fills them in);
+    /// the others reach members another way (a mail, the counter) and stay on the
+    /// server, which still takes them from a signed-in member.
+    pub fn code_is_public(&self) -> bool {
+        self.issue == Issue::Shared
+            && !self.members_only
+            && !self.first_order_only
+            && self.per_member.is_none()
+    }
 }
 
 impl Campaign {

@@ -240,6 +240,8 @@ pub enum PricingError {
     SlotNotAligned,
     #[error("the shop is closed at that pickup time")]
     SlotClosed,
+    #[error("pickup orders are taken for today and the next {days_ahead} day(s) only")]
+    SlotTooFar { days_ahead: u32 },
     #[error("no dish `{dish}` on this location's menu")]
     UnknownDish { line: usize, dish: String },
     #[error("quantity must be between 1 and {max}")]
@@ -296,7 +298,9 @@ impl PricingError {
             FulfilmentNotOffered { .. } => "fulfilment.mode".into(),
             UnknownTable { .. } => "fulfilment.table".into(),
             ShopClosed => "fulfilment".into(),
-            SlotTooSoon | SlotNotAligned | SlotClosed => "fulfilment.slot".into(),
+            SlotTooSoon | SlotNotAligned | SlotClosed | SlotTooFar { .. } => {
+                "fulfilment.slot".into()
+            }
             UnknownDish { line, .. } | SoldOut { line, .. } | Unavailable { line, .. } => {
                 format!("lines[{line}].dish")
             }
@@ -448,6 +452,10 @@ fn check_fulfilment(
                 Some(pickup) => {
                     if *slot < now + Duration::minutes(i64::from(pickup.lead_minutes)) {
                         errors.push(PricingError::SlotTooSoon);
+                    } else if !pickup.within_horizon(*slot, now, tz) {
+                        errors.push(PricingError::SlotTooFar {
+                            days_ahead: pickup.days_ahead,
+                        });
                     } else if !slot_aligned(*slot, pickup.slot_minutes, tz) {
                         errors.push(PricingError::SlotNotAligned);
                     } else if !location.is_open(*slot, tz) {

@@ -107,6 +107,35 @@ pub struct Pickup {
     pub capacity: u32,
     /// The earliest slot starts at least this many minutes from now.
     pub lead_minutes: u32,
+    /// Slots are offered and taken for today and this many days after it (in the
+    /// site's timezone), never further ahead: 1, today and tomorrow, by default.
+    #[serde(default = "Pickup::default_days_ahead")]
+    pub days_ahead: u32,
+}
+
+impl Pickup {
+    /// Today and tomorrow, what the storefront has always offered.
+    pub const DEFAULT_DAYS_AHEAD: u32 = 1;
+    /// The furthest a location may take pickup orders ahead (a month).
+    pub const MAX_DAYS_AHEAD: u32 = 30;
+
+    fn default_days_ahead() -> u32 {
+        Pickup::DEFAULT_DAYS_AHEAD
+    }
+
+    /// Whether `slot` falls on today (the local day of `now` in `tz`) or one of the
+    /// [`Pickup::days_ahead`] days after it.
+    pub fn within_horizon(
+        &self,
+        slot: chrono::DateTime<chrono::Utc>,
+        now: chrono::DateTime<chrono::Utc>,
+        tz: chrono_tz::Tz,
+    ) -> bool {
+        let today = now.with_timezone(&tz).date_naive();
+        let day = slot.with_timezone(&tz).date_naive();
+        let ahead = day.signed_duration_since(today).num_days();
+        ahead <= i64::from(self.days_ahead.min(Pickup::MAX_DAYS_AHEAD))
+    }
 }
 
 /// A Markdown page (about, news…), rendered per language.
@@ -174,5 +203,41 @@ impl Location {
     /// Whether the shop is open at `at`.
     pub fn is_open(&self, at: chrono::DateTime<chrono::Utc>, tz: Tz) -> bool {
         self.hours.iter().any(|w| w.is_open(at, tz))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use chrono::{TimeZone, Utc};
+
+    use super::Pickup;
+
+    #[test]
+    fn the_horizon_counts_local_days_from_today() {
+        let tz = chrono_tz::Asia::Shanghai;
+        let pickup = Pickup {
+            slot_minutes: 15,
+            capacity: 6,
+            lead_minutes: 15,
+            days_ahead: 1,
+        };
+        // 23:30 in Shanghai on 2 March.
+        let now = Utc.with_ymd_and_hms(2026, 3, 2, 15, 30, 0).unwrap();
+        let local = |d: u32, h: u32| tz.with_ymd_and_hms(2026, 3, d, h, 0, 0).unwrap().to_utc();
+        assert!(pickup.within_horizon(local(2, 23), now, tz));
+        // Tomorrow is the whole of 3 March, though it starts in half an hour.
+        assert!(pickup.within_horizon(local(3, 22), now, tz));
+        assert!(!pickup.within_horizon(local(4, 8), now, tz));
+        let today_only = Pickup {
+            days_ahead: 0,
+            ..pickup
+        };
+        assert!(!today_only.within_horizon(local(3, 8), now, tz));
+        let far = Utc.with_ymd_and_hms(9999, 12, 31, 15, 45, 0).unwrap();
+        let month = Pickup {
+            days_ahead: u32::MAX,
+            ..pickup
+        };
+        assert!(!month.within_horizon(far, now, tz), "capped at a month");
     }
 }

@@ -30,6 +30,7 @@ fn shop(hours: Vec<Window>, slot_minutes: u32, lead_minutes: u32) -> Location {
             slot_minutes,
             capacity: 4,
             lead_minutes,
+            days_ahead: 30,
         }),
         ..location("late")
     }

@@ -237,6 +237,7 @@ fn build_site(
             slot_minutes: 15,
             capacity: 10,
             lead_minutes: 0,
+            days_ahead: 1,
         }),
         ..location("shop")
     };

@@ -48,6 +48,8 @@ pub struct AppState {
     pub senders: crate::senders::Senders,
     /// One-time codes asked for per client address (every request counts).
     pub code_requests: Arc<crate::limiter::SignInLimiter>,
+    /// Pickup orders placed per client (address, or member when signed in).
+    pub pickup_orders: Arc<crate::limiter::SignInLimiter>,
 }
 
 impl AppState {
@@ -63,6 +65,10 @@ impl AppState {
             senders: crate::senders::Senders::from_env(false),
             code_requests: Arc::new(crate::limiter::SignInLimiter::with_max(
                 crate::limiter::CODE_REQUESTS_PER_MINUTE,
+            )),
+            pickup_orders: Arc::new(crate::limiter::SignInLimiter::with_max_per(
+                crate::limiter::pickup_orders_per_hour(),
+                crate::limiter::PICKUP_WINDOW,
             )),
         }
     }

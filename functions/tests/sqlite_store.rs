@@ -28,6 +28,16 @@ impl Files {
         let path = self.dir.path().join(format!("site-{n}/.carte/carte.db"));
         Arc::new(SqliteStore::open(path).expect("open store"))
     }
+
+    async fn open_with_idempotency_ttl(&self, ttl: std::time::Duration) -> DynStore {
+        let n = self.next.fetch_add(1, Ordering::Relaxed);
+        let path = self.dir.path().join(format!("site-{n}/.carte/carte.db"));
+        Arc::new(
+            SqliteStore::open(path)
+                .expect("open store")
+                .with_idempotency_ttl(ttl),
+        )
+    }
 }
 
 functions::conformance_suite!(Files::new());

@@ -203,6 +203,20 @@ impl Session {
         out: &Path,
         opts: &BuildOptions,
     ) -> Result<(Project, BuildReport), BuildError> {
+        self.build_with(root, out, opts, &mut |_| {})
+    }
+
+    /// Like [`Session::build`], handing the checked project to `checked` once the
+    /// content and theme have loaded and before the first page is written: what
+    /// `carte serve` uses to swap the API's catalog first, so no page ever shows a
+    /// price the API does not charge yet. A build that fails later has called it.
+    pub fn build_with(
+        &mut self,
+        root: &Path,
+        out: &Path,
+        opts: &BuildOptions,
+        checked: &mut dyn FnMut(&Project),
+    ) -> Result<(Project, BuildReport), BuildError> {
         let started = Instant::now();
         let project = crate::load::load_site_cached(root, Some(&mut self.loads))
             .map_err(BuildError::Content)?;
@@ -219,6 +233,7 @@ impl Session {
                 looked: theme_dir.display().to_string(),
             });
         };
+        checked(&project);
         // Until this build has finished, the folder may hold a mix of both builds.
         let previous = self.written.take();
         let writer = Writer::new(out, previous)?;

@@ -686,6 +686,7 @@ impl<'a> Checker<'a> {
                 slot_minutes: p.slot_minutes.unwrap_or(15),
                 capacity: p.capacity.unwrap_or(10),
                 lead_minutes: p.lead_minutes.unwrap_or(15),
+                days_ahead: p.days_ahead.unwrap_or(Pickup::DEFAULT_DAYS_AHEAD),
             };
             if !(5..=240).contains(&pickup.slot_minutes) || 1440 % pickup.slot_minutes != 0 {
                 self.report(
@@ -716,6 +717,19 @@ impl<'a> Checker<'a> {
                     At::Value(path.key("lead_minutes")),
                     "lead_minutes must be at most a day (1440)",
                 ));
+            }
+            if pickup.days_ahead > Pickup::MAX_DAYS_AHEAD {
+                self.report(
+                    Problem::new(
+                        file,
+                        At::Value(path.key("days_ahead")),
+                        format!(
+                            "days_ahead must be at most {} (a month)",
+                            Pickup::MAX_DAYS_AHEAD
+                        ),
+                    )
+                    .hint("pickup orders are taken for today and this many days after it; 0 is today only"),
+                );
             }
             pickup
         });

@@ -100,6 +100,8 @@ pub struct RawPickup {
     pub capacity: Option<u32>,
     #[serde(default)]
     pub lead_minutes: Option<u32>,
+    #[serde(default)]
+    pub days_ahead: Option<u32>,
 }
 
 /// Days and hours: `{days: [mon, tue], hours: ["11:00-14:30"]}`.

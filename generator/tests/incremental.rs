@@ -173,3 +173,44 @@ fn rebuilds_after_edits_equal_a_clean_build() -> TestResult {
     assert_same_as_clean_build(&root, &served, &clean)?;
     Ok(())
 }
+
+/// `carte serve` swaps the API's catalog in the hook of [`Session::build_with`]: it
+/// must run once the new content is checked and before any page of it is written, so
+/// no page ever shows a price the API does not charge yet.
+#[test]
+fn the_checked_project_is_handed_over_before_any_page_is_written() -> TestResult {
+    let dir = tempfile::tempdir()?;
+    let root = demo_site(dir.path())?;
+    let served = dir.path().join("served");
+    let opts = BuildOptions::default();
+    let mut session = Session::new();
+    session.build(&root, &served, &opts)?;
+    let before = tree(&served);
+    let catalogs: Vec<PathBuf> = before
+        .keys()
+        .filter(|p| p.starts_with("catalog"))
+        .cloned()
+        .collect();
+    assert!(!catalogs.is_empty());
+
+    edit(&root, "menus/main.yaml", "price: \"8\"", "price: \"9.50\"")?;
+    let mut handed = Vec::new();
+    let (_, report) = session.build_with(&root, &served, &opts, &mut |project| {
+        // Every file is still the old build's when the new catalog is handed over.
+        handed.push((
+            project.site.menus[0].dishes().any(|(_, d)| d.price == 950),
+            tree(&served) == before,
+        ));
+    })?;
+    assert_eq!(handed, [(true, true)]);
+    assert!(report.written > 0);
+    assert_ne!(tree(&served), before, "the new pages are written after");
+
+    // Content errors stop the build before the hook: the API keeps its catalog.
+    edit(&root, "menus/main.yaml", "price: \"9.50\"", "price: \"-1\"")?;
+    let mut called = false;
+    let failed = session.build_with(&root, &served, &opts, &mut |_| called = true);
+    assert!(matches!(failed, Err(BuildError::Content(_))));
+    assert!(!called);
+    Ok(())
+}

@@ -271,6 +271,7 @@ fn sample_site() -> Site {
             slot_minutes: 15,
             capacity: 6,
             lead_minutes: 20,
+            days_ahead: 1,
         }),
         menu: "main".into(),
         order_prefix: "H".into(),
@@ -728,7 +729,9 @@ fn catalog_json_carries_minor_units_and_the_version_and_agrees_with_pricing() ->
     assert_eq!(cat.location.tables.len(), 13);
     assert_eq!(cat.fulfilment, vec!["dine_in", "pickup"]);
     assert_eq!(cat.coupons.len(), 2);
-    assert_eq!(cat.coupons[0].code.as_deref(), Some("SPRING10"));
+    // SPRING10 is limited per member, so for members only: listed without its code.
+    assert_eq!(cat.coupons[0].code, None);
+    assert!(!text.contains("SPRING10"), "members' codes stay private");
     assert_eq!(cat.coupons[1].code, None);
     let now = Utc
         .with_ymd_and_hms(2026, 3, 3, 4, 0, 0)
@@ -1020,6 +1023,22 @@ fn builds_the_demo_restaurant() -> TestResult {
             project.site.settings.currency.format(first.price)
         );
     }
+    // Only codes any diner may type are published: NOODLE20 and PLUMTIME are
+    // members-only, WELCOME8 is issued one per member.
+    for loc in &project.site.locations {
+        let text = read(&out, &format!("catalog/{}.json", loc.id))?;
+        for kept in ["NOODLE20", "PLUMTIME", "WELCOME8"] {
+            assert!(!text.contains(kept), "{kept} is in catalog/{}.json", loc.id);
+        }
+        let cat: LocationCatalog = serde_json::from_str(&text)?;
+        for coupon in cat.coupons.iter().filter(|c| c.code.is_some()) {
+            let code = coupon.code.as_deref().unwrap_or_default();
+            let (_, rules) = project.site.coupon(code).ok_or("an unknown code")?;
+            assert!(rules.code_is_public(), "{code} is published");
+        }
+    }
+    let chunxi = read(&out, "catalog/chunxi.json")?;
+    assert!(chunxi.contains("SAVE10"), "the public code is kept");
     let first_loc = project.site.locations.first().ok_or("no location")?;
     let menu_page = page_file(&urls::location(
         project.site.default_language(),

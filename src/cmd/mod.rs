@@ -9,6 +9,7 @@ pub mod build;
 pub mod coupons;
 pub mod export;
 pub mod keys;
+pub mod listen;
 pub mod livereload;
 pub mod members;
 pub mod new;

@@ -17,9 +17,11 @@ use tokio::sync::mpsc;
 use tower_http::compression::CompressionLayer;
 use tower_http::services::{ServeDir, ServeFile};
 use tower_http::set_status::SetStatus;
+use tower_http::timeout::RequestBodyTimeoutLayer;
 
 use generator::build::{BuildError, BuildReport, Session};
 
+use super::listen::Limits;
 use super::livereload::{self, LiveReload, Signal};
 
 /// How long the files must stay quiet after a change before the rebuild starts.
@@ -38,6 +40,8 @@ pub struct ServeOptions {
     pub watch: bool,
     /// Where orders live: the embedded SQLite file by default.
     pub store: super::store::StoreArgs,
+    /// Connection timeouts and cap.
+    pub limits: Limits,
 }
 
 /// Builds, serves and watches until Ctrl-C or SIGTERM.
@@ -75,7 +79,10 @@ pub async fn run(opts: ServeOptions) -> anyhow::Result<()> {
     // One machine without a mail server: one-time codes are shown on this console.
     .with_senders(functions::senders::Senders::from_env(true));
     let live = LiveReload::default();
-    let app = app(&out, state.clone(), live.clone(), opts.watch);
+    let limits = opts
+        .limits
+        .within_open_files(super::listen::open_file_limit());
+    let app = app(&out, state.clone(), live.clone(), opts.watch, limits);
 
     let listener = tokio::net::TcpListener::bind(SocketAddr::new(opts.bind, opts.port))
         .await
@@ -106,12 +113,8 @@ pub async fn run(opts: ServeOptions) -> anyhow::Result<()> {
     } else {
         None
     };
-    // The peer address is what the staff sign-in rate limit counts by.
-    axum::serve(
-        listener,
-        app.into_make_service_with_connect_info::<SocketAddr>(),
-    )
-    .with_graceful_shutdown(async move {
+    // Each request carries its peer address: what per-client limits count by.
+    super::listen::serve(listener, app, limits, async move {
         shutdown_signal().await;
         // Open pages hold their event stream forever: end them, or the
         // graceful shutdown would wait for every browser tab to close.
@@ -123,8 +126,15 @@ pub async fn run(opts: ServeOptions) -> anyhow::Result<()> {
     Ok(())
 }
 
-/// The whole local app: the API, the live-reload stream and the built site.
-pub fn app(out: &Path, state: functions::AppState, live: LiveReload, inject: bool) -> Router {
+/// The whole local app: the API, the live-reload stream and the built site; a
+/// request body must arrive within `limits.body_read`.
+pub fn app(
+    out: &Path,
+    state: functions::AppState,
+    live: LiveReload,
+    inject: bool,
+    limits: Limits,
+) -> Router {
     let not_found = SetStatus::new(ServeFile::new(out.join("404.html")), StatusCode::NOT_FOUND);
     let mut site = Router::new().fallback_service(ServeDir::new(out).not_found_service(not_found));
     if inject {
@@ -145,10 +155,12 @@ pub fn app(out: &Path, state: functions::AppState, live: LiveReload, inject: boo
         )
         .fallback_service(site)
         .layer(CompressionLayer::new())
+        .layer(RequestBodyTimeoutLayer::new(limits.body_read))
 }
 
 /// Sets the same Cache-Control as production for every static file; the 404
-/// page is never cached, so a page added later shows on the next visit.
+/// page is never cached, so a page added later shows on the next visit. And the
+/// security headers production's CDN adds.
 async fn cache_headers(request: Request, next: Next) -> Response {
     let path = request.uri().path().to_owned();
     let mut response = next.run(request).await;
@@ -162,6 +174,20 @@ async fn cache_headers(request: Request, next: Next) -> Response {
             .headers_mut()
             .insert(header::CACHE_CONTROL, HeaderValue::from_static(value));
     }
+    // What the CDN's security headers policy adds in production (AWS's managed
+    // SecurityHeadersPolicy in deploy/template.yaml), but HSTS, which means nothing on
+    // a plain-HTTP preview.
+    for (name, value) in [
+        (header::X_CONTENT_TYPE_OPTIONS, "nosniff"),
+        (header::X_FRAME_OPTIONS, "SAMEORIGIN"),
+        (header::REFERRER_POLICY, "strict-origin-when-cross-origin"),
+    ] {
+        if !response.headers().contains_key(&name) {
+            response
+                .headers_mut()
+                .insert(name, HeaderValue::from_static(value));
+        }
+    }
     response
 }
 
@@ -173,7 +199,17 @@ fn build_in(
     root: &Path,
     out: &Path,
 ) -> anyhow::Result<Result<(generator::Project, BuildReport), String>> {
-    match session.build(root, out, &super::build_options(root)?) {
+    rebuild_in(session, root, out, &mut |_| {})
+}
+
+/// [`build_in`], calling `checked` with the checked project before any page is written.
+fn rebuild_in(
+    session: &mut Session,
+    root: &Path,
+    out: &Path,
+    checked: &mut dyn FnMut(&generator::Project),
+) -> anyhow::Result<Result<(generator::Project, BuildReport), String>> {
+    match session.build_with(root, out, &super::build_options(root)?, checked) {
         Ok(built) => Ok(Ok(built)),
         Err(BuildError::Content(diagnostics)) => Ok(Err(diagnostics.to_string())),
         Err(other) => Err(other.into()),
@@ -222,24 +258,37 @@ fn watch(
             let started = Instant::now();
             let (r, o) = (root.clone(), out.clone());
             let mut held = session.take().unwrap_or_default();
+            // The API prices with the new catalog before the first new page is
+            // written: a diner may see an old page priced anew (`menu-changed` says
+            // so), never a new price the API does not charge yet.
+            let before = state.catalog();
+            let swapping = state.clone();
             let Ok((held, built)) = tokio::task::spawn_blocking(move || {
-                let built = build_in(&mut held, &r, &o);
+                let built = rebuild_in(&mut held, &r, &o, &mut |project| {
+                    swapping.set_catalog(functions::Catalog {
+                        site: project.site.clone(),
+                        version: project.version.clone(),
+                    });
+                });
                 (held, built)
             })
             .await
             else {
-                // The build panicked: start again from nothing next time.
+                // The build panicked: start again from nothing next time, on the
+                // catalog of the pages that were served.
+                state.set_catalog((*before).clone());
                 continue;
             };
             session = Some(held);
+            if !matches!(built, Ok(Ok(_))) {
+                // Nothing new was written whole: the pages served are the last good
+                // build's, so is the catalog.
+                state.set_catalog((*before).clone());
+            }
+            drop(before);
             match built {
-                Ok(Ok((project, report))) => {
-                    let old = state.set_catalog(functions::Catalog {
-                        site: project.site,
-                        version: project.version,
-                    });
+                Ok(Ok((_, report))) => {
                     live.send(Signal::Reload);
-                    drop(old);
                     println!(
                         "Rebuilt in {} ms ({} changed; {} of {} pages rendered, {} files written)",
                         started.elapsed().as_millis(),

@@ -53,7 +53,10 @@ export async function startSite({ edit } = {}) {
   const key = execFileSync(CARTE, ['keys', '--dir', dir, 'create', '--role', 'staff'], { encoding: 'utf8', timeout: 30_000 })
     .split(/\s+/).find((w) => w.length >= 20 && /^[\w-]+$/.test(w));
   const port = await freePort();
-  const child = spawn(CARTE, ['serve', dir, '--port', String(port), '--no-watch'], { stdio: ['ignore', 'pipe', 'pipe'] });
+  // Every test's browser is one client on 127.0.0.1: lift the per-client pickup-order
+  // limit (tested in functions/tests/hardening.rs) so the journeys can fill a slot.
+  const env = { ...process.env, CARTE_PICKUP_ORDERS_PER_HOUR: '1000' };
+  const child = spawn(CARTE, ['serve', dir, '--port', String(port), '--no-watch'], { stdio: ['ignore', 'pipe', 'pipe'], env });
   let log = '';
   child.stdout.on('data', (d) => { log += d; });
   child.stderr.on('data', (d) => { log += d; });

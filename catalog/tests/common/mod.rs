@@ -262,6 +262,7 @@ pub fn site() -> Site {
             slot_minutes: 15,
             capacity: 5,
             lead_minutes: 20,
+            days_ahead: 1,
         }),
         ..location("central")
     };
@@ -275,6 +276,7 @@ pub fn site() -> Site {
             slot_minutes: 10,
             capacity: 3,
             lead_minutes: 0,
+            days_ahead: 1,
         }),
         ..location("kiosk")
     };

@@ -205,6 +205,8 @@ pub(crate) struct PlaceInput {
     pub idempotency_key: String,
     /// A hash of the request, to tell a retry from a reuse of the key.
     pub request_hash: String,
+    /// The client's address ([`crate::api::extract::client_ip`]), for per-client limits.
+    pub client: String,
 }
 
 /// An order stored (or found again by its idempotency key) with its token.
@@ -307,7 +309,20 @@ pub(crate) fn known_touch(touch: Option<Touch>, site: &catalog::Site) -> Option<
     })
 }
 
+/// Who a per-client limit counts: the signed-in member, else the client's address.
+fn limit_key(input: &PlaceInput) -> String {
+    match &input.member_id {
+        Some(member) => format!("member:{member}"),
+        None => format!("address:{}", input.client),
+    }
+}
+
 /// Prices the cart on the server and stores the order, once per idempotency key.
+///
+/// A pickup order takes one of its client's [`crate::limiter::PICKUP_ORDERS_PER_HOUR`]
+/// first (`429` beyond them), given back unless a new order is stored, so one
+/// client cannot book out a slot's capacity; a retry answered with its order costs
+/// nothing.
 pub(crate) async fn place(state: &AppState, input: PlaceInput) -> Result<PlacedOrder, ApiError> {
     let key_hash = keys::sha256_hex(&input.idempotency_key);
     // A retry is answered with the order it placed, even if the menu changed since.
@@ -319,6 +334,27 @@ pub(crate) async fn place(state: &AppState, input: PlaceInput) -> Result<PlacedO
             created: false,
         });
     }
+    if !matches!(input.cart.fulfilment, Fulfilment::Pickup { .. }) {
+        return place_new(state, input, key_hash).await;
+    }
+    let client = limit_key(&input);
+    state
+        .pickup_orders
+        .take(&client)
+        .map_err(|retry_after| ApiError::TooManyRequests { retry_after })?;
+    let placed = place_new(state, input, key_hash).await;
+    if !matches!(&placed, Ok(p) if p.created) {
+        state.pickup_orders.give_back(&client);
+    }
+    placed
+}
+
+/// [`place`] once the key is known to be fresh.
+async fn place_new(
+    state: &AppState,
+    input: PlaceInput,
+    key_hash: String,
+) -> Result<PlacedOrder, ApiError> {
     let catalog = state.catalog();
     let site = &catalog.site;
     check_input(&input, site)?;

@@ -37,7 +37,16 @@ pub const MAX_QUEUE: u32 = 200;
 pub async fn read_body(body: Body) -> Result<Bytes, ApiError> {
     axum::body::to_bytes(body, BODY_LIMIT)
         .await
-        .map_err(|_| ApiError::BodyTooLarge { limit: BODY_LIMIT })
+        .map_err(|error| {
+            let error = error.into_inner();
+            if error.is::<http_body_util::LengthLimitError>() {
+                ApiError::BodyTooLarge { limit: BODY_LIMIT }
+            } else {
+                // The client stopped sending (`carte serve`'s body read timeout) or the
+                // connection broke: nothing to answer but that.
+                ApiError::Malformed(format!("the request body could not be read: {error}"))
+            }
+        })
 }
 
 /// The media type of the request, lower-cased, without parameters.

@@ -1,7 +1,6 @@
 //! `POST /api/orders` (JSON and plain HTML forms) and `GET /api/orders/{id}`.
 
-use axum::body::Body;
-use axum::extract::{Path, RawQuery, State};
+use axum::extract::{Path, RawQuery, Request, State};
 use axum::http::{header, HeaderMap, StatusCode};
 use axum::response::{Html, IntoResponse, Response};
 use axum::Json;
@@ -13,6 +12,7 @@ use crate::api::auth;
 use crate::api::checkout::{
     expire_if_unpaid, place, read_payment_summary_settled, PaymentSummary, PlaceInput,
 };
+use crate::api::extract;
 use crate::api::limits;
 use crate::api::problem::{ApiError, ProblemDoc};
 use crate::keys;
@@ -121,16 +121,21 @@ impl From<PaymentSummary> for OrderPayment {
         (status = 409, description = "`menu-changed` (with the new quote) or `slot-full`", body = ProblemDoc, content_type = "application/problem+json"),
         (status = 413, description = "Body too large", body = ProblemDoc, content_type = "application/problem+json"),
         (status = 415, description = "Neither JSON nor a form", body = ProblemDoc, content_type = "application/problem+json"),
-        (status = 422, description = "`invalid-body`, `validation-failed`, `invalid-cart`, `coupon-rejected` or `idempotency-conflict`", body = ProblemDoc, content_type = "application/problem+json"),
+        (status = 422, description = "`invalid-body`, `validation-failed`, `invalid-cart` (a pickup slot beyond the location's `days_ahead` names `cart.fulfilment.slot`), `coupon-rejected` or `idempotency-conflict`", body = ProblemDoc, content_type = "application/problem+json"),
+        (status = 429, description = "`too-many-requests`: this client placed its pickup orders for the hour; see Retry-After", body = ProblemDoc, content_type = "application/problem+json"),
     )
 )]
 pub async fn place_order(
     State(state): State<AppState>,
-    headers: HeaderMap,
-    body: Body,
+    request: Request,
 ) -> Result<Response, ApiError> {
+    let (parts, body) = request.into_parts();
+    let client = extract::client_ip(&parts);
+    let headers = parts.headers;
     if limits::media_type(&headers) == "application/x-www-form-urlencoded" {
-        return Ok(crate::pages::order_form::place_form_order(&state, &headers, body).await);
+        return Ok(
+            crate::pages::order_form::place_form_order(&state, &headers, &client, body).await,
+        );
     }
     limits::require_json(&headers)?;
     let key = limits::idempotency_key(&headers)?;
@@ -160,6 +165,7 @@ pub async fn place_order(
             },
             idempotency_key: key,
             request_hash: keys::sha256_hex(&canonical),
+            client,
         },
     )
     .await?;

@@ -87,8 +87,9 @@ pub enum ApiError {
     /// The path exists, the method does not.
     #[error("this method is not allowed here")]
     MethodNotAllowed,
-    /// Too many failed sign-ins from this address; try again after `retry_after` seconds.
-    #[error("too many failed sign-ins from this address; try again in {retry_after} seconds")]
+    /// Too many attempts (failed sign-ins, code requests, pickup orders) from this
+    /// client; try again after `retry_after` seconds.
+    #[error("too many attempts from this client; try again in {retry_after} seconds")]
     TooManyRequests { retry_after: u64 },
     /// A request signed in by cookie that the browser says came from another site.
     #[error("a signed-in change must come from the staff console's own pages")]

@@ -2,8 +2,8 @@
 //!
 //! Field contract (the storefront template posts exactly this):
 //! `location`, `mode` (`dine_in` | `pickup`), `table`, `slot` (RFC 3339, or local `HH:MM`),
-//! `coupon`, `note`, `name`, `lang`, `idempotency_key` (a hidden random value;
-//! when absent the body's hash stands in, so a double submit places one order),
+//! `coupon`, `note`, `name`, `lang`, `idempotency_key` (a hidden random value the
+//! storefront's script fills; when it is empty, see [`REPEAT_WINDOW_SECONDS`]),
 //! and per dish `qty.<dish-id>` = quantity (0 or empty lines are skipped) and
 //! `opt.<dish-id>.<group-id>` = choice id, repeated for multi-choice groups.
 //! Unknown fields (submit buttons and the like) are ignored.
@@ -26,6 +26,51 @@ use crate::state::AppState;
 
 /// Most fields one form may carry.
 const MAX_FIELDS: usize = 600;
+
+/// How long the same plain form counts as one order when it carries no
+/// `idempotency_key`.
+///
+/// With JavaScript off the menu page cannot make a per-order key: it is one static
+/// file, the same for every diner and every visit, so a key written into it (per
+/// build, or per page) would be shared by every order from it. What the server can
+/// tell is the form's content and when it came, so such an order is keyed on the
+/// hash of its body (and member) and the [`REPEAT_WINDOW_SECONDS`] window it arrived
+/// in, and the previous window's key is tried first. So a double submit, a second
+/// tap on a slow network or a reload that posts again less than a minute after the
+/// first stays one order; the same order sent two minutes or more later — the same
+/// table ordering the same dish again — is a new order (between one and two
+/// minutes, it depends on where the window's boundary falls). A minute covers a
+/// phone's retry and the diner's impatience while leaving a real second round
+/// alone. The store frees the key of a cancelled order, so a cancelled order never
+/// answers for a new one, and keys expire after a day on both stores.
+pub(crate) const REPEAT_WINDOW_SECONDS: i64 = 60;
+
+/// The idempotency key of a plain form without one, for window `window`.
+fn repeat_key(body_hash: &str, window: i64) -> String {
+    format!("form:{body_hash}:{window}")
+}
+
+/// The window `now` falls in (see [`REPEAT_WINDOW_SECONDS`]).
+fn repeat_window(now: DateTime<Utc>) -> i64 {
+    now.timestamp().div_euclid(REPEAT_WINDOW_SECONDS)
+}
+
+/// The key of a plain form's order without an `idempotency_key`: the previous
+/// window's, when the same form placed an order then (a double submit across the
+/// window's boundary), else this window's.
+async fn form_key(state: &AppState, body_hash: &str) -> Result<String, ApiError> {
+    let window = repeat_window(state.now());
+    let previous = repeat_key(body_hash, window - 1);
+    if state
+        .store
+        .replay(&keys::sha256_hex(&previous), body_hash)
+        .await?
+        .is_some()
+    {
+        return Ok(previous);
+    }
+    Ok(repeat_key(body_hash, window))
+}
 
 /// The fixed fields of the order form (for the OpenAPI document). Dishes come
 /// as `qty.<dish-id>` and `opt.<dish-id>.<group-id>` fields besides these.
@@ -214,6 +259,7 @@ fn back_link(headers: &HeaderMap) -> Option<String> {
 pub(crate) async fn place_form_order(
     state: &AppState,
     headers: &HeaderMap,
+    client: &str,
     body: Body,
 ) -> Response {
     let catalog = state.catalog();
@@ -238,6 +284,13 @@ pub(crate) async fn place_form_order(
     };
     let body_hash =
         keys::sha256_hex([&bytes[..], member.as_deref().unwrap_or("").as_bytes()].concat());
+    let idempotency_key = match form.idempotency_key {
+        Some(key) => key,
+        None => match form_key(state, &body_hash).await {
+            Ok(key) => key,
+            Err(error) => return error_response(error, back.as_deref(), &lang),
+        },
+    };
     let input = PlaceInput {
         cart,
         version: None,
@@ -246,10 +299,9 @@ pub(crate) async fn place_form_order(
         member_id: member,
         attribution: None,
         touches: Default::default(),
-        idempotency_key: form
-            .idempotency_key
-            .unwrap_or_else(|| format!("form:{body_hash}")),
+        idempotency_key,
         request_hash: body_hash,
+        client: client.to_owned(),
     };
     if input.idempotency_key.len() > limits::MAX_IDEMPOTENCY_KEY {
         let error = ApiError::Validation(vec![FieldError::new(

@@ -166,6 +166,115 @@ where
     assert_eq!(queue.len(), 1);
 }
 
+/// A key whose order was cancelled is free again: the same request (or another one)
+/// places a new order, never answered with the cancelled one, and a retry of the
+/// new order is answered with it.
+pub async fn a_cancelled_order_frees_its_key<F, Fut>(make: F)
+where
+    F: Fn() -> Fut,
+    Fut: Future<Output = DynStore>,
+{
+    let store = make().await;
+    let first = store
+        .place_order(sample_order("alpha", "same-table"))
+        .await
+        .expect("first order");
+    store
+        .set_status(
+            &first.order.id,
+            OrderStatus::Cancelled,
+            "counter",
+            None,
+            at(1),
+        )
+        .await
+        .expect("cancelled");
+    let key = keys::sha256_hex("same-table");
+    let request = keys::sha256_hex("request of same-table");
+    assert_eq!(store.replay(&key, &request).await.expect("replay"), None);
+    let second = store
+        .place_order(sample_order("alpha", "same-table"))
+        .await
+        .expect("a new order");
+    assert!(second.created);
+    assert_ne!(second.order.id, first.order.id);
+    assert_eq!(second.order.status, OrderStatus::Received);
+    let retry = store
+        .place_order(sample_order("alpha", "same-table"))
+        .await
+        .expect("retry");
+    assert!(!retry.created);
+    assert_eq!(retry.order.id, second.order.id);
+    assert_eq!(
+        store
+            .replay(&key, &request)
+            .await
+            .expect("replay")
+            .map(|p| p.order.id),
+        Some(second.order.id.clone())
+    );
+    // Another request with the key of a live order is still a conflict.
+    let mut other = sample_order("alpha", "same-table");
+    other.request_hash = keys::sha256_hex("another body");
+    assert_eq!(
+        store.place_order(other).await.err(),
+        Some(StoreError::IdempotencyConflict)
+    );
+    // Cancelled again: a request that differs may take the key too.
+    store
+        .set_status(
+            &second.order.id,
+            OrderStatus::Cancelled,
+            "counter",
+            None,
+            at(2),
+        )
+        .await
+        .expect("cancelled");
+    let mut third = sample_order("alpha", "same-table");
+    third.request_hash = keys::sha256_hex("another body");
+    let third = store.place_order(third).await.expect("third order");
+    assert!(third.created);
+    let queue = store.queue("alpha", &[], 10).await.expect("queue");
+    assert_eq!(queue.len(), 3);
+}
+
+/// Idempotency records expire: once the store's TTL has passed (one second here:
+/// `make` opens stores with that TTL), the same key and request place a new order.
+pub async fn idempotency_keys_expire<F, Fut>(make: F)
+where
+    F: Fn() -> Fut,
+    Fut: Future<Output = DynStore>,
+{
+    let store = make().await;
+    let key = keys::sha256_hex("short-lived");
+    let request = keys::sha256_hex("request of short-lived");
+    let first = store
+        .place_order(sample_order("alpha", "short-lived"))
+        .await
+        .expect("first order");
+    assert!(first.created);
+    let retry = store
+        .place_order(sample_order("alpha", "short-lived"))
+        .await
+        .expect("retry");
+    assert_eq!(retry.order.id, first.order.id);
+    // Records expire on whole seconds: two and a bit are past a one-second TTL.
+    tokio::time::sleep(std::time::Duration::from_millis(2100)).await;
+    assert_eq!(store.replay(&key, &request).await.expect("replay"), None);
+    let later = store
+        .place_order(sample_order("alpha", "short-lived"))
+        .await
+        .expect("later order");
+    assert!(later.created);
+    assert_ne!(later.order.id, first.order.id);
+    let again = store
+        .place_order(sample_order("alpha", "short-lived"))
+        .await
+        .expect("retry of the later order");
+    assert_eq!(again.order.id, later.order.id);
+}
+
 /// One member per phone and per email; a second sign-up finds the first.
 pub async fn member_uniqueness<F, Fut>(make: F)
 where
@@ -2486,7 +2595,8 @@ where
 
 /// Generates the whole conformance and concurrency suite as `#[tokio::test]`s for
 /// one backend, so every backend runs the identical list. `$fixture` makes a fresh
-/// server or folder; its `open()` (async) returns a fresh store on it.
+/// server or folder; its `open()` (async) returns a fresh store on it, and its
+/// `open_with_idempotency_ttl(ttl)` one that forgets idempotency keys after `ttl`.
 #[macro_export]
 macro_rules! conformance_suite {
     ($fixture:expr) => {
@@ -2499,7 +2609,17 @@ macro_rules! conformance_suite {
             a_refund_racing_a_late_notification_stays_consistent,
             cancelling_returns_the_redemption, refund_totals_append_the_difference,
             one_time_codes, member_sessions, coupons_bound_to_the_person, passkeys,
-            members_own_data, first_orders_count_linked_orders_and_the_counter);
+            members_own_data, first_orders_count_linked_orders_and_the_counter,
+            a_cancelled_order_frees_its_key);
+
+        #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+        async fn idempotency_keys_expire_after_the_ttl() {
+            let fixture = $fixture;
+            $crate::store::conformance::idempotency_keys_expire(|| {
+                fixture.open_with_idempotency_ttl(std::time::Duration::from_secs(1))
+            })
+            .await;
+        }
 
         #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
         async fn a_thousand_orders_on_a_budget_of_a_hundred_redeem_a_hundred() {

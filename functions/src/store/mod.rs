@@ -31,6 +31,12 @@ pub use dynamo::DynamoStore;
 #[cfg(feature = "sqlite")]
 pub use sqlite::SqliteStore;
 
+/// How long an idempotency key is remembered by default, on every backend: a retry
+/// comes within seconds or minutes, and a key is free again a day later (DynamoDB's
+/// TTL removes the record; SQLite deletes it when the next order is placed).
+pub const DEFAULT_IDEMPOTENCY_TTL: std::time::Duration =
+    std::time::Duration::from_secs(24 * 60 * 60);
+
 /// Why the store refused or failed an operation.
 #[derive(Debug, Clone, PartialEq, Eq, Error)]
 pub enum StoreError {
@@ -470,10 +476,15 @@ pub trait Store: Send + Sync {
     /// per-member and single-use checks), pickup-slot place and order number,
     /// all in one transaction. A retry with the same key and request returns
     /// the stored order with `created = false`.
+    ///
+    /// A key is free again (a new order is stored with it) once its record has
+    /// expired ([`DEFAULT_IDEMPOTENCY_TTL`] unless the store is set otherwise) or
+    /// once the order it placed was cancelled: a cancelled order never answers for a
+    /// new one.
     async fn place_order(&self, order: NewOrder) -> Result<Placed, StoreError>;
 
     /// The order an idempotency key already placed (`created = false`), `None`
-    /// for a fresh key, or `IdempotencyConflict` when the key came with another
+    /// for a fresh key (or an expired one, or one whose order was cancelled), or `IdempotencyConflict` when the key came with another
     /// request. Lets a retry be answered before the cart is priced again.
     async fn replay(
         &self,

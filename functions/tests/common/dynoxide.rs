@@ -126,6 +126,11 @@ impl Dynoxide {
         Arc::new(self.store_with(1).await)
     }
 
+    /// A fresh table and a store on it that forgets idempotency keys after `ttl`.
+    pub async fn open_with_idempotency_ttl(&self, ttl: std::time::Duration) -> DynStore {
+        Arc::new(self.store_with(1).await.with_idempotency_ttl(ttl))
+    }
+
     /// The same, with the coupon budget spread over `shards` counters.
     pub async fn open_sharded(&self, shards: u32) -> DynStore {
         Arc::new(self.store_with(shards).await)

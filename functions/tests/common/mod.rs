@@ -167,6 +167,7 @@ pub fn site() -> Site {
                     slot_minutes: 15,
                     capacity: 2,
                     lead_minutes: 15,
+                    days_ahead: 1,
                 }),
                 menu: "main".into(),
                 order_prefix: "A".into(),

@@ -60,7 +60,8 @@ pub struct LocationInfo {
 pub struct PublicCoupon {
     pub campaign: String,
     pub campaign_name: Localized,
-    /// The shared code; `None` for codes issued one per member at sign-up.
+    /// The shared code when any diner may type it ([`Coupon::code_is_public`]); `None`
+    /// for codes issued one per member, printed in batches, or members-only.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub code: Option<String>,
     pub issue: Issue,
@@ -89,10 +90,7 @@ impl PublicCoupon {
         PublicCoupon {
             campaign: campaign.id.clone(),
             campaign_name: campaign.name.clone(),
-            code: match coupon.issue {
-                Issue::Shared => Some(coupon.code.clone()),
-                Issue::OnSignUp | Issue::Batch => None,
-            },
+            code: coupon.code_is_public().then(|| coupon.code.clone()),
             issue: coupon.issue,
             kind: coupon.kind.clone(),
             min_spend: coupon.min_spend,

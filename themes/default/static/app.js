@@ -316,7 +316,8 @@ function menu(form) {
   $('#apply').addEventListener('click', () => quote());
   $('#coupon').addEventListener('change', () => quote());
 
-  // Pickup slots: the location's grid in the site's time zone, today and tomorrow.
+  // Pickup slots: the location's grid in the site's time zone, today and the next
+  // `days_ahead` days (the server takes no slot further ahead).
   let slotsDone = false;
   function slots() {
     const p = cat?.location.pickup;
@@ -356,8 +357,12 @@ function menu(form) {
     const keep = select.value;
     select.replaceChildren();
     const start = parts(Date.now());
-    for (let i = 0; i < 2; i++) {
-      const group = el('optgroup', { label: t(i ? 'tomorrow' : 'today') });
+    const ahead = Math.min(p.days_ahead ?? 1, 30);
+    const dayName = new Intl.DateTimeFormat(lang, { timeZone: tz, weekday: 'short', month: 'short', day: 'numeric' });
+    for (let i = 0; i <= ahead; i++) {
+      const noon = toUtc(+start.year, start.month - 1, +start.day + i, 720);
+      const label = i < 2 ? t(i ? 'tomorrow' : 'today') : noon ? dayName.format(noon) : `+${i}`;
+      const group = el('optgroup', { label });
       for (let m = 0; m < 1440; m += p.slot_minutes) {
         const ms = toUtc(+start.year, start.month - 1, +start.day + i, m);
         if (ms && ms >= earliest && open(ms)) {

@@ -59,7 +59,7 @@ use super::{
 pub const MAX_COUPON_SHARDS: u32 = 64;
 
 /// How long an idempotency key is remembered by default.
-pub const DEFAULT_IDEMPOTENCY_TTL: Duration = Duration::from_secs(24 * 60 * 60);
+pub const DEFAULT_IDEMPOTENCY_TTL: Duration = crate::store::DEFAULT_IDEMPOTENCY_TTL;
 
 /// How many store operations one process runs against DynamoDB at once by default.
 pub const DEFAULT_MAX_IN_FLIGHT: usize = 64;

@@ -8,7 +8,7 @@
 //! | # | item                   | condition                                       | refused as            |
 //! |---|------------------------|-------------------------------------------------|-----------------------|
 //! | 0 | order (Put)            | `attribute_not_exists(pk)`                      | (id clash: a bug)     |
-//! | 1 | idempotency key (Put)  | `attribute_not_exists(pk) OR expires_at < now`  | replay / conflict     |
+//! | 1 | idempotency key (Put)  | `attribute_not_exists(pk) OR expires_at < now` (`OR order_id = :cancelled` when replacing a cancelled order's key) | replay / conflict     |
 //! | 2 | member (check)         | `attribute_exists(pk)`                          | `UnknownMember`       |
 //! | 2a | member's order counter (ADD 1) | `attribute_not_exists(orders) OR orders < 1` for a first-order coupon (none otherwise) | `CouponRefused(FirstOrderOnly)` |
 //! | 3 | redemption (Put)       | `attribute_not_exists(pk)`                      | (id clash: a bug)     |
@@ -16,6 +16,10 @@
 //! | 5 | member counter (ADD 1) | `attribute_not_exists(used) OR used < limit`    | `PerMemberLimit`      |
 //! | 6 | single-use code (SET)  | exists, same coupon, `attribute_not_exists(used_by)`, `member_id` absent, empty or the order's member | `CodeAlreadyUsed` / `NotFound` / `CouponRefused` |
 //! | 7 | slot counter (ADD 1)   | `attribute_not_exists(taken) OR taken < capacity` | `SlotFull`          |
+//!
+//! A key whose order was cancelled is free again: the refused transaction is tried
+//! once more, allowed to replace exactly that record (another placer replacing it
+//! first makes the condition fail again, and the retry is answered with its order).
 //!
 //! Items 2–7 are present only when the order needs them; each item's role is
 //! remembered next to it, so a cancellation reason at index *i* maps back to
@@ -272,11 +276,13 @@ pub(super) fn shard_update(
     update.build().map_err(build)
 }
 
-/// The transaction that places `order`, taking a place in budget `shard`.
+/// The transaction that places `order`, taking a place in budget `shard`, and
+/// replacing the idempotency record of the cancelled order `replacing` if given.
 fn transaction(
     store: &DynamoStore,
     order: &NewOrder,
     shard: Option<Shard>,
+    replacing: Option<&str>,
 ) -> Result<Transaction, StoreError> {
     let mut tx = Transaction::default();
     tx.put(Guard::FreshId, store.put_if_new(order_item(order)?)?);
@@ -288,17 +294,25 @@ fn transaction(
     key.insert("order_id".into(), s(&order.id));
     key.insert("sealed_token".into(), s(&order.sealed_token));
     key.insert(schema::EXPIRES_AT.into(), n(expires));
+    // An expired key that DynamoDB's TTL has not removed yet is free again.
+    let mut put = Put::builder()
+        .table_name(&store.table)
+        .set_item(Some(key))
+        .condition_expression("attribute_not_exists(#pk) OR #expires < :now")
+        .expression_attribute_names("#pk", PK)
+        .expression_attribute_names("#expires", schema::EXPIRES_AT)
+        .expression_attribute_values(":now", n(epoch_seconds(now)));
+    if let Some(cancelled) = replacing {
+        put = put
+            .condition_expression(
+                "attribute_not_exists(#pk) OR #expires < :now OR #order_id = :cancelled",
+            )
+            .expression_attribute_names("#order_id", "order_id")
+            .expression_attribute_values(":cancelled", s(cancelled));
+    }
     tx.put(
         Guard::Idempotency,
-        Put::builder()
-            .table_name(&store.table)
-            .set_item(Some(key))
-            // An expired key that DynamoDB's TTL has not removed yet is free again.
-            .condition_expression("attribute_not_exists(#pk) OR #expires < :now")
-            .expression_attribute_names("#pk", PK)
-            .expression_attribute_names("#expires", schema::EXPIRES_AT)
-            .expression_attribute_values(":now", n(epoch_seconds(now)))
-            .return_values_on_condition_check_failure(ReturnValuesOnConditionCheckFailure::AllOld)
+        put.return_values_on_condition_check_failure(ReturnValuesOnConditionCheckFailure::AllOld)
             .build()
             .map_err(build)?,
     );
@@ -506,16 +520,25 @@ pub(super) async fn place(store: &DynamoStore, order: NewOrder) -> Result<Placed
         Plan::Shards(shards) => shards.into_iter().map(Some).collect(),
         Plan::Exhausted => return refuse(store, &order, StoreError::BudgetExhausted).await,
     };
+    let mut replacing: Option<String> = None;
     for shard in shards {
         let mut attempt = 0;
         loop {
             attempt += 1;
-            let tx = transaction(store, &order, shard)?;
+            let tx = transaction(store, &order, shard, replacing.as_deref())?;
             let Some(reasons) = store.transact(tx.items.clone()).await? else {
                 return numbered(store, order).await;
             };
             if let Some(reason) = tx.failed(&reasons, Guard::Idempotency) {
-                return replay_after_clash(store, &order, reason).await;
+                match replay_after_clash(store, &order, reason).await? {
+                    Clash::Replayed(placed) => return Ok(*placed),
+                    // The key's order was cancelled: place this one in its stead.
+                    Clash::Cancelled(id) if attempt < CONTENTION_ATTEMPTS => {
+                        replacing = Some(id);
+                        continue;
+                    }
+                    Clash::Cancelled(_) => return Err(still_contended("placing an order")),
+                }
             }
             if tx.failed(&reasons, Guard::FreshId).is_some() {
                 return Err(StoreError::Backend(format!(
@@ -556,22 +579,43 @@ pub(super) async fn place(store: &DynamoStore, order: NewOrder) -> Result<Placed
     refuse(store, &order, StoreError::BudgetExhausted).await
 }
 
-/// The idempotency key exists: the same request gets its order back.
+/// What a live idempotency record found by a refused transaction means.
+enum Clash {
+    /// The same request: its order.
+    Replayed(Box<Placed>),
+    /// The key placed this order, since cancelled: the key is free again.
+    Cancelled(String),
+}
+
+/// The idempotency key exists: the same request gets its order back, unless that
+/// order was cancelled.
 async fn replay_after_clash(
     store: &DynamoStore,
     order: &NewOrder,
     reason: &CancellationReason,
-) -> Result<Placed, StoreError> {
-    if let Some(before) = reason.item().filter(|item| item.contains_key("order_id")) {
-        return replay_from(store, before, &order.request_hash).await;
-    }
-    match replay(store, &order.idempotency_key_hash, &order.request_hash).await? {
-        Some(placed) => Ok(placed),
-        // It expired between the transaction and this read.
-        None => Err(StoreError::Unavailable(
-            "the idempotency key expired while the order was retried".into(),
-        )),
-    }
+) -> Result<Clash, StoreError> {
+    let before = match reason.item().filter(|item| item.contains_key("order_id")) {
+        Some(item) => item.clone(),
+        None => match store
+            .get(schema::idempotency(&order.idempotency_key_hash))
+            .await?
+        {
+            Some(item) if !expired(&item)? => item,
+            // It expired between the transaction and this read.
+            _ => {
+                return Err(StoreError::Unavailable(
+                    "the idempotency key expired while the order was retried".into(),
+                ))
+            }
+        },
+    };
+    let id = text(&before, "order_id")?;
+    Ok(
+        match replay_from(store, &before, &order.request_hash).await? {
+            Some(placed) => Clash::Replayed(Box::new(placed)),
+            None => Clash::Cancelled(id),
+        },
+    )
 }
 
 /// Numbers a freshly committed order and returns it.
@@ -702,27 +746,33 @@ pub(super) async fn replay(
     if expired(&item)? {
         return Ok(None);
     }
-    replay_from(store, &item, request_hash).await.map(Some)
+    replay_from(store, &item, request_hash).await
 }
 
+/// The order of the idempotency record `key` for a retry of `request_hash`; `None`
+/// when that order was cancelled (the key is free again).
 async fn replay_from(
     store: &DynamoStore,
     key: &Item,
     request_hash: &str,
-) -> Result<Placed, StoreError> {
-    if text(key, "request_hash")? != request_hash {
-        return Err(StoreError::IdempotencyConflict);
-    }
+) -> Result<Option<Placed>, StoreError> {
     let order_id = text(key, "order_id")?;
     let item = store
         .get(schema::order(&order_id))
         .await?
         .ok_or_else(|| corrupt("an idempotency key without its order"))?;
-    Ok(Placed {
-        order: numbered_order(store, item).await?,
+    let order = numbered_order(store, item).await?;
+    if order.status == OrderStatus::Cancelled {
+        return Ok(None);
+    }
+    if text(key, "request_hash")? != request_hash {
+        return Err(StoreError::IdempotencyConflict);
+    }
+    Ok(Some(Placed {
+        order,
         created: false,
         sealed_token: text(key, "sealed_token")?,
-    })
+    }))
 }
 
 /// The order with this id.

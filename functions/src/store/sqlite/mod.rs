@@ -59,6 +59,7 @@ pub struct SqliteStore {
     _checkpointer: writer::Checkpointer,
     readers: Vec<Arc<Mutex<Connection>>>,
     next_reader: AtomicUsize,
+    idempotency_ttl: std::time::Duration,
 }
 
 fn backend(e: impl std::fmt::Display) -> StoreError {
@@ -134,7 +135,15 @@ impl SqliteStore {
             _checkpointer: writer::Checkpointer::spawn(checkpoints).map_err(backend)?,
             readers,
             next_reader: AtomicUsize::new(0),
+            idempotency_ttl: super::DEFAULT_IDEMPOTENCY_TTL,
         })
+    }
+
+    /// How long an idempotency key is remembered: expired keys are free again, and
+    /// their records are deleted when the next order is placed.
+    pub fn with_idempotency_ttl(mut self, ttl: std::time::Duration) -> SqliteStore {
+        self.idempotency_ttl = ttl;
+        self
     }
 
     async fn run<T, F>(conn: &Arc<Mutex<Connection>>, f: F) -> Result<T, StoreError>

@@ -2,6 +2,8 @@
 //! coupon limits, pickup slot, order number), answering a retry, the
 //! kitchen's queue, status changes and linking to a member.
 
+use std::time::{Duration, SystemTime, UNIX_EPOCH};
+
 use chrono::{DateTime, Utc};
 use rusqlite::{params, Connection, OptionalExtension, Row};
 
@@ -96,16 +98,28 @@ fn load_order(conn: &Connection, id: &str) -> Result<Order, StoreError> {
     .decode()
 }
 
-/// The order an idempotency key placed, read on `conn`.
+/// Seconds since the Unix epoch: how idempotency records expire, as DynamoDB's TTL
+/// attribute does.
+fn epoch_seconds(at: SystemTime) -> i64 {
+    at.duration_since(UNIX_EPOCH)
+        .map(|d| i64::try_from(d.as_secs()).unwrap_or(i64::MAX))
+        .unwrap_or(0)
+}
+
+/// The order an idempotency key placed, read on `conn`: `None` when the key is
+/// unknown, expired at `now` (epoch seconds) or its order was cancelled (the key is
+/// free again).
 fn replay_in(
     conn: &Connection,
     key_hash: &str,
     request_hash: &str,
+    now: i64,
 ) -> Result<Option<Placed>, StoreError> {
     let previous: Option<(String, String, String)> = conn
         .query_row(
-            "SELECT request_hash, order_id, sealed_token FROM idempotency WHERE key_hash = ?1",
-            [key_hash],
+            "SELECT request_hash, order_id, sealed_token FROM idempotency
+             WHERE key_hash = ?1 AND expires_at >= ?2",
+            params![key_hash, now],
             |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)),
         )
         .optional()
@@ -113,19 +127,34 @@ fn replay_in(
     let Some((stored_hash, order_id, sealed_token)) = previous else {
         return Ok(None);
     };
+    let order = load_order(conn, &order_id)?;
+    if order.status == OrderStatus::Cancelled {
+        return Ok(None);
+    }
     if stored_hash != request_hash {
         return Err(StoreError::IdempotencyConflict);
     }
     Ok(Some(Placed {
-        order: load_order(conn, &order_id)?,
+        order,
         created: false,
         sealed_token,
     }))
 }
 
-/// Places an order inside the writer's transaction `tx`.
-fn place_in(tx: &Connection, order: NewOrder) -> Result<Placed, StoreError> {
-    if let Some(placed) = replay_in(tx, &order.idempotency_key_hash, &order.request_hash)? {
+/// Places an order inside the writer's transaction `tx`; its idempotency record
+/// expires `ttl` from now.
+fn place_in(tx: &Connection, order: NewOrder, ttl: Duration) -> Result<Placed, StoreError> {
+    let now = SystemTime::now();
+    let now_secs = epoch_seconds(now);
+    // Expired keys go here, as DynamoDB's TTL removes them there (an indexed range).
+    tx.execute("DELETE FROM idempotency WHERE expires_at < ?1", [now_secs])
+        .map_err(backend)?;
+    if let Some(placed) = replay_in(
+        tx,
+        &order.idempotency_key_hash,
+        &order.request_hash,
+        now_secs,
+    )? {
         return Ok(placed);
     }
     if let Some(member) = &order.member_id {
@@ -210,14 +239,19 @@ fn place_in(tx: &Connection, order: NewOrder) -> Result<Placed, StoreError> {
         record_online(tx, &order, claim)?;
     }
     record_touches(tx, &order)?;
+    // The key's record, or the one of its cancelled order replaced (see `replay_in`).
     tx.execute(
-        "INSERT INTO idempotency (key_hash, request_hash, order_id, sealed_token)
-         VALUES (?1, ?2, ?3, ?4)",
+        "INSERT INTO idempotency (key_hash, request_hash, order_id, sealed_token, expires_at)
+         VALUES (?1, ?2, ?3, ?4, ?5)
+         ON CONFLICT (key_hash) DO UPDATE SET request_hash = excluded.request_hash,
+             order_id = excluded.order_id, sealed_token = excluded.sealed_token,
+             expires_at = excluded.expires_at",
         params![
             order.idempotency_key_hash,
             order.request_hash,
             order.id,
-            order.sealed_token
+            order.sealed_token,
+            epoch_seconds(now + ttl)
         ],
     )
     .map_err(backend)?;
@@ -289,7 +323,8 @@ fn record_touches(tx: &Connection, order: &NewOrder) -> Result<(), StoreError> {
 }
 
 pub(super) async fn place(store: &SqliteStore, order: NewOrder) -> Result<Placed, StoreError> {
-    store.write(move |tx| place_in(tx, order)).await
+    let ttl = store.idempotency_ttl;
+    store.write(move |tx| place_in(tx, order, ttl)).await
 }
 
 pub(super) async fn replay(
@@ -300,7 +335,14 @@ pub(super) async fn replay(
     let key_hash = idempotency_key_hash.to_owned();
     let request_hash = request_hash.to_owned();
     store
-        .read(move |conn| replay_in(conn, &key_hash, &request_hash))
+        .read(move |conn| {
+            replay_in(
+                conn,
+                &key_hash,
+                &request_hash,
+                epoch_seconds(SystemTime::now()),
+            )
+        })
         .await
 }
 

@@ -177,6 +177,11 @@ const MIGRATIONS: &[&str] = &[
         WHERE member_id IS NOT NULL;
     CREATE INDEX issued_codes_by_member ON issued_codes(member_id)
         WHERE member_id IS NOT NULL;",
+    // 10: idempotency keys expire (in epoch seconds, like DynamoDB's TTL attribute);
+    // the keys kept so far get a full day from the upgrade.
+    "ALTER TABLE idempotency ADD COLUMN expires_at INTEGER NOT NULL DEFAULT 0;
+    UPDATE idempotency SET expires_at = CAST(strftime('%s', 'now') AS INTEGER) + 86400;
+    CREATE INDEX idempotency_by_expiry ON idempotency(expires_at);",
 ];
 
 /// Schema migration 3: the marketing loop.
