@@ -195,7 +195,7 @@ pub struct Touches {
 
 pub use marketing::{
     BatchCode, CampaignRow, CounterRedemption, CouponTotal, DishRow, HourRow, LedgerWindow,
-    MemberExport, OrderExport, PaymentRow, RedemptionExport, ReportRange, Visit,
+    MemberExport, OrderContents, OrderExport, PaymentRow, RedemptionExport, ReportRange, Visit,
 };
 pub use payments::Recorded;
 pub use proofs::{CodeCheck, MemberSession, NewCode, NewMemberSession};
