@@ -1,6 +1,7 @@
 //! Schemathesis (PyPI `schemathesis`, a property-based API fuzzer) against the real
 //! `carte serve` of the demo restaurant on 127.0.0.1, driven by the server's own
-//! `/api/openapi.json`: once without a key and once with a staff key. Its examples,
+//! `/api/openapi.json`: without a key, with a staff key, and with a marketer key on the
+//! marketing routes (reports, exports, visits). Its examples,
 //! coverage, fuzzing and stateful phases run with a fixed number of examples per
 //! operation and a fixed seed, so the run is bounded (about a minute on two cores with a
 //! debug build) and repeatable. Zero failures of the four checks the API promises:
@@ -21,7 +22,7 @@ use std::time::Instant;
 use common::{demo_copy, run_carte, Server};
 
 /// Test cases per operation and phase; with [`SEED`], what makes the run bounded.
-const MAX_EXAMPLES: &str = "25";
+const MAX_EXAMPLES: &str = "50";
 /// The seed of every run, so a failure is found again.
 const SEED: &str = "20261207";
 const CHECKS: &str = "not_a_server_error,status_code_conformance,content_type_conformance,response_schema_conformance";
@@ -102,6 +103,10 @@ fn schemathesis_finds_no_server_error_and_no_undeclared_answer() {
     let (code, staff, err) = run_carte(&["keys", "--dir", site_arg, "create", "--role", "staff"]);
     assert_eq!(code, 0, "{err}");
     let staff = staff.trim().to_owned();
+    let (code, marketer, err) =
+        run_carte(&["keys", "--dir", site_arg, "create", "--role", "marketer"]);
+    assert_eq!(code, 0, "{err}");
+    let marketer = marketer.trim().to_owned();
     let keys = wechat_keys();
     let key = |name: &str| keys[name].as_str().expect("key").to_owned();
     let env = [
@@ -147,10 +152,25 @@ fn schemathesis_finds_no_server_error_and_no_undeclared_answer() {
         ],
         &report,
     );
-    assert!(unkeyed > 0 && keyed > 0, "no test cases were run");
+    // A marketer key opens the reports and exports: the marketing routes only.
+    let marketing = fuzz(
+        &server,
+        "marketer-key",
+        &[
+            "--header".to_owned(),
+            format!("Authorization: Bearer {marketer}"),
+            "--include-tag".to_owned(),
+            "marketing".to_owned(),
+        ],
+        &report,
+    );
+    assert!(
+        unkeyed > 0 && keyed > 0 && marketing > 0,
+        "no test cases were run"
+    );
     eprintln!(
         "schemathesis: {} test cases in {:.0?}",
-        unkeyed + keyed,
+        unkeyed + keyed + marketing,
         started.elapsed()
     );
 }
