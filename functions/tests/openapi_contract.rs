@@ -148,3 +148,70 @@ async fn every_answer_to_malformed_input_is_declared() {
     );
     eprintln!("{sent} malformed requests, every answer declared");
 }
+
+/// Whether the document declares `status` of `method path` with `media_type`.
+fn declares(doc: &Value, method: &str, path: &str, status: u16, media_type: &str) -> bool {
+    doc["paths"][path][method]["responses"][status.to_string()]["content"]
+        .get(media_type)
+        .is_some()
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_pages_for_browsers_are_declared_as_html() {
+    let fx = Fixture::new();
+    let base = fx.serve().await;
+    let client = Client::new();
+    let doc = serde_json::to_value(functions::api::openapi::ApiDoc::openapi()).expect("doc");
+    let media = |response: &reqwest::Response| {
+        response
+            .headers()
+            .get("content-type")
+            .and_then(|v| v.to_str().ok())
+            .and_then(|v| v.split(';').next())
+            .unwrap_or_default()
+            .to_owned()
+    };
+    // The plain form: placed, and refused.
+    for (body, want) in [
+        (
+            "location=alpha&mode=dine_in&table=2&qty.dumplings=1&idempotency_key=page-1",
+            201,
+        ),
+        ("location=alpha&mode=dine_in&table=2&qty.nothing=1", 422),
+    ] {
+        let response = client
+            .post(format!("{base}/api/orders"))
+            .header("content-type", "application/x-www-form-urlencoded")
+            .body(body)
+            .send()
+            .await
+            .expect("form");
+        assert_eq!(response.status().as_u16(), want);
+        assert_eq!(media(&response), "text/html");
+        assert!(declares(&doc, "post", "/api/orders", want, "text/html"));
+    }
+    // The order's status, asked for by a browser.
+    let placed: Value = client
+        .post(format!("{base}/api/orders"))
+        .header("Idempotency-Key", "page-2")
+        .json(&serde_json::json!({"cart": common::cart_json(), "version": fx.version()}))
+        .send()
+        .await
+        .expect("order")
+        .json()
+        .await
+        .expect("json");
+    let response = client
+        .get(format!(
+            "{base}/api/orders/{}?token={}",
+            placed["id"].as_str().expect("id"),
+            placed["token"].as_str().expect("token")
+        ))
+        .header("accept", "text/html")
+        .send()
+        .await
+        .expect("status");
+    assert_eq!(response.status().as_u16(), 200);
+    assert_eq!(media(&response), "text/html");
+    assert!(declares(&doc, "get", "/api/orders/{id}", 200, "text/html"));
+}

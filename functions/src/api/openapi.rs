@@ -61,13 +61,20 @@ const RAW_BODIES: [&str; 2] = [
     "/api/payments/wechat/notify",
 ];
 
-/// The plain forms (JavaScript off) are answered with an HTML page, in these statuses.
-const FORM_PAGES: [(&str, &[&str]); 2] = [
-    ("/api/orders", &["200", "201", "400", "409", "413", "422"]),
+/// Answers that are HTML pages for browsers: the plain forms (JavaScript off), in every
+/// outcome, and the order status asked for as `text/html`.
+const HTML_PAGES: [(&str, &str, &[&str]); 3] = [
     (
+        "post",
+        "/api/orders",
+        &["200", "201", "400", "409", "413", "422"],
+    ),
+    (
+        "post",
         "/api/payments/checkout",
         &["200", "404", "409", "422", "502", "503"],
     ),
+    ("get", "/api/orders/{id}", &["200"]),
 ];
 
 fn problem_response(description: &str) -> RefOr<Response> {
@@ -116,14 +123,15 @@ impl Modify for BodyProblems {
                 }
             }
         }
-        // A form-encoded post (JavaScript off) is answered with a page, in every outcome.
-        for (path, statuses) in FORM_PAGES {
-            let Some(operation) = openapi
-                .paths
-                .paths
-                .get_mut(path)
-                .and_then(|item| item.post.as_mut())
-            else {
+        for (method, path, statuses) in HTML_PAGES {
+            let Some(item) = openapi.paths.paths.get_mut(path) else {
+                continue;
+            };
+            let operation = match method {
+                "get" => item.get.as_mut(),
+                _ => item.post.as_mut(),
+            };
+            let Some(operation) = operation else {
                 continue;
             };
             for status in statuses {
