@@ -72,7 +72,9 @@ fn fuzz(server: &Server, label: &str, extra: &[String], report: &Path) -> u64 {
         .args(["--report", "junit", "--report-junit-path"])
         .arg(report.join(format!("{label}.xml")));
     command.args(extra);
+    // Schemathesis keeps a cache (`.schemathesis/`) in its working folder: the test's own.
     let output = command
+        .current_dir(report)
         .stdin(Stdio::null())
         .output()
         .expect("run `python3 -m schemathesis.cli` (`python3 -m pip install schemathesis`)");
