@@ -1,13 +1,14 @@
 //! Schemathesis (PyPI `schemathesis`, a property-based API fuzzer) against the real
-//! `carte serve` of the demo restaurant on 127.0.0.1, driven by the server's own
+//! `carte serve` of the demo restaurant on 127.0.0.1, on the SQLite file and on a
+//! DynamoDB table (Dynoxide on loopback), driven by the server's own
 //! `/api/openapi.json`: without a key, with a staff key, and with a marketer key on the
-//! marketing routes (reports, exports, visits). Its examples,
-//! coverage, fuzzing and stateful phases run with a fixed number of examples per
-//! operation and a fixed seed, so the run is bounded (about a minute on two cores with a
-//! debug build) and repeatable. Zero failures of the four checks the API promises:
-//! no 5xx (`not_a_server_error`), only declared statuses (`status_code_conformance`),
-//! only declared content types (`content_type_conformance`) and bodies that match
-//! their schemas (`response_schema_conformance`).
+//! marketing routes (visits, reports, exports). Its examples, coverage, fuzzing and
+//! stateful phases run with a fixed number of examples per operation and a fixed seed,
+//! so the run is bounded (under two minutes on two cores with a debug build, both
+//! stores) and repeatable. Zero failures of the four checks the API promises: no 5xx
+//! (`not_a_server_error`), only declared statuses (`status_code_conformance`), only
+//! declared content types (`content_type_conformance`) and bodies that match their
+//! schemas (`response_schema_conformance`).
 //!
 //! Both payment providers are set up (throwaway keys, their APIs on a closed port), so
 //! the notification routes answer as in production rather than "not set up".
@@ -19,10 +20,10 @@ use std::path::Path;
 use std::process::{Command, Stdio};
 use std::time::Instant;
 
-use common::{demo_copy, run_carte, Server};
+use common::{carte, demo_copy, Dynoxide, Server};
 
 /// Test cases per operation and phase; with [`SEED`], what makes the run bounded.
-const MAX_EXAMPLES: &str = "50";
+const MAX_EXAMPLES: &str = "30";
 /// The seed of every run, so a failure is found again.
 const SEED: &str = "20261207";
 const CHECKS: &str = "not_a_server_error,status_code_conformance,content_type_conformance,response_schema_conformance";
@@ -98,20 +99,11 @@ fn fuzz(server: &Server, label: &str, extra: &[String], report: &Path) -> u64 {
     cases
 }
 
-#[test]
-fn schemathesis_finds_no_server_error_and_no_undeclared_answer() {
-    let (dir, site) = demo_copy();
-    let site_arg = site.to_str().expect("utf-8");
-    let (code, staff, err) = run_carte(&["keys", "--dir", site_arg, "create", "--role", "staff"]);
-    assert_eq!(code, 0, "{err}");
-    let staff = staff.trim().to_owned();
-    let (code, marketer, err) =
-        run_carte(&["keys", "--dir", site_arg, "create", "--role", "marketer"]);
-    assert_eq!(code, 0, "{err}");
-    let marketer = marketer.trim().to_owned();
+/// The payment providers' settings: throwaway keys, their APIs on a closed port.
+fn provider_env() -> Vec<(&'static str, String)> {
     let keys = wechat_keys();
     let key = |name: &str| keys[name].as_str().expect("key").to_owned();
-    let env = [
+    vec![
         ("STRIPE_SECRET_KEY", "sk_test_fuzz".to_owned()),
         ("STRIPE_WEBHOOK_SECRET", "whsec_fuzz".to_owned()),
         ("STRIPE_API_BASE", "http://127.0.0.1:9".to_owned()),
@@ -133,46 +125,102 @@ fn schemathesis_finds_no_server_error_and_no_undeclared_answer() {
             "https://shop.example/api/payments/wechat/notify".to_owned(),
         ),
         ("WECHATPAY_API_BASE", "http://127.0.0.1:9".to_owned()),
-    ];
-    let env: Vec<(&str, &str)> = env.iter().map(|(k, v)| (*k, v.as_str())).collect();
-    let server = Server::start_env(&site, &["--no-watch"], &env);
-    let report = dir.path().join("schemathesis");
-    std::fs::create_dir_all(&report).expect("report folder");
-    let started = Instant::now();
-    let unkeyed = fuzz(&server, "unkeyed", &[], &report);
+    ]
+}
+
+/// A new API key with `role` in the store `store_args` names.
+fn api_key(site: &Path, role: &str, store_args: &[&str], env: &[(&str, &str)]) -> String {
+    let output = carte()
+        .envs(env.iter().copied())
+        .args(["keys", "--dir", site.to_str().expect("utf-8")])
+        .args(store_args)
+        .args(["create", "--role", role])
+        .stdin(Stdio::null())
+        .output()
+        .expect("carte keys");
+    assert!(
+        output.status.success(),
+        "{}",
+        String::from_utf8_lossy(&output.stderr)
+    );
+    String::from_utf8_lossy(&output.stdout).trim().to_owned()
+}
+
+/// Every pass on one store: without a key, with a staff key, with a marketer key on the
+/// marketing routes. Returns the test cases run.
+fn fuzz_store(
+    site: &Path,
+    store: &str,
+    store_args: &[&str],
+    env: &[(&str, &str)],
+    report: &Path,
+) -> u64 {
+    let staff = api_key(site, "staff", store_args, env);
+    let marketer = api_key(site, "marketer", store_args, env);
+    let mut serve_args = vec!["--no-watch"];
+    serve_args.extend_from_slice(store_args);
+    let server = Server::start_env(site, &serve_args, env);
+    let unkeyed = fuzz(&server, &format!("{store}-unkeyed"), &[], report);
     // With a key, the staff event stream is open for as long as the client stays: it
     // has no end for the fuzzer to read (its refusals are fuzzed without a key, and
     // functions/tests/staff_console.rs reads its events).
     let keyed = fuzz(
         &server,
-        "staff-key",
+        &format!("{store}-staff-key"),
         &[
             "--header".to_owned(),
             format!("Authorization: Bearer {staff}"),
             "--exclude-path".to_owned(),
             "/api/staff/events".to_owned(),
         ],
-        &report,
+        report,
     );
     // A marketer key opens the reports and exports: the marketing routes only.
     let marketing = fuzz(
         &server,
-        "marketer-key",
+        &format!("{store}-marketer-key"),
         &[
             "--header".to_owned(),
             format!("Authorization: Bearer {marketer}"),
             "--include-tag".to_owned(),
             "marketing".to_owned(),
         ],
-        &report,
+        report,
     );
     assert!(
         unkeyed > 0 && keyed > 0 && marketing > 0,
-        "no test cases were run"
+        "no test cases were run on {store}"
+    );
+    unkeyed + keyed + marketing
+}
+
+#[test]
+fn schemathesis_finds_no_server_error_and_no_undeclared_answer() {
+    let (dir, site) = demo_copy();
+    let report = dir.path().join("schemathesis");
+    std::fs::create_dir_all(&report).expect("report folder");
+    let providers = provider_env();
+    let mut env: Vec<(&str, &str)> = providers.iter().map(|(k, v)| (*k, v.as_str())).collect();
+    let started = Instant::now();
+    let on_sqlite = fuzz_store(&site, "sqlite", &[], &env, &report);
+    let dynoxide = Dynoxide::start();
+    env.extend(dynoxide.env());
+    let on_dynamodb = fuzz_store(
+        &site,
+        "dynamodb",
+        &[
+            "--store",
+            "dynamodb",
+            "--table",
+            "carte-fuzz",
+            "--create-table",
+        ],
+        &env,
+        &report,
     );
     eprintln!(
-        "schemathesis: {} test cases in {:.0?}",
-        unkeyed + keyed + marketing,
+        "schemathesis: {} test cases ({on_sqlite} on SQLite, {on_dynamodb} on DynamoDB) in {:.0?}",
+        on_sqlite + on_dynamodb,
         started.elapsed()
     );
 }
