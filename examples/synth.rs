@@ -1552,10 +1552,10 @@ mod bench {
             writer.put(&o.path, &o.bytes)?;
         }
         clock.lap(&format!("QR codes ({count})"));
-        for o in [
-            render::seo::sitemap(&project.site, &base_url),
-            render::seo::robots(&base_url),
-        ] {
+        for o in render::seo::sitemaps(&project.site, &base_url)
+            .into_iter()
+            .chain([render::seo::robots(&base_url)])
+        {
             writer.put(&o.path, &o.bytes)?;
         }
         clock.lap("sitemap, robots");

@@ -126,6 +126,9 @@ enum Command {
         to: Option<String>,
         #[arg(long)]
         location: Option<String>,
+        /// For Excel: a UTF-8 byte-order mark, phone numbers kept as text.
+        #[arg(long)]
+        excel: bool,
         /// Write to this file instead of standard output.
         #[arg(short, long)]
         output: Option<PathBuf>,
@@ -219,15 +222,19 @@ fn main() -> ExitCode {
             from,
             to,
             location,
+            excel,
             output,
         } => cmd::export::run(
             &dir,
             &store,
-            kind,
-            from.as_deref(),
-            to.as_deref(),
-            location.as_deref(),
-            output,
+            &cmd::export::Request {
+                kind,
+                from: from.as_deref(),
+                to: to.as_deref(),
+                location: location.as_deref(),
+                excel,
+                output,
+            },
         ),
         Command::Coupons { dir, action } => cmd::coupons::run(&dir, action, &store),
         Command::Members { dir, action } => cmd::members::run(&dir, action, &store),

@@ -249,15 +249,38 @@ fn report_and_exports_tell_the_campaign_to_the_fen() {
     let orders = std::fs::read_to_string(&orders_file).expect("orders");
     let rows: Vec<&str> = orders.trim_end().split("\r\n").collect();
     assert_eq!(rows.len(), 4, "{orders}");
-    assert_eq!(rows[0], "id,number,location,status,placed_at,fulfilment,items,currency,subtotal,discount,service_charge,tax,total,coupon,campaign,channel,first_touch,last_touch,member_id");
+    assert_eq!(rows[0], "id,number,location,status,placed_at,placed_at_local,fulfilment,table,pickup_slot,pickup_slot_local,name,note,items,lines,currency,subtotal,discount,service_charge,tax,total,coupon,campaign,channel,first_touch,last_touch,member_id");
+    // Without the id and the two times (UTC and the shop's clock).
     let without_time = |row: &str| {
         let mut cells: Vec<&str> = row.split(',').collect();
-        cells.remove(4);
+        cells.drain(4..6);
         cells[1..].join(",")
     };
-    assert_eq!(without_time(rows[1]), format!("{},chunxi,received,dine_in,2,CNY,18.00,0.00,0.90,1.07,18.90,,noodle-festival,table-tent,,,", numbers[0]));
-    assert_eq!(without_time(rows[2]), format!("{},chunxi,received,dine_in,4,CNY,36.00,0.00,1.80,2.14,37.80,,noodle-festival,wechat-group,,,", numbers[1]));
-    assert_eq!(without_time(rows[3]), format!("{},chunxi,received,dine_in,2,CNY,18.00,0.00,0.90,1.07,18.90,,noodle-festival,street-flyer,,,", numbers[2]));
+    for (row, (number, quantity)) in rows[1..].iter().zip(numbers.iter().zip([2, 4, 2])) {
+        let (channel, money) = match quantity {
+            4 => ("wechat-group", "36.00,0.00,1.80,2.14,37.80"),
+            _ => ("", "18.00,0.00,0.90,1.07,18.90"),
+        };
+        let line = format!("{quantity} × 拍黄瓜 @ 9.00 = {}.00", 9 * quantity);
+        let want = format!("{number},chunxi,received,dine_in,3,,,,,{quantity},{line},CNY,{money},,noodle-festival,");
+        assert!(without_time(row).starts_with(&want), "{row}\nwant {want}");
+        assert!(row.ends_with(&format!("{channel},,,")), "{row}");
+    }
+    assert!(rows[1].ends_with(",table-tent,,,") && rows[3].ends_with(",street-flyer,,,"));
+    // The shop's clock is Shanghai's, eight hours ahead of UTC.
+    let first: Vec<&str> = rows[1].split(',').collect();
+    let utc = chrono::DateTime::parse_from_rfc3339(first[4]).expect("UTC time");
+    assert_eq!(
+        (utc + Duration::hours(8))
+            .format("%Y-%m-%d %H:%M:%S")
+            .to_string(),
+        first[5]
+    );
+
+    // For Excel: a byte-order mark, the same rows.
+    let (code, excel, err) = export("orders", &["--excel"]);
+    assert_eq!(code, 0, "{err}");
+    assert_eq!(excel.strip_prefix('\u{feff}'), Some(orders.as_str()));
 
     let (code, redemptions, err) = export("redemptions", &[]);
     assert_eq!(code, 0, "{err}");
@@ -277,7 +300,7 @@ fn report_and_exports_tell_the_campaign_to_the_fen() {
     let rows: Vec<&str> = members.trim_end().split("\r\n").collect();
     assert_eq!(
         rows[0],
-        "id,phone,email,name,consent,consent_at,created_at,erased_at,orders,currency,spent"
+        "id,phone,email,name,consent,consent_at,consent_at_local,created_at,created_at_local,erased_at,erased_at_local,orders,currency,spent"
     );
     assert!(
         rows[1].starts_with(&format!(

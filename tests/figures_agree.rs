@@ -539,6 +539,30 @@ fn scenario(backend: &Backend) {
         |kind: &str| backend.run(&["export", kind, "--dir", dir, "--from", &from, "--to", &to]);
     let (orders_csv, redemptions_csv) = (export("orders"), export("redemptions"));
     let payments_csv = export("payments");
+    // Each order row says what was ordered, where, and when on the shop's clock; the
+    // Excel flavour is the same rows behind a byte-order mark; the API's file is the
+    // command's.
+    for row in csv_rows(&orders_csv) {
+        assert_eq!(row["table"], "3", "{row:?}");
+        assert_eq!(
+            row["lines"],
+            format!("{} × 拍黄瓜 @ 9.00 = {}", row["items"], row["subtotal"]),
+            "{row:?}"
+        );
+        assert_eq!(row["placed_at_local"].len(), "2026-03-02 12:00:00".len());
+    }
+    let excel = backend.run(&[
+        "export", "orders", "--dir", dir, "--from", &from, "--to", &to, "--excel",
+    ]);
+    assert_eq!(excel.strip_prefix('\u{feff}'), Some(orders_csv.as_str()));
+    let api_orders_excel = client()
+        .get(server.url(&format!("/api/exports/orders.csv{query}&excel=1")))
+        .bearer_auth(&marketer)
+        .send()
+        .expect("orders export")
+        .bytes()
+        .expect("csv");
+    assert_eq!(String::from_utf8_lossy(&api_orders_excel), excel);
     let today_text = today.to_string();
     let api_settlement = get(
         &server,

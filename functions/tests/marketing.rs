@@ -472,12 +472,12 @@ async fn a_campaign_through_three_channels_and_the_counter_adds_up() {
     .await;
     assert_eq!(status, StatusCode::OK);
     let lines: Vec<&str> = csv.split("\r\n").collect();
-    assert_eq!(lines[0], "id,number,location,status,placed_at,fulfilment,items,currency,subtotal,discount,service_charge,tax,total,coupon,campaign,channel,first_touch,last_touch,member_id");
+    assert_eq!(lines[0], "id,number,location,status,placed_at,placed_at_local,fulfilment,table,pickup_slot,pickup_slot_local,name,note,items,lines,currency,subtotal,discount,service_charge,tax,total,coupon,campaign,channel,first_touch,last_touch,member_id");
     assert_eq!(lines.len(), 1 + 7 + 1, "{csv}");
     let first_id = first["id"].as_str().expect("id");
     assert_eq!(
         lines[1],
-        format!("{first_id},A-001,alpha,received,2026-03-02T04:00:00Z,dine_in,2,CNY,36.00,10.00,2.60,1.62,28.60,TEN,launch,flyer,,,")
+        format!("{first_id},A-001,alpha,received,2026-03-02T04:00:00Z,2026-03-02 12:00:00,dine_in,1,,,,,2,2 × Dumplings @ 18.00 = 36.00,CNY,36.00,10.00,2.60,1.62,28.60,TEN,launch,flyer,,,")
     );
     assert!(
         lines[2].ends_with(",39.60,,launch,flyer,launch/chat,launch/flyer,"),
@@ -512,9 +512,18 @@ async fn a_campaign_through_three_channels_and_the_counter_adds_up() {
     .await;
     assert_eq!(
         csv,
-        format!("id,phone,email,name,consent,consent_at,created_at,erased_at,orders,currency,spent\r\n\
-                 {member_id},+8613800138000,,Li Lei,yes,2026-03-02T04:00:00Z,2026-03-02T04:00:00Z,,2,CNY,68.20\r\n")
+        format!("id,phone,email,name,consent,consent_at,consent_at_local,created_at,created_at_local,erased_at,erased_at_local,orders,currency,spent\r\n\
+                 {member_id},'+8613800138000,,Li Lei,yes,2026-03-02T04:00:00Z,2026-03-02 12:00:00,2026-03-02T04:00:00Z,2026-03-02 12:00:00,,,2,CNY,68.20\r\n")
     );
+    // For Excel: the same file behind a UTF-8 byte-order mark.
+    let (status, excel) = get(
+        state,
+        "/api/exports/members.csv?from=2026-03-02&to=2026-03-02&excel=1",
+        &marketer,
+    )
+    .await;
+    assert_eq!(status, StatusCode::OK);
+    assert_eq!(excel.strip_prefix('\u{feff}'), Some(csv.as_str()));
     let (status, _) = get(state, "/api/exports/secrets.csv", &marketer).await;
     assert_eq!(status, StatusCode::NOT_FOUND);
 
@@ -527,7 +536,7 @@ async fn a_campaign_through_three_channels_and_the_counter_adds_up() {
         &marketer,
     )
     .await;
-    assert!(csv.contains(&format!("{member_id},,,,no,2026-03-02T04:00:00Z,2026-03-02T04:00:00Z,2026-03-02T04:00:00Z,2,CNY,68.20")), "{csv}");
+    assert!(csv.contains(&format!("{member_id},,,,no,2026-03-02T04:00:00Z,2026-03-02 12:00:00,2026-03-02T04:00:00Z,2026-03-02 12:00:00,2026-03-02T04:00:00Z,2026-03-02 12:00:00,2,CNY,68.20")), "{csv}");
     let (_, text) = get(state, report_uri, &marketer).await;
     assert_eq!(json_of(&text)["totals"], report["totals"]);
     let (status, _) = delete(state, "/api/staff/members/mem_nobody", &staff).await;

@@ -832,6 +832,43 @@ fn sitemap_lists_every_page_with_alternates() -> TestResult {
 }
 
 #[test]
+fn a_big_sitemap_is_split_under_an_index() -> TestResult {
+    use generator::render::seo::{sitemaps_within, SitemapLimits};
+    let f = fixture();
+    let site = &f.project.site;
+    let pages = urls::all_pages(site);
+    let limits = SitemapLimits {
+        urls: 4,
+        bytes: 2_000,
+    };
+    let files = sitemaps_within(site, BASE, limits);
+    let (index, parts) = files.split_last().ok_or("no sitemap")?;
+    assert_eq!(index.path, "sitemap.xml");
+    let index = String::from_utf8(index.bytes.clone())?;
+    assert!(index.contains("<sitemapindex"), "{index}");
+    assert_eq!(parts.len(), index.matches("<sitemap>").count());
+    let mut all = String::new();
+    for (n, part) in parts.iter().enumerate() {
+        assert_eq!(part.path, format!("sitemap-{}.xml", n + 1));
+        assert!(index.contains(&format!("<loc>{BASE}/{}</loc>", part.path)));
+        let xml = String::from_utf8(part.bytes.clone())?;
+        assert!(xml.matches("<url>").count() <= limits.urls, "{xml}");
+        assert!(xml.len() <= limits.bytes || xml.matches("<url>").count() == 1);
+        all.push_str(&xml);
+    }
+    // The chooser and every page, each exactly once.
+    assert_eq!(all.matches("<url>").count(), pages.len() + 1);
+    for page in &pages {
+        assert_eq!(
+            all.matches(&format!("<loc>{BASE}{page}</loc>")).count(),
+            1,
+            "{page}"
+        );
+    }
+    Ok(())
+}
+
+#[test]
 fn qr_codes_exist_for_every_table_and_channel() -> TestResult {
     let f = fixture();
     let site = &f.project.site;

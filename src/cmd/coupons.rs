@@ -8,7 +8,7 @@ use std::process::ExitCode;
 
 use clap::Subcommand;
 use functions::codes::issue_batch;
-use functions::csv::Csv;
+use functions::csv::{text, Csv};
 use qrcode::{EcLevel, QrCode};
 
 /// What to do with coupons.
@@ -220,15 +220,15 @@ pub fn run(
         )
     };
     let mut csv = Csv::default();
-    csv.row(&["code", "coupon", "campaign", "batch", "url", "channel"]);
+    csv.header(&["code", "coupon", "campaign", "batch", "url", "channel"]);
     for c in &codes {
         csv.row(&[
-            c.code.clone(),
-            c.coupon.clone(),
-            c.campaign.clone(),
-            c.batch.clone(),
-            url_of(&c.code),
-            c.channel.clone().unwrap_or_default(),
+            text(c.code.clone()),
+            text(c.coupon.clone()),
+            text(c.campaign.clone()),
+            text(c.batch.clone()),
+            text(url_of(&c.code)),
+            text(c.channel.clone().unwrap_or_default()),
         ]);
     }
     let stem = format!("{campaign}-{batch}");

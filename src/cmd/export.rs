@@ -1,10 +1,11 @@
-//! `carte export orders|members|redemptions|payments`: CSV (RFC 4180, UTF-8).
+//! `carte export orders|members|redemptions|payments [--excel]`: CSV (RFC 4180, UTF-8;
+//! `--excel` adds a byte-order mark and keeps phone numbers as text).
 
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 
 use clap::ValueEnum;
-use functions::csv::{export_csv, ExportKind};
+use functions::csv::{export_csv, ExportKind, Flavour};
 
 /// What to export.
 #[derive(Clone, Copy, ValueEnum)]
@@ -27,24 +28,38 @@ impl From<KindArg> for ExportKind {
     }
 }
 
-/// Writes the CSV to `output`, or to standard output.
+/// What to export, over which days, for whom, to where.
+pub struct Request<'a> {
+    pub kind: KindArg,
+    pub from: Option<&'a str>,
+    pub to: Option<&'a str>,
+    pub location: Option<&'a str>,
+    /// The Excel flavour.
+    pub excel: bool,
+    /// A file instead of standard output.
+    pub output: Option<PathBuf>,
+}
+
+/// Writes the CSV to the request's file, or to standard output.
 pub fn run(
     dir: &Path,
     choice: &super::store::StoreArgs,
-    kind: KindArg,
-    from: Option<&str>,
-    to: Option<&str>,
-    location: Option<&str>,
-    output: Option<PathBuf>,
+    request: &Request<'_>,
 ) -> anyhow::Result<ExitCode> {
     let runtime = super::runtime()?;
     let (site, store) = super::report::open(dir, choice, &runtime)?;
-    let period = super::report::period(&site, from, to, location)?;
-    let csv = runtime
-        .block_on(async { export_csv(store.as_ref(), &site, kind.into(), &period).await })?;
-    match output {
+    let period = super::report::period(&site, request.from, request.to, request.location)?;
+    let flavour = if request.excel {
+        Flavour::Excel
+    } else {
+        Flavour::Plain
+    };
+    let csv = runtime.block_on(async {
+        export_csv(store.as_ref(), &site, request.kind.into(), &period, flavour).await
+    })?;
+    match &request.output {
         Some(path) => {
-            std::fs::write(&path, csv.as_bytes())?;
+            std::fs::write(path, csv.as_bytes())?;
             eprintln!("Wrote {}", path.display());
         }
         None => {

@@ -139,10 +139,20 @@ test('marketer_reads_the_dashboard_and_downloads_csv', async () => {
   ]);
   const csv = readFileSync(await download.path(), 'utf8');
   const lines = csv.trim().split('\r\n');
-  assert.equal(lines[0], 'id,at,source,coupon,campaign,channel,location,order_id,member_id,issued_code,currency,amount,discount');
+  assert.equal(lines[0], 'id,at,at_local,source,coupon,campaign,channel,location,order_id,member_id,issued_code,currency,amount,discount');
   assert.equal(lines.length, 2);
   assert.ok(lines[1].includes(',counter,SAVE10,noodle-festival,counter,chunxi,,,'), lines[1]);
   assert.ok(lines[1].endsWith(',CNY,80.00,10.00'), lines[1]);
+  // For Excel: the same rows behind a UTF-8 byte-order mark.
+  await page.getByLabel('For Excel (Chinese names, phone numbers as text)').check();
+  const [excel] = await Promise.all([
+    page.waitForEvent('download'),
+    page.getByRole('button', { name: 'Download redemptions' }).click(),
+  ]);
+  assert.ok(excel.suggestedFilename().endsWith('-excel.csv'), excel.suggestedFilename());
+  const bytes = readFileSync(await excel.path());
+  assert.deepEqual([...bytes.subarray(0, 3)], [0xef, 0xbb, 0xbf]);
+  assert.equal(bytes.subarray(3).toString('utf8'), csv);
   // A staff key is not a marketer key.
   await page.getByRole('button', { name: 'Forget key' }).click();
   await page.getByLabel('Marketer key').fill(site.key);

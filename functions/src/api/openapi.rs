@@ -2,7 +2,9 @@
 //! own annotations so it cannot drift from the code.
 
 use axum::Json;
+use utoipa::openapi::path::Operation;
 use utoipa::openapi::security::{ApiKey, ApiKeyValue, HttpAuthScheme, HttpBuilder, SecurityScheme};
+use utoipa::openapi::{ContentBuilder, Ref, RefOr, Response, ResponseBuilder};
 use utoipa::{Modify, OpenApi};
 
 use crate::api::{
@@ -33,6 +35,119 @@ impl Modify for ApiKeyScheme {
                 "The staff console's session, from `POST /api/staff/session`",
             ))),
         );
+    }
+}
+
+/// Every JSON body is read by the same code (`api::limits`: content type, size, syntax,
+/// shape), so every operation that takes one can answer its problems: declared here once
+/// rather than on each handler. The providers' notifications read their bodies raw
+/// (the signature covers the bytes) and declare their own answers.
+struct BodyProblems;
+
+/// What reading a JSON body can answer, besides the handler's own answers.
+const BODY_PROBLEMS: [(&str, &str); 4] = [
+    ("400", "`malformed-body`: not well-formed JSON"),
+    ("413", "`body-too-large`: more than 64 KiB"),
+    ("415", "`unsupported-media-type`: not `application/json`"),
+    (
+        "422",
+        "`invalid-body` (unknown, missing or mistyped fields) or `validation-failed`",
+    ),
+];
+
+/// Paths whose bodies are read raw, not through `api::limits`' JSON reader.
+const RAW_BODIES: [&str; 2] = [
+    "/api/payments/stripe/webhook",
+    "/api/payments/wechat/notify",
+];
+
+/// Answers that are HTML pages for browsers: the plain forms (JavaScript off), in every
+/// outcome, and the order status asked for as `text/html`.
+const HTML_PAGES: [(&str, &str, &[&str]); 3] = [
+    (
+        "post",
+        "/api/orders",
+        &["200", "201", "400", "409", "413", "422"],
+    ),
+    (
+        "post",
+        "/api/payments/checkout",
+        &["200", "404", "409", "422", "502", "503"],
+    ),
+    ("get", "/api/orders/{id}", &["200"]),
+];
+
+fn problem_response(description: &str) -> RefOr<Response> {
+    ResponseBuilder::new()
+        .description(description)
+        .content(
+            problem::PROBLEM_JSON,
+            ContentBuilder::new()
+                .schema(Some(Ref::from_schema_name("ProblemDoc")))
+                .build(),
+        )
+        .build()
+        .into()
+}
+
+fn operations(item: &mut utoipa::openapi::PathItem) -> impl Iterator<Item = &mut Operation> {
+    [
+        &mut item.get,
+        &mut item.put,
+        &mut item.post,
+        &mut item.delete,
+        &mut item.patch,
+    ]
+    .into_iter()
+    .flatten()
+}
+
+impl Modify for BodyProblems {
+    fn modify(&self, openapi: &mut utoipa::openapi::OpenApi) {
+        for (path, item) in openapi.paths.paths.iter_mut() {
+            let raw = RAW_BODIES.contains(&path.as_str());
+            for operation in operations(item) {
+                let json = operation
+                    .request_body
+                    .as_ref()
+                    .is_some_and(|b| b.content.contains_key("application/json"));
+                if !json || raw {
+                    continue;
+                }
+                for (status, description) in BODY_PROBLEMS {
+                    operation
+                        .responses
+                        .responses
+                        .entry(status.to_owned())
+                        .or_insert_with(|| problem_response(description));
+                }
+            }
+        }
+        for (method, path, statuses) in HTML_PAGES {
+            let Some(item) = openapi.paths.paths.get_mut(path) else {
+                continue;
+            };
+            let operation = match method {
+                "get" => item.get.as_mut(),
+                _ => item.post.as_mut(),
+            };
+            let Some(operation) = operation else {
+                continue;
+            };
+            for status in statuses {
+                if let Some(RefOr::T(response)) = operation.responses.responses.get_mut(*status) {
+                    response.content.insert(
+                        "text/html".to_owned(),
+                        ContentBuilder::new()
+                            .schema(Some(
+                                utoipa::openapi::ObjectBuilder::new()
+                                    .schema_type(utoipa::openapi::schema::Type::String),
+                            ))
+                            .build(),
+                    );
+                }
+            }
+        }
     }
 }
 
@@ -104,7 +219,7 @@ impl Modify for ApiKeyScheme {
         store::Role,
         store::SoldOutItem,
     )),
-    modifiers(&ApiKeyScheme),
+    modifiers(&ApiKeyScheme, &BodyProblems),
     tags(
         (name = "quote", description = "Pricing carts"),
         (name = "orders", description = "Placing orders and following them"),

@@ -275,9 +275,12 @@ fn form_request(bytes: &[u8]) -> PayRequest {
     post,
     path = "/api/payments/checkout",
     tag = "payments",
-    request_body = PayRequest,
+    request_body(content(
+        (PayRequest = "application/json"),
+        (PayRequest = "application/x-www-form-urlencoded"),
+    )),
     responses(
-        (status = 200, description = "Checkout started: what the diner does next", body = CheckoutStarted),
+        (status = 200, description = "Checkout started: what the diner does next (the plain form: a page with the QR code)", body = CheckoutStarted),
         (status = 303, description = "The plain form: to the provider's page"),
         (status = 404, description = "No such order, or a wrong token", body = ProblemDoc, content_type = "application/problem+json"),
         (status = 409, description = "`already-paid`, or `order-closed` (cancelled, completed, or its unpaid hold expired)", body = ProblemDoc, content_type = "application/problem+json"),

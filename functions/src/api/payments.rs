@@ -263,7 +263,8 @@ pub async fn take_payment(
                 format!("at least the amount, at most {MAX_AMOUNT}"),
             ));
         } else {
-            change_due = Some(tendered - request.amount);
+            // An amount out of bounds (already refused above) has no change to give.
+            change_due = tendered.checked_sub(request.amount);
         }
     } else if method == Some(Method::Cash) {
         change_due = Some(0);

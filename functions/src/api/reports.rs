@@ -61,6 +61,7 @@ pub async fn campaigns(
         (status = 200, description = "The report", body = SalesReport),
         (status = 401, description = "No or unknown API key", body = ProblemDoc, content_type = "application/problem+json"),
         (status = 403, description = "Not a marketer key", body = ProblemDoc, content_type = "application/problem+json"),
+        (status = 422, description = "Bad dates or location", body = ProblemDoc, content_type = "application/problem+json"),
     )
 )]
 pub async fn sales(

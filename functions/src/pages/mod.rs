@@ -364,12 +364,13 @@ fn quote_table(out: &mut String, quote: &Quote, site: &Site, lang: &str) {
     out.push_str("</table>\n");
 }
 
-/// An instant as the shop's clock shows it, in a `<time>` element.
+/// An instant as the shop's clock shows it, in a `<time>` element (whose `datetime`
+/// HTML allows at most three digits of a second: whole seconds here).
 fn local_time(site: &Site, at: chrono::DateTime<chrono::Utc>) -> String {
     let local = at.with_timezone(&site.settings.timezone);
     format!(
         "<time datetime=\"{}\">{}</time>",
-        escape(&at.to_rfc3339()),
+        escape(&at.to_rfc3339_opts(chrono::SecondsFormat::Secs, true)),
         local.format("%Y-%m-%d %H:%M")
     )
 }

@@ -8,6 +8,7 @@ use std::future::Future;
 use std::sync::Arc;
 
 use catalog::payment::{self, Entry, EntryKind, Flagged, Method, Mismatch, PaymentState, Summary};
+use catalog::pricing::{PricedChoice, PricedLine};
 use catalog::{Cart, CartLine, Fulfilment, Minor, Quote};
 use chrono::{DateTime, Duration, NaiveDate, TimeZone, Utc};
 
@@ -1261,6 +1262,139 @@ where
 }
 
 // --- Payments: the order's ledger --------------------------------------------
+
+/// A priced line of the export test: `quantity` × `name` at `unit` with `choices`.
+fn priced_line(dish: &str, name: &str, quantity: u32, unit: Minor, choices: &[&str]) -> PricedLine {
+    PricedLine {
+        dish: dish.into(),
+        category: "mains".into(),
+        name: name.into(),
+        quantity,
+        unit_price: unit,
+        options: choices
+            .iter()
+            .map(|c| PricedChoice {
+                group: "extras".into(),
+                choice: c.to_lowercase(),
+                name: (*c).into(),
+                price_delta: 0,
+            })
+            .collect(),
+        total: unit * Minor::from(quantity),
+    }
+}
+
+/// The exports carry what was ordered (lines, table or pickup slot, name, note), with
+/// every instant in UTC and on the shop's clock, and no text cell can start a
+/// spreadsheet formula, whatever a diner typed; money stays numeric.
+pub async fn exports_carry_the_order_and_no_formulas<F, Fut>(make: F)
+where
+    F: Fn() -> Fut,
+    Fut: Future<Output = DynStore>,
+{
+    use crate::csv::{members_csv, orders_csv, Csv, Flavour};
+    let store = make().await;
+    let member = store
+        .sign_up(NewMember {
+            name: Some("=HYPERLINK(\"http://evil.example\",\"李雷\")".into()),
+            ..sample_member("+8613800000000")
+        })
+        .await
+        .expect("member")
+        .member
+        .id;
+    let mut dine_in = sample_order("alpha", "export-dine-in");
+    dine_in.cart.fulfilment = Fulfilment::DineIn { table: "7".into() };
+    dine_in.name = Some("@SUM(1+1)".into());
+    dine_in.note = Some("-2+3, no coriander".into());
+    dine_in.member_id = Some(member.clone());
+    dine_in.quote.lines = vec![
+        priced_line(
+            "dan-dan",
+            "Dan dan noodles",
+            2,
+            3500,
+            &["Extra spicy", "Fried egg"],
+        ),
+        priced_line("cucumber", "拍黄瓜", 1, 900, &[]),
+    ];
+    (dine_in.quote.subtotal, dine_in.quote.total) = (7900, 7900);
+    store.place_order(dine_in).await.expect("dine-in order");
+    let mut pickup = sample_order("alpha", "export-pickup");
+    pickup.cart.fulfilment = Fulfilment::Pickup { slot: at(45) };
+    pickup.placed_at = at(5);
+    pickup.quote.lines = vec![priced_line("cucumber", "拍黄瓜", 1, 900, &[])];
+    store.place_order(pickup).await.expect("pickup order");
+
+    let range = super::ReportRange::days(day(2), day(2), chrono_tz::Asia::Shanghai, None);
+    let orders = store.export_orders(&range).await.expect("orders");
+    assert_eq!(orders.len(), 2);
+    let (first, second) = (&orders[0], &orders[1]);
+    assert_eq!(
+        (first.table.as_deref(), first.pickup_slot),
+        (Some("7"), None)
+    );
+    assert_eq!(
+        (second.table.as_deref(), second.pickup_slot),
+        (None, Some(at(45)))
+    );
+    assert_eq!(first.name.as_deref(), Some("@SUM(1+1)"));
+    assert_eq!(first.note.as_deref(), Some("-2+3, no coriander"));
+    assert_eq!((first.items, first.lines.len()), (3, 2));
+    assert_eq!(first.lines[0].options.len(), 2);
+    assert_eq!((second.fulfilment.as_str(), second.items), ("pickup", 1));
+    let numbers = [first.number.clone(), second.number.clone()];
+
+    let cny = catalog::Currency::from_code("CNY").expect("CNY");
+    let mut csv = Csv::new(Flavour::Plain);
+    orders_csv(&mut csv, orders, &cny, chrono_tz::Asia::Shanghai);
+    let text = csv.finish();
+    let rows: Vec<&str> = text.split("\r\n").collect();
+    assert!(rows[0].starts_with("id,number,location,status,placed_at,placed_at_local,fulfilment,table,pickup_slot,pickup_slot_local,name,note,items,lines,currency,subtotal"), "{}", rows[0]);
+    assert!(
+        text.contains(&format!(
+            ",{},alpha,received,2026-03-02T04:00:00Z,2026-03-02 12:00:00,dine_in,7,,,'@SUM(1+1),\"'-2+3, no coriander\",3,\"2 × Dan dan noodles (Extra spicy, Fried egg) @ 35.00 = 70.00\n1 × 拍黄瓜 @ 9.00 = 9.00\",CNY,79.00,0.00,0.00,0.00,79.00,",
+            numbers[0]
+        )),
+        "{text}"
+    );
+    assert!(
+        text.contains(&format!(
+            ",{},alpha,received,2026-03-02T04:05:00Z,2026-03-02 12:05:00,pickup,,2026-03-02T04:45:00Z,2026-03-02 12:45:00,,,1,1 × 拍黄瓜 @ 9.00 = 9.00,CNY,",
+            numbers[1]
+        )),
+        "{text}"
+    );
+
+    let members = store
+        .export_members(&super::ReportRange::all())
+        .await
+        .expect("members");
+    let mut plain = Csv::new(Flavour::Plain);
+    members_csv(&mut plain, members.clone(), &cny, chrono_tz::Asia::Shanghai);
+    let plain = plain.finish();
+    let mut excel = Csv::new(Flavour::Excel);
+    members_csv(&mut excel, members, &cny, chrono_tz::Asia::Shanghai);
+    let excel = excel.finish();
+    let row = format!(
+        "{member},'+8613800000000,,\"'=HYPERLINK(\"\"http://evil.example\"\",\"\"李雷\"\")\",yes,2026-03-02T04:00:00Z,2026-03-02 12:00:00,"
+    );
+    assert!(plain.contains(&row), "{plain}");
+    assert!(plain.trim_end().ends_with(",,,1,CNY,79.00"), "{plain}");
+    assert_eq!(excel.strip_prefix('\u{feff}'), Some(plain.as_str()));
+    // A phone without a `+` is kept as text for Excel too.
+    let mut excel = Csv::new(Flavour::Excel);
+    members_csv(
+        &mut excel,
+        vec![super::MemberExport {
+            phone: Some("13800000000".into()),
+            ..Default::default()
+        }],
+        &cny,
+        chrono_tz::Asia::Shanghai,
+    );
+    assert!(excel.finish().contains(",'13800000000,"));
+}
 
 /// An order of `total` CNY, placed with idempotency key `key`; returns its id.
 async fn order_of(store: &DynStore, key: &str, total: Minor) -> String {
@@ -2610,7 +2744,7 @@ macro_rules! conformance_suite {
             cancelling_returns_the_redemption, refund_totals_append_the_difference,
             one_time_codes, member_sessions, coupons_bound_to_the_person, passkeys,
             members_own_data, first_orders_count_linked_orders_and_the_counter,
-            a_cancelled_order_frees_its_key);
+            a_cancelled_order_frees_its_key, exports_carry_the_order_and_no_formulas);
 
         #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
         async fn idempotency_keys_expire_after_the_ttl() {

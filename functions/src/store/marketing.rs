@@ -6,9 +6,11 @@
 //! SQLite), and the reports above the store fold them into totals the same
 //! way for all.
 
-use catalog::Minor;
+use catalog::pricing::PricedLine;
+use catalog::{Fulfilment, Minor};
 use chrono::{DateTime, NaiveDate, TimeZone, Utc};
 use serde::{Deserialize, Serialize};
+use serde_json::Value;
 
 /// One unique single-use code of a batch printed by `carte coupons issue`.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -167,7 +169,7 @@ pub struct HourRow {
     pub revenue: Minor,
 }
 
-/// One order, flat, for CSV export.
+/// One order, for CSV export: its figures, where it goes and what is in it.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct OrderExport {
     pub id: String,
@@ -176,7 +178,18 @@ pub struct OrderExport {
     pub status: String,
     pub placed_at: DateTime<Utc>,
     pub fulfilment: String,
+    /// The table of a dine-in order.
+    pub table: Option<String>,
+    /// The start of a pickup order's slot.
+    pub pickup_slot: Option<DateTime<Utc>>,
+    /// The name the diner gave (gone once the member is erased).
+    pub name: Option<String>,
+    /// The note to the kitchen (gone once the member is erased).
+    pub note: Option<String>,
+    /// Units ordered, over all lines.
     pub items: u64,
+    /// The priced lines as ordered: dish, name, options, quantity, prices.
+    pub lines: Vec<PricedLine>,
     pub subtotal: Minor,
     pub discount: Minor,
     pub service_charge: Minor,
@@ -190,8 +203,58 @@ pub struct OrderExport {
     pub member_id: Option<String>,
 }
 
+/// What an order's stored cart and quote (JSON, as both stores keep them) say for
+/// its export: fulfilment mode, table, pickup slot, lines and units.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct OrderContents {
+    pub fulfilment: String,
+    pub table: Option<String>,
+    pub pickup_slot: Option<DateTime<Utc>>,
+    pub lines: Vec<PricedLine>,
+    pub items: u64,
+}
+
+impl OrderContents {
+    /// Reads the stored `cart` and `quote`; what does not read is left empty.
+    pub fn of(cart: &Value, quote: &Value) -> OrderContents {
+        let fulfilment = cart.get("fulfilment");
+        let mode = fulfilment
+            .and_then(|f| f.get("mode"))
+            .and_then(Value::as_str)
+            .unwrap_or_default()
+            .to_owned();
+        let (table, pickup_slot) =
+            match fulfilment.and_then(|f| serde_json::from_value::<Fulfilment>(f.clone()).ok()) {
+                Some(Fulfilment::DineIn { table }) => (Some(table), None),
+                Some(Fulfilment::Pickup { slot }) => (None, Some(slot)),
+                None => (None, None),
+            };
+        let lines: Vec<PricedLine> = quote
+            .get("lines")
+            .and_then(Value::as_array)
+            .map(|lines| {
+                lines
+                    .iter()
+                    .filter_map(|l| serde_json::from_value(l.clone()).ok())
+                    .collect()
+            })
+            .unwrap_or_default();
+        let items = lines
+            .iter()
+            .map(|l| u64::from(l.quantity))
+            .fold(0, u64::saturating_add);
+        OrderContents {
+            fulfilment: mode,
+            table,
+            pickup_slot,
+            lines,
+            items,
+        }
+    }
+}
+
 /// One member, for CSV export (erased members keep only ids and dates).
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
 pub struct MemberExport {
     pub id: String,
     pub phone: Option<String>,

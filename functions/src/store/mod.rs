@@ -202,7 +202,7 @@ pub struct Touches {
 
 pub use marketing::{
     BatchCode, CampaignRow, CounterRedemption, CouponTotal, DishRow, HourRow, LedgerWindow,
-    MemberExport, OrderExport, PaymentRow, RedemptionExport, ReportRange, Visit,
+    MemberExport, OrderContents, OrderExport, PaymentRow, RedemptionExport, ReportRange, Visit,
 };
 pub use passkeys::{Ceremony, StoredPasskey};
 pub use payments::Recorded;

@@ -258,7 +258,9 @@ pub fn render_into(
             for o in codes {
                 sink.put(o)?;
             }
-            sink.put(seo::sitemap(&project.site, &base_url))?;
+            for o in seo::sitemaps(&project.site, &base_url) {
+                sink.put(o)?;
+            }
             sink.put(seo::robots(&base_url))?;
             Ok(qr_cache)
         },

@@ -249,64 +249,140 @@ pub fn restaurant(
     v
 }
 
-/// `sitemap.xml`: the chooser and every page of [`urls::all_pages`], each with its
-/// language alternates.
-pub fn sitemap(site: &Site, base_url: &str) -> Output {
+/// What one sitemap file may hold, per the sitemaps protocol: 50,000 URLs and
+/// 50 MB (52,428,800 bytes) uncompressed. A sitemap index obeys the same limits.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct SitemapLimits {
+    pub urls: usize,
+    pub bytes: usize,
+}
+
+impl SitemapLimits {
+    /// The protocol's limits (<https://www.sitemaps.org/protocol.html>).
+    pub const PROTOCOL: SitemapLimits = SitemapLimits {
+        urls: 50_000,
+        bytes: 52_428_800,
+    };
+}
+
+const XML_DECLARATION: &str = "<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n";
+const URLSET_OPEN: &str = "<urlset xmlns=\"http://www.sitemaps.org/schemas/sitemap/0.9\" xmlns:xhtml=\"http://www.w3.org/1999/xhtml\">\n";
+const URLSET_CLOSE: &str = "</urlset>\n";
+const INDEX_OPEN: &str = "<sitemapindex xmlns=\"http://www.sitemaps.org/schemas/sitemap/0.9\">\n";
+const INDEX_CLOSE: &str = "</sitemapindex>\n";
+
+/// The sitemap: the chooser and every page of [`urls::all_pages`], each with its
+/// language alternates, within the protocol's limits. A site that fits gets one
+/// `sitemap.xml`; a bigger one gets `sitemap-1.xml`, `sitemap-2.xml`, … and a
+/// sitemap index at `sitemap.xml` naming them, so robots.txt's address holds either way.
+pub fn sitemaps(site: &Site, base_url: &str) -> Vec<Output> {
+    sitemaps_within(site, base_url, SitemapLimits::PROTOCOL)
+}
+
+/// [`sitemaps`] with other limits (tests split small sites with small limits).
+pub fn sitemaps_within(site: &Site, base_url: &str, limits: SitemapLimits) -> Vec<Output> {
+    split_sitemap(&sitemap_entries(site, base_url), base_url, limits)
+}
+
+/// One `<url>…</url>\n` element per page, the chooser first.
+fn sitemap_entries(site: &Site, base_url: &str) -> Vec<String> {
     let langs = &site.settings.languages;
     let default = site.default_language();
     let pages = urls::all_pages(site);
-    let mut xml = String::with_capacity(64 + pages.len() * (80 + 120 * (langs.len() + 1)));
-    xml.push_str(
-        "<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n<urlset xmlns=\"http://www.sitemaps.org/schemas/sitemap/0.9\" xmlns:xhtml=\"http://www.w3.org/1999/xhtml\">\n",
-    );
+    let mut entries = Vec::with_capacity(pages.len() + 1);
     // One `<url>`; each alternate is (hreflang, path prefix, path rest).
-    let entry =
-        |xml: &mut String, path: &str, alternates: &mut dyn Iterator<Item = (&str, &str, &str)>| {
-            xml.push_str("<url><loc>");
-            push_xml_escaped(xml, base_url);
-            push_xml_escaped(xml, path);
-            xml.push_str("</loc>");
-            for (lang, prefix, rest) in alternates {
-                xml.push_str("<xhtml:link rel=\"alternate\" hreflang=\"");
-                push_xml_escaped(xml, lang);
-                xml.push_str("\" href=\"");
-                push_xml_escaped(xml, base_url);
-                push_xml_escaped(xml, prefix);
-                push_xml_escaped(xml, rest);
-                xml.push_str("\"/>");
-            }
-            xml.push_str("</url>\n");
-        };
+    let entry = |path: &str, alternates: &mut dyn Iterator<Item = (&str, &str, &str)>| {
+        let mut xml = String::with_capacity(80 + 120 * (langs.len() + 1));
+        xml.push_str("<url><loc>");
+        push_xml_escaped(&mut xml, base_url);
+        push_xml_escaped(&mut xml, path);
+        xml.push_str("</loc>");
+        for (lang, prefix, rest) in alternates {
+            xml.push_str("<xhtml:link rel=\"alternate\" hreflang=\"");
+            push_xml_escaped(&mut xml, lang);
+            xml.push_str("\" href=\"");
+            push_xml_escaped(&mut xml, base_url);
+            push_xml_escaped(&mut xml, prefix);
+            push_xml_escaped(&mut xml, rest);
+            xml.push_str("\"/>");
+        }
+        xml.push_str("</url>\n");
+        xml
+    };
     let homes: Vec<(String, String)> = langs.iter().map(|l| (l.clone(), urls::home(l))).collect();
-    entry(
-        &mut xml,
+    entries.push(entry(
         "/",
         &mut homes
             .iter()
             .map(|(l, h)| (l.as_str(), h.as_str(), ""))
             .chain([("x-default", "/", "")]),
-    );
+    ));
     let prefixes: Vec<String> = langs.iter().map(|l| format!("/{l}")).collect();
     let default_prefix = format!("/{default}");
     for path in &pages {
-        match page_lang(path, langs) {
+        entries.push(match page_lang(path, langs) {
             Some(lang) => {
                 let rest = &path[lang.len() + 1..];
                 entry(
-                    &mut xml,
                     path,
                     &mut langs
                         .iter()
                         .zip(&prefixes)
                         .map(|(l, p)| (l.as_str(), p.as_str(), rest))
                         .chain([("x-default", default_prefix.as_str(), rest)]),
-                );
+                )
             }
-            None => entry(&mut xml, path, &mut std::iter::empty()),
-        }
+            None => entry(path, &mut std::iter::empty()),
+        });
     }
-    xml.push_str("</urlset>\n");
-    Output::new("sitemap.xml", xml)
+    entries
+}
+
+/// Packs `<url>` elements into sitemaps of at most `limits` each, in order; more
+/// than one gets an index at `sitemap.xml`. An entry bigger than a whole file on
+/// its own still gets a file of its own (no real page comes near 50 MB).
+pub fn split_sitemap(entries: &[String], base_url: &str, limits: SitemapLimits) -> Vec<Output> {
+    let frame = XML_DECLARATION.len() + URLSET_OPEN.len() + URLSET_CLOSE.len();
+    let mut files: Vec<String> = Vec::new();
+    let mut current = String::new();
+    let mut count = 0;
+    for entry in entries {
+        let full =
+            count >= limits.urls.max(1) || frame + current.len() + entry.len() > limits.bytes;
+        if count > 0 && full {
+            files.push(std::mem::take(&mut current));
+            count = 0;
+        }
+        current.push_str(entry);
+        count += 1;
+    }
+    files.push(current);
+    let urlset = |body: &str| {
+        let mut xml = String::with_capacity(frame + body.len());
+        xml.push_str(XML_DECLARATION);
+        xml.push_str(URLSET_OPEN);
+        xml.push_str(body);
+        xml.push_str(URLSET_CLOSE);
+        xml
+    };
+    if files.len() == 1 {
+        return vec![Output::new("sitemap.xml", urlset(&files[0]))];
+    }
+    let mut index = String::from(XML_DECLARATION);
+    index.push_str(INDEX_OPEN);
+    let mut outputs = Vec::with_capacity(files.len() + 1);
+    for (n, body) in files.iter().enumerate() {
+        let name = format!("sitemap-{}.xml", n + 1);
+        index.push_str("<sitemap><loc>");
+        push_xml_escaped(&mut index, base_url);
+        index.push('/');
+        index.push_str(&name);
+        index.push_str("</loc></sitemap>\n");
+        outputs.push(Output::new(name, urlset(body)));
+    }
+    index.push_str(INDEX_CLOSE);
+    outputs.push(Output::new("sitemap.xml", index));
+    outputs
 }
 
 /// The language a page path starts with (`/en/harbour/` → `en`).
@@ -372,6 +448,116 @@ mod tests {
         };
         assert_eq!(opening_hours(&w), vec!["Mo-We,Sa 07:00-10:30"]);
         assert_eq!(opening_hours(&Window::default()), vec!["Mo-Su 00:00-23:59"]);
+    }
+
+    fn urls(n: usize) -> Vec<String> {
+        (0..n)
+            .map(|i| format!("<url><loc>https://shop.example/p{i}/</loc></url>\n"))
+            .collect()
+    }
+
+    fn locs(xml: &str) -> usize {
+        xml.matches("<url>").count()
+    }
+
+    #[test]
+    fn a_sitemap_that_fits_is_one_file() {
+        let files = split_sitemap(
+            &urls(3),
+            "https://shop.example",
+            SitemapLimits {
+                urls: 3,
+                bytes: 10_000,
+            },
+        );
+        assert_eq!(files.len(), 1);
+        assert_eq!(files[0].path, "sitemap.xml");
+        let xml = String::from_utf8_lossy(&files[0].bytes);
+        assert!(xml.contains("<urlset"), "{xml}");
+        assert_eq!(locs(&xml), 3);
+    }
+
+    #[test]
+    fn past_the_url_limit_an_index_names_the_sitemaps() {
+        let limits = SitemapLimits {
+            urls: 2,
+            bytes: 10_000,
+        };
+        let files = split_sitemap(&urls(5), "https://shop.example", limits);
+        let paths: Vec<&str> = files.iter().map(|f| f.path.as_str()).collect();
+        assert_eq!(
+            paths,
+            [
+                "sitemap-1.xml",
+                "sitemap-2.xml",
+                "sitemap-3.xml",
+                "sitemap.xml"
+            ]
+        );
+        let counts: Vec<usize> = files[..3]
+            .iter()
+            .map(|f| locs(&String::from_utf8_lossy(&f.bytes)))
+            .collect();
+        assert_eq!(counts, [2, 2, 1]);
+        let index = String::from_utf8_lossy(&files[3].bytes);
+        assert!(index.contains("<sitemapindex"), "{index}");
+        for n in 1..=3 {
+            assert!(
+                index.contains(&format!(
+                    "<sitemap><loc>https://shop.example/sitemap-{n}.xml</loc></sitemap>"
+                )),
+                "{index}"
+            );
+        }
+        // Every URL once, in order.
+        let all: String = files[..3]
+            .iter()
+            .map(|f| String::from_utf8_lossy(&f.bytes).into_owned())
+            .collect();
+        for i in 0..5 {
+            assert_eq!(all.matches(&format!("/p{i}/<")).count(), 1);
+        }
+    }
+
+    #[test]
+    fn past_the_byte_limit_files_stay_under_it() {
+        let entries = urls(40);
+        let limits = SitemapLimits {
+            urls: 1000,
+            bytes: 600,
+        };
+        let files = split_sitemap(&entries, "https://shop.example", limits);
+        assert!(files.len() > 2);
+        for f in &files {
+            assert!(
+                f.bytes.len() <= limits.bytes,
+                "{} is {} bytes",
+                f.path,
+                f.bytes.len()
+            );
+        }
+        let total: usize = files
+            .iter()
+            .filter(|f| f.path != "sitemap.xml")
+            .map(|f| locs(&String::from_utf8_lossy(&f.bytes)))
+            .sum();
+        assert_eq!(total, 40);
+    }
+
+    #[test]
+    fn at_the_protocol_limit_50000_urls_fit_and_50001_split() {
+        let base = "https://shop.example";
+        let fits = split_sitemap(&urls(50_000), base, SitemapLimits::PROTOCOL);
+        assert_eq!(fits.len(), 1);
+        assert_eq!(locs(&String::from_utf8_lossy(&fits[0].bytes)), 50_000);
+        let split = split_sitemap(&urls(50_001), base, SitemapLimits::PROTOCOL);
+        let paths: Vec<&str> = split.iter().map(|f| f.path.as_str()).collect();
+        assert_eq!(paths, ["sitemap-1.xml", "sitemap-2.xml", "sitemap.xml"]);
+        assert_eq!(locs(&String::from_utf8_lossy(&split[0].bytes)), 50_000);
+        assert_eq!(locs(&String::from_utf8_lossy(&split[1].bytes)), 1);
+        for f in &split {
+            assert!(f.bytes.len() <= SitemapLimits::PROTOCOL.bytes);
+        }
     }
 
     #[test]

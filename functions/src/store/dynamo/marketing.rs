@@ -35,7 +35,8 @@ use super::schema::{self, PK, SK};
 use super::DynamoStore;
 use crate::store::{
     BatchCode, CampaignRow, CounterRedemption, CouponTotal, DishRow, HourRow, MemberExport,
-    OrderExport, RedemptionClaim, RedemptionExport, ReportRange, StoreError, Touch, Touches, Visit,
+    OrderContents, OrderExport, RedemptionClaim, RedemptionExport, ReportRange, StoreError, Touch,
+    Touches, Visit,
 };
 
 /// DynamoDB's limit of items per `TransactWriteItems`.
@@ -496,6 +497,8 @@ pub(super) struct OrderRow {
     cart: Value,
     quote: Value,
     touches: Option<String>,
+    name: Option<String>,
+    note: Option<String>,
 }
 
 impl OrderRow {
@@ -526,6 +529,8 @@ pub(super) fn order_row(item: &Item) -> Result<OrderRow, StoreError> {
         cart: json_value(item, "cart")?,
         quote: json_value(item, "quote")?,
         touches: opt_text(item, "touches"),
+        name: opt_text(item, "name"),
+        note: opt_text(item, "note"),
     })
 }
 
@@ -942,21 +947,17 @@ pub(super) async fn export_orders(
             .as_deref()
             .and_then(|t| serde_json::from_str(t).ok())
             .unwrap_or_default();
-        let items: i64 = lines(&order.quote)
-            .iter()
-            .map(|l| int(l, "quantity"))
-            .fold(0, i64::saturating_add);
+        let contents = OrderContents::of(&order.cart, &order.quote);
         rows.push(OrderExport {
             number,
             placed_at: parse_ts(&order.placed_at)?,
-            fulfilment: order
-                .cart
-                .get("fulfilment")
-                .and_then(|f| f.get("mode"))
-                .and_then(Value::as_str)
-                .unwrap_or_default()
-                .to_owned(),
-            items: u64_of(items),
+            fulfilment: contents.fulfilment,
+            table: contents.table,
+            pickup_slot: contents.pickup_slot,
+            name: order.name,
+            note: order.note,
+            items: contents.items,
+            lines: contents.lines,
             subtotal: int(&order.quote, "subtotal"),
             discount: int(&order.quote, "discount"),
             service_charge: int(&order.quote, "service_charge"),

@@ -10,7 +10,7 @@ use super::coupons::{self, Limits};
 use super::{backend, col, count, parse_opt_ts, parse_ts, query_rows, ts, SqliteStore};
 use crate::store::{
     BatchCode, CampaignRow, CounterRedemption, CouponTotal, DishRow, HourRow, MemberExport,
-    OrderExport, RedemptionExport, ReportRange, StoreError, Touch, Visit,
+    OrderContents, OrderExport, RedemptionExport, ReportRange, StoreError, Touch, Visit,
 };
 
 /// Stores a batch of codes, all or none.
@@ -338,28 +338,35 @@ fn export_orders_in(
     range: &ReportRange,
 ) -> Result<Vec<OrderExport>, StoreError> {
     let (start, end, location) = range_params(range);
+    let json = |text: Option<String>| -> serde_json::Value {
+        text.and_then(|t| serde_json::from_str(&t).ok())
+            .unwrap_or_default()
+    };
     query_rows(
         conn,
         &format!(
-            "SELECT id, number, location, status, placed_at,
-                 json_extract(cart, '$.fulfilment.mode'),
-                 (SELECT COALESCE(SUM(json_extract(value, '$.quantity')), 0)
-                  FROM json_each(quote, '$.lines')),
+            "SELECT id, number, location, status, placed_at, cart, quote,
                  json_extract(quote, '$.subtotal'), json_extract(quote, '$.discount'),
                  json_extract(quote, '$.service_charge'), json_extract(quote, '$.tax'), total,
-                 coupon, campaign, channel, first_touch, last_touch, member_id
+                 coupon, campaign, channel, first_touch, last_touch, member_id, name, note
              FROM orders WHERE {IN_RANGE} ORDER BY placed_at, rowid"
         ),
         params![start, end, location],
         |r| {
+            let contents = OrderContents::of(&json(col(r, 5)?), &json(col(r, 6)?));
             Ok(OrderExport {
                 id: col(r, 0)?,
                 number: col(r, 1)?,
                 location: col(r, 2)?,
                 status: col(r, 3)?,
                 placed_at: parse_ts(&col::<String>(r, 4)?)?,
-                fulfilment: col::<Option<String>>(r, 5)?.unwrap_or_default(),
-                items: u64_of(col(r, 6)?),
+                fulfilment: contents.fulfilment,
+                table: contents.table,
+                pickup_slot: contents.pickup_slot,
+                name: col(r, 18)?,
+                note: col(r, 19)?,
+                items: contents.items,
+                lines: contents.lines,
                 subtotal: col(r, 7)?,
                 discount: col(r, 8)?,
                 service_charge: col(r, 9)?,

@@ -25,7 +25,7 @@ const STRINGS = {
     t_campaigns: 'Figures per campaign', t_channels: 'Figures per channel', t_coupons: 'Coupon budgets', t_dishes: 'Sales per dish', t_locations: 'Figures per location',
     chart_revenue: 'Paid per campaign (net of refunds)', chart_channels: 'Orders per channel of {name}', chart_hours: 'Orders per hour of the day',
     orders_1: '{n} order', orders_n: '{n} orders', at_counter: '{n} at the counter', no_data: 'Nothing in this period.',
-    dl_orders: 'Download orders', dl_members: 'Download members', dl_redemptions: 'Download redemptions', dl_payments: 'Download payments',
+    dl_orders: 'Download orders', dl_members: 'Download members', dl_redemptions: 'Download redemptions', dl_payments: 'Download payments', for_excel: 'For Excel (Chinese names, phone numbers as text)',
     downloaded: 'Downloaded {kind}.', dl_failed: 'Could not download {kind}: {why}',
     ch_counter: 'At the counter', ch_direct: 'Direct (no channel)', colon: ': ', comma: ', ',
     f_visits: 'Visits', f_orders: 'Orders', f_revenue: 'Ordered', f_net_paid: 'Paid (net of refunds)', f_refunded: 'Refunds', f_discount: 'Discount given', f_redemptions_online: 'Redeemed online',
@@ -56,7 +56,7 @@ const STRINGS = {
     t_campaigns: '各活动数据', t_channels: '各渠道数据', t_coupons: '优惠券预算', t_dishes: '各菜品销售', t_locations: '各门店数据',
     chart_revenue: '各活动实收（扣除退款）', chart_channels: '{name} 各渠道订单', chart_hours: '各时段订单',
     orders_1: '{n} 单', orders_n: '{n} 单', at_counter: '到店 {n} 次', no_data: '此期间没有数据。',
-    dl_orders: '下载订单', dl_members: '下载会员', dl_redemptions: '下载核销记录', dl_payments: '下载支付记录',
+    dl_orders: '下载订单', dl_members: '下载会员', dl_redemptions: '下载核销记录', dl_payments: '下载支付记录', for_excel: '用 Excel 打开（中文姓名、电话号码按文本）',
     downloaded: '已下载 {kind}。', dl_failed: '无法下载 {kind}：{why}',
     ch_counter: '到店核销', ch_direct: '直接（无渠道）', colon: '：', comma: '，',
     f_visits: '访问', f_orders: '订单', f_revenue: '下单金额', f_net_paid: '实收（扣除退款）', f_refunded: '退款', f_discount: '优惠金额', f_redemptions_online: '线上核销',
@@ -355,9 +355,10 @@ async function download(kind) {
   const label = t(`dl_${kind}`);
   try {
     const period = report ? { from: report.from, to: report.to } : chosen;
-    const response = await api(`/api/exports/${kind}.csv?${query(period)}`);
+    const excel = $('#excel').checked;
+    const response = await api(`/api/exports/${kind}.csv?${query(period)}${excel ? '&excel=1' : ''}`);
     const blob = await response.blob();
-    const link = el('a', { href: URL.createObjectURL(blob), download: `${kind}${period ? `-${period.from}-${period.to}` : ''}.csv` });
+    const link = el('a', { href: URL.createObjectURL(blob), download: `${kind}${period ? `-${period.from}-${period.to}` : ''}${excel ? '-excel' : ''}.csv` });
     document.body.append(link);
     link.click();
     link.remove();
