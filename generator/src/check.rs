@@ -200,8 +200,13 @@ impl<'a> Checker<'a> {
             Some(c) => self.currency = Some(c),
             None => {
                 let upper = code.to_ascii_uppercase();
+                let known = catalog::money::CURRENCIES.iter().map(|(c, _)| *c);
                 let hint = if Currency::from_code(&upper).is_some() {
                     format!("write the code in capitals: `{upper}`")
+                } else if upper == "RMB" {
+                    "the ISO 4217 code of the yuan is `CNY`".to_owned()
+                } else if let Some(close) = suggest(&upper, known) {
+                    format!("did you mean `{close}`?")
                 } else {
                     "use an ISO 4217 code such as CNY, USD, EUR or JPY".to_owned()
                 };
@@ -394,6 +399,29 @@ impl<'a> Checker<'a> {
                     out.insert(lang.clone(), text.trim_end().to_owned());
                 }
                 let has_default = out.get(&default).is_some_and(|t| !t.trim().is_empty());
+                if required && has_default {
+                    // Pages in a missing language fall back to the default one: allowed,
+                    // but rarely meant.
+                    let missing: Vec<String> = self
+                        .languages
+                        .iter()
+                        .flatten()
+                        .filter(|l| out.get(*l).is_none_or(|t| t.trim().is_empty()))
+                        .cloned()
+                        .collect();
+                    for lang in missing {
+                        self.warn(
+                            Problem::new(
+                                file,
+                                At::Value(path.clone()),
+                                format!("{what} has no `{lang}` text"),
+                            )
+                            .hint(format!(
+                                "add `{lang}: …`; until then `{lang}` pages show the `{default}` text"
+                            )),
+                        );
+                    }
+                }
                 if required && !has_default && self.languages.is_some() {
                     self.report(
                         Problem::new(

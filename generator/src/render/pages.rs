@@ -285,7 +285,7 @@ pub fn window_label(window: &Window, t: &BTreeMap<String, String>) -> String {
     let hours = window
         .hours
         .iter()
-        .map(|h| format!("{}–{}", h.from.format("%H:%M"), h.until.format("%H:%M")))
+        .map(catalog::TimeRange::display)
         .collect::<Vec<_>>()
         .join(", ");
     match (days.is_empty(), hours.is_empty()) {
@@ -1294,7 +1294,8 @@ impl<'a> Model<'a> {
             return Ok(Output::new("", ""));
         };
         let fallback = self.site.default_language();
-        let body = page.body.get(&lm.lang, fallback);
+        let title = page.title.get(&lm.lang, fallback);
+        let body = markdown::without_repeated_title(page.body.get(&lm.lang, fallback), title);
         let description = match page.description.get(&lm.lang, fallback) {
             "" => markdown::summary(body, 160),
             d => d.to_owned(),
@@ -1306,9 +1307,11 @@ impl<'a> Model<'a> {
             body_html: String,
         }
         let view = PageView {
-            title: page.title.get(&lm.lang, fallback).to_owned(),
+            title: title.to_owned(),
             date: page.date.map(|d| d.format("%Y-%m-%d").to_string()),
-            body_html: markdown::to_html(body, RawHtml::Keep),
+            body_html: markdown::to_html_with_images(body, RawHtml::Keep, &|p| {
+                self.images.get(p).and_then(|s| s.view(false))
+            }),
         };
         let path = urls::page(&lm.lang, &page.slug);
         let meta = Meta {
@@ -1598,7 +1601,9 @@ fn dish_view(
         price: display_price(currency, dish.price),
         price_minor: dish.price,
         summary: markdown::summary(description, SUMMARY_CHARS),
-        description_html: markdown::to_html(description, RawHtml::Escape),
+        description_html: markdown::to_html_with_images(description, RawHtml::Escape, &|p| {
+            images.get(p).and_then(|s| s.view(false))
+        }),
         has_options: !options.is_empty(),
         options_summary,
         options,
