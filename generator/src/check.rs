@@ -72,6 +72,7 @@ fn check_in(checker: &mut Checker<'_>) -> Result<Site, Vec<Problem>> {
     };
     if checker.languages.is_some() {
         checker.links(&site);
+        checker.unnamed_labels(&site.settings);
     }
     if checker.problems.is_empty() && settings_ok {
         Ok(site)
@@ -324,7 +325,25 @@ impl<'a> Checker<'a> {
             None => AgeWarnings::default(),
         };
 
+        let mut labels = catalog::Labels::default();
+        for (key, names, what) in [
+            ("tags", &raw.tags, "the tag name"),
+            ("allergens", &raw.allergens, "the allergen name"),
+        ] {
+            for (id, text) in names {
+                let path = root.key(key).key(id.clone());
+                let name = self.text(file, &path, Some(text), what, true);
+                let id = id.trim().to_owned();
+                if key == "tags" {
+                    labels.tags.insert(id, name);
+                } else {
+                    labels.allergens.insert(id, name);
+                }
+            }
+        }
+
         let settings = Settings {
+            labels,
             name,
             languages,
             // A stand-in when the currency is unknown: the site is not returned then.
@@ -340,6 +359,59 @@ impl<'a> Checker<'a> {
             age_warnings,
         };
         Some((settings, self.problems.len() == before))
+    }
+
+    /// Warns once per tag or allergen id that a dish uses but `site.yaml` gives no
+    /// display name: a site in two languages would show the id on every page.
+    fn unnamed_labels(&mut self, settings: &Settings) {
+        let loaded = self.loaded;
+        let declared = !settings.labels.tags.is_empty() || !settings.labels.allergens.is_empty();
+        if settings.languages.len() < 2 && !declared {
+            return;
+        }
+        let mut warned: std::collections::HashSet<(&str, String)> = Default::default();
+        for menu in &loaded.menus {
+            for (ci, category) in menu.value.categories.iter().enumerate() {
+                for (di, dish) in category.dishes.iter().enumerate() {
+                    let path = YamlPath::root()
+                        .key("categories")
+                        .index(ci)
+                        .key("dishes")
+                        .index(di);
+                    for (key, ids, names) in [
+                        ("tags", &dish.tags, &settings.labels.tags),
+                        ("allergens", &dish.allergens, &settings.labels.allergens),
+                    ] {
+                        for (i, id) in ids.iter().enumerate() {
+                            let id = id.trim();
+                            if id.is_empty()
+                                || names.contains_key(id)
+                                || !warned.insert((key, id.to_owned()))
+                            {
+                                continue;
+                            }
+                            let what = if key == "tags" { "tag" } else { "allergen" };
+                            self.warn(
+                                Problem::new(
+                                    &menu.file,
+                                    At::Value(path.key(key).index(i)),
+                                    format!("{what} `{id}` has no display name"),
+                                )
+                                .hint(format!(
+                                    "add it to site.yaml: `{key}: {{{id}: {{{}}}}}`; until then pages show `{id}`",
+                                    settings
+                                        .languages
+                                        .iter()
+                                        .map(|l| format!("{l}: …"))
+                                        .collect::<Vec<_>>()
+                                        .join(", ")
+                                )),
+                            );
+                        }
+                    }
+                }
+            }
+        }
     }
 
     // ---- values used everywhere ----

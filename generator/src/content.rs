@@ -28,6 +28,12 @@ pub struct RawSite {
     pub theme: Option<String>,
     #[serde(default)]
     pub age_warnings: Option<RawAgeWarnings>,
+    /// Display names of tag ids, per language.
+    #[serde(default)]
+    pub tags: std::collections::BTreeMap<String, RawText>,
+    /// Display names of allergen ids, per language.
+    #[serde(default)]
+    pub allergens: std::collections::BTreeMap<String, RawText>,
 }
 
 /// `charges:` of `site.yaml`.

@@ -108,8 +108,10 @@ pub struct DishView {
     pub has_options: bool,
     pub options: Vec<GroupView>,
     pub tags: Vec<TagLink>,
-    /// Allergens joined with `, `.
+    /// Allergen names in the page's language, joined with `, `.
     pub allergens: String,
+    /// Allergen names in the page's language (the menu's allergen filter).
+    pub allergen_list: Vec<String>,
     pub sold_out: bool,
     pub combo: bool,
     /// The dish's own availability, e.g. `Mon–Fri 07:00–10:30`.
@@ -1344,12 +1346,17 @@ impl<'a> Model<'a> {
             .collect();
         let path = urls::tag(&lm.lang, &group.label);
         let label = group.label.clone();
+        let name = self.site.settings.labels.tag(
+            &group.label,
+            &lm.lang,
+            self.site.default_language(),
+        );
         let meta = Meta {
             alternates: self.alternates(|l| urls::tag(l, &label)),
             title: format!(
                 "{}: {}",
                 lm.t.get("dishes_tagged").cloned().unwrap_or_default(),
-                group.label
+                name
             ),
             description: dishes
                 .iter()
@@ -1360,7 +1367,7 @@ impl<'a> Model<'a> {
             ..Meta::default()
         };
         let mut ctx = self.context(scratch, lm, meta);
-        ctx.insert("tag", &group.label);
+        ctx.insert("tag", name);
         ctx.insert("tag_slug", &group.slug);
         let cards: Vec<&str> = dishes.iter().map(|d| d.tag_card.as_str()).collect();
         ctx.insert("cards", &cards);
@@ -1537,6 +1544,12 @@ fn dish_view(
 ) -> DishView {
     let fallback = site.default_language();
     let currency = &site.settings.currency;
+    let labels = &site.settings.labels;
+    let allergen_list: Vec<String> = dish
+        .allergens
+        .iter()
+        .map(|a| labels.allergen(a, lang, fallback).to_owned())
+        .collect();
     let description = dish.description.get(lang, fallback);
     let word = |k: &str| t.get(k).cloned().unwrap_or_default();
     let options: Vec<GroupView> = dish
@@ -1611,11 +1624,12 @@ fn dish_view(
             .tags
             .iter()
             .map(|tag| TagLink {
-                name: tag.clone(),
+                name: labels.tag(tag, lang, fallback).to_owned(),
                 href: urls::tag(lang, tag),
             })
             .collect(),
-        allergens: dish.allergens.join(", "),
+        allergens: allergen_list.join(", "),
+        allergen_list,
         sold_out: dish.sold_out,
         combo: dish.combo,
         available_any: own
