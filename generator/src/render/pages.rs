@@ -1395,6 +1395,8 @@ fn base_context(
         site.settings.description.get(lang, fallback),
     );
     ctx.insert("home_url", &urls::home(lang));
+    // "Your orders": the status page lists the orders kept on the device.
+    ctx.insert("status_url", &urls::page(lang, "status"));
     ctx.insert("assets", &assets.urls);
     ctx.insert("app_js", &assets.url("app.js"));
     // The theme's words for its scripts (cart, checkout, status), in the page's language.
