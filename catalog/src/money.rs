@@ -73,6 +73,35 @@ impl Currency {
     pub fn format(&self, amount: Minor) -> String {
         format_decimal(amount, self.exponent)
     }
+
+    /// A price for diners: the currency's symbol and [`Currency::format`] (`¥22.00`,
+    /// `-¥10.00`), or the code and the amount for a currency without a known symbol.
+    /// The menu and the server's own pages both use it.
+    pub fn display(&self, amount: Minor) -> String {
+        let symbol = match self.code.as_str() {
+            "CNY" | "JPY" => "¥",
+            "USD" => "$",
+            "EUR" => "€",
+            "GBP" => "£",
+            "HKD" => "HK$",
+            "TWD" => "NT$",
+            "SGD" => "S$",
+            "AUD" => "A$",
+            "CAD" => "C$",
+            "KRW" => "₩",
+            "INR" => "₹",
+            "THB" => "฿",
+            "MOP" => "MOP$",
+            _ => "",
+        };
+        if symbol.is_empty() {
+            format!("{} {}", self.code, self.format(amount))
+        } else if amount < 0 {
+            format!("-{symbol}{}", self.format(-amount))
+        } else {
+            format!("{symbol}{}", self.format(amount))
+        }
+    }
 }
 
 /// Why a decimal string is not an amount of money.

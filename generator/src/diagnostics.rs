@@ -185,11 +185,18 @@ mod tests {
         let text = d.to_string();
         let caret = text.lines().last().unwrap_or("");
         // `name: {zh: ` is 11 columns, then three double-width characters.
-        assert_eq!(caret, format!("  | {}^^^^^^ here", " ".repeat(11)), "{text}");
+        assert_eq!(
+            caret,
+            format!("  | {}^^^^^^ here", " ".repeat(11)),
+            "{text}"
+        );
         let d = Diagnostic::file("m.yaml", "x").at("a: {zh: 担担面, en: 1}\n", 1, 18, 1);
         let caret_line = d.to_string();
         let caret = caret_line.lines().last().unwrap_or("");
-        assert_eq!(caret.find('^'), Some("  | ".len() + "a: {zh: ".len() + 6 + ", en: ".len()));
+        assert_eq!(
+            caret.find('^'),
+            Some("  | ".len() + "a: {zh: ".len() + 6 + ", en: ".len())
+        );
     }
 
     #[test]

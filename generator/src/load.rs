@@ -23,8 +23,8 @@ use walkdir::WalkDir;
 use crate::content::{RawCampaigns, RawFrontMatter, RawLocation, RawMenu, RawSite};
 use crate::diagnostics::Diagnostics;
 use crate::locate::{self, At, Problem};
-use crate::tolerant;
 use crate::picture::{sniff, PictureKind, PictureProblem, REFUSED_EXTENSIONS};
+use crate::tolerant;
 use crate::Project;
 
 /// The largest content file read (YAML or Markdown), in bytes.
@@ -313,7 +313,8 @@ impl Loaded {
             let Some(ext) = extension_of(&rel) else {
                 continue;
             };
-            if IMAGE_EXTENSIONS.contains(&ext.as_str()) || REFUSED_EXTENSIONS.contains(&ext.as_str())
+            if IMAGE_EXTENSIONS.contains(&ext.as_str())
+                || REFUSED_EXTENSIONS.contains(&ext.as_str())
             {
                 if let Err(problem) = read_picture_header(entry.path(), &rel) {
                     self.image_problems.insert(rel.clone(), problem);

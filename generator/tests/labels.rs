@@ -38,7 +38,10 @@ fn site(case: &str, extra: &str) -> Result<PathBuf, Box<dyn std::error::Error>> 
     let text = fs::read_to_string(&menu)?;
     fs::write(
         &menu,
-        text.replace("tags: [spicy]", "tags: [spicy]\n        allergens: [gluten]"),
+        text.replace(
+            "tags: [spicy]",
+            "tags: [spicy]\n        allergens: [gluten]",
+        ),
     )?;
     let site = root.join("site.yaml");
     let text = fs::read_to_string(&site)?.replace(GOOD_TAGS, "");
@@ -49,7 +52,8 @@ fn site(case: &str, extra: &str) -> Result<PathBuf, Box<dyn std::error::Error>> 
 /// The tag names of the `good` fixture.
 const GOOD_TAGS: &str = "tags:\n  spicy: {zh: 辣, en: Spicy}\n";
 
-const LABELS: &str = "tags:\n  spicy: {zh: 辣, en: Spicy}\nallergens:\n  gluten: {zh: 麸质, en: Gluten}\n";
+const LABELS: &str =
+    "tags:\n  spicy: {zh: 辣, en: Spicy}\nallergens:\n  gluten: {zh: 麸质, en: Gluten}\n";
 
 #[test]
 fn tags_and_allergens_show_their_names_in_each_language() -> TestResult {
@@ -67,10 +71,16 @@ fn tags_and_allergens_show_their_names_in_each_language() -> TestResult {
     assert!(!zh_dish.contains("gluten") && !zh_dish.contains(">spicy<"));
     let en_menu = fs::read_to_string(out.join("en/harbour/index.html"))?;
     assert!(en_menu.contains(">Spicy</a>"), "{en_menu}");
-    assert!(en_menu.contains("data-tags=\"Spicy\""), "the filter uses names");
+    assert!(
+        en_menu.contains("data-tags=\"Spicy\""),
+        "the filter uses names"
+    );
     assert!(en_menu.contains("data-allergens=\"Gluten\""));
     let zh_tag = fs::read_to_string(out.join("zh/tags/spicy/index.html"))?;
-    assert!(zh_tag.contains("<title>") && zh_tag.contains(": 辣"), "{zh_tag}");
+    assert!(
+        zh_tag.contains("<title>") && zh_tag.contains(": 辣"),
+        "{zh_tag}"
+    );
     let catalog: serde_json::Value =
         serde_json::from_slice(&fs::read(out.join("catalog/harbour.json"))?)?;
     assert_eq!(catalog["labels"]["tags"]["spicy"]["zh"], "辣");
@@ -92,7 +102,10 @@ fn an_unnamed_tag_or_a_missing_language_warns() -> TestResult {
         text.contains("allergen `gluten` has no display name"),
         "{text}"
     );
-    assert!(text.contains("menus/main.yaml:12:"), "at the dish's allergen: {text}");
+    assert!(
+        text.contains("menus/main.yaml:12:"),
+        "at the dish's allergen: {text}"
+    );
     Ok(())
 }
 

@@ -394,10 +394,18 @@ fn a_name_without_english_warns() {
     let dir = scratch_site();
     let file = dir.path().join("menus/main.yaml");
     let text = fs::read_to_string(&file).expect("menu");
-    fs::write(&file, text.replace("name: {zh: 茶, en: Tea}", "name: {zh: 茶}")).expect("write");
+    fs::write(
+        &file,
+        text.replace("name: {zh: 茶, en: Tea}", "name: {zh: 茶}"),
+    )
+    .expect("write");
     let (_, warnings) = generator::load::load_site_with_warnings(dir.path())
         .unwrap_or_else(|d| panic!("a missing English name is allowed: {d}"));
-    let text: String = warnings.0.iter().map(|w| w.as_warning().to_string()).collect();
+    let text: String = warnings
+        .0
+        .iter()
+        .map(|w| w.as_warning().to_string())
+        .collect();
     assert!(text.contains("the dish name has no `en` text"), "{text}");
     assert!(text.contains("menus/main.yaml:26:15"), "{text}");
 }

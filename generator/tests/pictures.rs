@@ -191,9 +191,16 @@ fn a_page_picture_is_shown_by_its_resized_files() -> TestResult {
     let shop: Vec<&&str> = imgs.iter().filter(|i| i.contains("shop-front-")).collect();
     assert_eq!(shop.len(), 2, "{html}");
     assert!(shop[0].contains("srcset=\"/images/shop-front-") && shop[0].contains(" 960w"));
-    assert!(shop[0].contains("width=\"960\" height=\"640\""), "{}", shop[0]);
+    assert!(
+        shop[0].contains("width=\"960\" height=\"640\""),
+        "{}",
+        shop[0]
+    );
     assert!(shop[0].contains("alt=\"Our shop\""));
-    assert!(!shop[0].contains("loading=\"lazy\""), "the first is above the fold");
+    assert!(
+        !shop[0].contains("loading=\"lazy\""),
+        "the first is above the fold"
+    );
     assert!(shop[1].contains("loading=\"lazy\"") && shop[1].contains("title=\"Night\""));
     // Every picture the page names exists in the output.
     for url in html
@@ -202,7 +209,10 @@ fn a_page_picture_is_shown_by_its_resized_files() -> TestResult {
     {
         assert!(out.join(&url[1..]).is_file(), "{url} is not published");
     }
-    assert!(html.contains("href=\"/images/shop-front-"), "the link goes to a variant");
+    assert!(
+        html.contains("href=\"/images/shop-front-"),
+        "the link goes to a variant"
+    );
     Ok(())
 }
 

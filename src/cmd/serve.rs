@@ -15,8 +15,7 @@ use axum::Router;
 use notify::{EventKind, RecursiveMode, Watcher};
 use tokio::sync::mpsc;
 use tower_http::compression::CompressionLayer;
-use tower_http::services::{ServeDir, ServeFile};
-use tower_http::set_status::SetStatus;
+use tower_http::services::ServeDir;
 use tower_http::timeout::RequestBodyTimeoutLayer;
 
 use generator::build::{BuildError, BuildReport, Session};
@@ -126,6 +125,26 @@ pub async fn run(opts: ServeOptions) -> anyhow::Result<()> {
     Ok(())
 }
 
+/// A missing page: the 404 page of the language its path starts with (`/en/…`),
+/// else the site's default one.
+async fn not_found_page(out: &Path, path: &str) -> axum::response::Response {
+    use axum::response::IntoResponse;
+    let first = path.trim_start_matches('/').split('/').next().unwrap_or("");
+    let lang_page = (!first.is_empty()
+        && first.len() <= 16
+        && first.chars().all(|c| c.is_ascii_alphanumeric() || c == '-'))
+    .then(|| out.join(first).join("404.html"))
+    .filter(|p| p.is_file());
+    let file = lang_page.unwrap_or_else(|| out.join("404.html"));
+    let body = tokio::fs::read(&file).await.unwrap_or_default();
+    (
+        StatusCode::NOT_FOUND,
+        [(axum::http::header::CONTENT_TYPE, "text/html; charset=utf-8")],
+        body,
+    )
+        .into_response()
+}
+
 /// The whole local app: the API, the live-reload stream and the built site; a
 /// request body must arrive within `limits.body_read`.
 pub fn app(
@@ -135,7 +154,13 @@ pub fn app(
     inject: bool,
     limits: Limits,
 ) -> Router {
-    let not_found = SetStatus::new(ServeFile::new(out.join("404.html")), StatusCode::NOT_FOUND);
+    let pages = out.to_path_buf();
+    let not_found = tower::service_fn(move |request: axum::extract::Request| {
+        let pages = pages.clone();
+        async move {
+            Ok::<_, std::convert::Infallible>(not_found_page(&pages, request.uri().path()).await)
+        }
+    });
     let mut site = Router::new().fallback_service(ServeDir::new(out).not_found_service(not_found));
     if inject {
         site = site.layer(middleware::from_fn(livereload::inject));

@@ -252,12 +252,37 @@ fn safe_lang(lang: &str) -> &str {
     }
 }
 
-/// The one style sheet of these pages, inline (allowed by its hash in [`CSP`]).
-const STYLE: &str = "body{font-family:system-ui,sans-serif;max-width:32rem;margin:1rem auto;\
-padding:0 1rem;line-height:1.5}.number{font-size:3rem;font-weight:700;margin:.5rem 0}\
-table{width:100%;border-collapse:collapse}td{padding:.25rem 0}td.amount,th.amount{text-align:right}\
+/// The one style sheet of these pages, inline (allowed by its hash in [`CSP`]): the
+/// default theme's colours (light and dark), type, header and buttons.
+const STYLE: &str = ":root{--bg:#fff;--fg:#1b1b1b;--muted:#595959;--accent:#a3220f;\
+--accent-fg:#fff;--line:#e2e2e2;--ok:#1d6b2f;color-scheme:light dark}\
+@media (prefers-color-scheme:dark){:root{--bg:#141414;--fg:#ececec;--muted:#b0b0b0;\
+--accent:#ff9b85;--accent-fg:#141414;--line:#333;--ok:#7fd492}}\
+body{margin:0;background:var(--bg);color:var(--fg);font:1rem/1.5 system-ui,-apple-system,\
+\"Segoe UI\",Roboto,\"PingFang SC\",\"Noto Sans CJK SC\",sans-serif}\
+main,.top{max-width:32rem;margin:0 auto;padding:0 1rem}a{color:var(--accent)}\
+.top{display:flex;align-items:center;min-height:3rem;border-bottom:1px solid var(--line)}\
+.brand{font-weight:700;text-decoration:none;color:var(--fg);display:inline-flex;\
+align-items:center;min-height:44px}.muted{color:var(--muted)}\
+.number{font-size:3rem;font-weight:700;margin:.5rem 0}\
+table{width:100%;border-collapse:collapse}td{padding:.25rem 0;vertical-align:top}\
+td.amount,th.amount{text-align:right}.amount{white-space:nowrap}\
 th{text-align:left}.total td{font-weight:700;border-top:1px solid}\
-.problem{border-left:4px solid #b3261e;padding-left:.75rem}";
+.button,button{font:inherit;display:inline-flex;align-items:center;justify-content:center;\
+min-height:44px;padding:0 1rem;border-radius:.5rem;border:2px solid var(--accent);\
+background:var(--accent);color:var(--accent-fg);text-decoration:none;font-weight:600;\
+cursor:pointer}.problem{border-left:4px solid #b3261e;padding-left:.75rem}";
+
+/// The header of an order's pages: the site's name, back to the location's menu.
+fn header(site: &Site, order: &Order, lang: &str) -> String {
+    let lang = safe_lang(lang);
+    let name = site.settings.name.get(lang, site.default_language());
+    format!(
+        "<header class=\"top\"><a class=\"brand\" href=\"/{lang}/{}/\">{}</a></header>\n",
+        escape(&order.location),
+        escape(name)
+    )
+}
 
 /// The Content-Security-Policy of these pages: nothing loads but the inline style
 /// (by its hash) and images from the site; no script at all; forms post to the site
@@ -311,20 +336,27 @@ pub(crate) async fn security_headers(
 }
 
 fn page(lang: &str, title: &str, body: &str) -> String {
+    page_with_header(lang, title, "", body)
+}
+
+fn page_with_header(lang: &str, title: &str, header: &str, body: &str) -> String {
     format!(
         "<!doctype html>\n<html lang=\"{lang}\">\n<head>\n<meta charset=\"utf-8\">\n\
          <meta name=\"viewport\" content=\"width=device-width, initial-scale=1\">\n\
          <meta name=\"robots\" content=\"noindex\">\n<title>{title}</title>\n\
          <style>{STYLE}</style>\n\
-         </head>\n<body>\n<main>\n{body}</main>\n</body>\n</html>\n",
+         </head>\n<body>\n{header}<main>\n{body}</main>\n</body>\n</html>\n",
         lang = safe_lang(lang),
         title = escape(title),
     )
 }
 
+/// An amount as the menu shows it (`¥22.00`, `-¥10.00`), kept on one line.
 fn money(site: &Site, amount: catalog::Minor) -> String {
-    let currency = &site.settings.currency;
-    escape(&format!("{} {}", currency.code, currency.format(amount)))
+    format!(
+        "<span class=\"amount\">{}</span>",
+        escape(&site.settings.currency.display(amount))
+    )
 }
 
 /// A quoted line's dish and choice names in `lang`, from the catalog when the

@@ -6,9 +6,8 @@
 
 use catalog::payment_policy::PaymentPolicy;
 use catalog::{
-    Labels,
-    Campaign, Charges, Coupon, CouponKind, Currency, Issue, Localized, Location, Menu, Minor,
-    Pickup, Scope, Site, Window,
+    Campaign, Charges, Coupon, CouponKind, Currency, Issue, Labels, Localized, Location, Menu,
+    Minor, Pickup, Scope, Site, Window,
 };
 use std::borrow::Cow;
 

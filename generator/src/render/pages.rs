@@ -240,31 +240,9 @@ pub fn language_name(code: &str) -> String {
     .to_owned()
 }
 
-/// A price for display: the currency's symbol and [`catalog::Currency::format`].
+/// A price for display (see [`catalog::Currency::display`]).
 pub fn display_price(currency: &catalog::Currency, amount: i64) -> String {
-    let symbol = match currency.code.as_str() {
-        "CNY" | "JPY" => "¥",
-        "USD" => "$",
-        "EUR" => "€",
-        "GBP" => "£",
-        "HKD" => "HK$",
-        "TWD" => "NT$",
-        "SGD" => "S$",
-        "AUD" => "A$",
-        "CAD" => "C$",
-        "KRW" => "₩",
-        "INR" => "₹",
-        "THB" => "฿",
-        "MOP" => "MOP$",
-        _ => "",
-    };
-    if symbol.is_empty() {
-        format!("{} {}", currency.code, currency.format(amount))
-    } else if amount < 0 {
-        format!("-{symbol}{}", currency.format(-amount))
-    } else {
-        format!("{symbol}{}", currency.format(amount))
-    }
+    currency.display(amount)
 }
 
 /// A window for people: `Mon–Fri 07:00–10:30`, or `Every day` when it limits nothing.
@@ -908,7 +886,7 @@ impl<'a> Model<'a> {
         let s = scratch;
         match job {
             Job::Chooser => self.chooser(s),
-            Job::NotFound => self.not_found(s),
+            Job::NotFound(l) => self.not_found(s, l),
             Job::Qr => self.qr_sheet(s),
             Job::Home(l) => self.home(s, self.lang_model(l)),
             Job::Menu(l, loc) => {
@@ -980,19 +958,25 @@ impl<'a> Model<'a> {
         self.render("chooser.html", &ctx, "/")
     }
 
-    fn not_found(&self, scratch: &mut Scratch) -> Result<Output, RenderError> {
-        let Some(lm) = self.langs.first() else {
+    /// `/404.html` in the default language, and `/{lang}/404.html` for each
+    /// language (`carte serve` answers a missing `/en/…` page with the English one).
+    fn not_found(&self, scratch: &mut Scratch, lang: Option<usize>) -> Result<Output, RenderError> {
+        let Some(lm) = lang.map_or(self.langs.first(), |l| self.langs.get(l)) else {
             return Ok(Output::new("404.html", ""));
         };
+        let path = match lang {
+            Some(_) => format!("/{}/404.html", lm.lang),
+            None => "/404.html".to_owned(),
+        };
         let meta = Meta {
-            path: "/404.html".into(),
+            path: path.clone(),
             alternates: self.alternates(urls::home),
             title: lm.t.get("not_found").cloned().unwrap_or_default(),
             noindex: true,
             ..Meta::default()
         };
         let ctx = self.context(scratch, lm, meta);
-        self.render("404.html", &ctx, "/404.html")
+        self.render("404.html", &ctx, &path)
     }
 
     fn qr_sheet(&self, scratch: &mut Scratch) -> Result<Output, RenderError> {
@@ -1182,6 +1166,10 @@ impl<'a> Model<'a> {
             /// `tel:` target: the number without spaces or dashes.
             phone_href: Option<String>,
             hours: String,
+            /// The opening hours as the catalog JSON has them, and the site's time
+            /// zone: the menu says "closed now · opens at 07:00" before the catalog loads.
+            hours_json: String,
+            timezone: String,
             catalog: String,
             /// Whether diners can order at a table here, and the tables.
             dine_in: bool,
@@ -1204,6 +1192,8 @@ impl<'a> Model<'a> {
                     .collect()
             }),
             hours: windows_label(&location.hours, &lm.t),
+            hours_json: serde_json::to_string(&location.hours).unwrap_or_else(|_| "[]".into()),
+            timezone: self.site.settings.timezone.name().to_owned(),
             catalog: urls::catalog_json(&location.id),
             dine_in: location.dine_in,
             tables: if location.dine_in {
@@ -1521,7 +1511,8 @@ struct Meta {
 #[derive(Debug, Clone, Copy)]
 enum Job {
     Chooser,
-    NotFound,
+    /// The default language's 404 page, or one language's.
+    NotFound(Option<usize>),
     Qr,
     Home(usize),
     Menu(usize, usize),
@@ -1676,11 +1667,12 @@ pub fn render_pages_into(
     let dish_keys = model.make_entries(previous, sink)?;
     let model = &*model;
     let site = model.site;
-    let mut jobs = vec![Job::Chooser, Job::NotFound, Job::Qr, Job::Manifest];
+    let mut jobs = vec![Job::Chooser, Job::NotFound(None), Job::Qr, Job::Manifest];
     let status = model.tera.get_template_names().any(|n| n == "status.html");
     let join = model.tera.get_template_names().any(|n| n == "join.html");
     for l in 0..model.langs.len() {
         jobs.push(Job::Home(l));
+        jobs.push(Job::NotFound(Some(l)));
         if status {
             jobs.push(Job::Status(l));
         }

@@ -138,13 +138,7 @@ fn path_svg(width: usize, colors: &[Color]) -> String {
             // Writing to a String cannot fail.
             let _ = match pen {
                 None => write!(d, "M{sx} {sy}.5h{}", x - start),
-                Some((px, py)) => write!(
-                    d,
-                    "m{} {}h{}",
-                    sx as i64 - px as i64,
-                    sy - py,
-                    x - start
-                ),
+                Some((px, py)) => write!(d, "m{} {}h{}", sx as i64 - px as i64, sy - py, x - start),
             };
             pen = Some((x + QUIET_ZONE, sy));
         }
@@ -210,11 +204,10 @@ mod tests {
         while !rest.is_empty() {
             let op = rest.chars().next().unwrap();
             rest = &rest[1..];
-            let end = rest.find(|c: char| c.is_ascii_alphabetic()).unwrap_or(rest.len());
-            let args: Vec<f64> = rest[..end]
-                .split(' ')
-                .map(|n| n.parse().unwrap())
-                .collect();
+            let end = rest
+                .find(|c: char| c.is_ascii_alphabetic())
+                .unwrap_or(rest.len());
+            let args: Vec<f64> = rest[..end].split(' ').map(|n| n.parse().unwrap()).collect();
             rest = &rest[end..];
             match op {
                 'M' => (x, y) = (args[0] as i64, args[1].floor() as i64),

@@ -97,7 +97,8 @@ function join(root, joined) {
       $('#j-code-field', root).hidden = $('#j-confirm-row', root).hidden = true;
       say(t(r.data.created ? 'joined' : 'already_member'), 'ok');
       const code = r.data.welcome_code?.code;
-      if (code) out.append(el('p', { textContent: t('welcome_code') }), el('p', { className: 'code', textContent: code }));
+      // Kept for checkout, which fills it in (no retyping).
+      if (code) { store.set('coupon', code); out.append(el('p', { textContent: t('welcome_code') }), el('p', { className: 'code', textContent: code })); }
       joined?.(code);
       dispatchEvent(new Event('carte:joined'));
     } catch {
@@ -122,6 +123,45 @@ if (keysBox) import(keysBox.dataset.src).then((pk) => {
 
 // The menu page: cart, options dialog, filters, sold-out state and checkout.
 // Little work at start: the catalog comes on the first touch, lists when opened.
+// The location's clock: local parts of an instant, a local day and minute as an
+// instant, and whether the shop is open then (by the same hours the server checks).
+function shopClock(tz, hours) {
+  const dtf = new Intl.DateTimeFormat('en-US', {
+    timeZone: tz, hourCycle: 'h23', year: 'numeric', month: 'numeric', day: 'numeric', hour: 'numeric', minute: 'numeric', weekday: 'short',
+  });
+  const parts = (ms) => Object.fromEntries(dtf.formatToParts(ms).map((x) => [x.type, x.value]));
+  const wall = (ms) => { const x = parts(ms); return Date.UTC(x.year, x.month - 1, x.day, x.hour, x.minute); };
+  const toUtc = (y, m, d, min) => {
+    const guess = Date.UTC(y, m, d, 0, min);
+    let ms = guess - (wall(guess) - guess);
+    ms = guess - (wall(ms) - ms);
+    return wall(ms) === guess ? ms : null;
+  };
+  const days = ['sun', 'mon', 'tue', 'wed', 'thu', 'fri', 'sat'];
+  const mins = (s) => +s.slice(0, 2) * 60 + +s.slice(3, 5);
+  const open = (ms) => {
+    const x = parts(ms);
+    const day = x.weekday.slice(0, 3).toLowerCase();
+    const prev = days[(days.indexOf(day) + 6) % 7];
+    const now = x.hour * 60 + +x.minute;
+    return hours.some((w) => {
+      const ok = (d) => !w.days?.length || w.days.includes(d);
+      if (!w.hours?.length) return ok(day);
+      return w.hours.some((h) => {
+        const [a, b] = [mins(h.from), mins(h.until)];
+        return a < b ? now >= a && now < b && ok(day) : (now >= a && ok(day)) || (now < b && ok(prev));
+      });
+    });
+  };
+  // The next change (closing or opening) within a week, to 5 minutes.
+  const next = (ms) => {
+    const o = open(ms);
+    for (let x = Math.ceil(ms / 300000) * 300000, end = ms + 7 * 864e5; x < end; x += 300000) if (open(x) !== o) return x;
+    return null;
+  };
+  return { parts, toUtc, open, next };
+}
+
 const form = $('#order');
 if (form) menu(form);
 
@@ -309,6 +349,23 @@ function menu(form) {
     if (dineIn) dineIn.checked = true;
     $('#where').textContent = t('table_n', { n: table });
   }
+  // Open or closed now, from the hours on the page (the catalog loads later); when
+  // closed, pickup for a later slot where the shop offers it.
+  const os = $('#open-state');
+  if (os) {
+    const tz = os.dataset.tz;
+    const clock = shopClock(tz, JSON.parse(os.dataset.hours || '[]'));
+    const now = Date.now();
+    const isOpen = clock.open(now);
+    const at = clock.next(now);
+    const when = at && new Intl.DateTimeFormat(lang, { timeZone: tz, hourCycle: 'h23', hour: '2-digit', minute: '2-digit', ...(clock.parts(at).day !== clock.parts(now).day ? { weekday: 'short' } : {}) }).format(at);
+    const pickup = modeInputs.find((i) => i.value === 'pickup');
+    if (!isOpen) {
+      os.classList.add('closed');
+      if (pickup) { pickup.checked = true; queueMicrotask(() => pickup.dispatchEvent(new Event('change', { bubbles: true }))); }
+    }
+    if (when) os.textContent = isOpen ? t('open_until', { time: when }) : [t('closed_opens', { time: when }), pickup && t('closed_pickup')].filter(Boolean).join(' ');
+  }
   form.addEventListener('change', async (e) => {
     if (e.target.name === 'mode' && mode() === 'pickup' && !slotsDone) { await catalog(); slots(); }
     if (['mode', 'table', 'slot'].includes(e.target.name)) quote();
@@ -324,33 +381,7 @@ function menu(form) {
     if (!p || !form.slot) return;
     slotsDone = true;
     const tz = cat.timezone;
-    const dtf = new Intl.DateTimeFormat('en-US', {
-      timeZone: tz, hourCycle: 'h23', year: 'numeric', month: 'numeric', day: 'numeric', hour: 'numeric', minute: 'numeric', weekday: 'short',
-    });
-    const parts = (ms) => Object.fromEntries(dtf.formatToParts(ms).map((x) => [x.type, x.value]));
-    const wall = (ms) => { const x = parts(ms); return Date.UTC(x.year, x.month - 1, x.day, x.hour, x.minute); };
-    const toUtc = (y, m, d, min) => {
-      const guess = Date.UTC(y, m, d, 0, min);
-      let ms = guess - (wall(guess) - guess);
-      ms = guess - (wall(ms) - ms);
-      return wall(ms) === guess ? ms : null;
-    };
-    const days = ['sun', 'mon', 'tue', 'wed', 'thu', 'fri', 'sat'];
-    const mins = (s) => +s.slice(0, 2) * 60 + +s.slice(3, 5);
-    const open = (ms) => {
-      const x = parts(ms);
-      const day = x.weekday.slice(0, 3).toLowerCase();
-      const prev = days[(days.indexOf(day) + 6) % 7];
-      const now = x.hour * 60 + +x.minute;
-      return cat.location.hours.some((w) => {
-        const ok = (d) => !w.days?.length || w.days.includes(d);
-        if (!w.hours?.length) return ok(day);
-        return w.hours.some((h) => {
-          const [a, b] = [mins(h.from), mins(h.until)];
-          return a < b ? now >= a && now < b && ok(day) : (now >= a && ok(day)) || (now < b && ok(prev));
-        });
-      });
-    };
+    const { parts, toUtc, open } = shopClock(tz, cat.location.hours);
     const earliest = Date.now() + p.lead_minutes * 60000;
     const fmt = new Intl.DateTimeFormat(lang, { timeZone: tz, hour: '2-digit', minute: '2-digit' });
     const select = form.slot;
@@ -372,7 +403,10 @@ function menu(form) {
       }
       if (group.children.length) select.append(group);
     }
-    if (!select.options.length) select.append(el('option', { value: '', textContent: t('no_slots') }));
+    const first = select.options[0];
+    // The first slot again, on top, as the choice most diners want.
+    if (first) select.prepend(el('option', { value: first.value, textContent: t('asap', { time: first.textContent }), selected: !keep || keep === first.value }));
+    else select.append(el('option', { value: '', textContent: t('no_slots') }));
   }
 
   // The cart as the API takes it, or null while something is missing.
@@ -390,6 +424,19 @@ function menu(form) {
   };
   const problem = (text) => { $('#problem').textContent = text || ''; };
   const row = (label, amount, cls = '') => el('tr', { className: cls }, el('td', { textContent: label }), el('td', { className: 'price', textContent: money(amount) }));
+
+  // What became of the coupon, beside its field; a refusal stays until the diner
+  // changes the code or drops it (one tap).
+  const outcome = $('#coupon-outcome');
+  const dropCoupon = () => { form.coupon.value = ''; store.set('coupon', null); couponOutcome(null); };
+  function couponOutcome(cp) {
+    if (!cp) return outcome.replaceChildren();
+    const ok = cp.status === 'applied';
+    outcome.className = ok ? 'ok' : 'problem';
+    outcome.replaceChildren(ok ? t('coupon_applied', { code: cp.code, amount: money(cp.discount) })
+      : t('coupon_no', { code: cp.code, reason: t('r_' + cp.reason?.reason, { min: money(cp.reason?.min_spend || 0) }) }),
+    ok ? '' : el('button', { type: 'button', className: 'ghost', textContent: t('drop_coupon'), onclick: () => { dropCoupon(); quote(); } }));
+  }
 
   // The server's price of the cart: the only total the diner sees.
   let quoteSeq = 0;
@@ -409,14 +456,8 @@ function menu(form) {
       if (q.service_charge) rows.push(row(t('service_charge'), q.service_charge));
       if (q.tax && !q.tax_inclusive) rows.push(row(t('tax'), q.tax));
       rows.push(row(t('total') + (q.tax_inclusive && q.tax ? ` (${t('tax_included')} ${money(q.tax)})` : ''), q.total, 'total'));
-      const cp = q.coupon;
-      const reason = cp?.reason && t('r_' + cp.reason.reason, { min: money(cp.reason.min_spend || 0) });
-      box.replaceChildren(el('table', {}, el('tbody', {}, ...rows)),
-        cp ? el('p', {
-          className: cp.status === 'applied' ? 'ok' : 'problem',
-          id: 'coupon-outcome',
-          textContent: cp.status === 'applied' ? t('coupon_applied', { code: cp.code, amount: money(cp.discount) }) : t('coupon_no', { code: cp.code, reason }),
-        }) : '');
+      box.replaceChildren(el('table', {}, el('tbody', {}, ...rows)));
+      couponOutcome(q.coupon);
     } catch {
       if (seq === quoteSeq) problem(t('offline'));
     }
@@ -471,6 +512,7 @@ function menu(form) {
       if (r.ok) {
         const o = r.data;
         store.set('orders', [...(store.get('orders') || []).slice(-19), { id: o.id, token: o.token, number: o.number }]);
+        if (c.coupon && c.coupon === store.get('coupon')) store.set('coupon', null);
         cart.lines = [];
         store.set(cartKey, cart);
         localStorage.removeItem('carte:' + pendingKey);
@@ -480,7 +522,11 @@ function menu(form) {
       const type = (r.data.type || '').split(':').pop();
       if (type === 'slot-full') { problem(t('slot_full')); slots(); }
       else if (type === 'menu-changed') { problem(t('menu_changed')); cat.version = r.data.version; cart.v = r.data.version; save(); quote(); }
-      else if (type === 'coupon-rejected') { problem(t('coupon_no', { code: c.coupon, reason: t('r_' + r.data.reason?.reason) })); quote(); }
+      else if (type === 'coupon-rejected') {
+        couponOutcome({ code: c.coupon, reason: r.data.reason });
+        problem(t('coupon_no', { code: c.coupon, reason: t('r_' + r.data.reason?.reason, { min: money(r.data.reason?.min_spend || 0) }) }));
+        $('#problem').append(' ', el('button', { type: 'button', className: 'ghost', textContent: t('order_without_coupon'), onclick: () => { dropCoupon(); place(); } }));
+      }
       else problem(`${t('failed')} ${problemText(r.data)}`);
     } catch {
       problem(t('offline'));
