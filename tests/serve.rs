@@ -73,9 +73,31 @@ fn serves_the_storefront_like_production() {
             "{path}"
         );
         let html = r.text().unwrap();
-        assert!(html.contains("/__carte/events"), "{path}: no live reload");
+        assert!(
+            html.contains("<script src=\"/__carte/livereload.js\"></script></body>"),
+            "{path}: no live reload"
+        );
         assert!(html.trim_end().ends_with("</html>"), "{path}");
     }
+    // The script is a same-origin file: the consoles' `script-src 'self'` allows it.
+    let script = http
+        .get(server.url("/__carte/livereload.js"))
+        .send()
+        .unwrap();
+    assert_eq!(script.status(), 200);
+    assert!(header(&script, "content-type").starts_with("text/javascript"));
+    assert!(script
+        .text()
+        .unwrap()
+        .contains("new EventSource(\"/__carte/events\")"));
+    let console = http
+        .get(server.url("/staff/"))
+        .send()
+        .unwrap()
+        .text()
+        .unwrap();
+    assert!(console.contains("script-src 'self'"), "{console}");
+    assert!(console.contains("<script src=\"/__carte/livereload.js\">"));
     // HEAD answers with the headers GET sends.
     let head = http.head(server.url("/en/chunxi/")).send().unwrap();
     assert_eq!(head.status(), 200);

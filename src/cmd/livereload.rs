@@ -94,9 +94,30 @@ pub async fn events(
 }
 
 /// The script added to every HTML page in serve mode.
-pub const SCRIPT: &str = r#"<script>(()=>{const s=new EventSource("/__carte/events");let o;s.addEventListener("reload",()=>location.reload());s.addEventListener("content-error",e=>{if(!o){o=document.createElement("pre");o.id="carte-errors";o.setAttribute("role","alert");o.style.cssText="position:fixed;inset:0;z-index:99999;margin:0;padding:1rem;overflow:auto;background:#1b1b1bee;color:#ffb4a9;font:14px/1.4 ui-monospace,monospace;white-space:pre-wrap";document.body.append(o)}o.textContent="carte: the site has content errors; the last good version is shown under this message.\n\n"+e.data});})();</script>"#;
+/// Where the live-reload script is served: a file of the site's own origin, so the
+/// pages whose Content-Security-Policy allows only `script-src 'self'` (the staff and
+/// admin consoles) run it too, where an inline script would be blocked.
+pub const SCRIPT_PATH: &str = "/__carte/livereload.js";
 
-/// Adds [`SCRIPT`] before `</body>` of HTML responses to GET requests (and
+/// The live-reload script: reload on a rebuild, an overlay over the last good page on
+/// content errors.
+pub const SCRIPT: &str = r#"(()=>{const s=new EventSource("/__carte/events");let o;s.addEventListener("reload",()=>location.reload());s.addEventListener("content-error",e=>{if(!o){o=document.createElement("pre");o.id="carte-errors";o.setAttribute("role","alert");o.style.cssText="position:fixed;inset:0;z-index:99999;margin:0;padding:1rem;overflow:auto;background:#1b1b1bee;color:#ffb4a9;font:14px/1.4 ui-monospace,monospace;white-space:pre-wrap";document.body.append(o)}o.textContent="carte: the site has content errors; the last good version is shown under this message.\n\n"+e.data});})();"#;
+
+/// What is added before `</body>`.
+const TAG: &str = "<script src=\"/__carte/livereload.js\"></script>";
+
+/// `GET /__carte/livereload.js`.
+pub async fn script() -> impl axum::response::IntoResponse {
+    (
+        [
+            (header::CONTENT_TYPE, "text/javascript; charset=utf-8"),
+            (header::CACHE_CONTROL, "no-store"),
+        ],
+        SCRIPT,
+    )
+}
+
+/// Adds the script tag of [`SCRIPT_PATH`] before `</body>` of HTML responses to GET requests (and
 /// gives HEAD the same headers). Cache-Control stays what production sends.
 pub async fn inject(request: Request, next: Next) -> Response<Body> {
     let method = request.method().clone();
@@ -124,8 +145,8 @@ pub async fn inject(request: Request, next: Next) -> Response<Body> {
     };
     let mut html = String::from_utf8_lossy(&bytes).into_owned();
     match html.rfind("</body>") {
-        Some(at) => html.insert_str(at, SCRIPT),
-        None => html.push_str(SCRIPT),
+        Some(at) => html.insert_str(at, TAG),
+        None => html.push_str(TAG),
     }
     Response::from_parts(parts, Body::from(html))
 }

@@ -171,6 +171,7 @@ pub fn app(
             livereload::EVENTS_PATH,
             get(livereload::events).with_state(live),
         )
+        .route(livereload::SCRIPT_PATH, get(livereload::script))
         .merge(functions::router(state))
         // An unknown API path is answered by the API, as in production where
         // the CDN sends all of `/api/*` to the functions: a problem, not a page.

@@ -46,8 +46,12 @@ export function copySite() {
   return dir;
 }
 
-/** Starts `carte serve` on a copy of the demo site (changed by `edit(dir)` first, if given); resolves once it answers. */
-export async function startSite({ edit } = {}) {
+/**
+ * Starts `carte serve` on a copy of the demo site (changed by `edit(dir)` first, if given);
+ * resolves once it answers. `watch: true` serves as a merchant previews: watching files,
+ * with the live-reload script in every page.
+ */
+export async function startSite({ edit, watch = false } = {}) {
   const dir = copySite();
   edit?.(dir);
   const key = execFileSync(CARTE, ['keys', '--dir', dir, 'create', '--role', 'staff'], { encoding: 'utf8', timeout: 30_000 })
@@ -56,7 +60,8 @@ export async function startSite({ edit } = {}) {
   // Every test's browser is one client on 127.0.0.1: lift the per-client pickup-order
   // limit (tested in functions/tests/hardening.rs) so the journeys can fill a slot.
   const env = { ...process.env, CARTE_PICKUP_ORDERS_PER_HOUR: '1000' };
-  const child = spawn(CARTE, ['serve', dir, '--port', String(port), '--no-watch'], { stdio: ['ignore', 'pipe', 'pipe'], env });
+  const args = ['serve', dir, '--port', String(port), ...(watch ? [] : ['--no-watch'])];
+  const child = spawn(CARTE, args, { stdio: ['ignore', 'pipe', 'pipe'], env });
   let log = '';
   child.stdout.on('data', (d) => { log += d; });
   child.stderr.on('data', (d) => { log += d; });

@@ -663,7 +663,12 @@ pub fn confirmation_page(
         safe_lang(lang),
         words.follow
     );
-    page(lang, &format!("{} {}", words.order, order.number), &body)
+    page_with_header(
+        lang,
+        &format!("{} {}", words.order, order.number),
+        &header(site, order, lang),
+        &body,
+    )
 }
 
 /// The no-JS status page, with a "Refresh" link (a timed `meta refresh` would move
@@ -734,7 +739,12 @@ pub fn status_page(
             words.checked_at.replace("{}", &now)
         );
     }
-    page(lang, &format!("{} {}", words.order, order.number), &body)
+    page_with_header(
+        lang,
+        &format!("{} {}", words.order, order.number),
+        &header(site, order, lang),
+        &body,
+    )
 }
 
 /// The page answering a form that could not be ordered: each problem in words, and a way back.

@@ -1336,11 +1336,11 @@ impl<'a> Model<'a> {
             .collect();
         let path = urls::tag(&lm.lang, &group.label);
         let label = group.label.clone();
-        let name = self.site.settings.labels.tag(
-            &group.label,
-            &lm.lang,
-            self.site.default_language(),
-        );
+        let name =
+            self.site
+                .settings
+                .labels
+                .tag(&group.label, &lm.lang, self.site.default_language());
         let meta = Meta {
             alternates: self.alternates(|l| urls::tag(l, &label)),
             title: format!(

@@ -15,7 +15,10 @@ self.addEventListener('message', (e) => {
 self.addEventListener('fetch', (e) => {
   const req = e.request;
   const url = new URL(req.url);
-  if (req.method !== 'GET' || url.origin !== self.location.origin || url.pathname.startsWith('/api/')) return;
+  // The API, and `carte serve`'s live-reload stream and script (an endless response the
+  // worker would hold open and try to cache: one per page view, until the browser's six
+  // connections are used up).
+  if (req.method !== 'GET' || url.origin !== self.location.origin || url.pathname.startsWith('/api/') || url.pathname.startsWith('/__carte/')) return;
   // Fingerprinted assets and resized images never change: cache first.
   if (url.pathname.startsWith('/assets/') || url.pathname.startsWith('/images/')) {
     e.respondWith(caches.match(req).then((hit) => hit || fetch(req).then((res) => {
