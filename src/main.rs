@@ -16,8 +16,6 @@ mod cmd;
 struct Cli {
     #[command(subcommand)]
     command: Command,
-    #[command(flatten)]
-    store: cmd::store::StoreArgs,
 }
 
 const EXAMPLES: &str = "\
@@ -29,33 +27,64 @@ Examples:
   carte keys create --role staff   print a new staff API key (only its hash is stored)
   carte publish --bucket my-shop   upload what changed to S3 (add --dry-run to only list it)";
 
+/// The site folder, the same way for every command: `carte report mysite`, or
+/// `--dir mysite` (also after a subcommand: `carte keys create --dir mysite`).
+#[derive(clap::Args)]
+struct SiteDir {
+    /// The site folder, holding site.yaml [default: .]
+    #[arg(value_name = "DIR")]
+    dir: Option<PathBuf>,
+    /// The site folder, as an option (the same as DIR; this one wins if both are given).
+    #[arg(long = "dir", value_name = "DIR", global = true)]
+    dir_option: Option<PathBuf>,
+}
+
+impl SiteDir {
+    fn path(self) -> PathBuf {
+        self.dir_option
+            .or(self.dir)
+            .unwrap_or_else(|| PathBuf::from("."))
+    }
+}
+
 #[derive(Subcommand)]
 enum Command {
     /// Create a new site from the default theme and a sample menu.
+    #[command(after_help = "Example:\n  carte new my-restaurant && carte serve my-restaurant")]
     New {
         /// Folder to create (must not exist or be empty).
         dir: PathBuf,
     },
     /// Build the storefront into a folder; fails listing every content error.
+    #[command(
+        after_help = "Examples:\n  carte build\n  carte build my-restaurant --output /tmp/site"
+    )]
     Build {
-        /// The site folder (holding site.yaml).
-        #[arg(default_value = ".")]
-        dir: PathBuf,
+        #[command(flatten)]
+        dir: SiteDir,
         /// Output folder [default: DIR/public].
         #[arg(short, long)]
         output: Option<PathBuf>,
     },
     /// Check the content without writing anything.
+    #[command(after_help = "Example:\n  carte check my-restaurant")]
     Check {
-        #[arg(default_value = ".")]
-        dir: PathBuf,
+        #[command(flatten)]
+        dir: SiteDir,
     },
     /// Build, serve the site and the ordering API on one port, rebuild on change.
+    #[command(
+        after_help = "Examples:\n  carte serve my-restaurant\n  carte serve --bind 0.0.0.0 --port 8080 --no-watch\n  carte serve --store dynamodb --table carte-orders"
+    )]
     Serve {
-        #[arg(default_value = ".")]
-        dir: PathBuf,
+        #[command(flatten)]
+        dir: SiteDir,
+        #[command(flatten)]
+        store: cmd::store::StoreArgs,
+        /// The port to listen on.
         #[arg(short, long, default_value_t = 1111)]
         port: u16,
+        /// The address to listen on (0.0.0.0 for phones on the same network).
         #[arg(short, long, default_value = "127.0.0.1")]
         bind: IpAddr,
         /// Do not watch files or inject the live-reload script.
@@ -73,9 +102,12 @@ enum Command {
         max_connections: usize,
     },
     /// Build, then upload the storefront and the private catalog to S3 (only what changed).
+    #[command(
+        after_help = "Examples:\n  carte publish my-restaurant --bucket my-shop-site --dry-run\n  carte publish --bucket my-shop-site"
+    )]
     Publish {
-        #[arg(default_value = ".")]
-        dir: PathBuf,
+        #[command(flatten)]
+        dir: SiteDir,
         /// The site bucket (the `SiteBucket` output of the deploy stack).
         #[arg(long)]
         bucket: String,
@@ -87,18 +119,28 @@ enum Command {
         endpoint: Option<String>,
     },
     /// Manage staff and marketer API keys.
+    #[command(
+        subcommand_precedence_over_arg = true,
+        after_help = "Examples:\n  carte keys create --role staff --label \"counter tablet\"\n  carte keys my-restaurant list\n  carte keys revoke key_01HZX3V6"
+    )]
     Keys {
-        /// The site folder whose store holds the keys.
-        #[arg(long, default_value = ".", global = true)]
-        dir: PathBuf,
+        #[command(flatten)]
+        dir: SiteDir,
+        #[command(flatten)]
+        store: cmd::store::StoreArgs,
         #[command(subcommand)]
         action: cmd::keys::KeysAction,
     },
     /// Campaign, redemption and sales figures as tables; `settlement` for a day's money.
+    #[command(
+        subcommand_precedence_over_arg = true,
+        after_help = "Examples:\n  carte report my-restaurant\n  carte report --from 2026-12-01 --to 2026-12-07 --location chunxi\n  carte report settlement --date 2026-12-06"
+    )]
     Report {
-        /// The site folder.
-        #[arg(long, default_value = ".", global = true)]
-        dir: PathBuf,
+        #[command(flatten)]
+        dir: SiteDir,
+        #[command(flatten)]
+        store: cmd::store::StoreArgs,
         /// First day (YYYY-MM-DD, site timezone) [default: 30 days before --to].
         #[arg(long)]
         from: Option<String>,
@@ -115,15 +157,24 @@ enum Command {
         view: Option<cmd::report::ReportView>,
     },
     /// Export orders, members (with consent), redemptions or payments as CSV.
+    #[command(
+        after_help = "Examples:\n  carte export orders my-restaurant --from 2026-12-01 -o orders.csv\n  carte export members --excel -o members.csv"
+    )]
     Export {
+        /// What to export.
         #[arg(value_enum)]
         kind: cmd::export::KindArg,
-        #[arg(long, default_value = ".")]
-        dir: PathBuf,
+        #[command(flatten)]
+        dir: SiteDir,
+        #[command(flatten)]
+        store: cmd::store::StoreArgs,
+        /// First day (YYYY-MM-DD, site timezone) [default: 30 days before --to].
         #[arg(long)]
         from: Option<String>,
+        /// Last day included [default: today].
         #[arg(long)]
         to: Option<String>,
+        /// One location [default: all].
         #[arg(long)]
         location: Option<String>,
         /// For Excel: a UTF-8 byte-order mark, phone numbers kept as text.
@@ -134,16 +185,28 @@ enum Command {
         output: Option<PathBuf>,
     },
     /// Issue single-use coupon codes (CSV + printable QR sheet).
+    #[command(
+        subcommand_precedence_over_arg = true,
+        after_help = "Example:\n  carte coupons issue spring-festival --count 200 --channel flyer-north-gate"
+    )]
     Coupons {
-        #[arg(long, default_value = ".", global = true)]
-        dir: PathBuf,
+        #[command(flatten)]
+        dir: SiteDir,
+        #[command(flatten)]
+        store: cmd::store::StoreArgs,
         #[command(subcommand)]
         action: cmd::coupons::CouponsAction,
     },
     /// Members' personal data: erase on request.
+    #[command(
+        subcommand_precedence_over_arg = true,
+        after_help = "Example:\n  carte members erase mem_01HZX3V6"
+    )]
     Members {
-        #[arg(long, default_value = ".", global = true)]
-        dir: PathBuf,
+        #[command(flatten)]
+        dir: SiteDir,
+        #[command(flatten)]
+        store: cmd::store::StoreArgs,
         #[command(subcommand)]
         action: cmd::members::MembersAction,
     },
@@ -151,13 +214,13 @@ enum Command {
 
 fn main() -> ExitCode {
     let cli = Cli::parse();
-    let store = cli.store;
     let result = match cli.command {
         Command::New { dir } => cmd::new::run(&dir),
-        Command::Build { dir, output } => cmd::build::build(&dir, output),
-        Command::Check { dir } => cmd::build::check(&dir),
+        Command::Build { dir, output } => cmd::build::build(&dir.path(), output),
+        Command::Check { dir } => cmd::build::check(&dir.path()),
         Command::Serve {
             dir,
+            store,
             port,
             bind,
             no_watch,
@@ -166,7 +229,7 @@ fn main() -> ExitCode {
             max_connections,
         } => cmd::runtime().and_then(|rt| {
             rt.block_on(cmd::serve::run(cmd::serve::ServeOptions {
-                root: dir,
+                root: dir.path(),
                 bind,
                 port,
                 watch: !no_watch,
@@ -186,30 +249,38 @@ fn main() -> ExitCode {
             endpoint,
         } => cmd::runtime().and_then(|rt| {
             rt.block_on(cmd::publish::run(cmd::publish::PublishOptions {
-                root: dir,
+                root: dir.path(),
                 bucket,
                 dry_run,
                 endpoint,
             }))
         }),
-        Command::Keys { dir, action } => cmd::keys::run(&dir, action, &store),
+        Command::Keys { dir, store, action } => cmd::keys::run(&dir.path(), action, &store),
         Command::Report {
             dir,
+            store,
             from: _,
             to: _,
             location,
             json,
             view: Some(cmd::report::ReportView::Settlement { date }),
-        } => cmd::report::settlement(&dir, &store, date.as_deref(), location.as_deref(), json),
+        } => cmd::report::settlement(
+            &dir.path(),
+            &store,
+            date.as_deref(),
+            location.as_deref(),
+            json,
+        ),
         Command::Report {
             dir,
+            store,
             from,
             to,
             location,
             json,
             view: None,
         } => cmd::report::run(
-            &dir,
+            &dir.path(),
             &store,
             from.as_deref(),
             to.as_deref(),
@@ -219,13 +290,14 @@ fn main() -> ExitCode {
         Command::Export {
             kind,
             dir,
+            store,
             from,
             to,
             location,
             excel,
             output,
         } => cmd::export::run(
-            &dir,
+            &dir.path(),
             &store,
             &cmd::export::Request {
                 kind,
@@ -236,14 +308,66 @@ fn main() -> ExitCode {
                 output,
             },
         ),
-        Command::Coupons { dir, action } => cmd::coupons::run(&dir, action, &store),
-        Command::Members { dir, action } => cmd::members::run(&dir, action, &store),
+        Command::Coupons { dir, store, action } => cmd::coupons::run(&dir.path(), action, &store),
+        Command::Members { dir, store, action } => cmd::members::run(&dir.path(), action, &store),
     };
     match result {
         Ok(code) => code,
         Err(error) => {
-            eprintln!("error: {error:#}");
+            eprintln!("error: {}", said_once(&error));
             ExitCode::FAILURE
         }
+    }
+}
+
+/// The error and its causes, each said once: a message that already quotes its cause
+/// (`{path}: {source}`) is not followed by that cause again.
+fn said_once(error: &anyhow::Error) -> String {
+    let mut out = String::new();
+    for cause in error.chain() {
+        let text = cause.to_string();
+        if out.contains(&text) {
+            continue;
+        }
+        if !out.is_empty() {
+            out.push_str(": ");
+        }
+        out.push_str(&text);
+    }
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::Cli;
+    use clap::CommandFactory;
+
+    /// Every option and argument says what it is for, and every command shows examples.
+    #[test]
+    fn every_command_has_examples_and_every_option_a_help_line() {
+        fn walk(command: &clap::Command, path: &str, missing: &mut Vec<String>) {
+            let path = format!("{path} {}", command.get_name());
+            if path != " carte" && command.get_after_help().is_none() {
+                missing.push(format!("{path}: no examples"));
+            }
+            for arg in command.get_arguments() {
+                let id = arg.get_id().as_str();
+                if arg.is_hide_set() || id == "help" || id == "version" {
+                    continue;
+                }
+                if arg.get_help().is_none() {
+                    missing.push(format!("{path} {id}: no help line"));
+                }
+            }
+            for sub in command.get_subcommands() {
+                if sub.get_name() != "help" {
+                    walk(sub, &path, missing);
+                }
+            }
+        }
+        let mut missing = Vec::new();
+        walk(&Cli::command(), "", &mut missing);
+        assert!(missing.is_empty(), "{missing:#?}");
+        Cli::command().debug_assert();
     }
 }

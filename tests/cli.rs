@@ -169,9 +169,34 @@ fn help_shows_examples() {
 }
 
 #[test]
+fn keys_are_refused_outside_a_site_and_nothing_is_created() {
+    let dir = tempfile::tempdir().unwrap();
+    let (code, out, err) = run_carte(&[
+        "keys",
+        "--dir",
+        path(dir.path()),
+        "create",
+        "--role",
+        "staff",
+    ]);
+    assert_eq!(code, 1, "{out}{err}");
+    assert!(out.is_empty(), "a key was printed: {out}");
+    assert!(
+        err.contains("is not a Carte site (it has no site.yaml)"),
+        "{err}"
+    );
+    assert!(err.contains("hint: "), "{err}");
+    assert!(!dir.path().join(".carte").exists(), "a store was created");
+}
+
+#[test]
 fn keys_are_shown_once_listed_by_id_and_revoked() {
     let dir = tempfile::tempdir().unwrap();
-    let site = dir.path();
+    let site = &dir.path().join("site");
+    copy_site(
+        &Path::new(env!("CARGO_MANIFEST_DIR")).join("site-content"),
+        site,
+    );
     let dir_arg = path(site);
 
     let (code, key, err) = run_carte(&[
@@ -228,4 +253,64 @@ fn keys_are_shown_once_listed_by_id_and_revoked() {
     let (code, _, err) = run_carte(&["keys", "--dir", dir_arg, "revoke", "key_nope"]);
     assert_eq!(code, 1, "revoking an unknown key must fail: {err}");
     assert!(err.starts_with("error: "), "{err}");
+}
+
+#[test]
+fn a_file_system_error_names_the_path_and_says_its_cause_once() {
+    let dir = tempfile::tempdir().unwrap();
+    let site = dir.path().join("site");
+    copy_site(
+        &Path::new(env!("CARGO_MANIFEST_DIR")).join("site-content"),
+        &site,
+    );
+    let blocker = dir.path().join("a-file");
+    std::fs::write(&blocker, "not a folder").unwrap();
+    let output = blocker.join("public");
+    let (code, _out, err) = run_carte(&["build", path(&site), "--output", path(&output)]);
+    assert_eq!(code, 1, "{err}");
+    assert!(err.contains(path(&blocker)), "the path is not named: {err}");
+    let cause = "Not a directory";
+    assert_eq!(err.matches(cause).count(), 1, "{err}");
+}
+
+#[test]
+fn the_site_folder_is_named_the_same_way_for_every_command() {
+    let dir = tempfile::tempdir().unwrap();
+    let site = dir.path().join("site");
+    copy_site(
+        &Path::new(env!("CARGO_MANIFEST_DIR")).join("site-content"),
+        &site,
+    );
+    let site = path(&site);
+    // Positional, as for build and check, and `--dir` still accepted.
+    for args in [
+        vec!["keys", site, "create", "--role", "staff"],
+        vec!["keys", "create", "--role", "staff", "--dir", site],
+        vec!["keys", "--dir", site, "create", "--role", "marketer"],
+    ] {
+        let (code, out, err) = run_carte(&args);
+        assert_eq!(code, 0, "{args:?}: {err}");
+        assert!(out.trim().starts_with("carte_"), "{args:?}: {out}");
+    }
+    let (code, list, err) = run_carte(&["keys", site, "list"]);
+    assert_eq!(code, 0, "{err}");
+    assert_eq!(list.lines().count(), 3, "{list}");
+    for args in [
+        vec!["report", site],
+        vec!["report", "--dir", site],
+        vec!["report", site, "settlement"],
+        vec!["export", "orders", site],
+        vec!["check", site],
+    ] {
+        let (code, _out, err) = run_carte(&args);
+        assert_eq!(code, 0, "{args:?}: {err}");
+    }
+    // The store options are where a store is used, and not on `new`.
+    let (_, help, _) = run_carte(&["new", "--help"]);
+    assert!(!help.contains("--store"), "{help}");
+    let (_, help, _) = run_carte(&["report", "--help"]);
+    assert!(
+        help.contains("Store:") && help.contains("--store"),
+        "{help}"
+    );
 }

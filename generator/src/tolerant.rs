@@ -37,9 +37,12 @@ pub fn read<T: DeserializeOwned>(file: &Path, text: &str) -> Option<Tolerant<T>>
     // (original path of a mapping, key) taken out because its value was wrong: the
     // "missing field" that follows is the same mistake.
     let mut removed: HashSet<(String, String)> = HashSet::new();
-    // (original path of a mapping, key) of unknown fields: likely typos of a field
-    // whose "missing field" follows.
-    let mut mistyped: Vec<(String, String)> = Vec::new();
+    // (original path of a mapping, key, value) of unknown fields: likely typos of a
+    // field whose "missing field" follows, read then as that field.
+    let mut mistyped: Vec<(String, String, Value)> = Vec::new();
+    // Original paths of the fields filled from a typo: an error in one of them is the
+    // typo's value, already reported once.
+    let mut filled: HashSet<String> = HashSet::new();
     for _ in 0..MAX_ROUNDS {
         let err = match serde_path_to_error::deserialize::<_, T>(tree.clone()) {
             Ok(value) => {
@@ -61,7 +64,8 @@ pub fn read<T: DeserializeOwned>(file: &Path, text: &str) -> Option<Tolerant<T>>
         };
         if let Some(rest) = message.strip_prefix("unknown field `") {
             if let Some(key) = rest.split('`').next() {
-                mistyped.push((shifts.original(&parent).to_string(), key.to_owned()));
+                let value = get_mut(&mut tree, &path.0).cloned().unwrap_or(Value::Null);
+                mistyped.push((shifts.original(&parent).to_string(), key.to_owned(), value));
             }
             problems.push(locate::problem_from_message(
                 file,
@@ -76,11 +80,20 @@ pub fn read<T: DeserializeOwned>(file: &Path, text: &str) -> Option<Tolerant<T>>
         if let Some(rest) = message.strip_prefix("missing field `") {
             let field = rest.split('`').next().unwrap_or(rest).to_owned();
             let here = original.to_string();
-            // `prise: 5` is one mistake, not an unknown field and a missing `price`.
-            let typo = mistyped
-                .iter()
-                .any(|(at, key)| *at == here && locate::suggest(key, [field.as_str()]).is_some());
-            if !typo && !removed.contains(&(here, field)) {
+            // `prise: 5` is one mistake, not an unknown field and a missing `price`:
+            // its value is read as `price`, so the rest of that item is still checked
+            // and the item stays (its category is not reported empty).
+            let typo = mistyped.iter().position(|(at, key, _)| {
+                *at == here && locate::suggest(key, [field.as_str()]).is_some()
+            });
+            if let Some(i) = typo {
+                let (_, _, value) = mistyped.swap_remove(i);
+                if let Some(Value::Mapping(map)) = get_mut(&mut tree, &path.0) {
+                    filled.insert(original.key(field.clone()).to_string());
+                    map.insert(Value::String(field), value);
+                    continue;
+                }
+            } else if !removed.contains(&(here, field)) {
                 problems.push(locate::problem_from_message(
                     file,
                     At::Value(original.clone()),
@@ -92,11 +105,13 @@ pub fn read<T: DeserializeOwned>(file: &Path, text: &str) -> Option<Tolerant<T>>
             }
             continue;
         }
-        problems.push(locate::problem_from_message(
-            file,
-            At::Value(original.clone()),
-            &message,
-        ));
+        if !filled.contains(&original.to_string()) {
+            problems.push(locate::problem_from_message(
+                file,
+                At::Value(original.clone()),
+                &message,
+            ));
+        }
         if let Some(Segment::Key(key)) = &last {
             removed.insert((shifts.original(&parent).to_string(), key.to_string()));
         }
@@ -198,7 +213,9 @@ fn get_mut<'v>(tree: &'v mut Value, path: &[Segment]) -> Option<&'v mut Value> {
                 .find(|(k, _)| key_text(k) == **key)
                 .map(|(_, v)| v)?,
             (Segment::Index(n), Value::Sequence(items)) => items.get_mut(*n)?,
-            (_, Value::Tagged(tagged)) => get_mut(&mut tagged.value, std::slice::from_ref(segment))?,
+            (_, Value::Tagged(tagged)) => {
+                get_mut(&mut tagged.value, std::slice::from_ref(segment))?
+            }
             _ => return None,
         };
     }
@@ -259,6 +276,34 @@ mod tests {
         let menu = read.value.expect("what is left fits");
         let ids: Vec<&str> = menu.dishes.iter().map(|d| d.id.as_str()).collect();
         assert_eq!(ids, ["a", "c", "d"]);
+    }
+
+    #[test]
+    fn a_mistyped_field_is_read_as_the_field_meant_and_its_item_kept() {
+        let text = "dishes:\n  - id: a\n    prise: \"5\"\n  - id: b\n    prise: [1]\n  - id: c\n    price: \"3\"\n";
+        let read = read::<Menu>(Path::new("m.yaml"), text).expect("YAML");
+        let at: Vec<String> = read
+            .problems
+            .iter()
+            .map(|p| match &p.at {
+                At::Key(path) | At::Value(path) => path.to_string(),
+                other => format!("{other:?}"),
+            })
+            .collect();
+        // One error per mistake: the typos, not a missing `price` nor b's value again.
+        assert_eq!(
+            at,
+            ["dishes[0].prise", "dishes[1].prise"],
+            "{:?}",
+            read.problems
+        );
+        let menu = read.value.expect("what is left fits");
+        let dishes: Vec<(&str, &str)> = menu
+            .dishes
+            .iter()
+            .map(|d| (d.id.as_str(), d.price.as_str()))
+            .collect();
+        assert_eq!(dishes, [("a", "5"), ("c", "3")]);
     }
 
     #[test]

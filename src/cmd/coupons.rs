@@ -9,12 +9,14 @@ use std::process::ExitCode;
 use clap::Subcommand;
 use functions::codes::issue_batch;
 use functions::csv::{text, Csv};
-use qrcode::{EcLevel, QrCode};
 
 /// What to do with coupons.
 #[derive(Subcommand)]
 pub enum CouponsAction {
     /// Issue a batch of unique single-use codes for a campaign's coupon.
+    #[command(
+        after_help = "Examples:\n  carte coupons issue spring-festival --count 200 --channel flyer-north-gate\n  carte coupons mysite issue spring-festival --coupon SPRING10 --out codes/"
+    )]
     Issue {
         /// The campaign id.
         campaign: String,
@@ -43,40 +45,6 @@ fn escape(text: &str) -> String {
         .replace('<', "&lt;")
         .replace('>', "&gt;")
         .replace('"', "&quot;")
-}
-
-/// A compact SVG of a QR code: one path, horizontal runs of dark modules.
-fn qr_svg(url: &str) -> anyhow::Result<String> {
-    let code = QrCode::with_error_correction_level(url.as_bytes(), EcLevel::M)?;
-    let width = code.width();
-    let colors = code.to_colors();
-    let quiet = 4;
-    let size = width + 2 * quiet;
-    let mut path = String::new();
-    for y in 0..width {
-        let mut x = 0;
-        while x < width {
-            if colors[y * width + x] == qrcode::Color::Dark {
-                let start = x;
-                while x < width && colors[y * width + x] == qrcode::Color::Dark {
-                    x += 1;
-                }
-                let _ = write!(
-                    path,
-                    "M{} {}h{}v1h-{}z",
-                    start + quiet,
-                    y + quiet,
-                    x - start,
-                    x - start
-                );
-            } else {
-                x += 1;
-            }
-        }
-    }
-    Ok(format!(
-        "<svg xmlns=\"http://www.w3.org/2000/svg\" viewBox=\"0 0 {size} {size}\" shape-rendering=\"crispEdges\" role=\"img\" aria-hidden=\"true\"><rect width=\"{size}\" height=\"{size}\" fill=\"#fff\"/><path d=\"{path}\" fill=\"#000\"/></svg>"
-    ))
 }
 
 /// Codes per printable sheet (one HTML file): ten A4 pages of 40.
@@ -150,7 +118,7 @@ figure small{{display:block;font:11px system-ui,sans-serif}}\
             let _ = writeln!(
                 html,
                 "<figure>{}<figcaption>{}</figcaption><small>{}</small></figure>",
-                qr_svg(&url_of(&c.code))?,
+                generator::render::qr::svg(&url_of(&c.code))?,
                 escape(&c.code),
                 escape(&offer)
             );

@@ -10,8 +10,11 @@ use functions::csv::{export_csv, ExportKind, Flavour};
 /// What to export.
 #[derive(Clone, Copy, ValueEnum)]
 pub enum KindArg {
+    /// The orders of the period.
     Orders,
+    /// Members who gave consent, with how to reach them.
     Members,
+    /// One row per coupon redemption, online and at the counter.
     Redemptions,
     /// One row per payment ledger entry recorded in the period.
     Payments,

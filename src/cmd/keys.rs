@@ -12,7 +12,11 @@ use super::store::StoreArgs;
 #[derive(Subcommand)]
 pub enum KeysAction {
     /// Create a key and print it once.
+    #[command(
+        after_help = "Examples:\n  carte keys create --role staff --label \"counter tablet\"\n  carte keys mysite create --role marketer"
+    )]
     Create {
+        /// What the key may do: staff (queue, counter, refunds) or marketer (reports, exports).
         #[arg(long, value_enum)]
         role: RoleArg,
         /// Who or what the key is for, e.g. "counter tablet".
@@ -20,9 +24,14 @@ pub enum KeysAction {
         label: String,
     },
     /// List keys (ids, roles, labels, last use; never the keys themselves).
+    #[command(after_help = "Example:\n  carte keys list")]
     List,
     /// Revoke a key by id.
-    Revoke { id: String },
+    #[command(after_help = "Example:\n  carte keys revoke key_01HZX3V6")]
+    Revoke {
+        /// The key's id, as `carte keys list` shows it (key_…).
+        id: String,
+    },
 }
 
 /// A key's role on the command line.

@@ -11,7 +11,11 @@ use clap::Subcommand;
 pub enum MembersAction {
     /// Erase a member's phone, email and name (and the names and notes on
     /// their orders); order figures stay, anonymised, so reports stay true.
-    Erase { id: String },
+    #[command(after_help = "Example:\n  carte members erase mem_01HZX3V6")]
+    Erase {
+        /// The member's id (mem_…), as the staff console or an export shows it.
+        id: String,
+    },
 }
 
 /// Runs a members action against the site's embedded store.

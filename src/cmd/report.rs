@@ -19,6 +19,9 @@ use super::store::StoreArgs;
 pub enum ReportView {
     /// A day's charges, refunds, net and mismatches per payment method, by the time
     /// each ledger entry was recorded (site timezone).
+    #[command(
+        after_help = "Examples:\n  carte report settlement\n  carte report settlement --date 2026-12-06 --location chunxi --json"
+    )]
     Settlement {
         /// The day (YYYY-MM-DD, site timezone) [default: today].
         #[arg(long)]
@@ -54,12 +57,14 @@ pub fn period(
     })
 }
 
-/// Left-aligned first column, right-aligned figures.
+/// Left-aligned first column, right-aligned figures; columns line up by display
+/// width, so a Chinese name (two columns a character) does not push the rest out.
 fn table(header: &[&str], rows: &[Vec<String>]) -> String {
-    let mut widths: Vec<usize> = header.iter().map(|h| h.chars().count()).collect();
+    use unicode_width::UnicodeWidthStr;
+    let mut widths: Vec<usize> = header.iter().map(|h| h.width()).collect();
     for row in rows {
         for (i, cell) in row.iter().enumerate() {
-            widths[i] = widths[i].max(cell.chars().count());
+            widths[i] = widths[i].max(cell.width());
         }
     }
     let line = |cells: Vec<String>| {
@@ -67,7 +72,7 @@ fn table(header: &[&str], rows: &[Vec<String>]) -> String {
             .iter()
             .enumerate()
             .map(|(i, c)| {
-                let pad = " ".repeat(widths[i] - c.chars().count());
+                let pad = " ".repeat(widths[i] - c.width());
                 if i < 2 {
                     format!("{c}{pad}")
                 } else {
@@ -387,4 +392,34 @@ pub fn settlement(
         );
     }
     Ok(ExitCode::SUCCESS)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::table;
+    use unicode_width::UnicodeWidthStr;
+
+    #[test]
+    fn columns_line_up_with_chinese_names() {
+        let rows = vec![
+            vec!["春节".to_owned(), "海报".to_owned(), "12".to_owned()],
+            vec!["spring".to_owned(), "flyer".to_owned(), "3".to_owned()],
+        ];
+        let out = table(&["campaign", "channel", "orders"], &rows);
+        let lines: Vec<&str> = out.lines().collect();
+        // Every line ends at the same display column, and the channel starts at one.
+        let ends: Vec<usize> = lines.iter().map(|l| l.width()).collect();
+        assert!(ends.iter().all(|&e| e == ends[0]), "{out}");
+        let channel_at = |l: &str| {
+            let at = ["channel", "海报", "flyer"]
+                .iter()
+                .find_map(|c| l.find(c))
+                .unwrap();
+            l[..at].width()
+        };
+        assert!(
+            lines.iter().all(|l| channel_at(l) == channel_at(lines[0])),
+            "{out}"
+        );
+    }
 }

@@ -9,8 +9,10 @@ use anyhow::Context;
 use clap::{Args, ValueEnum};
 use functions::store::{DynamoStore, SqliteStore, Store};
 
-/// `--store`, `--table` and `--create-table`, accepted by every command.
+/// `--store`, `--table` and `--create-table`, on the commands that read or write
+/// orders, members, redemptions or keys (under their own heading in the help).
 #[derive(Debug, Clone, Args)]
+#[command(next_help_heading = "Store")]
 pub struct StoreArgs {
     /// Where orders, members, redemptions and keys live.
     #[arg(long, global = true, value_enum, env = "CARTE_STORE", default_value_t = Backend::Sqlite)]
@@ -39,6 +41,14 @@ impl StoreArgs {
     pub async fn open(&self, dir: &Path) -> anyhow::Result<Arc<dyn Store>> {
         match self.store {
             Backend::Sqlite => {
+                // Not a site: a store made here would hold keys and orders no site uses.
+                if !dir.join("site.yaml").is_file() {
+                    anyhow::bail!(
+                        "{} is not a Carte site (it has no site.yaml)\n  \
+                         hint: run the command in the site's folder, or name it: --dir my-restaurant",
+                        dir.display()
+                    );
+                }
                 let path = dir.join(".carte").join("carte.db");
                 let store = SqliteStore::open(&path).with_context(|| {
                     format!("cannot open the order store at {}", path.display())
