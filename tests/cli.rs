@@ -37,7 +37,8 @@ fn new_site_checks_and_builds() {
         "{out}"
     );
     assert!(site.join("site.yaml").is_file());
-    assert!(site.join("themes/default/templates").is_dir());
+    // The built-in theme is used, not a copy that theme fixes would never reach.
+    assert!(!site.join("themes").exists());
 
     let (code, out, err) = run_carte(&["check", path(&site)]);
     assert_eq!(code, 0, "{err}");

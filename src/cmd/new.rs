@@ -1,4 +1,7 @@
-//! `carte new`: a new site from the sample restaurant and the default theme.
+//! `carte new`: a new site from the sample restaurant. The default theme is not
+//! copied: the site uses the one built into `carte`, so theme fixes reach it, and
+//! overrides only the files it puts in its own `templates/`, `static/` or
+//! `strings.yaml` (as Zola and Hugo do).
 
 use std::path::Path;
 use std::process::ExitCode;
@@ -22,12 +25,7 @@ pub fn run(dir: &Path) -> anyhow::Result<ExitCode> {
     }
     let files = embedded::SAMPLE_SITE
         .iter()
-        .map(|(path, bytes)| (Path::new(path).to_path_buf(), *bytes))
-        .chain(
-            embedded::DEFAULT_THEME
-                .iter()
-                .map(|(path, bytes)| (Path::new("themes/default").join(path), *bytes)),
-        );
+        .map(|(path, bytes)| (Path::new(path).to_path_buf(), *bytes));
     let mut count = 0;
     for (path, bytes) in files {
         let target = dir.join(path);
@@ -40,9 +38,11 @@ pub fn run(dir: &Path) -> anyhow::Result<ExitCode> {
         count += 1;
     }
     println!(
-        "Created {} ({count} files). Next:\n  carte serve {}",
+        "Created {} ({count} files). Next:\n  carte serve {}\n\
+         It uses the built-in theme; to change a template, put your own copy in {}",
         dir.display(),
-        dir.display()
+        dir.display(),
+        dir.join("templates").display()
     );
     Ok(ExitCode::SUCCESS)
 }
