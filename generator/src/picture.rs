@@ -127,7 +127,7 @@ pub fn svg_size(svg: &str) -> Option<(u32, u32)> {
     let pixels = |v: &str| -> Option<u32> {
         let v = v.trim().strip_suffix("px").unwrap_or(v.trim());
         let n: f64 = v.parse().ok()?;
-        (n.is_finite() && n >= 1.0 && n < 100_000.0).then(|| n.round() as u32)
+        (n.is_finite() && (1.0..100_000.0).contains(&n)).then(|| n.round() as u32)
     };
     if let (Some(w), Some(h)) = (
         attr("width").and_then(pixels),
