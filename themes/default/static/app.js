@@ -165,6 +165,23 @@ function shopClock(tz, hours) {
 const form = $('#order');
 if (form) menu(form);
 
+// A dish's own page: the live sold-out switch, as on the menu (its Add links then lead
+// to the menu without adding).
+const dishPage = $('article.dish-page[data-dish]');
+if (dishPage && !dishPage.classList.contains('is-out')) {
+  api('/api/sold-out').then((r) => {
+    if (!r.ok || !r.data.dishes.includes(dishPage.dataset.dish)) return;
+    dishPage.classList.add('is-out');
+    $('h1', dishPage).after(el('p', { className: 'meta' }, el('span', { className: 'badge out', textContent: t('sold_out') })));
+    $$('.add-at a', dishPage).forEach((a) => {
+      const url = new URL(a.href);
+      url.searchParams.delete('add');
+      a.href = url;
+      a.textContent = a.textContent.split(' · ').pop();
+    });
+  }).catch(() => {});
+}
+
 function menu(form) {
   const loc = form.dataset.location;
   const cartKey = 'cart:' + loc;
@@ -293,6 +310,16 @@ function menu(form) {
     if (li.hasAttribute('data-options')) openOptions(li, button);
     else addLine({ dish: li.dataset.dish, quantity: 1, options: [] });
   });
+
+  // "Add" on a dish's own page (`?add=<dish>`): the same as its card's Add, once
+  // (the parameter leaves the address, so a reload adds nothing).
+  const adding = query.get('add');
+  if (adding) {
+    const url = new URL(location.href);
+    url.searchParams.delete('add');
+    history.replaceState(history.state, '', url);
+    dishLi(adding)?.querySelector('[data-add]')?.click();
+  }
 
   // Search and filters by tag and allergen (lists filled on first use).
   const filters = $('#filters');
