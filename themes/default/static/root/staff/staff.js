@@ -2,6 +2,8 @@
 // and the pickup board. No framework, no requests beyond this site's /api.
 // Every text from the API or a diner goes in via textContent, never as HTML.
 
+import { pollDelay } from './poll.js';
+
 export const $ = (s, r = document) => r.querySelector(s);
 const $$ = (s, r = document) => [...r.querySelectorAll(s)];
 export const el = (tag, props = {}, ...kids) => {
@@ -29,7 +31,7 @@ const STRINGS = {
     bad_key: 'That key is not valid, or it was revoked.', too_many: 'Too many attempts. Try again in {s} seconds.',
     wrong_role: 'This key ({label}) is not a staff key. Sign out and use a staff key.',
     session_ended: 'You were signed out. Sign in again to continue.', offline: 'Cannot reach the server.',
-    live: 'Live', polling: 'Live (checking every second)', lost: 'Connection lost, retrying…',
+    live: 'Live', polling: 'Live (checking every 1–5 s)', lost: 'Connection lost, retrying…',
     show_done: 'Show completed and cancelled', print_all: 'Print all open', paper: 'Ticket width', print: 'Print',
     col_new: 'New', col_doing: 'In progress', col_ready: 'Ready', col_done: 'Completed and cancelled',
     table: 'Table {t}', pickup: 'Pickup {t}', minutes: '{n} min', total: 'Total', coupon: 'Coupon {c}', note: 'Note',
@@ -71,7 +73,7 @@ const STRINGS = {
     bad_key: '密钥无效或已被吊销。', too_many: '尝试次数过多，请在 {s} 秒后再试。',
     wrong_role: '此密钥（{label}）不是员工密钥。请退出并使用员工密钥。',
     session_ended: '您已退出登录，请重新登录。', offline: '无法连接服务器。',
-    live: '实时', polling: '实时（每秒检查）', lost: '连接中断，正在重试…',
+    live: '实时', polling: '实时（每 1–5 秒检查）', lost: '连接中断，正在重试…',
     show_done: '显示已完成和已取消', print_all: '打印全部未完成', paper: '小票宽度', print: '打印',
     col_new: '新订单', col_doing: '制作中', col_ready: '待取餐', col_done: '已完成和已取消',
     table: '{t} 号桌', pickup: '自取 {t}', minutes: '{n} 分钟', total: '合计', coupon: '优惠券 {c}', note: '备注',
@@ -401,14 +403,27 @@ function connect() {
   };
 }
 
-// Polling (production on Lambda): the queue every second; 304 while nothing changed.
+// Polling (production on Lambda): 304 while nothing changed; every second while the
+// queue moves, less often when idle or hidden (poll.js). A touch, a key or the screen
+// coming back checks at once.
 async function poll(live) {
   if (S.live !== live) return;
   const ok = await refresh();
   if (S.live !== live) return;
   if (ok) { S.conn = S.view === 'board' ? null : 'polling'; setConn(S.conn); } else if (ok === false) { S.conn = 'lost'; setConn('lost'); }
-  live.timer = setTimeout(() => poll(live), 1000);
+  live.timer = setTimeout(() => poll(live), pollDelay(Date.now() - S.changedAt, document.hidden));
 }
+
+S.changedAt = Date.now();
+const wake = () => {
+  const idle = Date.now() - S.changedAt;
+  S.changedAt = Date.now();
+  const live = S.live;
+  // Only a screen that had slowed down is checked at once.
+  if (live?.mode === 'poll' && pollDelay(idle, false) > 1000) { clearTimeout(live.timer); poll(live); }
+};
+for (const kind of ['pointerdown', 'keydown']) addEventListener(kind, wake, { passive: true });
+document.addEventListener('visibilitychange', () => { if (!document.hidden) wake(); });
 
 let refreshing = null;
 let again = false;
@@ -438,6 +453,7 @@ async function load() {
       if (r.status === 304) return true;
       if (!r.ok) return false;
       S.etag = r.etag;
+      S.changedAt = Date.now();
       S.board = pickupBoard(r.data.orders);
       render();
       return true;
@@ -453,6 +469,7 @@ async function load() {
   if (r.status === 304) return true;
   if (!r.ok) return false;
   S.etag = r.etag;
+  S.changedAt = Date.now();
   if (S.view === 'board') { S.board = r.data; render(); return true; }
   const fresh = r.data.orders.filter((o) => o.status === 'received' && S.seen && !S.seen.has(o.id));
   S.seen = new Set(r.data.orders.map((o) => o.id));
