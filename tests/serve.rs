@@ -218,7 +218,10 @@ fn orders_with_javascript_off_through_the_menu_form() {
     let confirmation = placed.text().unwrap();
     let number = between(&confirmation, "<p class=\"number\">", "</p>").expect("an order number");
     assert!(number.starts_with("C-"), "{number}");
-    assert!(confirmation.contains("Table 7"), "{confirmation}");
+    assert!(
+        confirmation.contains("We bring it to your table (7)"),
+        "{confirmation}"
+    );
     assert!(
         confirmation.contains("For Lin &lt;b&gt;"),
         "the name is not escaped"

@@ -23,6 +23,6 @@ pub use pricing::{
     Diner, Fulfilment, PricingError, Quote, SoldOut,
 };
 pub use schedule::{TimeRange, Window};
-pub use site::{Charges, Location, Page, Pickup, Settings, Site};
+pub use site::{Charges, Labels, Location, Page, Pickup, Settings, Site};
 pub use text::Localized;
 pub use version::catalog_version;

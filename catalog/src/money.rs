@@ -15,17 +15,49 @@ pub struct Currency {
     pub exponent: u8,
 }
 
+/// The ISO 4217 codes this build knows, with the decimals of their minor unit.
+pub const CURRENCIES: &[(&str, u8)] = &[
+    ("JPY", 0),
+    ("KRW", 0),
+    ("VND", 0),
+    ("CLP", 0),
+    ("ISK", 0),
+    ("BHD", 3),
+    ("KWD", 3),
+    ("OMR", 3),
+    ("JOD", 3),
+    ("TND", 3),
+    ("CNY", 2),
+    ("USD", 2),
+    ("EUR", 2),
+    ("GBP", 2),
+    ("HKD", 2),
+    ("TWD", 2),
+    ("SGD", 2),
+    ("MYR", 2),
+    ("THB", 2),
+    ("AUD", 2),
+    ("CAD", 2),
+    ("NZD", 2),
+    ("CHF", 2),
+    ("SEK", 2),
+    ("NOK", 2),
+    ("DKK", 2),
+    ("MOP", 2),
+    ("PHP", 2),
+    ("IDR", 2),
+    ("INR", 2),
+    ("MXN", 2),
+    ("BRL", 2),
+];
+
 impl Currency {
     /// The currency for an ISO 4217 code this build knows, or `None`.
     pub fn from_code(code: &str) -> Option<Currency> {
-        let exponent = match code {
-            "JPY" | "KRW" | "VND" | "CLP" | "ISK" => 0,
-            "BHD" | "KWD" | "OMR" | "JOD" | "TND" => 3,
-            "CNY" | "USD" | "EUR" | "GBP" | "HKD" | "TWD" | "SGD" | "MYR" | "THB" | "AUD"
-            | "CAD" | "NZD" | "CHF" | "SEK" | "NOK" | "DKK" | "MOP" | "PHP" | "IDR" | "INR"
-            | "MXN" | "BRL" => 2,
-            _ => return None,
-        };
+        let exponent = CURRENCIES
+            .iter()
+            .find(|(c, _)| *c == code)
+            .map(|(_, e)| *e)?;
         Some(Currency {
             code: code.to_owned(),
             exponent,

@@ -12,6 +12,17 @@ pub struct TimeRange {
 }
 
 impl TimeRange {
+    /// `"11:00–14:30"` for people: a range ending at midnight ends at `24:00`
+    /// (`00:00–24:00` is the whole day), never at `00:00`.
+    pub fn display(&self) -> String {
+        let until = if self.until == NaiveTime::MIN {
+            "24:00".to_owned()
+        } else {
+            self.until.format("%H:%M").to_string()
+        };
+        format!("{}–{until}", self.from.format("%H:%M"))
+    }
+
     /// Whether `time` falls inside the range.
     pub fn contains(&self, time: NaiveTime) -> bool {
         if self.from < self.until {

@@ -1,5 +1,7 @@
 //! The whole checked site: settings, locations, menus, campaigns and pages.
 
+use std::collections::BTreeMap;
+
 use chrono_tz::Tz;
 use serde::{Deserialize, Serialize};
 
@@ -39,6 +41,43 @@ pub struct Settings {
     /// Minutes after which an open order turns amber and red on the staff screen.
     #[serde(default)]
     pub age_warnings: AgeWarnings,
+    /// Display names of tags and allergens per language.
+    #[serde(default)]
+    pub labels: Labels,
+}
+
+/// Display names of tag and allergen ids, per language (`spicy` → 辣 / Spicy).
+/// An id without a name shows as itself.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Labels {
+    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
+    pub tags: BTreeMap<String, Localized>,
+    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
+    pub allergens: BTreeMap<String, Localized>,
+}
+
+impl Labels {
+    /// The name of tag `id` in `lang` (else `fallback`), or the id itself.
+    pub fn tag<'a>(&'a self, id: &'a str, lang: &str, fallback: &str) -> &'a str {
+        named(&self.tags, id, lang, fallback)
+    }
+
+    /// The name of allergen `id` in `lang` (else `fallback`), or the id itself.
+    pub fn allergen<'a>(&'a self, id: &'a str, lang: &str, fallback: &str) -> &'a str {
+        named(&self.allergens, id, lang, fallback)
+    }
+}
+
+fn named<'a>(
+    names: &'a BTreeMap<String, Localized>,
+    id: &'a str,
+    lang: &str,
+    fallback: &str,
+) -> &'a str {
+    match names.get(id).map(|n| n.get(lang, fallback)) {
+        Some(name) if !name.is_empty() => name,
+        _ => id,
+    }
 }
 
 fn default_theme() -> String {

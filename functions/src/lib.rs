@@ -23,6 +23,7 @@ pub mod api;
 pub mod aws;
 pub mod codes;
 pub mod csv;
+pub mod estimate;
 pub mod events;
 pub mod figures;
 pub mod keys;

@@ -271,7 +271,12 @@ async fn an_order_is_placed_once_and_followed_with_its_token() {
     assert!(header(&page, "content-type").starts_with("text/html"));
     let html = page.text().await.expect("html");
     assert!(html.contains("A-001"));
-    assert!(html.contains("http-equiv=\"refresh\" content=\"10\""));
+    // No timed refresh (axe's meta-refresh rule): a link the diner follows instead.
+    assert!(!html.contains("http-equiv"), "{html}");
+    assert!(html.contains("id=\"refresh\">Refresh</a>"), "{html}");
+    // While open: the place in the queue (nothing ahead of the first order).
+    assert_eq!(status["estimate"]["ahead"], 0, "{status}");
+    assert!(status["estimate"]["basis"].is_string(), "{status}");
     // A wrong or missing token reads like no order at all.
     for url in [
         format!("{base}/api/orders/{id}?token=00{}", &token[2..]),

@@ -72,6 +72,7 @@ fn check_in(checker: &mut Checker<'_>) -> Result<Site, Vec<Problem>> {
     };
     if checker.languages.is_some() {
         checker.links(&site);
+        checker.unnamed_labels(&site.settings);
     }
     if checker.problems.is_empty() && settings_ok {
         Ok(site)
@@ -200,8 +201,13 @@ impl<'a> Checker<'a> {
             Some(c) => self.currency = Some(c),
             None => {
                 let upper = code.to_ascii_uppercase();
+                let known = catalog::money::CURRENCIES.iter().map(|(c, _)| *c);
                 let hint = if Currency::from_code(&upper).is_some() {
                     format!("write the code in capitals: `{upper}`")
+                } else if upper == "RMB" {
+                    "the ISO 4217 code of the yuan is `CNY`".to_owned()
+                } else if let Some(close) = suggest(&upper, known) {
+                    format!("did you mean `{close}`?")
                 } else {
                     "use an ISO 4217 code such as CNY, USD, EUR or JPY".to_owned()
                 };
@@ -319,7 +325,25 @@ impl<'a> Checker<'a> {
             None => AgeWarnings::default(),
         };
 
+        let mut labels = catalog::Labels::default();
+        for (key, names, what) in [
+            ("tags", &raw.tags, "the tag name"),
+            ("allergens", &raw.allergens, "the allergen name"),
+        ] {
+            for (id, text) in names {
+                let path = root.key(key).key(id.clone());
+                let name = self.text(file, &path, Some(text), what, true);
+                let id = id.trim().to_owned();
+                if key == "tags" {
+                    labels.tags.insert(id, name);
+                } else {
+                    labels.allergens.insert(id, name);
+                }
+            }
+        }
+
         let settings = Settings {
+            labels,
             name,
             languages,
             // A stand-in when the currency is unknown: the site is not returned then.
@@ -335,6 +359,59 @@ impl<'a> Checker<'a> {
             age_warnings,
         };
         Some((settings, self.problems.len() == before))
+    }
+
+    /// Warns once per tag or allergen id that a dish uses but `site.yaml` gives no
+    /// display name: a site in two languages would show the id on every page.
+    fn unnamed_labels(&mut self, settings: &Settings) {
+        let loaded = self.loaded;
+        let declared = !settings.labels.tags.is_empty() || !settings.labels.allergens.is_empty();
+        if settings.languages.len() < 2 && !declared {
+            return;
+        }
+        let mut warned: std::collections::HashSet<(&str, String)> = Default::default();
+        for menu in &loaded.menus {
+            for (ci, category) in menu.value.categories.iter().enumerate() {
+                for (di, dish) in category.dishes.iter().enumerate() {
+                    let path = YamlPath::root()
+                        .key("categories")
+                        .index(ci)
+                        .key("dishes")
+                        .index(di);
+                    for (key, ids, names) in [
+                        ("tags", &dish.tags, &settings.labels.tags),
+                        ("allergens", &dish.allergens, &settings.labels.allergens),
+                    ] {
+                        for (i, id) in ids.iter().enumerate() {
+                            let id = id.trim();
+                            if id.is_empty()
+                                || names.contains_key(id)
+                                || !warned.insert((key, id.to_owned()))
+                            {
+                                continue;
+                            }
+                            let what = if key == "tags" { "tag" } else { "allergen" };
+                            self.warn(
+                                Problem::new(
+                                    &menu.file,
+                                    At::Value(path.key(key).index(i)),
+                                    format!("{what} `{id}` has no display name"),
+                                )
+                                .hint(format!(
+                                    "add it to site.yaml: `{key}: {{{id}: {{{}}}}}`; until then pages show `{id}`",
+                                    settings
+                                        .languages
+                                        .iter()
+                                        .map(|l| format!("{l}: …"))
+                                        .collect::<Vec<_>>()
+                                        .join(", ")
+                                )),
+                            );
+                        }
+                    }
+                }
+            }
+        }
     }
 
     // ---- values used everywhere ----
@@ -394,6 +471,29 @@ impl<'a> Checker<'a> {
                     out.insert(lang.clone(), text.trim_end().to_owned());
                 }
                 let has_default = out.get(&default).is_some_and(|t| !t.trim().is_empty());
+                if required && has_default {
+                    // Pages in a missing language fall back to the default one: allowed,
+                    // but rarely meant.
+                    let missing: Vec<String> = self
+                        .languages
+                        .iter()
+                        .flatten()
+                        .filter(|l| out.get(*l).is_none_or(|t| t.trim().is_empty()))
+                        .cloned()
+                        .collect();
+                    for lang in missing {
+                        self.warn(
+                            Problem::new(
+                                file,
+                                At::Value(path.clone()),
+                                format!("{what} has no `{lang}` text"),
+                            )
+                            .hint(format!(
+                                "add `{lang}: …`; until then `{lang}` pages show the `{default}` text"
+                            )),
+                        );
+                    }
+                }
                 if required && !has_default && self.languages.is_some() {
                     self.report(
                         Problem::new(

@@ -28,6 +28,12 @@ pub struct RawSite {
     pub theme: Option<String>,
     #[serde(default)]
     pub age_warnings: Option<RawAgeWarnings>,
+    /// Display names of tag ids, per language.
+    #[serde(default)]
+    pub tags: std::collections::BTreeMap<String, RawText>,
+    /// Display names of allergen ids, per language.
+    #[serde(default)]
+    pub allergens: std::collections::BTreeMap<String, RawText>,
 }
 
 /// `charges:` of `site.yaml`.
@@ -336,6 +342,10 @@ pub enum RawTables {
     Labels(Vec<String>),
 }
 
+/// Starts the message of a text map with a key and no text, most often text with
+/// an unquoted comma.
+pub const UNQUOTED_COMMA: &str = "a language with no text in {zh: …, en: …}";
+
 /// Any YAML scalar read as its text.
 struct Scalar(String);
 
@@ -395,8 +405,18 @@ impl<'de> Deserialize<'de> for RawText {
             }
             fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<RawText, A::Error> {
                 let mut out = Vec::new();
-                while let Some((lang, text)) = map.next_entry::<Scalar, Scalar>()? {
-                    out.push((lang.0, text.0));
+                while let Some((lang, text)) = map.next_entry::<Scalar, Option<Scalar>>()? {
+                    match text {
+                        Some(text) => out.push((lang.0, text.0)),
+                        // `{en: Pork, chilli oil}`: the comma ended the text, and
+                        // the rest became a key with no value.
+                        None => {
+                            return Err(de::Error::custom(format!(
+                                "{UNQUOTED_COMMA}: `{}` has no text",
+                                lang.0
+                            )))
+                        }
+                    }
                 }
                 Ok(RawText::ByLanguage(out))
             }

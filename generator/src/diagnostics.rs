@@ -3,6 +3,8 @@
 use std::fmt;
 use std::path::PathBuf;
 
+use unicode_width::UnicodeWidthChar;
+
 /// One content error, located in a file of the site.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Diagnostic {
@@ -78,12 +80,19 @@ impl Diagnostic {
             Some(text) => {
                 writeln!(f, "{pad} |")?;
                 writeln!(f, "{number} | {text}")?;
+                // Placed by display width: a Chinese character takes two columns.
                 let indent: String = text
                     .chars()
                     .take(self.column - 1)
-                    .map(|c| if c == '\t' { '\t' } else { ' ' })
+                    .map(|c| if c == '\t' { "\t" } else { spaces(c) })
                     .collect();
-                let carets = "^".repeat(self.width);
+                let under: usize = text
+                    .chars()
+                    .skip(self.column - 1)
+                    .take(self.width)
+                    .map(|c| UnicodeWidthChar::width(c).unwrap_or(0))
+                    .sum();
+                let carets = "^".repeat(under.max(1));
                 match &self.hint {
                     Some(hint) => writeln!(f, "{pad} | {indent}{carets} {hint}")?,
                     None => writeln!(f, "{pad} | {indent}{carets}")?,
@@ -96,6 +105,15 @@ impl Diagnostic {
             }
         }
         Ok(())
+    }
+}
+
+/// Blanks as wide as `c` is on a terminal.
+fn spaces(c: char) -> &'static str {
+    match UnicodeWidthChar::width(c).unwrap_or(0) {
+        0 => "",
+        1 => " ",
+        _ => "  ",
     }
 }
 
@@ -157,6 +175,22 @@ impl std::error::Error for Diagnostics {}
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn the_caret_sits_under_chinese_text_by_display_width() {
+        let src = "name: {zh: 担担面, en: 12}\n";
+        let d = Diagnostic::file("menus/main.yaml", "expected a string")
+            .with_hint("here")
+            .at(src, 1, 12, 3);
+        let text = d.to_string();
+        let caret = text.lines().last().unwrap_or("");
+        // `name: {zh: ` is 11 columns, then three double-width characters.
+        assert_eq!(caret, format!("  | {}^^^^^^ here", " ".repeat(11)), "{text}");
+        let d = Diagnostic::file("m.yaml", "x").at("a: {zh: 担担面, en: 1}\n", 1, 18, 1);
+        let caret_line = d.to_string();
+        let caret = caret_line.lines().last().unwrap_or("");
+        assert_eq!(caret.find('^'), Some("  | ".len() + "a: {zh: ".len() + 6 + ", en: ".len()));
+    }
 
     #[test]
     fn renders_like_rustc() {

@@ -13,7 +13,9 @@ pub mod content;
 pub mod diagnostics;
 pub mod load;
 pub mod locate;
+pub mod picture;
 pub mod render;
+mod tolerant;
 pub mod urls;
 pub mod write;
 

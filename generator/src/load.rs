@@ -23,6 +23,8 @@ use walkdir::WalkDir;
 use crate::content::{RawCampaigns, RawFrontMatter, RawLocation, RawMenu, RawSite};
 use crate::diagnostics::Diagnostics;
 use crate::locate::{self, At, Problem};
+use crate::tolerant;
+use crate::picture::{sniff, PictureKind, PictureProblem, REFUSED_EXTENSIONS};
 use crate::Project;
 
 /// The largest content file read (YAML or Markdown), in bytes.
@@ -77,6 +79,8 @@ pub struct Loaded {
     pub pages: Vec<PageFile>,
     /// Files under `images/`, relative to it, `/`-separated, sorted.
     pub images: Vec<String>,
+    /// Files of `images` that cannot be published (HEIC, corrupt…), and why.
+    pub image_problems: BTreeMap<String, PictureProblem>,
     /// Files that were found but could not be read or parsed.
     pub problems: Vec<Problem>,
 }
@@ -132,7 +136,14 @@ pub fn load(root: &Path) -> Loaded {
 type Shared = Arc<dyn Any + Send + Sync>;
 
 /// A parsed file, and its value to keep when there is a [`LoadCache`]; or why not.
-type Parse<T> = Result<(Parsed<T>, Option<Shared>), Box<Problem>>;
+type Parse<T> = Result<(Parsed<T>, Option<Shared>), Failed<T>>;
+
+/// A file that did not parse: every problem found in it, and what could be read
+/// of it without the offending values (see [`crate::tolerant`]).
+struct Failed<T> {
+    problems: Vec<Problem>,
+    partial: Option<Parsed<T>>,
+}
 
 /// The parsed YAML files of the last load, with their text: what `carte serve` keeps
 /// so a rebuild parses again only the files whose text changed.
@@ -199,6 +210,26 @@ pub fn load_cached(root: &Path, cache: Option<&mut LoadCache>) -> Loaded {
         *cache = fresh;
     }
     loaded
+}
+
+/// Reads the start of a picture: its kind and, for the formats the build
+/// decodes, its header (size), so a file that is not what it says is a content
+/// error rather than a failed build.
+fn read_picture_header(path: &Path, name: &str) -> Result<PictureKind, PictureProblem> {
+    use std::io::Read;
+    let mut head = Vec::with_capacity(64);
+    std::fs::File::open(path)
+        .and_then(|f| f.take(64).read_to_end(&mut head))
+        .map_err(|e| PictureProblem::Corrupt(format!("cannot read it: {e}")))?;
+    let kind = sniff(name, &head)?;
+    if kind != PictureKind::Svg {
+        image::ImageReader::open(path)
+            .and_then(|r| r.with_guessed_format())
+            .map_err(|e| PictureProblem::Corrupt(e.to_string()))?
+            .into_dimensions()
+            .map_err(|e| PictureProblem::Corrupt(e.to_string()))?;
+    }
+    Ok(kind)
 }
 
 /// `name.yaml` (or `name.yml`) in `root`, relative.
@@ -279,7 +310,14 @@ impl Loaded {
                 .map(|c| c.as_os_str().to_string_lossy().into_owned())
                 .collect();
             let rel = rel.join("/");
-            if extension_of(&rel).is_some_and(|e| IMAGE_EXTENSIONS.contains(&e.as_str())) {
+            let Some(ext) = extension_of(&rel) else {
+                continue;
+            };
+            if IMAGE_EXTENSIONS.contains(&ext.as_str()) || REFUSED_EXTENSIONS.contains(&ext.as_str())
+            {
+                if let Err(problem) = read_picture_header(entry.path(), &rel) {
+                    self.image_problems.insert(rel.clone(), problem);
+                }
                 out.push(rel);
             }
         }
@@ -366,7 +404,10 @@ impl Loaded {
                     }
                     out.push(parsed);
                 }
-                Err(problem) => self.problems.push(*problem),
+                Err(failed) => {
+                    self.problems.extend(failed.problems);
+                    out.extend(failed.partial);
+                }
             }
         }
         out
@@ -453,15 +494,16 @@ where
         Some(hit) => hit,
         None => {
             let value = if is_blank_yaml(text) {
-                empty.ok_or_else(|| {
-                    Box::new(
-                        Problem::new(rel, At::File, "the file is empty")
-                            .hint("fill it in, or delete it; docs/content.md shows every field"),
-                    )
+                empty.ok_or_else(|| Failed {
+                    problems: vec![Problem::new(rel, At::File, "the file is empty")
+                        .hint("fill it in, or delete it; docs/content.md shows every field")],
+                    partial: None,
                 })?
             } else {
-                serde_yaml::from_str::<T>(text)
-                    .map_err(|e| Box::new(locate::from_yaml_error(rel, &e, 0)))?
+                match serde_yaml::from_str::<T>(text) {
+                    Ok(value) => value,
+                    Err(e) => return Err(failed_yaml(rel, &stem, text, &e)),
+                }
             };
             let value = Arc::new(value);
             // Kept for the next load only when there is a cache to keep it in.
@@ -477,6 +519,35 @@ where
         },
         shared,
     ))
+}
+
+/// Every shape error of a YAML file whose first reading failed with `first`, and
+/// what is left of it without the offending values.
+fn failed_yaml<T: DeserializeOwned>(
+    rel: &Path,
+    stem: &str,
+    text: &str,
+    first: &serde_yaml::Error,
+) -> Failed<T> {
+    let first = locate::from_yaml_error(rel, first, 0);
+    let Some(tolerant) = tolerant::read::<T>(rel, text) else {
+        return Failed {
+            problems: vec![first],
+            partial: None,
+        };
+    };
+    // The tolerant reading meets the same first error, placed by its path; the
+    // first reading's own position is kept.
+    let mut problems = vec![first];
+    problems.extend(tolerant.problems.into_iter().skip(1));
+    Failed {
+        problems,
+        partial: tolerant.value.map(|value| Parsed {
+            file: rel.to_owned(),
+            stem: stem.to_owned(),
+            value: Arc::new(value),
+        }),
+    }
 }
 
 /// Only comments and blank lines.

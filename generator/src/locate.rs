@@ -354,6 +354,14 @@ pub fn from_yaml_error(file: &Path, err: &serde_yaml::Error, line_offset: usize)
     Problem::new(file, at, message).maybe_hint(hint)
 }
 
+/// A readable problem at `at` of `file` from a serde message (as serde words it,
+/// without a position).
+pub fn problem_from_message(file: &Path, at: At, message: &str) -> Problem {
+    let raw = strip_marks(message);
+    let (message, hint) = explain(strip_path_prefix(&raw));
+    Problem::new(file, at, message).maybe_hint(hint)
+}
+
 /// Removes the ` at line N column M` / ` at position N` parts serde_yaml appends.
 fn strip_marks(text: &str) -> String {
     let mut out = String::with_capacity(text.len());
@@ -425,6 +433,15 @@ fn explain(message: &str) -> (String, Option<String>) {
             }
             return (message.to_owned(), None);
         }
+    }
+    if message.starts_with(crate::content::UNQUOTED_COMMA) {
+        return (
+            message.to_owned(),
+            Some(
+                "quote text that contains a comma: {zh: \"担担面\", en: \"Pork, chilli oil\"}"
+                    .to_owned(),
+            ),
+        );
     }
     if message.contains("duplicate field") {
         return (message.to_owned(), Some("remove one of them".to_owned()));

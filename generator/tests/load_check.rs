@@ -331,3 +331,73 @@ fn a_payment_policy_is_read_and_defaults_to_paying_at_the_counter() {
         }
     );
 }
+
+#[test]
+fn ten_mistakes_in_three_files_are_ten_located_errors() {
+    let out = errors("ten_mistakes");
+    let places: Vec<&str> = out
+        .lines()
+        .filter_map(|l| l.trim_start().strip_prefix("--> "))
+        .collect();
+    assert_eq!(places.len(), 10, "{out}");
+    for place in &places {
+        let parts: Vec<&str> = place.split(':').collect();
+        assert_eq!(parts.len(), 3, "`{place}` names file:line:column");
+    }
+    for file in ["site.yaml", "menus/main.yaml", "locations/harbour.yaml"] {
+        assert!(
+            places.iter().any(|p| p.starts_with(&format!("{file}:"))),
+            "{file} in {out}"
+        );
+    }
+    assert!(out.ends_with("error: 10 content errors found"), "{out}");
+    insta::assert_snapshot!(out);
+}
+
+#[test]
+fn an_unquoted_comma_in_a_text_map_says_to_quote_it() {
+    let dir = scratch_site();
+    let file = dir.path().join("menus/main.yaml");
+    let text = fs::read_to_string(&file).expect("menu");
+    fs::write(
+        &file,
+        text.replace(
+            "name: {zh: 茶, en: Tea}",
+            "name: {zh: 茶, en: Tea, hot or iced}",
+        ),
+    )
+    .expect("write");
+    let out = match load_site(dir.path()) {
+        Ok(_) => panic!("the comma must be reported"),
+        Err(d) => d.to_string(),
+    };
+    assert!(out.contains("quote text that contains a comma"), "{out}");
+    assert!(out.contains("`hot or iced` has no text"), "{out}");
+    assert!(!out.contains("unit value"), "{out}");
+}
+
+#[test]
+fn a_currency_typo_gets_the_close_code() {
+    let dir = scratch_site();
+    let file = dir.path().join("site.yaml");
+    let text = fs::read_to_string(&file).expect("site");
+    fs::write(&file, text.replace("currency: CNY", "currency: CYN")).expect("write");
+    let out = match load_site(dir.path()) {
+        Ok(_) => panic!("CYN is no currency"),
+        Err(d) => d.to_string(),
+    };
+    assert!(out.contains("did you mean `CNY`?"), "{out}");
+}
+
+#[test]
+fn a_name_without_english_warns() {
+    let dir = scratch_site();
+    let file = dir.path().join("menus/main.yaml");
+    let text = fs::read_to_string(&file).expect("menu");
+    fs::write(&file, text.replace("name: {zh: 茶, en: Tea}", "name: {zh: 茶}")).expect("write");
+    let (_, warnings) = generator::load::load_site_with_warnings(dir.path())
+        .unwrap_or_else(|d| panic!("a missing English name is allowed: {d}"));
+    let text: String = warnings.0.iter().map(|w| w.as_warning().to_string()).collect();
+    assert!(text.contains("the dish name has no `en` text"), "{text}");
+    assert!(text.contains("menus/main.yaml:26:15"), "{text}");
+}

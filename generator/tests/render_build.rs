@@ -395,6 +395,7 @@ fn sample_site() -> Site {
             },
             theme: "default".into(),
             age_warnings: Default::default(),
+            labels: Default::default(),
         },
         locations: vec![harbour, station],
         menus: vec![main, express],

@@ -177,6 +177,10 @@ pub fn scan(dir: &Path) -> Result<Vec<LocalFile>, PublishError> {
             })
             .ok_or_else(|| PublishError::BadName(path.to_owned()))?
             .join("/");
+        // The build's own list of what it wrote: for the next build, not for diners.
+        if relative == generator::write::MANIFEST {
+            continue;
+        }
         let bytes = std::fs::read(path).map_err(|source| PublishError::Read {
             path: path.to_owned(),
             source,
@@ -411,6 +415,16 @@ pub async fn publish(
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn the_build_manifest_is_not_published() -> Result<(), Box<dyn std::error::Error>> {
+        let dir = tempfile::tempdir()?;
+        std::fs::write(dir.path().join("index.html"), "<!doctype html>")?;
+        std::fs::write(dir.path().join(generator::write::MANIFEST), "index.html\n")?;
+        let keys: Vec<String> = scan(dir.path())?.into_iter().map(|f| f.key).collect();
+        assert_eq!(keys, [format!("{PUBLIC_PREFIX}index.html")]);
+        Ok(())
+    }
 
     fn file(key: &str, md5: &str) -> LocalFile {
         LocalFile {

@@ -147,6 +147,7 @@ pub fn settings() -> Settings {
         charges: Charges::default(),
         theme: "default".to_owned(),
         age_warnings: Default::default(),
+        labels: Default::default(),
     }
 }
 

@@ -604,12 +604,22 @@ pub async fn order(
         }
         let payment = read_payment_summary_settled(&state, &order).await?;
         let order = expire_if_unpaid(&state, order, &payment).await?;
-        Ok((order, payment))
+        let location = state.catalog().site.location(&order.location).cloned();
+        let estimate =
+            crate::estimate::for_order(state.store.as_ref(), &order, location.as_ref()).await?;
+        Ok((order, payment, estimate))
     };
     match found.await {
-        Ok((order, payment)) => {
+        Ok((order, payment, estimate)) => {
             let catalog = state.catalog();
-            let html = pages::status_page(&order, &catalog.site, &lang, None, Some(&payment));
+            let html = pages::status_page(
+                &order,
+                &catalog.site,
+                &lang,
+                None,
+                Some(&payment),
+                estimate.as_ref(),
+            );
             private_page(StatusCode::OK, html)
         }
         Err(error) => problem_response(error, &lang),

@@ -80,6 +80,12 @@ pub struct OrderView {
     pub quote: Quote,
     /// Whether the order is paid, from its payment ledger.
     pub payment: OrderPayment,
+    /// Where the order is served or collected, in the request's `lang`.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub place: Option<pages::Place>,
+    /// While the order is open: its place in the queue and when it should be ready.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub estimate: Option<crate::estimate::Estimate>,
 }
 
 /// An order's payment as the diner sees it.
@@ -193,7 +199,8 @@ pub(crate) fn query_param(query: Option<&str>, name: &str) -> Option<String> {
 }
 
 /// An order's status for the diner holding its token. Browsers (`Accept:
-/// text/html`) get a page that refreshes itself until the order is ready.
+/// text/html`) get a page with a refresh link; `lang` picks the language of the
+/// dish and choice names and of the place (given, it also adds `place`).
 #[utoipa::path(
     get,
     path = "/api/orders/{id}",
@@ -201,6 +208,7 @@ pub(crate) fn query_param(query: Option<&str>, name: &str) -> Option<String> {
     params(
         ("id" = String, Path, description = "The order id"),
         ("token" = String, Query, description = "The token returned when the order was placed"),
+        ("lang" = Option<String>, Query, description = "The diner's language: dish, choice and place names in it"),
     ),
     responses(
         (status = 200, description = "The order's status (JSON, or HTML for browsers)", body = OrderView),
@@ -225,15 +233,31 @@ pub async fn order_status(
     }
     let payment = read_payment_summary_settled(&state, &order).await?;
     let order = expire_if_unpaid(&state, order, &payment).await?;
+    let catalog = state.catalog();
+    let location = catalog.site.location(&order.location);
+    let estimate = crate::estimate::for_order(state.store.as_ref(), &order, location).await?;
+    let lang = query_param(query.as_deref(), "lang");
     let accept = headers.get(header::ACCEPT).and_then(|v| v.to_str().ok());
     if pages::prefers_html(accept) {
-        let catalog = state.catalog();
-        let lang = query_param(query.as_deref(), "lang")
-            .unwrap_or_else(|| catalog.site.default_language().to_owned());
-        let page = pages::status_page(&order, &catalog.site, &lang, Some(&token), Some(&payment));
+        let lang = lang.unwrap_or_else(|| catalog.site.default_language().to_owned());
+        let page = pages::status_page(
+            &order,
+            &catalog.site,
+            &lang,
+            Some(&token),
+            Some(&payment),
+            estimate.as_ref(),
+        );
         return Ok(Html(page).into_response());
     }
-    Ok(Json(view(order, payment.into())).into_response())
+    let mut view = view(order, payment.into());
+    // Names in the diner's language when the page says which; as stored otherwise.
+    if let Some(lang) = lang {
+        pages::localize_quote(&catalog.site, &mut view.quote, &lang);
+        view.place = location.map(|l| pages::Place::of(l, &catalog.site, &lang));
+    }
+    view.estimate = estimate;
+    Ok(Json(view).into_response())
 }
 
 pub(crate) fn view(order: Order, payment: OrderPayment) -> OrderView {
@@ -246,5 +270,7 @@ pub(crate) fn view(order: Order, payment: OrderPayment) -> OrderView {
         times: order.times,
         quote: order.quote,
         payment,
+        place: None,
+        estimate: None,
     }
 }

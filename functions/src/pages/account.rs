@@ -273,7 +273,7 @@ pub fn sign_in_page(lang: &str, address: &str, problem: Option<&Problem>) -> Str
         escape(address),
         words.send_code
     );
-    page(lang, words.title, None, &body)
+    page(lang, words.title, &body)
 }
 
 /// The code sent to `address` (`phone` or `email` says how), with the consent a new
@@ -319,7 +319,7 @@ pub fn code_page(
         safe_lang(lang),
         words.another_address
     );
-    page(lang, words.code_title, None, &body)
+    page(lang, words.code_title, &body)
 }
 
 fn orders_block(out: &mut String, site: &Site, lang: &str, orders: &[Order]) {
@@ -477,7 +477,7 @@ pub fn account_page(site: &Site, lang: &str, account: &Account<'_>) -> String {
         words.erase_send,
         words.back_to_menu
     );
-    page(lang, words.title, None, &body)
+    page(lang, words.title, &body)
 }
 
 /// "Delete my data": the fresh code sent to `address`, to confirm.
@@ -506,7 +506,7 @@ pub fn erase_code_page(lang: &str, address: &str, problem: Option<&Problem>) -> 
         safe_lang(lang),
         words.cancel
     );
-    page(lang, words.erase_title, None, &body)
+    page(lang, words.erase_title, &body)
 }
 
 /// After an erasure.
@@ -516,7 +516,7 @@ pub fn erased_page(lang: &str) -> String {
         "<h1>{}</h1>\n<p>{}</p>\n<p><a href=\"/\">{}</a></p>\n",
         words.erased_title, words.erased_body, words.back_to_menu
     );
-    page(lang, words.erased_title, None, &body)
+    page(lang, words.erased_title, &body)
 }
 
 /// A problem on a page of its own (no session for a form that needs one, a cross-site
@@ -531,7 +531,7 @@ pub fn problem_page(lang: &str, problem: &Problem) -> String {
         safe_lang(lang),
         words.title
     );
-    page(lang, problem.title, None, &body)
+    page(lang, problem.title, &body)
 }
 
 #[cfg(test)]

@@ -39,8 +39,6 @@ pub struct Words {
     your_number: &'static str,
     /// `{}` is the diner's name.
     for_name: &'static str,
-    /// `{}` is the table.
-    table: &'static str,
     pickup_at: &'static str,
     note: &'static str,
     follow: &'static str,
@@ -68,13 +66,30 @@ pub struct Words {
     pay_with_wechat_pay: &'static str,
     /// Shown instead of the pay buttons where the page was opened without the order's token.
     pay_from_order_link: &'static str,
+    /// A dine-in order: `{}` is the table.
+    to_table: &'static str,
+    /// A dine-in order that is ready.
+    ready_to_table: &'static str,
+    /// A pickup order: `{}` is the location's name.
+    collect_at: &'static str,
+    map: &'static str,
+    /// `{}` is the time.
+    ready_around: &'static str,
+    /// `{}` is how many orders.
+    ahead: &'static str,
+    /// `{n}` recent orders, `{m}` minutes.
+    from_recent: &'static str,
+    /// `{m}` minutes.
+    from_lead_time: &'static str,
+    refresh: &'static str,
+    /// `{}` is the time.
+    checked_at: &'static str,
 }
 
 const ENGLISH: Words = Words {
     thank_you: "Thank you, your order is in",
     your_number: "Your order number",
     for_name: "For {}",
-    table: "Table {}",
     pickup_at: "Pickup at",
     note: "Note",
     follow: "Follow your order's status",
@@ -118,13 +133,22 @@ const ENGLISH: Words = Words {
     pay_with_stripe: "Pay now by card",
     pay_with_wechat_pay: "Pay now with WeChat Pay",
     pay_from_order_link: "To pay online, open the link you got with the order.",
+    to_table: "We bring it to your table ({})",
+    ready_to_table: "Ready: on its way to your table",
+    collect_at: "Collect it at {}",
+    map: "Map",
+    ready_around: "Should be ready around {}",
+    ahead: "Orders ahead of yours: {}",
+    from_recent: "Estimated from the median time from order to ready of this shop's last {n} orders ({m} min).",
+    from_lead_time: "Estimated from the shop's usual preparation time ({m} min).",
+    refresh: "Refresh",
+    checked_at: "Checked at {}",
 };
 
 const CHINESE: Words = Words {
     thank_you: "谢谢，您的订单已收到",
     your_number: "您的订单号",
     for_name: "取餐人：{}",
-    table: "{} 号桌",
     pickup_at: "取餐时间",
     note: "备注",
     follow: "查看订单状态",
@@ -161,6 +185,16 @@ const CHINESE: Words = Words {
     pay_with_stripe: "银行卡支付",
     pay_with_wechat_pay: "微信支付",
     pay_from_order_link: "如需在线支付，请打开下单时收到的订单链接。",
+    to_table: "做好后送到您的餐桌（{} 号桌）",
+    ready_to_table: "已做好：马上送到您的餐桌",
+    collect_at: "请到{}取餐",
+    map: "地图",
+    ready_around: "预计 {} 左右做好",
+    ahead: "您前面还有 {} 单",
+    from_recent: "按本店最近 {n} 单从下单到做好的中位时间（{m} 分钟）估算。",
+    from_lead_time: "按本店通常的制作时间（{m} 分钟）估算。",
+    refresh: "刷新",
+    checked_at: "更新于 {}",
 };
 
 impl Words {
@@ -276,14 +310,11 @@ pub(crate) async fn security_headers(
     response
 }
 
-fn page(lang: &str, title: &str, refresh_seconds: Option<u32>, body: &str) -> String {
-    let refresh = refresh_seconds
-        .map(|s| format!("<meta http-equiv=\"refresh\" content=\"{s}\">\n"))
-        .unwrap_or_default();
+fn page(lang: &str, title: &str, body: &str) -> String {
     format!(
         "<!doctype html>\n<html lang=\"{lang}\">\n<head>\n<meta charset=\"utf-8\">\n\
          <meta name=\"viewport\" content=\"width=device-width, initial-scale=1\">\n\
-         <meta name=\"robots\" content=\"noindex\">\n{refresh}<title>{title}</title>\n\
+         <meta name=\"robots\" content=\"noindex\">\n<title>{title}</title>\n\
          <style>{STYLE}</style>\n\
          </head>\n<body>\n<main>\n{body}</main>\n</body>\n</html>\n",
         lang = safe_lang(lang),
@@ -375,15 +406,103 @@ fn local_time(site: &Site, at: chrono::DateTime<chrono::Utc>) -> String {
     )
 }
 
-fn fulfilment_line(order: &Order, site: &Site, words: &Words) -> String {
-    match &order.cart.fulfilment {
-        Fulfilment::DineIn { table } => {
-            format!("<p>{}</p>\n", words.table.replace("{}", &escape(table)))
-        }
-        Fulfilment::Pickup { slot } => {
-            format!("<p>{} {}</p>\n", words.pickup_at, local_time(site, *slot))
+/// Where an order is collected: the location's name and address in the diner's
+/// language and a map search for the address (no key, no tracking parameters).
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, utoipa::ToSchema)]
+pub struct Place {
+    pub name: String,
+    pub address: String,
+    pub map_url: String,
+}
+
+impl Place {
+    pub fn of(location: &catalog::Location, site: &Site, lang: &str) -> Place {
+        let fallback = site.default_language();
+        let address = location.address.get(lang, fallback).to_owned();
+        let query: String = form_urlencoded::byte_serialize(address.as_bytes()).collect();
+        Place {
+            name: location.name.get(lang, fallback).to_owned(),
+            map_url: format!("https://www.openstreetmap.org/search?query={query}"),
+            address,
         }
     }
+}
+
+/// The quote's dish and choice names in `lang` (see [`line_names`]).
+pub fn localize_quote(site: &Site, quote: &mut Quote, lang: &str) {
+    for line in &mut quote.lines {
+        let (name, options) = line_names(site, line, lang);
+        line.name = name;
+        for (picked, name) in line.options.iter_mut().zip(options) {
+            picked.name = name;
+        }
+    }
+}
+
+fn fulfilment_line(order: &Order, site: &Site, lang: &str, words: &Words) -> String {
+    match &order.cart.fulfilment {
+        Fulfilment::DineIn { table } => {
+            format!("<p>{}</p>\n", words.to_table.replace("{}", &escape(table)))
+        }
+        Fulfilment::Pickup { slot } => {
+            let mut out = format!("<p>{} {}</p>\n", words.pickup_at, local_time(site, *slot));
+            if let Some(location) = site.location(&order.location) {
+                let place = Place::of(location, site, lang);
+                let _ = writeln!(
+                    out,
+                    "<p>{}<br>{} · <a href=\"{}\">{}</a></p>",
+                    escape(&words.collect_at.replace("{}", &place.name)),
+                    escape(&place.address),
+                    escape(&place.map_url),
+                    words.map
+                );
+            }
+            out
+        }
+    }
+}
+
+/// The estimate in words: when, how many ahead, and how it was counted.
+fn estimate_block(
+    out: &mut String,
+    estimate: &crate::estimate::Estimate,
+    site: &Site,
+    words: &Words,
+) {
+    out.push_str("<div class=\"estimate\">\n");
+    if let Some(at) = estimate.ready_at {
+        let local = at.with_timezone(&site.settings.timezone);
+        let _ = writeln!(
+            out,
+            "<p><strong>{}</strong></p>",
+            words.ready_around.replace(
+                "{}",
+                &format!(
+                    "<time datetime=\"{}\">{}</time>",
+                    escape(&at.to_rfc3339_opts(chrono::SecondsFormat::Secs, true)),
+                    local.format("%H:%M")
+                )
+            )
+        );
+    }
+    let _ = writeln!(
+        out,
+        "<p>{}</p>",
+        words.ahead.replace("{}", &estimate.ahead.to_string())
+    );
+    let minutes = estimate.minutes.unwrap_or(0).to_string();
+    let how = match estimate.basis {
+        "recent" => words
+            .from_recent
+            .replace("{n}", &estimate.samples.to_string())
+            .replace("{m}", &minutes),
+        "lead_time" => words.from_lead_time.replace("{m}", &minutes),
+        _ => String::new(),
+    };
+    if !how.is_empty() {
+        let _ = writeln!(out, "<p class=\"muted\">{how}</p>");
+    }
+    out.push_str("</div>\n");
 }
 
 /// The order's payment: its state and what is due, when to pay by the location's
@@ -499,7 +618,7 @@ pub fn confirmation_page(
             words.for_name.replace("{}", &escape(name))
         );
     }
-    body.push_str(&fulfilment_line(order, site, words));
+    body.push_str(&fulfilment_line(order, site, lang, words));
     quote_table(&mut body, &order.quote, site, lang);
     if let Some(note) = &order.note {
         let _ = writeln!(body, "<p>{}: {}</p>", words.note, escape(note));
@@ -512,34 +631,39 @@ pub fn confirmation_page(
         safe_lang(lang),
         words.follow
     );
-    page(
-        lang,
-        &format!("{} {}", words.order, order.number),
-        None,
-        &body,
-    )
+    page(lang, &format!("{} {}", words.order, order.number), &body)
 }
 
-/// The no-JS status page; it refreshes itself every 10 s until the order is done
-/// and, while a payment is in progress, until it is settled. Without the order's
-/// token (a member reading their own order) it offers no online payment.
+/// The no-JS status page, with a "Refresh" link (a timed `meta refresh` would move
+/// the page under a screen reader's feet) and, while the order is open, when it
+/// should be ready. Without the order's token (a member reading their own order) it
+/// offers no online payment.
 pub fn status_page(
     order: &Order,
     site: &Site,
     lang: &str,
     token: Option<&str>,
     payment: Option<&PaymentSummary>,
+    estimate: Option<&crate::estimate::Estimate>,
 ) -> String {
     let words = Words::of(lang);
     let mut body = String::new();
+    let meaning = match (&order.cart.fulfilment, order.status) {
+        (Fulfilment::DineIn { .. }, OrderStatus::Ready) => words.ready_to_table,
+        _ => words.meaning(order.status),
+    };
     let _ = writeln!(
         body,
-        "<h1>{}</h1>\n<p class=\"number\">{}</p>\n<p><strong>{}</strong></p>",
+        "<h1>{}</h1>\n<p class=\"number\">{}</p>\n<p id=\"state\" data-state=\"{}\"><strong>{}</strong></p>",
         words.order,
         escape(&order.number),
-        words.meaning(order.status)
+        order.status.as_str(),
+        meaning
     );
-    body.push_str(&fulfilment_line(order, site, words));
+    if let Some(estimate) = estimate {
+        estimate_block(&mut body, estimate, site, words);
+    }
+    body.push_str(&fulfilment_line(order, site, lang, words));
     body.push_str("<ul>\n");
     let times = &order.times;
     for (status, at) in [
@@ -563,18 +687,22 @@ pub fn status_page(
     payment_block(&mut body, order, site, lang, token, payment);
     quote_table(&mut body, &order.quote, site, lang);
     let paying = payment.is_some_and(|p| p.state == catalog::payment::PaymentState::Pending);
-    let refresh = (paying
+    let open = paying
         || matches!(
             order.status,
             OrderStatus::Received | OrderStatus::Accepted | OrderStatus::Preparing
-        ))
-    .then_some(10);
-    page(
-        lang,
-        &format!("{} {}", words.order, order.number),
-        refresh,
-        &body,
-    )
+        );
+    if open {
+        // The same address again: the browser fetches the page anew.
+        let now = local_time(site, chrono::Utc::now());
+        let _ = writeln!(
+            body,
+            "<p><a class=\"button\" href=\"\" id=\"refresh\">{}</a> <span class=\"muted\">{}</span></p>",
+            words.refresh,
+            words.checked_at.replace("{}", &now)
+        );
+    }
+    page(lang, &format!("{} {}", words.order, order.number), &body)
 }
 
 /// The page answering a form that could not be ordered: each problem in words, and a way back.
@@ -607,7 +735,7 @@ pub fn error_page(problem: &Problem, back: Option<&str>, lang: &str) -> String {
         escape(back),
         Words::of(lang).back
     );
-    page(lang, problem.title, None, &body)
+    page(lang, problem.title, &body)
 }
 
 /// The `Content-Security-Policy` of the member's own pages: nothing but their inline

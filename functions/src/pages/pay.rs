@@ -64,5 +64,5 @@ pub fn qr_page(order: &Order, code_url: &str, back: &str, site: &Site, lang: &st
         "/"
     };
     let _ = writeln!(body, "<p><a href=\"{}\">{done}</a></p>", escape(back));
-    page(lang, title, None, &body)
+    page(lang, title, &body)
 }

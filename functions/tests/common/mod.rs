@@ -153,6 +153,7 @@ pub fn site() -> Site {
             },
             theme: "default".into(),
             age_warnings: Default::default(),
+            labels: Default::default(),
         },
         locations: vec![
             Location {

@@ -46,7 +46,8 @@ impl Checker<'_> {
         }
         // Each file is checked on its own (in parallel); then a dish id defined in two
         // files is reported where it comes again.
-        let checked: Vec<(Menu, Vec<Problem>, SeenDishes)> = loaded
+        type Found = (Vec<Problem>, Vec<Problem>);
+        let checked: Vec<(Menu, Found, SeenDishes)> = loaded
             .menus
             .par_iter()
             .zip(&ids)
@@ -54,14 +55,16 @@ impl Checker<'_> {
                 let mut checker = self.fork();
                 let mut seen = SeenDishes::default();
                 let menu = checker.menu(parsed, id.clone(), &index, &mut seen);
-                (menu, checker.problems, seen)
+                (menu, (checker.problems, checker.warnings), seen)
             })
             .collect();
         let mut seen_menus: HashMap<String, PathBuf> = HashMap::new();
         let mut seen_dishes: HashMap<String, (PathBuf, YamlPath)> = HashMap::new();
         let mut out = Vec::new();
-        for ((parsed, (menu, problems, mut seen)), id) in loaded.menus.iter().zip(checked).zip(ids)
+        for ((parsed, (menu, (problems, warnings), mut seen)), id) in
+            loaded.menus.iter().zip(checked).zip(ids)
         {
+            self.warnings.extend(warnings);
             let file = parsed.file.as_path();
             let id_at = match parsed.value.id {
                 Some(_) => At::Value(YamlPath::root().key("id")),
@@ -550,6 +553,12 @@ impl Checker<'_> {
         let loaded = self.loaded;
         let image = image.trim();
         if loaded.images.iter().any(|i| i == image) {
+            if let Some(problem) = loaded.image_problems.get(image) {
+                self.report(
+                    Problem::new(file, At::Value(path.clone()), problem.message(image))
+                        .hint(problem.hint()),
+                );
+            }
             return;
         }
         let stripped = image.trim_start_matches('/').trim_start_matches("images/");

@@ -182,6 +182,20 @@ impl Checker<'_> {
                 let known = known();
                 let path = dest.split(['?', '#']).next().unwrap_or("");
                 if known.contains(path) {
+                    let picture = path.strip_prefix("/images/").unwrap_or("");
+                    if let Some(problem) = loaded.image_problems.get(picture) {
+                        self.report(
+                            Problem::new(
+                                &page.file,
+                                At::Bytes {
+                                    start: page.body_offset + start,
+                                    len,
+                                },
+                                problem.message(picture),
+                            )
+                            .hint(problem.hint()),
+                        );
+                    }
                     continue;
                 }
                 let with_slash = format!("{path}/");

@@ -6,6 +6,7 @@
 
 use catalog::payment_policy::PaymentPolicy;
 use catalog::{
+    Labels,
     Campaign, Charges, Coupon, CouponKind, Currency, Issue, Localized, Location, Menu, Minor,
     Pickup, Scope, Site, Window,
 };
@@ -33,6 +34,9 @@ pub struct LocationCatalog<'a> {
     /// `dine_in` and/or `pickup`.
     pub fulfilment: Vec<String>,
     pub menu: Cow<'a, Menu>,
+    /// Display names of the tags and allergens of the menu, per language.
+    #[serde(default)]
+    pub labels: Labels,
     /// Public facts of the coupons usable here (never budgets or limits).
     pub coupons: Vec<PublicCoupon>,
 }
@@ -103,6 +107,24 @@ impl PublicCoupon {
     }
 }
 
+/// The names of the tags and allergens `menu` uses (the cart needs no others).
+fn menu_labels(labels: &Labels, menu: &Menu) -> Labels {
+    let mut out = Labels::default();
+    for (_, dish) in menu.dishes() {
+        for tag in &dish.tags {
+            if let Some(name) = labels.tags.get(tag) {
+                out.tags.insert(tag.clone(), name.clone());
+            }
+        }
+        for allergen in &dish.allergens {
+            if let Some(name) = labels.allergens.get(allergen) {
+                out.allergens.insert(allergen.clone(), name.clone());
+            }
+        }
+    }
+    out
+}
+
 /// The catalog of `location`, or `None` when its menu does not exist.
 pub fn location_catalog<'a>(
     site: &'a Site,
@@ -130,6 +152,7 @@ pub fn location_catalog<'a>(
         timezone: site.settings.timezone.name().to_owned(),
         currency: site.settings.currency.clone(),
         charges: site.settings.charges.clone(),
+        labels: menu_labels(&site.settings.labels, &menu),
         location: LocationInfo {
             id: location.id.clone(),
             name: location.name.clone(),

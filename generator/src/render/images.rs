@@ -14,7 +14,9 @@ use rayon::prelude::*;
 use serde::Serialize;
 use sha2::{Digest, Sha256};
 
+use super::markdown;
 use super::{Output, RenderError, RenderOptions};
+use crate::picture::{sniff, svg_size, PictureKind};
 use crate::urls;
 use crate::Project;
 
@@ -82,12 +84,24 @@ pub fn render_images(
     project: &Project,
     opts: &RenderOptions,
 ) -> Result<(Vec<Output>, HashMap<String, ImageSet>), RenderError> {
-    let used: BTreeSet<&str> = project
-        .site
+    let site = &project.site;
+    let dishes: Vec<&catalog::Dish> = site
         .menus
         .iter()
-        .flat_map(|m| m.dishes().filter_map(|(_, d)| d.image.as_deref()))
+        .flat_map(|m| m.dishes().map(|(_, d)| d))
         .collect();
+    let mut used: BTreeSet<String> = dishes.iter().filter_map(|d| d.image.clone()).collect();
+    // Pictures shown or linked in Markdown: pages and dish descriptions.
+    let texts = site
+        .pages
+        .iter()
+        .flat_map(|p| p.body.iter())
+        .chain(dishes.iter().flat_map(|d| d.description.iter()));
+    for (_, text) in texts {
+        used.extend(markdown::image_paths(text));
+    }
+    // Only files that exist: `carte check` has reported the others.
+    used.retain(|name| project.images.iter().any(|i| i == name));
     let mut widths: Vec<u32> = opts
         .image_widths
         .iter()
@@ -102,8 +116,8 @@ pub fn render_images(
     let results: Vec<(String, Vec<Output>, ImageSet)> = used
         .into_par_iter()
         .map(|name| {
-            let (outputs, set) = resize_one(&project.root, name, &widths, opts)?;
-            Ok((name.to_owned(), outputs, set))
+            let (outputs, set) = resize_one(&project.root, &name, &widths, opts)?;
+            Ok((name, outputs, set))
         })
         .collect::<Result<_, RenderError>>()?;
     let mut outputs = Vec::new();
@@ -113,6 +127,26 @@ pub fn render_images(
         sets.insert(name, set);
     }
     Ok((outputs, sets))
+}
+
+/// An SVG published as it is, at its declared size (a square when it declares none).
+fn svg_as_is(slug: &str, short: &str, bytes: Vec<u8>) -> (Vec<Output>, ImageSet) {
+    let (width, height) = std::str::from_utf8(&bytes)
+        .ok()
+        .and_then(svg_size)
+        .unwrap_or((640, 640));
+    let path = format!("images/{slug}-{short}.svg");
+    let variant = Variant {
+        width,
+        height,
+        url: format!("/{path}"),
+    };
+    (
+        vec![Output::new(path, bytes)],
+        ImageSet {
+            variants: vec![variant],
+        },
+    )
 }
 
 fn image_error(name: &str, message: impl ToString) -> RenderError {
@@ -150,15 +184,31 @@ fn resize_one(
     let source = root.join("images").join(rel);
     let bytes = std::fs::read(&source).map_err(|e| image_error(name, e))?;
     let hash = hex::encode(&Sha256::digest(&bytes)[..8]);
+    let stem = name.rsplit_once('.').map_or(name, |(s, _)| s);
+    let mut slug = urls::slug(stem);
+    if slug.is_empty() {
+        slug.push_str("image");
+    }
+    let short = &hash[..8];
+    let kind = sniff(name, &bytes[..bytes.len().min(64)])
+        .map_err(|problem| image_error(name, problem.message(name)))?;
+    if kind == PictureKind::Svg {
+        return Ok(svg_as_is(&slug, short, bytes));
+    }
     let reader = ImageReader::new(Cursor::new(&bytes))
         .with_guessed_format()
         .map_err(|e| image_error(name, e))?;
-    let (ext, format) = match reader.format() {
-        Some(ImageFormat::Jpeg) => ("jpg", ImageFormat::Jpeg),
-        Some(ImageFormat::Png) => ("png", ImageFormat::Png),
-        _ => return Err(image_error(name, "not a JPEG or PNG image")),
-    };
     let mut decoder = reader.into_decoder().map_err(|e| image_error(name, e))?;
+    // WebP and GIF are published as JPEG, or PNG when transparent (a GIF: its first frame).
+    let (ext, format) = match kind {
+        PictureKind::Jpeg => ("jpg", ImageFormat::Jpeg),
+        PictureKind::WebP if !decoder.color_type().has_alpha() => ("jpg", ImageFormat::Jpeg),
+        _ => ("png", ImageFormat::Png),
+    };
+    let same_format = matches!(
+        (kind, format),
+        (PictureKind::Jpeg, ImageFormat::Jpeg) | (PictureKind::Png, ImageFormat::Png)
+    );
     let orientation = decoder.orientation().unwrap_or(Orientation::NoTransforms);
     let (mut w, mut h) = decoder.dimensions();
     if matches!(
@@ -174,12 +224,6 @@ fn resize_one(
         return Err(image_error(name, "the image is empty"));
     }
 
-    let stem = name.rsplit_once('.').map_or(name, |(s, _)| s);
-    let mut slug = urls::slug(stem);
-    if slug.is_empty() {
-        slug.push_str("image");
-    }
-    let short = &hash[..8];
     let mut decoded: Option<DynamicImage> = None;
     let mut decoder = Some(decoder);
     let mut outputs = Vec::new();
@@ -193,7 +237,8 @@ fn resize_one(
             .map(|dir| dir.join(format!("{hash}-{width}.{ext}")));
         // The source itself at its own size, upright: its bytes as they are (an
         // encoder run would only lose the source's own compression).
-        let as_is = (width == w && orientation == Orientation::NoTransforms).then(|| bytes.clone());
+        let as_is = (same_format && width == w && orientation == Orientation::NoTransforms)
+            .then(|| bytes.clone());
         let cached = as_is.or_else(|| cache_file.as_ref().and_then(|f| std::fs::read(f).ok()));
         let data = match cached {
             Some(data) if !data.is_empty() => data,

@@ -108,8 +108,10 @@ pub struct DishView {
     pub has_options: bool,
     pub options: Vec<GroupView>,
     pub tags: Vec<TagLink>,
-    /// Allergens joined with `, `.
+    /// Allergen names in the page's language, joined with `, `.
     pub allergens: String,
+    /// Allergen names in the page's language (the menu's allergen filter).
+    pub allergen_list: Vec<String>,
     pub sold_out: bool,
     pub combo: bool,
     /// The dish's own availability, e.g. `Mon–Fri 07:00–10:30`.
@@ -285,7 +287,7 @@ pub fn window_label(window: &Window, t: &BTreeMap<String, String>) -> String {
     let hours = window
         .hours
         .iter()
-        .map(|h| format!("{}–{}", h.from.format("%H:%M"), h.until.format("%H:%M")))
+        .map(catalog::TimeRange::display)
         .collect::<Vec<_>>()
         .join(", ");
     match (days.is_empty(), hours.is_empty()) {
@@ -1294,7 +1296,8 @@ impl<'a> Model<'a> {
             return Ok(Output::new("", ""));
         };
         let fallback = self.site.default_language();
-        let body = page.body.get(&lm.lang, fallback);
+        let title = page.title.get(&lm.lang, fallback);
+        let body = markdown::without_repeated_title(page.body.get(&lm.lang, fallback), title);
         let description = match page.description.get(&lm.lang, fallback) {
             "" => markdown::summary(body, 160),
             d => d.to_owned(),
@@ -1306,9 +1309,11 @@ impl<'a> Model<'a> {
             body_html: String,
         }
         let view = PageView {
-            title: page.title.get(&lm.lang, fallback).to_owned(),
+            title: title.to_owned(),
             date: page.date.map(|d| d.format("%Y-%m-%d").to_string()),
-            body_html: markdown::to_html(body, RawHtml::Keep),
+            body_html: markdown::to_html_with_images(body, RawHtml::Keep, &|p| {
+                self.images.get(p).and_then(|s| s.view(false))
+            }),
         };
         let path = urls::page(&lm.lang, &page.slug);
         let meta = Meta {
@@ -1341,12 +1346,17 @@ impl<'a> Model<'a> {
             .collect();
         let path = urls::tag(&lm.lang, &group.label);
         let label = group.label.clone();
+        let name = self.site.settings.labels.tag(
+            &group.label,
+            &lm.lang,
+            self.site.default_language(),
+        );
         let meta = Meta {
             alternates: self.alternates(|l| urls::tag(l, &label)),
             title: format!(
                 "{}: {}",
                 lm.t.get("dishes_tagged").cloned().unwrap_or_default(),
-                group.label
+                name
             ),
             description: dishes
                 .iter()
@@ -1357,7 +1367,7 @@ impl<'a> Model<'a> {
             ..Meta::default()
         };
         let mut ctx = self.context(scratch, lm, meta);
-        ctx.insert("tag", &group.label);
+        ctx.insert("tag", name);
         ctx.insert("tag_slug", &group.slug);
         let cards: Vec<&str> = dishes.iter().map(|d| d.tag_card.as_str()).collect();
         ctx.insert("cards", &cards);
@@ -1385,6 +1395,8 @@ fn base_context(
         site.settings.description.get(lang, fallback),
     );
     ctx.insert("home_url", &urls::home(lang));
+    // "Your orders": the status page lists the orders kept on the device.
+    ctx.insert("status_url", &urls::page(lang, "status"));
     ctx.insert("assets", &assets.urls);
     ctx.insert("app_js", &assets.url("app.js"));
     // The theme's words for its scripts (cart, checkout, status), in the page's language.
@@ -1534,6 +1546,12 @@ fn dish_view(
 ) -> DishView {
     let fallback = site.default_language();
     let currency = &site.settings.currency;
+    let labels = &site.settings.labels;
+    let allergen_list: Vec<String> = dish
+        .allergens
+        .iter()
+        .map(|a| labels.allergen(a, lang, fallback).to_owned())
+        .collect();
     let description = dish.description.get(lang, fallback);
     let word = |k: &str| t.get(k).cloned().unwrap_or_default();
     let options: Vec<GroupView> = dish
@@ -1598,7 +1616,9 @@ fn dish_view(
         price: display_price(currency, dish.price),
         price_minor: dish.price,
         summary: markdown::summary(description, SUMMARY_CHARS),
-        description_html: markdown::to_html(description, RawHtml::Escape),
+        description_html: markdown::to_html_with_images(description, RawHtml::Escape, &|p| {
+            images.get(p).and_then(|s| s.view(false))
+        }),
         has_options: !options.is_empty(),
         options_summary,
         options,
@@ -1606,11 +1626,12 @@ fn dish_view(
             .tags
             .iter()
             .map(|tag| TagLink {
-                name: tag.clone(),
+                name: labels.tag(tag, lang, fallback).to_owned(),
                 href: urls::tag(lang, tag),
             })
             .collect(),
-        allergens: dish.allergens.join(", "),
+        allergens: allergen_list.join(", "),
+        allergen_list,
         sold_out: dish.sold_out,
         combo: dish.combo,
         available_any: own

@@ -98,11 +98,13 @@ pub fn opening_hours(window: &Window) -> Vec<String> {
         .hours
         .iter()
         .map(|h| {
-            format!(
-                "{days} {}-{}",
-                h.from.format("%H:%M"),
-                h.until.format("%H:%M")
-            )
+            // schema.org closes a day at 23:59, not 24:00 or the next day's 00:00.
+            let until = if h.until == chrono::NaiveTime::MIN {
+                "23:59".to_owned()
+            } else {
+                h.until.format("%H:%M").to_string()
+            };
+            format!("{days} {}-{until}", h.from.format("%H:%M"))
         })
         .collect()
 }

@@ -32,6 +32,8 @@ if (sw && 'serviceWorker' in navigator) addEventListener('load', () => navigator
 const query = new URLSearchParams(location.search);
 const policies = JSON.parse($('#pay-policies')?.textContent || '[]');
 const root = $('[data-status]');
+// The orders followed on this device, newest last (app.js adds each one placed).
+const mine = () => { try { return JSON.parse(localStorage.getItem('carte:orders')) || []; } catch { return []; } };
 if (root) orderStatus();
 document.documentElement.dataset.ready = '1';
 
@@ -39,7 +41,7 @@ function orderStatus() {
   const id = query.get('id');
   const token = query.get('token');
   const state = $('#state');
-  if (!id || !token) { state.textContent = t('status_missing'); return; }
+  if (!id || !token) { yourOrders(); return; }
   if (query.get('new')) {
     $('#thanks').hidden = false;
     history.replaceState(null, '', location.pathname + `?id=${encodeURIComponent(id)}&token=${encodeURIComponent(token)}`);
@@ -47,12 +49,14 @@ function orderStatus() {
   const steps = ['received', 'accepted', 'preparing', 'ready', 'completed'];
   let last = null;
   let paid = null;
-  let delay = 2000;
   let timer = 0;
   let shownButtons = '';
   const payProblem = (text) => { $('#pay-problem').textContent = text || ''; };
   const render = (o) => {
     $('#number').textContent = o.number;
+    try {
+      localStorage.setItem('carte:orders', JSON.stringify([...mine().filter((x) => x.id !== id), { id, token, number: o.number, at: o.times.received }].slice(-20)));
+    } catch { /* private mode */ }
     state.textContent = t('s_' + o.status);
     const at = steps.indexOf(o.status);
     $$('#steps li').forEach((li, i) => {
@@ -61,8 +65,26 @@ function orderStatus() {
     });
     root.dataset.state = o.status;
     const f = o.fulfilment;
-    $('#where-s').textContent = f.mode === 'dine_in' ? t('table_n', { n: f.table })
+    const table = f.mode === 'dine_in';
+    if (table && o.status === 'ready') state.textContent = t('s_ready_table');
+    const hm = (d) => new Date(d).toLocaleTimeString(lang, { hour: '2-digit', minute: '2-digit' });
+    $('#where-s').textContent = table ? t('to_table', { n: f.table })
       : `${t('pickup_time')}: ${new Date(f.slot).toLocaleString(lang, { weekday: 'short', hour: '2-digit', minute: '2-digit' })}`;
+    const p = !table && o.place;
+    $('#place').hidden = !p;
+    if (p) {
+      $('#place-name').textContent = t('collect_at', { name: p.name });
+      $('#place-address').textContent = p.address;
+      $('#place-map').href = p.map_url;
+    }
+    // The server counts it: the median order-to-ready time of the shop's last orders.
+    const e = o.estimate;
+    $('#eta').hidden = !e;
+    if (e) {
+      $('#eta-time').textContent = !e.ready_at ? '' : new Date(e.ready_at) > Date.now() ? t('ready_around', { time: hm(e.ready_at) }) : t('ready_soon');
+      $('#eta-ahead').textContent = t('ahead', { n: e.ahead });
+      $('#eta-how').textContent = e.minutes ? t('from_' + e.basis, { n: e.samples, m: e.minutes }) : '';
+    }
     const q = o.quote;
     const line = (a, b, cls = '') => el('tr', { className: cls }, el('td', { textContent: a }), el('td', { className: 'price', textContent: money(b, q.currency) }));
     $('#summary').replaceChildren(el('table', {}, el('tbody', {},
@@ -111,7 +133,7 @@ function orderStatus() {
         payProblem(type === 'already-paid' ? t('already_paid') : type === 'payments-not-configured' ? t('pay_unavailable')
           : [r.data.detail || r.data.title, ...(r.data.errors || []).map((e) => e.reason)].filter(Boolean).join(' · '));
       }
-      poll(4000);
+      poll();
     } catch {
       payProblem(t('pay_offline'));
     }
@@ -128,29 +150,26 @@ function orderStatus() {
       box.insertBefore(el('div', { className: 'qr', innerHTML: qrSvg(url) }), link);
     } catch { /* the link still opens it */ }
   };
-  const poll = async (soon) => {
+  // A steady check every 4 s while the order is open or a payment is waited for,
+  // every 30 s once it is ready; none once completed or cancelled.
+  const poll = async () => {
     clearTimeout(timer);
-    if (soon) delay = soon;
+    let delay = 4000;
     try {
-      const r = await api(`/api/orders/${encodeURIComponent(id)}?token=${encodeURIComponent(token)}`);
+      const r = await api(`/api/orders/${encodeURIComponent(id)}?token=${encodeURIComponent(token)}&lang=${encodeURIComponent(lang)}`);
       if (r.status === 404) { state.textContent = t('status_missing'); return; }
       if (r.ok) {
-        if (r.data.status !== last) delay = 2000;
         last = r.data.status;
         render(r.data);
         paid = r.data.payment?.state;
         const waiting = ['unpaid', 'pending'].includes(paid) && last !== 'cancelled';
-        // Waiting for a payment: every few seconds while the page is seen.
-        if (waiting) delay = Math.min(delay, 4000);
-        else if (last === 'completed' || last === 'cancelled') return;
-        else if (last === 'ready') delay = 30000;
+        if (!waiting && (last === 'completed' || last === 'cancelled')) return;
+        if (!waiting && last === 'ready') delay = 30000;
       }
     } catch { /* offline: try again later */ }
-    if (document.hidden) return;
-    timer = setTimeout(poll, delay);
-    delay = Math.min(delay * 1.5, 20000);
+    if (!document.hidden) timer = setTimeout(poll, delay);
   };
-  document.addEventListener('visibilitychange', () => { if (!document.hidden) poll(2000); });
+  document.addEventListener('visibilitychange', () => { if (!document.hidden) poll(); });
   addEventListener('online', () => poll());
   $('#share').addEventListener('click', async () => {
     const url = location.href;
@@ -163,4 +182,16 @@ function orderStatus() {
     }
   });
   poll();
+}
+
+// No order in the address: the list of this device's orders, newest first.
+function yourOrders() {
+  root.hidden = true;
+  $('#mine-link').hidden = true;
+  const list = mine().reverse();
+  $('h1').textContent = t('your_orders');
+  $('#mine').replaceChildren(list.length ? el('ul', { className: 'links' }, ...list.map((o) => el('li', {}, el('a', {
+    href: `?id=${encodeURIComponent(o.id)}&token=${encodeURIComponent(o.token)}`,
+    textContent: [o.number, o.at && new Date(o.at).toLocaleString(lang, { weekday: 'short', month: 'short', day: 'numeric', hour: '2-digit', minute: '2-digit' })].filter(Boolean).join(' · '),
+  })))) : el('p', { textContent: t('no_orders') }));
 }
