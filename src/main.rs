@@ -27,7 +27,8 @@ Examples:
   carte check my-restaurant        report every content error, write nothing
   carte build my-restaurant        write the storefront to my-restaurant/public
   carte keys create --role staff   print a new staff API key (only its hash is stored)
-  carte publish --bucket my-shop   upload what changed to S3 (add --dry-run to only list it)";
+  carte publish --bucket my-shop   upload what changed to S3 (add --dry-run to only list it)
+  carte publish --bucket my-shop --rollback   put back the publish before (--list shows them)";
 
 #[derive(Subcommand)]
 enum Command {
@@ -85,6 +86,13 @@ enum Command {
         /// An S3-compatible endpoint instead of AWS, e.g. http://127.0.0.1:9000.
         #[arg(long)]
         endpoint: Option<String>,
+        /// Put back the storefront and catalog of the publish N before the current one
+        /// (1 when N is left out); nothing is built. With --dry-run, only list the changes.
+        #[arg(long, value_name = "N", num_args = 0..=1, default_missing_value = "1", conflicts_with = "list")]
+        rollback: Option<usize>,
+        /// List the recorded publishes, newest first, and what rolling back to each would change.
+        #[arg(long)]
+        list: bool,
     },
     /// Manage staff and marketer API keys.
     Keys {
@@ -184,12 +192,16 @@ fn main() -> ExitCode {
             bucket,
             dry_run,
             endpoint,
+            rollback,
+            list,
         } => cmd::runtime().and_then(|rt| {
             rt.block_on(cmd::publish::run(cmd::publish::PublishOptions {
                 root: dir,
                 bucket,
                 dry_run,
                 endpoint,
+                rollback,
+                list,
             }))
         }),
         Command::Keys { dir, action } => cmd::keys::run(&dir, action, &store),
