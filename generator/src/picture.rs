@@ -127,9 +127,12 @@ pub fn svg_size(svg: &str) -> Option<(u32, u32)> {
     let pixels = |v: &str| -> Option<u32> {
         let v = v.trim().strip_suffix("px").unwrap_or(v.trim());
         let n: f64 = v.parse().ok()?;
-        (n.is_finite() && n >= 1.0 && n < 100_000.0).then(|| n.round() as u32)
+        (n.is_finite() && (1.0..100_000.0).contains(&n)).then(|| n.round() as u32)
     };
-    if let (Some(w), Some(h)) = (attr("width").and_then(pixels), attr("height").and_then(pixels)) {
+    if let (Some(w), Some(h)) = (
+        attr("width").and_then(pixels),
+        attr("height").and_then(pixels),
+    ) {
         return Some((w, h));
     }
     let view_box: Vec<f64> = attr("viewBox")?
@@ -150,24 +153,36 @@ mod tests {
     #[test]
     fn tells_formats_apart() {
         assert_eq!(sniff("a.jpg", b"\xFF\xD8\xFF\xE0xx"), Ok(PictureKind::Jpeg));
-        assert_eq!(sniff("a.webp", b"RIFF\0\0\0\0WEBPVP8 "), Ok(PictureKind::WebP));
+        assert_eq!(
+            sniff("a.webp", b"RIFF\0\0\0\0WEBPVP8 "),
+            Ok(PictureKind::WebP)
+        );
         assert_eq!(sniff("a.gif", b"GIF89a...."), Ok(PictureKind::Gif));
         assert_eq!(sniff("a.svg", b"\n <svg xmlns="), Ok(PictureKind::Svg));
         assert_eq!(
             sniff("a.jpg", b"\0\0\0\x18ftypheic\0\0\0\0"),
             Err(PictureProblem::Heic)
         );
-        assert!(matches!(sniff("a.png", b""), Err(PictureProblem::Corrupt(_))));
+        assert!(matches!(
+            sniff("a.png", b""),
+            Err(PictureProblem::Corrupt(_))
+        ));
         assert!(matches!(
             sniff("a.png", b"not a picture at all"),
             Err(PictureProblem::Corrupt(_))
         ));
-        assert!(matches!(sniff("a.jpg", b"<svg"), Err(PictureProblem::Corrupt(_))));
+        assert!(matches!(
+            sniff("a.jpg", b"<svg"),
+            Err(PictureProblem::Corrupt(_))
+        ));
     }
 
     #[test]
     fn reads_an_svg_size() {
-        assert_eq!(svg_size(r#"<svg width="120" height="80">"#), Some((120, 80)));
+        assert_eq!(
+            svg_size(r#"<svg width="120" height="80">"#),
+            Some((120, 80))
+        );
         assert_eq!(
             svg_size(r#"<?xml?><svg xmlns="x" viewBox="0 0 300 150">"#),
             Some((300, 150))
