@@ -18,6 +18,8 @@ fi
 
 echo "cfn-lint $(cfn-lint --version 2>&1 | awk '{print $2}') on $template"
 cfn-lint --format parseable "$template"
+# The us-east-1 web ACL for stacks elsewhere (docs/deploy.md "Abuse").
+cfn-lint --format parseable "$(dirname "$0")/waf.yaml"
 
 # The translator fills in AWS::Region; any region will do offline.
 AWS_DEFAULT_REGION="${AWS_DEFAULT_REGION:-us-east-1}" "$python" - "$template" <<'PY'
@@ -38,6 +40,21 @@ for name, resource in template["Resources"].items():
     code = resource.get("Properties", {}).get("CodeUri")
     if resource["Type"] == "AWS::Serverless::Function" and isinstance(code, str) and not code.startswith("s3://"):
         resource["Properties"]["CodeUri"] = "s3://carte-artifacts/%s.zip" % name
+import copy
+# Every combination of the optional parts: the default stack, a shop on its own domain
+# with alarm emails, a budget, WAF and canary releases, and a staging stack.
+combinations = {
+    "default": {},
+    "domain+alarms+waf+canary": {
+        "DomainName": "order.example.com",
+        "CertificateArn": "arn:aws:acm:us-east-1:123456789012:certificate/0a1b2c3d-1111-2222-3333-444455556666",
+        "AlarmEmail": "owner@example.com", "MonthlyBudget": "30", "EnableWaf": "true",
+        "DeploymentType": "Canary10Percent5Minutes", "LogRetentionDays": "90",
+    },
+    "staging": {"Stage": "staging", "WebAclArn": "arn:aws:wafv2:us-east-1:123456789012:global/webacl/shop/abc"},
+}
+translated = {label: transform(copy.deepcopy(template), values, NoManagedPolicies())["Resources"]
+              for label, values in combinations.items()}
 out = transform(template, {}, NoManagedPolicies())
 resources = out["Resources"]
 by_type = {}
@@ -67,6 +84,89 @@ for name in by_type.get("AWS::IAM::Role", []):
                 continue
             if "Table" not in text and "private/site.json" not in text:
                 sys.exit("%s: a statement reaches beyond the table and the catalog: %s" % (name, statement))
+
+# Safe releases: every function behind the alias `live`, shifted by CodeDeploy, which rolls
+# back on its error alarm; the HTTP API calls the alias, never $LATEST.
+need("AWS::Lambda::Alias", 6)
+need("AWS::CodeDeploy::DeploymentGroup", 6)
+errors_alarms = {n for n in resources if n.endswith("ErrorsAlarm") and resources[n]["Properties"].get("Namespace") == "AWS/Lambda"}
+for name in by_type["AWS::CodeDeploy::DeploymentGroup"]:
+    props = resources[name]["Properties"]
+    named = {a["Name"]["Ref"] for a in props["AlarmConfiguration"]["Alarms"]}
+    if named != errors_alarms or not props["AlarmConfiguration"]["Enabled"]:
+        sys.exit("%s must roll back on every function's errors alarm, has %s" % (name, named))
+    # SAM fills in DeploymentType's value (CloudFormation passes it when it transforms).
+    for label, values in combinations.items():
+        config_name = translated[label][name]["Properties"]["DeploymentConfigName"]["Fn::Sub"][1]["ConfigName"]
+        if config_name != values.get("DeploymentType", "AllAtOnce"):
+            sys.exit("%s (%s): the deployment type must be DeploymentType, is %s" % (name, label, config_name))
+for name in by_type["AWS::Lambda::Permission"]:
+    target = repr(resources[name]["Properties"]["FunctionName"])
+    if "Aliaslive" not in target:
+        sys.exit("%s lets the API call %s, not the alias" % (name, target))
+
+# Logs: a group per function, kept LogRetentionDays.
+for name in by_type["AWS::Lambda::Function"]:
+    group = resources[name]["Properties"].get("LoggingConfig", {}).get("LogGroup", {}).get("Ref")
+    if group not in resources or resources[group]["Properties"].get("RetentionInDays") != {"Ref": "LogRetentionDays"}:
+        sys.exit("%s must log to a group of its own with RetentionInDays LogRetentionDays" % name)
+
+# Alarms: each one named, each one to the topic.
+alarms = set(by_type["AWS::CloudWatch::Alarm"])
+wanted = errors_alarms | {"LambdaThrottlesAlarm", "Api5xxAlarm", "ApiLatencyAlarm", "TableThrottlesAlarm",
+                          "TableSystemErrorsAlarm", "CloudFront5xxAlarm"}
+if len(errors_alarms) != 6 or alarms != wanted:
+    sys.exit("alarms: expected %s, found %s" % (sorted(wanted), sorted(alarms)))
+for name in alarms:
+    if resources[name]["Properties"].get("AlarmActions") != [{"Ref": "AlarmTopic"}]:
+        sys.exit("%s must notify AlarmTopic" % name)
+if "aws/sns" in repr(resources["AlarmTopic"]["Properties"].get("KmsMasterKeyId", "")):
+    sys.exit("AlarmTopic: CloudWatch cannot publish to a topic encrypted with alias/aws/sns; every alarm would be lost")
+if resources["CloudFront5xxAlarm"].get("Condition") != "InUsEast1":
+    sys.exit("CloudFront's metrics are in us-east-1 only: CloudFront5xxAlarm needs Condition InUsEast1")
+if resources["AlarmEmailSubscription"].get("Condition") != "HasAlarmEmail":
+    sys.exit("the email subscription must depend on AlarmEmail")
+budget = resources["Budget"]
+if budget.get("Condition") != "HasBudget" or budget["Properties"]["Budget"]["BudgetLimit"]["Amount"] != {"Ref": "MonthlyBudget"}:
+    sys.exit("the budget must be MonthlyBudget, only with an email and a non-zero amount")
+
+# The distribution: the shop's domain and certificate when given, WAF when asked, and the
+# viewer's address forwarded to the API with proof it came through CloudFront.
+config = resources["Distribution"]["Properties"]["DistributionConfig"]
+if config["Aliases"] != {"Fn::If": ["HasDomain", [{"Ref": "DomainName"}], {"Ref": "AWS::NoValue"}]}:
+    sys.exit("Aliases must be DomainName when HasDomain: %s" % config["Aliases"])
+certificate = config["ViewerCertificate"]["Fn::If"]
+if certificate[0] != "HasDomain" or certificate[1]["AcmCertificateArn"] != {"Ref": "CertificateArn"} \
+        or certificate[1]["SslSupportMethod"] != "sni-only" or certificate[2] != {"CloudFrontDefaultCertificate": True}:
+    sys.exit("ViewerCertificate must be CertificateArn (SNI) with a domain, CloudFront's own without: %s" % certificate)
+if config["WebACLId"]["Fn::If"][0] != "CreateWebAcl":
+    sys.exit("WebACLId must be the stack's web ACL or WebAclArn")
+rule = resources["WebAcl"]["Properties"]["Rules"][0]
+if resources["WebAcl"]["Properties"]["Scope"] != "CLOUDFRONT" or rule["Statement"]["RateBasedStatement"]["AggregateKeyType"] != "IP" \
+        or "Block" not in rule["Action"]:
+    sys.exit("the web ACL must block per client IP over a rate, at CloudFront's scope")
+api = [b for b in config["CacheBehaviors"] if b["PathPattern"] == "/api/*"][0]
+# Managed-AllViewerExceptHostHeader forwards CloudFront's headers, CloudFront-Viewer-Address among them.
+if api["OriginRequestPolicyId"] != "b689b0a8-53d0-40ab-baf2-68738e2966ac":
+    sys.exit("/api/* must use Managed-AllViewerExceptHostHeader (it carries CloudFront-Viewer-Address)")
+origin = [o for o in config["Origins"] if o["Id"] == "api"][0]
+secret = {"Fn::Select": [2, {"Fn::Split": ["/", {"Ref": "AWS::StackId"}]}]}
+sent = {h["HeaderName"]: h["HeaderValue"] for h in origin.get("OriginCustomHeaders", [])}
+for name in by_type["AWS::Lambda::Function"]:
+    env = resources[name]["Properties"]["Environment"]["Variables"]
+    if sent.get("X-Carte-Origin") != secret or env.get("CARTE_ORIGIN_SECRET") != secret:
+        sys.exit("%s: CloudFront's X-Carte-Origin and CARTE_ORIGIN_SECRET must be the same value" % name)
+
+# Staging beside production: nothing named by hand that two stacks would share.
+for kind, key in [("AWS::DynamoDB::Table", "TableName"), ("AWS::S3::Bucket", "BucketName")]:
+    for name in by_type[kind]:
+        if key in resources[name]["Properties"]:
+            sys.exit("%s must not be named (%s): a staging stack needs its own" % (name, key))
+if resources["Table"]["Properties"]["DeletionProtectionEnabled"] != {"Fn::If": ["IsProduction", True, False]}:
+    sys.exit("the production table keeps deletion protection")
+print("conditions: SAM translation of %d combinations (%s)" % (len(combinations), ", ".join(combinations)))
+print("alarms: %d to the topic; %d aliases rolled back by CodeDeploy; %d log groups; domain, WAF and budget conditional"
+      % (len(alarms), len(by_type["AWS::Lambda::Alias"]), len(by_type["AWS::Logs::LogGroup"])))
 print("SAM translation: %d resources, %d functions, roles limited to the table, private/site.json and SNS text messages"
       % (len(resources), len(by_type["AWS::Lambda::Function"])))
 PY

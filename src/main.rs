@@ -25,7 +25,8 @@ Examples:
   carte check my-restaurant        report every content error, write nothing
   carte build my-restaurant        write the storefront to my-restaurant/public
   carte keys create --role staff   print a new staff API key (only its hash is stored)
-  carte publish --bucket my-shop   upload what changed to S3 (add --dry-run to only list it)";
+  carte publish --bucket my-shop   upload what changed to S3 (add --dry-run to only list it)
+  carte publish --bucket my-shop --rollback   put back the publish before (--list shows them)";
 
 /// The site folder, the same way for every command: `carte report mysite`, or
 /// `--dir mysite` (also after a subcommand: `carte keys create --dir mysite`).
@@ -117,6 +118,13 @@ enum Command {
         /// An S3-compatible endpoint instead of AWS, e.g. http://127.0.0.1:9000.
         #[arg(long)]
         endpoint: Option<String>,
+        /// Put back the storefront and catalog of the publish N before the current one
+        /// (1 when N is left out); nothing is built. With --dry-run, only list the changes.
+        #[arg(long, value_name = "N", num_args = 0..=1, default_missing_value = "1", conflicts_with = "list")]
+        rollback: Option<usize>,
+        /// List the recorded publishes, newest first, and what rolling back to each would change.
+        #[arg(long)]
+        list: bool,
     },
     /// Manage staff and marketer API keys.
     #[command(
@@ -247,12 +255,16 @@ fn main() -> ExitCode {
             bucket,
             dry_run,
             endpoint,
+            rollback,
+            list,
         } => cmd::runtime().and_then(|rt| {
             rt.block_on(cmd::publish::run(cmd::publish::PublishOptions {
                 root: dir.path(),
                 bucket,
                 dry_run,
                 endpoint,
+                rollback,
+                list,
             }))
         }),
         Command::Keys { dir, store, action } => cmd::keys::run(&dir.path(), action, &store),

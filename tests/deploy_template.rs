@@ -38,7 +38,86 @@ fn the_deploy_template_passes_cfn_lint_and_sam_translation() {
         "deploy/check.sh failed:\n{}",
         text(&output)
     );
-    assert!(text(&output).contains("6 functions"), "{}", text(&output));
+    let text = text(&output);
+    assert!(text.contains("6 functions"), "{text}");
+    assert!(
+        text.contains(
+            "SAM translation of 3 combinations (default, domain+alarms+waf+canary, staging)"
+        ),
+        "{text}"
+    );
+    assert!(
+        text.contains("alarms: 12 to the topic; 6 aliases rolled back by CodeDeploy; 6 log groups"),
+        "{text}"
+    );
+}
+
+/// Writes `good` with `from` replaced by `to` (which must occur) and runs the checks on it.
+fn check_changed(good: &str, from: &str, to: &str) -> String {
+    assert!(good.contains(from), "the template no longer has {from:?}");
+    let dir = tempfile::tempdir().expect("tempdir");
+    let changed = dir.path().join("changed.yaml");
+    std::fs::write(&changed, good.replacen(from, to, 1)).expect("write");
+    let output = check(&changed);
+    assert!(
+        !output.status.success(),
+        "{from:?} -> {to:?} passed:\n{}",
+        text(&output)
+    );
+    text(&output)
+}
+
+#[test]
+fn the_production_parts_cannot_be_dropped_quietly() {
+    let template = Path::new(env!("CARGO_MANIFEST_DIR")).join("deploy/template.yaml");
+    let good = std::fs::read_to_string(&template).expect("read the template");
+    // Releases straight to $LATEST, with nothing to roll back to (the alias and the
+    // deployment preference dropped together: SAM refuses one without the other).
+    let start = good
+        .find("    AutoPublishAlias: live\n")
+        .expect("AutoPublishAlias");
+    let end = start + good[start..].find("    Tags:\n").expect("Tags after it");
+    let out = check_changed(&good, &good[start..end], "");
+    assert!(out.contains("expected 6 AWS::Lambda::Alias"), "{out}");
+    // Logs kept forever.
+    let out = check_changed(&good, "      RetentionInDays: !Ref LogRetentionDays\n", "");
+    assert!(out.contains("RetentionInDays LogRetentionDays"), "{out}");
+    // An alarm that tells no one.
+    let out = check_changed(
+        &good,
+        "      AlarmActions: [!Ref AlarmTopic]\n",
+        "      AlarmActions: []\n",
+    );
+    assert!(out.contains("must notify AlarmTopic"), "{out}");
+    // A topic CloudWatch cannot publish to: every alarm lost without a word.
+    let out = check_changed(
+        &good,
+        "      DisplayName: !Sub \"Carte alarms (${AWS::StackName})\"\n",
+        "      DisplayName: !Sub \"Carte alarms (${AWS::StackName})\"\n      KmsMasterKeyId: alias/aws/sns\n",
+    );
+    assert!(out.contains("cannot publish to a topic encrypted"), "{out}");
+    // The shop's domain without its certificate.
+    let out = check_changed(
+        &good,
+        "AcmCertificateArn: !Ref CertificateArn",
+        "AcmCertificateArn: arn:aws:acm:us-east-1:123456789012:certificate/x",
+    );
+    assert!(
+        out.contains("ViewerCertificate must be CertificateArn"),
+        "{out}"
+    );
+    // CloudFront no longer proving itself, so the functions would believe no viewer address.
+    let out = check_changed(&good, "HeaderName: X-Carte-Origin", "HeaderName: X-Other");
+    assert!(
+        out.contains("CARTE_ORIGIN_SECRET must be the same value"),
+        "{out}"
+    );
+    // A CloudFront alarm in a region where CloudFront publishes no metrics.
+    let out = check_changed(&good, "    Condition: InUsEast1\n", "");
+    assert!(
+        out.contains("CloudFront5xxAlarm needs Condition InUsEast1"),
+        "{out}"
+    );
 }
 
 #[test]

@@ -1,6 +1,7 @@
 //! `carte publish` against a local S3-compatible server (moto in server mode on
 //! 127.0.0.1, started and stopped by the test): content types, cache headers, only
-//! changed files, stale files deleted, the private catalog, and `--dry-run`.
+//! changed files, stale files deleted, the private catalog, and `--dry-run`; on a
+//! versioned bucket, each publish's manifest, `--list` and `--rollback [N]`.
 //! Needs `pip install 'moto[server]'` (scripts/test installs it).
 
 use std::net::TcpListener;
@@ -253,7 +254,18 @@ fn publish_uploads_only_what_changed_with_headers_and_a_private_catalog() {
     let again = stdout(&carte(&moto, &site, &[]));
     assert!(again.contains(": 0 uploaded"), "{again}");
     assert!(again.contains(&format!("{built} unchanged")), "{again}");
-    assert!(again.ends_with("unchanged\n"), "{again}");
+    assert!(
+        again
+            .lines()
+            .next()
+            .is_some_and(|line| line.ends_with("unchanged")),
+        "{again}"
+    );
+    // This bucket keeps no versions: the publish says it cannot be undone.
+    assert!(
+        again.contains("Not recorded: s3://carte-shop keeps no versions"),
+        "{again}"
+    );
 
     // A page edited and an object the build no longer has: one changes, the other goes.
     let stale = http
@@ -290,6 +302,7 @@ fn publish_uploads_only_what_changed_with_headers_and_a_private_catalog() {
     assert!(about_page.contains("Open on public holidays."));
 }
 
+/// The files of a build that are published: all but the build's own manifest.
 fn walk(dir: &Path) -> usize {
     std::fs::read_dir(dir)
         .expect("read_dir")
@@ -297,6 +310,8 @@ fn walk(dir: &Path) -> usize {
             let entry = entry.expect("entry");
             if entry.file_type().expect("type").is_dir() {
                 walk(&entry.path())
+            } else if entry.file_name() == generator::write::MANIFEST {
+                0
             } else {
                 1
             }
@@ -327,4 +342,184 @@ fn publish_to_a_bucket_that_does_not_exist_fails_with_the_bucket_named() {
     let stderr = String::from_utf8_lossy(&output.stderr);
     assert!(stderr.contains("no-such-bucket"), "{stderr}");
     assert!(stderr.contains("NoSuchBucket"), "{stderr}");
+}
+
+/// `carte publish` that must fail; returns what it printed.
+fn carte_fails(moto: &Moto, site: &Path, extra: &[&str]) -> String {
+    let output = Command::new(env!("CARGO_BIN_EXE_carte"))
+        .arg("publish")
+        .arg(site)
+        .args(["--bucket", BUCKET, "--endpoint", &moto.endpoint])
+        .args(extra)
+        .env("AWS_ACCESS_KEY_ID", "test")
+        .env("AWS_SECRET_ACCESS_KEY", "test")
+        .env("AWS_REGION", "us-east-1")
+        .env("AWS_EC2_METADATA_DISABLED", "true")
+        .env("AWS_CONFIG_FILE", site.join("no-aws-config"))
+        .env(
+            "AWS_SHARED_CREDENTIALS_FILE",
+            site.join("no-aws-credentials"),
+        )
+        .env_remove("AWS_PROFILE")
+        .env_remove("AWS_SESSION_TOKEN")
+        .output()
+        .expect("run carte");
+    assert!(
+        !output.status.success(),
+        "carte publish {extra:?} succeeded"
+    );
+    format!(
+        "{}{}",
+        String::from_utf8_lossy(&output.stdout),
+        String::from_utf8_lossy(&output.stderr)
+    )
+}
+
+/// The storefront's and catalog's keys (not the manifests).
+fn published_keys(moto: &Moto) -> Vec<String> {
+    moto.keys()
+        .into_iter()
+        .filter(|k| !k.starts_with("private/publishes/"))
+        .collect()
+}
+
+#[test]
+fn a_bad_menu_is_rolled_back_in_one_command_site_and_catalog() {
+    let moto = Moto::start();
+    let http = client();
+    assert!(http
+        .put(moto.url(""))
+        .send()
+        .expect("bucket")
+        .status()
+        .is_success());
+    let dir = tempfile::tempdir().expect("tempdir");
+    let site = dir.path().join("shop");
+    copy_dir(
+        &Path::new(env!("CARGO_MANIFEST_DIR")).join("site-content"),
+        &site,
+    );
+
+    // Without versioning there is nothing to go back to, and the command says how to fix it.
+    let refused = carte_fails(&moto, &site, &["--list"]);
+    assert!(refused.contains("has no versioning"), "{refused}");
+    assert!(refused.contains("put-bucket-versioning"), "{refused}");
+
+    // The stack's bucket is versioned, as here from now on.
+    let versioning = http
+        .put(format!("{}?versioning", moto.url("")))
+        .body(
+            "<VersioningConfiguration xmlns=\"http://s3.amazonaws.com/doc/2006-03-01/\">\
+             <Status>Enabled</Status></VersioningConfiguration>",
+        )
+        .send()
+        .expect("versioning");
+    assert!(versioning.status().is_success(), "{:?}", versioning.text());
+
+    // A good publish, recorded.
+    let good = stdout(&carte(&moto, &site, &[]));
+    assert!(good.contains("Recorded as private/publishes/"), "{good}");
+    let good_keys = published_keys(&moto);
+    let good_catalog = http
+        .get(moto.url("private/site.json"))
+        .send()
+        .and_then(|r| r.text())
+        .expect("catalog");
+    let good_about = http
+        .get(moto.url("site/en/about/index.html"))
+        .send()
+        .and_then(|r| r.text())
+        .expect("about");
+
+    // A bad one: a dish at 800 instead of 8, and a page edit.
+    let menu = site.join("menus/main.yaml");
+    let text = std::fs::read_to_string(&menu).expect("menu");
+    std::fs::write(&menu, text.replacen("price: \"8\"", "price: \"800\"", 1)).expect("edit");
+    let about = site.join("pages/about.en.md");
+    let text = std::fs::read_to_string(&about).expect("about");
+    std::fs::write(&about, format!("{text}\n\nClosed for good.\n")).expect("edit");
+    carte(&moto, &site, &[]);
+    let bad_catalog = http
+        .get(moto.url("private/site.json"))
+        .send()
+        .and_then(|r| r.text())
+        .expect("catalog");
+    assert_ne!(bad_catalog, good_catalog);
+
+    // --list: newest first; the current one, and what going back one would change.
+    let list = stdout(&carte(&moto, &site, &["--list"]));
+    let lines: Vec<&str> = list.lines().collect();
+    assert_eq!(lines.len(), 2, "{list}");
+    assert!(
+        lines[0].trim_start().starts_with("0 ") && lines[0].ends_with("(current)"),
+        "{list}"
+    );
+    assert!(lines[1].trim_start().starts_with("1 "), "{list}");
+    assert!(lines[1].contains("(--rollback 1: "), "{list}");
+
+    // --rollback --dry-run names what it would restore and changes nothing.
+    let dry = stdout(&carte(&moto, &site, &["--rollback", "--dry-run"]));
+    assert!(dry.contains("restore private/site.json (version "), "{dry}");
+    assert!(
+        dry.contains("restore site/en/about/index.html (version "),
+        "{dry}"
+    );
+    assert!(dry.contains("nothing was changed"), "{dry}");
+    let still = http
+        .get(moto.url("private/site.json"))
+        .send()
+        .and_then(|r| r.text());
+    assert_eq!(still.expect("catalog"), bad_catalog);
+
+    // --rollback: the storefront and the catalog are the good publish's again, with their
+    // headers, and the keys are the same set.
+    let back = stdout(&carte(&moto, &site, &["--rollback"]));
+    assert!(
+        back.contains("Rolled s3://carte-shop back to the publish of"),
+        "{back}"
+    );
+    let catalog = http
+        .get(moto.url("private/site.json"))
+        .send()
+        .and_then(|r| r.text());
+    assert_eq!(catalog.expect("catalog"), good_catalog);
+    let page = http
+        .get(moto.url("site/en/about/index.html"))
+        .send()
+        .expect("about");
+    assert_eq!(page.headers()["content-type"], "text/html; charset=utf-8");
+    assert_eq!(
+        page.headers()["cache-control"],
+        "public, max-age=0, must-revalidate"
+    );
+    let page = page.text().expect("about");
+    assert_eq!(page, good_about);
+    assert!(!page.contains("Closed for good."));
+    assert_eq!(published_keys(&moto), good_keys);
+
+    // The rollback is recorded too, so it can be undone the same way: back 1 is the bad
+    // publish, back 2 the good one (the current state: nothing to change).
+    let list = stdout(&carte(&moto, &site, &["--list"]));
+    assert_eq!(list.lines().count(), 3, "{list}");
+    assert!(
+        list.lines()
+            .next()
+            .unwrap_or_default()
+            .contains("a rollback to private/publishes/"),
+        "{list}"
+    );
+    assert!(
+        list.lines()
+            .nth(2)
+            .unwrap_or_default()
+            .ends_with("(current)"),
+        "{list}"
+    );
+    let undo = stdout(&carte(&moto, &site, &["--rollback", "1", "--dry-run"]));
+    assert!(undo.contains("restore private/site.json"), "{undo}");
+    let too_far = carte_fails(&moto, &site, &["--rollback", "3"]);
+    assert!(
+        too_far.contains("cannot go back 3 publish(es): 3 recorded"),
+        "{too_far}"
+    );
 }

@@ -270,3 +270,96 @@ async fn the_account_pages_form_is_served_by_the_members_function() {
         .expect("infallible");
     assert_eq!(response.status(), StatusCode::FORBIDDEN);
 }
+
+/// Failed sign-ins one address may make in a minute (`limiter::MAX_FAILURES`).
+const SIGN_IN_FAILURES: usize = 5;
+
+/// The staff sign-in event through CloudFront from `viewer`, with `hop` as the first
+/// `X-Forwarded-For` entry (which the client chooses).
+fn sign_in_from(viewer: &str, hop: &str) -> String {
+    fixture("staff_sign_in_via_cloudfront.json")
+        .replace("VIEWER_ADDRESS", viewer)
+        .replace("SPOOFED_FIRST_HOP", hop)
+}
+
+#[tokio::test]
+async fn failed_sign_ins_count_against_the_viewer_cloudfront_names_not_its_edge() {
+    let fx = Fixture::new();
+    let staff = functions::staff_router(fx.state.clone());
+    // Every request reaches API Gateway from the same CloudFront edge (sourceIp); each
+    // try claims a new X-Forwarded-For address, which must not reset the count.
+    let guesser = "198.51.100.10:46532";
+    for attempt in 0..SIGN_IN_FAILURES {
+        let event = sign_in_from(guesser, &format!("192.0.2.{attempt}"));
+        problem(
+            staff.clone(),
+            &event,
+            StatusCode::UNAUTHORIZED,
+            "unauthorized",
+        )
+        .await;
+    }
+    let event = sign_in_from(guesser, "192.0.2.200");
+    problem(
+        staff.clone(),
+        &event,
+        StatusCode::TOO_MANY_REQUESTS,
+        "too-many-requests",
+    )
+    .await;
+    // The same address from another port (a new connection) is the same guesser.
+    let event = sign_in_from("198.51.100.10:51000", "192.0.2.201");
+    problem(
+        staff.clone(),
+        &event,
+        StatusCode::TOO_MANY_REQUESTS,
+        "too-many-requests",
+    )
+    .await;
+
+    // A colleague behind the same edge, on IPv6 as CloudFront writes it (no brackets),
+    // is not locked out by the guesser.
+    let event = sign_in_from("2001:db8:85a3::8a2e:370:7334:52000", "198.51.100.10");
+    problem(
+        staff.clone(),
+        &event,
+        StatusCode::UNAUTHORIZED,
+        "unauthorized",
+    )
+    .await;
+    let event = sign_in_from("[2001:db8::9]:443", "198.51.100.10");
+    problem(
+        staff.clone(),
+        &event,
+        StatusCode::UNAUTHORIZED,
+        "unauthorized",
+    )
+    .await;
+}
+
+#[tokio::test]
+async fn without_a_viewer_address_the_api_gateway_source_ip_counts() {
+    let fx = Fixture::new();
+    let staff = functions::staff_router(fx.state.clone());
+    // Called without CloudFront's header (or with a value that is not ip:port), the
+    // address is API Gateway's sourceIp, which the client cannot choose.
+    for attempt in 0..SIGN_IN_FAILURES {
+        let event = sign_in_from("not an address", &format!("192.0.2.{attempt}"))
+            .replace("\"cloudfront-viewer-address\": \"not an address\",", "");
+        problem(
+            staff.clone(),
+            &event,
+            StatusCode::UNAUTHORIZED,
+            "unauthorized",
+        )
+        .await;
+    }
+    let event = sign_in_from("garbage", "192.0.2.99");
+    problem(
+        staff.clone(),
+        &event,
+        StatusCode::TOO_MANY_REQUESTS,
+        "too-many-requests",
+    )
+    .await;
+}

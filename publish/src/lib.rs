@@ -14,6 +14,8 @@
 //! [`generator::urls::cache_control`], and deletes objects under `site/` that the build no
 //! longer has. [`plan`] computes the change without touching the bucket, for `--dry-run`.
 
+pub mod history;
+
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 
@@ -47,6 +49,17 @@ pub enum PublishError {
     /// A file name cannot be an object key (not UTF-8).
     #[error("{0} has a name that is not UTF-8 and cannot be published")]
     BadName(PathBuf),
+    /// `--rollback N` names a publish before the first one recorded.
+    #[error(
+        "cannot go back {steps} publish(es): {recorded} recorded (see `carte publish --list`)"
+    )]
+    NoSuchPublish { steps: usize, recorded: usize },
+    /// A manifest under `private/publishes/` cannot be read or written.
+    #[error("publish manifest {key}: {detail}")]
+    BadManifest { key: String, detail: String },
+    /// The bucket keeps no object versions, so no earlier publish can be restored.
+    #[error("s3://{0} has no versioning: nothing to roll back to (the stack's bucket has it; `aws s3api put-bucket-versioning --bucket {0} --versioning-configuration Status=Enabled`)")]
+    NotVersioned(String),
     /// S3 refused or failed a request.
     #[error("S3 {operation} on {bucket} failed: {detail}")]
     S3 {
@@ -239,7 +252,7 @@ pub async fn client(endpoint: Option<&str>) -> Client {
     Client::from_conf(config.build())
 }
 
-fn s3_error<E>(operation: &'static str, bucket: &str, error: E) -> PublishError
+pub(crate) fn s3_error<E>(operation: &'static str, bucket: &str, error: E) -> PublishError
 where
     E: std::error::Error,
 {
@@ -327,8 +340,19 @@ pub async fn apply(client: &Client, bucket: &str, plan: &Plan) -> Result<Report,
             report.bytes += bytes;
         }
     }
-    for keys in plan.stale.chunks(DELETE_BATCH) {
-        let objects = keys
+    delete_keys(client, bucket, &plan.stale).await?;
+    report.deleted = plan.stale.len();
+    Ok(report)
+}
+
+/// Deletes `keys` (in batches of [`DELETE_BATCH`]).
+pub(crate) async fn delete_keys(
+    client: &Client,
+    bucket: &str,
+    keys: &[String],
+) -> Result<(), PublishError> {
+    for batch in keys.chunks(DELETE_BATCH) {
+        let objects = batch
             .iter()
             .map(|key| ObjectIdentifier::builder().key(key).build())
             .collect::<Result<Vec<_>, _>>()
@@ -356,9 +380,8 @@ pub async fn apply(client: &Client, bucket: &str, plan: &Plan) -> Result<Report,
                 ),
             });
         }
-        report.deleted += keys.len();
     }
-    Ok(report)
+    Ok(())
 }
 
 /// Whether the private catalog in the bucket differs from `site_json`.

@@ -5,6 +5,7 @@ use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 
 use anyhow::Context;
+use publish::history;
 
 /// What `carte publish` was asked to do.
 #[derive(Debug, Clone)]
@@ -16,6 +17,10 @@ pub struct PublishOptions {
     pub dry_run: bool,
     /// A local S3-compatible endpoint instead of AWS.
     pub endpoint: Option<String>,
+    /// Restore the publish this many before the current one instead of publishing.
+    pub rollback: Option<usize>,
+    /// List the recorded publishes instead of publishing.
+    pub list: bool,
 }
 
 /// Exit code for content errors, as `carte build`.
@@ -23,6 +28,9 @@ const CONTENT_ERRORS: u8 = 1;
 
 /// Builds `root` into `root/public` and publishes it.
 pub async fn run(opts: PublishOptions) -> anyhow::Result<ExitCode> {
+    if opts.list || opts.rollback.is_some() {
+        return history(&opts).await;
+    }
     let out = opts.root.join("public");
     let (root, out_for_build) = (opts.root.clone(), out.clone());
     let built =
@@ -46,6 +54,9 @@ pub async fn run(opts: PublishOptions) -> anyhow::Result<ExitCode> {
     let report = publish::publish(&client, bucket, &out, site_json)
         .await
         .with_context(|| format!("publishing {} to s3://{bucket}", out.display()))?;
+    let manifest = history::record(&client, bucket, &project.version, None)
+        .await
+        .with_context(|| format!("recording the publish in s3://{bucket}"))?;
     println!(
         "Published s3://{bucket}/{}: {} uploaded ({:.1} KB), {} deleted, {} unchanged; catalog {} {}",
         publish::PUBLIC_PREFIX,
@@ -60,7 +71,101 @@ pub async fn run(opts: PublishOptions) -> anyhow::Result<ExitCode> {
             "unchanged".to_owned()
         }
     );
+    match manifest {
+        Some(manifest) => println!(
+            "Recorded as {} (`carte publish --rollback` puts back the publish before it)",
+            manifest.key
+        ),
+        None => println!(
+            "Not recorded: s3://{bucket} keeps no versions, so this publish cannot be rolled back"
+        ),
+    }
     Ok(ExitCode::SUCCESS)
+}
+
+/// `--list` and `--rollback [N]` (with or without `--dry-run`): nothing is built.
+async fn history(opts: &PublishOptions) -> anyhow::Result<ExitCode> {
+    let client = publish::client(opts.endpoint.as_deref()).await;
+    let bucket = opts.bucket.as_str();
+    if !history::versioned(&client, bucket).await? {
+        return Err(publish::PublishError::NotVersioned(bucket.to_owned()).into());
+    }
+    let manifests = history::manifests(&client, bucket).await?;
+    let current = history::current_objects(&client, bucket).await?;
+    if opts.list {
+        if manifests.is_empty() {
+            println!("No publishes recorded in s3://{bucket} yet.");
+        }
+        for (steps, manifest) in manifests.iter().rev().enumerate() {
+            let plan = history::rollback_plan(manifest, &current);
+            let change = if plan.is_empty() {
+                "current".to_owned()
+            } else {
+                format!(
+                    "--rollback {steps}: {} to restore, {} to delete",
+                    plan.restore.len(),
+                    plan.delete.len()
+                )
+            };
+            println!(
+                "{steps:>3}  {}  catalog {}  {} objects{}  ({change})",
+                when(manifest.published_at_ms),
+                manifest.catalog_version,
+                manifest.objects.len(),
+                manifest
+                    .restored
+                    .as_deref()
+                    .map(|key| format!(", a rollback to {key}"))
+                    .unwrap_or_default(),
+            );
+        }
+        return Ok(ExitCode::SUCCESS);
+    }
+    let steps = opts.rollback.unwrap_or(1);
+    let target = history::pick(&manifests, steps)?;
+    let plan = history::rollback_plan(target, &current);
+    for (key, version) in &plan.restore {
+        println!("restore {key} (version {version})");
+    }
+    for key in &plan.delete {
+        println!("delete  {key}");
+    }
+    let summary = format!(
+        "the publish of {} (catalog {}): {} to restore, {} to delete, {} unchanged",
+        when(target.published_at_ms),
+        target.catalog_version,
+        plan.restore.len(),
+        plan.delete.len(),
+        plan.unchanged
+    );
+    if opts.dry_run {
+        println!("Dry run of a rollback of s3://{bucket} to {summary}; nothing was changed");
+        return Ok(ExitCode::SUCCESS);
+    }
+    history::restore(&client, bucket, &plan)
+        .await
+        .with_context(|| format!("rolling s3://{bucket} back"))?;
+    let recorded = history::record(
+        &client,
+        bucket,
+        &target.catalog_version,
+        Some(target.key.clone()),
+    )
+    .await?;
+    println!(
+        "Rolled s3://{bucket} back to {summary}{}",
+        recorded
+            .map(|m| format!("; recorded as {}", m.key))
+            .unwrap_or_default()
+    );
+    Ok(ExitCode::SUCCESS)
+}
+
+/// A manifest's time, in UTC.
+fn when(ms: u64) -> String {
+    chrono::DateTime::from_timestamp_millis(ms as i64)
+        .map(|t| t.format("%Y-%m-%d %H:%M:%S UTC").to_string())
+        .unwrap_or_else(|| ms.to_string())
 }
 
 fn print_plan(plan: &publish::Plan, catalog: bool, bucket: &str, out: &Path) {

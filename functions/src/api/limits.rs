@@ -209,20 +209,7 @@ pub fn idempotency_key(headers: &HeaderMap) -> Result<String, ApiError> {
     Ok(value.to_owned())
 }
 
-/// The client's address for per-client limits: the first `X-Forwarded-For` hop, else
-/// the connection's peer, else one shared bucket.
+/// The client's address for per-client limits ([`crate::api::extract::client_address`]).
 pub(crate) fn client_of(request: &axum::extract::Request) -> String {
-    if let Some(forwarded) = request
-        .headers()
-        .get("x-forwarded-for")
-        .and_then(|v| v.to_str().ok())
-        .and_then(|v| v.split(',').next())
-    {
-        return forwarded.trim().to_owned();
-    }
-    request
-        .extensions()
-        .get::<axum::extract::ConnectInfo<std::net::SocketAddr>>()
-        .map(|info| info.0.ip().to_string())
-        .unwrap_or_else(|| "unknown".to_owned())
+    crate::api::extract::client_address(request.headers(), request.extensions())
 }

@@ -8,8 +8,8 @@
 //! ledger (no money), recorded once per provider reference, which makes the order
 //! `pending` until the provider's notification (or an order query) says how it went.
 
-use axum::body::Body;
-use axum::extract::State;
+use axum::extract::{Request, State};
+use axum::http::request::Parts;
 use axum::http::{header, HeaderMap, StatusCode};
 use axum::response::{Html, IntoResponse, Redirect, Response};
 use axum::Json;
@@ -122,21 +122,22 @@ fn surface_of(errors: &mut Vec<FieldError>, text: Option<&str>, headers: &Header
     }
 }
 
-/// The diner's address, when a proxy in front says it (WeChat Pay H5 needs it).
-fn client_ip(headers: &HeaderMap) -> Option<String> {
-    headers
-        .get("x-forwarded-for")
-        .and_then(|v| v.to_str().ok())
-        .and_then(|v| v.split(',').next())
-        .map(|v| v.trim().to_owned())
-        .filter(|v| v.parse::<std::net::IpAddr>().is_ok())
-        .or_else(|| Some("127.0.0.1".to_owned()))
+/// The diner's address ([`crate::api::extract::client_ip`]): WeChat Pay H5 needs it;
+/// loopback when it is not known.
+fn client_ip(parts: &Parts) -> String {
+    let client = crate::api::extract::client_ip(parts);
+    if client.parse::<std::net::IpAddr>().is_ok() {
+        client
+    } else {
+        "127.0.0.1".to_owned()
+    }
 }
 
 /// Starts the checkout `request` asks for and records it in the ledger.
 async fn start(
     state: &AppState,
     headers: &HeaderMap,
+    client: &str,
     request: &PayRequest,
 ) -> Result<(Order, CheckoutStarted), ApiError> {
     if request.order_id.len() > limits::MAX_ID || request.token.len() > 128 {
@@ -199,7 +200,7 @@ async fn start(
             currency: order.quote.currency.clone(),
             return_url: status_url.clone(),
             cancel_url: status_url,
-            client_ip: client_ip(headers),
+            client_ip: Some(client.to_owned()),
             surface,
             // The same order, method and amount due: the same checkout, however often
             // the diner taps "Pay now".
@@ -291,14 +292,16 @@ fn form_request(bytes: &[u8]) -> PayRequest {
 )]
 pub async fn start_checkout(
     State(state): State<AppState>,
-    headers: HeaderMap,
-    body: Body,
+    request: Request,
 ) -> Result<Response, ApiError> {
+    let (parts, body) = request.into_parts();
+    let client = client_ip(&parts);
+    let headers = parts.headers;
     let bytes = limits::read_body(body).await?;
     if limits::media_type(&headers) == "application/x-www-form-urlencoded" {
         let request = form_request(&bytes);
         let lang = request.lang.clone().unwrap_or_default();
-        return Ok(match start(&state, &headers, &request).await {
+        return Ok(match start(&state, &headers, &client, &request).await {
             Ok((_, started)) if started.next.action == "redirect" => {
                 Redirect::to(&started.next.url).into_response()
             }
@@ -336,6 +339,6 @@ pub async fn start_checkout(
     }
     limits::require_json(&headers)?;
     let request: PayRequest = limits::parse_json(&bytes)?;
-    let (_, started) = start(&state, &headers, &request).await?;
+    let (_, started) = start(&state, &headers, &client, &request).await?;
     Ok((StatusCode::OK, Json(started)).into_response())
 }

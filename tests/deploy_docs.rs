@@ -1,0 +1,120 @@
+//! docs/deploy.md against what it describes: the build command builds every function the
+//! template deploys, and every link into it (the alarms' runbook links, the README's, its
+//! own) leads to a heading that exists.
+
+use std::collections::BTreeSet;
+use std::path::Path;
+
+fn read(path: &str) -> String {
+    std::fs::read_to_string(Path::new(env!("CARGO_MANIFEST_DIR")).join(path))
+        .unwrap_or_else(|e| panic!("{path}: {e}"))
+}
+
+/// GitHub's anchor for a heading: lower case, punctuation dropped, spaces as hyphens.
+fn slug(heading: &str) -> String {
+    heading
+        .trim()
+        .to_lowercase()
+        .chars()
+        .filter(|c| c.is_alphanumeric() || *c == ' ' || *c == '-' || *c == '_')
+        .map(|c| if c == ' ' { '-' } else { c })
+        .collect()
+}
+
+fn anchors(markdown: &str) -> BTreeSet<String> {
+    let mut in_code = false;
+    let mut out = BTreeSet::new();
+    for line in markdown.lines() {
+        if line.starts_with("```") {
+            in_code = !in_code;
+        } else if !in_code && line.starts_with('#') {
+            out.insert(slug(line.trim_start_matches('#')));
+        }
+    }
+    out
+}
+
+/// The anchors `text` links to with `prefix` (e.g. `deploy.md#` or `(#`).
+fn links(text: &str, prefix: &str) -> Vec<String> {
+    text.split(prefix)
+        .skip(1)
+        .map(|rest| {
+            rest.chars()
+                .take_while(|c| c.is_alphanumeric() || *c == '-' || *c == '_')
+                .collect()
+        })
+        .collect()
+}
+
+#[test]
+fn every_link_into_the_deploy_guide_has_its_heading() {
+    let guide = read("docs/deploy.md");
+    let headings = anchors(&guide);
+    assert!(headings.contains("runbook"), "{headings:?}");
+    let mut missing = Vec::new();
+    for (file, prefix) in [
+        ("deploy/template.yaml", "deploy.md#"),
+        ("README.md", "deploy.md#"),
+        ("docs/deploy.md", "](#"),
+    ] {
+        let text = read(file);
+        let found = links(&text, prefix);
+        if file == "deploy/template.yaml" {
+            assert!(found.len() >= 12, "{file}: {found:?}");
+        }
+        for anchor in found {
+            if !headings.contains(&anchor) {
+                missing.push(format!("{file}: #{anchor}"));
+            }
+        }
+    }
+    assert!(
+        missing.is_empty(),
+        "links to no heading of docs/deploy.md:\n{}\nheadings: {headings:?}",
+        missing.join("\n")
+    );
+}
+
+#[test]
+fn the_guide_builds_every_function_the_template_deploys() {
+    let template = read("deploy/template.yaml");
+    let deployed: BTreeSet<String> = template
+        .lines()
+        .filter_map(|line| line.trim().strip_prefix("CodeUri: ../target/lambda/"))
+        .map(|rest| rest.trim_end_matches('/').to_owned())
+        .collect();
+    assert_eq!(deployed.len(), 6, "{deployed:?}");
+    let guide = read("docs/deploy.md");
+    let command = guide
+        .split("cargo lambda build")
+        .nth(1)
+        .and_then(|rest| rest.split("```").next())
+        .expect("docs/deploy.md has a cargo lambda build command");
+    let built: BTreeSet<String> = command
+        .split_whitespace()
+        .collect::<Vec<_>>()
+        .windows(2)
+        .filter(|w| w[0] == "--bin")
+        .map(|w| w[1].to_owned())
+        .collect();
+    assert_eq!(built, deployed, "cargo lambda build in docs/deploy.md");
+    for bin in &deployed {
+        assert!(
+            Path::new(env!("CARGO_MANIFEST_DIR"))
+                .join(format!("functions/src/bin/{bin}.rs"))
+                .exists(),
+            "no functions/src/bin/{bin}.rs"
+        );
+    }
+}
+
+#[test]
+fn anchors_are_made_as_github_makes_them() {
+    assert_eq!(slug(" 8. Abuse: WAF"), "8-abuse-waf");
+    assert_eq!(slug(" API 5xx"), "api-5xx");
+    assert_eq!(
+        slug(" The publish history, and putting a menu back"),
+        "the-publish-history-and-putting-a-menu-back"
+    );
+    assert_eq!(links("see (#a-b) and (#c).", "(#"), ["a-b", "c"]);
+}
