@@ -161,9 +161,22 @@ fn serves_the_storefront_like_production() {
         );
         assert_eq!(header(&r, "cache-control"), "no-cache", "{path}");
         let body = r.text().unwrap();
-        let built_404 = std::fs::read_to_string(site.join(".carte/serve/404.html")).unwrap();
+        // A missing page under /en/ is answered in English; elsewhere in the default language.
+        let page = if path.starts_with("/en/") {
+            "en/404.html"
+        } else {
+            "404.html"
+        };
+        let built_404 = std::fs::read_to_string(site.join(".carte/serve").join(page)).unwrap();
         let title = between(&built_404, "<title>", "</title>").unwrap();
-        assert!(body.contains(title), "{path}: not the site's 404 page");
+        assert!(body.contains(title), "{path}: not the site's {page}");
+        assert!(
+            body.contains(&format!(
+                "<html lang=\"{}\"",
+                if page == "en/404.html" { "en" } else { "zh" }
+            )),
+            "{path}: {page} in its language"
+        );
     }
 
     let health = http.get(server.url("/api/health")).send().unwrap();

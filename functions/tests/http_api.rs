@@ -723,7 +723,10 @@ async fn the_html_form_places_an_order_and_escapes_diner_text() {
     assert!(html.contains("&lt;script&gt;alert(1)&lt;/script&gt;"));
     assert!(!html.contains("<img src=x"));
     // 32.00 + 1.00 + 3.00 + 2.00 = 38.00, plus 10% service.
-    assert!(html.contains("CNY 41.80"), "{html}");
+    assert!(
+        html.contains("<span class=\"amount\">¥41.80</span>"),
+        "{html}"
+    );
     let queue = fx.store.queue("alpha", &[], 10).await.expect("queue");
     assert_eq!(queue.len(), 1);
     assert_eq!(queue[0].quote.total, 4180);

@@ -283,7 +283,7 @@ async fn the_account_shows_my_orders_newest_first_and_what_is_left_of_my_coupons
     assert!(at2 < at1, "newest first: {}", page.text);
     assert!(!page.text.contains(theirs["id"].as_str().unwrap()));
     let total = format!(
-        "CNY {}",
+        "¥{}",
         catalog::money::format_decimal(second["quote"]["total"].as_i64().unwrap(), 2)
     );
     assert!(page.text.contains(&total), "{total} in {}", page.text);

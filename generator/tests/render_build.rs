@@ -705,9 +705,10 @@ fn dish_page_is_shareable() -> TestResult {
     );
     assert!(html.contains("data-group=\"add-ons\" data-min=\"0\" data-max=\"3\""));
     assert!(
-        html.contains("href=\"/en/harbour/#d-dan-dan\""),
-        "links back to the menu"
+        html.contains("href=\"/en/harbour/?add=dan-dan#d-dan-dan\""),
+        "adds to the order on the menu"
     );
+    assert!(html.contains("Add to my order · "), "{html}");
     Ok(())
 }
 
