@@ -523,3 +523,124 @@ fn a_bad_menu_is_rolled_back_in_one_command_site_and_catalog() {
         "{too_far}"
     );
 }
+
+/// `carte publish … --dry-run` with the AWS settings given (everything else of AWS's
+/// cleared, no instance metadata), expected to fail: its error output.
+fn failing_dry_run(site: &Path, args: &[&str], env: &[(&str, &str)]) -> String {
+    let mut command = Command::new(env!("CARGO_BIN_EXE_carte"));
+    command
+        .arg("publish")
+        .arg(site)
+        .args(["--dry-run"])
+        .args(args)
+        .env("AWS_EC2_METADATA_DISABLED", "true")
+        .env("AWS_CONFIG_FILE", site.join("no-aws-config"))
+        .env("AWS_SHARED_CREDENTIALS_FILE", site.join("no-aws-credentials"));
+    for var in [
+        "AWS_PROFILE",
+        "AWS_SESSION_TOKEN",
+        "AWS_ACCESS_KEY_ID",
+        "AWS_SECRET_ACCESS_KEY",
+        "AWS_REGION",
+        "AWS_DEFAULT_REGION",
+        "AWS_ENDPOINT_URL",
+        "AWS_ENDPOINT_URL_S3",
+        "AWS_CONTAINER_CREDENTIALS_RELATIVE_URI",
+        "AWS_CONTAINER_CREDENTIALS_FULL_URI",
+        "AWS_WEB_IDENTITY_TOKEN_FILE",
+    ] {
+        command.env_remove(var);
+    }
+    command.envs(env.iter().copied());
+    let output = command.output().expect("run carte");
+    let err = String::from_utf8_lossy(&output.stderr).into_owned();
+    assert_eq!(output.status.code(), Some(1), "{err}");
+    err
+}
+
+#[test]
+fn every_aws_failure_is_one_line_with_a_hint() {
+    let moto = Moto::start();
+    let dir = tempfile::tempdir().expect("tempdir");
+    let site = dir.path().join("shop");
+    copy_dir(
+        &Path::new(env!("CARGO_MANIFEST_DIR")).join("site-content"),
+        &site,
+    );
+    let keys = [
+        ("AWS_ACCESS_KEY_ID", "test"),
+        ("AWS_SECRET_ACCESS_KEY", "test"),
+    ];
+    let closed = {
+        let listener = std::net::TcpListener::bind("127.0.0.1:0").expect("bind");
+        format!("http://{}", listener.local_addr().expect("addr"))
+    };
+    let cases: [(&[&str], Vec<(&str, &str)>, &str, &str); 4] = [
+        // Offline, or a local S3 that is not running.
+        (
+            &["--bucket", BUCKET, "--endpoint", &closed],
+            keys.to_vec(),
+            "S3 could not be reached",
+            "--endpoint",
+        ),
+        // A region but no credentials (it used to print ~950 characters about IMDS).
+        (
+            &["--bucket", BUCKET],
+            vec![("AWS_REGION", "us-east-1")],
+            "no AWS credentials were found",
+            "AWS_PROFILE",
+        ),
+        // Credentials but no region.
+        (
+            &["--bucket", BUCKET],
+            keys.to_vec(),
+            "no AWS region is set",
+            "AWS_REGION",
+        ),
+        // A bucket that does not exist.
+        (
+            &["--bucket", "no-such-shop", "--endpoint", &moto.endpoint],
+            [keys.to_vec(), vec![("AWS_REGION", "us-east-1")]].concat(),
+            "the bucket does not exist (s3://no-such-shop)",
+            "--bucket",
+        ),
+    ];
+    for (args, env, what, hint) in cases {
+        let err = failing_dry_run(&site, args, &env);
+        let lines: Vec<&str> = err.lines().collect();
+        assert_eq!(lines.len(), 2, "{args:?}: {err}");
+        assert!(lines[0].starts_with("error: S3 "), "{args:?}: {err}");
+        assert!(lines[0].ends_with(what), "{args:?}: {err}");
+        assert!(lines[1].starts_with("  hint: ") && lines[1].contains(hint), "{args:?}: {err}");
+        assert!(err.len() < 400, "{args:?}: {} characters: {err}", err.len());
+    }
+
+    // Once this folder has published, a dry run that cannot reach S3 compares with
+    // what it published last, and says so.
+    let created = client().put(moto.url("")).send().expect("create bucket");
+    assert!(created.status().is_success(), "{:?}", created.text());
+    carte(&moto, &site, &[]);
+    assert!(site.join(".carte/published/carte-shop.json").is_file());
+    let about = site.join("pages/about.en.md");
+    let text = std::fs::read_to_string(&about).expect("read the page");
+    std::fs::write(&about, text + "\nOpen on holidays too.\n").expect("edit the page");
+    let output = Command::new(env!("CARGO_BIN_EXE_carte"))
+        .arg("publish")
+        .arg(&site)
+        .args(["--bucket", BUCKET, "--endpoint", &closed, "--dry-run"])
+        .envs(keys)
+        .env("AWS_REGION", "us-east-1")
+        .env("AWS_EC2_METADATA_DISABLED", "true")
+        .output()
+        .expect("run carte");
+    let out = stdout(&output);
+    assert!(output.status.success(), "{out}{}", String::from_utf8_lossy(&output.stderr));
+    assert!(
+        out.contains("upload  site/en/about/index.html (changed"),
+        "{out}"
+    );
+    assert!(
+        out.contains("S3 was not asked (S3 could not be reached): compared with what this folder last published there"),
+        "{out}"
+    );
+}

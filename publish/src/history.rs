@@ -304,13 +304,20 @@ async fn copy_versions(
             .copy_source(source)
             .send()
             .await
-            .map_err(|e| PublishError::S3 {
-                operation: "CopyObject",
-                bucket: bucket.to_owned(),
-                detail: format!(
-                    "{key} version {version_id}: {} (is the version older than the bucket keeps noncurrent versions?)",
-                    aws_sdk_s3::error::DisplayErrorContext(e)
-                ),
+            .map_err(|e| match s3_error("CopyObject", bucket, e) {
+                PublishError::S3 {
+                    operation,
+                    bucket,
+                    what,
+                    ..
+                } => PublishError::S3 {
+                    operation,
+                    bucket,
+                    what: format!("{key} version {version_id}: {what}"),
+                    hint: "is the version older than the bucket keeps noncurrent versions (30 days in the stack)?",
+                    not_asked: false,
+                },
+                other => other,
             })?;
     }
     Ok(())

@@ -14,7 +14,9 @@
 //! [`generator::urls::cache_control`], and deletes objects under `site/` that the build no
 //! longer has. [`plan`] computes the change without touching the bucket, for `--dry-run`.
 
+pub mod explain;
 pub mod history;
+pub mod last_publish;
 
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
@@ -60,12 +62,15 @@ pub enum PublishError {
     /// The bucket keeps no object versions, so no earlier publish can be restored.
     #[error("s3://{0} has no versioning: nothing to roll back to (the stack's bucket has it; `aws s3api put-bucket-versioning --bucket {0} --versioning-configuration Status=Enabled`)")]
     NotVersioned(String),
-    /// S3 refused or failed a request.
-    #[error("S3 {operation} on {bucket} failed: {detail}")]
+    /// S3 refused or failed a request: one line, and what to try.
+    #[error("S3 {operation} on s3://{bucket}: {what}\n  hint: {hint}")]
     S3 {
         operation: &'static str,
         bucket: String,
-        detail: String,
+        what: String,
+        hint: &'static str,
+        /// S3 was never asked (offline, no credentials, no region).
+        not_asked: bool,
     },
 }
 
@@ -254,12 +259,19 @@ pub async fn client(endpoint: Option<&str>) -> Client {
 
 pub(crate) fn s3_error<E>(operation: &'static str, bucket: &str, error: E) -> PublishError
 where
-    E: std::error::Error,
+    E: std::error::Error + 'static,
 {
+    let explain::Explained {
+        what,
+        hint,
+        not_asked,
+    } = explain::explain(&error, bucket);
     PublishError::S3 {
         operation,
         bucket: bucket.to_owned(),
-        detail: aws_sdk_s3::error::DisplayErrorContext(error).to_string(),
+        what,
+        hint,
+        not_asked,
     }
 }
 
@@ -331,11 +343,7 @@ pub async fn apply(client: &Client, bucket: &str, plan: &Plan) -> Result<Report,
             set.spawn(upload(client.clone(), bucket.to_owned(), file.clone()));
         }
         while let Some(done) = set.join_next().await {
-            let bytes = done.map_err(|e| PublishError::S3 {
-                operation: "PutObject",
-                bucket: bucket.to_owned(),
-                detail: e.to_string(),
-            })??;
+            let bytes = done.map_err(|e| s3_error("PutObject", bucket, e))??;
             report.uploaded += 1;
             report.bytes += bytes;
         }
@@ -370,14 +378,18 @@ pub(crate) async fn delete_keys(
             .await
             .map_err(|e| s3_error("DeleteObjects", bucket, e))?;
         if let Some(failed) = out.errors().first() {
+            let why = format!(
+                "{}: {}",
+                failed.key().unwrap_or_default(),
+                failed.message().unwrap_or_default()
+            );
+            let explained = explain::explain_chain(&[why], bucket);
             return Err(PublishError::S3 {
                 operation: "DeleteObjects",
                 bucket: bucket.to_owned(),
-                detail: format!(
-                    "{}: {}",
-                    failed.key().unwrap_or_default(),
-                    failed.message().unwrap_or_default()
-                ),
+                what: format!("{} ({})", explained.what, failed.key().unwrap_or_default()),
+                hint: explained.hint,
+                not_asked: false,
             });
         }
     }

@@ -46,14 +46,22 @@ pub async fn run(opts: PublishOptions) -> anyhow::Result<ExitCode> {
     let client = publish::client(opts.endpoint.as_deref()).await;
     let bucket = opts.bucket.as_str();
     if opts.dry_run {
-        let plan = publish::plan_bucket(&client, bucket, &out).await?;
-        let catalog = publish::catalog_differs(&client, bucket, &site_json).await?;
-        print_plan(&plan, catalog, bucket, &out);
-        return Ok(ExitCode::SUCCESS);
+        return dry_run(&client, &opts.root, bucket, &out, &site_json).await;
     }
     let report = publish::publish(&client, bucket, &out, site_json)
         .await
         .with_context(|| format!("publishing {} to s3://{bucket}", out.display()))?;
+    // For a dry run that cannot ask S3 later; a failure here loses nothing published.
+    let published_at = chrono::Utc::now().timestamp_millis() as u64;
+    if let Err(e) = publish::scan(&out).and_then(|files| {
+        publish::last_publish::write(&opts.root, bucket, &files, &site_json, published_at)
+            .map_err(|source| publish::PublishError::Read {
+                path: publish::last_publish::path(&opts.root, bucket),
+                source,
+            })
+    }) {
+        eprintln!("warning: the local record of this publish was not written: {e}");
+    }
     let manifest = history::record(&client, bucket, &project.version, None)
         .await
         .with_context(|| format!("recording the publish in s3://{bucket}"))?;
@@ -80,6 +88,48 @@ pub async fn run(opts: PublishOptions) -> anyhow::Result<ExitCode> {
             "Not recorded: s3://{bucket} keeps no versions, so this publish cannot be rolled back"
         ),
     }
+    Ok(ExitCode::SUCCESS)
+}
+
+/// What a publish would change. When S3 cannot be asked (offline, no credentials, no
+/// region), what this folder last published there stands in for the bucket, and the
+/// output says so; without such a record the error is the answer.
+async fn dry_run(
+    client: &aws_sdk_s3::Client,
+    root: &Path,
+    bucket: &str,
+    out: &Path,
+    site_json: &[u8],
+) -> anyhow::Result<ExitCode> {
+    let asked = async {
+        let plan = publish::plan_bucket(client, bucket, out).await?;
+        let catalog = publish::catalog_differs(client, bucket, site_json).await?;
+        Ok::<_, publish::PublishError>((plan, catalog))
+    };
+    let error = match asked.await {
+        Ok((plan, catalog)) => {
+            print_plan(&plan, catalog, bucket, out);
+            return Ok(ExitCode::SUCCESS);
+        }
+        Err(error) => error,
+    };
+    let what = match &error {
+        publish::PublishError::S3 {
+            what,
+            not_asked: true,
+            ..
+        } => what.clone(),
+        _ => return Err(error.into()),
+    };
+    let Some(record) = publish::last_publish::read(root, bucket) else {
+        return Err(error.into());
+    };
+    let plan = publish::plan(&publish::scan(out)?, &record.objects);
+    print_plan(&plan, record.catalog_differs(site_json), bucket, out);
+    println!(
+        "S3 was not asked ({what}): compared with what this folder last published there, {}",
+        when(record.published_at_ms)
+    );
     Ok(ExitCode::SUCCESS)
 }
 

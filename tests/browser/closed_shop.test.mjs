@@ -62,5 +62,13 @@ test('a_closed_shop_says_when_it_opens_and_takes_pickup_for_later', { timeout: 9
   await page.goto(site.base + '/zh/chunxi/');
   await menuReady(page);
   assert.match(await page.locator('#open-state').textContent(), /^休息中 · .*07:00 开始营业 现在可以预订稍后自取。$/);
+  // Asked for a table while closed, the server's reason is shown in Chinese, with no
+  // English server text appended.
+  await page.locator('#d-smashed-cucumber [data-add]').click();
+  await page.locator('#view').click();
+  await page.locator('input[name=mode][value=dine_in]').check();
+  await page.locator('#table').selectOption({ index: 1 });
+  await page.locator('#problem', { hasText: '本店现在休息。' }).waitFor();
+  assert.doesNotMatch(await page.locator('#problem').textContent(), /[A-Za-z]/);
   await context.close();
 });

@@ -450,6 +450,16 @@ function menu(form) {
     };
   };
   const problem = (text) => { $('#problem').textContent = text || ''; };
+  // The server's reasons a cart cannot be ordered, in the page's language: its
+  // `pricing_errors` by kind (English server text is never shown on a Chinese page).
+  const cartProblem = (p) => {
+    const said = (p.pricing_errors || []).map((e) => {
+      const key = 'pe_' + e.kind;
+      const dish = e.dish ? dishName(e.dish) : (e.line != null && cart.lines[e.line] ? dishName(cart.lines[e.line].dish) : '');
+      return T[key] ? t(key, { dish, table: e.table || '', n: e.max ?? e.min ?? e.days_ahead ?? '' }) : t('pe_other');
+    });
+    return [...new Set(said)].join(' ') || (lang.startsWith('en') ? problemText(p) : t('pe_other'));
+  };
   const row = (label, amount, cls = '') => el('tr', { className: cls }, el('td', { textContent: label }), el('td', { className: 'price', textContent: money(amount) }));
 
   // What became of the coupon, beside its field; a refusal stays until the diner
@@ -475,7 +485,7 @@ function menu(form) {
     try {
       const r = await api('/api/quote', { cart: c, version: cat.version });
       if (seq !== quoteSeq) return;
-      if (!r.ok) { box.replaceChildren(); return problem(problemText(r.data)); }
+      if (!r.ok) { box.replaceChildren(); return problem(r.data.pricing_errors ? cartProblem(r.data) : problemText(r.data)); }
       problem('');
       const q = r.data.quote;
       const rows = [row(t('subtotal'), q.subtotal)];
@@ -554,7 +564,7 @@ function menu(form) {
         problem(t('coupon_no', { code: c.coupon, reason: t('r_' + r.data.reason?.reason, { min: money(r.data.reason?.min_spend || 0) }) }));
         $('#problem').append(' ', el('button', { type: 'button', className: 'ghost', textContent: t('order_without_coupon'), onclick: () => { dropCoupon(); place(); } }));
       }
-      else problem(`${t('failed')} ${problemText(r.data)}`);
+      else problem(`${t('failed')} ${r.data.pricing_errors ? cartProblem(r.data) : problemText(r.data)}`);
     } catch {
       problem(t('offline'));
       addEventListener('online', place, { once: true });
