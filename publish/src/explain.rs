@@ -14,18 +14,18 @@ pub struct Explained {
 
 /// Explains an error by its message and its causes' messages (the SDK's error kinds
 /// and S3's error codes are stable text).
-pub fn explain(error: &(dyn std::error::Error + 'static), bucket: &str) -> Explained {
+pub fn explain(error: &(dyn std::error::Error + 'static)) -> Explained {
     let mut chain = vec![error.to_string()];
     let mut source = error.source();
     while let Some(cause) = source {
         chain.push(cause.to_string());
         source = cause.source();
     }
-    explain_chain(&chain, bucket)
+    explain_chain(&chain)
 }
 
 /// [`explain`] on the messages themselves, outermost first.
-pub fn explain_chain(chain: &[String], bucket: &str) -> Explained {
+pub fn explain_chain(chain: &[String]) -> Explained {
     let all = chain.join(" | ");
     let has = |needle: &str| all.contains(needle);
     let lower = all.to_lowercase();
@@ -69,7 +69,7 @@ pub fn explain_chain(chain: &[String], bucket: &str) -> Explained {
     ];
     if let Some((_, text, hint)) = by_code.iter().find(|(code, _, _)| has(code)) {
         return Explained {
-            what: format!("{text} (s3://{bucket})"),
+            what: (*text).to_owned(),
             hint,
             not_asked: false,
         };
@@ -120,7 +120,7 @@ mod tests {
 
     fn of(chain: &[&str]) -> Explained {
         let chain: Vec<String> = chain.iter().map(|s| (*s).to_owned()).collect();
-        explain_chain(&chain, "shop-site")
+        explain_chain(&chain)
     }
 
     #[test]
@@ -145,10 +145,13 @@ mod tests {
             "service error",
             "NoSuchBucket: The specified bucket does not exist",
         ]);
-        assert_eq!(missing.what, "the bucket does not exist (s3://shop-site)");
+        assert_eq!(missing.what, "the bucket does not exist");
         assert!(missing.hint.contains("--bucket"));
         assert!(!missing.not_asked, "the bucket was asked and said no");
-        let region = of(&["failed to construct request", "A region must be set when sending requests to S3."]);
+        let region = of(&[
+            "failed to construct request",
+            "A region must be set when sending requests to S3.",
+        ]);
         assert_eq!(region.what, "no AWS region is set");
     }
 

@@ -20,7 +20,13 @@ pub struct LastPublish {
 pub fn path(root: &Path, bucket: &str) -> PathBuf {
     let name: String = bucket
         .chars()
-        .map(|c| if c.is_ascii_alphanumeric() || c == '-' || c == '.' { c } else { '_' })
+        .map(|c| {
+            if c.is_ascii_alphanumeric() || c == '-' || c == '.' {
+                c
+            } else {
+                '_'
+            }
+        })
         .collect();
     root.join(".carte")
         .join("published")
@@ -84,7 +90,10 @@ mod tests {
         assert!(dir.path().join(".carte/published/shop_site.json").is_file());
         let record = read(dir.path(), "shop/site").unwrap();
         assert_eq!(record.published_at_ms, 7);
-        assert_eq!(record.objects["site/index.html"], md5_hex(b"<!doctype html>"));
+        assert_eq!(
+            record.objects["site/index.html"],
+            md5_hex(b"<!doctype html>")
+        );
         assert!(!record.catalog_differs(b"{}"));
         assert!(record.catalog_differs(b"{\"v\":2}"));
         assert!(read(dir.path(), "other").is_none());

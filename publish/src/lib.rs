@@ -24,6 +24,8 @@ use std::path::{Path, PathBuf};
 use aws_sdk_s3::primitives::ByteStream;
 use aws_sdk_s3::types::{Delete, ObjectIdentifier};
 use aws_sdk_s3::Client;
+/// The S3 client the publishing functions take (made by [`client`]).
+pub use aws_sdk_s3::Client as S3Client;
 use md5::{Digest, Md5};
 use thiserror::Error;
 
@@ -265,7 +267,7 @@ where
         what,
         hint,
         not_asked,
-    } = explain::explain(&error, bucket);
+    } = explain::explain(&error);
     PublishError::S3 {
         operation,
         bucket: bucket.to_owned(),
@@ -383,7 +385,7 @@ pub(crate) async fn delete_keys(
                 failed.key().unwrap_or_default(),
                 failed.message().unwrap_or_default()
             );
-            let explained = explain::explain_chain(&[why], bucket);
+            let explained = explain::explain_chain(&[why]);
             return Err(PublishError::S3 {
                 operation: "DeleteObjects",
                 bucket: bucket.to_owned(),

@@ -48,17 +48,18 @@ pub async fn run(opts: PublishOptions) -> anyhow::Result<ExitCode> {
     if opts.dry_run {
         return dry_run(&client, &opts.root, bucket, &out, &site_json).await;
     }
-    let report = publish::publish(&client, bucket, &out, site_json)
+    let report = publish::publish(&client, bucket, &out, site_json.clone())
         .await
         .with_context(|| format!("publishing {} to s3://{bucket}", out.display()))?;
     // For a dry run that cannot ask S3 later; a failure here loses nothing published.
     let published_at = chrono::Utc::now().timestamp_millis() as u64;
     if let Err(e) = publish::scan(&out).and_then(|files| {
-        publish::last_publish::write(&opts.root, bucket, &files, &site_json, published_at)
-            .map_err(|source| publish::PublishError::Read {
+        publish::last_publish::write(&opts.root, bucket, &files, &site_json, published_at).map_err(
+            |source| publish::PublishError::Read {
                 path: publish::last_publish::path(&opts.root, bucket),
                 source,
-            })
+            },
+        )
     }) {
         eprintln!("warning: the local record of this publish was not written: {e}");
     }
@@ -95,7 +96,7 @@ pub async fn run(opts: PublishOptions) -> anyhow::Result<ExitCode> {
 /// region), what this folder last published there stands in for the bucket, and the
 /// output says so; without such a record the error is the answer.
 async fn dry_run(
-    client: &aws_sdk_s3::Client,
+    client: &publish::S3Client,
     root: &Path,
     bucket: &str,
     out: &Path,
