@@ -145,23 +145,49 @@ fn copy_dir(from: &Path, to: &Path) {
     }
 }
 
-fn carte(moto: &Moto, site: &Path, extra: &[&str]) -> Output {
-    let output = Command::new(env!("CARGO_BIN_EXE_carte"))
+/// Test credentials and a region, for moto.
+const TEST_AWS: [(&str, &str); 3] = [
+    ("AWS_ACCESS_KEY_ID", "test"),
+    ("AWS_SECRET_ACCESS_KEY", "test"),
+    ("AWS_REGION", "us-east-1"),
+];
+
+/// `carte publish SITE` with AWS's ambient settings cleared (no profile, no config
+/// files, no instance metadata, no endpoint) and `env` set.
+fn publish_command(site: &Path, env: &[(&str, &str)]) -> Command {
+    let mut command = Command::new(env!("CARGO_BIN_EXE_carte"));
+    command
         .arg("publish")
         .arg(site)
-        .args(["--bucket", BUCKET, "--endpoint", &moto.endpoint])
-        .args(extra)
-        .env("AWS_ACCESS_KEY_ID", "test")
-        .env("AWS_SECRET_ACCESS_KEY", "test")
-        .env("AWS_REGION", "us-east-1")
         .env("AWS_EC2_METADATA_DISABLED", "true")
         .env("AWS_CONFIG_FILE", site.join("no-aws-config"))
         .env(
             "AWS_SHARED_CREDENTIALS_FILE",
             site.join("no-aws-credentials"),
-        )
-        .env_remove("AWS_PROFILE")
-        .env_remove("AWS_SESSION_TOKEN")
+        );
+    for var in [
+        "AWS_PROFILE",
+        "AWS_SESSION_TOKEN",
+        "AWS_ACCESS_KEY_ID",
+        "AWS_SECRET_ACCESS_KEY",
+        "AWS_REGION",
+        "AWS_DEFAULT_REGION",
+        "AWS_ENDPOINT_URL",
+        "AWS_ENDPOINT_URL_S3",
+        "AWS_CONTAINER_CREDENTIALS_RELATIVE_URI",
+        "AWS_CONTAINER_CREDENTIALS_FULL_URI",
+        "AWS_WEB_IDENTITY_TOKEN_FILE",
+    ] {
+        command.env_remove(var);
+    }
+    command.envs(env.iter().copied());
+    command
+}
+
+fn carte(moto: &Moto, site: &Path, extra: &[&str]) -> Output {
+    let output = publish_command(site, &TEST_AWS)
+        .args(["--bucket", BUCKET, "--endpoint", &moto.endpoint])
+        .args(extra)
         .output()
         .expect("run carte");
     assert!(
@@ -328,14 +354,8 @@ fn publish_to_a_bucket_that_does_not_exist_fails_with_the_bucket_named() {
         &Path::new(env!("CARGO_MANIFEST_DIR")).join("site-content"),
         &site,
     );
-    let output = Command::new(env!("CARGO_BIN_EXE_carte"))
-        .arg("publish")
-        .arg(&site)
+    let output = publish_command(&site, &TEST_AWS)
         .args(["--bucket", "no-such-bucket", "--endpoint", &moto.endpoint])
-        .env("AWS_ACCESS_KEY_ID", "test")
-        .env("AWS_SECRET_ACCESS_KEY", "test")
-        .env("AWS_REGION", "us-east-1")
-        .env("AWS_EC2_METADATA_DISABLED", "true")
         .output()
         .expect("run carte");
     assert!(!output.status.success());
@@ -348,22 +368,9 @@ fn publish_to_a_bucket_that_does_not_exist_fails_with_the_bucket_named() {
 
 /// `carte publish` that must fail; returns what it printed.
 fn carte_fails(moto: &Moto, site: &Path, extra: &[&str]) -> String {
-    let output = Command::new(env!("CARGO_BIN_EXE_carte"))
-        .arg("publish")
-        .arg(site)
+    let output = publish_command(site, &TEST_AWS)
         .args(["--bucket", BUCKET, "--endpoint", &moto.endpoint])
         .args(extra)
-        .env("AWS_ACCESS_KEY_ID", "test")
-        .env("AWS_SECRET_ACCESS_KEY", "test")
-        .env("AWS_REGION", "us-east-1")
-        .env("AWS_EC2_METADATA_DISABLED", "true")
-        .env("AWS_CONFIG_FILE", site.join("no-aws-config"))
-        .env(
-            "AWS_SHARED_CREDENTIALS_FILE",
-            site.join("no-aws-credentials"),
-        )
-        .env_remove("AWS_PROFILE")
-        .env_remove("AWS_SESSION_TOKEN")
         .output()
         .expect("run carte");
     assert!(
@@ -529,35 +536,11 @@ fn a_bad_menu_is_rolled_back_in_one_command_site_and_catalog() {
 /// `carte publish … --dry-run` with the AWS settings given (everything else of AWS's
 /// cleared, no instance metadata), expected to fail: its error output.
 fn failing_dry_run(site: &Path, args: &[&str], env: &[(&str, &str)]) -> String {
-    let mut command = Command::new(env!("CARGO_BIN_EXE_carte"));
-    command
-        .arg("publish")
-        .arg(site)
-        .args(["--dry-run"])
+    let output = publish_command(site, env)
+        .arg("--dry-run")
         .args(args)
-        .env("AWS_EC2_METADATA_DISABLED", "true")
-        .env("AWS_CONFIG_FILE", site.join("no-aws-config"))
-        .env(
-            "AWS_SHARED_CREDENTIALS_FILE",
-            site.join("no-aws-credentials"),
-        );
-    for var in [
-        "AWS_PROFILE",
-        "AWS_SESSION_TOKEN",
-        "AWS_ACCESS_KEY_ID",
-        "AWS_SECRET_ACCESS_KEY",
-        "AWS_REGION",
-        "AWS_DEFAULT_REGION",
-        "AWS_ENDPOINT_URL",
-        "AWS_ENDPOINT_URL_S3",
-        "AWS_CONTAINER_CREDENTIALS_RELATIVE_URI",
-        "AWS_CONTAINER_CREDENTIALS_FULL_URI",
-        "AWS_WEB_IDENTITY_TOKEN_FILE",
-    ] {
-        command.env_remove(var);
-    }
-    command.envs(env.iter().copied());
-    let output = command.output().expect("run carte");
+        .output()
+        .expect("run carte");
     let err = String::from_utf8_lossy(&output.stderr).into_owned();
     assert_eq!(output.status.code(), Some(1), "{err}");
     err
@@ -575,10 +558,8 @@ fn every_aws_failure_is_one_line_with_a_hint() {
         &Path::new(env!("CARGO_MANIFEST_DIR")).join("site-content"),
         &site,
     );
-    let keys = [
-        ("AWS_ACCESS_KEY_ID", "test"),
-        ("AWS_SECRET_ACCESS_KEY", "test"),
-    ];
+    // Credentials without a region.
+    let keys = &TEST_AWS[..2];
     let closed = {
         let listener = std::net::TcpListener::bind("127.0.0.1:0").expect("bind");
         format!("http://{}", listener.local_addr().expect("addr"))
@@ -608,7 +589,7 @@ fn every_aws_failure_is_one_line_with_a_hint() {
         // A bucket that does not exist.
         (
             &["--bucket", "no-such-shop", "--endpoint", &moto.endpoint],
-            [keys.to_vec(), vec![("AWS_REGION", "us-east-1")]].concat(),
+            TEST_AWS.to_vec(),
             "S3 ListObjectsV2 on s3://no-such-shop: the bucket does not exist",
             "--bucket",
         ),
@@ -635,13 +616,8 @@ fn every_aws_failure_is_one_line_with_a_hint() {
     let about = site.join("pages/about.en.md");
     let text = std::fs::read_to_string(&about).expect("read the page");
     std::fs::write(&about, text + "\nOpen on holidays too.\n").expect("edit the page");
-    let output = Command::new(env!("CARGO_BIN_EXE_carte"))
-        .arg("publish")
-        .arg(&site)
+    let output = publish_command(&site, &TEST_AWS)
         .args(["--bucket", BUCKET, "--endpoint", &closed, "--dry-run"])
-        .envs(keys)
-        .env("AWS_REGION", "us-east-1")
-        .env("AWS_EC2_METADATA_DISABLED", "true")
         .output()
         .expect("run carte");
     let out = stdout(&output);

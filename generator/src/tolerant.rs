@@ -255,18 +255,22 @@ mod tests {
         dishes: Vec<Dish>,
     }
 
-    #[test]
-    fn finds_every_shape_error_with_file_indices() {
-        let text = "dishes:\n  - id: a\n    price: \"1\"\n    prise: 2\n  - id: b\n    price: [1]\n  - id: c\n    price: \"3\"\n    tags: x\n  - id: d\n    price: \"4\"\n";
-        let read = read::<Menu>(Path::new("m.yaml"), text).expect("YAML");
-        let at: Vec<String> = read
-            .problems
+    /// Where each problem of a reading is, as a path.
+    fn paths(read: &Tolerant<Menu>) -> Vec<String> {
+        read.problems
             .iter()
             .map(|p| match &p.at {
                 At::Key(path) | At::Value(path) => path.to_string(),
                 other => format!("{other:?}"),
             })
-            .collect();
+            .collect()
+    }
+
+    #[test]
+    fn finds_every_shape_error_with_file_indices() {
+        let text = "dishes:\n  - id: a\n    price: \"1\"\n    prise: 2\n  - id: b\n    price: [1]\n  - id: c\n    price: \"3\"\n    tags: x\n  - id: d\n    price: \"4\"\n";
+        let read = read::<Menu>(Path::new("m.yaml"), text).expect("YAML");
+        let at = paths(&read);
         assert_eq!(
             at,
             ["dishes[0].prise", "dishes[1].price", "dishes[2].tags"],
@@ -282,14 +286,7 @@ mod tests {
     fn a_mistyped_field_is_read_as_the_field_meant_and_its_item_kept() {
         let text = "dishes:\n  - id: a\n    prise: \"5\"\n  - id: b\n    prise: [1]\n  - id: c\n    price: \"3\"\n";
         let read = read::<Menu>(Path::new("m.yaml"), text).expect("YAML");
-        let at: Vec<String> = read
-            .problems
-            .iter()
-            .map(|p| match &p.at {
-                At::Key(path) | At::Value(path) => path.to_string(),
-                other => format!("{other:?}"),
-            })
-            .collect();
+        let at = paths(&read);
         // One error per mistake: the typos, not a missing `price` nor b's value again.
         assert_eq!(
             at,
