@@ -304,11 +304,14 @@ pub async fn remote_objects(
     Ok(out)
 }
 
-/// What `dir` would change in `bucket`.
-pub async fn plan_bucket(client: &Client, bucket: &str, dir: &Path) -> Result<Plan, PublishError> {
-    let local = scan(dir)?;
+/// What the files of a build (from [`scan`]) would change in `bucket`.
+pub async fn plan_bucket(
+    client: &Client,
+    bucket: &str,
+    local: &[LocalFile],
+) -> Result<Plan, PublishError> {
     let remote = remote_objects(client, bucket, PUBLIC_PREFIX).await?;
-    Ok(plan(&local, &remote))
+    Ok(plan(local, &remote))
 }
 
 async fn upload(client: Client, bucket: String, file: LocalFile) -> Result<u64, PublishError> {
@@ -431,16 +434,16 @@ pub async fn put_catalog(
     Ok(())
 }
 
-/// Publishes the built folder `dir` and the catalog `site_json` to `bucket`: the
+/// Publishes the files of a build (from [`scan`]) and the catalog `site_json` to `bucket`: the
 /// storefront first, then the catalog, so the functions never price with a menu the
 /// storefront does not show yet for longer than the upload takes.
 pub async fn publish(
     client: &Client,
     bucket: &str,
-    dir: &Path,
+    local: &[LocalFile],
     site_json: Vec<u8>,
 ) -> Result<Report, PublishError> {
-    let plan = plan_bucket(client, bucket, dir).await?;
+    let plan = plan_bucket(client, bucket, local).await?;
     let mut report = apply(client, bucket, &plan).await?;
     if catalog_differs(client, bucket, &site_json).await? {
         put_catalog(client, bucket, site_json).await?;

@@ -45,23 +45,23 @@ pub async fn run(opts: PublishOptions) -> anyhow::Result<ExitCode> {
     let site_json = generator::render::catalog_json::site_json(&project)?;
     let client = publish::client(opts.endpoint.as_deref()).await;
     let bucket = opts.bucket.as_str();
+    // The build's files, hashed once: for the plan, the upload and the local record.
+    let files = publish::scan(&out)?;
     if opts.dry_run {
-        return dry_run(&client, &opts.root, bucket, &out, &site_json).await;
+        return dry_run(&client, &opts.root, bucket, &out, &files, &site_json).await;
     }
-    let report = publish::publish(&client, bucket, &out, site_json.clone())
+    let report = publish::publish(&client, bucket, &files, site_json.clone())
         .await
         .with_context(|| format!("publishing {} to s3://{bucket}", out.display()))?;
     // For a dry run that cannot ask S3 later; a failure here loses nothing published.
     let published_at = chrono::Utc::now().timestamp_millis() as u64;
-    if let Err(e) = publish::scan(&out).and_then(|files| {
-        publish::last_publish::write(&opts.root, bucket, &files, &site_json, published_at).map_err(
-            |source| publish::PublishError::Read {
-                path: publish::last_publish::path(&opts.root, bucket),
-                source,
-            },
-        )
-    }) {
-        eprintln!("warning: the local record of this publish was not written: {e}");
+    if let Err(e) =
+        publish::last_publish::write(&opts.root, bucket, &files, &site_json, published_at)
+    {
+        eprintln!(
+            "warning: the local record of this publish ({}) was not written: {e}",
+            publish::last_publish::path(&opts.root, bucket).display()
+        );
     }
     let manifest = history::record(&client, bucket, &project.version, None)
         .await
@@ -100,10 +100,11 @@ async fn dry_run(
     root: &Path,
     bucket: &str,
     out: &Path,
+    files: &[publish::LocalFile],
     site_json: &[u8],
 ) -> anyhow::Result<ExitCode> {
     let asked = async {
-        let plan = publish::plan_bucket(client, bucket, out).await?;
+        let plan = publish::plan_bucket(client, bucket, files).await?;
         let catalog = publish::catalog_differs(client, bucket, site_json).await?;
         Ok::<_, publish::PublishError>((plan, catalog))
     };
@@ -125,7 +126,7 @@ async fn dry_run(
     let Some(record) = publish::last_publish::read(root, bucket) else {
         return Err(error.into());
     };
-    let plan = publish::plan(&publish::scan(out)?, &record.objects);
+    let plan = publish::plan(files, &record.objects);
     print_plan(&plan, record.catalog_differs(site_json), bucket, out);
     println!(
         "S3 was not asked ({what}): compared with what this folder last published there, {}",
