@@ -1,24 +1,15 @@
 //! Checks of the profit-keeping coupon fields in `campaigns.yaml`: each
 //! mistake is reported with its file, line and column.
 
+mod common;
+
+use common::copy_dir;
+
 use std::fs;
 use std::path::{Path, PathBuf};
 
 use catalog::{CouponKind, Issue};
 use generator::load_site;
-
-fn copy_dir(from: &Path, to: &Path) {
-    fs::create_dir_all(to).expect("mkdir");
-    for entry in fs::read_dir(from).expect("read_dir") {
-        let entry = entry.expect("entry");
-        let target = to.join(entry.file_name());
-        if entry.file_type().expect("type").is_dir() {
-            copy_dir(&entry.path(), &target);
-        } else {
-            fs::copy(entry.path(), &target).expect("copy");
-        }
-    }
-}
 
 /// The `good` fixture with another `campaigns.yaml`.
 fn site_with(campaigns: &str) -> (tempfile::TempDir, PathBuf) {
@@ -27,7 +18,8 @@ fn site_with(campaigns: &str) -> (tempfile::TempDir, PathBuf) {
     copy_dir(
         &Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/good"),
         &root,
-    );
+    )
+    .expect("copy the fixture");
     fs::write(root.join("campaigns.yaml"), campaigns).expect("write");
     (dir, root)
 }

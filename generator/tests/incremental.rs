@@ -2,6 +2,10 @@
 //! only what an edit touched. Whatever it skips, the folder it leaves must be exactly the
 //! one a clean full build writes.
 
+mod common;
+
+use common::copy_dir;
+
 use std::collections::BTreeMap;
 use std::fs;
 use std::path::{Path, PathBuf};
@@ -21,24 +25,6 @@ fn tree(dir: &Path) -> BTreeMap<PathBuf, Vec<u8>> {
             Some((rel, fs::read(e.path()).ok()?))
         })
         .collect()
-}
-
-fn copy_dir(from: &Path, to: &Path) -> std::io::Result<()> {
-    for entry in walkdir::WalkDir::new(from).into_iter().flatten() {
-        let Ok(rel) = entry.path().strip_prefix(from) else {
-            continue;
-        };
-        if rel.starts_with(".carte") || rel.starts_with("public") {
-            continue;
-        }
-        let target = to.join(rel);
-        if entry.file_type().is_dir() {
-            fs::create_dir_all(&target)?;
-        } else {
-            fs::copy(entry.path(), &target)?;
-        }
-    }
-    Ok(())
 }
 
 /// The demo restaurant with its own copy of the default theme, in a fresh folder.

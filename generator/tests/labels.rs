@@ -1,26 +1,15 @@
 //! Tags and allergens shown by their names in the page's language, not by id.
 
+mod common;
+
+use common::copy_dir;
+
 use std::fs;
 use std::path::{Path, PathBuf};
 
 use generator::build::{self, BuildOptions};
 
 type TestResult = Result<(), Box<dyn std::error::Error>>;
-
-fn copy_dir(from: &Path, to: &Path) -> std::io::Result<()> {
-    for entry in walkdir::WalkDir::new(from).into_iter().flatten() {
-        let Ok(rel) = entry.path().strip_prefix(from) else {
-            continue;
-        };
-        let target = to.join(rel);
-        if entry.file_type().is_dir() {
-            fs::create_dir_all(&target)?;
-        } else {
-            fs::copy(entry.path(), &target)?;
-        }
-    }
-    Ok(())
-}
 
 /// The `good` fixture (dan-dan is tagged `spicy`) with `allergens: [gluten]` on
 /// dan-dan and `extra` appended to site.yaml, in a fresh folder named `case`.

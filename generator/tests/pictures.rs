@@ -1,6 +1,10 @@
 //! Pictures as merchants have them: WebP saved from a chat app, a GIF, an SVG
 //! logo, an iPhone HEIC, a broken file; and pictures shown in Markdown pages.
 
+mod common;
+
+use common::copy_dir;
+
 use std::fs;
 use std::path::{Path, PathBuf};
 
@@ -16,21 +20,6 @@ fn fixture(name: &str) -> PathBuf {
 
 fn theme_dir() -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR")).join("../themes/default")
-}
-
-fn copy_dir(from: &Path, to: &Path) -> std::io::Result<()> {
-    for entry in walkdir::WalkDir::new(from).into_iter().flatten() {
-        let Ok(rel) = entry.path().strip_prefix(from) else {
-            continue;
-        };
-        let target = to.join(rel);
-        if entry.file_type().is_dir() {
-            fs::create_dir_all(&target)?;
-        } else {
-            fs::copy(entry.path(), &target)?;
-        }
-    }
-    Ok(())
 }
 
 /// The `good` fixture in a fresh folder named `case`.
