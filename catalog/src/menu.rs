@@ -111,3 +111,27 @@ impl Dish {
         self.options.iter().find(|g| g.id == id)
     }
 }
+
+/// What separates the parts of a set meal's nested option key.
+pub const NESTED_KEY_SEPARATOR: char = '/';
+
+/// The key of the chosen dish's own option group inside a set meal.
+///
+/// In a set meal whose group `main` offers the choice `dandan` (standing for the dish
+/// `dan-dan`), the dan dan noodles' `spice` group is picked under `main/dandan/spice`:
+/// the kitchen learns the spice of the noodles the diner chose. Ids never hold `/`,
+/// so a key splits back unambiguously ([`split_nested_key`]).
+pub fn nested_group_key(group: &str, choice: &str, inner: &str) -> String {
+    let sep = NESTED_KEY_SEPARATOR;
+    format!("{group}{sep}{choice}{sep}{inner}")
+}
+
+/// The set meal's group, its choice and the chosen dish's group of a nested key;
+/// `None` for a dish's own group id.
+pub fn split_nested_key(key: &str) -> Option<(&str, &str, &str)> {
+    let mut parts = key.splitn(3, NESTED_KEY_SEPARATOR);
+    match (parts.next(), parts.next(), parts.next()) {
+        (Some(group), Some(choice), Some(inner)) => Some((group, choice, inner)),
+        _ => None,
+    }
+}

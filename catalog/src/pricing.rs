@@ -10,7 +10,7 @@ use serde::{Deserialize, Serialize};
 use thiserror::Error;
 
 use crate::campaign::{Coupon, CouponKind};
-use crate::menu::{Category, Dish};
+use crate::menu::{Category, Dish, OptionGroup};
 use crate::money::Minor;
 use crate::site::{Location, Site};
 
@@ -571,78 +571,25 @@ fn price_line(
             dish: dish.id.clone(),
         });
     }
+    let mut picker = Picker {
+        site,
+        line,
+        index,
+        sold_out,
+        errors,
+        options: Vec::new(),
+        seen: Vec::new(),
+    };
+    for group in &dish.options {
+        picker.group(&group.id, dish, group, true);
+    }
+    let Picker { options, seen, .. } = picker;
     for chosen in &line.options {
-        if dish.group(&chosen.group).is_none() {
+        if !seen.contains(&chosen.group.as_str()) {
             errors.push(PricingError::UnknownGroup {
                 line: index,
                 dish: dish.id.clone(),
                 group: chosen.group.clone(),
-            });
-        }
-    }
-    let mut options = Vec::new();
-    for group in &dish.options {
-        let picked: Vec<&String> = line
-            .options
-            .iter()
-            .filter(|c| c.group == group.id)
-            .flat_map(|c| c.choices.iter())
-            .collect();
-        let mut seen = HashSet::new();
-        for choice_id in &picked {
-            if !seen.insert(choice_id.as_str()) {
-                errors.push(PricingError::DuplicateChoice {
-                    line: index,
-                    group: group.id.clone(),
-                    choice: (*choice_id).clone(),
-                });
-                continue;
-            }
-            let Some(choice) = group.choices.iter().find(|c| &c.id == *choice_id) else {
-                errors.push(PricingError::UnknownChoice {
-                    line: index,
-                    group: group.id.clone(),
-                    choice: (*choice_id).clone(),
-                });
-                continue;
-            };
-            // A combo choice stands for a dish: it is out when that dish is, whether
-            // staff switched it off or the content marks it sold out.
-            let combo_dish_out = choice.dish.as_ref().is_some_and(|d| {
-                sold_out.dishes.contains(d) || site.dish(d).is_some_and(|(_, out)| out.sold_out)
-            });
-            if choice.sold_out
-                || combo_dish_out
-                || sold_out
-                    .choices
-                    .contains(&SoldOut::choice_key(&dish.id, &group.id, &choice.id))
-            {
-                errors.push(PricingError::ChoiceSoldOut {
-                    line: index,
-                    group: group.id.clone(),
-                    choice: choice.id.clone(),
-                });
-            }
-            options.push(PricedChoice {
-                group: group.id.clone(),
-                choice: choice.id.clone(),
-                name: choice.name.get(lang, lang).to_owned(),
-                price_delta: choice.price_delta,
-            });
-        }
-        let count = picked.len() as u32;
-        if count < group.min {
-            errors.push(PricingError::OptionTooFew {
-                line: index,
-                group: group.id.clone(),
-                min: group.min,
-            });
-        }
-        if count > group.max {
-            errors.push(PricingError::OptionTooMany {
-                line: index,
-                group: group.id.clone(),
-                max: group.max,
             });
         }
     }
@@ -665,6 +612,104 @@ fn price_line(
         total: unit_price.saturating_mul(Minor::from(line.quantity)),
         options,
     })
+}
+
+/// Reads one cart line's picks, group by group, into priced choices and errors.
+struct Picker<'a, 'e> {
+    site: &'a Site,
+    line: &'a CartLine,
+    index: usize,
+    sold_out: &'a SoldOut,
+    errors: &'e mut Vec<PricingError>,
+    options: Vec<PricedChoice>,
+    /// The group keys read so far; any other key in the line is unknown.
+    seen: Vec<&'a str>,
+}
+
+impl<'a> Picker<'a, '_> {
+    /// Reads the picks of `group` (of dish `owner`) under `key`. In a set meal
+    /// (`nest`), each picked choice that stands for a dish is followed by that
+    /// dish's own groups under their nested keys, so its spice or size reaches
+    /// the kitchen and is priced here like any other choice.
+    fn group(&mut self, key: &str, owner: &'a Dish, group: &'a OptionGroup, nest: bool) {
+        let index = self.index;
+        let picked: Vec<&'a String> = self
+            .line
+            .options
+            .iter()
+            .filter(|c| c.group == key)
+            .flat_map(|c| c.choices.iter())
+            .collect();
+        if let Some(chosen) = self.line.options.iter().find(|c| c.group == key) {
+            self.seen.push(chosen.group.as_str());
+        }
+        let mut unique = HashSet::new();
+        for choice_id in &picked {
+            if !unique.insert(choice_id.as_str()) {
+                self.errors.push(PricingError::DuplicateChoice {
+                    line: index,
+                    group: key.to_owned(),
+                    choice: (*choice_id).clone(),
+                });
+                continue;
+            }
+            let Some(choice) = group.choices.iter().find(|c| &c.id == *choice_id) else {
+                self.errors.push(PricingError::UnknownChoice {
+                    line: index,
+                    group: key.to_owned(),
+                    choice: (*choice_id).clone(),
+                });
+                continue;
+            };
+            // A combo choice stands for a dish: it is out when that dish is, whether
+            // staff switched it off or the content marks it sold out.
+            let stands_for = choice.dish.as_deref().and_then(|d| self.site.dish(d));
+            let combo_dish_out = choice.dish.as_ref().is_some_and(|d| {
+                self.sold_out.dishes.contains(d) || stands_for.is_some_and(|(_, out)| out.sold_out)
+            });
+            if choice.sold_out
+                || combo_dish_out
+                || self
+                    .sold_out
+                    .choices
+                    .contains(&SoldOut::choice_key(&owner.id, &group.id, &choice.id))
+            {
+                self.errors.push(PricingError::ChoiceSoldOut {
+                    line: index,
+                    group: key.to_owned(),
+                    choice: choice.id.clone(),
+                });
+            }
+            let lang = self.site.default_language();
+            self.options.push(PricedChoice {
+                group: key.to_owned(),
+                choice: choice.id.clone(),
+                name: choice.name.get(lang, lang).to_owned(),
+                price_delta: choice.price_delta,
+            });
+            if let (true, Some((_, chosen))) = (nest, stands_for) {
+                for inner in &chosen.options {
+                    let nested = crate::menu::nested_group_key(key, &choice.id, &inner.id);
+                    self.group(&nested, chosen, inner, false);
+                }
+            }
+        }
+        let count = picked.len() as u32;
+        if count < group.min {
+            self.errors.push(PricingError::OptionTooFew {
+                line: index,
+                group: key.to_owned(),
+                min: group.min,
+            });
+        }
+        if count > group.max {
+            self.errors.push(PricingError::OptionTooMany {
+                line: index,
+                group: key.to_owned(),
+                max: group.max,
+            });
+        }
+    }
 }
 
 /// The discount a coupon gives on priced lines, or why it gives none.

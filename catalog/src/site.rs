@@ -221,6 +221,30 @@ impl Site {
         self.menus.iter().find_map(|m| m.dish(id))
     }
 
+    /// The option group `key` of `dish` and the dish it belongs to: the dish's own
+    /// group, or, for a set meal's nested key (`main/dandan/spice`, see
+    /// [`crate::menu::nested_group_key`]), the chosen dish's group.
+    pub fn option_group<'a>(
+        &'a self,
+        dish: &'a Dish,
+        key: &str,
+    ) -> Option<(&'a Dish, &'a crate::menu::OptionGroup)> {
+        match crate::menu::split_nested_key(key) {
+            None => dish.group(key).map(|g| (dish, g)),
+            Some((group, choice, inner)) => {
+                let chosen = dish
+                    .group(group)?
+                    .choices
+                    .iter()
+                    .find(|c| c.id == choice)?
+                    .dish
+                    .as_deref()?;
+                let (_, chosen) = self.dish(chosen)?;
+                chosen.group(inner).map(|g| (chosen, g))
+            }
+        }
+    }
+
     /// The campaign and coupon for a code, compared case-insensitively.
     pub fn coupon(&self, code: &str) -> Option<(&Campaign, &Coupon)> {
         let code = code.trim();

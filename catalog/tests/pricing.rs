@@ -410,7 +410,11 @@ fn a_combo_choice_is_out_when_staff_switch_its_dish_off() {
     let cart = cart(vec![line_with(
         "lunch-set",
         1,
-        &[("main", &["beef"]), ("drink", &["tea"])],
+        &[
+            ("main", &["beef"]),
+            ("main/beef/size", &["regular"]),
+            ("drink", &["tea"]),
+        ],
     )]);
     assert_eq!(
         errors_with(&site(), &sold_out, &cart, lunch()),
@@ -426,12 +430,134 @@ fn a_combo_choice_is_out_when_staff_switch_its_dish_off() {
         vec![line_with(
             "lunch-set",
             1,
-            &[("main", &["beef"]), ("drink", &["cola"])],
+            &[
+                ("main", &["beef"]),
+                ("main/beef/size", &["regular"]),
+                ("drink", &["cola"]),
+            ],
         )],
     );
     let quote = quote_with(&site(), &sold_out, &cola, lunch());
     assert_eq!(quote.total, 4500);
     assert_eq!(quote.coupon, None, "a blank code is no coupon");
+}
+
+// ---- a set meal's chosen dish keeps its own options ----
+
+#[test]
+fn a_set_meal_asks_for_the_chosen_dishs_required_options() {
+    // beef-noodles needs a size; chosen in the set, it still does, under main/beef/size.
+    let cart = cart(vec![line_with(
+        "lunch-set",
+        1,
+        &[("main", &["beef"]), ("drink", &["tea"])],
+    )]);
+    let errors = errors(&site(), &cart, lunch());
+    assert_eq!(
+        errors,
+        vec![PricingError::OptionTooFew {
+            line: 0,
+            group: "main/beef/size".into(),
+            min: 1
+        }]
+    );
+    assert_eq!(errors[0].field(), "lines[0].options.main/beef/size");
+}
+
+#[test]
+fn a_set_meals_chosen_dish_options_are_priced_and_listed_after_their_dish() {
+    let cart = cart(vec![line_with(
+        "lunch-set",
+        2,
+        &[
+            ("drink", &["tea"]),
+            ("main/beef/toppings", &["egg"]),
+            ("main", &["beef"]),
+            ("main/beef/size", &["large"]),
+            ("main/beef/spice", &["hot"]),
+        ],
+    )]);
+    let quote = quote(&site(), &cart, lunch());
+    let line = &quote.lines[0];
+    // 45.00 + large 5.00 + egg 2.00: the chosen dish's extras cost what they cost alone.
+    assert_eq!(line.unit_price, 5200);
+    assert_eq!(line.total, 10_400);
+    let picked: Vec<(&str, &str)> = line
+        .options
+        .iter()
+        .map(|o| (o.group.as_str(), o.choice.as_str()))
+        .collect();
+    assert_eq!(
+        picked,
+        vec![
+            ("main", "beef"),
+            ("main/beef/size", "large"),
+            ("main/beef/spice", "hot"),
+            ("main/beef/toppings", "egg"),
+            ("drink", "tea"),
+        ]
+    );
+}
+
+#[test]
+fn options_of_a_dish_the_set_did_not_choose_are_refused() {
+    let cart = cart(vec![line_with(
+        "lunch-set",
+        1,
+        &[
+            ("main", &["dandan"]),
+            ("main/beef/size", &["large"]),
+            ("drink", &["tea"]),
+        ],
+    )]);
+    assert_eq!(
+        errors(&site(), &cart, lunch()),
+        vec![PricingError::UnknownGroup {
+            line: 0,
+            dish: "lunch-set".into(),
+            group: "main/beef/size".into()
+        }]
+    );
+}
+
+#[test]
+fn a_chosen_dishs_choice_is_out_when_it_is_out_on_that_dish() {
+    // pork is sold out in the content, tofu switched off by staff on beef-noodles.
+    let sold_out = SoldOut {
+        choices: [SoldOut::choice_key("beef-noodles", "toppings", "tofu")].into(),
+        ..SoldOut::default()
+    };
+    let cart = cart(vec![line_with(
+        "lunch-set",
+        1,
+        &[
+            ("main", &["beef"]),
+            ("main/beef/size", &["regular"]),
+            ("main/beef/toppings", &["pork", "tofu"]),
+            ("drink", &["tea"]),
+        ],
+    )]);
+    let out = |choice: &str| PricingError::ChoiceSoldOut {
+        line: 0,
+        group: "main/beef/toppings".into(),
+        choice: choice.into(),
+    };
+    assert_eq!(
+        errors_with(&site(), &sold_out, &cart, lunch()),
+        vec![out("pork"), out("tofu")]
+    );
+}
+
+#[test]
+fn a_nested_key_names_the_chosen_dishs_group() {
+    let site = site();
+    let (_, set) = site.dish("lunch-set").unwrap();
+    let (owner, group) = site.option_group(set, "main/beef/size").unwrap();
+    assert_eq!((owner.id.as_str(), group.id.as_str()), ("beef-noodles", "size"));
+    assert_eq!(site.option_group(set, "drink").unwrap().1.id, "drink");
+    assert!(site.option_group(set, "main/beef/nope").is_none());
+    assert!(site.option_group(set, "main/nope/size").is_none());
+    assert!(site.option_group(set, "drink/tea/size").is_none(), "tea has no options");
 }
 
 // ---- availability windows ----

@@ -382,34 +382,51 @@ fn scenario() -> impl Strategy<Value = Scenario> {
 
 fn resolve_line(site: &Site, sold_out: &SoldOut, dishes: &[&Dish], raw: RawLine) -> CartLine {
     let dish = dishes[raw.dish % dishes.len()];
-    let available = |group: &OptionGroup, choice: &Choice| {
+    let available = |owner: &Dish, group: &OptionGroup, choice: &Choice| {
         !choice.sold_out
             && !choice.dish.as_ref().is_some_and(|d| {
                 sold_out.dishes.contains(d) || site.dish(d).is_some_and(|(_, c)| c.sold_out)
             })
             && !sold_out
                 .choices
-                .contains(&SoldOut::choice_key(&dish.id, &group.id, &choice.id))
+                .contains(&SoldOut::choice_key(&owner.id, &group.id, &choice.id))
     };
     let mut options: Vec<ChosenOptions> = if raw.tidy {
-        dish.options
-            .iter()
-            .map(|group| {
-                let span = (group.max - group.min + 1) as usize;
-                let want = group.min as usize + raw.tidy_seed % span;
-                let n = group.choices.len();
-                ChosenOptions {
-                    group: group.id.clone(),
-                    choices: (0..n)
-                        .map(|k| &group.choices[(raw.tidy_seed + k) % n])
-                        // One time in four, do not look at what is sold out.
-                        .filter(|c| raw.tidy_seed.is_multiple_of(4) || available(group, c))
-                        .take(want)
-                        .map(|c| c.id.clone())
-                        .collect(),
+        let tidy = |owner: &Dish, key: String, group: &OptionGroup| {
+            let span = (group.max - group.min + 1) as usize;
+            let want = group.min as usize + raw.tidy_seed % span;
+            let n = group.choices.len();
+            ChosenOptions {
+                group: key,
+                choices: (0..n)
+                    .map(|k| &group.choices[(raw.tidy_seed + k) % n])
+                    // One time in four, do not look at what is sold out.
+                    .filter(|c| raw.tidy_seed.is_multiple_of(4) || available(owner, group, c))
+                    .take(want)
+                    .map(|c| c.id.clone())
+                    .collect(),
+            }
+        };
+        let mut options = Vec::new();
+        for group in &dish.options {
+            let chosen = tidy(dish, group.id.clone(), group);
+            // A set meal's picked dish brings its own groups (one time in eight, not).
+            for id in &chosen.choices {
+                let inner = group
+                    .choices
+                    .iter()
+                    .find(|c| &c.id == id)
+                    .and_then(|c| c.dish.as_ref())
+                    .and_then(|d| site.dish(d));
+                if let (Some((_, inner)), false) = (inner, raw.tidy_seed % 8 == 1) {
+                    for g in &inner.options {
+                        options.push(tidy(inner, format!("{}/{id}/{}", group.id, g.id), g));
+                    }
                 }
-            })
-            .collect()
+            }
+            options.push(chosen);
+        }
+        options
     } else {
         dish.options
             .iter()
@@ -446,57 +463,76 @@ fn resolve_line(site: &Site, sold_out: &SoldOut, dishes: &[&Dish], raw: RawLine)
     }
 }
 
-/// What a line's options break, by an independent reading of the rules.
+/// What a line's options break, by an independent reading of the rules: whether
+/// anything but a count is wrong, and each group key whose min (`false`) or max
+/// (`true`) is broken, with the group's min and max. A set meal's picked dish
+/// brings its own groups under `group/choice/inner`, one level deep.
+#[allow(clippy::type_complexity)]
 fn option_problems(
     site: &Site,
     sold_out: &SoldOut,
     dish: &Dish,
     line: &CartLine,
-) -> (bool, Vec<(String, bool)>) {
+) -> (bool, Vec<(String, bool, u32, u32)>) {
     let mut other = false;
     let mut counts = Vec::new();
-    for chosen in &line.options {
-        if dish.group(&chosen.group).is_none() {
-            other = true;
-        }
-    }
-    for group in &dish.options {
+    let mut groups: Vec<(String, &Dish, &OptionGroup, bool)> = dish
+        .options
+        .iter()
+        .map(|g| (g.id.clone(), dish, g, true))
+        .collect();
+    let mut read = 0;
+    while let Some((key, owner, group, top)) = groups.get(read).cloned() {
+        read += 1;
         let picked: Vec<&String> = line
             .options
             .iter()
-            .filter(|c| c.group == group.id)
+            .filter(|c| c.group == key)
             .flat_map(|c| &c.choices)
             .collect();
         let unique: HashSet<&String> = picked.iter().copied().collect();
         if unique.len() != picked.len() {
             other = true;
         }
-        for id in &picked {
+        for id in &unique {
             match group.choices.iter().find(|c| &&c.id == id) {
                 None => other = true,
                 Some(choice) => {
+                    let stands_for = choice.dish.as_ref().and_then(|d| site.dish(d));
                     let combo_out = choice.dish.as_ref().is_some_and(|d| {
                         sold_out.dishes.contains(d)
-                            || site.dish(d).is_some_and(|(_, dish)| dish.sold_out)
+                            || stands_for.is_some_and(|(_, dish)| dish.sold_out)
                     });
                     if choice.sold_out
                         || combo_out
                         || sold_out
                             .choices
-                            .contains(&SoldOut::choice_key(&dish.id, &group.id, &choice.id))
+                            .contains(&SoldOut::choice_key(&owner.id, &group.id, &choice.id))
                     {
                         other = true;
+                    }
+                    if let (true, Some((_, inner))) = (top, stands_for) {
+                        groups.extend(inner.options.iter().map(|g| {
+                            (format!("{key}/{}/{}", choice.id, g.id), inner, g, false)
+                        }));
                     }
                 }
             }
         }
         let n = picked.len() as u32;
         if n < group.min {
-            counts.push((group.id.clone(), false));
+            counts.push((key.clone(), false, group.min, group.max));
         }
         if n > group.max {
-            counts.push((group.id.clone(), true));
+            counts.push((key.clone(), true, group.min, group.max));
         }
+    }
+    if line
+        .options
+        .iter()
+        .any(|chosen| !groups.iter().any(|(key, ..)| *key == chosen.group))
+    {
+        other = true;
     }
     (other, counts)
 }
@@ -583,9 +619,7 @@ proptest! {
             if other || !counts.is_empty() {
                 valid = false;
             }
-            for (group, too_many) in counts {
-                let max = dish.group(&group).map_or(0, |g| g.max);
-                let min = dish.group(&group).map_or(0, |g| g.min);
+            for (group, too_many, min, max) in counts {
                 expected_counts.push(if too_many {
                     PricingError::OptionTooMany { line: index, group, max }
                 } else {
