@@ -123,6 +123,28 @@ pub struct PricedChoice {
     pub price_delta: Minor,
 }
 
+/// A line's choices as one reads them: each set meal choice followed by its dish's
+/// own choices in parentheses, `Beef noodles (Large, Egg), Tea`. `names` are the
+/// choice names in the reader's language, one per entry of `options`, in order.
+pub fn choices_text<S: AsRef<str>>(options: &[PricedChoice], names: &[S]) -> String {
+    let mut parts: Vec<(String, Vec<&str>)> = Vec::new();
+    for (picked, name) in options.iter().zip(names) {
+        let nested = crate::menu::split_nested_key(&picked.group).is_some();
+        match parts.last_mut() {
+            Some((_, inner)) if nested => inner.push(name.as_ref()),
+            _ => parts.push((name.as_ref().to_owned(), Vec::new())),
+        }
+    }
+    parts
+        .into_iter()
+        .map(|(name, inner)| match inner.is_empty() {
+            true => name,
+            false => format!("{name} ({})", inner.join(", ")),
+        })
+        .collect::<Vec<_>>()
+        .join(", ")
+}
+
 /// A coupon applied, or why not.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case", tag = "status")]

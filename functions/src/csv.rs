@@ -201,11 +201,11 @@ pub fn lines_text(lines: &[PricedLine], currency: &Currency) -> String {
     lines
         .iter()
         .map(|l| {
-            let options: Vec<&str> = l.options.iter().map(|o| o.name.as_str()).collect();
-            let options = if options.is_empty() {
+            let names: Vec<&str> = l.options.iter().map(|o| o.name.as_str()).collect();
+            let options = if names.is_empty() {
                 String::new()
             } else {
-                format!(" ({})", options.join(", "))
+                format!(" ({})", catalog::pricing::choices_text(&l.options, &names))
             };
             format!(
                 "{} × {}{} @ {} = {}",

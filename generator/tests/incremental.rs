@@ -143,6 +143,22 @@ fn rebuilds_after_edits_equal_a_clean_build() -> TestResult {
     session.build(&root, &served, &opts)?;
     assert_same_as_clean_build(&root, &served, &clean)?;
 
+    // A choice added to the dan dan noodles reaches the noodle set that picks them,
+    // whose menu card offers the chosen dish's own options.
+    edit(
+        &root,
+        "menus/main.yaml",
+        "- {id: hot, name: {zh: 特辣, en: Hot}}",
+        "- {id: hot, name: {zh: 特辣, en: Hot}}\n              - {id: numbing, name: {zh: 麻辣, en: Numbing hot}}",
+    )?;
+    session.build(&root, &served, &opts)?;
+    let menu = fs::read_to_string(served.join("en/chunxi/index.html"))?;
+    assert!(
+        menu.contains(r#"name="opt.noodle-set.noodles/dan-dan-noodles/spice" value="numbing""#),
+        "the set's card was not rebuilt"
+    );
+    assert_same_as_clean_build(&root, &served, &clean)?;
+
     // A theme edit renders every page again.
     edit(
         &root,

@@ -1156,3 +1156,29 @@ fn the_join_page_and_the_footer_lead_to_the_account_page_in_each_language() -> T
     }
     Ok(())
 }
+
+/// A set meal's chosen dish keeps its own options: on the menu's form, each dish
+/// choice is followed by that dish's groups under `group/choice/inner` (named for
+/// the dish, shown once it is picked), and the dish page lists them under it.
+#[test]
+fn a_set_meal_offers_the_chosen_dishs_own_options() -> TestResult {
+    let f = fixture();
+    let menu = read(&f.out, "en/harbour/index.html")?;
+    let card = &menu[menu.find(r#"id="d-lunch-set""#).ok_or("no set card")?..];
+    let card = &card[..card.find("</li>").ok_or("unclosed card")?];
+    let dan_dan_spice = r#"<fieldset data-group="main/dan-dan/spice" data-min="1" data-max="1" data-required data-owner="dan-dan" data-own="spice">"#;
+    assert!(card.contains(dan_dan_spice), "{card}");
+    assert!(card.contains("<legend>Dan dan noodles · Spice <span class=\"req\">(required)</span></legend>"));
+    assert!(card.contains(r#"name="opt.lunch-set.main/beef-noodles/add-ons" value="egg" data-delta="300""#));
+    // The sub-groups sit right after their choice's label, where CSS shows them once it is picked.
+    let label = card.find(r#"value="dan-dan""#).ok_or("no dan-dan choice")?;
+    let sub = card.find(r#"<div class="sub"><fieldset data-group="main/dan-dan/spice""#).ok_or("no sub")?;
+    assert!(label < sub && !card[label..sub].contains("value=\"beef-noodles\""));
+    // The sold-out add-on stays disabled inside the set, too.
+    assert!(card.contains(r#"name="opt.lunch-set.main/dan-dan/add-ons" value="tofu" data-delta="200" disabled"#));
+
+    let page = read(&f.out, "zh/dishes/lunch-set/index.html")?;
+    assert!(page.contains(r#"<ul class="sub-groups"><li>辣度 <span class="muted">"#), "{page}");
+    assert!(page.contains("卤蛋 <span class=\"price\">+¥3.00</span>"));
+    Ok(())
+}

@@ -12,6 +12,8 @@ use crate::api::problem::{ApiError, FieldError};
 pub const BODY_LIMIT: usize = 64 * 1024;
 /// Longest id (location, dish, group, choice, order, member).
 pub const MAX_ID: usize = 64;
+/// Longest option group key: a set meal's `group/choice/inner` (three ids).
+pub const MAX_GROUP_KEY: usize = 3 * MAX_ID + 2;
 /// Longest diner name.
 pub const MAX_NAME: usize = 100;
 /// Longest note to the kitchen.
@@ -153,7 +155,7 @@ pub fn check_cart(errors: &mut Vec<FieldError>, prefix: &str, cart: &Cart) {
                 errors,
                 &format!("{at}.options.group"),
                 &chosen.group,
-                MAX_ID,
+                MAX_GROUP_KEY,
             );
             if chosen.choices.len() > 32 {
                 errors.push(FieldError::new(

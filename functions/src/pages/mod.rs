@@ -375,10 +375,8 @@ fn line_names(
         .options
         .iter()
         .map(|picked| {
-            dish.options
-                .iter()
-                .find(|g| g.id == picked.group)
-                .and_then(|g| g.choices.iter().find(|c| c.id == picked.choice))
+            site.option_group(dish, &picked.group)
+                .and_then(|(_, g)| g.choices.iter().find(|c| c.id == picked.choice))
                 .map_or_else(
                     || picked.name.clone(),
                     |c| c.name.get(lang, fallback).to_owned(),
@@ -396,7 +394,8 @@ fn quote_table(out: &mut String, quote: &Quote, site: &Site, lang: &str) {
         let options = if options.is_empty() {
             String::new()
         } else {
-            format!(" <small>({})</small>", escape(&options.join(", ")))
+            let text = catalog::pricing::choices_text(&line.options, &options);
+            format!(" <small>({})</small>", escape(&text))
         };
         let _ = writeln!(
             out,

@@ -220,6 +220,20 @@ fn read_form(body: &[u8], tz: Tz, now: DateTime<Utc>) -> Result<FormOrder, ApiEr
             }),
         }
     }
+    // A set meal's form offers every choice's own options (shown for the picked one):
+    // keep only those of the dishes picked.
+    for line in &mut lines {
+        let picked: Vec<(String, String)> = line
+            .options
+            .iter()
+            .flat_map(|o| o.choices.iter().map(|c| (o.group.clone(), c.clone())))
+            .collect();
+        line.options
+            .retain(|o| match catalog::menu::split_nested_key(&o.group) {
+                Some((group, choice, _)) => picked.iter().any(|(g, c)| g == group && c == choice),
+                None => true,
+            });
+    }
     if lines.is_empty() {
         errors.push(FieldError::new("lines", "add at least one dish"));
     }

@@ -75,12 +75,20 @@ pub struct ChoiceView {
     pub delta: String,
     pub delta_minor: i64,
     pub sold_out: bool,
+    /// In a set meal, the own option groups of the dish this choice stands for,
+    /// keyed `group/choice/inner` (see [`catalog::menu::nested_group_key`]).
+    pub groups: Vec<GroupView>,
 }
 
 /// An option group, for display.
 #[derive(Debug, Clone, Serialize)]
 pub struct GroupView {
+    /// The group's key in a cart line: its id, or a set meal's nested key.
     pub id: String,
+    /// The dish the group belongs to (a set meal's chosen dish for a nested group).
+    pub dish: String,
+    /// The group's id on that dish (what a sold-out switch names).
+    pub own_id: String,
     pub name: String,
     pub min: u32,
     pub max: u32,
@@ -380,6 +388,13 @@ impl<'a> Model<'a> {
                     // much cheaper than hashing the serialized dish.
                     let mut h = std::hash::DefaultHasher::new();
                     (global, d, &c.available, variants).hash(&mut h);
+                    // A set meal shows its chosen dishes' own option groups.
+                    for choice in d.options.iter().flat_map(|g| &g.choices) {
+                        let inner = choice.dish.as_deref().and_then(|id| dish_index.get(id));
+                        if let Some(&(_, inner)) = inner.and_then(|&i| dishes.get(i)) {
+                            inner.options.hash(&mut h);
+                        }
+                    }
                     h.finish()
                 })
                 .collect(),
@@ -639,6 +654,9 @@ impl<'a> Model<'a> {
         if let (Some(entry), true) = (&cached, kept) {
             return Ok((Arc::clone(entry), page));
         }
+        let by_id = |id: &str| -> Option<&'a Dish> {
+            self.dish_index.get(id).map(|&i| self.dishes[i].1)
+        };
         let view = dish_view(
             self.site,
             &lm.lang,
@@ -647,6 +665,7 @@ impl<'a> Model<'a> {
             dish,
             self.images,
             self.base,
+            &by_id,
         );
         let entry = match cached {
             Some(entry) => entry,
@@ -1526,7 +1545,62 @@ enum Job {
 /// Where the web app manifest is written.
 const MANIFEST_PATH: &str = "/manifest.webmanifest";
 
-fn dish_view(
+/// An option group of `owner` under `key`, in `lang`. A set meal's choices that
+/// stand for a dish carry that dish's own groups (one level: a set meal picks plain
+/// dishes), found through `dishes`.
+fn group_view<'d>(
+    site: &Site,
+    lang: &str,
+    owner: &Dish,
+    g: &catalog::OptionGroup,
+    key: String,
+    dishes: Option<&dyn Fn(&str) -> Option<&'d Dish>>,
+) -> GroupView {
+    let fallback = site.default_language();
+    let currency = &site.settings.currency;
+    GroupView {
+        dish: owner.id.clone(),
+        own_id: g.id.clone(),
+        name: g.name.get(lang, fallback).to_owned(),
+        min: g.min,
+        max: g.max,
+        required: g.required(),
+        choices: g
+            .choices
+            .iter()
+            .map(|c| ChoiceView {
+                id: c.id.clone(),
+                name: c.name.get(lang, fallback).to_owned(),
+                delta: if c.price_delta == 0 {
+                    String::new()
+                } else {
+                    format!("+{}", display_price(currency, c.price_delta))
+                },
+                delta_minor: c.price_delta,
+                sold_out: c.sold_out,
+                groups: match (dishes, c.dish.as_deref()) {
+                    (Some(lookup), Some(target)) => lookup(target)
+                        .map(|inner| {
+                            inner
+                                .options
+                                .iter()
+                                .map(|ig| {
+                                    let nested = catalog::menu::nested_group_key(&key, &c.id, &ig.id);
+                                    group_view(site, lang, inner, ig, nested, None)
+                                })
+                                .collect()
+                        })
+                        .unwrap_or_default(),
+                    _ => Vec::new(),
+                },
+            })
+            .collect(),
+        id: key,
+    }
+}
+
+#[allow(clippy::too_many_arguments)]
+fn dish_view<'d>(
     site: &Site,
     lang: &str,
     t: &BTreeMap<String, String>,
@@ -1534,6 +1608,7 @@ fn dish_view(
     dish: &Dish,
     images: &HashMap<String, ImageSet>,
     base: &str,
+    dishes: &dyn Fn(&str) -> Option<&'d Dish>,
 ) -> DishView {
     let fallback = site.default_language();
     let currency = &site.settings.currency;
@@ -1548,28 +1623,7 @@ fn dish_view(
     let options: Vec<GroupView> = dish
         .options
         .iter()
-        .map(|g| GroupView {
-            id: g.id.clone(),
-            name: g.name.get(lang, fallback).to_owned(),
-            min: g.min,
-            max: g.max,
-            required: g.required(),
-            choices: g
-                .choices
-                .iter()
-                .map(|c| ChoiceView {
-                    id: c.id.clone(),
-                    name: c.name.get(lang, fallback).to_owned(),
-                    delta: if c.price_delta == 0 {
-                        String::new()
-                    } else {
-                        format!("+{}", display_price(currency, c.price_delta))
-                    },
-                    delta_minor: c.price_delta,
-                    sold_out: c.sold_out,
-                })
-                .collect(),
-        })
+        .map(|g| group_view(site, lang, dish, g, g.id.clone(), Some(dishes)))
         .collect();
     let options_summary = options
         .iter()

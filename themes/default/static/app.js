@@ -200,7 +200,19 @@ function menu(form) {
 
   // Options of a line in the diner's words, and its unit price from the page.
   const choiceInput = (line, g, c) => $(`input[name="opt.${CSS.escape(line.dish)}.${CSS.escape(g)}"][value="${CSS.escape(c)}"]`, dishLi(line.dish) || undefined);
-  const describe = (line) => line.options.flatMap((o) => o.choices.map((c) => choiceInput(line, o.group, c)?.parentElement.textContent.trim() || c)).join(', ');
+  const describe = (line) => {
+    const parts = [];
+    for (const o of line.options) {
+      for (const c of o.choices) {
+        const name = choiceInput(line, o.group, c)?.parentElement.textContent.trim() || c;
+        const parent = o.group.split('/').slice(0, 2).join('/');
+        const of = o.group.includes('/') && parts.find((p) => p.key === parent);
+        if (of) of.inner.push(name);
+        else parts.push({ key: `${o.group}/${c}`, name, inner: [] });
+      }
+    }
+    return parts.map((p) => (p.inner.length ? `${p.name} (${p.inner.join(', ')})` : p.name)).join(', ');
+  };
   const unitOf = (line) => {
     const li = dishLi(line.dish);
     if (!li) return line.unit || 0;
@@ -248,15 +260,20 @@ function menu(form) {
   const dlg = $('#dlg');
   let opener = null;
   let dlgDish = null;
-  const dlgPicked = () => $$('fieldset', dlg).map((f) => ({
+  // A set meal's chosen dish has its own fieldsets (`.sub`, after the choice's label):
+  // they count only while that choice is picked, and their inputs are not the set's.
+  const own = (f) => $$('input', f).filter((i) => i.closest('fieldset') === f);
+  const active = (f) => !f.parentElement.matches('.sub') || !!$('input:checked', f.parentElement.previousElementSibling);
+  const groups = () => $$('fieldset', dlg).filter(active);
+  const dlgPicked = () => groups().map((f) => ({
     group: f.dataset.group,
-    choices: $$('input:checked', f).map((i) => i.value).filter(Boolean),
+    choices: own(f).filter((i) => i.checked && i.value).map((i) => i.value),
   })).filter((o) => o.choices.length);
   const dlgQty = () => Math.max(1, Math.min(99, +$('#dlg-qty').value || 1));
   const dlgUpdate = () => {
     $$('fieldset', dlg).forEach((f) => {
       const max = +f.dataset.max;
-      const boxes = $$('input[type=checkbox]', f);
+      const boxes = own(f).filter((i) => i.type === 'checkbox');
       const full = boxes.filter((b) => b.checked).length >= max;
       boxes.forEach((b) => { if (!b.checked && !b.dataset.out) b.disabled = full; });
     });
@@ -272,7 +289,8 @@ function menu(form) {
     body.replaceChildren(...$$('details.opts fieldset', li).map((f) => f.cloneNode(true)));
     const sold = store.get('soldout')?.choices || [];
     $$('input', body).forEach((i) => {
-      if (sold.includes(`${dlgDish}/${i.closest('fieldset').dataset.group}/${i.value}`) || i.disabled) {
+      const f = i.closest('fieldset').dataset;
+      if (sold.includes(`${f.owner || dlgDish}/${f.own || f.group}/${i.value}`) || i.disabled) {
         i.disabled = true;
         i.dataset.out = '1';
         i.checked = false;
@@ -289,8 +307,8 @@ function menu(form) {
   $('#dlg-cancel').addEventListener('click', () => dlg.close());
   dlg.addEventListener('close', () => opener?.focus());
   $('#dlg-form').addEventListener('submit', (e) => {
-    for (const f of $$('fieldset', dlg)) {
-      const n = $$('input:checked', f).filter((i) => i.value).length;
+    for (const f of groups()) {
+      const n = own(f).filter((i) => i.checked && i.value).length;
       const name = $('legend', f).firstChild.textContent.trim();
       if (n < +f.dataset.min || n > +f.dataset.max) {
         e.preventDefault();

@@ -26,6 +26,12 @@ const money = (n, code) => {
   return f.format(n / 10 ** f.resolvedOptions().maximumFractionDigits);
 };
 try { localStorage.setItem('carte:lang', JSON.stringify(lang)); } catch { /* private mode */ }
+// "Beef noodles (Large, Egg), Tea": a set meal's dish followed by its own choices (`group/choice/inner`).
+const choicesText = (options, name) => options.reduce((parts, o) => {
+  if (o.group.includes('/') && parts.length) parts[parts.length - 1].inner.push(name(o));
+  else parts.push({ name: name(o), inner: [] });
+  return parts;
+}, []).map((p) => (p.inner.length ? `${p.name} (${p.inner.join(', ')})` : p.name)).join(', ');
 const sw = $('script[data-sw]')?.dataset.sw;
 if (sw && 'serviceWorker' in navigator) addEventListener('load', () => navigator.serviceWorker.register(sw).catch(() => {}), { once: true });
 
@@ -88,7 +94,7 @@ function orderStatus() {
     const q = o.quote;
     const line = (a, b, cls = '') => el('tr', { className: cls }, el('td', { textContent: a }), el('td', { className: 'price', textContent: money(b, q.currency) }));
     $('#summary').replaceChildren(el('table', {}, el('tbody', {},
-      ...q.lines.map((l) => line(`${l.quantity} × ${l.name}${l.options.length ? ` (${l.options.map((x) => x.name).join(', ')})` : ''}`, l.total)),
+      ...q.lines.map((l) => line(`${l.quantity} × ${l.name}${l.options.length ? ` (${choicesText(l.options, (x) => x.name)})` : ''}`, l.total)),
       q.discount ? line(t('discount'), -q.discount, 'discount') : null,
       q.service_charge ? line(t('service_charge'), q.service_charge) : null,
       line(t('total'), q.total, 'total'))));

@@ -178,12 +178,25 @@ function indexMenus() {
   }
 }
 const dishName = (line) => { const d = S.menu.get(line.dish)?.dish; return d ? loc(d.name) : line.name; };
+// A set meal's chosen dish keeps its own options, under `group/choice/inner`.
 function choiceName(dishId, opt) {
-  const group = S.menu.get(dishId)?.dish.options?.find((g) => g.id === opt.group);
-  const choice = group?.choices.find((c) => c.id === opt.choice);
+  const [g, c, inner] = opt.group.split('/');
+  let dish = S.menu.get(dishId)?.dish;
+  if (inner) dish = S.menu.get(dish?.options?.find((x) => x.id === g)?.choices.find((x) => x.id === c)?.dish)?.dish;
+  const group = dish?.options?.find((x) => x.id === (inner || opt.group));
+  const choice = group?.choices.find((x) => x.id === opt.choice);
   return choice ? loc(choice.name) : opt.name;
 }
-const optionsText = (line) => line.options.map((o) => choiceName(line.dish, o)).join(', ');
+// "Beef noodles (Large, Egg), Tea": a set meal's dish with its own choices.
+function optionsText(line) {
+  const parts = [];
+  for (const o of line.options) {
+    const name = choiceName(line.dish, o);
+    if (o.group.includes('/') && parts.length) parts[parts.length - 1].inner.push(name);
+    else parts.push({ name, inner: [] });
+  }
+  return parts.map((p) => (p.inner.length ? `${p.name} (${p.inner.join(', ')})` : p.name)).join(', ');
+}
 
 // Text in the page: data-t (this language) and data-t-all (every language of the site, for the board).
 function applyStrings() {
