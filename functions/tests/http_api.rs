@@ -759,6 +759,113 @@ async fn the_html_form_places_an_order_and_escapes_diner_text() {
     assert!(html.contains("pick a pickup time") && html.contains("add at least one dish"));
 }
 
+/// A set meal's chosen dish keeps its own options: the server asks for them,
+/// prices them once, keeps them on the order under their dish, and drops what the
+/// plain form sends for a dish the diner did not choose.
+#[tokio::test]
+async fn a_set_meal_carries_the_chosen_dishs_own_options() {
+    let fx = Fixture::new();
+    let base = fx.serve().await;
+    let client = Client::new();
+    let cart = |options: Value| {
+        json!({"cart": {
+            "location": "alpha",
+            "fulfilment": {"mode": "dine_in", "table": "1"},
+            "lines": [{"dish": "noodle-set", "quantity": 1, "options": options}]
+        }})
+    };
+    // The beef noodles need a spice, in the set as alone.
+    let response = send(
+        client
+            .post(format!("{base}/api/quote"))
+            .json(&cart(json!([{"group": "main", "choices": ["beef"]}]))),
+    )
+    .await;
+    let body = problem(response, StatusCode::UNPROCESSABLE_ENTITY, "invalid-cart").await;
+    assert_eq!(fields(&body), ["cart.lines[0].options.main/beef/spice"]);
+    // 40.00 + extra-hot 1.00 + egg 3.00 = 44.00, plus 10% service.
+    let response = send(client.post(format!("{base}/api/quote")).json(&cart(json!([
+        {"group": "main", "choices": ["beef"]},
+        {"group": "main/beef/spice", "choices": ["extra-hot"]},
+        {"group": "main/beef/extras", "choices": ["egg"]}
+    ]))))
+    .await;
+    assert_eq!(response.status(), StatusCode::OK);
+    let quote: Value = response.json().await.expect("json");
+    assert_eq!(quote["quote"]["lines"][0]["unit_price"], 4400, "{quote}");
+    assert_eq!(quote["quote"]["total"], 4840);
+
+    // The plain form: every choice's own options are on the page; only the chosen
+    // dish's count. The diner ticked an egg under the beef, then chose dumplings.
+    let post = |pairs: &[(&str, &str)]| {
+        client
+            .post(format!("{base}/api/orders"))
+            .header("content-type", "application/x-www-form-urlencoded")
+            .body(form_body(pairs))
+            .send()
+    };
+    let dumplings = post(&[
+        ("location", "alpha"),
+        ("mode", "dine_in"),
+        ("table", "1"),
+        ("qty.noodle-set", "1"),
+        ("opt.noodle-set.main", "dumplings"),
+        ("opt.noodle-set.main/beef/extras", "egg"),
+        ("idempotency_key", "set-1"),
+    ])
+    .await
+    .expect("form");
+    assert_eq!(dumplings.status(), StatusCode::CREATED);
+    let html = dumplings.text().await.expect("html");
+    assert!(html.contains("1 × Noodle set <small>(dumplings)</small>"), "{html}");
+    let beef = post(&[
+        ("location", "alpha"),
+        ("mode", "dine_in"),
+        ("table", "2"),
+        ("qty.noodle-set", "1"),
+        ("opt.noodle-set.main", "beef"),
+        ("opt.noodle-set.main/beef/spice", "extra-hot"),
+        ("opt.noodle-set.main/beef/extras", "egg"),
+        ("idempotency_key", "set-2"),
+    ])
+    .await
+    .expect("form");
+    assert_eq!(beef.status(), StatusCode::CREATED);
+    let html = beef.text().await.expect("html");
+    assert!(
+        html.contains("1 × Noodle set <small>(beef (extra-hot, egg))</small>"),
+        "{html}"
+    );
+    let queue = fx.store.queue("alpha", &[], 10).await.expect("queue");
+    let mut kitchen: Vec<(i64, Vec<(&str, &str)>)> = queue
+        .iter()
+        .map(|o| {
+            let line = &o.quote.lines[0];
+            let picked = line
+                .options
+                .iter()
+                .map(|c| (c.group.as_str(), c.choice.as_str()))
+                .collect();
+            (line.unit_price, picked)
+        })
+        .collect();
+    kitchen.sort();
+    assert_eq!(
+        kitchen,
+        vec![
+            (4000, vec![("main", "dumplings")]),
+            (
+                4400,
+                vec![
+                    ("main", "beef"),
+                    ("main/beef/spice", "extra-hot"),
+                    ("main/beef/extras", "egg")
+                ]
+            ),
+        ]
+    );
+}
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn concurrent_requests_keep_the_budget_and_the_idempotency_key() {
     let fx = Fixture::new();

@@ -97,7 +97,8 @@ pub fn slot() -> DateTime<Utc> {
 /// - `beta` (prefix B): lunch only (11:00–14:00), table 1, no pickup.
 /// - dishes: `beef-noodles` 32.00 with a required `spice` group (mild, hot, extra-hot +1.00)
 ///   and an optional `extras` group (egg +3.00, tofu +2.00, at most 2); `dumplings` 18.00;
-///   `soup` sold out in the content.
+///   `soup` sold out in the content; `noodle-set` 40.00, a set meal whose `main` is
+///   `beef` (the beef noodles, with their own options) or `dumplings`.
 /// - coupons of campaign `spring` (channels `flyer`, `chat`): `SAVE5` 5.00 off with a budget
 ///   of 3; `MEMBER10` 10% off once per member; `BIG` 10.00 off above 100.00; `WELCOME`
 ///   8.00 off, issued at sign-up.
@@ -127,6 +128,28 @@ pub fn site() -> Site {
             },
         ],
     );
+    let mut noodle_set = dish(
+        "noodle-set",
+        "Noodle set",
+        4000,
+        vec![OptionGroup {
+            id: "main".into(),
+            name: en("Main"),
+            min: 1,
+            max: 1,
+            choices: vec![
+                Choice {
+                    dish: Some("beef-noodles".into()),
+                    ..choice("beef", 0)
+                },
+                Choice {
+                    dish: Some("dumplings".into()),
+                    ..choice("dumplings", 0)
+                },
+            ],
+        }],
+    );
+    noodle_set.combo = true;
     let mut soup = dish("soup", "Soup", 1200, Vec::new());
     soup.sold_out = true;
     let always = Window::default();
@@ -199,6 +222,7 @@ pub fn site() -> Site {
                     noodles,
                     dish("dumplings", "Dumplings", 1800, Vec::new()),
                     soup,
+                    noodle_set,
                 ],
             }],
         }],
