@@ -286,7 +286,7 @@ function menu(form) {
     $('#dlg-h').textContent = dishName(dlgDish);
     $('#dlg-err').textContent = '';
     const body = $('#dlg-body');
-    body.replaceChildren(...$$('details.opts fieldset', li).map((f) => f.cloneNode(true)));
+    body.replaceChildren(...$$('details.opts > fieldset', li).map((f) => f.cloneNode(true)));
     const sold = store.get('soldout')?.choices || [];
     $$('input', body).forEach((i) => {
       const f = i.closest('fieldset').dataset;
