@@ -3,6 +3,10 @@
 # transform applied), then an explicit SAM translation whose output must hold the
 # resources Carte relies on. Needs: pip install cfn-lint aws-sam-translator
 # Usage: deploy/check.sh [TEMPLATE]   (default: deploy/template.yaml)
+# cfn-lint checks both branches of every condition in one run (a mistake on a branch only a
+# shop with its own domain takes fails it too: tests/deploy_template.rs); the SAM
+# translation runs on every combination of the optional parts (domain on/off, WAF
+# off/created/given, production/staging: 12).
 set -euo pipefail
 template=$(realpath "${1:-$(dirname "$0")/template.yaml}")
 
@@ -23,7 +27,7 @@ cfn-lint --format parseable "$(dirname "$0")/waf.yaml"
 
 # The translator fills in AWS::Region; any region will do offline.
 AWS_DEFAULT_REGION="${AWS_DEFAULT_REGION:-us-east-1}" "$python" - "$template" <<'PY'
-import sys
+import itertools, sys
 from cfnlint.decode import decode
 from samtranslator.translator.transform import transform
 
@@ -43,16 +47,21 @@ for name, resource in template["Resources"].items():
 import copy
 # Every combination of the optional parts: the default stack, a shop on its own domain
 # with alarm emails, a budget, WAF and canary releases, and a staging stack.
-combinations = {
-    "default": {},
-    "domain+alarms+waf+canary": {
-        "DomainName": "order.example.com",
-        "CertificateArn": "arn:aws:acm:us-east-1:123456789012:certificate/0a1b2c3d-1111-2222-3333-444455556666",
-        "AlarmEmail": "owner@example.com", "MonthlyBudget": "30", "EnableWaf": "true",
-        "DeploymentType": "Canary10Percent5Minutes", "LogRetentionDays": "90",
-    },
-    "staging": {"Stage": "staging", "WebAclArn": "arn:aws:wafv2:us-east-1:123456789012:global/webacl/shop/abc"},
-}
+# Every combination of the conditions: the shop's domain or CloudFront's, no WAF, the
+# stack's own web ACL or one given, production or staging (alarm emails, a budget, a longer
+# log retention and canary releases ride along with the domain).
+domains = {"": {}, "domain": {
+    "DomainName": "order.example.com",
+    "CertificateArn": "arn:aws:acm:us-east-1:123456789012:certificate/0a1b2c3d-1111-2222-3333-444455556666",
+    "AlarmEmail": "owner@example.com", "MonthlyBudget": "30",
+    "DeploymentType": "Canary10Percent5Minutes", "LogRetentionDays": "90",
+}}
+wafs = {"": {}, "waf": {"EnableWaf": "true"},
+        "acl": {"WebAclArn": "arn:aws:wafv2:us-east-1:123456789012:global/webacl/shop/abc"}}
+stages = {"": {}, "staging": {"Stage": "staging"}}
+combinations = {}
+for (d, dv), (w, wv), (st, sv) in itertools.product(domains.items(), wafs.items(), stages.items()):
+    combinations["+".join(x for x in (d, w, st) if x) or "default"] = {**dv, **wv, **sv}
 translated = {label: transform(copy.deepcopy(template), values, NoManagedPolicies())["Resources"]
               for label, values in combinations.items()}
 out = transform(template, {}, NoManagedPolicies())
@@ -66,7 +75,7 @@ def need(kind, count):
     if found != count:
         sys.exit("SAM translation: expected %d %s, found %d" % (count, kind, found))
 
-need("AWS::Lambda::Function", 6)
+need("AWS::Lambda::Function", 7)
 need("AWS::ApiGatewayV2::Api", 1)
 need("AWS::DynamoDB::Table", 1)
 need("AWS::CloudFront::Distribution", 1)
@@ -87,8 +96,8 @@ for name in by_type.get("AWS::IAM::Role", []):
 
 # Safe releases: every function behind the alias `live`, shifted by CodeDeploy, which rolls
 # back on its error alarm; the HTTP API calls the alias, never $LATEST.
-need("AWS::Lambda::Alias", 6)
-need("AWS::CodeDeploy::DeploymentGroup", 6)
+need("AWS::Lambda::Alias", 7)
+need("AWS::CodeDeploy::DeploymentGroup", 7)
 errors_alarms = {n for n in resources if n.endswith("ErrorsAlarm") and resources[n]["Properties"].get("Namespace") == "AWS/Lambda"}
 for name in by_type["AWS::CodeDeploy::DeploymentGroup"]:
     props = resources[name]["Properties"]
@@ -115,7 +124,7 @@ for name in by_type["AWS::Lambda::Function"]:
 alarms = set(by_type["AWS::CloudWatch::Alarm"])
 wanted = errors_alarms | {"LambdaThrottlesAlarm", "Api5xxAlarm", "ApiLatencyAlarm", "TableThrottlesAlarm",
                           "TableSystemErrorsAlarm", "CloudFront5xxAlarm"}
-if len(errors_alarms) != 6 or alarms != wanted:
+if len(errors_alarms) != 7 or alarms != wanted:
     sys.exit("alarms: expected %s, found %s" % (sorted(wanted), sorted(alarms)))
 for name in alarms:
     if resources[name]["Properties"].get("AlarmActions") != [{"Ref": "AlarmTopic"}]:

@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# Builds the five function binaries with cargo-lambda (profile release-small) for arm64
+# Builds the seven function binaries with cargo-lambda (profile release-small) for arm64
 # (into target/lambda, where deploy/template.yaml's CodeUri points) and x86_64 (into
 # target/lambda-x86_64), prints each binary's and zip's size, then measures cold init
 # (spawn to the first Runtime API `next` call) of the x86_64 builds against the Runtime
@@ -10,10 +10,15 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 bins=(-p functions --no-default-features --bin quote --bin orders --bin members --bin staff --bin marketing --bin payments)
+# Passkeys in a command of their own: the feature (WebAuthn, OpenSSL) reaches no other binary.
+passkeys=(-p functions --no-default-features --features passkeys --bin passkeys)
 runs="${RUNS:-5}"
 
-cargo lambda build --profile release-small --arm64 "${bins[@]}"
-cargo lambda build --profile release-small --x86-64 "${bins[@]}" --lambda-dir target/lambda-x86_64
+for set in bins passkeys; do
+  declare -n args=$set
+  cargo lambda build --profile release-small --arm64 "${args[@]}"
+  cargo lambda build --profile release-small --x86-64 "${args[@]}" --lambda-dir target/lambda-x86_64
+done
 
 zipped() {
   python3 - "$1" <<'PY'
@@ -31,7 +36,7 @@ PY
 printf '%-8s %-8s %12s %12s\n' function arch binary zip
 for dir in target/lambda target/lambda-x86_64; do
   arch=arm64; [ "$dir" = target/lambda-x86_64 ] && arch=x86_64
-  for name in quote orders members staff marketing payments; do
+  for name in quote orders members passkeys staff marketing payments; do
     bin="$dir/$name/bootstrap"
     printf '%-8s %-8s %12s %12s\n' "$name" "$arch" "$(stat -c %s "$bin")" "$(zipped "$bin")"
   done

@@ -83,21 +83,45 @@ fn the_guide_builds_every_function_the_template_deploys() {
         .filter_map(|line| line.trim().strip_prefix("CodeUri: ../target/lambda/"))
         .map(|rest| rest.trim_end_matches('/').to_owned())
         .collect();
-    assert_eq!(deployed.len(), 6, "{deployed:?}");
+    assert_eq!(deployed.len(), 7, "{deployed:?}");
     let guide = read("docs/deploy.md");
-    let command = guide
+    // Each `cargo lambda build` of the guide: its words, up to the end of its code block.
+    let commands: Vec<Vec<&str>> = guide
         .split("cargo lambda build")
-        .nth(1)
-        .and_then(|rest| rest.split("```").next())
-        .expect("docs/deploy.md has a cargo lambda build command");
-    let built: BTreeSet<String> = command
-        .split_whitespace()
-        .collect::<Vec<_>>()
-        .windows(2)
-        .filter(|w| w[0] == "--bin")
-        .map(|w| w[1].to_owned())
+        .skip(1)
+        .map(|rest| {
+            let block = rest.split("```").next().unwrap_or_default();
+            let command = block.split("\ncargo ").next().unwrap_or_default();
+            command.split_whitespace().filter(|w| *w != "\\").collect()
+        })
         .collect();
+    assert!(!commands.is_empty(), "docs/deploy.md has no cargo lambda build");
+    let bins = |words: &[&str]| -> BTreeSet<String> {
+        words
+            .windows(2)
+            .filter(|w| w[0] == "--bin")
+            .map(|w| w[1].to_owned())
+            .collect()
+    };
+    let built: BTreeSet<String> = commands.iter().flat_map(|c| bins(c)).collect();
     assert_eq!(built, deployed, "cargo lambda build in docs/deploy.md");
+    for words in &commands {
+        assert!(words.contains(&"--no-default-features"), "{words:?}");
+        // Only the passkeys function links WebAuthn's OpenSSL: cargo enables a feature
+        // for every binary of one command, so it is built alone.
+        let passkeys = words.windows(2).any(|w| w == ["--features", "passkeys"]);
+        assert_eq!(
+            passkeys,
+            bins(words).contains("passkeys"),
+            "the passkeys feature, and only with the passkeys binary: {words:?}"
+        );
+        if passkeys {
+            assert_eq!(bins(words).len(), 1, "{words:?}");
+        }
+    }
+    // deploy/measure.sh, whose figures BENCHMARKS.md quotes, builds the same way.
+    let measure = read("deploy/measure.sh");
+    assert!(measure.contains("--features passkeys --bin passkeys"));
     for bin in &deployed {
         assert!(
             Path::new(env!("CARGO_MANIFEST_DIR"))

@@ -80,8 +80,13 @@ fn functions(template: &Value) -> (BTreeMap<String, String>, Vec<Route>) {
     (bins, routes)
 }
 
+/// Most segments of a route this test ranks.
+const MAX_SEGMENTS: usize = 64;
+
 /// How an HTTP API route matches `path`: `None`, or its rank (lower is more specific:
-/// literal segments before `{param}` before `{proxy+}`, as API Gateway chooses).
+/// literal segments before `{param}` before `{proxy+}`, and of two greedy routes the
+/// longer one, as API Gateway chooses: `GET /pets/cat/1` goes to `/pets/{proxy+}`
+/// before `/{proxy+}`).
 fn matches(route: &str, path: &str) -> Option<(usize, usize)> {
     let route: Vec<&str> = route.trim_start_matches('/').split('/').collect();
     let path: Vec<&str> = path.trim_start_matches('/').split('/').collect();
@@ -89,7 +94,7 @@ fn matches(route: &str, path: &str) -> Option<(usize, usize)> {
     for (i, segment) in route.iter().enumerate() {
         if segment.starts_with('{') && segment.ends_with("+}") {
             // Greedy: one segment or more, and only at the end.
-            return (path.len() > i).then_some((1, params));
+            return (path.len() > i).then_some((1, (MAX_SEGMENTS - i) * MAX_SEGMENTS + params));
         }
         let actual = path.get(i)?;
         if segment.starts_with('{') {
@@ -119,6 +124,7 @@ fn router(bin: &str, state: functions::AppState) -> Router {
         "quote" => functions::quote_router,
         "orders" => functions::orders_router,
         "members" => functions::members_router,
+        "passkeys" => functions::passkeys_router,
         "staff" => functions::staff_router,
         "payments" => functions::payments_router,
         "marketing" => functions::marketing_router,
@@ -276,6 +282,11 @@ fn routes_match_as_api_gateway_does_and_a_router_answers_for_itself_only() {
             method: "post".into(),
             path: "/api/members".into(),
         },
+        Route {
+            function: "PasskeysFunction".into(),
+            method: "any".into(),
+            path: "/api/members/passkey/{proxy+}".into(),
+        },
     ];
     assert_eq!(
         routed(&routes, "post", "/api/orders").map(|r| r.function.as_str()),
@@ -290,6 +301,15 @@ fn routes_match_as_api_gateway_does_and_a_router_answers_for_itself_only() {
     assert_eq!(
         routed(&routes, "post", "/api/members").map(|r| r.path.as_str()),
         Some("/api/members")
+    );
+    // Of two greedy routes, the longer one.
+    assert_eq!(
+        routed(&routes, "post", "/api/members/passkey/verify").map(|r| r.path.as_str()),
+        Some("/api/members/passkey/{proxy+}")
+    );
+    assert_eq!(
+        routed(&routes, "post", "/api/members/passkeys/options").map(|r| r.path.as_str()),
+        Some("/api/members/{proxy+}")
     );
 
     // The orders function's own router, asked: it serves POST /api/orders, not the quote.

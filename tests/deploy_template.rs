@@ -39,15 +39,13 @@ fn the_deploy_template_passes_cfn_lint_and_sam_translation() {
         text(&output)
     );
     let text = text(&output);
-    assert!(text.contains("6 functions"), "{text}");
+    assert!(text.contains("7 functions"), "{text}");
     assert!(
-        text.contains(
-            "SAM translation of 3 combinations (default, domain+alarms+waf+canary, staging)"
-        ),
+        text.contains("SAM translation of 12 combinations (default, staging, waf, waf+staging, acl, acl+staging, domain, domain+staging, domain+waf, domain+waf+staging, domain+acl, domain+acl+staging)"),
         "{text}"
     );
     assert!(
-        text.contains("alarms: 12 to the topic; 6 aliases rolled back by CodeDeploy; 6 log groups"),
+        text.contains("alarms: 13 to the topic; 7 aliases rolled back by CodeDeploy; 7 log groups"),
         "{text}"
     );
 }
@@ -78,7 +76,7 @@ fn the_production_parts_cannot_be_dropped_quietly() {
         .expect("AutoPublishAlias");
     let end = start + good[start..].find("    Tags:\n").expect("Tags after it");
     let out = check_changed(&good, &good[start..end], "");
-    assert!(out.contains("expected 6 AWS::Lambda::Alias"), "{out}");
+    assert!(out.contains("expected 7 AWS::Lambda::Alias"), "{out}");
     // Logs kept forever.
     let out = check_changed(&good, "      RetentionInDays: !Ref LogRetentionDays\n", "");
     assert!(out.contains("RetentionInDays LogRetentionDays"), "{out}");
@@ -112,6 +110,10 @@ fn the_production_parts_cannot_be_dropped_quietly() {
         out.contains("CARTE_ORIGIN_SECRET must be the same value"),
         "{out}"
     );
+    // A mistake on a branch only a shop with its own domain takes (the default stack
+    // never reads it): cfn-lint checks both branches of every condition.
+    let out = check_changed(&good, "SslSupportMethod: sni-only", "SslSupportMethod: sni");
+    assert!(out.contains("E3030"), "{out}");
     // A CloudFront alarm in a region where CloudFront publishes no metrics.
     let out = check_changed(&good, "    Condition: InUsEast1\n", "");
     assert!(

@@ -243,6 +243,7 @@ fn binary(name: &str) -> PathBuf {
         "quote" => env!("CARGO_BIN_EXE_quote"),
         "orders" => env!("CARGO_BIN_EXE_orders"),
         "members" => env!("CARGO_BIN_EXE_members"),
+        "passkeys" => env!("CARGO_BIN_EXE_passkeys"),
         "marketing" => env!("CARGO_BIN_EXE_marketing"),
         "payments" => env!("CARGO_BIN_EXE_payments"),
         _ => env!("CARGO_BIN_EXE_staff"),
@@ -444,6 +445,10 @@ async fn every_binary_starts_on_the_runtime_api_and_answers_its_own_routes() {
     for (name, file, want) in [
         ("quote", "quote.json", 200),
         ("members", "quote.json", 404),
+        ("members", "passkey_options.json", 404),
+        // A sign-in ceremony begun and kept in the table.
+        ("passkeys", "passkey_options.json", 200),
+        ("passkeys", "quote.json", 404),
         ("staff", "staff_queue.json", 401),
         ("marketing", "staff_queue.json", 404),
         ("payments", "quote.json", 404),

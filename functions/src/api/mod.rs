@@ -19,6 +19,7 @@ pub mod limits;
 pub(crate) mod members;
 pub mod openapi;
 pub(crate) mod orders;
+#[cfg(feature = "passkeys")]
 pub(crate) mod passkeys;
 pub(crate) mod pay;
 pub(crate) mod payments;
@@ -60,6 +61,29 @@ fn members_routes() -> Router<AppState> {
             "/api/members/session",
             axum::routing::delete(proof::sign_out),
         )
+        // The diner's own data: the "my account" pages (plain forms) and their orders.
+        .route("/api/members/account", get(account::account))
+        .route("/api/members/account/code", post(account::send_code))
+        .route("/api/members/account/verify", post(account::verify))
+        .route(
+            "/api/members/account/consent",
+            post(account::withdraw_consent),
+        )
+        .route("/api/members/account/sign-out", post(account::sign_out))
+        .route("/api/members/account/erase", post(account::erase))
+        .route(
+            "/api/members/account/erase/confirm",
+            post(account::confirm_erase),
+        )
+        .route("/api/members/account/orders/{id}", get(account::order))
+        .route("/api/members/me/orders", get(account::my_orders))
+}
+
+/// The passkey routes: registering, listing and removing a member's passkeys, and
+/// signing in with one.
+#[cfg(feature = "passkeys")]
+fn passkeys_routes() -> Router<AppState> {
+    Router::new()
         .route(
             "/api/members/passkeys",
             get(passkeys::list).post(passkeys::register),
@@ -77,22 +101,6 @@ fn members_routes() -> Router<AppState> {
             post(passkeys::sign_in_options),
         )
         .route("/api/members/passkey/verify", post(passkeys::sign_in))
-        // The diner's own data: the "my account" pages (plain forms) and their orders.
-        .route("/api/members/account", get(account::account))
-        .route("/api/members/account/code", post(account::send_code))
-        .route("/api/members/account/verify", post(account::verify))
-        .route(
-            "/api/members/account/consent",
-            post(account::withdraw_consent),
-        )
-        .route("/api/members/account/sign-out", post(account::sign_out))
-        .route("/api/members/account/erase", post(account::erase))
-        .route(
-            "/api/members/account/erase/confirm",
-            post(account::confirm_erase),
-        )
-        .route("/api/members/account/orders/{id}", get(account::order))
-        .route("/api/members/me/orders", get(account::my_orders))
 }
 
 fn staff_routes() -> Router<AppState> {
@@ -174,6 +182,14 @@ pub fn members_router(state: AppState) -> Router {
     finish(members_routes(), state)
 }
 
+/// The passkeys function: a member's passkeys and signing in with one
+/// (`/api/members/passkeys…`, `/api/members/passkey/…`). Apart from the members
+/// function so that only this one links WebAuthn's OpenSSL.
+#[cfg(feature = "passkeys")]
+pub fn passkeys_router(state: AppState) -> Router {
+    finish(passkeys_routes(), state)
+}
+
 /// The staff function: queue, status changes, counter payments and refunds, and
 /// sold-out switches.
 pub fn staff_router(state: AppState) -> Router {
@@ -198,7 +214,10 @@ pub fn router(state: AppState) -> Router {
         .merge(members_routes())
         .merge(staff_routes())
         .merge(marketing_routes())
-        .merge(payments_routes())
+        .merge(payments_routes());
+    #[cfg(feature = "passkeys")]
+    let routes = routes.merge(passkeys_routes());
+    let routes = routes
         // Only a long-lived process can hold the event stream open and see every
         // order; the Lambda staff function's consoles poll the queue instead.
         .route("/api/staff/events", get(events::stream))

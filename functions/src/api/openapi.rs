@@ -7,11 +7,36 @@ use utoipa::openapi::security::{ApiKey, ApiKeyValue, HttpAuthScheme, HttpBuilder
 use utoipa::openapi::{ContentBuilder, Ref, RefOr, Response, ResponseBuilder};
 use utoipa::{Modify, OpenApi};
 
+#[cfg(feature = "passkeys")]
+use crate::api::passkeys;
 use crate::api::{
-    account, auth, checkout, events, exports, health, members, orders, passkeys, pay, payments,
-    problem, proof, quote, redemptions, reports, session, staff, visits,
+    account, auth, checkout, events, exports, health, members, orders, pay, payments, problem,
+    proof, quote, redemptions, reports, session, staff, visits,
 };
 use crate::store;
+
+/// The passkeys function's operations (in builds with the `passkeys` feature).
+#[cfg(feature = "passkeys")]
+#[derive(OpenApi)]
+#[openapi(paths(
+    passkeys::registration_options,
+    passkeys::register,
+    passkeys::list,
+    passkeys::remove,
+    passkeys::sign_in_options,
+    passkeys::sign_in,
+))]
+struct PasskeysDoc;
+
+/// Adds the passkeys function's operations when this build has them.
+struct PasskeyPaths;
+
+impl Modify for PasskeyPaths {
+    fn modify(&self, _openapi: &mut utoipa::openapi::OpenApi) {
+        #[cfg(feature = "passkeys")]
+        _openapi.merge(PasskeysDoc::openapi());
+    }
+}
 
 /// Adds the bearer API key scheme the staff routes name.
 struct ApiKeyScheme;
@@ -168,12 +193,6 @@ impl Modify for BodyProblems {
         proof::verify,
         proof::me,
         proof::sign_out,
-        passkeys::registration_options,
-        passkeys::register,
-        passkeys::list,
-        passkeys::remove,
-        passkeys::sign_in_options,
-        passkeys::sign_in,
         account::account,
         account::send_code,
         account::verify,
@@ -219,7 +238,7 @@ impl Modify for BodyProblems {
         store::Role,
         store::SoldOutItem,
     )),
-    modifiers(&ApiKeyScheme, &BodyProblems),
+    modifiers(&PasskeyPaths, &ApiKeyScheme, &BodyProblems),
     tags(
         (name = "quote", description = "Pricing carts"),
         (name = "orders", description = "Placing orders and following them"),

@@ -1,4 +1,4 @@
-//! Start-up shared by the Lambda binaries (`quote`, `orders`, `members`, `staff`, `marketing`).
+//! Start-up shared by the Lambda binaries (`quote`, `orders`, `members`, `passkeys`, `staff`, `marketing`, `payments`).
 //!
 //! Each binary does the same three things once, before its first request: load the
 //! catalog from the private `site.json`, build the store's client, and bind them into
