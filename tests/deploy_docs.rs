@@ -95,7 +95,10 @@ fn the_guide_builds_every_function_the_template_deploys() {
             command.split_whitespace().filter(|w| *w != "\\").collect()
         })
         .collect();
-    assert!(!commands.is_empty(), "docs/deploy.md has no cargo lambda build");
+    assert!(
+        !commands.is_empty(),
+        "docs/deploy.md has no cargo lambda build"
+    );
     let bins = |words: &[&str]| -> BTreeSet<String> {
         words
             .windows(2)

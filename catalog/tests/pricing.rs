@@ -553,11 +553,17 @@ fn a_nested_key_names_the_chosen_dishs_group() {
     let site = site();
     let (_, set) = site.dish("lunch-set").unwrap();
     let (owner, group) = site.option_group(set, "main/beef/size").unwrap();
-    assert_eq!((owner.id.as_str(), group.id.as_str()), ("beef-noodles", "size"));
+    assert_eq!(
+        (owner.id.as_str(), group.id.as_str()),
+        ("beef-noodles", "size")
+    );
     assert_eq!(site.option_group(set, "drink").unwrap().1.id, "drink");
     assert!(site.option_group(set, "main/beef/nope").is_none());
     assert!(site.option_group(set, "main/nope/size").is_none());
-    assert!(site.option_group(set, "drink/tea/size").is_none(), "tea has no options");
+    assert!(
+        site.option_group(set, "drink/tea/size").is_none(),
+        "tea has no options"
+    );
 }
 
 // ---- availability windows ----

@@ -512,9 +512,11 @@ fn option_problems(
                         other = true;
                     }
                     if let (true, Some((_, inner))) = (top, stands_for) {
-                        groups.extend(inner.options.iter().map(|g| {
-                            (format!("{key}/{}/{}", choice.id, g.id), inner, g, false)
-                        }));
+                        groups.extend(
+                            inner.options.iter().map(|g| {
+                                (format!("{key}/{}/{}", choice.id, g.id), inner, g, false)
+                            }),
+                        );
                     }
                 }
             }

@@ -36,9 +36,9 @@ pub mod settlement;
 pub mod state;
 pub mod store;
 
-pub use api::problem::ApiError;
 #[cfg(feature = "passkeys")]
 pub use api::passkeys_router;
+pub use api::problem::ApiError;
 pub use api::{
     marketing_router, members_router, orders_router, payments_router, quote_router, router,
     staff_router,

@@ -817,7 +817,10 @@ async fn a_set_meal_carries_the_chosen_dishs_own_options() {
     .expect("form");
     assert_eq!(dumplings.status(), StatusCode::CREATED);
     let html = dumplings.text().await.expect("html");
-    assert!(html.contains("1 × Noodle set <small>(dumplings)</small>"), "{html}");
+    assert!(
+        html.contains("1 × Noodle set <small>(dumplings)</small>"),
+        "{html}"
+    );
     let beef = post(&[
         ("location", "alpha"),
         ("mode", "dine_in"),

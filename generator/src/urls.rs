@@ -34,6 +34,23 @@ pub fn tag(lang: &str, tag: &str) -> String {
     format!("/{lang}/tags/{}/", slug(tag))
 }
 
+/// Most dishes on one page of a tag listing; a chain's "spicy" tag runs to pages.
+pub const TAG_PAGE_SIZE: usize = 48;
+
+/// How many pages a tag listing of `dishes` dishes has (at least one).
+pub fn tag_page_count(dishes: usize) -> usize {
+    dishes.div_ceil(TAG_PAGE_SIZE).max(1)
+}
+
+/// Page `page` (from 1) of a tag listing: the listing itself, then
+/// `/en/tags/vegetarian/page/2/`.
+pub fn tag_page(lang: &str, tag: &str, page: usize) -> String {
+    match page {
+        0 | 1 => self::tag(lang, tag),
+        n => format!("/{lang}/tags/{}/page/{n}/", slug(tag)),
+    }
+}
+
 /// A location's catalog for the cart: `/catalog/harbour.json`.
 pub fn catalog_json(location: &str) -> String {
     format!("/catalog/{location}.json")
@@ -109,17 +126,17 @@ pub fn all_pages(site: &Site) -> Vec<String> {
         for p in &site.pages {
             out.push(page(lang, &p.slug));
         }
-        let mut tags: Vec<String> = site
-            .menus
-            .iter()
-            .flat_map(|m| {
-                m.dishes()
-                    .flat_map(|(_, d)| d.tags.iter().map(|t| tag(lang, t)))
-            })
-            .collect();
-        tags.sort();
-        tags.dedup();
-        out.extend(tags);
+        // Each tag's dishes (by slug, as the pages group them), then its pages.
+        let mut tags: std::collections::BTreeMap<String, (&str, usize)> = Default::default();
+        for (_, d) in site.menus.iter().flat_map(|m| m.dishes()) {
+            let mut seen = std::collections::HashSet::new();
+            for t in d.tags.iter().filter(|t| seen.insert(slug(t))) {
+                tags.entry(slug(t)).or_insert((t.as_str(), 0)).1 += 1;
+            }
+        }
+        for (label, dishes) in tags.into_values() {
+            out.extend((1..=tag_page_count(dishes)).map(|n| tag_page(lang, label, n)));
+        }
     }
     out
 }

@@ -1168,17 +1168,146 @@ fn a_set_meal_offers_the_chosen_dishs_own_options() -> TestResult {
     let card = &card[..card.find("</li>").ok_or("unclosed card")?];
     let dan_dan_spice = r#"<fieldset data-group="main/dan-dan/spice" data-min="1" data-max="1" data-required data-owner="dan-dan" data-own="spice">"#;
     assert!(card.contains(dan_dan_spice), "{card}");
-    assert!(card.contains("<legend>Dan dan noodles · Spice <span class=\"req\">(required)</span></legend>"));
-    assert!(card.contains(r#"name="opt.lunch-set.main/beef-noodles/add-ons" value="egg" data-delta="300""#));
+    assert!(card.contains(
+        "<legend>Dan dan noodles · Spice <span class=\"req\">(required)</span></legend>"
+    ));
+    assert!(card.contains(
+        r#"name="opt.lunch-set.main/beef-noodles/add-ons" value="egg" data-delta="300""#
+    ));
     // The sub-groups sit right after their choice's label, where CSS shows them once it is picked.
     let label = card.find(r#"value="dan-dan""#).ok_or("no dan-dan choice")?;
-    let sub = card.find(r#"<div class="sub"><fieldset data-group="main/dan-dan/spice""#).ok_or("no sub")?;
+    let sub = card
+        .find(r#"<div class="sub"><fieldset data-group="main/dan-dan/spice""#)
+        .ok_or("no sub")?;
     assert!(label < sub && !card[label..sub].contains("value=\"beef-noodles\""));
     // The sold-out add-on stays disabled inside the set, too.
-    assert!(card.contains(r#"name="opt.lunch-set.main/dan-dan/add-ons" value="tofu" data-delta="200" disabled"#));
+    assert!(card.contains(
+        r#"name="opt.lunch-set.main/dan-dan/add-ons" value="tofu" data-delta="200" disabled"#
+    ));
 
     let page = read(&f.out, "zh/dishes/lunch-set/index.html")?;
-    assert!(page.contains(r#"<ul class="sub-groups"><li>辣度 <span class="muted">"#), "{page}");
+    assert!(
+        page.contains(r#"<ul class="sub-groups"><li>辣度 <span class="muted">"#),
+        "{page}"
+    );
     assert!(page.contains("卤蛋 <span class=\"price\">+¥3.00</span>"));
+    Ok(())
+}
+
+/// A tag on more dishes than one page holds runs to pages: 48 dishes each, each page
+/// its own canonical address with `rel=prev/next` and links either side, every dish on
+/// exactly one page, and every page in the sitemap.
+#[test]
+fn a_long_tag_listing_runs_to_pages() -> TestResult {
+    let mut site = sample_site();
+    let extra: Vec<Dish> = (0..100)
+        .map(|i| Dish {
+            tags: vec!["spicy".into()],
+            ..dish(
+                &format!("chilli-{i:03}"),
+                "辣菜",
+                &format!("Chilli dish {i}"),
+                1000,
+            )
+        })
+        .collect();
+    site.menus[0].categories[0].dishes.extend(extra);
+    let spicy = site
+        .menus
+        .iter()
+        .flat_map(|m| m.dishes())
+        .filter(|(_, d)| d.tags.iter().any(|t| t == "spicy"))
+        .count();
+    assert!(spicy > 2 * 48 && spicy <= 3 * 48, "{spicy} spicy dishes");
+    let root = Path::new(env!("CARGO_TARGET_TMPDIR")).join("paged_tags");
+    let project = Project {
+        root: root.clone(),
+        version: catalog::catalog_version(&site),
+        site,
+        images: write_images(&root)?,
+    };
+    let theme = Theme::load(&theme_dir(), Some(&root))?;
+    let outputs = render::render(&project, &theme, &RenderOptions::default())?;
+    let page = |path: &str| {
+        outputs
+            .iter()
+            .find(|o| o.path == path)
+            .map(|o| String::from_utf8_lossy(&o.bytes).into_owned())
+            .ok_or_else(|| format!("{path} not rendered"))
+    };
+    let first = page("en/tags/spicy/index.html")?;
+    let second = page("en/tags/spicy/page/2/index.html")?;
+    let third = page("en/tags/spicy/page/3/index.html")?;
+    assert!(page("en/tags/spicy/page/4/index.html").is_err());
+    assert!(
+        page("en/tags/spicy/page/1/index.html").is_err(),
+        "page 1 is the listing"
+    );
+
+    let mut listed = Vec::new();
+    for html in [&first, &second, &third] {
+        listed.extend(attr_values(html, "data-dish"));
+    }
+    assert_eq!(attr_values(&first, "data-dish").len(), 48);
+    assert_eq!(attr_values(&third, "data-dish").len(), spicy - 96);
+    let unique: std::collections::BTreeSet<&String> = listed.iter().collect();
+    assert_eq!(
+        (listed.len(), unique.len()),
+        (spicy, spicy),
+        "each dish once"
+    );
+
+    let head = |html: &str, rel: &str| {
+        let needle = format!("<link rel=\"{rel}\" href=\"");
+        html.find(&needle).map(|i| {
+            let rest = &html[i + needle.len()..];
+            rest[..rest.find('"').unwrap_or(0)].to_owned()
+        })
+    };
+    assert_eq!(
+        head(&first, "canonical").as_deref(),
+        Some(&*format!("{BASE}/en/tags/spicy/"))
+    );
+    assert_eq!(head(&first, "prev"), None);
+    assert_eq!(
+        head(&first, "next").as_deref(),
+        Some(&*format!("{BASE}/en/tags/spicy/page/2/"))
+    );
+    assert_eq!(
+        head(&second, "canonical").as_deref(),
+        Some(&*format!("{BASE}/en/tags/spicy/page/2/"))
+    );
+    assert_eq!(
+        head(&second, "prev").as_deref(),
+        Some(&*format!("{BASE}/en/tags/spicy/"))
+    );
+    assert_eq!(
+        head(&second, "next").as_deref(),
+        Some(&*format!("{BASE}/en/tags/spicy/page/3/"))
+    );
+    assert_eq!(head(&third, "next"), None);
+    assert!(second.contains(r#"<a href="/en/tags/spicy/" rel="prev">← Previous page</a><a href="/en/tags/spicy/page/3/" rel="next">Next page →</a>"#));
+    assert!(second.contains("Page 2 of 3"));
+    let zh = page("zh/tags/spicy/page/3/index.html")?;
+    assert!(zh.contains("第 3 页，共 3 页"), "{zh}");
+    assert!(zh.contains(&format!(
+        r#"<link rel="alternate" hreflang="en" href="{BASE}/en/tags/spicy/page/3/">"#
+    )));
+    // A short tag has one page and no pager.
+    let short = page("en/tags/noodles/index.html")?;
+    assert!(!short.contains("rel=\"next\"") && !short.contains("class=\"pager\""));
+
+    let sitemap = page("sitemap.xml")?;
+    for path in [
+        "/en/tags/spicy/",
+        "/en/tags/spicy/page/2/",
+        "/zh/tags/spicy/page/3/",
+    ] {
+        assert!(
+            sitemap.contains(&format!("<loc>{BASE}{path}</loc>")),
+            "{path} not in the sitemap"
+        );
+    }
+    assert!(!sitemap.contains("/page/4/"));
     Ok(())
 }

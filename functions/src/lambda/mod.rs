@@ -491,6 +491,7 @@ pub async fn start(function: &str, make_router: fn(AppState) -> Router) -> Resul
 /// The whole `main` of a function binary: a single-threaded runtime (one request at a
 /// time is all a Lambda instance gets), [`start`], and an exit code with the error printed.
 pub fn main(function: &str, make_router: fn(AppState) -> Router) -> ExitCode {
+    prefer_ca_bundle();
     let runtime = match tokio::runtime::Builder::new_current_thread()
         .enable_all()
         .build()
@@ -507,6 +508,27 @@ pub fn main(function: &str, make_router: fn(AppState) -> Router) -> ExitCode {
             eprintln!("error: carte {function}: {error}");
             ExitCode::FAILURE
         }
+    }
+}
+
+/// The trust bundle files of the usual Linux systems, Lambda's Amazon Linux first.
+const CA_BUNDLES: [&str; 3] = [
+    "/etc/pki/tls/certs/ca-bundle.crt",
+    "/etc/ssl/certs/ca-certificates.crt",
+    "/etc/ssl/cert.pem",
+];
+
+/// Points the HTTPS clients' roots at the system's one bundle file when the
+/// environment names none. Otherwise rustls-native-certs also reads every file of the
+/// certificate folder (about 290 on Debian), which doubled a cold start here
+/// (BENCHMARKS.md "Lambda"); the bundle holds the same roots. Called first thing in
+/// [`main`], while the process has one thread.
+fn prefer_ca_bundle() {
+    if std::env::var_os("SSL_CERT_FILE").is_some() || std::env::var_os("SSL_CERT_DIR").is_some() {
+        return;
+    }
+    if let Some(bundle) = CA_BUNDLES.iter().find(|p| Path::new(p).is_file()) {
+        std::env::set_var("SSL_CERT_FILE", bundle);
     }
 }
 

@@ -595,13 +595,13 @@ impl<'a> Model<'a> {
         ))
     }
 
-    /// The path and input key of tag `t`'s page in language `l` in a session, else `None`.
-    fn tag_key(&self, l: usize, t: usize) -> Option<(String, u64)> {
+    /// The path and input key of page `page` of tag `t`'s listing in language `l` in a
+    /// session, else `None`.
+    fn tag_key(&self, l: usize, t: usize, page: usize) -> Option<(String, u64)> {
         let global = self.global?;
         let lm = self.langs.get(l)?;
         let group = self.tags.get(t)?;
-        let keys: Vec<u64> = group
-            .dishes
+        let keys: Vec<u64> = tag_page_dishes(&group.dishes, page)
             .iter()
             .filter_map(|i| lm.dishes.get(*i).map(|e| e.key))
             .collect();
@@ -610,8 +610,13 @@ impl<'a> Model<'a> {
             .add("tag")
             .add(&group.slug)
             .add(&group.label)
+            .add(&page)
+            .add(&urls::tag_page_count(group.dishes.len()))
             .add(&keys);
-        Some((page_file(&urls::tag(&lm.lang, &group.label)), h.finish()))
+        Some((
+            page_file(&urls::tag_page(&lm.lang, &group.label, page)),
+            h.finish(),
+        ))
     }
 
     /// Dish `i`'s entry in language `l`, and its page's path and key (in a session).
@@ -654,9 +659,8 @@ impl<'a> Model<'a> {
         if let (Some(entry), true) = (&cached, kept) {
             return Ok((Arc::clone(entry), page));
         }
-        let by_id = |id: &str| -> Option<&'a Dish> {
-            self.dish_index.get(id).map(|&i| self.dishes[i].1)
-        };
+        let by_id =
+            |id: &str| -> Option<&'a Dish> { self.dish_index.get(id).map(|&i| self.dishes[i].1) };
         let view = dish_view(
             self.site,
             &lm.lang,
@@ -916,7 +920,7 @@ impl<'a> Model<'a> {
                 self.menu(s, self.lang_model(l), loc, &none)
             }
             Job::Page(l, p) => self.page(s, self.lang_model(l), p),
-            Job::Tag(l, t) => self.tag(s, self.lang_model(l), t),
+            Job::Tag(l, t, page) => self.tag(s, self.lang_model(l), t, page),
             Job::Status(l) => self.journey_page(
                 s,
                 self.lang_model(l),
@@ -1338,35 +1342,44 @@ impl<'a> Model<'a> {
         self.render("page.html", &ctx, &path)
     }
 
+    /// Page `page` (from 1) of a tag's listing: [`urls::TAG_PAGE_SIZE`] dishes, links
+    /// to the pages before and after (in the page and as `rel=prev/next`), and a
+    /// canonical address of its own.
     fn tag(
         &self,
         scratch: &mut Scratch,
         lm: &LangModel,
         index: usize,
+        page: usize,
     ) -> Result<Output, RenderError> {
         let Some(group) = self.tags.get(index) else {
             return Ok(Output::new("", ""));
         };
-        let dishes: Vec<&DishEntry> = group
-            .dishes
+        let dishes: Vec<&DishEntry> = tag_page_dishes(&group.dishes, page)
             .iter()
             .filter_map(|i| lm.dishes.get(*i))
             .map(|e| &**e)
             .collect();
-        let path = urls::tag(&lm.lang, &group.label);
+        let pages = urls::tag_page_count(group.dishes.len());
         let label = group.label.clone();
+        let path = urls::tag_page(&lm.lang, &label, page);
         let name =
             self.site
                 .settings
                 .labels
                 .tag(&group.label, &lm.lang, self.site.default_language());
+        let word = |k: &str| lm.t.get(k).cloned().unwrap_or_default();
+        let page_words = (pages > 1).then(|| {
+            word("page_of")
+                .replace("{n}", &page.to_string())
+                .replace("{pages}", &pages.to_string())
+        });
         let meta = Meta {
-            alternates: self.alternates(|l| urls::tag(l, &label)),
-            title: format!(
-                "{}: {}",
-                lm.t.get("dishes_tagged").cloned().unwrap_or_default(),
-                name
-            ),
+            alternates: self.alternates(|l| urls::tag_page(l, &label, page)),
+            title: match &page_words {
+                Some(p) => format!("{}: {name} · {p}", word("dishes_tagged")),
+                None => format!("{}: {name}", word("dishes_tagged")),
+            },
             description: dishes
                 .iter()
                 .map(|d| d.name.as_str())
@@ -1380,8 +1393,47 @@ impl<'a> Model<'a> {
         ctx.insert("tag_slug", &group.slug);
         let cards: Vec<&str> = dishes.iter().map(|d| d.tag_card.as_str()).collect();
         ctx.insert("cards", &cards);
+        let link = |n: usize| {
+            (1..=pages)
+                .contains(&n)
+                .then(|| urls::tag_page(&lm.lang, &label, n))
+        };
+        let pager = Pager {
+            page,
+            pages,
+            label: page_words.unwrap_or_default(),
+            prev: page.checked_sub(1).and_then(link),
+            next: link(page + 1),
+        };
+        ctx.insert(
+            "rel_prev",
+            &pager.prev.as_ref().map(|p| format!("{}{p}", self.base)),
+        );
+        ctx.insert(
+            "rel_next",
+            &pager.next.as_ref().map(|p| format!("{}{p}", self.base)),
+        );
+        ctx.insert("pager", &pager);
         self.render("tag.html", &ctx, &path)
     }
+}
+
+/// Where a paged listing is: its page of its pages, and the pages either side.
+#[derive(Debug, Serialize)]
+struct Pager {
+    page: usize,
+    pages: usize,
+    /// `Page 2 of 5`, or empty with one page.
+    label: String,
+    prev: Option<String>,
+    next: Option<String>,
+}
+
+/// The dishes on page `page` (from 1) of a tag's listing.
+fn tag_page_dishes(dishes: &[usize], page: usize) -> &[usize] {
+    let start = page.saturating_sub(1).saturating_mul(urls::TAG_PAGE_SIZE);
+    let end = start.saturating_add(urls::TAG_PAGE_SIZE).min(dishes.len());
+    dishes.get(start..end).unwrap_or_default()
 }
 
 /// The part of every page's context that depends only on the language: the theme's
@@ -1536,7 +1588,8 @@ enum Job {
     Home(usize),
     Menu(usize, usize),
     Page(usize, usize),
-    Tag(usize, usize),
+    /// Language, tag, and page (from 1) of the tag's listing.
+    Tag(usize, usize, usize),
     Status(usize),
     Join(usize),
     Manifest,
@@ -1585,7 +1638,8 @@ fn group_view<'d>(
                                 .options
                                 .iter()
                                 .map(|ig| {
-                                    let nested = catalog::menu::nested_group_key(&key, &c.id, &ig.id);
+                                    let nested =
+                                        catalog::menu::nested_group_key(&key, &c.id, &ig.id);
                                     group_view(site, lang, inner, ig, nested, None)
                                 })
                                 .collect()
@@ -1741,13 +1795,16 @@ pub fn render_pages_into(
                 .map(|i| Job::Menu(l, i)),
         );
         jobs.extend((0..site.pages.len()).map(|i| Job::Page(l, i)));
-        jobs.extend((0..model.tags.len()).map(|i| Job::Tag(l, i)));
+        for (i, group) in model.tags.iter().enumerate() {
+            let pages = urls::tag_page_count(group.dishes.len());
+            jobs.extend((1..=pages).map(|page| Job::Tag(l, i, page)));
+        }
     }
     let keys: Vec<Option<(String, u64)>> = jobs
         .into_par_iter()
         .map_init(Scratch::default, |scratch, job| {
             let key = match job {
-                Job::Tag(l, t) => model.tag_key(l, t),
+                Job::Tag(l, t, page) => model.tag_key(l, t, page),
                 _ => None,
             };
             if let (Some((path, key)), Some(previous)) = (&key, previous) {
