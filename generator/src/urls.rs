@@ -56,6 +56,11 @@ pub fn catalog_json(location: &str) -> String {
     format!("/catalog/{location}.json")
 }
 
+/// A menu's catalog, shared by the locations serving it: `/catalog/menus/main.json`.
+pub fn menu_catalog_json(menu: &str) -> String {
+    format!("/catalog/menus/{menu}.json")
+}
+
 /// The URL a table's QR code opens (relative): `/zh/harbour/?table=7`.
 pub fn table_link(lang: &str, location: &str, table: &str) -> String {
     format!("/{lang}/{location}/?table={}", query_escape(table))

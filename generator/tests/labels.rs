@@ -71,7 +71,7 @@ fn tags_and_allergens_show_their_names_in_each_language() -> TestResult {
         "{zh_tag}"
     );
     let catalog: serde_json::Value =
-        serde_json::from_slice(&fs::read(out.join("catalog/harbour.json"))?)?;
+        serde_json::from_slice(&fs::read(out.join("catalog/menus/main.json"))?)?;
     assert_eq!(catalog["labels"]["tags"]["spicy"]["zh"], "辣");
     assert_eq!(catalog["labels"]["allergens"]["gluten"]["en"], "Gluten");
     Ok(())

@@ -13,7 +13,7 @@ use catalog::{
     Pickup, Scope, Settings, Site, SoldOut, TimeRange, Window,
 };
 use chrono::{NaiveTime, TimeZone, Utc, Weekday};
-use generator::render::catalog_json::LocationCatalog;
+use generator::render::catalog_json::{LocationCatalog, MenuCatalog};
 use generator::render::{self, page_file, RenderOptions, Theme};
 use generator::write::{self, WriteReport};
 use generator::{urls, Project};
@@ -739,8 +739,11 @@ fn catalog_json_carries_minor_units_and_the_version_and_agrees_with_pricing() ->
         .with_ymd_and_hms(2026, 3, 3, 4, 0, 0)
         .single()
         .ok_or("time")?;
+    assert_eq!(cat.menu_url, "/catalog/menus/main.json");
+    let menu: MenuCatalog = serde_json::from_str(&read(&f.out, "catalog/menus/main.json")?)?;
+    assert_eq!(menu.currency.exponent, 2);
     let mut compared = 0;
-    for (c, d) in cat.menu.dishes() {
+    for (c, d) in menu.menu.dishes() {
         assert_eq!(
             Some(d),
             site.dish(&d.id).map(|(_, d)| d),
@@ -768,7 +771,7 @@ fn catalog_json_carries_minor_units_and_the_version_and_agrees_with_pricing() ->
     }
     assert!(compared >= 10, "{compared}");
     // An option's delta in the catalog is what pricing adds.
-    let dan = cat
+    let dan = menu
         .menu
         .dish("dan-dan")
         .map(|(_, d)| d)
@@ -801,7 +804,11 @@ fn catalog_json_carries_minor_units_and_the_version_and_agrees_with_pricing() ->
     assert_eq!(quote.lines[0].unit_price, dan.price + egg.price_delta);
     assert_eq!(quote.lines[0].unit_price, 3500);
     let station: LocationCatalog = serde_json::from_str(&read(&f.out, "catalog/station.json")?)?;
-    assert_eq!(station.menu.id, "express");
+    assert_eq!(station.menu, "express");
+    assert_eq!(station.menu_url, "/catalog/menus/express.json");
+    let express: MenuCatalog = serde_json::from_str(&read(&f.out, "catalog/menus/express.json")?)?;
+    assert_eq!(express.menu.id, "express");
+    assert_eq!(express.version, f.project.version);
     assert_eq!(station.fulfilment, vec!["dine_in"]);
     assert_eq!(station.coupons.len(), 2);
     assert!(
@@ -1052,7 +1059,10 @@ fn builds_the_demo_restaurant() -> TestResult {
             serde_json::from_str(&read(&out, &format!("catalog/{}.json", loc.id))?)?;
         assert_eq!(cat.version, project.version);
         let menu = project.site.menu_of(loc).ok_or("no menu")?;
-        assert_eq!(&*cat.menu, menu);
+        assert_eq!(cat.menu, menu.id);
+        let shared: MenuCatalog =
+            serde_json::from_str(&read(&out, cat.menu_url.trim_start_matches('/'))?)?;
+        assert_eq!(&*shared.menu, menu);
         let lang = project.site.default_language();
         let ld = json_ld(&read(&out, &page_file(&urls::location(lang, &loc.id)))?)?;
         assert_eq!(ld["@type"], "Restaurant");
@@ -1124,6 +1134,23 @@ fn shops_sharing_a_menu_each_list_every_dish() -> TestResult {
     let dishes = attr_values(&first, "data-dish");
     assert!(dishes.len() > 3, "{dishes:?}");
     assert_eq!(attr_values(&twin, "data-dish"), dishes);
+    // One menu file for both shops; each shop's own part is small and names it.
+    let menus: Vec<&str> = outputs
+        .iter()
+        .map(|o| o.path.as_str())
+        .filter(|p| p.starts_with("catalog/menus/"))
+        .collect();
+    assert_eq!(menus.len(), 2, "{menus:?}");
+    for shop in ["harbour", "harbour-twin"] {
+        let own: LocationCatalog = serde_json::from_str(&page(&format!("catalog/{shop}.json"))?)?;
+        assert_eq!(own.menu_url, "/catalog/menus/main.json");
+    }
+    let own = page("catalog/harbour-twin.json")?.len();
+    let menu = page("catalog/menus/main.json")?.len();
+    assert!(
+        own * 4 < menu,
+        "the shop's part is {own} B, its menu {menu} B"
+    );
     for html in [&first, &twin] {
         let ld = json_ld(html)?;
         let items: usize = ld["hasMenu"]["hasMenuSection"]

@@ -169,6 +169,7 @@ impl Checker<'_> {
                 known.insert("/".to_owned());
                 for l in &site.locations {
                     known.insert(urls::catalog_json(&l.id));
+                    known.insert(urls::menu_catalog_json(&l.menu));
                 }
                 for image in &loaded.images {
                     known.insert(format!("/images/{image}"));

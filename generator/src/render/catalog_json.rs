@@ -1,5 +1,6 @@
-//! `catalog/{location}.json` (what the cart of one location needs) and the private `site.json`
-//! (the whole site, which the ordering functions load).
+//! `catalog/{location}.json` (what the cart of one location needs), `catalog/menus/{menu}.json`
+//! (a menu, shared by every location serving it) and the private `site.json` (the whole
+//! site, which the ordering functions load).
 //!
 //! Prices stay integers of the currency's minor unit; the cart formats them with the
 //! currency exponent given here, and the server prices every order again itself.
@@ -19,10 +20,12 @@ use super::{Output, RenderError};
 use crate::urls;
 use crate::Project;
 
-/// The catalog of one location, as the storefront's cart reads it. It borrows its
-/// menu from the site when made by [`location_catalog`].
+/// The catalog of one location, as the storefront's cart reads it: its hours, tables,
+/// pickup, payment and coupons, and which menu it serves. The menu itself is a file of
+/// its own ([`MenuCatalog`]), shared by every location that serves it: a chain of 250
+/// shops on 50 menus writes 50 menus, not 250.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-pub struct LocationCatalog<'a> {
+pub struct LocationCatalog {
     /// [`catalog::catalog_version`] of the site: sent back with orders.
     pub version: String,
     pub languages: Vec<String>,
@@ -32,12 +35,27 @@ pub struct LocationCatalog<'a> {
     pub location: LocationInfo,
     /// `dine_in` and/or `pickup`.
     pub fulfilment: Vec<String>,
+    /// The id of the menu served here.
+    pub menu: String,
+    /// Where that menu's catalog is: `/catalog/menus/{menu}.json`.
+    pub menu_url: String,
+    /// Public facts of the coupons usable here (never budgets or limits).
+    pub coupons: Vec<PublicCoupon>,
+}
+
+/// `catalog/menus/{menu}.json`: one menu with its dishes, options and prices, and the
+/// display names of its tags and allergens. It borrows the menu from the site when made
+/// by [`menu_catalog`].
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct MenuCatalog<'a> {
+    /// [`catalog::catalog_version`] of the site.
+    pub version: String,
+    pub languages: Vec<String>,
+    pub currency: Currency,
     pub menu: Cow<'a, Menu>,
     /// Display names of the tags and allergens of the menu, per language.
     #[serde(default)]
     pub labels: Labels,
-    /// Public facts of the coupons usable here (never budgets or limits).
-    pub coupons: Vec<PublicCoupon>,
 }
 
 /// A location without its menu.
@@ -125,12 +143,12 @@ fn menu_labels(labels: &Labels, menu: &Menu) -> Labels {
 }
 
 /// The catalog of `location`, or `None` when its menu does not exist.
-pub fn location_catalog<'a>(
-    site: &'a Site,
+pub fn location_catalog(
+    site: &Site,
     version: &str,
     location: &Location,
-) -> Option<LocationCatalog<'a>> {
-    let menu = Cow::Borrowed(site.menu_of(location)?);
+) -> Option<LocationCatalog> {
+    let menu = site.menu_of(location)?;
     let mut fulfilment = Vec::new();
     if location.dine_in {
         fulfilment.push("dine_in".to_owned());
@@ -151,7 +169,6 @@ pub fn location_catalog<'a>(
         timezone: site.settings.timezone.name().to_owned(),
         currency: site.settings.currency.clone(),
         charges: site.settings.charges.clone(),
-        labels: menu_labels(&site.settings.labels, &menu),
         location: LocationInfo {
             id: location.id.clone(),
             name: location.name.clone(),
@@ -164,12 +181,25 @@ pub fn location_catalog<'a>(
             payment: location.payment.clone(),
         },
         fulfilment,
-        menu,
+        menu: menu.id.clone(),
+        menu_url: urls::menu_catalog_json(&menu.id),
         coupons,
     })
 }
 
-/// `catalog/{location}.json` for every location. The whole site with its budgets and
+/// The catalog of `menu`.
+pub fn menu_catalog<'a>(site: &Site, version: &str, menu: &'a Menu) -> MenuCatalog<'a> {
+    MenuCatalog {
+        version: version.to_owned(),
+        languages: site.settings.languages.clone(),
+        currency: site.settings.currency.clone(),
+        labels: menu_labels(&site.settings.labels, menu),
+        menu: Cow::Borrowed(menu),
+    }
+}
+
+/// `catalog/{location}.json` for every location and `catalog/menus/{menu}.json` for every
+/// menu a location serves. The whole site with its budgets and
 /// sign-up codes ([`site_json`]) is private: it is never part of the public output.
 pub fn render_catalogs(project: &Project) -> Result<Vec<Output>, RenderError> {
     let sink = super::Collect::default();
@@ -193,7 +223,21 @@ pub fn render_catalogs_into(project: &Project, sink: &dyn super::Sink) -> Result
                 .to_owned(),
             serde_json::to_vec(&catalog)?,
         ))
-    })
+    })?;
+    // Each menu a location serves, once.
+    let served: std::collections::BTreeSet<&str> =
+        site.locations.iter().map(|l| l.menu.as_str()).collect();
+    site.menus
+        .par_iter()
+        .filter(|m| served.contains(m.id.as_str()))
+        .try_for_each(|menu| {
+            sink.put(Output::new(
+                urls::menu_catalog_json(&menu.id)
+                    .trim_start_matches('/')
+                    .to_owned(),
+                serde_json::to_vec(&menu_catalog(site, &project.version, menu))?,
+            ))
+        })
 }
 
 /// The private `site.json` the functions price with in production: the whole site and its version.
