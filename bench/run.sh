@@ -106,7 +106,21 @@ html_mb() {
     find "$1" -name '*.html' -printf '%s\n' | awk '{s+=$1} END {printf "%.0f\n", s/1e6}'
 }
 
-declare -A PAGES CARTE_T CARTE_M CARTE_C CARTE_MB HUGO_T HUGO_M HUGO_C HUGO_P HUGO_MB REBUILD_T
+# Megabytes written under a folder, by kind: "pages catalogs qr images other total".
+# Pages are the HTML files (but the QR sheets), catalogs catalog/**, QR codes qr/**,
+# images images/** (Hugo's own output has no catalogs or QR codes).
+bytes_by_kind() {
+    (cd "$1" && find . -type f -printf '%s\t%P\n') | awk -F'\t' '
+        { k = "other" }
+        $2 ~ /\.html$/ { k = "pages" }
+        $2 ~ /^catalog\// { k = "catalogs" }
+        $2 ~ /^qr\// { k = "qr" }
+        $2 ~ /^images\// { k = "images" }
+        { s[k] += $1; t += $1 }
+        END { printf "%.1f %.1f %.1f %.1f %.1f %.1f\n", s["pages"]/1e6, s["catalogs"]/1e6, s["qr"]/1e6, s["images"]/1e6, s["other"]/1e6, t/1e6 }'
+}
+
+declare -A PAGES CARTE_T CARTE_M CARTE_C CARTE_MB HUGO_T HUGO_M HUGO_C HUGO_P HUGO_MB REBUILD_T CARTE_KINDS HUGO_KINDS
 for scale in $SCALES; do
     site=$WORK/site-$scale
     out=$WORK/public-$scale
@@ -119,6 +133,7 @@ for scale in $SCALES; do
     read -r "CARTE_M[$scale]" "CARTE_C[$scale]" <<<"$(peak_cpu "$cmd")"
     PAGES[$scale]=$(pages_in "$out")
     CARTE_MB[$scale]=$(html_mb "$out")
+    CARTE_KINDS[$scale]=$(bytes_by_kind "$out")
     # Again into the folder just written: every file is compared, none is written.
     REBUILD_T[$scale]=$(median_seconds "$cmd" "true")
     if [[ " $HUGO_SCALES " == *" $scale "* ]] && [ -n "$HUGO" ]; then
@@ -132,6 +147,7 @@ for scale in $SCALES; do
         read -r "HUGO_M[$scale]" "HUGO_C[$scale]" <<<"$(peak_cpu "$hcmd")"
         HUGO_P[$scale]=$(pages_in "$hout")
         HUGO_MB[$scale]=$(html_mb "$hout")
+        HUGO_KINDS[$scale]=$(bytes_by_kind "$hout")
     fi
 done
 
@@ -149,6 +165,17 @@ report=$(mktemp)
             hugo_cells="${HUGO_P[$scale]} (${HUGO_MB[$scale]}) | ${HUGO_T[$scale]} s | ${HUGO_C[$scale]} s | ${HUGO_M[$scale]} MB"
         fi
         echo "| $scale | ${PAGES[$scale]} (${CARTE_MB[$scale]}) | ${CARTE_T[$scale]} s | ${CARTE_C[$scale]} s | ${CARTE_M[$scale]} MB | ${REBUILD_T[$scale]} s | $hugo_cells |"
+    done
+    echo
+    echo "Bytes written, by kind (MB):"
+    echo
+    echo "| scale | tool | pages | catalogs | QR codes | images | other | total |"
+    echo "| ----- | ---- | ----: | -------: | -------: | -----: | ----: | ----: |"
+    for scale in $SCALES; do
+        echo "| $scale | carte | ${CARTE_KINDS[$scale]// / | } |"
+        if [ -n "${HUGO_KINDS[$scale]:-}" ]; then
+            echo "| $scale | hugo | ${HUGO_KINDS[$scale]// / | } |"
+        fi
     done
 } >"$report"
 
