@@ -145,3 +145,87 @@ fn anchors_are_made_as_github_makes_them() {
     );
     assert_eq!(links("see (#a-b) and (#c).", "(#"), ["a-b", "c"]);
 }
+
+/// The guide's parameters are the template's: every name in its parameter table and in
+/// each `--parameter-overrides` exists, with the default the table states, and every
+/// value the guide passes is one the template allows.
+#[test]
+fn the_guide_names_only_parameters_the_template_takes() {
+    let template: serde_yaml::Value =
+        serde_yaml::from_str(&read("deploy/template.yaml")).expect("template parses");
+    let parameters = template["Parameters"].as_mapping().expect("Parameters");
+    let parameter = |name: &str| {
+        parameters
+            .get(serde_yaml::Value::from(name))
+            .unwrap_or_else(|| {
+                panic!("docs/deploy.md names `{name}`, the template has no such parameter")
+            })
+    };
+    let guide = read("docs/deploy.md");
+    // The table of parameters: "| `Name`, `Other` | default | meaning |".
+    let table = guide
+        .split("| `AlarmEmail` |")
+        .nth(1)
+        .map(|rest| {
+            format!(
+                "| `AlarmEmail` |{}",
+                rest.split("\n\n").next().unwrap_or_default()
+            )
+        })
+        .expect("the guide's parameter table");
+    let mut named = 0;
+    for row in table.lines() {
+        let cells: Vec<&str> = row.split('|').map(str::trim).collect();
+        let (Some(names), Some(default)) = (cells.get(1), cells.get(2)) else {
+            continue;
+        };
+        for name in names.split(',').map(|n| n.trim().trim_matches('`')) {
+            let found = parameter(name);
+            named += 1;
+            let stated = default.trim_matches('`');
+            let actual = match &found["Default"] {
+                serde_yaml::Value::String(s) => s.clone(),
+                serde_yaml::Value::Number(n) => n.to_string(),
+                other => panic!("{name}: default {other:?}"),
+            };
+            if stated != "empty" && stated != "off" {
+                assert_eq!(stated, actual, "the default of {name}");
+            }
+        }
+    }
+    assert!(named >= 12, "{named} parameters in the guide's table");
+    // Every `--parameter-overrides Name=value` of the guide.
+    let mut overrides = 0;
+    for part in guide.split("--parameter-overrides").skip(1) {
+        let command = part.split("```").next().unwrap_or_default();
+        let command = command.split("\n\n").next().unwrap_or_default();
+        for word in command.split_whitespace() {
+            let Some((name, value)) = word.split_once('=') else {
+                continue;
+            };
+            if !name.chars().all(|c| c.is_ascii_alphanumeric()) || name.is_empty() {
+                continue;
+            }
+            let found = parameter(name);
+            overrides += 1;
+            let value = value.trim_matches(|c| c == '"' || c == '`');
+            if let Some(allowed) = found["AllowedValues"].as_sequence() {
+                let allowed: Vec<String> = allowed
+                    .iter()
+                    .map(|v| match v {
+                        serde_yaml::Value::String(s) => s.clone(),
+                        other => serde_yaml::to_string(other)
+                            .unwrap_or_default()
+                            .trim()
+                            .to_owned(),
+                    })
+                    .collect();
+                assert!(
+                    allowed.iter().any(|a| a == value),
+                    "{name}={value}: allowed {allowed:?}"
+                );
+            }
+        }
+    }
+    assert!(overrides >= 6, "{overrides} overrides in the guide");
+}
