@@ -55,6 +55,22 @@ test('orders_with_javascript_off_through_the_plain_form', { timeout: 90_000 }, a
   await context.close();
 });
 
+test('without_javascript_the_qr_codes_table_is_the_orders_table', { timeout: 90_000 }, async () => {
+  const context = await phone(browser, { javaScriptEnabled: false });
+  const page = await context.newPage();
+  await page.goto(site.base + '/en/chunxi/?table=5');
+  // The page cannot preselect the table without scripts: it says to leave it.
+  await page.getByText('Came from the QR code on your table? Leave this as it is').waitFor();
+  assert.equal(await page.locator('#table').inputValue(), '');
+  await page.locator('#d-smashed-cucumber').getByLabel('Quantity Smashed Cucumber').fill('1');
+  await page.locator('#place').click();
+  await page.getByText('Thank you, your order is in').waitFor();
+  const number = (await page.locator('.number').textContent()).trim();
+  const [order] = (await api.queue('chunxi')).filter((o) => o.number === number);
+  assert.equal(order.cart.fulfilment.table, '5');
+  await context.close();
+});
+
 test('orders_with_the_keyboard_only', { timeout: 90_000 }, async () => {
   const context = await phone(browser, { isMobile: false, hasTouch: false });
   const page = await context.newPage();

@@ -50,6 +50,8 @@ test('the_set_meal_dialog_asks_for_the_chosen_noodles_own_options', { timeout: 9
   await page.locator('#dlg-ok').click();
 
   await page.locator('#view').click();
+  assert.equal(await page.locator('#table').inputValue(), '7');
+  assert.ok(await page.locator('#table-qr').isHidden(), 'the no-script hint stays out of the way');
   assert.match(await page.locator('#lines .line-name small').first().textContent(), /^Dan Dan Noodles \(Medium, Fried egg \+¥3\.00\), Smashed Cucumber, Sour Plum Drink \(Iced\)$/);
   await page.locator('#place').click();
   const number = await orderNumber(page);

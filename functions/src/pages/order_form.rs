@@ -122,7 +122,24 @@ fn read_slot(text: &str, tz: Tz, now: DateTime<Utc>) -> Option<DateTime<Utc>> {
         .find(|at| *at > now)
 }
 
-fn read_form(body: &[u8], tz: Tz, now: DateTime<Utc>) -> Result<FormOrder, ApiError> {
+/// The table a table's QR code named: `?table=7` in the address of the menu the form
+/// was posted from (its `Referer`: the storefront's pages keep same-origin referrers
+/// whole). A page without JavaScript cannot preselect it in the form itself.
+fn qr_table(headers: &HeaderMap) -> Option<String> {
+    let referer = headers.get(axum::http::header::REFERER)?.to_str().ok()?;
+    let (_, query) = referer.split_once('?')?;
+    let query = query.split('#').next().unwrap_or_default();
+    form_urlencoded::parse(query.as_bytes())
+        .find(|(k, _)| k == "table")
+        .and_then(|(_, v)| non_empty(&v))
+}
+
+fn read_form(
+    body: &[u8],
+    tz: Tz,
+    now: DateTime<Utc>,
+    qr_table: Option<String>,
+) -> Result<FormOrder, ApiError> {
     let pairs: Vec<(String, String)> = form_urlencoded::parse(body)
         .take(MAX_FIELDS + 1)
         .map(|(k, v)| (k.into_owned(), v.into_owned()))
@@ -152,7 +169,7 @@ fn read_form(body: &[u8], tz: Tz, now: DateTime<Utc>) -> Result<FormOrder, ApiEr
         errors.push(FieldError::new("location", "choose a shop"));
     }
     let fulfilment = match field("mode").as_deref() {
-        Some("dine_in") => match field("table") {
+        Some("dine_in") => match field("table").or(qr_table) {
             Some(table) => Some(Fulfilment::DineIn { table }),
             None => {
                 errors.push(FieldError::new("table", "say which table you are at"));
@@ -283,7 +300,8 @@ pub(crate) async fn place_form_order(
         Ok(bytes) => bytes,
         Err(error) => return error_response(error, back.as_deref(), &default_lang),
     };
-    let form = match read_form(&bytes, catalog.site.settings.timezone, state.now()) {
+    let tz = catalog.site.settings.timezone;
+    let form = match read_form(&bytes, tz, state.now(), qr_table(headers)) {
         Ok(form) => form,
         Err(error) => return error_response(error, back.as_deref(), &default_lang),
     };
@@ -354,6 +372,42 @@ mod tests {
     use chrono::TimeZone;
 
     use super::*;
+
+    #[test]
+    fn the_qr_codes_table_comes_from_the_menus_address() {
+        let with = |referer: &str| {
+            let mut headers = HeaderMap::new();
+            headers.insert(
+                axum::http::header::REFERER,
+                axum::http::HeaderValue::from_str(referer).expect("header"),
+            );
+            qr_table(&headers)
+        };
+        assert_eq!(
+            with("https://shop.example/en/chunxi/?table=7").as_deref(),
+            Some("7")
+        );
+        assert_eq!(
+            with("https://shop.example/en/chunxi/?c=spring&table=A%2012#checkout").as_deref(),
+            Some("A 12")
+        );
+        assert_eq!(with("https://shop.example/en/chunxi/?table="), None);
+        assert_eq!(with("https://shop.example/en/chunxi/"), None);
+        assert_eq!(qr_table(&HeaderMap::new()), None);
+        // The form's own choice wins; the address only fills an empty one.
+        let now = Utc.with_ymd_and_hms(2026, 3, 2, 4, 0, 0).unwrap();
+        let body = b"location=alpha&mode=dine_in&table=3&qty.tea=1";
+        let form = read_form(body, chrono_tz::Asia::Shanghai, now, Some("7".into())).unwrap();
+        let table = |form: &FormOrder| match &form.cart.as_ref().unwrap().fulfilment {
+            Fulfilment::DineIn { table } => table.clone(),
+            other => panic!("{other:?}"),
+        };
+        assert_eq!(table(&form), "3");
+        let body = b"location=alpha&mode=dine_in&table=&qty.tea=1";
+        let form = read_form(body, chrono_tz::Asia::Shanghai, now, Some("7".into())).unwrap();
+        assert_eq!(table(&form), "7");
+        assert!(read_form(body, chrono_tz::Asia::Shanghai, now, None).is_err());
+    }
 
     #[test]
     fn local_slot_times_mean_the_next_such_time() {
