@@ -220,9 +220,33 @@ function menu(form) {
   };
   const count = () => cart.lines.reduce((s, l) => s + l.quantity, 0);
   const estimate = () => cart.lines.reduce((s, l) => s + unitOf(l) * l.quantity, 0);
+  // On each card, how many are in the cart, and − to take one out (the last line of
+  // that dish: for a dish with options, the one added last).
+  const counts = () => {
+    const by = new Map();
+    cart.lines.forEach((l) => by.set(l.dish, (by.get(l.dish) || 0) + l.quantity));
+    $$('#menu li[data-dish]').forEach((li) => {
+      const n = by.get(li.dataset.dish) || 0;
+      const pick = $('.pick', li);
+      if (!pick) return;
+      let less = $('.less', pick);
+      if (n && !less) {
+        const name = dishName(li.dataset.dish);
+        less = el('button', { type: 'button', className: 'step less', textContent: '−', ariaLabel: t('less', { name }) });
+        pick.prepend(less, el('output', { className: 'n' }));
+      }
+      if (less) {
+        less.hidden = !n;
+        $('.n', pick).textContent = n || '';
+        $('.n', pick).hidden = !n;
+      }
+      li.classList.toggle('in-cart', n > 0);
+    });
+  };
   const save = () => {
     cart.lines = cart.lines.filter((l) => l.quantity > 0);
     store.set(cartKey, cart);
+    counts();
     const n = count();
     $('#cartbar').hidden = !n || checkoutOpen();
     if (n) $('#view').textContent = t('view_order', { n, total: money(estimate()) });
@@ -296,8 +320,15 @@ function menu(form) {
         i.checked = false;
       }
     });
-    body.append(el('p', { className: 'field' }, el('label', { htmlFor: 'dlg-qty', textContent: t('quantity') }),
-      el('input', { id: 'dlg-qty', type: 'number', min: 1, max: 99, value: 1, inputMode: 'numeric' })));
+    const photo = $('img', li)?.cloneNode();
+    if (photo) { photo.className = 'dlg-photo'; photo.alt = ''; photo.loading = 'eager'; body.prepend(photo); }
+    const qty = el('input', { id: 'dlg-qty', type: 'number', min: 1, max: 99, value: 1, inputMode: 'numeric' });
+    const step = (d, label, sign) => el('button', {
+      type: 'button', className: 'step', textContent: sign, ariaLabel: t(label, { name: dishName(dlgDish) }),
+      onclick: () => { qty.value = Math.max(1, Math.min(99, (+qty.value || 1) + d)); dlgUpdate(); },
+    });
+    body.append(el('p', { className: 'field dlg-qty' }, el('label', { htmlFor: 'dlg-qty', textContent: t('quantity') }),
+      el('span', { className: 'line-qty' }, step(-1, 'less', '−'), qty, step(1, 'more', '+'))));
     dlgUpdate();
     dlg.showModal();
     $('input:not([disabled])', body)?.focus();
@@ -320,7 +351,32 @@ function menu(form) {
     addLine({ dish: dlgDish, quantity: dlgQty(), options: dlgPicked() });
   });
 
+  // The category rail marks the category being read.
+  const rail = new Map($$('.cats a').map((a) => [a.hash.slice(1), a]));
+  if (rail.size && 'IntersectionObserver' in window) {
+    const seen = new IntersectionObserver((entries) => {
+      for (const e of entries) {
+        if (!e.isIntersecting) continue;
+        rail.forEach((a) => a.removeAttribute('aria-current'));
+        const a = rail.get(e.target.id);
+        // Scroll the rail sideways only: scrollIntoView would move the page to the rail.
+        if (a) { a.setAttribute('aria-current', 'true'); a.closest('ul').scrollLeft = a.offsetLeft - 16; }
+      }
+    }, { rootMargin: '-20% 0px -70% 0px' });
+    $$('#menu section.cat').forEach((section) => seen.observe(section));
+  }
+
   $('#menu').addEventListener('click', (e) => {
+    const less = e.target.closest('.less');
+    if (less) {
+      const dish = less.closest('li[data-dish]').dataset.dish;
+      const line = cart.lines.findLast((l) => l.dish === dish);
+      if (line) line.quantity -= 1;
+      save();
+      live(t('cart_count', { n: count(), total: money(estimate()) }));
+      if (checkoutOpen()) quote();
+      return;
+    }
     const button = e.target.closest('[data-add]');
     if (!button) return;
     const li = button.closest('li[data-dish]');
