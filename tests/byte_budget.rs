@@ -1,0 +1,94 @@
+//! What a chain's build writes, by kind, stays within a budget: size cannot creep back
+//! (issue #21: a chain once wrote 7.4× Hugo's bytes). The medium synthetic chain of
+//! `examples/synth.rs` (1,280 dishes, 3 menus, 4 shops, both languages) is written by the
+//! example binary `cargo test` builds, then built in-process as `carte build` does. The
+//! large chain's figures, beside Hugo's, are in BENCHMARKS.md (`bench/run.sh`).
+
+use std::collections::BTreeMap;
+use std::path::{Path, PathBuf};
+use std::process::Command;
+
+/// The `synth` example, built by `cargo test` next to this test's own binary.
+fn synth() -> PathBuf {
+    let exe = std::env::current_exe().expect("the test binary");
+    let debug = exe
+        .parent()
+        .and_then(Path::parent)
+        .expect("target/<profile>/deps");
+    let synth = debug.join("examples").join("synth");
+    assert!(
+        synth.is_file(),
+        "{} is missing: `cargo test` builds the examples",
+        synth.display()
+    );
+    synth
+}
+
+/// Bytes under `dir` by kind: pages (HTML), catalogs, QR codes, images, other.
+fn bytes_by_kind(dir: &Path) -> BTreeMap<&'static str, u64> {
+    let mut kinds = BTreeMap::new();
+    for entry in walkdir::WalkDir::new(dir).into_iter().flatten() {
+        if !entry.file_type().is_file() {
+            continue;
+        }
+        let rel = entry
+            .path()
+            .strip_prefix(dir)
+            .expect("under dir")
+            .to_string_lossy()
+            .replace('\\', "/");
+        let kind = if rel.starts_with("catalog/") {
+            "catalogs"
+        } else if rel.starts_with("qr/") {
+            "qr"
+        } else if rel.starts_with("images/") {
+            "images"
+        } else if rel.ends_with(".html") {
+            "pages"
+        } else {
+            "other"
+        };
+        *kinds.entry(kind).or_default() += entry.metadata().map_or(0, |m| m.len());
+    }
+    kinds
+}
+
+#[test]
+fn a_chains_output_stays_within_its_byte_budget() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let site = dir.path().join("site");
+    let out = dir.path().join("public");
+    let status = Command::new(synth())
+        .args(["--scale", "medium"])
+        .arg(&site)
+        .status()
+        .expect("run synth");
+    assert!(status.success(), "synth failed");
+    generator::build::build(&site, &out, &generator::build::BuildOptions::default())
+        .expect("the medium chain builds");
+    let kinds = bytes_by_kind(&out);
+    eprintln!("medium chain, bytes by kind: {kinds:?}");
+    // Budgets: today's figures and about 10 % of room (measured 7 December 2026).
+    let budget: [(&str, u64); 4] = [
+        ("pages", PAGES_BUDGET),
+        ("catalogs", CATALOGS_BUDGET),
+        ("qr", QR_BUDGET),
+        ("other", OTHER_BUDGET),
+    ];
+    for (kind, most) in budget {
+        let written = kinds.get(kind).copied().unwrap_or(0);
+        assert!(
+            written <= most,
+            "{kind}: {written} bytes written, the budget is {most}"
+        );
+    }
+}
+
+/// HTML pages: 23.0 MB measured (2,6xx pages, every menu's no-JS order form inline).
+const PAGES_BUDGET: u64 = 25_300_000;
+/// Catalogs: 1.30 MB measured (3 menus shared by 4 shops, and each shop's own part).
+const CATALOGS_BUDGET: u64 = 1_450_000;
+/// QR codes as one path each: 65 KB measured.
+const QR_BUDGET: u64 = 75_000;
+/// Sitemap, robots, assets, manifest: 1.49 MB measured.
+const OTHER_BUDGET: u64 = 1_650_000;
