@@ -1598,6 +1598,9 @@ enum Job {
 /// Where the web app manifest is written.
 const MANIFEST_PATH: &str = "/manifest.webmanifest";
 
+/// Finds a dish of the site by id.
+type DishLookup<'l, 'd> = &'l dyn Fn(&str) -> Option<&'d Dish>;
+
 /// An option group of `owner` under `key`, in `lang`. A set meal's choices that
 /// stand for a dish carry that dish's own groups (one level: a set meal picks plain
 /// dishes), found through `dishes`.
@@ -1607,7 +1610,7 @@ fn group_view<'d>(
     owner: &Dish,
     g: &catalog::OptionGroup,
     key: String,
-    dishes: Option<&dyn Fn(&str) -> Option<&'d Dish>>,
+    dishes: Option<DishLookup<'_, 'd>>,
 ) -> GroupView {
     let fallback = site.default_language();
     let currency = &site.settings.currency;
@@ -1662,7 +1665,7 @@ fn dish_view<'d>(
     dish: &Dish,
     images: &HashMap<String, ImageSet>,
     base: &str,
-    dishes: &dyn Fn(&str) -> Option<&'d Dish>,
+    dishes: DishLookup<'_, 'd>,
 ) -> DishView {
     let fallback = site.default_language();
     let currency = &site.settings.currency;
