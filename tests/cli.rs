@@ -60,17 +60,24 @@ fn new_site_checks_and_builds() {
     for file in ["index.html", "404.html", "sitemap.xml", "robots.txt"] {
         assert!(public.join(file).is_file(), "no public/{file}");
     }
-    let catalogs: Vec<String> = std::fs::read_dir(public.join("catalog"))
-        .unwrap()
-        .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
+    // A catalog per shop, and one per menu under catalog/menus/.
+    let catalogs: Vec<std::path::PathBuf> = walkdir::WalkDir::new(public.join("catalog"))
+        .into_iter()
+        .map(|e| e.unwrap())
+        .filter(|e| e.file_type().is_file())
+        .map(|e| e.into_path())
         .collect();
-    assert!(!catalogs.is_empty());
+    assert!(catalogs
+        .iter()
+        .any(|f| f.parent().is_some_and(|p| p.ends_with("menus"))));
     assert!(
-        catalogs.iter().all(|f| f.ends_with(".json")),
+        catalogs
+            .iter()
+            .all(|f| f.extension().is_some_and(|x| x == "json")),
         "{catalogs:?}"
     );
     for file in &catalogs {
-        let text = std::fs::read_to_string(public.join("catalog").join(file)).unwrap();
+        let text = std::fs::read_to_string(file).unwrap();
         serde_json::from_str::<serde_json::Value>(&text).expect("catalog is JSON");
     }
     let sitemap = std::fs::read_to_string(public.join("sitemap.xml")).unwrap();
