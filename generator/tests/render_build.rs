@@ -14,7 +14,7 @@ use catalog::{
 };
 use chrono::{NaiveTime, TimeZone, Utc, Weekday};
 use generator::render::catalog_json::{LocationCatalog, MenuCatalog};
-use generator::render::{self, page_file, RenderOptions, Theme};
+use generator::render::{self, page_file, Output, RenderOptions, Theme};
 use generator::write::{self, WriteReport};
 use generator::{urls, Project};
 
@@ -1102,6 +1102,28 @@ fn builds_the_demo_restaurant() -> TestResult {
     Ok(())
 }
 
+/// Renders `site` (with the sample images, in a folder of its own named `name`) in memory.
+fn render_site(site: Site, name: &str) -> Result<Vec<Output>, Box<dyn std::error::Error>> {
+    let root = Path::new(env!("CARGO_TARGET_TMPDIR")).join(name);
+    let project = Project {
+        root: root.clone(),
+        version: catalog::catalog_version(&site),
+        site,
+        images: write_images(&root)?,
+    };
+    let theme = Theme::load(&theme_dir(), Some(&root))?;
+    Ok(render::render(&project, &theme, &RenderOptions::default())?)
+}
+
+/// The text of the rendered file at `path`.
+fn rendered(outputs: &[Output], path: &str) -> Result<String, String> {
+    outputs
+        .iter()
+        .find(|o| o.path == path)
+        .map(|o| String::from_utf8_lossy(&o.bytes).into_owned())
+        .ok_or_else(|| format!("{path} not rendered"))
+}
+
 /// Outside a session each menu's listing pieces are dropped once its menu pages are
 /// written: every shop sharing that menu must still get every dish and its JSON-LD.
 #[test]
@@ -1111,22 +1133,8 @@ fn shops_sharing_a_menu_each_list_every_dish() -> TestResult {
     twin.id = "harbour-twin".into();
     twin.order_prefix = "T".into();
     site.locations.push(twin);
-    let root = Path::new(env!("CARGO_TARGET_TMPDIR")).join("shared_menu");
-    let project = Project {
-        root: root.clone(),
-        version: catalog::catalog_version(&site),
-        site,
-        images: write_images(&root)?,
-    };
-    let theme = Theme::load(&theme_dir(), Some(&root))?;
-    let outputs = render::render(&project, &theme, &RenderOptions::default())?;
-    let page = |path: &str| {
-        outputs
-            .iter()
-            .find(|o| o.path == path)
-            .map(|o| String::from_utf8_lossy(&o.bytes).into_owned())
-            .ok_or_else(|| format!("{path} not rendered"))
-    };
+    let outputs = render_site(site, "shared_menu")?;
+    let page = |path: &str| rendered(&outputs, path);
     let (first, twin) = (
         page("en/harbour/index.html")?,
         page("en/harbour-twin/index.html")?,
@@ -1246,22 +1254,8 @@ fn a_long_tag_listing_runs_to_pages() -> TestResult {
         .filter(|(_, d)| d.tags.iter().any(|t| t == "spicy"))
         .count();
     assert!(spicy > 2 * 48 && spicy <= 3 * 48, "{spicy} spicy dishes");
-    let root = Path::new(env!("CARGO_TARGET_TMPDIR")).join("paged_tags");
-    let project = Project {
-        root: root.clone(),
-        version: catalog::catalog_version(&site),
-        site,
-        images: write_images(&root)?,
-    };
-    let theme = Theme::load(&theme_dir(), Some(&root))?;
-    let outputs = render::render(&project, &theme, &RenderOptions::default())?;
-    let page = |path: &str| {
-        outputs
-            .iter()
-            .find(|o| o.path == path)
-            .map(|o| String::from_utf8_lossy(&o.bytes).into_owned())
-            .ok_or_else(|| format!("{path} not rendered"))
-    };
+    let outputs = render_site(site, "paged_tags")?;
+    let page = |path: &str| rendered(&outputs, path);
     let first = page("en/tags/spicy/index.html")?;
     let second = page("en/tags/spicy/page/2/index.html")?;
     let third = page("en/tags/spicy/page/3/index.html")?;
