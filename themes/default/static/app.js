@@ -220,6 +220,18 @@ function menu(form) {
   };
   const count = () => cart.lines.reduce((s, l) => s + l.quantity, 0);
   const estimate = () => cart.lines.reduce((s, l) => s + unitOf(l) * l.quantity, 0);
+  // A − or + button for `name`, calling `onstep(d)` with d = -1 or 1.
+  const stepButton = (d, name, onstep) => el('button', {
+    type: 'button', className: d < 0 ? 'step less' : 'step', textContent: d < 0 ? '−' : '+',
+    ariaLabel: t(d < 0 ? 'less' : 'more', { name }), onclick: () => onstep(d),
+  });
+  // One more or one less of a cart line, said aloud, and priced again in checkout.
+  const bump = (line, d) => {
+    line.quantity += d;
+    save();
+    live(t('cart_count', { n: count(), total: money(estimate()) }));
+    if (checkoutOpen()) quote();
+  };
   // On each card, how many are in the cart, and − to take one out (the last line of
   // that dish: for a dish with options, the one added last).
   const counts = () => {
@@ -231,8 +243,11 @@ function menu(form) {
       if (!pick) return;
       let less = $('.less', pick);
       if (n && !less) {
-        const name = dishName(li.dataset.dish);
-        less = el('button', { type: 'button', className: 'step less', textContent: '−', ariaLabel: t('less', { name }) });
+        const dish = li.dataset.dish;
+        less = stepButton(-1, dishName(dish), (d) => {
+          const line = cart.lines.findLast((l) => l.dish === dish);
+          if (line) bump(line, d);
+        });
         pick.prepend(less, el('output', { className: 'n' }));
       }
       if (less) {
@@ -269,13 +284,10 @@ function menu(form) {
     if (!cart.lines.length) return $('p', box) || box.replaceChildren(el('p', { className: 'muted', textContent: t('empty_cart') }));
     box.replaceChildren(el('ul', {}, ...cart.lines.map((line) => {
       const name = dishName(line.dish);
-      const step = (d, label, sign) => el('button', {
-        type: 'button', className: 'step', textContent: sign, ariaLabel: t(label, { name }),
-        onclick: () => { line.quantity += d; save(); live(t('cart_count', { n: count(), total: money(estimate()) })); quote(); },
-      });
+      const step = (d) => stepButton(d, name, (by) => bump(line, by));
       return el('li', { className: 'line' },
         el('span', { className: 'line-name' }, el('strong', { textContent: name }), describe(line) && el('small', { textContent: describe(line) })),
-        el('span', { className: 'line-qty' }, step(-1, 'less', '−'), el('output', { textContent: line.quantity }), step(1, 'more', '+')),
+        el('span', { className: 'line-qty' }, step(-1), el('output', { textContent: line.quantity }), step(1)),
         el('span', { className: 'price', textContent: money(unitOf(line) * line.quantity) }));
     })));
   }
@@ -323,12 +335,9 @@ function menu(form) {
     const photo = $('img', li)?.cloneNode();
     if (photo) { photo.className = 'dlg-photo'; photo.alt = ''; photo.loading = 'eager'; body.prepend(photo); }
     const qty = el('input', { id: 'dlg-qty', type: 'number', min: 1, max: 99, value: 1, inputMode: 'numeric' });
-    const step = (d, label, sign) => el('button', {
-      type: 'button', className: 'step', textContent: sign, ariaLabel: t(label, { name: dishName(dlgDish) }),
-      onclick: () => { qty.value = Math.max(1, Math.min(99, (+qty.value || 1) + d)); dlgUpdate(); },
-    });
+    const step = (d) => stepButton(d, dishName(dlgDish), (by) => { qty.value = Math.max(1, Math.min(99, (+qty.value || 1) + by)); dlgUpdate(); });
     body.append(el('p', { className: 'field dlg-qty' }, el('label', { htmlFor: 'dlg-qty', textContent: t('quantity') }),
-      el('span', { className: 'line-qty' }, step(-1, 'less', '−'), qty, step(1, 'more', '+'))));
+      el('span', { className: 'line-qty' }, step(-1), qty, step(1))));
     dlgUpdate();
     dlg.showModal();
     $('input:not([disabled])', body)?.focus();
@@ -367,16 +376,6 @@ function menu(form) {
   }
 
   $('#menu').addEventListener('click', (e) => {
-    const less = e.target.closest('.less');
-    if (less) {
-      const dish = less.closest('li[data-dish]').dataset.dish;
-      const line = cart.lines.findLast((l) => l.dish === dish);
-      if (line) line.quantity -= 1;
-      save();
-      live(t('cart_count', { n: count(), total: money(estimate()) }));
-      if (checkoutOpen()) quote();
-      return;
-    }
     const button = e.target.closest('[data-add]');
     if (!button) return;
     const li = button.closest('li[data-dish]');
