@@ -31,6 +31,7 @@ pub mod lambda;
 pub(crate) mod limiter;
 pub(crate) mod pages;
 pub mod payments;
+pub mod push;
 pub mod senders;
 pub mod settlement;
 pub mod state;

@@ -50,6 +50,8 @@ pub struct AppState {
     pub code_requests: Arc<crate::limiter::SignInLimiter>,
     /// Pickup orders placed per client (address, or member when signed in).
     pub pickup_orders: Arc<crate::limiter::SignInLimiter>,
+    /// Web Push ("your order is ready"), when a VAPID key is set up; `None` turns it off.
+    pub push: Option<Arc<crate::push::Push>>,
 }
 
 impl AppState {
@@ -70,7 +72,20 @@ impl AppState {
                 crate::limiter::pickup_orders_per_hour(),
                 crate::limiter::PICKUP_WINDOW,
             )),
+            push: crate::push::Push::from_env()
+                .unwrap_or_else(|error| {
+                    eprintln!("carte: Web Push is off: {error}");
+                    None
+                })
+                .map(Arc::new),
         }
+    }
+
+    /// The same state with this Web Push set-up (`carte serve` makes a key of its own;
+    /// tests send to a push service on 127.0.0.1).
+    pub fn with_push(mut self, push: Option<crate::push::Push>) -> AppState {
+        self.push = push.map(Arc::new);
+        self
     }
 
     /// The same state with these code senders (`carte serve` lets the console show

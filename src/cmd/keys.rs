@@ -32,6 +32,11 @@ pub enum KeysAction {
         /// The key's id, as `carte keys list` shows it (key_…).
         id: String,
     },
+    /// Create the shop's Web Push (VAPID) key pair for "your order is ready"
+    /// notifications: prints the private key for `CARTE_VAPID_PRIVATE_KEY` (the deploy's
+    /// `VapidPrivateKey` parameter) and the public key. Nothing is stored.
+    #[command(after_help = "Example:\n  carte keys push")]
+    Push,
 }
 
 /// A key's role on the command line.
@@ -52,6 +57,21 @@ impl From<RoleArg> for Role {
 
 /// Runs a keys action against the site's embedded store.
 pub fn run(dir: &Path, action: KeysAction, choice: &StoreArgs) -> anyhow::Result<ExitCode> {
+    if let KeysAction::Push = action {
+        let vapid = functions::push::Vapid::generate();
+        println!(
+            "{}={}",
+            functions::push::VAPID_PRIVATE_KEY,
+            vapid.private_base64()
+        );
+        eprintln!(
+            "Public key (browsers receive it from the status API): {}\n\
+             Keep the private key secret; a new key makes browsers subscribed with the old one \
+             miss notifications until they subscribe again.",
+            vapid.public_key()
+        );
+        return Ok(ExitCode::SUCCESS);
+    }
     super::runtime()?.block_on(async move {
         let store = choice.open(dir).await?;
         let now = chrono::Utc::now();
@@ -82,6 +102,7 @@ pub fn run(dir: &Path, action: KeysAction, choice: &StoreArgs) -> anyhow::Result
                 store.revoke_key(&id, now).await?;
                 println!("Revoked {id}");
             }
+            KeysAction::Push => unreachable!("handled above, without a store"),
         }
         Ok(ExitCode::SUCCESS)
     })

@@ -43,6 +43,33 @@ pub struct ServeOptions {
     pub limits: Limits,
 }
 
+/// The site's own Web Push key: read from `path`, or made and written there (owner-only).
+fn local_vapid_key(path: &std::path::Path) -> anyhow::Result<functions::push::Vapid> {
+    if let Ok(text) = std::fs::read_to_string(path) {
+        return functions::push::Vapid::from_base64(text.trim(), None).with_context(|| {
+            format!(
+                "{} holds no usable key: delete it to make a new one",
+                path.display()
+            )
+        });
+    }
+    let vapid = functions::push::Vapid::generate();
+    if let Some(parent) = path.parent() {
+        std::fs::create_dir_all(parent)?;
+    }
+    let mut options = std::fs::OpenOptions::new();
+    options.write(true).create_new(true);
+    #[cfg(unix)]
+    std::os::unix::fs::OpenOptionsExt::mode(&mut options, 0o600);
+    std::io::Write::write_all(
+        &mut options
+            .open(path)
+            .with_context(|| format!("cannot write the Web Push key to {}", path.display()))?,
+        vapid.private_base64().as_bytes(),
+    )?;
+    Ok(vapid)
+}
+
 /// Builds, serves and watches until Ctrl-C or SIGTERM.
 pub async fn run(opts: ServeOptions) -> anyhow::Result<()> {
     let root = opts
@@ -77,6 +104,14 @@ pub async fn run(opts: ServeOptions) -> anyhow::Result<()> {
     )
     // One machine without a mail server: one-time codes are shown on this console.
     .with_senders(functions::senders::Senders::from_env(true));
+    // Web Push works out of the box: without CARTE_VAPID_PRIVATE_KEY, the site keeps a
+    // key of its own beside its store.
+    let state = if state.push.is_some() {
+        state
+    } else {
+        let vapid = local_vapid_key(&root.join(".carte").join("vapid.key"))?;
+        state.with_push(Some(functions::push::Push::with_env_hosts(vapid)))
+    };
     let live = LiveReload::default();
     let limits = opts
         .limits

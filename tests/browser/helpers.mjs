@@ -49,9 +49,9 @@ export function copySite() {
 /**
  * Starts `carte serve` on a copy of the demo site (changed by `edit(dir)` first, if given);
  * resolves once it answers. `watch: true` serves as a merchant previews: watching files,
- * with the live-reload script in every page.
+ * with the live-reload script in every page. `env` adds to the server's environment.
  */
-export async function startSite({ edit, watch = false } = {}) {
+export async function startSite({ edit, watch = false, env: extraEnv = {} } = {}) {
   const dir = copySite();
   edit?.(dir);
   const key = execFileSync(CARTE, ['keys', '--dir', dir, 'create', '--role', 'staff'], { encoding: 'utf8', timeout: 30_000 })
@@ -59,7 +59,7 @@ export async function startSite({ edit, watch = false } = {}) {
   const port = await freePort();
   // Every test's browser is one client on 127.0.0.1: lift the per-client pickup-order
   // limit (tested in functions/tests/hardening.rs) so the journeys can fill a slot.
-  const env = { ...process.env, CARTE_PICKUP_ORDERS_PER_HOUR: '1000' };
+  const env = { ...process.env, CARTE_PICKUP_ORDERS_PER_HOUR: '1000', ...extraEnv };
   const args = ['serve', dir, '--port', String(port), ...(watch ? [] : ['--no-watch'])];
   const child = spawn(CARTE, args, { stdio: ['ignore', 'pipe', 'pipe'], env });
   let log = '';

@@ -25,6 +25,7 @@ pub(crate) mod pay;
 pub(crate) mod payments;
 pub mod problem;
 pub(crate) mod proof;
+pub(crate) mod push;
 pub(crate) mod quote;
 pub(crate) mod redemptions;
 pub(crate) mod reports;
@@ -49,6 +50,7 @@ fn orders_routes() -> Router<AppState> {
     Router::new()
         .route("/api/orders", post(orders::place_order))
         .route("/api/orders/{id}", get(orders::order_status))
+        .route("/api/orders/{id}/push", post(push::subscribe))
 }
 
 fn members_routes() -> Router<AppState> {
@@ -171,7 +173,8 @@ pub fn quote_router(state: AppState) -> Router {
     finish(quote_routes().route("/api/health", get(health)), state)
 }
 
-/// The orders function: `POST /api/orders`, `GET /api/orders/{id}`.
+/// The orders function: `POST /api/orders`, `GET /api/orders/{id}`,
+/// `POST /api/orders/{id}/push`.
 pub fn orders_router(state: AppState) -> Router {
     finish(orders_routes(), state)
 }

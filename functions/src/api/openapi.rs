@@ -11,7 +11,7 @@ use utoipa::{Modify, OpenApi};
 use crate::api::passkeys;
 use crate::api::{
     account, auth, checkout, events, exports, health, members, orders, pay, payments, problem,
-    proof, quote, redemptions, reports, session, staff, visits,
+    proof, push, quote, redemptions, reports, session, staff, visits,
 };
 use crate::store;
 
@@ -188,6 +188,7 @@ impl Modify for BodyProblems {
         quote::quote,
         orders::place_order,
         orders::order_status,
+        push::subscribe,
         members::sign_up,
         proof::send_code,
         proof::verify,

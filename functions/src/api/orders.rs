@@ -12,7 +12,7 @@ use crate::api::auth;
 use crate::api::checkout::{
     expire_if_unpaid, place, read_payment_summary_settled, PaymentSummary, PlaceInput,
 };
-use crate::api::extract;
+use crate::api::extract::{self, query_param};
 use crate::api::limits;
 use crate::api::problem::{ApiError, ProblemDoc};
 use crate::keys;
@@ -86,6 +86,10 @@ pub struct OrderView {
     /// While the order is open: its place in the queue and when it should be ready.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub estimate: Option<crate::estimate::Estimate>,
+    /// The shop's Web Push key (VAPID, base64url) while the order is open and push is
+    /// set up: the browser's `applicationServerKey` for `POST /api/orders/{id}/push`.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub push_key: Option<String>,
 }
 
 /// An order's payment as the diner sees it.
@@ -191,13 +195,6 @@ pub async fn place_order(
     Ok((status, Json(body)).into_response())
 }
 
-/// Reads one query parameter.
-pub(crate) fn query_param(query: Option<&str>, name: &str) -> Option<String> {
-    form_urlencoded::parse(query.unwrap_or("").as_bytes())
-        .find(|(k, _)| k == name)
-        .map(|(_, v)| v.into_owned())
-}
-
 /// An order's status for the diner holding its token. Browsers (`Accept:
 /// text/html`) get a page with a refresh link; `lang` picks the language of the
 /// dish and choice names and of the place (given, it also adds `place`).
@@ -257,6 +254,9 @@ pub async fn order_status(
         view.place = location.map(|l| pages::Place::of(l, &catalog.site, &lang));
     }
     view.estimate = estimate;
+    if view.status.is_open() && view.status != OrderStatus::Ready {
+        view.push_key = state.push.as_ref().map(|p| p.vapid.public_key().to_owned());
+    }
     Ok(Json(view).into_response())
 }
 
@@ -272,5 +272,6 @@ pub(crate) fn view(order: Order, payment: OrderPayment) -> OrderView {
         payment,
         place: None,
         estimate: None,
+        push_key: None,
     }
 }

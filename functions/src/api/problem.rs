@@ -112,6 +112,12 @@ pub enum ApiError {
     /// A one-time code could not be sent.
     #[error(transparent)]
     Sender(crate::senders::SendError),
+    /// Web Push is not set up on this server (no VAPID key).
+    #[error("notifications are not set up on this server")]
+    PushNotConfigured,
+    /// A push subscription the order takes no longer (says why).
+    #[error("{0}")]
+    PushRefused(&'static str),
 }
 
 impl From<StoreError> for ApiError {
@@ -331,6 +337,18 @@ impl ApiError {
             ApiError::AlreadyPaid => {
                 Problem::new(S::CONFLICT, "already-paid", "Already paid", detail)
             }
+            ApiError::PushNotConfigured => Problem::new(
+                S::SERVICE_UNAVAILABLE,
+                "push-not-configured",
+                "Notifications not set up",
+                detail,
+            ),
+            ApiError::PushRefused(_) => Problem::new(
+                S::CONFLICT,
+                "push-refused",
+                "No notification can be added",
+                detail,
+            ),
             ApiError::OrderClosed(_) => Problem::new(
                 S::CONFLICT,
                 "order-closed",

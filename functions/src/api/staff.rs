@@ -277,7 +277,27 @@ pub async fn set_status(
         )
         .await?;
     state.events.publish(StaffEvent::status(&order));
+    tell_the_diner(&state, &order).await;
     Ok(Json(StaffOrder::read(&state, order).await?))
+}
+
+/// "Your order is ready" to the browsers that asked (bounded in time; failures are
+/// logged); once the order is over, its subscriptions are dropped.
+async fn tell_the_diner(state: &AppState, order: &Order) {
+    match order.status {
+        OrderStatus::Ready => {
+            if let Some(push) = &state.push {
+                let catalog = state.catalog();
+                crate::push::notify_ready(push, state.store.as_ref(), &catalog.site, order).await;
+            }
+        }
+        OrderStatus::Completed | OrderStatus::Cancelled => {
+            if let Err(error) = state.store.remove_push_subscriptions(&order.id, None).await {
+                eprintln!("push: dropping the subscriptions of {}: {error}", order.id);
+            }
+        }
+        _ => {}
+    }
 }
 
 /// The staff's sold-out switches (dishes, and `dish/group/choice` keys), sorted.

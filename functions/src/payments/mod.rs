@@ -16,7 +16,7 @@ use chrono::{DateTime, Utc};
 use serde::Serialize;
 use thiserror::Error;
 
-mod http;
+pub(crate) mod http;
 pub mod stripe;
 pub mod wechat;
 

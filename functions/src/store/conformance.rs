@@ -14,8 +14,8 @@ use chrono::{DateTime, Duration, NaiveDate, TimeZone, Utc};
 
 use super::{
     ApiKey, Ceremony, CodeCheck, IssuedCode, MemberKey, NewCode, NewMember, NewMemberSession,
-    NewOrder, OrderStatus, Recorded, RedemptionClaim, Role, SlotClaim, SoldOutItem, Store,
-    StoreError, StoredPasskey,
+    NewOrder, OrderStatus, PushSubscription, Recorded, RedemptionClaim, Role, SlotClaim,
+    SoldOutItem, Store, StoreError, StoredPasskey,
 };
 use crate::keys;
 
@@ -2727,6 +2727,145 @@ where
     assert_eq!(store.redemption_count("FIRST").await.expect("count"), 1);
 }
 
+/// Push subscriptions: kept per order and endpoint (a second subscribe of the same
+/// browser replaces its keys), capped per order, refused for an unknown order, and
+/// removed one by one or all at once.
+pub async fn push_subscriptions<F, Fut>(make: F)
+where
+    F: Fn() -> Fut,
+    Fut: Future<Output = DynStore>,
+{
+    let store = make().await;
+    let order = store
+        .place_order(sample_order("downtown", "push-1"))
+        .await
+        .expect("order")
+        .order;
+    let sub = |endpoint: &str, auth: &str, minutes: i64| PushSubscription {
+        order_id: order.id.clone(),
+        endpoint: format!("https://push.example.com/{endpoint}"),
+        p256dh: "BPub".into(),
+        auth: auth.to_owned(),
+        lang: "en".into(),
+        created_at: at(minutes),
+    };
+    assert_eq!(
+        store.add_push_subscription(sub("a", "one", 0)).await,
+        Ok(true)
+    );
+    assert_eq!(
+        store.add_push_subscription(sub("a", "two", 1)).await,
+        Ok(true)
+    );
+    let kept = store.push_subscriptions(&order.id).await.expect("list");
+    assert_eq!(kept.len(), 1, "one browser, one subscription: {kept:?}");
+    assert_eq!(kept[0].auth, "two");
+    assert_eq!(kept[0].created_at, at(0));
+    for (i, name) in ["b", "c", "d", "e"].iter().enumerate() {
+        assert_eq!(
+            store
+                .add_push_subscription(sub(name, "k", 2 + i as i64))
+                .await,
+            Ok(true)
+        );
+    }
+    assert_eq!(
+        store.add_push_subscription(sub("f", "k", 9)).await,
+        Ok(false),
+        "a sixth browser is over the cap"
+    );
+    let mut unknown = sub("a", "k", 0);
+    unknown.order_id = "ord_nobody".into();
+    assert_eq!(
+        store.add_push_subscription(unknown).await,
+        Err(StoreError::NotFound)
+    );
+    let endpoints: Vec<String> = store
+        .push_subscriptions(&order.id)
+        .await
+        .expect("list")
+        .into_iter()
+        .map(|s| s.endpoint)
+        .collect();
+    assert_eq!(
+        endpoints,
+        ["a", "b", "c", "d", "e"].map(|e| format!("https://push.example.com/{e}"))
+    );
+    store
+        .remove_push_subscriptions(&order.id, Some("https://push.example.com/c"))
+        .await
+        .expect("remove one");
+    store
+        .remove_push_subscriptions(&order.id, Some("https://push.example.com/c"))
+        .await
+        .expect("removing twice is fine");
+    assert_eq!(
+        store
+            .push_subscriptions(&order.id)
+            .await
+            .expect("list")
+            .len(),
+        4
+    );
+    assert_eq!(
+        store.add_push_subscription(sub("f", "k", 10)).await,
+        Ok(true),
+        "a removed one frees its place"
+    );
+    store
+        .remove_push_subscriptions(&order.id, None)
+        .await
+        .expect("remove all");
+    assert!(store
+        .push_subscriptions(&order.id)
+        .await
+        .expect("list")
+        .is_empty());
+}
+
+/// Twenty browsers subscribing to one order at once: exactly the cap is kept.
+pub async fn concurrent_push_subscriptions<F, Fut>(make: F, attempts: usize)
+where
+    F: Fn() -> Fut,
+    Fut: Future<Output = DynStore>,
+{
+    let store = make().await;
+    let order = store
+        .place_order(sample_order("downtown", "push-race"))
+        .await
+        .expect("order")
+        .order;
+    let tasks: Vec<_> = (0..attempts)
+        .map(|i| {
+            let store = store.clone();
+            let sub = PushSubscription {
+                order_id: order.id.clone(),
+                endpoint: format!("https://push.example.com/race/{i}"),
+                p256dh: "BPub".into(),
+                auth: "k".into(),
+                lang: "en".into(),
+                created_at: at(0),
+            };
+            tokio::spawn(async move { store.add_push_subscription(sub).await })
+        })
+        .collect();
+    let mut kept = 0;
+    for task in tasks {
+        if task.await.expect("task").expect("add") {
+            kept += 1;
+        }
+    }
+    assert_eq!(kept, super::push::MAX_PER_ORDER);
+    assert_eq!(
+        store
+            .push_subscriptions(&order.id)
+            .await
+            .expect("list")
+            .len() as u32,
+        super::push::MAX_PER_ORDER
+    );
+}
+
 /// Generates the whole conformance and concurrency suite as `#[tokio::test]`s for
 /// one backend, so every backend runs the identical list. `$fixture` makes a fresh
 /// server or folder; its `open()` (async) returns a fresh store on it, and its
@@ -2744,7 +2883,8 @@ macro_rules! conformance_suite {
             cancelling_returns_the_redemption, refund_totals_append_the_difference,
             one_time_codes, member_sessions, coupons_bound_to_the_person, passkeys,
             members_own_data, first_orders_count_linked_orders_and_the_counter,
-            a_cancelled_order_frees_its_key, exports_carry_the_order_and_no_formulas);
+            a_cancelled_order_frees_its_key, exports_carry_the_order_and_no_formulas,
+            push_subscriptions);
 
         #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
         async fn idempotency_keys_expire_after_the_ttl() {
@@ -2781,6 +2921,13 @@ macro_rules! conformance_suite {
         async fn thirty_first_orders_of_one_member_get_one_first_order_discount() {
             let fixture = $fixture;
             $crate::store::conformance::concurrent_first_orders(|| fixture.open(), 30).await;
+        }
+
+        #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+        async fn twenty_browsers_subscribing_at_once_keep_the_cap() {
+            let fixture = $fixture;
+            $crate::store::conformance::concurrent_push_subscriptions(|| fixture.open(), 20)
+                .await;
         }
 
         #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

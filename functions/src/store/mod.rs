@@ -14,6 +14,7 @@ pub mod marketing;
 pub mod passkeys;
 pub mod payments;
 pub mod proofs;
+pub mod push;
 #[cfg(feature = "sqlite")]
 pub mod sqlite;
 
@@ -207,6 +208,7 @@ pub use marketing::{
 pub use passkeys::{Ceremony, StoredPasskey};
 pub use payments::Recorded;
 pub use proofs::{CodeCheck, MemberSession, NewCode, NewMemberSession};
+pub use push::PushSubscription;
 
 /// A pickup slot the order takes one place of.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
@@ -743,6 +745,28 @@ pub trait Store: Send + Sync {
         member_id: &str,
         credential_id: &str,
     ) -> Result<bool, StoreError>;
+
+    // --- Web Push subscriptions (see [`push`]).
+
+    /// Keeps a browser's push subscription for its order, replacing the keys of one
+    /// with the same endpoint; `Ok(false)` when the order holds
+    /// [`push::MAX_PER_ORDER`] others already.
+    async fn add_push_subscription(
+        &self,
+        subscription: PushSubscription,
+    ) -> Result<bool, StoreError>;
+
+    /// The order's push subscriptions, oldest first.
+    async fn push_subscriptions(&self, order_id: &str)
+        -> Result<Vec<PushSubscription>, StoreError>;
+
+    /// Drops one subscription of the order (its push service said it is gone), or all
+    /// of them when `endpoint` is `None` (the order is over).
+    async fn remove_push_subscriptions(
+        &self,
+        order_id: &str,
+        endpoint: Option<&str>,
+    ) -> Result<(), StoreError>;
 
     // --- The member's own data: what the "my account" page reads and changes.
 

@@ -99,6 +99,7 @@ function orderStatus() {
       q.service_charge ? line(t('service_charge'), q.service_charge) : null,
       line(t('total'), q.total, 'total'))));
     renderPayment(o);
+    offerNotify(o.push_key);
     $('#checked').textContent = t('updated_at', { time: new Date().toLocaleTimeString(lang) });
   };
   // The payment: its state, what is due, and "Pay now" when the location takes payment online.
@@ -121,6 +122,38 @@ function orderStatus() {
       onclick: (e) => pay(m, e.currentTarget),
     })));
     if (!online.length) $('#pay-qr').replaceChildren();
+  };
+  // "Notify me when it is ready": Web Push, offered while the order is open and the
+  // shop has a key; the page this order is followed on is kept for the notification's tap.
+  const pushed = () => { try { return localStorage.getItem('carte:push:' + id); } catch { return null; } };
+  const offerNotify = (key) => {
+    $('#notify').hidden = !(key && 'PushManager' in window && 'serviceWorker' in navigator && Notification.permission !== 'denied' && !pushed());
+    $('#notify-me').onclick = () => subscribe(key);
+  };
+  const subscribe = async (key) => {
+    const button = $('#notify-me');
+    const say = (k) => { $('#notified').textContent = t(k); };
+    button.disabled = true;
+    try {
+      if (await Notification.requestPermission() !== 'granted') { say('notify_denied'); return; }
+      const push = (await navigator.serviceWorker.ready).pushManager;
+      const options = { userVisibleOnly: true, applicationServerKey: key };
+      let sub;
+      try { sub = await push.subscribe(options); } catch {
+        // Subscribed before with another key (the shop's key changed): start again.
+        await (await push.getSubscription())?.unsubscribe();
+        sub = await push.subscribe(options);
+      }
+      const r = await api(`/api/orders/${encodeURIComponent(id)}/push?token=${encodeURIComponent(token)}`, { ...sub.toJSON(), lang });
+      if (!r.ok) throw new Error(r.data.detail);
+      await caches.open('carte-push').then((c) => c.put(`/__push/${id}`, new Response(location.href)));
+      localStorage.setItem('carte:push:' + id, '1');
+      button.hidden = true;
+      say('notify_on');
+    } catch {
+      button.disabled = false;
+      say('notify_failed');
+    }
   };
   // Starts a checkout with the provider: off to its page, or its QR code shown here.
   const pay = async (method, button) => {

@@ -32,6 +32,7 @@ mod orders;
 mod passkeys;
 mod payments;
 mod proofs;
+mod push;
 pub mod schema;
 mod sessions;
 mod staff;
@@ -52,7 +53,8 @@ use chrono::{DateTime, Utc};
 use super::{
     ApiKey, Ceremony, CodeCheck, IssuedCode, LedgerWindow, Member, MemberKey, MemberSession,
     NewCode, NewMember, NewMemberSession, NewOrder, Order, OrderStatus, PaymentRow, Placed,
-    Recorded, ReportRange, SignedUp, SoldOutItem, Store, StoreError, StoredPasskey,
+    PushSubscription, Recorded, ReportRange, SignedUp, SoldOutItem, Store, StoreError,
+    StoredPasskey,
 };
 
 /// The most budget shards a coupon may be spread over.
@@ -487,6 +489,31 @@ impl Store for DynamoStore {
     ) -> Result<bool, StoreError> {
         let _turn = self.turn().await?;
         passkeys::remove(self, member_id, credential_id).await
+    }
+
+    async fn add_push_subscription(
+        &self,
+        subscription: PushSubscription,
+    ) -> Result<bool, StoreError> {
+        let _turn = self.turn().await?;
+        push::add(self, subscription).await
+    }
+
+    async fn push_subscriptions(
+        &self,
+        order_id: &str,
+    ) -> Result<Vec<PushSubscription>, StoreError> {
+        let _turn = self.turn().await?;
+        push::of_order(self, order_id).await
+    }
+
+    async fn remove_push_subscriptions(
+        &self,
+        order_id: &str,
+        endpoint: Option<&str>,
+    ) -> Result<(), StoreError> {
+        let _turn = self.turn().await?;
+        push::remove(self, order_id, endpoint).await
     }
 
     // --- The member's own data

@@ -25,6 +25,7 @@ mod orders;
 mod passkeys;
 mod payments;
 mod proofs;
+mod push;
 mod schema;
 mod sessions;
 mod staff;
@@ -46,8 +47,8 @@ use super::{
     ApiKey, BatchCode, CampaignRow, Ceremony, CodeCheck, CounterRedemption, CouponTotal, DishRow,
     HourRow, IssuedCode, LedgerWindow, Member, MemberExport, MemberKey, MemberSession, NewCode,
     NewMember, NewMemberSession, NewOrder, NewSession, Order, OrderExport, OrderStatus, PaymentRow,
-    Placed, Recorded, RedemptionExport, ReportRange, Session, SignedUp, SoldOutItem, Store,
-    StoreError, StoredPasskey, Visit,
+    Placed, PushSubscription, Recorded, RedemptionExport, ReportRange, Session, SignedUp,
+    SoldOutItem, Store, StoreError, StoredPasskey, Visit,
 };
 
 /// How many reader connections the store opens.
@@ -442,6 +443,28 @@ impl Store for SqliteStore {
         credential_id: &str,
     ) -> Result<bool, StoreError> {
         passkeys::remove(self, member_id, credential_id).await
+    }
+
+    async fn add_push_subscription(
+        &self,
+        subscription: PushSubscription,
+    ) -> Result<bool, StoreError> {
+        push::add(self, subscription).await
+    }
+
+    async fn push_subscriptions(
+        &self,
+        order_id: &str,
+    ) -> Result<Vec<PushSubscription>, StoreError> {
+        push::of_order(self, order_id).await
+    }
+
+    async fn remove_push_subscriptions(
+        &self,
+        order_id: &str,
+        endpoint: Option<&str>,
+    ) -> Result<(), StoreError> {
+        push::remove(self, order_id, endpoint).await
     }
 
     // --- The member's own data

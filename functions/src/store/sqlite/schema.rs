@@ -182,6 +182,17 @@ const MIGRATIONS: &[&str] = &[
     "ALTER TABLE idempotency ADD COLUMN expires_at INTEGER NOT NULL DEFAULT 0;
     UPDATE idempotency SET expires_at = CAST(strftime('%s', 'now') AS INTEGER) + 86400;
     CREATE INDEX idempotency_by_expiry ON idempotency(expires_at);",
+    // 11: Web Push subscriptions, one per order and browser, kept until the order is over.
+    "CREATE TABLE push_subscriptions (
+        order_id TEXT NOT NULL REFERENCES orders(id),
+        endpoint TEXT NOT NULL,
+        p256dh TEXT NOT NULL,
+        auth TEXT NOT NULL,
+        lang TEXT NOT NULL,
+        created_at TEXT NOT NULL,
+        PRIMARY KEY (order_id, endpoint)
+    );
+    CREATE INDEX push_subscriptions_by_age ON push_subscriptions(created_at);",
 ];
 
 /// Schema migration 3: the marketing loop.

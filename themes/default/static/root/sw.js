@@ -1,6 +1,7 @@
 // Carte service worker: keeps the shell (pages, CSS, JS, catalog, images) for repeat
 // visits and offline browsing. It never touches /api: orders, quotes and status
 // always go to the network, so a write is never cached or replayed from here.
+// It also shows "your order is ready" when the shop's server pushes it (Web Push).
 const CACHE = 'carte-v1';
 
 self.addEventListener('install', () => self.skipWaiting());
@@ -36,4 +37,25 @@ self.addEventListener('fetch', (e) => {
     return res;
   }).catch(() => caches.match(req.mode === 'navigate' ? url.pathname : req).then((hit) => hit || caches.match(req, { ignoreSearch: true }))
     .then((hit) => hit || Response.error())));
+});
+
+// "Order A-042 is ready": the message the shop's server encrypted for this browser.
+self.addEventListener('push', (e) => {
+  let m;
+  try { m = e.data.json(); } catch { m = { title: e.data ? e.data.text() : '' }; }
+  e.waitUntil(self.registration.showNotification(m.title || '✓', { body: m.body, tag: m.tag, renotify: true, data: m }));
+});
+
+// A tap opens the order's page: the tab that follows it, or the page it was followed
+// on (kept by the status page, with its token), or this device's orders.
+self.addEventListener('notificationclick', (e) => {
+  e.notification.close();
+  const m = e.notification.data || {};
+  e.waitUntil((async () => {
+    const kept = m.order && await caches.open('carte-push').then((c) => c.match(`/__push/${m.order}`));
+    const url = (kept && await kept.text()) || m.url || '/';
+    const tabs = await self.clients.matchAll({ type: 'window', includeUncontrolled: true });
+    const tab = m.order && tabs.find((w) => new URL(w.url).searchParams.get('id') === m.order);
+    return tab ? tab.focus() : self.clients.openWindow(url);
+  })());
 });
