@@ -69,6 +69,7 @@ async fn health_and_openapi_describe_every_endpoint() {
             ("/api/members/me", "get"),
             ("/api/members/session", "delete"),
             ("/api/staff/queue", "get"),
+            ("/api/orders/{id}/push", "post"),
             ("/api/staff/orders/{id}/status", "post"),
             ("/api/staff/sold-out", "get"),
             ("/api/staff/sold-out", "put"),

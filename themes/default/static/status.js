@@ -33,7 +33,12 @@ const choicesText = (options, name) => options.reduce((parts, o) => {
   return parts;
 }, []).map((p) => (p.inner.length ? `${p.name} (${p.inner.join(', ')})` : p.name)).join(', ');
 const sw = $('script[data-sw]')?.dataset.sw;
-if (sw && 'serviceWorker' in navigator) addEventListener('load', () => navigator.serviceWorker.register(sw).catch(() => {}), { once: true });
+// The worker keeps the pages for offline visits and shows "your order is ready"; this
+// script may run after the load event, so register at once then.
+const registerSw = () => navigator.serviceWorker.register(sw);
+if (sw && 'serviceWorker' in navigator) {
+  if (document.readyState === 'complete') registerSw().catch(() => {}); else addEventListener('load', () => registerSw().catch(() => {}), { once: true });
+}
 
 const query = new URLSearchParams(location.search);
 const policies = JSON.parse($('#pay-policies')?.textContent || '[]');
@@ -136,7 +141,7 @@ function orderStatus() {
     button.disabled = true;
     try {
       if (await Notification.requestPermission() !== 'granted') { say('notify_denied'); return; }
-      const push = (await navigator.serviceWorker.ready).pushManager;
+      const push = (await registerSw()).pushManager;
       const options = { userVisibleOnly: true, applicationServerKey: key };
       let sub;
       try { sub = await push.subscribe(options); } catch {
