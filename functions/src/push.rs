@@ -18,8 +18,9 @@ use axum::http::Uri;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use base64::Engine as _;
 use chrono::{DateTime, Utc};
-use p256::ecdsa::signature::Signer as _;
-use p256::ecdsa::{Signature, SigningKey};
+use p256::elliptic_curve::sec1::ToEncodedPoint as _;
+use ring::rand::SystemRandom;
+use ring::signature::{EcdsaKeyPair, KeyPair as _, ECDSA_P256_SHA256_FIXED_SIGNING};
 use serde::Serialize;
 use thiserror::Error;
 
@@ -65,10 +66,12 @@ pub enum PushError {
     Subscription(&'static str),
 }
 
-/// The shop's VAPID key pair and contact.
+/// The shop's VAPID key pair and contact. The token is signed by *ring* (which the
+/// functions link already for TLS and payments), so push adds no second ECDSA.
 #[derive(Clone)]
 pub struct Vapid {
-    key: SigningKey,
+    key: std::sync::Arc<EcdsaKeyPair>,
+    private: [u8; 32],
     public: String,
     subject: Option<String>,
 }
@@ -91,8 +94,8 @@ impl Vapid {
         let bytes = URL_SAFE_NO_PAD
             .decode(private.trim().trim_end_matches('='))
             .map_err(|_| problem("is not base64url"))?;
-        let key = SigningKey::from_slice(&bytes)
-            .map_err(|_| problem("is not a P-256 private key (32 bytes, base64url)"))?;
+        let key = Vapid::key_pair(&bytes)
+            .ok_or_else(|| problem("is not a P-256 private key (32 bytes, base64url)"))?;
         if let Some(subject) = &subject {
             if !(subject.starts_with("mailto:") || subject.starts_with("https://")) {
                 return Err(PushError::Config {
@@ -109,17 +112,31 @@ impl Vapid {
         loop {
             let bytes: [u8; 32] = rand::random();
             // All but about 2^-128 of 32-byte strings are valid scalars.
-            if let Ok(key) = SigningKey::from_slice(&bytes) {
+            if let Some(key) = Vapid::key_pair(&bytes) {
                 return Vapid::of(key, None);
             }
         }
     }
 
-    fn of(key: SigningKey, subject: Option<String>) -> Vapid {
-        let point = key.verifying_key().to_encoded_point(false);
-        let public = URL_SAFE_NO_PAD.encode(point.as_bytes());
+    /// The key pair of a private scalar, with its public key derived (P-256 arithmetic).
+    fn key_pair(private: &[u8]) -> Option<([u8; 32], EcdsaKeyPair)> {
+        let secret = p256::SecretKey::from_slice(private).ok()?;
+        let public = secret.public_key().to_encoded_point(false);
+        let pair = EcdsaKeyPair::from_private_key_and_public_key(
+            &ECDSA_P256_SHA256_FIXED_SIGNING,
+            private,
+            public.as_bytes(),
+            &SystemRandom::new(),
+        )
+        .ok()?;
+        Some((private.try_into().ok()?, pair))
+    }
+
+    fn of((private, key): ([u8; 32], EcdsaKeyPair), subject: Option<String>) -> Vapid {
+        let public = URL_SAFE_NO_PAD.encode(key.public_key().as_ref());
         Vapid {
-            key,
+            key: std::sync::Arc::new(key),
+            private,
             public,
             subject,
         }
@@ -127,7 +144,7 @@ impl Vapid {
 
     /// The private scalar in base64url, for `CARTE_VAPID_PRIVATE_KEY`.
     pub fn private_base64(&self) -> String {
-        URL_SAFE_NO_PAD.encode(self.key.to_bytes())
+        URL_SAFE_NO_PAD.encode(self.private)
     }
 
     /// The public key in base64url (65 bytes, uncompressed): the browser's
@@ -158,8 +175,12 @@ impl Vapid {
         let header = URL_SAFE_NO_PAD.encode(br#"{"typ":"JWT","alg":"ES256"}"#);
         let claims = URL_SAFE_NO_PAD.encode(serde_json::to_vec(&claims).unwrap_or_default());
         let signing_input = format!("{header}.{claims}");
-        let signature: Signature = self.key.sign(signing_input.as_bytes());
-        let signature = URL_SAFE_NO_PAD.encode(signature.to_bytes());
+        // ES256 in JWS form is the fixed-width r ‖ s that *ring*'s `_FIXED` signing makes.
+        let signature = self
+            .key
+            .sign(&SystemRandom::new(), signing_input.as_bytes())
+            .map(|sig| URL_SAFE_NO_PAD.encode(sig.as_ref()))
+            .unwrap_or_default();
         format!("vapid t={signing_input}.{signature}, k={}", self.public)
     }
 }
@@ -505,7 +526,6 @@ mod tests {
 
     #[test]
     fn the_vapid_token_names_the_push_service_and_verifies() {
-        use p256::ecdsa::signature::Verifier as _;
         let vapid = Vapid::generate();
         let endpoint: Uri = "https://fcm.googleapis.com/fcm/send/abc"
             .parse()
@@ -524,13 +544,15 @@ mod tests {
         assert_eq!(claims["aud"], "https://fcm.googleapis.com");
         assert_eq!(claims["exp"], 1_800_000_000 + 12 * 3600);
         assert_eq!(claims["sub"], "mailto:owner@example.com");
-        let signature =
-            Signature::from_slice(&URL_SAFE_NO_PAD.decode(parts[2]).expect("b64")).expect("sig");
+        let signature = URL_SAFE_NO_PAD.decode(parts[2]).expect("b64");
+        assert_eq!(signature.len(), 64, "r ‖ s");
         let signed = format!("{}.{}", parts[0], parts[1]);
-        assert!(vapid
-            .key
-            .verifying_key()
-            .verify(signed.as_bytes(), &signature)
-            .is_ok());
+        let public = URL_SAFE_NO_PAD.decode(vapid.public_key()).expect("b64");
+        assert!(ring::signature::UnparsedPublicKey::new(
+            &ring::signature::ECDSA_P256_SHA256_FIXED,
+            public
+        )
+        .verify(signed.as_bytes(), &signature)
+        .is_ok());
     }
 }
