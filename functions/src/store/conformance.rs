@@ -14,7 +14,7 @@ use chrono::{DateTime, Duration, NaiveDate, TimeZone, Utc};
 
 use super::{
     ApiKey, Ceremony, CodeCheck, IssuedCode, MemberKey, NewCode, NewMember, NewMemberSession,
-    NewOrder, OrderStatus, PushSubscription, Recorded, RedemptionClaim, Role, SlotClaim,
+    NewOrder, OrderStatus, PushSubscription, Rating, Recorded, RedemptionClaim, Role, SlotClaim,
     SoldOutItem, Store, StoreError, StoredPasskey,
 };
 use crate::keys;
@@ -2823,6 +2823,114 @@ where
         .is_empty());
 }
 
+/// Ratings: one per order (the first stands), none for an unknown order, read back per
+/// order and by time and location.
+pub async fn ratings<F, Fut>(make: F)
+where
+    F: Fn() -> Fut,
+    Fut: Future<Output = DynStore>,
+{
+    let store = make().await;
+    let downtown = store
+        .place_order(sample_order("downtown", "rate-1"))
+        .await
+        .expect("order")
+        .order;
+    let harbour = store
+        .place_order(sample_order("harbour", "rate-2"))
+        .await
+        .expect("order")
+        .order;
+    let rating = |order: &str, location: &str, stars: u8, minutes: i64| Rating {
+        order_id: order.to_owned(),
+        location: location.to_owned(),
+        campaign: Some("spring".into()),
+        stars,
+        note: Some("=cmd|' /C calc'!A0 and <b>hot</b>".into()),
+        dishes: vec![super::DishRating {
+            dish: "noodles".into(),
+            stars: 5,
+        }],
+        at: at(minutes),
+    };
+    assert_eq!(store.order_rating(&downtown.id).await, Ok(None));
+    let first = rating(&downtown.id, "downtown", 4, 10);
+    assert_eq!(store.rate_order(first.clone()).await, Ok(true));
+    assert_eq!(
+        store
+            .rate_order(rating(&downtown.id, "downtown", 1, 11))
+            .await,
+        Ok(false),
+        "a second rating of one order is refused"
+    );
+    assert_eq!(
+        store.order_rating(&downtown.id).await,
+        Ok(Some(first.clone()))
+    );
+    assert_eq!(
+        store
+            .rate_order(rating("ord_nobody", "downtown", 3, 12))
+            .await,
+        Err(StoreError::NotFound)
+    );
+    let second = rating(&harbour.id, "harbour", 2, 20);
+    assert_eq!(store.rate_order(second.clone()).await, Ok(true));
+    let range = |location: Option<&str>, from: i64, to: i64| super::ReportRange {
+        start: at(from),
+        end: at(to),
+        first_day: day(1),
+        last_day: day(3),
+        location: location.map(str::to_owned),
+    };
+    assert_eq!(
+        store.ratings(&range(None, 0, 60)).await,
+        Ok(vec![first.clone(), second.clone()])
+    );
+    assert_eq!(
+        store.ratings(&range(Some("harbour"), 0, 60)).await,
+        Ok(vec![second])
+    );
+    assert_eq!(store.ratings(&range(None, 0, 10)).await, Ok(vec![]));
+    assert_eq!(store.ratings(&range(None, 10, 11)).await, Ok(vec![first]));
+}
+
+/// Twenty ratings of one order at once: exactly one is kept.
+pub async fn concurrent_ratings<F, Fut>(make: F, attempts: usize)
+where
+    F: Fn() -> Fut,
+    Fut: Future<Output = DynStore>,
+{
+    let store = make().await;
+    let order = store
+        .place_order(sample_order("downtown", "rate-race"))
+        .await
+        .expect("order")
+        .order;
+    let tasks: Vec<_> = (0..attempts)
+        .map(|i| {
+            let store = store.clone();
+            let rating = Rating {
+                order_id: order.id.clone(),
+                location: "downtown".into(),
+                campaign: None,
+                stars: (i % 5 + 1) as u8,
+                note: None,
+                dishes: Vec::new(),
+                at: at(i as i64),
+            };
+            tokio::spawn(async move { store.rate_order(rating).await })
+        })
+        .collect();
+    let mut kept = 0;
+    for task in tasks {
+        if task.await.expect("task").expect("rate") {
+            kept += 1;
+        }
+    }
+    assert_eq!(kept, 1);
+    assert!(store.order_rating(&order.id).await.expect("read").is_some());
+}
+
 /// Twenty browsers subscribing to one order at once: exactly the cap is kept.
 pub async fn concurrent_push_subscriptions<F, Fut>(make: F, attempts: usize)
 where
@@ -2884,7 +2992,7 @@ macro_rules! conformance_suite {
             one_time_codes, member_sessions, coupons_bound_to_the_person, passkeys,
             members_own_data, first_orders_count_linked_orders_and_the_counter,
             a_cancelled_order_frees_its_key, exports_carry_the_order_and_no_formulas,
-            push_subscriptions);
+            push_subscriptions, ratings);
 
         #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
         async fn idempotency_keys_expire_after_the_ttl() {
@@ -2921,6 +3029,12 @@ macro_rules! conformance_suite {
         async fn thirty_first_orders_of_one_member_get_one_first_order_discount() {
             let fixture = $fixture;
             $crate::store::conformance::concurrent_first_orders(|| fixture.open(), 30).await;
+        }
+
+        #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+        async fn twenty_ratings_of_one_order_at_once_keep_one() {
+            let fixture = $fixture;
+            $crate::store::conformance::concurrent_ratings(|| fixture.open(), 20).await;
         }
 
         #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

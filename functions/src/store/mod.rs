@@ -15,6 +15,7 @@ pub mod passkeys;
 pub mod payments;
 pub mod proofs;
 pub mod push;
+pub mod ratings;
 #[cfg(feature = "sqlite")]
 pub mod sqlite;
 
@@ -209,6 +210,7 @@ pub use passkeys::{Ceremony, StoredPasskey};
 pub use payments::Recorded;
 pub use proofs::{CodeCheck, MemberSession, NewCode, NewMemberSession};
 pub use push::PushSubscription;
+pub use ratings::{DishRating, Rating};
 
 /// A pickup slot the order takes one place of.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
@@ -767,6 +769,18 @@ pub trait Store: Send + Sync {
         order_id: &str,
         endpoint: Option<&str>,
     ) -> Result<(), StoreError>;
+
+    // --- Ratings after the meal (see [`ratings`]).
+
+    /// Keeps the rating of an order: `Ok(false)` when the order was rated already (the
+    /// first rating stands), `NotFound` when there is no such order.
+    async fn rate_order(&self, rating: Rating) -> Result<bool, StoreError>;
+
+    /// The rating of an order, if it has one.
+    async fn order_rating(&self, order_id: &str) -> Result<Option<Rating>, StoreError>;
+
+    /// Ratings given in `range` (at its location, or all), oldest first.
+    async fn ratings(&self, range: &ReportRange) -> Result<Vec<Rating>, StoreError>;
 
     // --- The member's own data: what the "my account" page reads and changes.
 

@@ -33,6 +33,7 @@ mod passkeys;
 mod payments;
 mod proofs;
 mod push;
+mod ratings;
 pub mod schema;
 mod sessions;
 mod staff;
@@ -53,7 +54,7 @@ use chrono::{DateTime, Utc};
 use super::{
     ApiKey, Ceremony, CodeCheck, IssuedCode, LedgerWindow, Member, MemberKey, MemberSession,
     NewCode, NewMember, NewMemberSession, NewOrder, Order, OrderStatus, PaymentRow, Placed,
-    PushSubscription, Recorded, ReportRange, SignedUp, SoldOutItem, Store, StoreError,
+    PushSubscription, Rating, Recorded, ReportRange, SignedUp, SoldOutItem, Store, StoreError,
     StoredPasskey,
 };
 
@@ -514,6 +515,21 @@ impl Store for DynamoStore {
     ) -> Result<(), StoreError> {
         let _turn = self.turn().await?;
         push::remove(self, order_id, endpoint).await
+    }
+
+    async fn rate_order(&self, rating: Rating) -> Result<bool, StoreError> {
+        let _turn = self.turn().await?;
+        ratings::rate(self, rating).await
+    }
+
+    async fn order_rating(&self, order_id: &str) -> Result<Option<Rating>, StoreError> {
+        let _turn = self.turn().await?;
+        ratings::of_order(self, order_id).await
+    }
+
+    async fn ratings(&self, range: &ReportRange) -> Result<Vec<Rating>, StoreError> {
+        let _turn = self.turn().await?;
+        ratings::in_range(self, range).await
     }
 
     // --- The member's own data

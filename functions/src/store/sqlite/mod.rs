@@ -26,6 +26,7 @@ mod passkeys;
 mod payments;
 mod proofs;
 mod push;
+mod ratings;
 mod schema;
 mod sessions;
 mod staff;
@@ -47,7 +48,7 @@ use super::{
     ApiKey, BatchCode, CampaignRow, Ceremony, CodeCheck, CounterRedemption, CouponTotal, DishRow,
     HourRow, IssuedCode, LedgerWindow, Member, MemberExport, MemberKey, MemberSession, NewCode,
     NewMember, NewMemberSession, NewOrder, NewSession, Order, OrderExport, OrderStatus, PaymentRow,
-    Placed, PushSubscription, Recorded, RedemptionExport, ReportRange, Session, SignedUp,
+    Placed, PushSubscription, Rating, Recorded, RedemptionExport, ReportRange, Session, SignedUp,
     SoldOutItem, Store, StoreError, StoredPasskey, Visit,
 };
 
@@ -465,6 +466,18 @@ impl Store for SqliteStore {
         endpoint: Option<&str>,
     ) -> Result<(), StoreError> {
         push::remove(self, order_id, endpoint).await
+    }
+
+    async fn rate_order(&self, rating: Rating) -> Result<bool, StoreError> {
+        ratings::rate(self, rating).await
+    }
+
+    async fn order_rating(&self, order_id: &str) -> Result<Option<Rating>, StoreError> {
+        ratings::of_order(self, order_id).await
+    }
+
+    async fn ratings(&self, range: &ReportRange) -> Result<Vec<Rating>, StoreError> {
+        ratings::in_range(self, range).await
     }
 
     // --- The member's own data

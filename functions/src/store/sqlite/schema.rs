@@ -193,6 +193,17 @@ const MIGRATIONS: &[&str] = &[
         PRIMARY KEY (order_id, endpoint)
     );
     CREATE INDEX push_subscriptions_by_age ON push_subscriptions(created_at);",
+    // 12: ratings after the meal, one per order.
+    "CREATE TABLE ratings (
+        order_id TEXT PRIMARY KEY REFERENCES orders(id),
+        location TEXT NOT NULL,
+        campaign TEXT,
+        stars INTEGER NOT NULL,
+        note TEXT,
+        dishes TEXT NOT NULL,
+        rated_at TEXT NOT NULL
+    );
+    CREATE INDEX ratings_by_time ON ratings(rated_at);",
 ];
 
 /// Schema migration 3: the marketing loop.
