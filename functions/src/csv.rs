@@ -43,16 +43,18 @@ pub enum ExportKind {
     Members,
     Redemptions,
     Payments,
+    Ratings,
 }
 
 impl ExportKind {
-    /// Reads `orders`, `members`, `redemptions` or `payments`.
+    /// Reads `orders`, `members`, `redemptions`, `payments` or `ratings`.
     pub fn parse(text: &str) -> Option<ExportKind> {
         match text {
             "orders" => Some(ExportKind::Orders),
             "members" => Some(ExportKind::Members),
             "redemptions" => Some(ExportKind::Redemptions),
             "payments" => Some(ExportKind::Payments),
+            "ratings" => Some(ExportKind::Ratings),
             _ => None,
         }
     }
@@ -64,6 +66,7 @@ impl ExportKind {
             ExportKind::Members => "members",
             ExportKind::Redemptions => "redemptions",
             ExportKind::Payments => "payments",
+            ExportKind::Ratings => "ratings",
         }
     }
 }
@@ -335,6 +338,30 @@ pub fn members_csv(csv: &mut Csv, rows: Vec<MemberExport>, currency: &Currency, 
 }
 
 /// The redemptions export: one row per redemption, online or at the counter.
+/// One row per rating: the order's stars and note, then one `dish:stars` per rated dish.
+pub fn ratings_csv(csv: &mut Csv, rows: Vec<crate::store::Rating>, zone: Tz) {
+    csv.header(&[
+        "order_id", "at", "at_local", "location", "campaign", "stars", "note", "dishes",
+    ]);
+    for r in rows {
+        let dishes: Vec<String> = r
+            .dishes
+            .iter()
+            .map(|d| format!("{}:{}", d.dish, d.stars))
+            .collect();
+        csv.row(&[
+            text(r.order_id),
+            when(r.at),
+            local(r.at, zone),
+            text(r.location),
+            text(r.campaign.unwrap_or_default()),
+            number(r.stars),
+            text(r.note.unwrap_or_default()),
+            text(dishes.join(" ")),
+        ]);
+    }
+}
+
 pub fn redemptions_csv(csv: &mut Csv, rows: Vec<RedemptionExport>, currency: &Currency, zone: Tz) {
     let money = |m: i64| number(currency.format(m));
     let code = || text(currency.code.clone());
@@ -397,6 +424,7 @@ pub async fn export_csv(
             currency,
             zone,
         ),
+        ExportKind::Ratings => ratings_csv(&mut csv, store.ratings(&range).await?, zone),
         ExportKind::Redemptions => redemptions_csv(
             &mut csv,
             store.export_redemptions(&range).await?,

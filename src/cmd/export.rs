@@ -1,4 +1,4 @@
-//! `carte export orders|members|redemptions|payments [--excel]`: CSV (RFC 4180, UTF-8;
+//! `carte export orders|members|redemptions|payments|ratings [--excel]`: CSV (RFC 4180, UTF-8;
 //! `--excel` adds a byte-order mark and keeps phone numbers as text).
 
 use std::path::{Path, PathBuf};
@@ -18,6 +18,8 @@ pub enum KindArg {
     Redemptions,
     /// One row per payment ledger entry recorded in the period.
     Payments,
+    /// One row per rating diners gave after their meal.
+    Ratings,
 }
 
 impl From<KindArg> for ExportKind {
@@ -27,6 +29,7 @@ impl From<KindArg> for ExportKind {
             KindArg::Members => ExportKind::Members,
             KindArg::Redemptions => ExportKind::Redemptions,
             KindArg::Payments => ExportKind::Payments,
+            KindArg::Ratings => ExportKind::Ratings,
         }
     }
 }

@@ -19,7 +19,7 @@ use crate::store::Role;
     path = "/api/exports/{file}",
     tag = "marketing",
     params(
-        ("file" = String, Path, description = "`orders.csv`, `members.csv`, `redemptions.csv` or `payments.csv`"),
+        ("file" = String, Path, description = "`orders.csv`, `members.csv`, `redemptions.csv`, `payments.csv` or `ratings.csv`"),
         ("from" = Option<String>, Query, description = "First day (YYYY-MM-DD, site timezone)"),
         ("to" = Option<String>, Query, description = "Last day included"),
         ("location" = Option<String>, Query, description = "One location; default all"),

@@ -27,6 +27,7 @@ pub mod problem;
 pub(crate) mod proof;
 pub(crate) mod push;
 pub(crate) mod quote;
+pub(crate) mod ratings;
 pub(crate) mod redemptions;
 pub(crate) mod reports;
 pub(crate) mod session;
@@ -51,6 +52,7 @@ fn orders_routes() -> Router<AppState> {
         .route("/api/orders", post(orders::place_order))
         .route("/api/orders/{id}", get(orders::order_status))
         .route("/api/orders/{id}/push", post(push::subscribe))
+        .route("/api/orders/{id}/rating", post(ratings::rate))
 }
 
 fn members_routes() -> Router<AppState> {
@@ -150,6 +152,7 @@ fn marketing_routes() -> Router<AppState> {
         .route("/api/reports/campaigns", get(reports::campaigns))
         .route("/api/reports/sales", get(reports::sales))
         .route("/api/reports/settlement", get(reports::settlement))
+        .route("/api/reports/ratings", get(ratings::report))
         .route("/api/exports/{file}", get(exports::export))
 }
 
@@ -174,7 +177,7 @@ pub fn quote_router(state: AppState) -> Router {
 }
 
 /// The orders function: `POST /api/orders`, `GET /api/orders/{id}`,
-/// `POST /api/orders/{id}/push`.
+/// `POST /api/orders/{id}/push`, `POST /api/orders/{id}/rating`.
 pub fn orders_router(state: AppState) -> Router {
     finish(orders_routes(), state)
 }

@@ -11,7 +11,7 @@ use utoipa::{Modify, OpenApi};
 use crate::api::passkeys;
 use crate::api::{
     account, auth, checkout, events, exports, health, members, orders, pay, payments, problem,
-    proof, push, quote, redemptions, reports, session, staff, visits,
+    proof, push, quote, ratings, redemptions, reports, session, staff, visits,
 };
 use crate::store;
 
@@ -189,6 +189,7 @@ impl Modify for BodyProblems {
         orders::place_order,
         orders::order_status,
         push::subscribe,
+        ratings::rate,
         members::sign_up,
         proof::send_code,
         proof::verify,
@@ -226,6 +227,7 @@ impl Modify for BodyProblems {
         reports::campaigns,
         reports::sales,
         reports::settlement,
+        ratings::report,
         exports::export,
         health::health,
         openapi_json,

@@ -90,6 +90,11 @@ pub struct OrderView {
     /// set up: the browser's `applicationServerKey` for `POST /api/orders/{id}/push`.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub push_key: Option<String>,
+    /// Once the order is completed: whether it may be rated (`POST …/rating`), and the
+    /// rating once given.
+    pub can_rate: bool,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub rating: Option<crate::store::Rating>,
 }
 
 /// An order's payment as the diner sees it.
@@ -254,6 +259,10 @@ pub async fn order_status(
         view.place = location.map(|l| pages::Place::of(l, &catalog.site, &lang));
     }
     view.estimate = estimate;
+    if view.status == OrderStatus::Completed {
+        view.rating = state.store.order_rating(&view.id).await?;
+        view.can_rate = view.rating.is_none();
+    }
     if view.status.is_open() && view.status != OrderStatus::Ready {
         view.push_key = state.push.as_ref().map(|p| p.vapid.public_key().to_owned());
     }
@@ -273,5 +282,7 @@ pub(crate) fn view(order: Order, payment: OrderPayment) -> OrderView {
         place: None,
         estimate: None,
         push_key: None,
+        can_rate: false,
+        rating: None,
     }
 }

@@ -118,6 +118,9 @@ pub enum ApiError {
     /// A push subscription the order takes no longer (says why).
     #[error("{0}")]
     PushRefused(&'static str),
+    /// A rating the order does not take (not completed yet, or rated already).
+    #[error("{0}")]
+    RatingRefused(&'static str),
 }
 
 impl From<StoreError> for ApiError {
@@ -341,6 +344,12 @@ impl ApiError {
                 S::SERVICE_UNAVAILABLE,
                 "push-not-configured",
                 "Notifications not set up",
+                detail,
+            ),
+            ApiError::RatingRefused(_) => Problem::new(
+                S::CONFLICT,
+                "rating-refused",
+                "The order takes no rating",
                 detail,
             ),
             ApiError::PushRefused(_) => Problem::new(

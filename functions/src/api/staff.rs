@@ -107,13 +107,24 @@ pub struct StaffOrder {
     /// What the order's payment ledger adds up to now (PAID / UNPAID / MISMATCH
     /// on the console's cards and tickets).
     pub payment: PaymentSummary,
+    /// The diner's rating, once given (completed orders).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub rating: Option<crate::store::Rating>,
 }
 
 impl StaffOrder {
     /// The order with its payment summary read from its ledger.
     pub(crate) async fn read(state: &AppState, order: Order) -> Result<StaffOrder, ApiError> {
         let payment = checkout::read_payment_summary(state, &order).await?;
-        Ok(StaffOrder::new(order, payment))
+        StaffOrder::new(order, payment).rated(state).await
+    }
+
+    /// With the diner's rating, for a completed order.
+    async fn rated(mut self, state: &AppState) -> Result<StaffOrder, ApiError> {
+        if self.status == OrderStatus::Completed {
+            self.rating = state.store.order_rating(&self.id).await?;
+        }
+        Ok(self)
     }
 
     fn new(order: Order, payment: PaymentSummary) -> StaffOrder {
@@ -132,6 +143,7 @@ impl StaffOrder {
             times: order.times,
             history: order.history,
             payment,
+            rating: None,
         }
     }
 }
@@ -207,12 +219,11 @@ pub async fn queue(
     let orders = state.store.queue(&location, &statuses, limit).await?;
     // Orders to pay first wait out of the queue until paid (and expire after their hold).
     let working = checkout::working_queue(&state, orders).await?;
-    let queue = QueueResponse {
-        orders: working
-            .into_iter()
-            .map(|(order, payment)| StaffOrder::new(order, payment))
-            .collect(),
-    };
+    let mut orders = Vec::with_capacity(working.len());
+    for (order, payment) in working {
+        orders.push(StaffOrder::new(order, payment).rated(&state).await?);
+    }
+    let queue = QueueResponse { orders };
     Ok(etagged(&headers, &queue, "private, no-cache"))
 }
 

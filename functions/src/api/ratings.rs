@@ -1,0 +1,174 @@
+//! Ratings after the meal: `POST /api/orders/{id}/rating` (the diner, with the order's
+//! token, once the order is completed) and `GET /api/reports/ratings` (the marketer).
+
+use std::collections::BTreeSet;
+
+use axum::body::Body;
+use axum::extract::{Path, RawQuery, State};
+use axum::http::{HeaderMap, StatusCode};
+use axum::Json;
+use serde::{Deserialize, Serialize};
+use utoipa::ToSchema;
+
+use crate::api::auth::{self, Access};
+use crate::api::extract::{period_of, query_param};
+use crate::api::limits;
+use crate::api::problem::{ApiError, FieldError, ProblemDoc};
+use crate::keys;
+use crate::state::AppState;
+use crate::store::ratings::{summarize, RatingSummary, MAX_NOTE};
+use crate::store::{DishRating, OrderStatus, Rating, Role};
+
+/// A diner's rating: 1 to 5 stars, an optional note, optionally each dish.
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct RatingRequest {
+    pub stars: i64,
+    #[serde(default)]
+    pub note: Option<String>,
+    /// Dishes of the order, each at most once.
+    #[serde(default)]
+    pub dishes: Vec<DishStars>,
+}
+
+/// One dish's stars in a [`RatingRequest`].
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct DishStars {
+    pub dish: String,
+    pub stars: i64,
+}
+
+fn stars(errors: &mut Vec<FieldError>, field: &str, value: i64) -> u8 {
+    match u8::try_from(value) {
+        Ok(n @ 1..=5) => n,
+        _ => {
+            errors.push(FieldError::new(field, "must be a whole number from 1 to 5"));
+            0
+        }
+    }
+}
+
+/// Rates a completed order, once. Diner text is kept as given and escaped wherever it
+/// is shown or exported.
+#[utoipa::path(
+    post,
+    path = "/api/orders/{id}/rating",
+    tag = "orders",
+    params(
+        ("id" = String, Path, description = "The order id"),
+        ("token" = String, Query, description = "The token returned when the order was placed"),
+    ),
+    request_body = RatingRequest,
+    responses(
+        (status = 201, description = "Kept", body = Rating),
+        (status = 404, description = "No such order, or a wrong token", body = ProblemDoc, content_type = "application/problem+json"),
+        (status = 409, description = "`rating-refused`: the order is not completed yet, or was rated already", body = ProblemDoc, content_type = "application/problem+json"),
+        (status = 422, description = "Stars out of 1–5, a note too long, a dish not in the order (the field is named)", body = ProblemDoc, content_type = "application/problem+json"),
+    )
+)]
+pub async fn rate(
+    State(state): State<AppState>,
+    id: Result<Path<String>, axum::extract::rejection::PathRejection>,
+    RawQuery(query): RawQuery,
+    headers: HeaderMap,
+    body: Body,
+) -> Result<(StatusCode, Json<Rating>), ApiError> {
+    let Path(id) = id.map_err(|_| ApiError::NotFound)?;
+    let token = query_param(query.as_deref(), "token").ok_or(ApiError::NotFound)?;
+    if id.len() > limits::MAX_ID || token.len() > 128 {
+        return Err(ApiError::NotFound);
+    }
+    limits::require_json(&headers)?;
+    let bytes = limits::read_body(body).await?;
+    let request: RatingRequest = limits::parse_json(&bytes)?;
+    let order = state.store.get_order(&id).await?;
+    // A wrong token reads exactly like a missing order.
+    if !keys::token_matches(&token, &order.token_hash) {
+        return Err(ApiError::NotFound);
+    }
+    let mut errors = Vec::new();
+    let overall = stars(&mut errors, "stars", request.stars);
+    let note = request
+        .note
+        .map(|n| n.trim().to_owned())
+        .filter(|n| !n.is_empty());
+    limits::check_opt_text(&mut errors, "note", note.as_deref(), MAX_NOTE);
+    let ordered: BTreeSet<&str> = order.cart.lines.iter().map(|l| l.dish.as_str()).collect();
+    let mut seen = BTreeSet::new();
+    let mut dishes = Vec::new();
+    for (i, d) in request.dishes.iter().enumerate() {
+        let field = format!("dishes[{i}].dish");
+        if !ordered.contains(d.dish.as_str()) {
+            errors.push(FieldError::new(field, "is not a dish of this order"));
+        } else if !seen.insert(d.dish.as_str()) {
+            errors.push(FieldError::new(field, "is rated twice"));
+        }
+        let n = stars(&mut errors, &format!("dishes[{i}].stars"), d.stars);
+        dishes.push(DishRating {
+            dish: d.dish.clone(),
+            stars: n,
+        });
+    }
+    limits::finish(errors)?;
+    if order.status != OrderStatus::Completed {
+        return Err(ApiError::RatingRefused(
+            "the order can be rated once it is completed",
+        ));
+    }
+    let rating = Rating {
+        order_id: order.id,
+        location: order.location,
+        campaign: order.attribution.map(|a| a.campaign),
+        stars: overall,
+        note,
+        dishes,
+        at: state.now(),
+    };
+    if !state.store.rate_order(rating.clone()).await? {
+        return Err(ApiError::RatingRefused("the order was rated already"));
+    }
+    Ok((StatusCode::CREATED, Json(rating)))
+}
+
+/// The ratings of a period: counted overall, per dish and per campaign, and the notes.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct RatingsReport {
+    #[serde(flatten)]
+    pub summary: RatingSummary,
+    /// Every rating of the period, oldest first (notes as the diners wrote them).
+    pub ratings: Vec<Rating>,
+}
+
+/// Ratings after the meal over a period (role `marketer`).
+#[utoipa::path(
+    get,
+    path = "/api/reports/ratings",
+    tag = "marketing",
+    params(
+        ("from" = Option<String>, Query, description = "First day (YYYY-MM-DD, site timezone)"),
+        ("to" = Option<String>, Query, description = "Last day included"),
+        ("location" = Option<String>, Query, description = "One location; default all"),
+    ),
+    security(("api_key" = [])),
+    responses(
+        (status = 200, description = "Counted per dish and per campaign", body = RatingsReport),
+        (status = 401, description = "No or unknown API key", body = ProblemDoc, content_type = "application/problem+json"),
+        (status = 403, description = "Not a marketer key", body = ProblemDoc, content_type = "application/problem+json"),
+        (status = 422, description = "Bad dates or location", body = ProblemDoc, content_type = "application/problem+json"),
+    )
+)]
+pub async fn report(
+    State(state): State<AppState>,
+    headers: HeaderMap,
+    RawQuery(query): RawQuery,
+) -> Result<Json<RatingsReport>, ApiError> {
+    auth::authorize(&state, &headers, Role::Marketer, Access::Read).await?;
+    let period = period_of(&state, query.as_deref())?;
+    let catalog = state.catalog();
+    let ratings = state.store.ratings(&period.range(&catalog.site)).await?;
+    Ok(Json(RatingsReport {
+        summary: summarize(&ratings),
+        ratings,
+    }))
+}
