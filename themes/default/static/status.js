@@ -105,6 +105,7 @@ function orderStatus() {
       line(t('total'), q.total, 'total'))));
     renderPayment(o);
     offerNotify(o.push_key);
+    renderRating(o);
     $('#checked').textContent = t('updated_at', { time: new Date().toLocaleTimeString(lang) });
   };
   // The payment: its state, what is due, and "Pay now" when the location takes payment online.
@@ -159,6 +160,41 @@ function orderStatus() {
       button.disabled = false;
       say('notify_failed');
     }
+  };
+  // After the meal: 1–5 stars, a note and each dish's own stars if the diner likes; once.
+  const renderRating = (o) => {
+    const form = $('#rate');
+    form.hidden = !o.can_rate;
+    if (o.rating) {
+      $('#rated').hidden = false;
+      $('#rated').textContent = t('rated_thanks', { s: o.rating.stars });
+    }
+    if (!o.can_rate || form.dataset.built) return;
+    form.dataset.built = '1';
+    const dishes = [...new Map(o.quote.lines.map((l) => [l.dish, l.name])).entries()];
+    $('#rate-dishes').replaceChildren(...dishes.map(([dish, name], i) => el('p', {},
+      el('label', { htmlFor: `rate-d${i}`, textContent: t('rate_dish', { dish: name }) }), ' ',
+      el('select', { id: `rate-d${i}`, name: dish }, el('option', { value: '', textContent: t('rate_skip') }),
+        ...[5, 4, 3, 2, 1].map((n) => el('option', { value: n, textContent: `${n}★` }))))));
+    form.onsubmit = async (e) => {
+      e.preventDefault();
+      const data = new FormData(form);
+      const body = {
+        stars: Number(data.get('stars')),
+        note: data.get('note') || null,
+        dishes: dishes.map(([dish]) => ({ dish, stars: Number(data.get(dish)) })).filter((d) => d.stars),
+      };
+      const button = form.querySelector('button');
+      button.disabled = true;
+      try {
+        const r = await api(`/api/orders/${encodeURIComponent(id)}/rating?token=${encodeURIComponent(token)}`, body);
+        if (r.ok || r.status === 409) { poll(); return; }
+        $('#rate-problem').textContent = [r.data.detail, ...(r.data.errors || []).map((x) => x.reason)].filter(Boolean).join(' · ') || t('rate_failed');
+      } catch {
+        $('#rate-problem').textContent = t('rate_failed');
+      }
+      button.disabled = false;
+    };
   };
   // Starts a checkout with the provider: off to its page, or its QR code shown here.
   const pay = async (method, button) => {
