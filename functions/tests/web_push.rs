@@ -173,7 +173,7 @@ async fn a_ready_order_is_pushed_encrypted_for_the_browser_and_signed_for_the_pu
     set_status(&client, &base, &staff, &id, "preparing").await;
     assert!(service.quiet_for(Duration::from_millis(300)).await);
     set_status(&client, &base, &staff, &id, "ready").await;
-    let mut reports = vec![service.next().await, service.next().await];
+    let mut reports = [service.next().await, service.next().await];
     reports.sort_by_key(|r| r["path"].as_str().unwrap_or_default().to_owned());
     let (gone_report, live_report) = (&reports[0], &reports[1]);
     assert_eq!(gone_report["path"], "/push/gone");

@@ -156,7 +156,7 @@ mod tests {
         let names: Vec<_> = summary
             .dishes
             .iter()
-            .map(|(d, s)| (d.as_str(), s.ratings, s.average))
+            .map(|c| (c.id.as_str(), c.stars.ratings, c.stars.average))
             .collect();
         assert_eq!(names, [("noodles", 2, 3.0), ("tea", 1, 3.0)]);
         let campaigns: Vec<_> = summary

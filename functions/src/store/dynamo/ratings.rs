@@ -28,7 +28,7 @@ fn rated_at(location: &str) -> String {
 
 fn decode(item: &Item) -> Result<Rating, StoreError> {
     let dishes: Vec<DishRating> =
-        serde_json::from_str(&text(item, "dishes")?).map_err(|e| super::error::corrupt(e))?;
+        serde_json::from_str(&text(item, "dishes")?).map_err(super::error::corrupt)?;
     Ok(Rating {
         order_id: text(item, "order_id")?,
         location: text(item, "location")?,
