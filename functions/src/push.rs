@@ -376,6 +376,29 @@ pub fn ready_message(order: &Order, site: &Site, lang: &str) -> Message {
     }
 }
 
+/// "How was your meal?": sent when the order is completed; a tap opens its status page,
+/// which asks for the rating.
+pub fn rating_message(order: &Order, _site: &Site, lang: &str) -> Message {
+    let zh = lang == "zh" || lang.starts_with("zh-");
+    let number = &order.number;
+    Message {
+        title: if zh {
+            "这餐怎么样？"
+        } else {
+            "How was your meal?"
+        }
+        .to_owned(),
+        body: if zh {
+            format!("点一下为订单 {number} 评分。")
+        } else {
+            format!("Rate order {number} in a tap.")
+        },
+        tag: format!("order-{}", order.id),
+        order: order.id.clone(),
+        url: format!("/{lang}/status/"),
+    }
+}
+
 /// What one round of sends did.
 #[derive(Debug, Default, Clone, Copy, PartialEq, Eq)]
 pub struct Sent {
@@ -385,10 +408,21 @@ pub struct Sent {
     pub failed: usize,
 }
 
-/// Tells every browser subscribed to `order` that it is ready. Bounded in time; a
-/// failure is logged, never the staff's problem. The VAPID tokens are dated by the
-/// system clock: the push service checks them against its own.
+/// Tells every browser subscribed to `order` that it is ready ([`ready_message`]).
 pub async fn notify_ready(push: &Push, store: &dyn Store, site: &Site, order: &Order) -> Sent {
+    notify(push, store, site, order, ready_message).await
+}
+
+/// Sends every browser subscribed to `order` the message `write` makes in its language.
+/// Bounded in time; a failure is logged, never the staff's problem. The VAPID tokens
+/// are dated by the system clock: the push service checks them against its own.
+pub async fn notify(
+    push: &Push,
+    store: &dyn Store,
+    site: &Site,
+    order: &Order,
+    write: fn(&Order, &Site, &str) -> Message,
+) -> Sent {
     let now = Utc::now();
     let subs = match store.push_subscriptions(&order.id).await {
         Ok(subs) => subs,
@@ -403,7 +437,7 @@ pub async fn notify_ready(push: &Push, store: &dyn Store, site: &Site, order: &O
         "mailto:push@localhost".to_owned()
     };
     let sends = subs.iter().map(|sub| {
-        let message = ready_message(order, site, &sub.lang);
+        let message = write(order, site, &sub.lang);
         let request = push.request(sub, &message, &subject, now);
         async move {
             let request = request.map_err(|e| e.to_string())?;

@@ -3,7 +3,8 @@
 //! started here (`tests/push/push_service.py`) decrypts the message with pywebpush's
 //! `http_ece` and verifies its VAPID token with `cryptography` — implementations
 //! independent of Carte's. A subscription the push service says is gone is dropped;
-//! an order that is over keeps none.
+//! a completed order's browsers are asked for a rating, and an order that is over keeps
+//! no subscription.
 #![cfg(feature = "sqlite")]
 
 mod common;
@@ -201,7 +202,16 @@ async fn a_ready_order_is_pushed_encrypted_for_the_browser_and_signed_for_the_pu
     // Ready now: no further subscription, and no key offered.
     let r = send(client.post(&push_url).json(&live)).await;
     common::problem(r, StatusCode::CONFLICT, "push-refused").await;
+    // Completed: "how was your meal?" to the browser, then nothing is kept.
     set_status(&client, &base, &staff, &id, "completed").await;
+    let asked = service.next().await;
+    assert_eq!(asked["path"], "/push/live");
+    assert_eq!(asked["message"]["title"], "这餐怎么样？");
+    assert_eq!(
+        asked["message"]["body"],
+        format!("点一下为订单 {number} 评分。")
+    );
+    assert_eq!(asked["message"]["tag"], format!("order-{id}"));
     assert!(fx
         .store
         .push_subscriptions(&id)

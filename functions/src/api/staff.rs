@@ -292,22 +292,31 @@ pub async fn set_status(
     Ok(Json(StaffOrder::read(&state, order).await?))
 }
 
-/// "Your order is ready" to the browsers that asked (bounded in time; failures are
-/// logged); once the order is over, its subscriptions are dropped.
+/// "Your order is ready" to the browsers that asked, and "how was your meal?" once it
+/// is completed (bounded in time; failures are logged); once the order is over, its
+/// subscriptions are dropped.
 async fn tell_the_diner(state: &AppState, order: &Order) {
-    match order.status {
-        OrderStatus::Ready => {
-            if let Some(push) = &state.push {
-                let catalog = state.catalog();
-                crate::push::notify_ready(push, state.store.as_ref(), &catalog.site, order).await;
-            }
+    let write = match order.status {
+        OrderStatus::Ready => crate::push::ready_message,
+        OrderStatus::Completed => crate::push::rating_message,
+        OrderStatus::Cancelled => {
+            drop_subscriptions(state, order).await;
+            return;
         }
-        OrderStatus::Completed | OrderStatus::Cancelled => {
-            if let Err(error) = state.store.remove_push_subscriptions(&order.id, None).await {
-                eprintln!("push: dropping the subscriptions of {}: {error}", order.id);
-            }
-        }
-        _ => {}
+        _ => return,
+    };
+    if let Some(push) = &state.push {
+        let catalog = state.catalog();
+        crate::push::notify(push, state.store.as_ref(), &catalog.site, order, write).await;
+    }
+    if order.status == OrderStatus::Completed {
+        drop_subscriptions(state, order).await;
+    }
+}
+
+async fn drop_subscriptions(state: &AppState, order: &Order) {
+    if let Err(error) = state.store.remove_push_subscriptions(&order.id, None).await {
+        eprintln!("push: dropping the subscriptions of {}: {error}", order.id);
     }
 }
 
