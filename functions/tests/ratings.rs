@@ -173,3 +173,95 @@ async fn a_completed_order_is_rated_once_and_the_rating_reaches_staff_and_market
     );
     assert_eq!(lines.next(), None);
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn without_javascript_the_status_page_asks_for_a_rating_with_a_plain_form() {
+    let fx = Fixture::new();
+    let base = fx.serve().await;
+    let client = reqwest::Client::builder()
+        .redirect(reqwest::redirect::Policy::none())
+        .build()
+        .expect("client");
+    let staff = fx.key(Role::Staff).await;
+    let placed: Value = send(
+        client
+            .post(format!("{base}/api/orders"))
+            .header("Idempotency-Key", "rate-plain")
+            .json(&json!({"cart": cart_json(), "version": fx.version()})),
+    )
+    .await
+    .json()
+    .await
+    .expect("json");
+    let id = placed["id"].as_str().expect("id").to_owned();
+    let token = placed["token"].as_str().expect("token").to_owned();
+    let page = || async {
+        send(
+            client
+                .get(format!("{base}/api/orders/{id}?token={token}&lang=en"))
+                .header("accept", "text/html"),
+        )
+        .await
+        .text()
+        .await
+        .expect("html")
+    };
+    assert!(
+        !page().await.contains("id=\"rate\""),
+        "no form before the meal"
+    );
+    for status in ["accepted", "preparing", "ready", "completed"] {
+        let r = send_json(
+            client.post(format!("{base}/api/staff/orders/{id}/status")),
+            &staff,
+            &json!({ "status": status }),
+        )
+        .await;
+        assert_eq!(r.status(), StatusCode::OK);
+    }
+    let html = page().await;
+    let action = format!("/api/orders/{id}/rating?token={token}&amp;lang=en");
+    assert!(
+        html.contains(&format!(
+            "<form id=\"rate\" method=\"post\" action=\"{action}\">"
+        )),
+        "{html}"
+    );
+    assert!(html.contains("How was your meal?"));
+    let post = |body: &'static str| {
+        client
+            .post(format!(
+                "{base}/api/orders/{id}/rating?token={token}&lang=en"
+            ))
+            .header("content-type", "application/x-www-form-urlencoded")
+            .body(body)
+    };
+    // A wrong value: a page naming the field, with a way back.
+    let r = send(post("stars=9&note=")).await;
+    assert_eq!(r.status(), StatusCode::UNPROCESSABLE_ENTITY);
+    let error = r.text().await.expect("html");
+    assert!(error.contains("<strong>stars</strong>"), "{error}");
+    assert!(error.contains(&format!("/api/orders/{id}?token={token}&amp;lang=en")));
+    // Rated: back to the status page, which thanks the diner; a second post changes nothing.
+    let r = send(post("stars=3&note=%3Cb%3Ecold%3C%2Fb%3E")).await;
+    assert_eq!(r.status(), StatusCode::SEE_OTHER);
+    assert_eq!(
+        r.headers()["location"],
+        format!("/api/orders/{id}?token={token}&lang=en").as_str()
+    );
+    let r = send(post("stars=5")).await;
+    assert_eq!(r.status(), StatusCode::SEE_OTHER);
+    let html = page().await;
+    assert!(
+        html.contains("Thank you: you rated this meal 3/5."),
+        "{html}"
+    );
+    assert!(!html.contains("id=\"rate\""));
+    let kept = fx
+        .store
+        .order_rating(&id)
+        .await
+        .expect("read")
+        .expect("rated");
+    assert_eq!((kept.stars, kept.note.as_deref()), (3, Some("<b>cold</b>")));
+}

@@ -619,6 +619,7 @@ pub async fn order(
                 None,
                 Some(&payment),
                 estimate.as_ref(),
+                pages::RatingOffer::Not,
             );
             private_page(StatusCode::OK, html)
         }

@@ -240,8 +240,17 @@ pub async fn order_status(
     let estimate = crate::estimate::for_order(state.store.as_ref(), &order, location).await?;
     let lang = query_param(query.as_deref(), "lang");
     let accept = headers.get(header::ACCEPT).and_then(|v| v.to_str().ok());
+    let rating = match order.status {
+        OrderStatus::Completed => state.store.order_rating(&order.id).await?,
+        _ => None,
+    };
     if pages::prefers_html(accept) {
         let lang = lang.unwrap_or_else(|| catalog.site.default_language().to_owned());
+        let offer = match (&rating, order.status) {
+            (Some(rating), _) => pages::RatingOffer::Rated(rating),
+            (None, OrderStatus::Completed) => pages::RatingOffer::Ask,
+            _ => pages::RatingOffer::Not,
+        };
         let page = pages::status_page(
             &order,
             &catalog.site,
@@ -249,6 +258,7 @@ pub async fn order_status(
             Some(&token),
             Some(&payment),
             estimate.as_ref(),
+            offer,
         );
         return Ok(Html(page).into_response());
     }
@@ -260,8 +270,8 @@ pub async fn order_status(
     }
     view.estimate = estimate;
     if view.status == OrderStatus::Completed {
-        view.rating = state.store.order_rating(&view.id).await?;
-        view.can_rate = view.rating.is_none();
+        view.can_rate = rating.is_none();
+        view.rating = rating;
     }
     if view.status.is_open() && view.status != OrderStatus::Ready {
         view.push_key = state.push.as_ref().map(|p| p.vapid.public_key().to_owned());

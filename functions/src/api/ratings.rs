@@ -6,6 +6,7 @@ use std::collections::BTreeSet;
 use axum::body::Body;
 use axum::extract::{Path, RawQuery, State};
 use axum::http::{HeaderMap, StatusCode};
+use axum::response::{Html, IntoResponse, Redirect, Response};
 use axum::Json;
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
@@ -15,6 +16,7 @@ use crate::api::extract::{period_of, query_param};
 use crate::api::limits;
 use crate::api::problem::{ApiError, FieldError, ProblemDoc};
 use crate::keys;
+use crate::pages;
 use crate::state::AppState;
 use crate::store::ratings::{summarize, RatingSummary, MAX_NOTE};
 use crate::store::{DishRating, OrderStatus, Rating, Role};
@@ -49,8 +51,27 @@ fn stars(errors: &mut Vec<FieldError>, field: &str, value: i64) -> u8 {
     }
 }
 
+/// The plain form's fields (`stars`, `note`) as a request; other fields are ignored.
+fn form_request(bytes: &[u8]) -> RatingRequest {
+    let mut request = RatingRequest {
+        stars: 0,
+        note: None,
+        dishes: Vec::new(),
+    };
+    for (name, value) in form_urlencoded::parse(bytes) {
+        match name.as_ref() {
+            "stars" => request.stars = value.trim().parse().unwrap_or(0),
+            "note" => request.note = Some(value.into_owned()),
+            _ => {}
+        }
+    }
+    request
+}
+
 /// Rates a completed order, once. Diner text is kept as given and escaped wherever it
-/// is shown or exported.
+/// is shown or exported. The status page's plain form (JavaScript off,
+/// `application/x-www-form-urlencoded`: `stars`, `note`) is answered with a 303 back to
+/// the status page, or a page naming what is wrong.
 #[utoipa::path(
     post,
     path = "/api/orders/{id}/rating",
@@ -58,10 +79,15 @@ fn stars(errors: &mut Vec<FieldError>, field: &str, value: i64) -> u8 {
     params(
         ("id" = String, Path, description = "The order id"),
         ("token" = String, Query, description = "The token returned when the order was placed"),
+        ("lang" = Option<String>, Query, description = "The plain form: the language of the page answering it"),
     ),
-    request_body = RatingRequest,
+    request_body(content(
+        (RatingRequest = "application/json"),
+        (RatingRequest = "application/x-www-form-urlencoded"),
+    )),
     responses(
         (status = 201, description = "Kept", body = Rating),
+        (status = 303, description = "The plain form: back to the status page, which thanks the diner"),
         (status = 404, description = "No such order, or a wrong token", body = ProblemDoc, content_type = "application/problem+json"),
         (status = 409, description = "`rating-refused`: the order is not completed yet, or was rated already", body = ProblemDoc, content_type = "application/problem+json"),
         (status = 422, description = "Stars out of 1–5, a note too long, a dish not in the order (the field is named)", body = ProblemDoc, content_type = "application/problem+json"),
@@ -73,18 +99,61 @@ pub async fn rate(
     RawQuery(query): RawQuery,
     headers: HeaderMap,
     body: Body,
-) -> Result<(StatusCode, Json<Rating>), ApiError> {
+) -> Result<Response, ApiError> {
     let Path(id) = id.map_err(|_| ApiError::NotFound)?;
     let token = query_param(query.as_deref(), "token").ok_or(ApiError::NotFound)?;
     if id.len() > limits::MAX_ID || token.len() > 128 {
         return Err(ApiError::NotFound);
     }
-    limits::require_json(&headers)?;
+    let form = limits::media_type(&headers) == "application/x-www-form-urlencoded";
+    if !form {
+        limits::require_json(&headers)?;
+    }
     let bytes = limits::read_body(body).await?;
-    let request: RatingRequest = limits::parse_json(&bytes)?;
-    let order = state.store.get_order(&id).await?;
+    if !form {
+        let request: RatingRequest = limits::parse_json(&bytes)?;
+        let rating = rate_with(&state, &id, &token, request).await?;
+        return Ok((StatusCode::CREATED, Json(rating)).into_response());
+    }
+    let lang = query_param(query.as_deref(), "lang")
+        .filter(|l| l.len() <= 16 && l.chars().all(|c| c.is_ascii_alphanumeric() || c == '-'))
+        .unwrap_or_default();
+    let back = format!(
+        "/api/orders/{}?token={}&lang={lang}",
+        form_urlencoded::byte_serialize(id.as_bytes()).collect::<String>(),
+        form_urlencoded::byte_serialize(token.as_bytes()).collect::<String>()
+    );
+    Ok(
+        match rate_with(&state, &id, &token, form_request(&bytes)).await {
+            // Rated now or before: the status page says thank you.
+            Ok(_) | Err(ApiError::RatingRefused(ALREADY_RATED)) => {
+                Redirect::to(&back).into_response()
+            }
+            Err(error) => {
+                let problem = error.problem();
+                let status = problem.status;
+                (
+                    status,
+                    Html(pages::error_page(&problem, Some(&back), &lang)),
+                )
+                    .into_response()
+            }
+        },
+    )
+}
+
+const ALREADY_RATED: &str = "the order was rated already";
+
+/// Checks and keeps one rating of the order `id` for the holder of its token.
+async fn rate_with(
+    state: &AppState,
+    id: &str,
+    token: &str,
+    request: RatingRequest,
+) -> Result<Rating, ApiError> {
+    let order = state.store.get_order(id).await?;
     // A wrong token reads exactly like a missing order.
-    if !keys::token_matches(&token, &order.token_hash) {
+    if !keys::token_matches(token, &order.token_hash) {
         return Err(ApiError::NotFound);
     }
     let mut errors = Vec::new();
@@ -126,9 +195,9 @@ pub async fn rate(
         at: state.now(),
     };
     if !state.store.rate_order(rating.clone()).await? {
-        return Err(ApiError::RatingRefused("the order was rated already"));
+        return Err(ApiError::RatingRefused(ALREADY_RATED));
     }
-    Ok((StatusCode::CREATED, Json(rating)))
+    Ok(rating)
 }
 
 /// The ratings of a period: counted overall, per dish and per campaign, and the notes.

@@ -84,6 +84,11 @@ pub struct Words {
     refresh: &'static str,
     /// `{}` is the time.
     checked_at: &'static str,
+    rate_title: &'static str,
+    rate_note: &'static str,
+    rate_send: &'static str,
+    /// `{}` is the stars.
+    rated_thanks: &'static str,
 }
 
 const ENGLISH: Words = Words {
@@ -143,6 +148,10 @@ const ENGLISH: Words = Words {
     from_lead_time: "Estimated from the shop's usual preparation time ({m} min).",
     refresh: "Refresh",
     checked_at: "Checked at {}",
+    rate_title: "How was your meal?",
+    rate_note: "Anything to tell the kitchen? (optional)",
+    rate_send: "Send rating",
+    rated_thanks: "Thank you: you rated this meal {}/5.",
 };
 
 const CHINESE: Words = Words {
@@ -195,6 +204,10 @@ const CHINESE: Words = Words {
     from_lead_time: "按本店通常的制作时间（{m} 分钟）估算。",
     refresh: "刷新",
     checked_at: "更新于 {}",
+    rate_title: "这餐怎么样？",
+    rate_note: "想对厨房说点什么？（可不填）",
+    rate_send: "提交评分",
+    rated_thanks: "谢谢：您给这餐打了 {}/5 分。",
 };
 
 impl Words {
@@ -674,6 +687,18 @@ pub fn confirmation_page(
 /// the page under a screen reader's feet) and, while the order is open, when it
 /// should be ready. Without the order's token (a member reading their own order) it
 /// offers no online payment.
+/// What a completed order's status page says about rating it.
+#[derive(Debug, Clone, Copy)]
+pub enum RatingOffer<'a> {
+    /// Nothing (not completed, or a page without the order's token).
+    Not,
+    /// A plain form asking for stars and a note.
+    Ask,
+    /// "Thank you: you rated this meal 4/5."
+    Rated(&'a crate::store::Rating),
+}
+
+/// The status page of an order, for browsers (JavaScript or not).
 pub fn status_page(
     order: &Order,
     site: &Site,
@@ -681,6 +706,7 @@ pub fn status_page(
     token: Option<&str>,
     payment: Option<&PaymentSummary>,
     estimate: Option<&crate::estimate::Estimate>,
+    rating: RatingOffer<'_>,
 ) -> String {
     let words = Words::of(lang);
     let mut body = String::new();
@@ -721,6 +747,7 @@ pub fn status_page(
     }
     body.push_str("</ul>\n");
     payment_block(&mut body, order, site, lang, token, payment);
+    rating_block(&mut body, order, lang, token, rating, words);
     quote_table(&mut body, &order.quote, site, lang);
     let paying = payment.is_some_and(|p| p.state == catalog::payment::PaymentState::Pending);
     let open = paying
@@ -744,6 +771,52 @@ pub fn status_page(
         &header(site, order, lang),
         &body,
     )
+}
+
+/// After the meal: a plain form for 1–5 stars and a note, or the thanks once rated.
+fn rating_block(
+    body: &mut String,
+    order: &Order,
+    lang: &str,
+    token: Option<&str>,
+    rating: RatingOffer<'_>,
+    words: &Words,
+) {
+    match (rating, token) {
+        (RatingOffer::Rated(rating), _) => {
+            let _ = writeln!(
+                body,
+                "<p id=\"rated\" role=\"status\">{}</p>",
+                words.rated_thanks.replace("{}", &rating.stars.to_string())
+            );
+        }
+        (RatingOffer::Ask, Some(token)) => {
+            let action = format!(
+                "/api/orders/{}/rating?token={}&lang={}",
+                order.id,
+                form_urlencoded::byte_serialize(token.as_bytes()).collect::<String>(),
+                form_urlencoded::byte_serialize(lang.as_bytes()).collect::<String>()
+            );
+            let _ = write!(
+                body,
+                "<form id=\"rate\" method=\"post\" action=\"{}\">\n<fieldset><legend>{}</legend>",
+                escape(&action),
+                words.rate_title
+            );
+            for n in 1..=5 {
+                let _ = write!(
+                    body,
+                    " <label><input type=\"radio\" name=\"stars\" value=\"{n}\" required> {n}★</label>"
+                );
+            }
+            let _ = writeln!(
+                body,
+                "</fieldset>\n<p><label for=\"rate-note\">{}</label><br><textarea id=\"rate-note\" name=\"note\" maxlength=\"500\" rows=\"2\"></textarea></p>\n<p><button class=\"button\" type=\"submit\">{}</button></p>\n</form>",
+                words.rate_note, words.rate_send
+            );
+        }
+        _ => {}
+    }
 }
 
 /// The page answering a form that could not be ordered: each problem in words, and a way back.
