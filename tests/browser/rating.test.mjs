@@ -4,8 +4,9 @@
 import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { join } from 'node:path';
+import { execFileSync } from 'node:child_process';
 import AxeBuilder from '@axe-core/playwright';
-import { advance, apiClient, launch, phone, ROOT, startSite } from './helpers.mjs';
+import { advance, apiClient, CARTE, launch, phone, ROOT, startSite } from './helpers.mjs';
 
 const SHOTS = process.env.CARTE_SCREENSHOTS ? join(ROOT, 'docs/screenshots') : null;
 
@@ -72,6 +73,21 @@ for (const [lang, words] of [['en', { title: 'How was your meal?', send: 'Send r
       await shown.waitFor();
       assert.equal(await shown.textContent(), `Diner’s rating: 4/5 — ${note}`);
       assert.equal(await staff.locator(`.order[data-id="${id}"] img`).count(), 0, 'no markup from the diner');
+      // The marketer's dashboard counts it per dish and per campaign, and lists the note as text.
+      const marketer = execFileSync(CARTE, ['keys', '--dir', site.dir, 'create', '--role', 'marketer'], { encoding: 'utf8', timeout: 30_000 })
+        .split(/\s+/).find((w) => w.startsWith('carte_'));
+      await staff.goto(`${site.base}/admin/`);
+      await staff.getByLabel('Marketer key').fill(marketer);
+      await staff.getByRole('button', { name: 'Open the dashboard' }).click();
+      await staff.locator('#rating-tiles [data-figure="ratings"]', { hasText: '1' }).waitFor();
+      assert.equal(await staff.locator('#rating-tiles [data-figure="average"]').textContent(), '4.00');
+      const dish = staff.locator('#rating-dishes tr[data-dish="dan-dan-noodles"]');
+      assert.deepEqual(await dish.locator('th, td').allTextContents(), ['Dan Dan Noodles', '1', '5.00']);
+      assert.deepEqual(await staff.locator('#rating-campaigns tr[data-campaign="(none)"] th, #rating-campaigns tr[data-campaign="(none)"] td').allTextContents(), ['No campaign', '1', '4.00']);
+      await staff.locator('#rating-notes-box summary').click();
+      assert.equal(await staff.locator('#rating-notes li').first().textContent(), `4★ — ${note}`);
+      assert.equal(await staff.locator('#rating-notes img').count(), 0);
+      await axe(staff, 'the dashboard with ratings');
       await staff.close();
     }
     await page.reload();

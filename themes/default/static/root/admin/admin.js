@@ -25,7 +25,8 @@ const STRINGS = {
     t_campaigns: 'Figures per campaign', t_channels: 'Figures per channel', t_coupons: 'Coupon budgets', t_dishes: 'Sales per dish', t_locations: 'Figures per location',
     chart_revenue: 'Paid per campaign (net of refunds)', chart_channels: 'Orders per channel of {name}', chart_hours: 'Orders per hour of the day',
     orders_1: '{n} order', orders_n: '{n} orders', at_counter: '{n} at the counter', no_data: 'Nothing in this period.',
-    dl_orders: 'Download orders', dl_members: 'Download members', dl_redemptions: 'Download redemptions', dl_payments: 'Download payments', for_excel: 'For Excel (Chinese names, phone numbers as text)',
+    dl_orders: 'Download orders', dl_members: 'Download members', dl_redemptions: 'Download redemptions', dl_payments: 'Download payments', dl_ratings: 'Download ratings',
+    ratings_h: 'Ratings after the meal', rating_notes: 'What diners wrote', f_ratings: 'Ratings', f_average: 'Average stars', t_rating_dishes: 'Ratings per dish', t_rating_campaigns: 'Ratings per campaign', c_ratings: 'Ratings', c_average: 'Average', no_campaign: 'No campaign', for_excel: 'For Excel (Chinese names, phone numbers as text)',
     downloaded: 'Downloaded {kind}.', dl_failed: 'Could not download {kind}: {why}',
     ch_counter: 'At the counter', ch_direct: 'Direct (no channel)', colon: ': ', comma: ', ',
     f_visits: 'Visits', f_orders: 'Orders', f_revenue: 'Ordered', f_net_paid: 'Paid (net of refunds)', f_refunded: 'Refunds', f_discount: 'Discount given', f_redemptions_online: 'Redeemed online',
@@ -56,7 +57,8 @@ const STRINGS = {
     t_campaigns: '各活动数据', t_channels: '各渠道数据', t_coupons: '优惠券预算', t_dishes: '各菜品销售', t_locations: '各门店数据',
     chart_revenue: '各活动实收（扣除退款）', chart_channels: '{name} 各渠道订单', chart_hours: '各时段订单',
     orders_1: '{n} 单', orders_n: '{n} 单', at_counter: '到店 {n} 次', no_data: '此期间没有数据。',
-    dl_orders: '下载订单', dl_members: '下载会员', dl_redemptions: '下载核销记录', dl_payments: '下载支付记录', for_excel: '用 Excel 打开（中文姓名、电话号码按文本）',
+    dl_orders: '下载订单', dl_members: '下载会员', dl_redemptions: '下载核销记录', dl_payments: '下载支付记录', dl_ratings: '下载评分',
+    ratings_h: '餐后评分', rating_notes: '顾客留言', f_ratings: '评分数', f_average: '平均星级', t_rating_dishes: '各菜品评分', t_rating_campaigns: '各活动评分', c_ratings: '评分数', c_average: '平均', no_campaign: '无活动', for_excel: '用 Excel 打开（中文姓名、电话号码按文本）',
     downloaded: '已下载 {kind}。', dl_failed: '无法下载 {kind}：{why}',
     ch_counter: '到店核销', ch_direct: '直接（无渠道）', colon: '：', comma: '，',
     f_visits: '访问', f_orders: '订单', f_revenue: '下单金额', f_net_paid: '实收（扣除退款）', f_refunded: '退款', f_discount: '优惠金额', f_redemptions_online: '线上核销',
@@ -79,6 +81,7 @@ let lang = 'en';
 let config = null; // GET /api/staff/config (public): languages, locations and dish names in every language
 let report = null;
 let sales = null;
+let ratings = null; // GET /api/reports/ratings
 let shown = null;
 let chosen = null; // {from, to} once the marketer picks dates; null = the server's default period
 
@@ -298,6 +301,21 @@ function renderSales() {
     sales.by_dish.map((d) => el('tr', { 'data-dish': d.dish }, rowHead(dishName(d)), el('td', {}, count(d.quantity)), el('td', {}, money(d.revenue))))));
 }
 
+// Ratings after the meal: how many and the mean, per dish and per campaign, and what
+// diners wrote (their text only ever as text).
+function renderRatings() {
+  const avg = (s) => (s.ratings ? s.average.toLocaleString(lang, { minimumFractionDigits: 2, maximumFractionDigits: 2 }) : '–');
+  $('#rating-tiles').replaceChildren(
+    el('div', {}, el('dt', {}, t('f_ratings')), el('dd', { 'data-figure': 'ratings' }, count(ratings.all.ratings))),
+    el('div', {}, el('dt', {}, t('f_average')), el('dd', { 'data-figure': 'average' }, avg(ratings.all))));
+  $('#rating-dishes-box').replaceChildren(table('rating-dishes', t('t_rating_dishes'), [t('dish'), t('c_ratings'), t('c_average')],
+    ratings.dishes.map((d) => el('tr', { 'data-dish': d.id }, rowHead(dishName({ dish: d.id })), el('td', {}, count(d.stars.ratings)), el('td', {}, avg(d.stars))))));
+  $('#rating-campaigns-box').replaceChildren(table('rating-campaigns', t('t_rating_campaigns'), [t('campaign'), t('c_ratings'), t('c_average')],
+    ratings.campaigns.map((c) => el('tr', { 'data-campaign': c.id }, rowHead(c.id === '(none)' ? { text: t('no_campaign'), lang } : { text: c.id, lang }),
+      el('td', {}, count(c.stars.ratings)), el('td', {}, avg(c.stars))))));
+  $('#rating-notes').replaceChildren(...ratings.ratings.filter((r) => r.note).map((r) => el('li', {}, `${r.stars}★ — ${r.note}`)));
+}
+
 function renderPeriod() {
   const s = $('#status');
   s.dataset.from = report.from;
@@ -320,6 +338,7 @@ function renderAll() {
   renderTotals();
   renderCampaigns();
   if (sales) renderSales();
+  if (ratings) renderRatings();
   if (shown) showDetail(shown, false);
   renderPeriod();
 }
@@ -328,12 +347,14 @@ async function load() {
   $('#status').textContent = t('loading');
   try {
     const q = query();
-    const [campaigns, sold] = await Promise.all([
+    const [campaigns, sold, rated] = await Promise.all([
       api(`/api/reports/campaigns?${q}`).then((r) => r.json()),
       api(`/api/reports/sales?${q}`).then((r) => r.json()),
+      api(`/api/reports/ratings?${q}`).then((r) => r.json()),
     ]);
     report = campaigns;
     sales = sold;
+    ratings = rated;
     // The period the server answered with (its default is the shop's local days).
     $('#from').value = report.from;
     $('#to').value = report.to;
