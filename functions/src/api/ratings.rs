@@ -88,9 +88,12 @@ fn form_request(bytes: &[u8]) -> RatingRequest {
     responses(
         (status = 201, description = "Kept", body = Rating),
         (status = 303, description = "The plain form: back to the status page, which thanks the diner"),
-        (status = 404, description = "No such order, or a wrong token", body = ProblemDoc, content_type = "application/problem+json"),
-        (status = 409, description = "`rating-refused`: the order is not completed yet, or was rated already", body = ProblemDoc, content_type = "application/problem+json"),
-        (status = 422, description = "Stars out of 1–5, a note too long, a dish not in the order (the field is named)", body = ProblemDoc, content_type = "application/problem+json"),
+        (status = 404, description = "No such order, or a wrong token (the plain form: a page saying so)", content(
+            (ProblemDoc = "application/problem+json"), (String = "text/html"))),
+        (status = 409, description = "`rating-refused`: the order is not completed yet, or was rated already (the plain form: a page saying so)", content(
+            (ProblemDoc = "application/problem+json"), (String = "text/html"))),
+        (status = 422, description = "Stars out of 1–5, a note too long, a dish not in the order (the field is named; the plain form: a page naming it)", content(
+            (ProblemDoc = "application/problem+json"), (String = "text/html"))),
     )
 )]
 pub async fn rate(
