@@ -6,67 +6,21 @@
 
 mod common;
 
-use std::process::Stdio;
 use std::sync::Arc;
 use std::time::Duration;
 
-use common::{noon, send, Fixture};
+use common::{noon, send, Fixture, Reporter};
 use functions::senders::{Senders, SmtpSender};
 use reqwest::{Client, StatusCode};
 use serde_json::{json, Value};
-use tokio::io::{AsyncBufReadExt, BufReader, Lines};
-use tokio::process::{Child, ChildStdout, Command};
 
-/// A real SMTP server on 127.0.0.1 that reports each delivered message.
-struct Mailbox {
-    _child: Child,
-    lines: Lines<BufReader<ChildStdout>>,
-    port: u16,
-}
-
-impl Mailbox {
-    async fn start() -> Mailbox {
-        let script = concat!(env!("CARGO_MANIFEST_DIR"), "/tests/members/smtp_sink.py");
-        let mut child = Command::new("python3")
-            .arg(script)
-            .stdin(Stdio::piped())
-            .stdout(Stdio::piped())
-            .stderr(Stdio::inherit())
-            .kill_on_drop(true)
-            .spawn()
-            .expect("python3 is needed (with `python3 -m pip install aiosmtpd`)");
-        let mut lines = BufReader::new(child.stdout.take().unwrap()).lines();
-        let first = tokio::time::timeout(Duration::from_secs(20), lines.next_line())
-            .await
-            .expect("the SMTP server starts within 20 s")
-            .unwrap()
-            .expect("smtp_sink.py printed its port (is aiosmtpd installed? python3 -m pip install aiosmtpd)");
-        let port = serde_json::from_str::<Value>(&first).unwrap()["port"]
-            .as_u64()
-            .unwrap() as u16;
-        Mailbox {
-            _child: child,
-            lines,
-            port,
-        }
-    }
-
-    /// The next message delivered (within 10 s).
-    async fn next(&mut self) -> Value {
-        let line = tokio::time::timeout(Duration::from_secs(10), self.lines.next_line())
-            .await
-            .expect("a message within 10 s")
-            .unwrap()
-            .expect("a message");
-        serde_json::from_str(&line).unwrap()
-    }
-
-    /// Whether a message arrives within `wait`.
-    async fn quiet_for(&mut self, wait: Duration) -> bool {
-        tokio::time::timeout(wait, self.lines.next_line())
-            .await
-            .is_err()
-    }
+/// A real SMTP server on 127.0.0.1 (`smtp_sink.py`) that reports each delivered message.
+async fn mailbox() -> Reporter {
+    Reporter::start(
+        concat!(env!("CARGO_MANIFEST_DIR"), "/tests/members/smtp_sink.py"),
+        "aiosmtpd",
+    )
+    .await
 }
 
 /// The six digits in a message.
@@ -78,9 +32,9 @@ fn code_in(message: &Value) -> String {
     code
 }
 
-fn fixture(mailbox: &Mailbox) -> Fixture {
+fn fixture(mailbox: &Reporter) -> Fixture {
     let mut fx = Fixture::new();
-    let port = mailbox.port.to_string();
+    let port = mailbox.first["port"].to_string();
     let sender = SmtpSender::from_lookup(&|name| match name {
         "CARTE_SMTP_HOST" => Some("127.0.0.1".into()),
         "CARTE_SMTP_PORT" => Some(port.clone()),
@@ -115,7 +69,7 @@ async fn verify(client: &Client, base: &str, body: Value) -> reqwest::Response {
 
 #[tokio::test]
 async fn a_code_by_email_signs_a_diner_up_and_in_and_strangers_look_like_members() {
-    let mut mailbox = Mailbox::start().await;
+    let mut mailbox = mailbox().await;
     let fx = fixture(&mailbox);
     let base = fx.serve().await;
     let client = Client::new();
@@ -222,7 +176,7 @@ async fn a_code_by_email_signs_a_diner_up_and_in_and_strangers_look_like_members
 
 #[tokio::test]
 async fn five_wrong_codes_lock_the_code_and_an_address_gets_five_codes_an_hour() {
-    let mut mailbox = Mailbox::start().await;
+    let mut mailbox = mailbox().await;
     let fx = fixture(&mailbox);
     let base = fx.serve().await;
     let client = Client::new();
@@ -282,7 +236,7 @@ async fn five_wrong_codes_lock_the_code_and_an_address_gets_five_codes_an_hour()
 
 #[tokio::test]
 async fn a_client_asking_too_often_waits() {
-    let mailbox = Mailbox::start().await;
+    let mailbox = mailbox().await;
     let fx = fixture(&mailbox);
     let base = fx.serve().await;
     let client = Client::new();

@@ -9,65 +9,22 @@
 
 mod common;
 
-use std::process::Stdio;
 use std::time::Duration;
 
-use common::{cart_json, fields, send, send_json, site, Fixture};
+use common::{cart_json, fields, send, send_json, site, Fixture, Reporter};
 use functions::push::{Push, Vapid};
 use functions::store::Role;
 use functions::Catalog;
 use reqwest::{Client, StatusCode};
 use serde_json::{json, Value};
-use tokio::io::{AsyncBufReadExt, BufReader, Lines};
-use tokio::process::{Child, ChildStdout, Command};
 
-/// The push service: the subscriptions it handed out, then a report per message.
-struct PushService {
-    _child: Child,
-    lines: Lines<BufReader<ChildStdout>>,
-    subscriptions: Value,
-}
-
-impl PushService {
-    async fn start() -> PushService {
-        let script = concat!(env!("CARGO_MANIFEST_DIR"), "/tests/push/push_service.py");
-        let mut child = Command::new("python3")
-            .arg(script)
-            .stdin(Stdio::piped())
-            .stdout(Stdio::piped())
-            .stderr(Stdio::inherit())
-            .kill_on_drop(true)
-            .spawn()
-            .expect("python3 is needed (with `python3 -m pip install pywebpush`)");
-        let mut lines = BufReader::new(child.stdout.take().expect("stdout")).lines();
-        let first = tokio::time::timeout(Duration::from_secs(20), lines.next_line())
-            .await
-            .expect("the push service starts within 20 s")
-            .expect("read")
-            .expect("push_service.py printed its subscriptions (is pywebpush installed?)");
-        PushService {
-            _child: child,
-            lines,
-            subscriptions: serde_json::from_str(&first).expect("json"),
-        }
-    }
-
-    /// The next message's report (within 10 s).
-    async fn next(&mut self) -> Value {
-        let line = tokio::time::timeout(Duration::from_secs(10), self.lines.next_line())
-            .await
-            .expect("a message within 10 s")
-            .expect("read")
-            .expect("a message");
-        serde_json::from_str(&line).expect("json")
-    }
-
-    /// Whether no message arrives within `wait`.
-    async fn quiet_for(&mut self, wait: Duration) -> bool {
-        tokio::time::timeout(wait, self.lines.next_line())
-            .await
-            .is_err()
-    }
+/// The push service: the subscriptions it handed out (`first`), then a report per message.
+async fn push_service() -> Reporter {
+    Reporter::start(
+        concat!(env!("CARGO_MANIFEST_DIR"), "/tests/push/push_service.py"),
+        "pywebpush",
+    )
+    .await
 }
 
 /// A fixture whose site speaks English and Chinese, with push to 127.0.0.1.
@@ -117,7 +74,7 @@ async fn set_status(client: &Client, base: &str, staff: &str, id: &str, status: 
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_ready_order_is_pushed_encrypted_for_the_browser_and_signed_for_the_push_service() {
-    let mut service = PushService::start().await;
+    let mut service = push_service().await;
     let vapid = Vapid::generate();
     let fx = fixture(&vapid);
     let base = fx.serve().await;
@@ -139,12 +96,12 @@ async fn a_ready_order_is_pushed_encrypted_for_the_browser_and_signed_for_the_pu
     assert_eq!(status["push_key"], vapid.public_key());
 
     // The browser subscribes (in Chinese); a second one the push service will call gone.
-    let mut live = service.subscriptions["live"].clone();
+    let mut live = service.first["live"].clone();
     live["lang"] = json!("zh");
     live["expirationTime"] = Value::Null;
     let r = send(client.post(&push_url).json(&live)).await;
     assert_eq!(r.status(), StatusCode::NO_CONTENT);
-    let mut gone = service.subscriptions["gone"].clone();
+    let mut gone = service.first["gone"].clone();
     gone["lang"] = json!("en");
     let r = send(client.post(&push_url).json(&gone)).await;
     assert_eq!(r.status(), StatusCode::NO_CONTENT);

@@ -565,3 +565,57 @@ pub fn fields(problem: &Value) -> Vec<String> {
         })
         .unwrap_or_default()
 }
+
+/// A helper process of the tests (a Python server on 127.0.0.1: the SMTP sink, the push
+/// service) that prints one JSON line once it is ready, then one per thing it saw; it
+/// stops when the test drops it.
+pub struct Reporter {
+    _child: tokio::process::Child,
+    lines: tokio::io::Lines<tokio::io::BufReader<tokio::process::ChildStdout>>,
+    /// What it printed when ready (its port, the subscriptions it made…).
+    pub first: Value,
+}
+
+impl Reporter {
+    /// Starts `python3 script`; `needs` names what to install when it cannot start.
+    pub async fn start(script: &str, needs: &str) -> Reporter {
+        use tokio::io::AsyncBufReadExt;
+        let mut child = tokio::process::Command::new("python3")
+            .arg(script)
+            .stdin(std::process::Stdio::piped())
+            .stdout(std::process::Stdio::piped())
+            .stderr(std::process::Stdio::inherit())
+            .kill_on_drop(true)
+            .spawn()
+            .unwrap_or_else(|e| panic!("python3 is needed (with `pip install {needs}`): {e}"));
+        let stdout = child.stdout.take().expect("stdout");
+        let mut lines = tokio::io::BufReader::new(stdout).lines();
+        let first = tokio::time::timeout(std::time::Duration::from_secs(20), lines.next_line())
+            .await
+            .unwrap_or_else(|_| panic!("{script} starts within 20 s"))
+            .expect("read")
+            .unwrap_or_else(|| panic!("{script} printed nothing (is {needs} installed?)"));
+        Reporter {
+            _child: child,
+            lines,
+            first: serde_json::from_str(&first).expect("json"),
+        }
+    }
+
+    /// The next report (within 10 s).
+    pub async fn next(&mut self) -> Value {
+        let line = tokio::time::timeout(std::time::Duration::from_secs(10), self.lines.next_line())
+            .await
+            .expect("a report within 10 s")
+            .expect("read")
+            .expect("a report");
+        serde_json::from_str(&line).expect("json")
+    }
+
+    /// Whether nothing is reported within `wait`.
+    pub async fn quiet_for(&mut self, wait: std::time::Duration) -> bool {
+        tokio::time::timeout(wait, self.lines.next_line())
+            .await
+            .is_err()
+    }
+}

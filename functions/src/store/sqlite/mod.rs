@@ -68,6 +68,19 @@ fn backend(e: impl std::fmt::Display) -> StoreError {
     StoreError::Backend(e.to_string())
 }
 
+/// A row that names a missing order (its foreign key fails) is `NotFound`; any other
+/// failure is the backend's.
+fn unknown_order(e: rusqlite::Error) -> StoreError {
+    match e {
+        rusqlite::Error::SqliteFailure(f, _)
+            if f.code == rusqlite::ErrorCode::ConstraintViolation =>
+        {
+            StoreError::NotFound
+        }
+        e => backend(e),
+    }
+}
+
 /// Timestamps as fixed-width RFC 3339 UTC text, so text order is time order.
 fn ts(at: DateTime<Utc>) -> String {
     at.to_rfc3339_opts(SecondsFormat::Micros, true)

@@ -3,7 +3,7 @@
 
 use rusqlite::params;
 
-use super::{backend, col, count, parse_ts, query_rows, ts, SqliteStore};
+use super::{backend, col, count, parse_ts, query_rows, ts, unknown_order, SqliteStore};
 use crate::store::push::{KEEP, MAX_PER_ORDER};
 use crate::store::{PushSubscription, StoreError};
 
@@ -45,14 +45,7 @@ pub(super) async fn add(store: &SqliteStore, sub: PushSubscription) -> Result<bo
                     ts(sub.created_at)
                 ],
             )
-            .map_err(|e| match e {
-                rusqlite::Error::SqliteFailure(f, _)
-                    if f.code == rusqlite::ErrorCode::ConstraintViolation =>
-                {
-                    StoreError::NotFound
-                }
-                e => backend(e),
-            })?;
+            .map_err(unknown_order)?;
             Ok(true)
         })
         .await

@@ -3,7 +3,7 @@
 
 use rusqlite::{params, OptionalExtension};
 
-use super::{backend, col, parse_ts, query_rows, ts, SqliteStore};
+use super::{backend, col, parse_ts, query_rows, ts, unknown_order, SqliteStore};
 use crate::store::{DishRating, Rating, ReportRange, StoreError};
 
 const COLUMNS: &str = "order_id, location, campaign, stars, note, dishes, rated_at";
@@ -39,14 +39,7 @@ pub(super) async fn rate(store: &SqliteStore, rating: Rating) -> Result<bool, St
                         ts(rating.at)
                     ],
                 )
-                .map_err(|e| match e {
-                    rusqlite::Error::SqliteFailure(f, _)
-                        if f.code == rusqlite::ErrorCode::ConstraintViolation =>
-                    {
-                        StoreError::NotFound
-                    }
-                    e => backend(e),
-                })?;
+                .map_err(unknown_order)?;
             Ok(inserted == 1)
         })
         .await
