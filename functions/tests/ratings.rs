@@ -6,7 +6,7 @@
 
 mod common;
 
-use common::{cart_json, fields, send, send_json, Fixture};
+use common::{cart_json, fields, send, set_status, Fixture};
 use functions::store::Role;
 use reqwest::{Client, StatusCode};
 use serde_json::{json, Value};
@@ -43,13 +43,7 @@ async fn a_completed_order_is_rated_once_and_the_rating_reaches_staff_and_market
     let r = send(client.post(&rate_url).json(&good)).await;
     common::problem(r, StatusCode::CONFLICT, "rating-refused").await;
     for status in ["accepted", "preparing", "ready", "completed"] {
-        let r = send_json(
-            client.post(format!("{base}/api/staff/orders/{id}/status")),
-            &staff,
-            &json!({ "status": status }),
-        )
-        .await;
-        assert_eq!(r.status(), StatusCode::OK);
+        set_status(&client, &base, &staff, &id, status).await;
     }
     let status_of = || async {
         send(
@@ -211,13 +205,7 @@ async fn without_javascript_the_status_page_asks_for_a_rating_with_a_plain_form(
         "no form before the meal"
     );
     for status in ["accepted", "preparing", "ready", "completed"] {
-        let r = send_json(
-            client.post(format!("{base}/api/staff/orders/{id}/status")),
-            &staff,
-            &json!({ "status": status }),
-        )
-        .await;
-        assert_eq!(r.status(), StatusCode::OK);
+        set_status(&client, &base, &staff, &id, status).await;
     }
     let html = page().await;
     let action = format!("/api/orders/{id}/rating?token={token}&amp;lang=en");

@@ -11,7 +11,7 @@ mod common;
 
 use std::time::Duration;
 
-use common::{cart_json, fields, send, send_json, site, Fixture, Reporter};
+use common::{cart_json, fields, send, set_status, site, Fixture, Reporter};
 use functions::push::{Push, Vapid};
 use functions::store::Role;
 use functions::Catalog;
@@ -60,16 +60,6 @@ fn rand_key() -> u64 {
         .duration_since(std::time::UNIX_EPOCH)
         .map(|d| d.as_nanos() as u64)
         .unwrap_or_default()
-}
-
-async fn set_status(client: &Client, base: &str, staff: &str, id: &str, status: &str) {
-    let r = send_json(
-        client.post(format!("{base}/api/staff/orders/{id}/status")),
-        staff,
-        &json!({ "status": status }),
-    )
-    .await;
-    assert_eq!(r.status(), StatusCode::OK, "{status}");
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

@@ -619,3 +619,14 @@ impl Reporter {
             .is_err()
     }
 }
+
+/// Moves an order to `status` with a staff key; anything but 200 fails the test.
+pub async fn set_status(client: &reqwest::Client, base: &str, staff: &str, id: &str, status: &str) {
+    let r = send_json(
+        client.post(format!("{base}/api/staff/orders/{id}/status")),
+        staff,
+        &serde_json::json!({ "status": status }),
+    )
+    .await;
+    assert_eq!(r.status(), StatusCode::OK, "{status}");
+}

@@ -588,9 +588,18 @@ impl DynamoStore {
 
     /// A check, within a transaction, that the member exists.
     fn member_exists(&self, member_id: &str) -> Result<ConditionCheck, StoreError> {
+        self.item_exists(schema::member(member_id))
+    }
+
+    /// A check, within a transaction, that the order exists.
+    fn order_exists(&self, order_id: &str) -> Result<ConditionCheck, StoreError> {
+        self.item_exists(schema::order(order_id))
+    }
+
+    fn item_exists(&self, key: item::Item) -> Result<ConditionCheck, StoreError> {
         ConditionCheck::builder()
             .table_name(&self.table)
-            .set_key(Some(schema::member(member_id)))
+            .set_key(Some(key))
             .condition_expression("attribute_exists(#pk)")
             .expression_attribute_names("#pk", schema::PK)
             .build()

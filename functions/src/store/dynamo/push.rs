@@ -7,12 +7,12 @@
 //!
 //! Both carry DynamoDB's TTL attribute ([`KEEP`] after the add).
 
-use aws_sdk_dynamodb::types::{ConditionCheck, Delete, TransactWriteItem, Update};
+use aws_sdk_dynamodb::types::{Delete, TransactWriteItem, Update};
 use sha2::{Digest, Sha256};
 
 use super::error::{build, condition_failed, retry_contended, sdk, update_refused};
 use super::item::{n, parse_ts, s, text, ts, Item};
-use super::schema::{self, EXPIRES_AT, PK, SK};
+use super::schema::{EXPIRES_AT, PK, SK};
 use super::DynamoStore;
 use crate::store::push::{KEEP, MAX_PER_ORDER};
 use crate::store::{PushSubscription, StoreError};
@@ -48,13 +48,7 @@ pub(super) async fn add(store: &DynamoStore, sub: PushSubscription) -> Result<bo
     item.insert("created_at".into(), s(ts(sub.created_at)));
     item.insert(EXPIRES_AT.into(), n(expires));
     for attempt in 1.. {
-        let order = ConditionCheck::builder()
-            .table_name(&store.table)
-            .set_key(Some(schema::order(&sub.order_id)))
-            .condition_expression("attribute_exists(#pk)")
-            .expression_attribute_names("#pk", PK)
-            .build()
-            .map_err(build)?;
+        let order = store.order_exists(&sub.order_id)?;
         let count = Update::builder()
             .table_name(&store.table)
             .set_key(Some(key(&sub.order_id, COUNT)))

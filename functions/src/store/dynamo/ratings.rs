@@ -6,7 +6,7 @@
 
 use std::collections::BTreeSet;
 
-use aws_sdk_dynamodb::types::{ConditionCheck, TransactWriteItem};
+use aws_sdk_dynamodb::types::TransactWriteItem;
 
 use super::error::{build, condition_failed, retry_contended};
 use super::item::{n, opt_text, parse_ts, s, text, ts, Item};
@@ -65,13 +65,7 @@ pub(super) async fn rate(store: &DynamoStore, rating: Rating) -> Result<bool, St
         s(format!("{}#{}", ts(rating.at), rating.order_id)),
     );
     for attempt in 1.. {
-        let order = ConditionCheck::builder()
-            .table_name(&store.table)
-            .set_key(Some(schema::order(&rating.order_id)))
-            .condition_expression("attribute_exists(#pk)")
-            .expression_attribute_names("#pk", PK)
-            .build()
-            .map_err(build)?;
+        let order = store.order_exists(&rating.order_id)?;
         let items = vec![
             TransactWriteItem::builder().condition_check(order).build(),
             TransactWriteItem::builder()
