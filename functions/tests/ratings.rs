@@ -216,6 +216,15 @@ async fn without_javascript_the_status_page_asks_for_a_rating_with_a_plain_form(
         "{html}"
     );
     assert!(html.contains("How was your meal?"));
+    // Each dish of the order can have its own stars, optionally.
+    for dish in ["beef-noodles", "dumplings"] {
+        assert!(
+            html.contains(&format!(
+                "<input type=\"radio\" name=\"dish:{dish}\" value=\"5\">"
+            )),
+            "{dish}: {html}"
+        );
+    }
     let post = |body: &'static str| {
         client
             .post(format!(
@@ -230,8 +239,19 @@ async fn without_javascript_the_status_page_asks_for_a_rating_with_a_plain_form(
     let error = r.text().await.expect("html");
     assert!(error.contains("<strong>stars</strong>"), "{error}");
     assert!(error.contains(&format!("/api/orders/{id}?token={token}&amp;lang=en")));
+    let r = send(post("stars=4&dish:tea=5&dish:dumplings=6")).await;
+    assert_eq!(r.status(), StatusCode::UNPROCESSABLE_ENTITY);
+    let error = r.text().await.expect("html");
+    assert!(error.contains("<strong>dishes[0].dish</strong>"), "{error}");
+    assert!(
+        error.contains("<strong>dishes[1].stars</strong>"),
+        "{error}"
+    );
     // Rated: back to the status page, which thanks the diner; a second post changes nothing.
-    let r = send(post("stars=3&note=%3Cb%3Ecold%3C%2Fb%3E")).await;
+    let r = send(post(
+        "stars=3&note=%3Cb%3Ecold%3C%2Fb%3E&dish:dumplings=5&dish:beef-noodles=",
+    ))
+    .await;
     assert_eq!(r.status(), StatusCode::SEE_OTHER);
     assert_eq!(
         r.headers()["location"],
@@ -252,4 +272,14 @@ async fn without_javascript_the_status_page_asks_for_a_rating_with_a_plain_form(
         .expect("read")
         .expect("rated");
     assert_eq!((kept.stars, kept.note.as_deref()), (3, Some("<b>cold</b>")));
+    let dishes: Vec<_> = kept
+        .dishes
+        .iter()
+        .map(|d| (d.dish.as_str(), d.stars))
+        .collect();
+    assert_eq!(
+        dishes,
+        [("dumplings", 5)],
+        "a dish left unrated is not rated"
+    );
 }

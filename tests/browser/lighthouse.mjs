@@ -1,12 +1,12 @@
-// Lighthouse (mobile emulation, median of 3 runs) on the menu page, a dish page and
-// checkout, served by `carte serve` from a fresh copy of the demo site; and phone-size
+// Lighthouse (mobile emulation, median of 3 runs) on the menu page, a dish page,
+// checkout and an order's status page, served by `carte serve` from a fresh copy of the demo site; and phone-size
 // screenshots into docs/screenshots/. Not part of the test run:
 //   node tests/browser/lighthouse.mjs            (CARTE_BIN=… to pick the binary)
 import { execFileSync } from 'node:child_process';
 import { mkdirSync, readFileSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
 import { gzipSync } from 'node:zlib';
-import { CHROMIUM, CHROME_FLAGS, ROOT, launch, menuReady, phone, startSite } from './helpers.mjs';
+import { CHROMIUM, CHROME_FLAGS, ROOT, apiClient, launch, menuReady, phone, startSite } from './helpers.mjs';
 
 // LH_RUNS=1 LH_PAGES=menu,checkout LH_KEEP=/tmp/lh LH_NO_SHOTS=1 for quicker looks while working.
 const RUNS = +(process.env.LH_RUNS || 3);
@@ -15,10 +15,17 @@ const site = await startSite();
 const out = KEEP || join(site.dir, 'lighthouse');
 mkdirSync(out, { recursive: true });
 const median = (xs) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)];
+// The status page of an order placed through the API (a table order, open).
+const api = apiClient(site.base, site.key);
+const placed = (await api.order({
+  version: (await api.catalog('chunxi')).version,
+  cart: { location: 'chunxi', fulfilment: { mode: 'dine_in', table: '7' }, lines: [{ dish: 'zhong-dumplings', quantity: 2 }] },
+})).data;
 const pages = {
   menu: '/en/chunxi/?table=7',
   dish: '/en/dishes/dan-dan-noodles/',
   checkout: '/en/chunxi/?table=7#checkout',
+  status: `/en/status/?id=${placed.id}&token=${placed.token}`,
 };
 const rows = [];
 try {
@@ -59,14 +66,19 @@ try {
   for (const r of rows) {
     console.log(`| ${r.name} \`${r.path}\` | ${r.performance} | ${r.accessibility} | ${r.bestPractices} | ${r.seo} | ${(r.lcp / 1000).toFixed(2)} s | ${r.cls.toFixed(3)} | ${Math.round(r.tbt)} ms | ${(r.bytes / 1024).toFixed(1)} KB | ${(r.bytesNoImages / 1024).toFixed(1)} KB | ${r.requests} |`);
   }
-  // The storefront's JavaScript, gzipped as served: a page loads app.js (the status
-  // page status.js instead) and the service worker; qr.js only when a QR code is shown.
-  const gz = (f) => gzipSync(readFileSync(join(ROOT, 'themes/default/static', f)), { level: 9 }).length;
-  const js = Object.fromEntries(['app.js', 'status.js', 'qr.js', 'root/sw.js'].map((f) => [f, gz(f)]));
-  for (const [f, n] of Object.entries(js)) console.log(`${f}: ${n} B gzipped`);
-  const perPage = { menu: js['app.js'] + js['root/sw.js'], status: js['status.js'] + js['root/sw.js'], 'status with a QR code': js['status.js'] + js['qr.js'] + js['root/sw.js'] };
-  for (const [p, n] of Object.entries(perPage)) console.log(`JS total, ${p} page: ${n} B gzipped`);
-  console.log(`JS total: ${Math.max(...Object.values(perPage))} B gzipped (the heaviest page)`);
+  // The storefront's JavaScript as served (minified by the generator), gzipped: each page
+  // loads its own script (`data-src`: app.js, the status page status.js) and the service
+  // worker (`data-sw`); qr.js only when a QR code is shown, passkey.js only on sign-in.
+  const gz = async (url) => gzipSync(Buffer.from(await (await fetch(site.base + url)).arrayBuffer()), { level: 9 }).length;
+  const scriptsOf = async (path) => {
+    const html = await (await fetch(site.base + path)).text();
+    return [...html.matchAll(/data-(?:src|sw)="([^"]+)"/g)].map((m) => m[1]);
+  };
+  for (const [name, path] of Object.entries(pages)) {
+    const urls = await scriptsOf(path);
+    const sizes = await Promise.all(urls.map(gz));
+    console.log(`JS, ${name} page: ${urls.map((u, i) => `${u} ${sizes[i]} B`).join(' + ')} = ${sizes.reduce((a, b) => a + b, 0)} B gzipped`);
+  }
 
   // Phone screenshots: menu, options dialog, cart (checkout) and status.
   if (process.env.LH_NO_SHOTS) throw Object.assign(new Error('no screenshots'), { skip: true });

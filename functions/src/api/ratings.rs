@@ -51,7 +51,8 @@ fn stars(errors: &mut Vec<FieldError>, field: &str, value: i64) -> u8 {
     }
 }
 
-/// The plain form's fields (`stars`, `note`) as a request; other fields are ignored.
+/// The plain form's fields (`stars`, `note`, `dish:<id>` for a dish's own stars) as a
+/// request; other fields are ignored.
 fn form_request(bytes: &[u8]) -> RatingRequest {
     let mut request = RatingRequest {
         stars: 0,
@@ -62,7 +63,18 @@ fn form_request(bytes: &[u8]) -> RatingRequest {
         match name.as_ref() {
             "stars" => request.stars = value.trim().parse().unwrap_or(0),
             "note" => request.note = Some(value.into_owned()),
-            _ => {}
+            name => {
+                // A dish left unrated (an empty value) is not rated.
+                if let Some(dish) = name
+                    .strip_prefix("dish:")
+                    .filter(|_| !value.trim().is_empty())
+                {
+                    request.dishes.push(DishStars {
+                        dish: dish.to_owned(),
+                        stars: value.trim().parse().unwrap_or(0),
+                    });
+                }
+            }
         }
     }
     request
@@ -70,7 +82,7 @@ fn form_request(bytes: &[u8]) -> RatingRequest {
 
 /// Rates a completed order, once. Diner text is kept as given and escaped wherever it
 /// is shown or exported. The status page's plain form (JavaScript off,
-/// `application/x-www-form-urlencoded`: `stars`, `note`) is answered with a 303 back to
+/// `application/x-www-form-urlencoded`: `stars`, `note`, `dish:<id>`) is answered with a 303 back to
 /// the status page, or a page naming what is wrong.
 #[utoipa::path(
     post,

@@ -87,6 +87,8 @@ pub struct Words {
     rate_title: &'static str,
     rate_note: &'static str,
     rate_send: &'static str,
+    /// The legend over the dishes' own stars.
+    rate_dishes: &'static str,
     /// `{}` is the stars.
     rated_thanks: &'static str,
 }
@@ -151,6 +153,7 @@ const ENGLISH: Words = Words {
     rate_title: "How was your meal?",
     rate_note: "Anything to tell the kitchen? (optional)",
     rate_send: "Send rating",
+    rate_dishes: "Each dish, if you like",
     rated_thanks: "Thank you: you rated this meal {}/5.",
 };
 
@@ -207,6 +210,7 @@ const CHINESE: Words = Words {
     rate_title: "这餐怎么样？",
     rate_note: "想对厨房说点什么？（可不填）",
     rate_send: "提交评分",
+    rate_dishes: "也可以给每道菜打分",
     rated_thanks: "谢谢：您给这餐打了 {}/5 分。",
 };
 
@@ -747,7 +751,7 @@ pub fn status_page(
     }
     body.push_str("</ul>\n");
     payment_block(&mut body, order, site, lang, token, payment);
-    rating_block(&mut body, order, lang, token, rating, words);
+    rating_block(&mut body, order, site, lang, token, rating, words);
     quote_table(&mut body, &order.quote, site, lang);
     let paying = payment.is_some_and(|p| p.state == catalog::payment::PaymentState::Pending);
     let open = paying
@@ -773,10 +777,12 @@ pub fn status_page(
     )
 }
 
-/// After the meal: a plain form for 1–5 stars and a note, or the thanks once rated.
+/// After the meal: a plain form for 1–5 stars, a note and each dish's own stars (field
+/// `dish:<id>`, optional), or the thanks once rated.
 fn rating_block(
     body: &mut String,
     order: &Order,
+    site: &Site,
     lang: &str,
     token: Option<&str>,
     rating: RatingOffer<'_>,
@@ -803,19 +809,44 @@ fn rating_block(
                 escape(&action),
                 words.rate_title
             );
-            for n in 1..=5 {
-                let _ = write!(
-                    body,
-                    " <label><input type=\"radio\" name=\"stars\" value=\"{n}\" required> {n}★</label>"
-                );
+            stars_radios(body, "stars", true);
+            body.push_str("</fieldset>\n");
+            let mut seen = std::collections::BTreeSet::new();
+            let dishes: Vec<_> = order
+                .quote
+                .lines
+                .iter()
+                .filter(|line| seen.insert(line.dish.as_str()))
+                .collect();
+            if !dishes.is_empty() {
+                let _ = writeln!(body, "<details><summary>{}</summary>", words.rate_dishes);
+                for line in dishes {
+                    let (name, _) = line_names(site, line, lang);
+                    let _ = write!(body, "<fieldset><legend>{}</legend>", escape(&name));
+                    stars_radios(body, &format!("dish:{}", line.dish), false);
+                    body.push_str("</fieldset>\n");
+                }
+                body.push_str("</details>\n");
             }
             let _ = writeln!(
                 body,
-                "</fieldset>\n<p><label for=\"rate-note\">{}</label><br><textarea id=\"rate-note\" name=\"note\" maxlength=\"500\" rows=\"2\"></textarea></p>\n<p><button class=\"button\" type=\"submit\">{}</button></p>\n</form>",
+                "<p><label for=\"rate-note\">{}</label><br><textarea id=\"rate-note\" name=\"note\" maxlength=\"500\" rows=\"2\"></textarea></p>\n<p><button class=\"button\" type=\"submit\">{}</button></p>\n</form>",
                 words.rate_note, words.rate_send
             );
         }
         _ => {}
+    }
+}
+
+/// Five radio buttons `name` = 1–5, labelled with stars.
+fn stars_radios(body: &mut String, name: &str, required: bool) {
+    let name = escape(name);
+    let required = if required { " required" } else { "" };
+    for n in 1..=5 {
+        let _ = write!(
+            body,
+            " <label><input type=\"radio\" name=\"{name}\" value=\"{n}\"{required}> {n}★</label>"
+        );
     }
 }
 

@@ -20,6 +20,7 @@ pub mod assets;
 pub mod catalog_json;
 pub mod images;
 pub mod markdown;
+pub mod minify;
 pub mod pages;
 pub mod qr;
 pub mod seo;
@@ -81,6 +82,14 @@ pub enum RenderError {
         path: PathBuf,
         #[source]
         source: std::io::Error,
+    },
+    /// A script of the theme does not parse, so it cannot be minified (nor run).
+    #[error("theme static/{path}:{line}:{column}: {message}\n  hint: the browser would refuse this script too; fix the JavaScript at that place")]
+    Script {
+        path: String,
+        line: usize,
+        column: usize,
+        message: String,
     },
     /// The theme's `strings.yaml` is not a map of keys to languages to text.
     #[error("theme strings {path}: {message}")]
@@ -229,7 +238,7 @@ pub fn render_into(
         .unwrap_or_else(|| project.site.settings.base_url.clone())
         .trim_end_matches('/')
         .to_owned();
-    let assets = assets::Assets::build(&theme.statics);
+    let assets = &theme.assets;
     let (image_outputs, image_sets) = images::render_images(project, opts)?;
     let sink = Counting {
         inner: sink,
@@ -244,7 +253,7 @@ pub fn render_into(
     let mut model = pages::Model::build(
         project,
         theme,
-        &assets,
+        assets,
         &image_sets,
         &base_url,
         cache.is_some(),

@@ -6,6 +6,7 @@ use std::path::{Path, PathBuf};
 use tera::Tera;
 use walkdir::WalkDir;
 
+use super::assets::Assets;
 use super::RenderError;
 
 /// Words of the theme per key and language: `sold_out → {en: "Sold out", zh: "已售罄"}`.
@@ -43,6 +44,8 @@ pub struct Theme {
     pub tera: Tera,
     /// Static files by path relative to `static/`, e.g. `style.css`.
     pub statics: BTreeMap<String, Vec<u8>>,
+    /// The static files minified and fingerprinted, made once per load.
+    pub assets: Assets,
     /// The theme's words.
     pub strings: Strings,
     /// A hash of every template, static file and word: equal fingerprints, equal theme.
@@ -86,6 +89,7 @@ impl Theme {
             .map_err(|e| RenderError::template("(parsing the theme)", e))?;
         Ok(Theme {
             tera,
+            assets: Assets::build(&statics)?,
             statics,
             strings,
             fingerprint,
