@@ -831,20 +831,22 @@ impl<'a> Model<'a> {
     }
 
     /// A page of the diner's journey that only scripts fill: order status, member sign-up.
+    /// Indexable as the one generic page it is (an order's own address, `?id=…&token=…`,
+    /// names it as canonical, and its details come from the API, never from the page).
     fn journey_page(
         &self,
         scratch: &mut Scratch,
         lm: &LangModel,
         slug: &str,
         template: &str,
-        title_key: &str,
+        (title_key, text_key): (&str, &str),
     ) -> Result<Output, RenderError> {
         let path = urls::page(&lm.lang, slug);
         let meta = Meta {
             alternates: self.alternates(|l| urls::page(l, slug)),
             title: lm.t.get(title_key).cloned().unwrap_or_default(),
+            description: lm.t.get(text_key).cloned().unwrap_or_default(),
             path: path.clone(),
-            noindex: true,
             ..Meta::default()
         };
         let mut ctx = self.context(scratch, lm, meta);
@@ -926,9 +928,15 @@ impl<'a> Model<'a> {
                 self.lang_model(l),
                 "status",
                 "status.html",
-                "order_status",
+                ("order_status", "order_status_text"),
             ),
-            Job::Join(l) => self.journey_page(s, self.lang_model(l), "join", "join.html", "join"),
+            Job::Join(l) => self.journey_page(
+                s,
+                self.lang_model(l),
+                "join",
+                "join.html",
+                ("join", "join_text"),
+            ),
             Job::Manifest => self.manifest(),
         }
     }

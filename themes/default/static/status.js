@@ -52,7 +52,7 @@ function orderStatus() {
   const id = query.get('id');
   const token = query.get('token');
   const state = $('#state');
-  if (!id || !token) { yourOrders(); return; }
+  if (!id || !token) { root.classList.add('loaded'); yourOrders(); return; }
   if (query.get('new')) {
     $('#thanks').hidden = false;
     history.replaceState(null, '', location.pathname + `?id=${encodeURIComponent(id)}&token=${encodeURIComponent(token)}`);
@@ -246,7 +246,7 @@ function orderStatus() {
         if (!waiting && (last === 'completed' || last === 'cancelled')) return;
         if (!waiting && last === 'ready') delay = 30000;
       }
-    } catch { /* offline: try again later */ }
+    } catch { /* offline: try again later */ } finally { root.classList.add('loaded'); }
     if (!document.hidden) timer = setTimeout(poll, delay);
   };
   document.addEventListener('visibilitychange', () => { if (!document.hidden) poll(); });
