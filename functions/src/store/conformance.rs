@@ -2823,6 +2823,70 @@ where
         .is_empty());
 }
 
+/// Erasing a member also removes what their orders carry of them: the note of their
+/// rating (the stars stay, as figures) and the browsers subscribed to "your order is
+/// ready"; another diner's order keeps both.
+pub async fn erasing_a_member_reaches_ratings_and_push<F, Fut>(make: F)
+where
+    F: Fn() -> Fut,
+    Fut: Future<Output = DynStore>,
+{
+    let store = make().await;
+    let member = store
+        .sign_up(sample_member("+8613800138000"))
+        .await
+        .expect("member")
+        .member
+        .id;
+    let mut theirs = sample_order("downtown", "erase-1");
+    theirs.member_id = Some(member.clone());
+    let theirs = store.place_order(theirs).await.expect("order").order;
+    let other = store
+        .place_order(sample_order("downtown", "erase-2"))
+        .await
+        .expect("order")
+        .order;
+    for order in [&theirs, &other] {
+        let sub = PushSubscription {
+            order_id: order.id.clone(),
+            endpoint: format!("https://push.example.com/{}", order.id),
+            p256dh: "BPub".into(),
+            auth: "auth".into(),
+            lang: "en".into(),
+            created_at: at(1),
+        };
+        assert_eq!(store.add_push_subscription(sub).await, Ok(true));
+        let rating = Rating {
+            order_id: order.id.clone(),
+            location: "downtown".into(),
+            campaign: None,
+            stars: 2,
+            note: Some("The waiter, Li Wei, was rude".into()),
+            dishes: Vec::new(),
+            at: at(2),
+        };
+        assert_eq!(store.rate_order(rating).await, Ok(true));
+    }
+    store.erase_member(&member, at(3)).await.expect("erase");
+    let kept = store
+        .order_rating(&theirs.id)
+        .await
+        .expect("read")
+        .expect("rated");
+    assert_eq!((kept.stars, kept.note), (2, None));
+    assert_eq!(store.push_subscriptions(&theirs.id).await, Ok(Vec::new()));
+    let untouched = store
+        .order_rating(&other.id)
+        .await
+        .expect("read")
+        .expect("rated");
+    assert!(untouched.note.is_some());
+    assert_eq!(
+        store.push_subscriptions(&other.id).await.map(|s| s.len()),
+        Ok(1)
+    );
+}
+
 /// Ratings: one per order (the first stands), none for an unknown order, read back per
 /// order and by time and location.
 pub async fn ratings<F, Fut>(make: F)
@@ -2992,7 +3056,7 @@ macro_rules! conformance_suite {
             one_time_codes, member_sessions, coupons_bound_to_the_person, passkeys,
             members_own_data, first_orders_count_linked_orders_and_the_counter,
             a_cancelled_order_frees_its_key, exports_carry_the_order_and_no_formulas,
-            push_subscriptions, ratings);
+            push_subscriptions, ratings, erasing_a_member_reaches_ratings_and_push);
 
         #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
         async fn idempotency_keys_expire_after_the_ttl() {

@@ -615,8 +615,9 @@ pub trait Store: Send + Sync {
         range: &ReportRange,
     ) -> Result<Vec<RedemptionExport>, StoreError>;
 
-    /// Removes a member's personal fields (phone, email, name, and the names
-    /// and notes of their orders); ids and figures stay so reports stay true.
+    /// Removes a member's personal fields (phone, email, name, the names and notes
+    /// of their orders, the notes of their ratings, their orders' push subscriptions);
+    /// ids and figures stay so reports stay true.
     async fn erase_member(&self, id: &str, at: DateTime<Utc>) -> Result<(), StoreError>;
 
     // --- Payments: the order's append-only ledger (see [`payments`]).

@@ -1067,7 +1067,8 @@ fn release(store: &DynamoStore, key: Item, member: &str) -> Result<TransactWrite
 }
 
 /// Removes a member's phone, email and name and releases the phone and email
-/// claims in one transaction, then removes names and notes from their orders.
+/// claims in one transaction, then removes names and notes from their orders, the
+/// notes of their ratings and their orders' push subscriptions.
 pub(super) async fn erase_member(
     store: &DynamoStore,
     id: &str,
@@ -1134,6 +1135,9 @@ pub(super) async fn erase_member(
             .send()
             .await
             .map_err(|e| sdk("UpdateItem", e))?;
+        // What the diner wrote after the meal, and the browsers told "your order is ready".
+        super::ratings::erase_note(store, &order.id).await?;
+        super::push::remove(store, &order.id, None).await?;
     }
     Ok(())
 }

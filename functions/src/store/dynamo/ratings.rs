@@ -8,7 +8,7 @@ use std::collections::BTreeSet;
 
 use aws_sdk_dynamodb::types::TransactWriteItem;
 
-use super::error::{build, condition_failed, retry_contended};
+use super::error::{build, condition_failed, retry_contended, sdk, update_refused};
 use super::item::{n, opt_text, parse_ts, s, text, ts, Item};
 use super::marketing;
 use super::schema::{self, PK, SK};
@@ -84,6 +84,27 @@ pub(super) async fn rate(store: &DynamoStore, rating: Rating) -> Result<bool, St
         retry_contended(&reasons, attempt, "rating an order").await?;
     }
     unreachable!("the loop returns or fails")
+}
+
+/// Removes the diner's note from the rating of `order_id`, if it was rated (the stars
+/// stay: they are figures, not personal data).
+pub(super) async fn erase_note(store: &DynamoStore, order_id: &str) -> Result<(), StoreError> {
+    let sent = store
+        .client
+        .update_item()
+        .table_name(&store.table)
+        .set_key(Some(key(order_id)))
+        .update_expression("REMOVE #note")
+        .condition_expression("attribute_exists(#pk)")
+        .expression_attribute_names("#pk", PK)
+        .expression_attribute_names("#note", "note")
+        .send()
+        .await;
+    match sent {
+        Ok(_) => Ok(()),
+        Err(error) if update_refused(&error) => Ok(()),
+        Err(error) => Err(sdk("UpdateItem", error)),
+    }
 }
 
 pub(super) async fn of_order(

@@ -465,6 +465,19 @@ fn erase_member_in(tx: &Connection, id: &str, at: DateTime<Utc>) -> Result<(), S
     .map_err(backend)?;
     tx.execute("DELETE FROM passkeys WHERE member_id = ?1", [id])
         .map_err(backend)?;
+    // What the diner wrote after the meal, and the browsers told "your order is ready".
+    tx.execute(
+        "UPDATE ratings SET note = NULL
+         WHERE order_id IN (SELECT id FROM orders WHERE member_id = ?1)",
+        [id],
+    )
+    .map_err(backend)?;
+    tx.execute(
+        "DELETE FROM push_subscriptions
+         WHERE order_id IN (SELECT id FROM orders WHERE member_id = ?1)",
+        [id],
+    )
+    .map_err(backend)?;
     Ok(())
 }
 
