@@ -1034,6 +1034,39 @@ fn a_site_template_overrides_the_theme() -> TestResult {
 }
 
 #[test]
+fn a_theme_script_that_does_not_parse_stops_the_build_with_its_place() -> TestResult {
+    let dir = tempfile::tempdir()?;
+    std::fs::create_dir_all(dir.path().join("static"))?;
+    std::fs::write(
+        dir.path().join("static/app.js"),
+        "// the site's own cart\nconst total = ;\n",
+    )?;
+    let error = Theme::load(&theme_dir(), Some(dir.path()))
+        .expect_err("a broken script")
+        .to_string();
+    assert!(error.starts_with("theme static/app.js:2:15: "), "{error}");
+    assert!(error.contains("hint:"), "{error}");
+    // The theme's own scripts are served minified, exports and all.
+    std::fs::remove_file(dir.path().join("static/app.js"))?;
+    let theme = Theme::load(&theme_dir(), Some(dir.path()))?;
+    let url = theme.assets.url("app.js").ok_or("no app.js")?.to_owned();
+    let app = theme
+        .assets
+        .outputs
+        .iter()
+        .find(|o| url.ends_with(&o.path))
+        .ok_or("app.js not written")?;
+    let source = std::fs::read(theme_dir().join("static/app.js"))?;
+    assert!(
+        app.bytes.len() * 3 < source.len() * 2,
+        "{} of {} bytes",
+        app.bytes.len(),
+        source.len()
+    );
+    Ok(())
+}
+
+#[test]
 fn builds_the_demo_restaurant() -> TestResult {
     let root = Path::new(env!("CARGO_MANIFEST_DIR")).join("../site-content");
     let project = generator::build::check(&root).map_err(|d| d.to_string())?;
