@@ -29,6 +29,7 @@ pub mod figures;
 pub mod keys;
 pub mod lambda;
 pub(crate) mod limiter;
+pub(crate) mod outgoing;
 pub(crate) mod pages;
 pub mod payments;
 pub mod push;

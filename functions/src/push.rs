@@ -24,7 +24,7 @@ use ring::signature::{EcdsaKeyPair, KeyPair as _, ECDSA_P256_SHA256_FIXED_SIGNIN
 use serde::Serialize;
 use thiserror::Error;
 
-use crate::payments::http::{Client, Outgoing};
+use crate::outgoing::{Client, Outgoing};
 use crate::store::{Order, PushSubscription, Store};
 use catalog::{Fulfilment, Site};
 

@@ -67,6 +67,8 @@ test('status_of_a_table_order_in_english_and_chinese_with_an_estimate', { timeou
   assert.doesNotMatch(summary, /担担面/);
   assert.match(await en.page.locator('#where-s').textContent(), /We bring it to your table \(7\)/);
   assert.ok(await en.page.locator('#place').isHidden(), 'no pickup address for a table');
+  // The steps speak of the table too: nothing to collect.
+  assert.equal(await en.page.locator('#steps [data-step=ready]').textContent(), 'Ready: on its way to your table');
   await en.page.locator('#eta-time', { hasText: /Should be ready (around \d|any moment)/ }).waitFor();
   assert.match(await en.page.locator('#eta-ahead').textContent(), /Orders ahead of yours: [1-9]/);
   assert.match(await en.page.locator('#eta-how').textContent(), /median time from order to ready of this shop's last [3-9]\d* orders/);
@@ -109,6 +111,7 @@ test('status_of_a_pickup_order_names_the_place_with_a_map_link', { timeout: 90_0
     const { context, page, errors } = await openStatus(lang, placed);
     await page.locator('#place').waitFor();
     assert.match(await page.locator('#place-name').textContent(), collect);
+    assert.match(await page.locator('#steps [data-step=ready]').textContent(), lang === 'en' ? /please collect it/ : /请取餐/);
     const address = (await page.locator('#place-address').textContent()).trim();
     assert.ok(address.length > 4, 'an address');
     assert.equal(address, catalog.location.address[lang] ?? address);

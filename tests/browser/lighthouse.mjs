@@ -69,9 +69,11 @@ try {
   // The storefront's JavaScript as served (minified by the generator), gzipped: each page
   // loads its own script (`data-src`: app.js, the status page status.js) and the service
   // worker (`data-sw`); qr.js only when a QR code is shown, passkey.js only on sign-in.
-  const gz = async (url) => gzipSync(Buffer.from(await (await fetch(site.base + url)).arrayBuffer()), { level: 9 }).length;
+  // Once more on a connection the server closed while Lighthouse ran (EPIPE, "other side closed").
+  const get = (url) => fetch(site.base + url).catch(() => fetch(site.base + url));
+  const gz = async (url) => gzipSync(Buffer.from(await (await get(url)).arrayBuffer()), { level: 9 }).length;
   const scriptsOf = async (path) => {
-    const html = await (await fetch(site.base + path)).text();
+    const html = await (await get(path)).text();
     return [...html.matchAll(/data-(?:src|sw)="([^"]+)"/g)].map((m) => m[1]);
   };
   for (const [name, path] of Object.entries(pages)) {

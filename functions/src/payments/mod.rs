@@ -16,7 +16,6 @@ use chrono::{DateTime, Utc};
 use serde::Serialize;
 use thiserror::Error;
 
-pub(crate) mod http;
 pub mod stripe;
 pub mod wechat;
 
@@ -222,6 +221,17 @@ pub enum PaymentError {
         /// The provider's code and message.
         message: String,
     },
+}
+
+impl From<crate::outgoing::OutgoingError> for PaymentError {
+    fn from(error: crate::outgoing::OutgoingError) -> Self {
+        use crate::outgoing::OutgoingError;
+        match error {
+            OutgoingError::Invalid(message) => PaymentError::Invalid(message),
+            OutgoingError::Unreachable(message) => PaymentError::Unreachable(message),
+            OutgoingError::Malformed(message) => PaymentError::Malformed(message),
+        }
+    }
 }
 
 /// A payment provider: the few operations the domain needs.

@@ -21,12 +21,12 @@ use chrono::{DateTime, Utc};
 use ring::hmac;
 use serde_json::Value;
 
-use super::http::{Client, Outgoing};
 use super::{
     base_url, fresh, header, optional, required, Checkout, CheckoutRequest, EventKind, NextStep,
     PaymentError, PaymentQuery, Provider, ProviderEvent, RefundAccepted, RefundRequest,
     RefundStatus, Secret,
 };
+use crate::outgoing::{Client, Outgoing};
 
 /// `STRIPE_SECRET_KEY`: the API key requests are made with.
 pub const ENV_SECRET_KEY: &str = "STRIPE_SECRET_KEY";

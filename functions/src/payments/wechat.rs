@@ -39,12 +39,12 @@ use rustls_pki_types::pem::PemObject;
 use rustls_pki_types::{PrivatePkcs8KeyDer, SubjectPublicKeyInfoDer};
 use serde_json::{json, Value};
 
-use super::http::{Answer, Client, Outgoing};
 use super::{
     base_url, fresh, header, optional, required, Checkout, CheckoutRequest, EventKind, NextStep,
     PaymentError, PaymentQuery, Provider, ProviderEvent, RefundAccepted, RefundRequest,
     RefundStatus, Secret, Surface,
 };
+use crate::outgoing::{Answer, Client, Outgoing};
 
 /// `WECHATPAY_MCHID`: the merchant id.
 pub const ENV_MCHID: &str = "WECHATPAY_MCHID";

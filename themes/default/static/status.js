@@ -78,6 +78,8 @@ function orderStatus() {
     const f = o.fulfilment;
     const table = f.mode === 'dine_in';
     if (table && o.status === 'ready') state.textContent = t('s_ready_table');
+    // A table order is brought to the table, not collected.
+    $('#steps [data-step=ready]').textContent = t(table ? 's_ready_table' : 's_ready');
     const hm = (d) => new Date(d).toLocaleTimeString(lang, { hour: '2-digit', minute: '2-digit' });
     $('#where-s').textContent = table ? t('to_table', { n: f.table })
       : `${t('pickup_time')}: ${new Date(f.slot).toLocaleString(lang, { weekday: 'short', hour: '2-digit', minute: '2-digit' })}`;

@@ -1,7 +1,7 @@
-//! Outgoing requests to the providers over the HTTPS client the functions already carry
-//! (`aws-smithy-http-client`: hyper with rustls on *ring*), so payments add no second TLS
-//! stack. One request, bounded in time; the providers' idempotency keys make a caller's
-//! retry safe.
+//! Outgoing requests to other services (the payment providers, the browsers' push
+//! services) over the HTTPS client the functions already carry (`aws-smithy-http-client`:
+//! hyper with rustls on *ring*), so neither adds a second TLS stack. One request,
+//! bounded in time; the providers' idempotency keys make a caller's retry safe.
 
 use std::time::Duration;
 
@@ -13,7 +13,19 @@ use aws_smithy_types::body::SdkBody;
 use aws_smithy_types::byte_stream::ByteStream;
 use aws_smithy_types::error::display::DisplayErrorContext;
 
-use super::PaymentError;
+/// Why a request got no usable answer.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum OutgoingError {
+    /// The request itself cannot be made (method, URL or a header).
+    #[error("the request cannot be made: {0}")]
+    Invalid(String),
+    /// No answer: connecting failed, timed out, or the answer broke off.
+    #[error("{0}")]
+    Unreachable(String),
+    /// An answer too large to be one of the service's.
+    #[error("{0}")]
+    Malformed(String),
+}
 
 /// Connecting may take this long.
 const CONNECT_TIMEOUT: Duration = Duration::from_secs(3);
@@ -28,11 +40,11 @@ pub(crate) struct Outgoing<'a> {
     pub url: String,
     pub headers: Vec<(&'static str, String)>,
     pub body: Vec<u8>,
-    /// Which provider, for messages.
+    /// Which service (a payment provider, a push service), for messages.
     pub provider: &'a str,
 }
 
-/// A provider's answer.
+/// A service's answer.
 pub(crate) struct Answer {
     pub status: u16,
     pub headers: Vec<(String, String)>,
@@ -49,7 +61,7 @@ impl Answer {
     }
 }
 
-/// The HTTP client of one provider.
+/// An HTTPS client (one per provider or push sender).
 pub(crate) struct Client {
     connector: Connector,
 }
@@ -72,30 +84,30 @@ impl Client {
     }
 
     /// Sends `request` and reads the answer, whatever its status.
-    pub(crate) async fn send(&self, request: Outgoing<'_>) -> Result<Answer, PaymentError> {
+    pub(crate) async fn send(&self, request: Outgoing<'_>) -> Result<Answer, OutgoingError> {
         let provider = request.provider.to_owned();
         tokio::time::timeout(REQUEST_TIMEOUT, self.send_once(request))
             .await
             .unwrap_or_else(|_| {
-                Err(PaymentError::Unreachable(format!(
+                Err(OutgoingError::Unreachable(format!(
                     "{provider} did not answer within {REQUEST_TIMEOUT:?}"
                 )))
             })
     }
 
-    async fn send_once(&self, request: Outgoing<'_>) -> Result<Answer, PaymentError> {
+    async fn send_once(&self, request: Outgoing<'_>) -> Result<Answer, OutgoingError> {
         let mut http = HttpRequest::new(SdkBody::from(request.body));
         http.set_method(request.method)
-            .map_err(|e| PaymentError::Invalid(format!("method {}: {e}", request.method)))?;
+            .map_err(|e| OutgoingError::Invalid(format!("method {}: {e}", request.method)))?;
         http.set_uri(request.url.as_str())
-            .map_err(|e| PaymentError::Invalid(format!("URL {}: {e}", request.url)))?;
+            .map_err(|e| OutgoingError::Invalid(format!("URL {}: {e}", request.url)))?;
         for (name, value) in request.headers {
             http.headers_mut()
                 .try_insert(name, value)
-                .map_err(|e| PaymentError::Invalid(format!("header {name}: {e}")))?;
+                .map_err(|e| OutgoingError::Invalid(format!("header {name}: {e}")))?;
         }
         let response = self.connector.call(http).await.map_err(|e| {
-            PaymentError::Unreachable(format!(
+            OutgoingError::Unreachable(format!(
                 "{} at {}: {}",
                 request.provider,
                 request.url,
@@ -112,7 +124,7 @@ impl Client {
             .collect()
             .await
             .map_err(|e| {
-                PaymentError::Unreachable(format!(
+                OutgoingError::Unreachable(format!(
                     "the answer from {} broke off: {}",
                     request.provider,
                     DisplayErrorContext(&e)
@@ -120,7 +132,7 @@ impl Client {
             })?
             .to_vec();
         if body.len() > MAX_ANSWER {
-            return Err(PaymentError::Malformed(format!(
+            return Err(OutgoingError::Malformed(format!(
                 "an answer of {} bytes from {}",
                 body.len(),
                 request.provider
