@@ -27,13 +27,13 @@ impl Assets {
             let bytes = if name.ends_with(".css") {
                 minify::css(&String::from_utf8_lossy(bytes)).into_bytes()
             } else if name.ends_with(".js") {
-                let source = std::str::from_utf8(bytes).map_err(|e| RenderError::Script {
-                    path: name.clone(),
-                    line: 1,
-                    column: 1,
-                    message: format!("the script is not UTF-8 text ({e})"),
-                })?;
-                minify::js(name, source)
+                std::str::from_utf8(bytes)
+                    .map_err(|e| minify::ScriptError {
+                        line: 1,
+                        column: 1,
+                        message: format!("the script is not UTF-8 text ({e})"),
+                    })
+                    .and_then(|source| minify::js(name, source))
                     .map_err(|e| RenderError::Script {
                         path: name.clone(),
                         line: e.line,

@@ -193,6 +193,18 @@ pub(super) async fn retry_contended(
     ))
 }
 
+/// The outcome of an `UpdateItem` made on condition that its item exists: done, or
+/// nothing to do because the item is not there.
+pub(super) fn updated_if_present<T, R>(
+    sent: Result<T, SdkError<UpdateItemError, R>>,
+) -> Result<(), StoreError> {
+    match sent {
+        Ok(_) => Ok(()),
+        Err(error) if update_refused(&error) => Ok(()),
+        Err(error) => Err(sdk("UpdateItem", error)),
+    }
+}
+
 /// Whether an `UpdateItem` failed because its condition did not hold.
 pub(super) fn update_refused<R>(error: &SdkError<UpdateItemError, R>) -> bool {
     error

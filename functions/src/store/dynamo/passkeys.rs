@@ -12,7 +12,7 @@
 use aws_sdk_dynamodb::types::{ConditionCheck, Delete, Put, ReturnValue, TransactWriteItem};
 use chrono::{DateTime, Utc};
 
-use super::error::{build, condition_failed, sdk, update_refused};
+use super::error::{build, condition_failed, sdk, updated_if_present};
 use super::item::{n, opt_text, opt_time, parse_ts, s, text, ts, Item};
 use super::schema::{self, PK, SK};
 use super::DynamoStore;
@@ -196,11 +196,7 @@ pub(super) async fn touch(
         .expression_attribute_values(":at", s(ts(at)))
         .send()
         .await;
-    match sent {
-        Ok(_) => Ok(()),
-        Err(error) if update_refused(&error) => Ok(()),
-        Err(error) => Err(sdk("UpdateItem", error)),
-    }
+    updated_if_present(sent)
 }
 
 pub(super) async fn remove(

@@ -14,7 +14,7 @@
 use aws_sdk_dynamodb::types::{Put, ReturnValue, TransactWriteItem, Update};
 use chrono::{DateTime, Utc};
 
-use super::error::{build, condition_failed, sdk, update_refused};
+use super::error::{build, condition_failed, sdk, update_refused, updated_if_present};
 use super::item::{n, opt_number, opt_text, parse_ts, s, text, ts, Item};
 use super::schema::{self, PK, SK};
 use super::DynamoStore;
@@ -222,9 +222,5 @@ pub(super) async fn revoke_session(
         .expression_attribute_values(":at", s(ts(at)))
         .send()
         .await;
-    match sent {
-        Ok(_) => Ok(()),
-        Err(error) if update_refused(&error) => Ok(()),
-        Err(error) => Err(sdk("UpdateItem", error)),
-    }
+    updated_if_present(sent)
 }

@@ -8,7 +8,7 @@ use std::collections::BTreeSet;
 
 use aws_sdk_dynamodb::types::TransactWriteItem;
 
-use super::error::{build, condition_failed, retry_contended, sdk, update_refused};
+use super::error::{build, condition_failed, retry_contended, updated_if_present};
 use super::item::{n, opt_text, parse_ts, s, text, ts, Item};
 use super::marketing;
 use super::schema::{self, PK, SK};
@@ -100,11 +100,7 @@ pub(super) async fn erase_note(store: &DynamoStore, order_id: &str) -> Result<()
         .expression_attribute_names("#note", "note")
         .send()
         .await;
-    match sent {
-        Ok(_) => Ok(()),
-        Err(error) if update_refused(&error) => Ok(()),
-        Err(error) => Err(sdk("UpdateItem", error)),
-    }
+    updated_if_present(sent)
 }
 
 pub(super) async fn of_order(
