@@ -219,11 +219,9 @@ fn orders_with_javascript_off_through_the_menu_form() {
         dishes += 1;
     }
     assert!(dishes > 10, "the form lists {dishes} dishes");
-    assert!(form.contains("name=\"opt.dan-dan-noodles.spice\" value=\"mild\""));
-    assert!(form.contains("name=\"opt.dan-dan-noodles.add-ons\" value=\"fried-egg\""));
+    // The menu carries quantities only: a dish's options come as a second step.
+    assert!(!form.contains("name=\"opt."), "{form}");
     for (name, value) in [
-        ("opt.dan-dan-noodles.spice", "mild"),
-        ("opt.dan-dan-noodles.add-ons", "fried-egg"),
         ("mode", "dine_in"),
         ("table", "7"),
         ("name", "Lin <b>"),
@@ -232,16 +230,61 @@ fn orders_with_javascript_off_through_the_menu_form() {
     ] {
         fields.push((name.into(), value.into()));
     }
-    let body: String = fields
-        .iter()
-        .map(|(k, v)| format!("{}={}", encode(k), encode(v)))
-        .collect::<Vec<_>>()
-        .join("&");
+    let form_body = |fields: &[(String, String)]| {
+        fields
+            .iter()
+            .map(|(k, v)| format!("{}={}", encode(k), encode(v)))
+            .collect::<Vec<_>>()
+            .join("&")
+    };
+    // The first post orders nothing yet: it answers with the noodles' options, the
+    // rest of the form carried along in hidden fields.
+    let step = http
+        .post(server.url("/api/orders"))
+        .header("Content-Type", "application/x-www-form-urlencoded")
+        .header("Accept", "text/html")
+        .header("Referer", &menu_url)
+        .body(form_body(&fields))
+        .send()
+        .unwrap();
+    assert_eq!(step.status(), 200);
+    assert!(header(&step, "content-type").starts_with("text/html"));
+    let step = step.text().unwrap();
+    assert!(step.contains("<h1>Choose options</h1>"), "{step}");
+    assert!(step.contains("<h2>2 × Dan Dan Noodles</h2>"), "{step}");
+    assert!(
+        step.contains("name=\"opt.dan-dan-noodles.spice\" value=\"mild\""),
+        "{step}"
+    );
+    assert!(step.contains("name=\"opt.dan-dan-noodles.add-ons\" value=\"fried-egg\""));
+    assert!(
+        step.contains("<a href=\"/en/chunxi/\">"),
+        "a way back: {step}"
+    );
+    let mut fields = hidden_fields(&step);
+    for (name, value) in [
+        ("table", "7"),
+        ("name", "Lin <b>"),
+        ("qty.dan-dan-noodles", "2"),
+        ("options", "chosen"),
+    ] {
+        assert!(
+            fields.contains(&(name.to_owned(), value.to_owned())),
+            "{name} not carried: {fields:?}"
+        );
+    }
+    assert!(
+        !fields.iter().any(|(k, _)| k.starts_with("opt.")),
+        "{fields:?}"
+    );
+    fields.push(("opt.dan-dan-noodles.spice".into(), "mild".into()));
+    fields.push(("opt.dan-dan-noodles.add-ons".into(), "fried-egg".into()));
+    let body = form_body(&fields);
+    // The options step's page sends no referrer: what it posts stands on its own.
     let post = || {
         http.post(server.url("/api/orders"))
             .header("Content-Type", "application/x-www-form-urlencoded")
             .header("Accept", "text/html")
-            .header("Referer", &menu_url)
             .body(body.clone())
             .send()
             .unwrap()
@@ -322,18 +365,37 @@ fn orders_with_javascript_off_through_the_menu_form() {
         Some(number)
     );
 
-    // A form with a mistake is answered with a page in words, not JSON.
+    // A form with a mistake is answered with a page in words, not JSON: here the
+    // options step sent back without the noodles' required spice.
     let bad = http
         .post(server.url("/api/orders"))
         .header("Content-Type", "application/x-www-form-urlencoded")
-        .header("Referer", &menu_url)
-        .body("location=chunxi&lang=en&mode=dine_in&table=7&qty.dan-dan-noodles=1")
+        .body("location=chunxi&lang=en&mode=dine_in&table=7&qty.dan-dan-noodles=1&options=chosen&back=%2Fen%2Fchunxi%2F")
         .send()
         .unwrap();
     assert_eq!(bad.status(), 422);
     assert!(header(&bad, "content-type").starts_with("text/html"));
     let bad = bad.text().unwrap();
     assert!(bad.contains("href=\"/en/chunxi/\""), "no link back: {bad}");
+}
+
+/// The hidden fields of a page's form, their values unescaped.
+fn hidden_fields(html: &str) -> Vec<(String, String)> {
+    let unescape = |v: &str| {
+        v.replace("&lt;", "<")
+            .replace("&gt;", ">")
+            .replace("&quot;", "\"")
+            .replace("&#39;", "'")
+            .replace("&amp;", "&")
+    };
+    html.split("<input type=\"hidden\" name=\"")
+        .skip(1)
+        .filter_map(|piece| {
+            let (name, rest) = piece.split_once("\" value=\"")?;
+            let value = &rest[..rest.find('"')?];
+            Some((unescape(name), unescape(value)))
+        })
+        .collect()
 }
 
 fn encode(text: &str) -> String {

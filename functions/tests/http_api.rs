@@ -745,6 +745,7 @@ async fn the_html_form_places_an_order_and_escapes_diner_text() {
         ("mode", "dine_in"),
         ("table", "<b>7</b>"),
         ("qty.beef-noodles", "1"),
+        ("options", "chosen"),
     ]);
     let response = post(bad).await.expect("bad form");
     assert_eq!(response.status(), StatusCode::UNPROCESSABLE_ENTITY);
@@ -868,6 +869,130 @@ async fn a_set_meal_carries_the_chosen_dishs_own_options() {
             ),
         ]
     );
+}
+
+/// The menu's plain form carries quantities only: a dish with options comes back as
+/// a second step with its groups (a set meal's chosen dish's own under its choice),
+/// the rest of the form carried in hidden fields — the table the QR code named, the
+/// pickup time resolved — and the second post places the order.
+#[tokio::test]
+async fn a_plain_order_asks_for_options_in_a_second_step() {
+    let fx = Fixture::new();
+    let base = fx.serve().await;
+    let client = Client::new();
+    let post = |pairs: &[(&str, &str)], referer: Option<&str>| {
+        let mut request = client
+            .post(format!("{base}/api/orders"))
+            .header("content-type", "application/x-www-form-urlencoded")
+            .body(form_body(pairs));
+        if let Some(referer) = referer {
+            request = request.header("referer", referer);
+        }
+        request.send()
+    };
+    let first = post(
+        &[
+            ("location", "alpha"),
+            ("mode", "dine_in"),
+            ("table", ""),
+            ("qty.noodle-set", "1"),
+            ("qty.dumplings", "2"),
+            ("qty.beef-noodles", ""),
+            ("note", "no <b>onions</b>"),
+            ("lang", "en"),
+        ],
+        Some("https://noodles.example/en/alpha/?table=3"),
+    )
+    .await
+    .expect("form");
+    assert_eq!(first.status(), StatusCode::OK);
+    let html = first.text().await.expect("html");
+    assert!(html.contains("<h1>Choose options</h1>"), "{html}");
+    assert!(html.contains("<h2>1 × Noodle set</h2>"), "{html}");
+    assert!(!html.contains("× Dumplings"), "dumplings have no options");
+    assert!(html.contains(r#"<input type="radio" name="opt.noodle-set.main" value="beef"> beef"#));
+    assert!(
+        html.contains("<legend>beef · Spice <span class=\"muted\">(required)</span></legend>"),
+        "{html}"
+    );
+    assert!(html.contains(
+        r#"<input type="radio" name="opt.noodle-set.main/beef/spice" value="extra-hot"> extra-hot <span class="amount muted">+¥1.00</span>"#
+    ));
+    assert!(html
+        .contains(r#"<input type="checkbox" name="opt.noodle-set.main/beef/extras" value="egg">"#));
+    for (name, value) in [
+        ("qty.dumplings", "2"),
+        ("table", "3"),
+        ("note", "no &lt;b&gt;onions&lt;/b&gt;"),
+        ("options", "chosen"),
+        ("back", "/en/alpha/?table=3"),
+    ] {
+        let field = format!(r#"<input type="hidden" name="{name}" value="{value}">"#);
+        assert!(html.contains(&field), "{field} in {html}");
+    }
+    assert!(!html.contains("<b>onions"), "{html}");
+    assert!(
+        html.contains(r#"<a href="/en/alpha/?table=3">"#),
+        "a way back: {html}"
+    );
+    assert!(fx
+        .store
+        .queue("alpha", &[], 10)
+        .await
+        .expect("queue")
+        .is_empty());
+
+    // Sent back without the beef noodles' spice: a page naming it, and the way back.
+    let chosen = [
+        ("location", "alpha"),
+        ("mode", "dine_in"),
+        ("table", "3"),
+        ("qty.noodle-set", "1"),
+        ("qty.dumplings", "2"),
+        ("lang", "en"),
+        ("options", "chosen"),
+        ("back", "/en/alpha/?table=3"),
+        ("opt.noodle-set.main", "beef"),
+    ];
+    let missing = post(&chosen, None).await.expect("form");
+    assert_eq!(missing.status(), StatusCode::UNPROCESSABLE_ENTITY);
+    let html = missing.text().await.expect("html");
+    assert!(html.contains("main/beef/spice"), "{html}");
+    assert!(html.contains(r#"<a href="/en/alpha/?table=3">"#), "{html}");
+    let mut complete = chosen.to_vec();
+    complete.push(("opt.noodle-set.main/beef/spice", "hot"));
+    let placed = post(&complete, None).await.expect("form");
+    assert_eq!(placed.status(), StatusCode::CREATED);
+    let html = placed.text().await.expect("html");
+    assert!(
+        html.contains("1 × Noodle set <small>(beef (hot))</small>"),
+        "{html}"
+    );
+    assert!(html.contains("2 × Dumplings"), "{html}");
+    let queue = fx.store.queue("alpha", &[], 10).await.expect("queue");
+    assert_eq!(queue.len(), 1);
+    assert_eq!(queue[0].quote.lines.len(), 2);
+
+    // A pickup time given as the shop's local time reaches the second step resolved.
+    let pickup = post(
+        &[
+            ("location", "alpha"),
+            ("mode", "pickup"),
+            ("slot", "13:00"),
+            ("qty.beef-noodles", "1"),
+        ],
+        None,
+    )
+    .await
+    .expect("form");
+    assert_eq!(pickup.status(), StatusCode::OK);
+    let html = pickup.text().await.expect("html");
+    assert!(
+        html.contains(r#"<input type="hidden" name="slot" value="2026-03-02T05:00:00+00:00">"#),
+        "{html}"
+    );
+    assert!(!html.contains(r#"<input type="radio" name="opt.beef-noodles.extras""#));
+    assert!(html.contains(r#"<input type="checkbox" name="opt.beef-noodles.extras" value="tofu">"#));
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

@@ -144,7 +144,7 @@ fn rebuilds_after_edits_equal_a_clean_build() -> TestResult {
     assert_same_as_clean_build(&root, &served, &clean)?;
 
     // A choice added to the dan dan noodles reaches the noodle set that picks them,
-    // whose menu card offers the chosen dish's own options.
+    // whose dish page carries the chosen dish's own options for the menu's sheet.
     edit(
         &root,
         "menus/main.yaml",
@@ -152,10 +152,10 @@ fn rebuilds_after_edits_equal_a_clean_build() -> TestResult {
         "- {id: hot, name: {zh: 特辣, en: Hot}}\n              - {id: numbing, name: {zh: 麻辣, en: Numbing hot}}",
     )?;
     session.build(&root, &served, &opts)?;
-    let menu = fs::read_to_string(served.join("en/chunxi/index.html"))?;
+    let set_page = fs::read_to_string(served.join("en/dishes/noodle-set/index.html"))?;
     assert!(
-        menu.contains(r#"name="opt.noodle-set.noodles/dan-dan-noodles/spice" value="numbing""#),
-        "the set's card was not rebuilt"
+        set_page.contains(r#"name="opt.noodle-set.noodles/dan-dan-noodles/spice" value="numbing""#),
+        "the set's page was not rebuilt"
     );
     assert_same_as_clean_build(&root, &served, &clean)?;
 

@@ -600,22 +600,28 @@ fn menu_page_lists_dishes_with_prices_badges_and_order_markup() -> TestResult {
     let html = read(&f.out, "en/harbour/index.html")?;
     assert!(html.contains("class=\"cats\""), "sticky category nav");
     assert!(html.contains("href=\"#c-noodles\"") && html.contains("id=\"c-noodles\""));
-    assert!(html.contains("data-dish=\"dan-dan\" data-price=\"3200\""));
+    assert!(html.contains("id=\"d-dan-dan\" data-price=\"3200\""));
     assert!(html.contains("¥32.00"));
-    // The plain order form: a quantity and the option groups of each dish.
+    // The plain order form: a quantity for each dish; the option groups are on the
+    // dish's page, for the options sheet (and a second step without JavaScript).
     assert!(
         html.contains("<form id=\"order\" class=\"order\" method=\"post\" action=\"/api/orders\"")
     );
     assert!(html.contains("name=\"qty.dan-dan\""), "quantity input");
     assert!(
-        html.contains("name=\"opt.dan-dan.spice\" value=\"mild\""),
+        !html.contains("name=\"opt."),
+        "no option inputs on the menu"
+    );
+    let dish = read(&f.out, "en/dishes/dan-dan/index.html")?;
+    assert!(
+        dish.contains("name=\"opt.dan-dan.spice\" value=\"mild\""),
         "a radio per choice of a one-choice group"
     );
     assert!(
-        html.contains("Braised egg <span class=\"delta\">+¥3.00</span>"),
+        dish.contains("Braised egg <span class=\"delta\">+¥3.00</span>"),
         "choices with their price deltas"
     );
-    let sold_out = html.find("data-dish=\"zhajiang\"").ok_or("no zhajiang")?;
+    let sold_out = html.find("id=\"d-zhajiang\"").ok_or("no zhajiang")?;
     assert!(html[sold_out..sold_out + 200].contains("data-sold-out"));
     assert!(html.contains("Sold out"));
     assert!(html.contains("Available 07:00–10:30"), "breakfast window");
@@ -971,7 +977,7 @@ fn menu_transfer(
 fn menu_page_fits_the_transfer_budget() -> TestResult {
     let f = fixture();
     let html = read(&f.out, "en/harbour/index.html")?;
-    let dishes = html.matches("data-dish=").count();
+    let dishes = html.matches("<li class=\"dish").count();
     assert!(dishes >= 30, "{dishes} dishes");
     let (html_len, css_len, total) = menu_transfer(&f.out, "en/harbour/index.html")?;
     eprintln!("menu page: {html_len} B html, {css_len} B css, {total} B gzip for {dishes} dishes");
@@ -1172,9 +1178,15 @@ fn shops_sharing_a_menu_each_list_every_dish() -> TestResult {
         page("en/harbour/index.html")?,
         page("en/harbour-twin/index.html")?,
     );
-    let dishes = attr_values(&first, "data-dish");
+    let cards = |html: &str| -> Vec<String> {
+        attr_values(html, "id")
+            .into_iter()
+            .filter(|id| id.starts_with("d-"))
+            .collect()
+    };
+    let dishes = cards(&first);
     assert!(dishes.len() > 3, "{dishes:?}");
-    assert_eq!(attr_values(&twin, "data-dish"), dishes);
+    assert_eq!(cards(&twin), dishes);
     // One menu file for both shops; each shop's own part is small and names it.
     let menus: Vec<&str> = outputs
         .iter()
@@ -1225,15 +1237,28 @@ fn the_join_page_and_the_footer_lead_to_the_account_page_in_each_language() -> T
     Ok(())
 }
 
-/// A set meal's chosen dish keeps its own options: on the menu's form, each dish
-/// choice is followed by that dish's groups under `group/choice/inner` (named for
-/// the dish, shown once it is picked), and the dish page lists them under it.
+/// A set meal's chosen dish keeps its own options: in the fieldsets the menu's options
+/// sheet takes from the dish page (`<template id="opts">`), each dish choice is
+/// followed by that dish's groups under `group/choice/inner` (named for the dish,
+/// shown once it is picked), and the dish page lists them under it. The menu's card
+/// carries no option inputs: without JavaScript they come as a second step.
 #[test]
 fn a_set_meal_offers_the_chosen_dishs_own_options() -> TestResult {
     let f = fixture();
     let menu = read(&f.out, "en/harbour/index.html")?;
     let card = &menu[menu.find(r#"id="d-lunch-set""#).ok_or("no set card")?..];
     let card = &card[..card.find("</li>").ok_or("unclosed card")?];
+    assert!(card.contains(" data-options"), "{card}");
+    assert!(
+        !card.contains("<fieldset") && !card.contains("name=\"opt."),
+        "{card}"
+    );
+    let dish_page = read(&f.out, "en/dishes/lunch-set/index.html")?;
+    let start = dish_page
+        .find(r#"<template id="opts">"#)
+        .ok_or("no options template")?;
+    let card = &dish_page[start..];
+    let card = &card[..card.find("</template>").ok_or("unclosed template")?];
     let dan_dan_spice = r#"<fieldset data-group="main/dan-dan/spice" data-min="1" data-max="1" data-required data-owner="dan-dan" data-own="spice">"#;
     assert!(card.contains(dan_dan_spice), "{card}");
     assert!(card.contains(

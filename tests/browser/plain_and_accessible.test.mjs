@@ -32,13 +32,16 @@ test('orders_with_javascript_off_through_the_plain_form', { timeout: 90_000 }, a
   const dish = page.locator('#d-dan-dan-noodles');
   assert.ok(await dish.locator('[data-add]').isHidden(), 'no script-only buttons without scripts');
   await dish.getByLabel('Quantity Dan Dan Noodles').fill('3');
-  await dish.locator('summary').click();
-  await dish.locator('label', { hasText: 'Hot' }).click();
-  await dish.locator('label', { hasText: 'Braised egg' }).click();
   await page.locator('#table').selectOption('6');
   await page.locator('#coupon').fill('SAVE10');
   await page.locator('#note').fill('no coriander');
   await page.locator('#place').click();
+  // The menu carries quantities only: the noodles' options are a second step.
+  await page.getByRole('heading', { name: 'Choose options' }).waitFor();
+  await page.getByRole('heading', { name: '3 × Dan Dan Noodles' }).waitFor();
+  await page.getByRole('radio', { name: 'Hot', exact: true }).check();
+  await page.getByRole('checkbox', { name: /^Braised egg/ }).check();
+  await page.getByRole('button', { name: 'Place order' }).click();
   await page.getByText('Thank you, your order is in').waitFor();
   const number = (await page.locator('.number').textContent()).trim();
   const [order] = (await api.queue('chunxi')).filter((o) => o.number === number);
@@ -82,7 +85,9 @@ test('orders_with_the_keyboard_only', { timeout: 90_000 }, async () => {
   for (let i = 0; i < 80 && !(await addButton.evaluate((b) => b === document.activeElement)); i++) await page.keyboard.press('Tab');
   assert.ok(await addButton.evaluate((b) => b === document.activeElement), 'the Add button is reachable by Tab');
   await page.keyboard.press('Enter');
-  await page.locator('#dlg').waitFor();
+  // The choices come from the dish's page: once they are in, focus is on the first.
+  await page.locator('#dlg fieldset').first().waitFor();
+  await page.waitForFunction(() => document.activeElement.matches('#dlg input'));
   // Focus is inside the dialog, on the first choice; arrows pick a radio.
   assert.equal(await page.evaluate(() => document.activeElement.closest('dialog')?.id), 'dlg');
   await page.keyboard.press('ArrowDown');
@@ -149,7 +154,7 @@ test('every_page_type_has_no_axe_violations', { timeout: 90_000 }, async () => {
     await page.goto(site.base + '/en/chunxi/?table=2');
     await menuReady(page);
     await page.locator('#d-dan-dan-noodles [data-add]').click();
-    await page.locator('#dlg').waitFor();
+    await page.locator('#dlg fieldset').first().waitFor();
     await axe(page, `options dialog (${scheme})`);
     await page.locator('#dlg label', { hasText: 'Mild' }).click();
     await page.locator('#dlg-ok').click();
@@ -164,6 +169,11 @@ test('every_page_type_has_no_axe_violations', { timeout: 90_000 }, async () => {
     const confirmation = await (await fetch(`${site.base}/api/orders`, { method: 'POST', body: form })).text();
     await page.setContent(confirmation);
     await axe(page, `server confirmation page (${scheme})`);
+    const step = new URLSearchParams({ location: 'chunxi', mode: 'dine_in', table: '3', lang: 'en', 'qty.noodle-set': '1' });
+    await page.setContent(await (await fetch(`${site.base}/api/orders`, { method: 'POST', body: step })).text());
+    await page.getByRole('heading', { name: 'Choose options' }).waitFor();
+    await page.locator('fieldset[data-group="noodles"] > label').first().click();
+    await axe(page, `server options step (${scheme})`);
     await page.goto(site.base + placed.data.status_url);
     await axe(page, `server status page (${scheme})`);
     await context.close();

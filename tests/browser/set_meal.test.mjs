@@ -83,9 +83,12 @@ test('the_plain_form_shows_the_chosen_dishs_options_and_orders_them', { timeout:
   const context = await phone(browser, { javaScriptEnabled: false });
   const page = await context.newPage();
   await page.goto(site.base + '/en/chunxi/');
-  const set = page.locator('#d-noodle-set');
-  await set.getByLabel('Quantity Noodle Set').fill('1');
-  await set.locator('summary').click();
+  await page.locator('#d-noodle-set').getByLabel('Quantity Noodle Set').fill('1');
+  await page.locator('#table').selectOption('3');
+  await page.locator('#place').click();
+  // The menu carries quantities only: the set's options come as a second step.
+  await page.getByRole('heading', { name: 'Choose options' }).waitFor();
+  const set = page.locator('main form');
   // Without scripts, CSS shows a dish's own options once that dish is picked.
   assert.ok(await sub(set, 'spice').isHidden());
   // A diner changing their mind: add-ons ticked under the yibin noodles stay behind.
@@ -98,8 +101,7 @@ test('the_plain_form_shows_the_chosen_dishs_options_and_orders_them', { timeout:
   await set.locator('fieldset[data-group="side"] label', { hasText: 'Smashed Cucumber' }).click();
   await set.locator('fieldset[data-group="drink"] label', { hasText: 'Sour Plum Drink' }).click();
   await set.locator('fieldset[data-group="drink/sour-plum-drink/temperature"] label', { hasText: 'Room temperature' }).click();
-  await page.locator('#table').selectOption('3');
-  await page.locator('#place').click();
+  await set.getByRole('button', { name: 'Place order' }).click();
   await page.getByText('Thank you, your order is in').waitFor();
   await page.getByText('Noodle Set (Dan Dan Noodles (Not spicy), Smashed Cucumber, Sour Plum Drink (Room temperature))').waitFor();
   const number = (await page.locator('.number').textContent()).trim();

@@ -5,6 +5,7 @@
 //! passes through [`escape`].
 
 pub(crate) mod account;
+pub(crate) mod options_step;
 pub(crate) mod order_form;
 pub(crate) mod pay;
 
@@ -91,6 +92,16 @@ pub struct Words {
     rate_dishes: &'static str,
     /// `{}` is the stars.
     rated_thanks: &'static str,
+    /// The title of the options step of a plain order.
+    choose_options: &'static str,
+    /// What the options step says first.
+    options_intro: &'static str,
+    required: &'static str,
+    /// `{}` is how many.
+    pick_up_to: &'static str,
+    /// An optional single choice left unpicked.
+    none: &'static str,
+    place_order: &'static str,
 }
 
 const ENGLISH: Words = Words {
@@ -155,6 +166,12 @@ const ENGLISH: Words = Words {
     rate_send: "Send rating",
     rate_dishes: "Each dish, if you like",
     rated_thanks: "Thank you: you rated this meal {}/5.",
+    choose_options: "Choose options",
+    options_intro: "One more step: choose the options of these dishes, then place the order.",
+    required: "required",
+    pick_up_to: "up to {}",
+    none: "None",
+    place_order: "Place order",
 };
 
 const CHINESE: Words = Words {
@@ -212,6 +229,12 @@ const CHINESE: Words = Words {
     rate_send: "提交评分",
     rate_dishes: "也可以给每道菜打分",
     rated_thanks: "谢谢：您给这餐打了 {}/5 分。",
+    choose_options: "选择选项",
+    options_intro: "还差一步：请为这些菜选择选项，然后提交订单。",
+    required: "必选",
+    pick_up_to: "最多选 {} 项",
+    none: "不需要",
+    place_order: "提交订单",
 };
 
 impl Words {
@@ -288,15 +311,24 @@ th{text-align:left}.total td{font-weight:700;border-top:1px solid}\
 .button,button{font:inherit;display:inline-flex;align-items:center;justify-content:center;\
 min-height:44px;padding:0 1rem;border-radius:.5rem;border:2px solid var(--accent);\
 background:var(--accent);color:var(--accent-fg);text-decoration:none;font-weight:600;\
-cursor:pointer}.problem{border-left:4px solid #b3261e;padding-left:.75rem}";
+cursor:pointer}.problem{border-left:4px solid #b3261e;padding-left:.75rem}\
+fieldset{border:1px solid var(--line);border-radius:.5rem;margin:0 0 1rem;padding:.5rem .75rem}\
+legend{font-weight:600;padding:0 .25rem}.choice{display:flex;gap:.5rem;align-items:center;\
+min-height:44px}.choice input{width:1.25rem;height:1.25rem;margin:0}.sub{margin-left:1.75rem}\
+.choice:not(:has(input:checked))+.sub{display:none}";
 
 /// The header of an order's pages: the site's name, back to the location's menu.
 fn header(site: &Site, order: &Order, lang: &str) -> String {
+    location_header(site, &order.location, lang)
+}
+
+/// The header of a page about one location: the site's name, back to its menu.
+fn location_header(site: &Site, location: &str, lang: &str) -> String {
     let lang = safe_lang(lang);
     let name = site.settings.name.get(lang, site.default_language());
     format!(
         "<header class=\"top\"><a class=\"brand\" href=\"/{lang}/{}/\">{}</a></header>\n",
-        escape(&order.location),
+        escape(location),
         escape(name)
     )
 }

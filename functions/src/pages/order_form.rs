@@ -7,6 +7,10 @@
 //! and per dish `qty.<dish-id>` = quantity (0 or empty lines are skipped) and
 //! `opt.<dish-id>.<group-id>` = choice id, repeated for multi-choice groups.
 //! Unknown fields (submit buttons and the like) are ignored.
+//!
+//! The menu page posts quantities only: a dish with options comes back as the
+//! options step ([`super::options_step`]), whose form adds `options=chosen` and
+//! `back` (the menu's path, since these pages send no referrer).
 
 use axum::body::Body;
 use axum::http::{HeaderMap, StatusCode};
@@ -22,6 +26,7 @@ use crate::api::limits;
 use crate::api::problem::{ApiError, FieldError};
 use crate::keys;
 use crate::pages;
+use crate::pages::options_step;
 use crate::state::AppState;
 
 /// Most fields one form may carry.
@@ -90,6 +95,10 @@ pub struct OrderForm {
     pub lang: Option<String>,
     /// A hidden random value that makes a double submit place one order.
     pub idempotency_key: Option<String>,
+    /// `chosen` from the options step: an optional group left empty is meant so.
+    pub options: Option<String>,
+    /// The menu's path, for the answer's way back (the options step carries it).
+    pub back: Option<String>,
 }
 
 /// What a form carried, read into a cart and the order's other fields.
@@ -100,6 +109,12 @@ struct FormOrder {
     name: Option<String>,
     lang: Option<String>,
     idempotency_key: Option<String>,
+    /// Every field as posted, for the options step to carry.
+    fields: Vec<(String, String)>,
+    /// The options step was answered: an optional group left empty is meant so.
+    options_chosen: bool,
+    /// The menu to go back to, as the options step carries it.
+    back: Option<String>,
 }
 
 fn non_empty(value: &str) -> Option<String> {
@@ -162,6 +177,8 @@ fn read_form(
         name: field("name"),
         lang: field("lang"),
         idempotency_key: field("idempotency_key"),
+        options_chosen: field(super::options_step::CHOSEN_FIELD).is_some(),
+        back: field("back").filter(|b| b.starts_with('/') && !b.starts_with("//")),
         ..FormOrder::default()
     };
     let location = field("location");
@@ -266,6 +283,7 @@ fn read_form(
         }),
         _ => None,
     };
+    form.fields = pairs;
     Ok(form)
 }
 
@@ -295,7 +313,7 @@ pub(crate) async fn place_form_order(
 ) -> Response {
     let catalog = state.catalog();
     let default_lang = catalog.site.default_language().to_owned();
-    let back = back_link(headers);
+    let mut back = back_link(headers);
     let bytes = match limits::read_body(body).await {
         Ok(bytes) => bytes,
         Err(error) => return error_response(error, back.as_deref(), &default_lang),
@@ -305,10 +323,25 @@ pub(crate) async fn place_form_order(
         Ok(form) => form,
         Err(error) => return error_response(error, back.as_deref(), &default_lang),
     };
+    back = form.back.clone().or(back);
     let lang = form.lang.clone().unwrap_or(default_lang);
     let Some(cart) = form.cart else {
         return error_response(ApiError::Validation(Vec::new()), back.as_deref(), &lang);
     };
+    if !form.options_chosen {
+        let lines = options_step::lines_to_choose(&catalog.site, &cart);
+        if !lines.is_empty() {
+            let page = options_step::page(
+                &catalog.site,
+                &cart,
+                &lines,
+                &form.fields,
+                back.as_deref(),
+                &lang,
+            );
+            return (StatusCode::OK, Html(page)).into_response();
+        }
+    }
     // The member is the one signed in in this browser, if any.
     let member = match crate::api::auth::member_session(state, headers).await {
         Ok(session) => session.map(|s| s.member.id),

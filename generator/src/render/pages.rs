@@ -676,13 +676,24 @@ impl<'a> Model<'a> {
             None => Arc::new(self.entry(scratch, lm, &view, dish, !locations.is_empty(), key)?),
         };
         if !kept {
-            let item = entry.item.as_deref();
-            sink.put(self.dish(scratch, lm, i, &view, item)?)?;
+            let item = seo::menu_item(self.site, &self.item_facts(dish, &view));
+            sink.put(self.dish(scratch, lm, i, &view, &item)?)?;
         }
         Ok((entry, page))
     }
 
-    /// A dish's entry in one language: its JSON-LD item, and its listing HTML rendered
+    /// What the JSON-LD says of `dish` in `view`'s language.
+    fn item_facts<'d>(&self, dish: &'d Dish, view: &'d DishView) -> ItemFacts<'d> {
+        ItemFacts {
+            dish,
+            name: &view.name,
+            description: &view.summary,
+            url: format!("{}{}", self.base, view.href),
+            image: view.og_image.as_ref().map(|i| i.url.clone()),
+        }
+    }
+
+    /// A dish's entry in one language: its JSON-LD item as menus list it, and its listing HTML rendered
     /// through the theme's `menu_dish.html` (when a menu lists it) and `tag_dish.html`
     /// (when it has tags), with the language's context and the dish as `d`.
     fn entry(
@@ -694,16 +705,7 @@ impl<'a> Model<'a> {
         listed: bool,
         key: u64,
     ) -> Result<DishEntry, RenderError> {
-        let item = seo::menu_item(
-            self.site,
-            &ItemFacts {
-                dish,
-                name: &view.name,
-                description: &view.summary,
-                url: format!("{}{}", self.base, view.href),
-                image: view.og_image.as_ref().map(|i| i.url.clone()),
-            },
-        );
+        let item = seo::listed_item(self.site, &self.item_facts(dish, view));
         let item = serde_json::value::to_raw_value(&item)?;
         let mut ctx = scratch.context(lm);
         ctx.insert("d", view);
@@ -1257,7 +1259,7 @@ impl<'a> Model<'a> {
         lm: &LangModel,
         index: usize,
         view: &DishView,
-        item: Option<&RawValue>,
+        item: &serde_json::Value,
     ) -> Result<Output, RenderError> {
         let fallback = self.site.default_language();
         let served_at: Vec<Link> = self
@@ -1297,7 +1299,7 @@ impl<'a> Model<'a> {
             description,
             og_type: "product",
             og_image: view.og_image.clone(),
-            json_ld: item.map(|item| with_context(seo::script_json(item))),
+            json_ld: Some(with_context(seo::script_json(item))),
             path: view.href.clone(),
             ..Meta::default()
         };

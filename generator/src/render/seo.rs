@@ -120,12 +120,25 @@ pub struct ItemFacts<'a> {
     pub image: Option<String>,
 }
 
-/// A schema.org `MenuItem` with its `Offer`.
+/// A schema.org `MenuItem` with its `Offer`, as the dish's own page describes it: the
+/// [`listed_item`] with its `@id` (the page's address) and description.
 pub fn menu_item(site: &Site, item: &ItemFacts<'_>) -> Value {
+    let mut v = listed_item(site, item);
+    v["@id"] = json!(item.url);
+    if !item.description.is_empty() {
+        v["description"] = json!(item.description);
+    }
+    v
+}
+
+/// A dish as a menu page lists it in its `Menu`: the `MenuItem`'s name, address (its
+/// own page, which describes it whole), `Offer` and photo. Leaving the description to
+/// the dish's page keeps a 300-dish menu within its 30 KB (the summaries are already
+/// on the cards, and too far away in the page for gzip to share them).
+pub fn listed_item(site: &Site, item: &ItemFacts<'_>) -> Value {
     let currency = &site.settings.currency;
     let mut v = json!({
         "@type": "MenuItem",
-        "@id": item.url,
         "name": item.name,
         "url": item.url,
         "offers": {
@@ -139,9 +152,6 @@ pub fn menu_item(site: &Site, item: &ItemFacts<'_>) -> Value {
             },
         },
     });
-    if !item.description.is_empty() {
-        v["description"] = json!(item.description);
-    }
     if let Some(image) = &item.image {
         v["image"] = json!(image);
     }

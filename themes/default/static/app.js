@@ -200,16 +200,28 @@ function menu(form) {
   let catP = null;
   let member = store.get('member');
   let busy = false;
-  const dishLi = (id) => $(`li[data-dish="${CSS.escape(id)}"]`);
+  // A card is `li.dish#d-<dish id>`.
+  const dishLi = (id) => document.getElementById('d-' + id);
+  const idOf = (li) => li.id.slice(2);
   const dishName = (id) => dishLi(id)?.querySelector('h3')?.textContent || id;
   const live = (text) => { $('#live').textContent = text; };
+  // Each card's Add button is made here: without the script the plain form has a
+  // quantity field instead, and a 300-dish menu is lighter without 300 buttons.
+  $$('#menu .pick').forEach((pick) => {
+    const add = el('button', { type: 'button', className: 'add' }, t('add'), el('span', { className: 'vh', textContent: ' ' + $('h3', pick.closest('li')).textContent }));
+    add.dataset.add = '';
+    pick.append(add);
+  });
   const checkout = $('#checkout');
   const checkoutOpen = () => document.documentElement.classList.contains('co');
   form.idempotency_key.value = uuid();
 
-  // Options of a line in the diner's words, and its unit price from the page.
-  const choiceInput = (line, g, c) => $(`input[name="opt.${CSS.escape(line.dish)}.${CSS.escape(g)}"][value="${CSS.escape(c)}"]`, dishLi(line.dish) || undefined);
+  // Options of a line in the diner's words, and its unit price from the page (from
+  // what was kept when it was added, while the card's options are not loaded).
+  const optsIn = (id) => dishLi(id)?.querySelector('details.opts');
+  const choiceInput = (line, g, c) => $(`input[name="opt.${CSS.escape(line.dish)}.${CSS.escape(g)}"][value="${CSS.escape(c)}"]`, optsIn(line.dish));
   const describe = (line) => {
+    if (line.options.length && !optsIn(line.dish)) return line.text || '';
     const parts = [];
     for (const o of line.options) {
       for (const c of o.choices) {
@@ -224,7 +236,7 @@ function menu(form) {
   };
   const unitOf = (line) => {
     const li = dishLi(line.dish);
-    if (!li) return line.unit || 0;
+    if (!li || (line.options.length && !optsIn(line.dish))) return line.unit || 0;
     return +li.dataset.price + line.options.reduce((s, o) => s + o.choices.reduce((x, c) => x + +(choiceInput(line, o.group, c)?.dataset.delta || 0), 0), 0);
   };
   const count = () => cart.lines.reduce((s, l) => s + l.quantity, 0);
@@ -246,13 +258,13 @@ function menu(form) {
   const counts = () => {
     const by = new Map();
     cart.lines.forEach((l) => by.set(l.dish, (by.get(l.dish) || 0) + l.quantity));
-    $$('#menu li[data-dish]').forEach((li) => {
-      const n = by.get(li.dataset.dish) || 0;
+    $$('#menu li.dish').forEach((li) => {
+      const n = by.get(idOf(li)) || 0;
       const pick = $('.pick', li);
       if (!pick) return;
       let less = $('.less', pick);
       if (n && !less) {
-        const dish = li.dataset.dish;
+        const dish = idOf(li);
         less = stepButton(-1, dishName(dish), (d) => {
           const line = cart.lines.findLast((l) => l.dish === dish);
           if (line) bump(line, d);
@@ -279,6 +291,7 @@ function menu(form) {
   const sameLine = (a, b) => a.dish === b.dish && JSON.stringify(a.options) === JSON.stringify(b.options);
   const addLine = (line) => {
     line.unit = unitOf(line);
+    line.text = describe(line);
     const found = cart.lines.find((l) => sameLine(l, line));
     if (found) found.quantity = Math.min(99, found.quantity + line.quantity);
     else cart.lines.push(line);
@@ -325,30 +338,47 @@ function menu(form) {
     const unit = unitOf({ dish: dlgDish, options: dlgPicked() });
     $('#dlg-ok').textContent = `${t('add_to_order')} · ${money(unit * dlgQty())}`;
   };
-  const openOptions = (li, button) => {
-    dlgDish = li.dataset.dish;
+  // A menu carries no option inputs (a chain's 300-dish menu would weigh half as much
+  // again): a dish's fieldsets come from its own page's <template id="opts">, fetched
+  // on the first press (or when a cart line needs them) and then kept on its card.
+  const optsOf = (li) => li.opts ||= fetch($('h3 a', li).href).then((r) => r.text()).then((html) => {
+    const tpl = new DOMParser().parseFromString(html, 'text/html').getElementById('opts');
+    const d = el('details', { className: 'opts', hidden: true }, ...tpl.content.children);
+    li.append(d);
+    return d;
+  }).catch(() => { li.opts = null; });
+  const openOptions = async (li, button) => {
+    const dish = dlgDish = idOf(li);
     opener = button;
-    $('#dlg-h').textContent = dishName(dlgDish);
+    $('#dlg-h').textContent = dishName(dish);
     $('#dlg-err').textContent = '';
     const body = $('#dlg-body');
-    body.replaceChildren(...$$('details.opts > fieldset', li).map((f) => f.cloneNode(true)));
+    const ok = $('#dlg-ok');
+    const groupsBox = el('div');
+    const photo = $('img', li)?.cloneNode();
+    if (photo) { photo.className = 'dlg-photo'; photo.alt = ''; photo.loading = 'eager'; }
+    const qty = el('input', { id: 'dlg-qty', type: 'number', min: 1, max: 99, value: 1, inputMode: 'numeric' });
+    const step = (d) => stepButton(d, dishName(dish), (by) => { qty.value = Math.max(1, Math.min(99, (+qty.value || 1) + by)); dlgUpdate(); });
+    body.replaceChildren(...[photo, groupsBox, el('p', { className: 'field dlg-qty' }, el('label', { htmlFor: 'dlg-qty', textContent: t('quantity') }),
+      el('span', { className: 'line-qty' }, step(-1), qty, step(1)))].filter(Boolean));
+    ok.textContent = t('add_to_order');
+    ok.disabled = true;
+    if (!dlg.open) dlg.showModal();
+    const opts = await optsOf(li);
+    if (dlgDish !== dish || !dlg.open) return;
+    if (!opts) { $('#dlg-err').textContent = t('offline'); return; }
+    groupsBox.replaceWith(...$$(':scope > fieldset', opts).map((f) => f.cloneNode(true)));
     const sold = store.get('soldout')?.choices || [];
     $$('input', body).forEach((i) => {
-      const f = i.closest('fieldset').dataset;
-      if (sold.includes(`${f.owner || dlgDish}/${f.own || f.group}/${i.value}`) || i.disabled) {
+      const f = i.closest('fieldset')?.dataset;
+      if (f && (sold.includes(`${f.owner || dish}/${f.own || f.group}/${i.value}`) || i.disabled)) {
         i.disabled = true;
         i.dataset.out = '1';
         i.checked = false;
       }
     });
-    const photo = $('img', li)?.cloneNode();
-    if (photo) { photo.className = 'dlg-photo'; photo.alt = ''; photo.loading = 'eager'; body.prepend(photo); }
-    const qty = el('input', { id: 'dlg-qty', type: 'number', min: 1, max: 99, value: 1, inputMode: 'numeric' });
-    const step = (d) => stepButton(d, dishName(dlgDish), (by) => { qty.value = Math.max(1, Math.min(99, (+qty.value || 1) + by)); dlgUpdate(); });
-    body.append(el('p', { className: 'field dlg-qty' }, el('label', { htmlFor: 'dlg-qty', textContent: t('quantity') }),
-      el('span', { className: 'line-qty' }, step(-1), qty, step(1))));
+    ok.disabled = false;
     dlgUpdate();
-    dlg.showModal();
     $('input:not([disabled])', body)?.focus();
   };
   dlg.addEventListener('change', dlgUpdate);
@@ -384,13 +414,17 @@ function menu(form) {
     $$('#menu section.cat').forEach((section) => seen.observe(section));
   }
 
+  $('#menu').addEventListener('pointerdown', (e) => {
+    const li = e.target.closest('[data-add]')?.closest('li[data-options]');
+    if (li) optsOf(li);
+  }, { passive: true });
   $('#menu').addEventListener('click', (e) => {
     const button = e.target.closest('[data-add]');
     if (!button) return;
-    const li = button.closest('li[data-dish]');
+    const li = button.closest('li.dish');
     if (li.hasAttribute('data-sold-out')) return;
     if (li.hasAttribute('data-options')) openOptions(li, button);
-    else addLine({ dish: li.dataset.dish, quantity: 1, options: [] });
+    else addLine({ dish: idOf(li), quantity: 1, options: [] });
   });
 
   // "Add" on a dish's own page (`?add=<dish>`): the same as its card's Add, once
@@ -404,14 +438,16 @@ function menu(form) {
   }
 
   // Search and filters by tag and allergen (lists filled on first use).
+  // A card names its tags in its links, its allergens (when it has any) in data-allergens.
+  const allergensOf = (li) => li.dataset.allergens?.split('|') || [];
   const filters = $('#filters');
   let filled = false;
   const fill = () => {
     if (filled) return;
     filled = true;
-    const values = (attr) => [...new Set($$(`li[data-${attr}]`).flatMap((li) => li.dataset[attr].split('|')).filter(Boolean))].sort();
-    values('tags').forEach((v) => $('#tag').append(el('option', { value: v, textContent: v })));
-    values('allergens').forEach((v) => $('#allergen').append(el('option', { value: v, textContent: `${t('free_from')}: ${v}` })));
+    const values = (list) => [...new Set(list)].sort();
+    values($$('#menu a.tag').map((a) => a.textContent)).forEach((v) => $('#tag').append(el('option', { value: v, textContent: v })));
+    values($$('li[data-allergens]').flatMap(allergensOf)).forEach((v) => $('#allergen').append(el('option', { value: v, textContent: `${t('free_from')}: ${v}` })));
   };
   filters.addEventListener('pointerdown', fill);
   filters.addEventListener('focusin', fill);
@@ -422,10 +458,10 @@ function menu(form) {
     let any = false;
     $$('#menu section.cat').forEach((s) => {
       let shown = 0;
-      $$('li[data-dish]', s).forEach((li) => {
+      $$('li.dish', s).forEach((li) => {
         const ok = (!q || li.textContent.toLowerCase().includes(q))
-          && (!tag || li.dataset.tags.split('|').includes(tag))
-          && (!allergen || !li.dataset.allergens.split('|').includes(allergen));
+          && (!tag || $$('a.tag', li).some((a) => a.textContent === tag))
+          && (!allergen || !allergensOf(li).includes(allergen));
         li.hidden = !ok;
         shown += ok;
       });
@@ -702,6 +738,7 @@ function menu(form) {
     return catP;
   }
   save();
+  cart.lines.forEach((l) => { const li = l.options.length && dishLi(l.dish); if (li) optsOf(li).then(save); });
   if (location.hash === '#checkout') showCheckout(true, false);
   // Now for a cart or pickup, else on the first touch.
   if (cart.lines.length || mode() === 'pickup') catalog();
