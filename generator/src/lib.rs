@@ -11,6 +11,7 @@ pub mod build;
 pub mod check;
 pub mod content;
 pub mod diagnostics;
+pub mod hash;
 pub mod load;
 pub mod locate;
 pub mod picture;

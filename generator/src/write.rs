@@ -98,7 +98,7 @@ pub type Written = HashMap<String, u64>;
 
 /// A 64-bit hash of a file's bytes, for [`Written`].
 pub fn content_hash(bytes: &[u8]) -> u64 {
-    let mut h = std::hash::DefaultHasher::new();
+    let mut h = crate::hash::hasher();
     h.write(bytes);
     h.write_usize(bytes.len());
     h.finish()

@@ -346,7 +346,6 @@ fn watch(
                 // build's, so is the catalog.
                 state.set_catalog((*before).clone());
             }
-            drop(before);
             match built {
                 Ok(Ok((_, report))) => {
                     live.send(Signal::Reload);
@@ -365,6 +364,8 @@ fn watch(
                 }
                 Err(error) => eprintln!("rebuild failed: {error:#}"),
             }
+            // The replaced catalog (a whole site) is freed once the pages have been told.
+            drop(before);
         }
     });
     Ok(watcher)

@@ -19,6 +19,9 @@ struct DishIndex<'r> {
     dishes: HashMap<&'r str, (&'r str, bool, &'r RawText)>,
 }
 
+/// A dish checked on its own: the dish, its problems and its warnings.
+type CheckedDish = (Dish, Vec<Problem>, Vec<Problem>);
+
 /// Where each dish id of a menu file is first defined.
 #[derive(Default)]
 struct SeenDishes {
@@ -134,8 +137,32 @@ impl Checker<'_> {
                 .hint("add categories, each with dishes"),
             );
         }
+        // The dishes are checked in parallel (a chain's menu has hundreds), each with a
+        // checker of its own; their problems are then added in file order, after each
+        // dish's id is checked against the menu's other dishes.
+        let bodies: Vec<Vec<CheckedDish>> = {
+            let base = &*self;
+            raw.categories
+                .par_iter()
+                .enumerate()
+                .map(|(ci, c)| {
+                    let path = root.key("categories").index(ci);
+                    let mut checker = base.fork();
+                    c.dishes
+                        .iter()
+                        .enumerate()
+                        .map(|(di, d)| {
+                            let dpath = path.key("dishes").index(di);
+                            let dish = checker.dish(file, &dpath, d, &id, index);
+                            let problems = std::mem::take(&mut checker.problems);
+                            (dish, problems, std::mem::take(&mut checker.warnings))
+                        })
+                        .collect()
+                })
+                .collect()
+        };
         let mut categories: Vec<Category> = Vec::new();
-        for (ci, c) in raw.categories.iter().enumerate() {
+        for ((ci, c), body) in raw.categories.iter().enumerate().zip(bodies) {
             let path = root.key("categories").index(ci);
             let cid = c.id.trim().to_owned();
             if self.id(file, At::Value(path.key("id")), &cid, "the category")
@@ -172,9 +199,12 @@ impl Checker<'_> {
                 );
             }
             let mut dishes = Vec::new();
-            for (di, d) in c.dishes.iter().enumerate() {
+            for ((di, d), (dish, problems, warnings)) in c.dishes.iter().enumerate().zip(body) {
                 let dpath = path.key("dishes").index(di);
-                dishes.push(self.dish(file, &dpath, d, &id, index, seen_dishes));
+                self.dish_id(file, &dpath, d, seen_dishes);
+                self.problems.extend(problems);
+                self.warnings.extend(warnings);
+                dishes.push(dish);
             }
             categories.push(Category {
                 id: cid,
@@ -190,15 +220,8 @@ impl Checker<'_> {
         }
     }
 
-    fn dish(
-        &mut self,
-        file: &Path,
-        path: &YamlPath,
-        d: &RawDish,
-        menu_id: &str,
-        index: &DishIndex,
-        seen: &mut SeenDishes,
-    ) -> Dish {
+    /// A dish's id: valid, and not already a dish of this menu.
+    fn dish_id(&mut self, file: &Path, path: &YamlPath, d: &RawDish, seen: &mut SeenDishes) {
         let id = d.id.trim().to_owned();
         if self.id(file, At::Value(path.key("id")), &id, "the dish") {
             if let Some((other, other_path)) = seen.at.get(&id) {
@@ -213,9 +236,21 @@ impl Checker<'_> {
             } else {
                 seen.at
                     .insert(id.clone(), (file.to_owned(), path.key("id")));
-                seen.order.push(id.clone());
+                seen.order.push(id);
             }
         }
+    }
+
+    /// A dish but its id's place in the menu ([`Checker::dish_id`]).
+    fn dish(
+        &mut self,
+        file: &Path,
+        path: &YamlPath,
+        d: &RawDish,
+        menu_id: &str,
+        index: &DishIndex,
+    ) -> Dish {
+        let id = d.id.trim().to_owned();
         let name = self.text(
             file,
             &path.key("name"),

@@ -386,7 +386,7 @@ impl<'a> Model<'a> {
                         .map(|s| &s.variants);
                     // Compared only within one process: std's Hash is enough, and
                     // much cheaper than hashing the serialized dish.
-                    let mut h = std::hash::DefaultHasher::new();
+                    let mut h = crate::hash::hasher();
                     (global, d, &c.available, variants).hash(&mut h);
                     // A set meal shows its chosen dishes' own option groups.
                     for choice in d.options.iter().flat_map(|g| &g.choices) {
@@ -1836,7 +1836,7 @@ pub fn render_pages_into(
 }
 
 /// A hasher fed by serde: hashes what a value serializes to, without building it.
-struct HashWriter(std::hash::DefaultHasher);
+struct HashWriter(foldhash::quality::FoldHasher<'static>);
 
 impl std::io::Write for HashWriter {
     fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
@@ -1851,7 +1851,7 @@ impl std::io::Write for HashWriter {
 
 impl HashWriter {
     fn new(seed: u64) -> Self {
-        let mut h = std::hash::DefaultHasher::new();
+        let mut h = crate::hash::hasher();
         std::hash::Hasher::write_u64(&mut h, seed);
         HashWriter(h)
     }
