@@ -261,6 +261,23 @@ fn orders_with_javascript_off_through_the_menu_form() {
         step.contains("<a href=\"/en/chunxi/\">"),
         "a way back: {step}"
     );
+    // From the Chinese menu, the step is in Chinese, with the Chinese menu's names.
+    let zh_fields: Vec<(String, String)> = fields
+        .iter()
+        .map(|(k, v)| (k.clone(), if k == "lang" { "zh".into() } else { v.clone() }))
+        .collect();
+    let zh_step = http
+        .post(server.url("/api/orders"))
+        .header("Content-Type", "application/x-www-form-urlencoded")
+        .body(form_body(&zh_fields))
+        .send()
+        .unwrap()
+        .text()
+        .unwrap();
+    assert!(zh_step.contains("<html lang=\"zh\">"), "{zh_step}");
+    assert!(zh_step.contains("<h1>选择选项</h1>"), "{zh_step}");
+    assert!(zh_step.contains("<h2>2 × 担担面</h2>"), "{zh_step}");
+    assert!(zh_step.contains("> 中辣</label>"), "{zh_step}");
     let mut fields = hidden_fields(&step);
     for (name, value) in [
         ("table", "7"),
