@@ -13,7 +13,7 @@ use std::fmt::Write;
 use catalog::menu::nested_group_key;
 use catalog::{Cart, CartLine, Dish, Fulfilment, OptionGroup, Site};
 
-use super::{escape, location_header, page_with_header, safe_lang, Words};
+use super::{escape, location_header, page_with_header, Words};
 
 /// The field the options step adds: its form has been seen, optional groups left
 /// empty are meant so.
@@ -110,7 +110,7 @@ pub fn page(
     page_with_header(
         lang,
         words.choose_options,
-        &location_header(site, &cart.location, safe_lang(lang)),
+        &location_header(site, &cart.location, lang),
         &body,
     )
 }
