@@ -882,6 +882,11 @@ fn stars_radios(body: &mut String, name: &str, required: bool) {
     }
 }
 
+/// `path` when it is a path on this site (`/…`, not `//host/…`): safe to link back to.
+fn same_site(path: &str) -> bool {
+    path.starts_with('/') && !path.starts_with("//")
+}
+
 /// The page answering a form that could not be ordered: each problem in words, and a way back.
 pub fn error_page(problem: &Problem, back: Option<&str>, lang: &str) -> String {
     let mut body = String::new();
@@ -903,9 +908,7 @@ pub fn error_page(problem: &Problem, back: Option<&str>, lang: &str) -> String {
         }
         body.push_str("</ul>\n");
     }
-    let back = back
-        .filter(|b| b.starts_with('/') && !b.starts_with("//"))
-        .unwrap_or("/");
+    let back = back.filter(|b| same_site(b)).unwrap_or("/");
     let _ = writeln!(
         body,
         "<p><a href=\"{}\">{}</a></p>",

@@ -13,7 +13,7 @@ use std::fmt::Write;
 use catalog::menu::nested_group_key;
 use catalog::{Cart, CartLine, Dish, Fulfilment, OptionGroup, Site};
 
-use super::{escape, location_header, page_with_header, Words};
+use super::{escape, location_header, page_with_header, same_site, Words};
 
 /// The field the options step adds: its form has been seen, optional groups left
 /// empty are meant so.
@@ -76,7 +76,7 @@ pub fn page(
         Fulfilment::DineIn { table } => hidden(&mut body, "table", table),
         Fulfilment::Pickup { slot } => hidden(&mut body, "slot", &slot.to_rfc3339()),
     }
-    if let Some(back) = back.filter(|b| b.starts_with('/') && !b.starts_with("//")) {
+    if let Some(back) = back.filter(|b| same_site(b)) {
         hidden(&mut body, "back", back);
     }
     hidden(&mut body, CHOSEN_FIELD, "chosen");
@@ -99,7 +99,7 @@ pub fn page(
         "<p><button type=\"submit\">{}</button></p>\n</form>",
         words.place_order
     );
-    if let Some(back) = back.filter(|b| b.starts_with('/') && !b.starts_with("//")) {
+    if let Some(back) = back.filter(|b| same_site(b)) {
         let _ = writeln!(
             body,
             "<p><a href=\"{}\">{}</a></p>",

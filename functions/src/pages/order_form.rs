@@ -178,7 +178,7 @@ fn read_form(
         lang: field("lang"),
         idempotency_key: field("idempotency_key"),
         options_chosen: field(super::options_step::CHOSEN_FIELD).is_some(),
-        back: field("back").filter(|b| b.starts_with('/') && !b.starts_with("//")),
+        back: field("back").filter(|b| pages::same_site(b)),
         ..FormOrder::default()
     };
     let location = field("location");

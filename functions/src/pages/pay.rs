@@ -58,11 +58,7 @@ pub fn qr_page(order: &Order, code_url: &str, back: &str, site: &Site, lang: &st
             let _ = writeln!(body, "<p><code>{}</code></p>", escape(code_url));
         }
     }
-    let back = if back.starts_with('/') && !back.starts_with("//") {
-        back
-    } else {
-        "/"
-    };
+    let back = if super::same_site(back) { back } else { "/" };
     let _ = writeln!(body, "<p><a href=\"{}\">{done}</a></p>", escape(back));
     page(lang, title, &body)
 }
